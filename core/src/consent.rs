@@ -1,0 +1,176 @@
+//! The closed vocabularies of ABDM's consent artefact: purpose, health-information type, access
+//! mode, and the consent's lifecycle status.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ValidationError;
+
+/// Declares a closed vocabulary with its wire codes; parsing is exact (codes are case-sensitive,
+/// as in ABDM).
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident, $kind:literal { $($(#[$vmeta:meta])* $variant:ident = $code:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $code)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The wire code, e.g. as stored in Postgres and sent in JSON.
+            pub const fn code(self) -> &'static str {
+                match self { $(Self::$variant => $code),+ }
+            }
+
+            /// Parses a wire code.
+            pub fn parse(code: &str) -> Result<Self, ValidationError> {
+                match code {
+                    $($code => Ok(Self::$variant),)+
+                    _ => Err(ValidationError::UnknownCode { kind: $kind, value: code.chars().take(64).collect() }),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = ValidationError;
+            fn from_str(s: &str) -> Result<Self, ValidationError> {
+                Self::parse(s)
+            }
+        }
+    };
+}
+
+vocabulary! {
+    /// Why the health information is requested (ABDM purpose of use).
+    Purpose, "purpose" {
+        /// Care management.
+        CareManagement = "CAREMGT",
+        /// Break the glass (emergency).
+        BreakTheGlass = "BTG",
+        /// Public health.
+        PublicHealth = "PUBHLTH",
+        /// Healthcare payment.
+        HealthcarePayment = "HPAYMT",
+        /// Disease-specific healthcare research.
+        DiseaseResearch = "DSRCH",
+        /// Self-requested by the patient.
+        PatientRequested = "PATRQT",
+    }
+}
+
+vocabulary! {
+    /// Health-information type of a record (ABDM HI type).
+    HiType, "hi_type" {
+        /// Out-patient consultation note.
+        OpConsultation = "OPConsultation",
+        /// Prescription.
+        Prescription = "Prescription",
+        /// Discharge summary.
+        DischargeSummary = "DischargeSummary",
+        /// Diagnostic report.
+        DiagnosticReport = "DiagnosticReport",
+        /// Immunisation record.
+        ImmunizationRecord = "ImmunizationRecord",
+        /// Any other health document.
+        HealthDocumentRecord = "HealthDocumentRecord",
+        /// Wellness record.
+        WellnessRecord = "WellnessRecord",
+    }
+}
+
+vocabulary! {
+    /// What the grantee may do with the data.
+    AccessMode, "access_mode" {
+        /// View only.
+        View = "VIEW",
+        /// Store a copy.
+        Store = "STORE",
+        /// Query.
+        Query = "QUERY",
+        /// Stream.
+        Stream = "STREAM",
+    }
+}
+
+vocabulary! {
+    /// Lifecycle of a consent artefact: REQUESTED → GRANTED | DENIED | EXPIRED;
+    /// GRANTED → REVOKED | EXPIRED.
+    ConsentStatus, "consent_status" {
+        /// Asked for by a hospital, not yet acted on.
+        Requested = "REQUESTED",
+        /// Granted by the patient's signature.
+        Granted = "GRANTED",
+        /// Refused by the patient.
+        Denied = "DENIED",
+        /// The request's own expiry passed, or the grant's dataEraseAt passed.
+        Expired = "EXPIRED",
+        /// Revoked by the patient's signature; final.
+        Revoked = "REVOKED",
+    }
+}
+
+impl ConsentStatus {
+    /// Whether the lifecycle allows moving from `self` to `next`.
+    pub fn can_become(self, next: Self) -> bool {
+        use ConsentStatus::*;
+        matches!(
+            (self, next),
+            (Requested, Granted | Denied | Expired) | (Granted, Revoked | Expired)
+        )
+    }
+
+    /// True when no further transition is possible.
+    pub fn is_final(self) -> bool {
+        Self::ALL.iter().all(|&next| !self.can_become(next))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_through_parse_and_serde() {
+        for p in Purpose::ALL {
+            assert_eq!(Purpose::parse(p.code()).unwrap(), *p);
+            let json = serde_json::to_string(p).unwrap();
+            assert_eq!(json, format!("\"{}\"", p.code()));
+            assert_eq!(serde_json::from_str::<Purpose>(&json).unwrap(), *p);
+        }
+        for h in HiType::ALL {
+            assert_eq!(h.code().parse::<HiType>().unwrap(), *h);
+        }
+        for m in AccessMode::ALL {
+            assert_eq!(AccessMode::parse(m.code()).unwrap(), *m);
+        }
+        assert_eq!(Purpose::ALL.len(), 6);
+        assert_eq!(HiType::ALL.len(), 7);
+    }
+
+    #[test]
+    fn unknown_codes_name_their_kind() {
+        let err = HiType::parse("XRay").unwrap_err();
+        assert_eq!(err.to_string(), "unknown hi_type 'XRay'");
+        assert!(Purpose::parse("caremgt").is_err(), "codes are case-sensitive");
+    }
+
+    #[test]
+    fn lifecycle() {
+        use ConsentStatus::*;
+        assert!(Requested.can_become(Granted));
+        assert!(Granted.can_become(Revoked));
+        assert!(!Revoked.can_become(Granted));
+        assert!(!Denied.can_become(Granted));
+        assert!(!Expired.can_become(Granted));
+        assert!(Revoked.is_final() && Denied.is_final() && Expired.is_final());
+        assert!(!Requested.is_final() && !Granted.is_final());
+    }
+}
