@@ -24,6 +24,12 @@ pub enum ValidationError {
         /// The value that was given.
         value: String,
     },
+    /// An X25519 public key that is not 32 bytes of hex, or is a low-order point.
+    #[error("X25519 public key must be 64 hex digits and not a low-order point")]
+    X25519Key,
+    /// An Ethereum address that is not `0x` + 40 hex digits, or fails its EIP-55 checksum.
+    #[error("Ethereum address must be 0x followed by 40 hex digits (EIP-55 checksum if mixed case)")]
+    EthAddress,
     /// An id that is not a UUID.
     #[error("malformed id")]
     Id,

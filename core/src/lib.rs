@@ -6,9 +6,11 @@ pub mod consent;
 pub mod error;
 pub mod facility;
 pub mod ids;
+pub mod keys;
 
 pub use abha::{AbhaAddress, AbhaNumber};
 pub use consent::{AccessMode, ConsentStatus, HiType, Purpose};
 pub use error::ValidationError;
 pub use facility::HfrId;
 pub use ids::{AuditorId, DocumentId, HospitalId, PatientId, SessionId};
+pub use keys::{EthAddress, X25519PublicKey};

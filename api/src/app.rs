@@ -1,0 +1,178 @@
+//! Builds the application: state, router with its middleware stack, listener, and the serve
+//! loop with graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::PrometheusHandle;
+use secrecy::ExposeSecret as _;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::password::PasswordHasher;
+use crate::auth::rate_limit::{IpLimiter, ip_limiter};
+use crate::auth::tokens::TokenService;
+use crate::config::Settings;
+use crate::error::{ApiError, REQUEST_ID};
+use crate::{auth, routes, store, telemetry};
+
+const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Shared, cheaply clonable state for handlers.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// Postgres pool.
+    pub pool: PgPool,
+    /// Validated settings.
+    pub settings: Arc<Settings>,
+    /// Access-token issuer and verifier.
+    pub tokens: Arc<TokenService>,
+    /// Argon2id hasher.
+    pub hasher: Arc<PasswordHasher>,
+    /// Rate limiter for `/v1/auth/*`.
+    pub auth_limiter: IpLimiter,
+    /// Prometheus exposition.
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    /// Builds state from settings and a pool.
+    pub fn new(settings: Settings, pool: PgPool) -> anyhow::Result<Self> {
+        let auth = &settings.auth;
+        Ok(Self {
+            tokens: Arc::new(TokenService::new(auth)),
+            hasher: Arc::new(PasswordHasher::new(auth.argon2_memory_kib, auth.argon2_iterations)?),
+            auth_limiter: ip_limiter(auth.rate_limit_per_minute, auth.rate_limit_burst),
+            metrics: telemetry::metrics_handle(),
+            pool,
+            settings: Arc::new(settings),
+        })
+    }
+
+    /// Refresh-token lifetime in seconds.
+    pub fn refresh_ttl_secs(&self) -> i64 {
+        i64::try_from(self.settings.auth.refresh_token_ttl_secs).unwrap_or(i64::MAX / 2)
+    }
+}
+
+/// The id of the request being handled, if any (for the audit log).
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// A bound, ready-to-serve API.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects to Postgres, migrates (if configured), bootstraps the admin, binds the port.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let pool = store::connect_lazy(settings.database.url.expose_secret(), settings.database.max_connections)?;
+        if settings.database.run_migrations {
+            store::migrate(&pool).await?;
+        }
+        let addr = SocketAddr::new(settings.server.host, settings.server.port);
+        let state = AppState::new(settings, pool)?;
+        auth::service::bootstrap_admin(&state).await?;
+        let router = router(state.clone());
+        let listener = TcpListener::bind(addr).await?;
+        Ok(Self { listener, router, state })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// The state the router uses.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        tracing::info!(addr = ?self.listener.local_addr().ok(), "api listening");
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// The full router: API routes, docs, health, metrics, and the middleware stack.
+pub fn router(state: AppState) -> Router {
+    let settings = state.settings.clone();
+    let (api, openapi) = routes::api_router(state.clone()).split_for_parts();
+
+    Router::new()
+        .merge(api)
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .route_layer(middleware::from_fn(track_metrics))
+        .merge(routes::health::router())
+        .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async {
+            ApiError::BadRequest {
+                status: StatusCode::METHOD_NOT_ALLOWED,
+                code: "method_not_allowed",
+                message: "method not allowed on this path".into(),
+            }
+        })
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(settings.server.max_json_body_bytes))
+        .layer(CatchPanicLayer::custom(|_| ApiError::internal(anyhow::anyhow!("handler panicked")).into_response()))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(settings.server.request_timeout_secs),
+        ))
+        .layer(middleware::from_fn(request_context))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req.headers().get(&REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("http", method = %req.method(), uri = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
+        .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid))
+}
+
+/// Makes the request id available to error responses and the audit log.
+async fn request_context(req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    REQUEST_ID.scope(id, next.run(req)).await
+}
+
+/// Counts requests and their latency per route and status.
+async fn track_metrics(req: Request, next: Next) -> Response {
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("http_requests_total", "method" => method.clone(), "path" => path.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "path" => path)
+        .record(start.elapsed().as_secs_f64());
+    response
+}

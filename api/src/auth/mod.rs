@@ -1,0 +1,87 @@
+//! Authentication and authorisation: roles, password hashing, access and refresh tokens, the
+//! `AuthUser` extractor and the rate limiter for `/v1/auth/*`.
+
+pub mod password;
+pub mod rate_limit;
+pub mod service;
+pub mod tokens;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::store;
+
+/// The subject id of the bootstrap admin (there is one admin account).
+pub const ADMIN_ID: Uuid = Uuid::from_u128(1);
+
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Holds an ABHA number; owns documents and consents.
+    Patient,
+    /// A facility from the Health Facility Registry.
+    Hospital,
+    /// Reads the audit log and the chain; changes nothing.
+    Auditor,
+    /// The operator: registers hospitals and auditors.
+    Admin,
+}
+
+impl Role {
+    /// The stored form.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Patient => "patient",
+            Self::Hospital => "hospital",
+            Self::Auditor => "auditor",
+            Self::Admin => "admin",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Patient, Self::Hospital, Self::Auditor, Self::Admin]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+/// The authenticated caller: a valid access token whose session is still live.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthUser {
+    /// The caller's role.
+    pub role: Role,
+    /// Patient, hospital, auditor or admin id.
+    pub subject_id: Uuid,
+    /// The login session the token belongs to.
+    pub session_id: Uuid,
+}
+
+impl AuthUser {
+    /// Fails with 403 unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) { Ok(()) } else { Err(ApiError::Forbidden) }
+    }
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(ApiError::Unauthorized)?;
+        let claims = state.tokens.verify_access(token).map_err(|_| ApiError::Unauthorized)?;
+        if !store::sessions::is_session_live(&state.pool, claims.sid).await? {
+            return Err(ApiError::Unauthorized);
+        }
+        Ok(Self { role: claims.role, subject_id: claims.sub, session_id: claims.sid })
+    }
+}

@@ -1,0 +1,170 @@
+//! Login, refresh-token rotation and logout.
+
+use chrono::{Duration, Utc};
+use pramana_core::{AbhaAddress, AbhaNumber, HfrId};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::tokens::{self, new_refresh_token};
+use super::{ADMIN_ID, Role};
+use crate::app::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::store::audit::{AuditEvent, Outcome, insert_audit_event};
+use crate::store::sessions::RefreshOutcome;
+use crate::store::{self, credentials, patients, sessions};
+
+/// A freshly issued token pair.
+#[derive(Debug, Clone)]
+pub struct TokenPair {
+    /// JWT access token.
+    pub access_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Opaque, single-use refresh token.
+    pub refresh_token: String,
+    /// The holder's role.
+    pub role: Role,
+    /// The holder's id.
+    pub subject_id: Uuid,
+}
+
+/// Turns what a user typed into the stored login: an ABHA address resolves to its ABHA number,
+/// an ABHA number or HFR id is normalised, anything else is a lower-cased username.
+async fn normalise_login(state: &AppState, login: &str) -> ApiResult<Option<String>> {
+    if login.contains('@') {
+        return match AbhaAddress::parse(login) {
+            Ok(address) => Ok(patients::find_abha_number_by_address(&state.pool, &address).await?),
+            Err(_) => Ok(None),
+        };
+    }
+    if let Ok(n) = AbhaNumber::parse(login) {
+        return Ok(Some(n.as_digits().to_owned()));
+    }
+    if let Ok(h) = HfrId::parse(login) {
+        return Ok(Some(h.as_str().to_owned()));
+    }
+    Ok(Some(login.trim().to_ascii_lowercase()))
+}
+
+/// Checks a login and password and opens a session. Every failure is the same 401.
+pub async fn login(state: &AppState, login: &str, password: String, request_id: Option<String>) -> ApiResult<TokenPair> {
+    let credential = match normalise_login(state, login).await? {
+        Some(l) => credentials::find_credential_by_login(&state.pool, &l).await?,
+        None => None,
+    };
+    let ok = state
+        .hasher
+        .verify(password, credential.as_ref().map(|c| c.password_hash.clone()))
+        .await
+        .map_err(ApiError::internal)?;
+    let credential = match credential {
+        Some(c) if ok => c,
+        _ => {
+            tracing::info!("login refused");
+            return Err(ApiError::Unauthorized);
+        }
+    };
+
+    let (refresh_token, refresh_hash) = new_refresh_token();
+    let expires_at = Utc::now() + Duration::seconds(state.refresh_ttl_secs());
+    let mut tx = state.pool.begin().await.map_err(store::StoreError::from)?;
+    let session_id =
+        sessions::insert_session(&mut tx, credential.id, credential.role, credential.subject_id, expires_at, &refresh_hash)
+            .await?;
+    insert_audit_event(
+        &mut tx,
+        &AuditEvent {
+            actor_role: credential.role.as_str(),
+            actor_id: Some(credential.subject_id),
+            action: "auth.login",
+            outcome: Outcome::Ok,
+            subject_patient_id: (credential.role == Role::Patient).then_some(credential.subject_id),
+            target: Some(format!("session:{session_id}")),
+            request_id,
+            details: json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    issue_pair(state, credential.role, credential.subject_id, session_id, refresh_token)
+}
+
+/// Rotates a refresh token. Presenting a used token revokes its whole session.
+pub async fn refresh(state: &AppState, refresh_token: &str, request_id: Option<String>) -> ApiResult<TokenPair> {
+    let hash = tokens::hash_refresh_token(refresh_token);
+    let mut tx = state.pool.begin().await.map_err(store::StoreError::from)?;
+    let outcome = sessions::mark_refresh_token_used(&mut tx, &hash).await?;
+    let session = match outcome {
+        RefreshOutcome::Rotated(session) => session,
+        RefreshOutcome::Reused => {
+            // Keep the revocation (commit) and record it, then refuse.
+            insert_audit_event(
+                &mut tx,
+                &AuditEvent {
+                    actor_role: "anonymous",
+                    actor_id: None,
+                    action: "auth.refresh_reuse",
+                    outcome: Outcome::Denied,
+                    subject_patient_id: None,
+                    target: None,
+                    request_id,
+                    details: json!({"session_revoked": true}),
+                },
+            )
+            .await?;
+            tx.commit().await.map_err(store::StoreError::from)?;
+            tracing::warn!("refresh token reused; session revoked");
+            return Err(ApiError::Unauthorized);
+        }
+        RefreshOutcome::Invalid => return Err(ApiError::Unauthorized),
+    };
+    let (new_token, new_hash) = new_refresh_token();
+    let expires_at = sessions::find_session_expiry(&mut *tx, session.id).await?;
+    sessions::insert_refresh_token(&mut *tx, session.id, &new_hash, expires_at).await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    issue_pair(state, session.role, session.subject_id, session.id, new_token)
+}
+
+/// Ends a session: its refresh tokens and access tokens stop working at once.
+pub async fn logout(state: &AppState, user: &super::AuthUser, request_id: Option<String>) -> ApiResult<()> {
+    let mut tx = state.pool.begin().await.map_err(store::StoreError::from)?;
+    sessions::mark_session_revoked(&mut *tx, user.session_id, "logout").await?;
+    insert_audit_event(
+        &mut tx,
+        &AuditEvent {
+            actor_role: user.role.as_str(),
+            actor_id: Some(user.subject_id),
+            action: "auth.logout",
+            outcome: Outcome::Ok,
+            subject_patient_id: (user.role == Role::Patient).then_some(user.subject_id),
+            target: Some(format!("session:{}", user.session_id)),
+            request_id,
+            details: json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    Ok(())
+}
+
+fn issue_pair(state: &AppState, role: Role, subject_id: Uuid, session_id: Uuid, refresh_token: String) -> ApiResult<TokenPair> {
+    let access_token = state
+        .tokens
+        .issue_access(role, subject_id, session_id)
+        .map_err(ApiError::internal)?;
+    Ok(TokenPair { access_token, expires_in: state.tokens.access_ttl_secs, refresh_token, role, subject_id })
+}
+
+/// Creates or updates the bootstrap admin from configuration.
+pub async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
+    use secrecy::ExposeSecret as _;
+    let Some(password) = &state.settings.auth.admin_password else {
+        tracing::info!("no admin password configured; admin endpoints are unusable");
+        return Ok(());
+    };
+    let hash = state.hasher.hash(password.expose_secret().to_owned()).await?;
+    let login = state.settings.auth.admin_username.trim().to_ascii_lowercase();
+    credentials::upsert_admin(&state.pool, ADMIN_ID, &login, &hash).await?;
+    tracing::info!(%login, "admin credential ready");
+    Ok(())
+}

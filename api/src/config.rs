@@ -1,0 +1,249 @@
+//! Typed configuration: built-in defaults, then an optional TOML file (`PRAMANA_CONFIG`, else
+//! `pramana.toml` if present), then `PRAMANA_<SECTION>__<KEY>` environment variables. Validated
+//! once at start-up; secrets are redacted in `Debug` output.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// Everything the API and the worker need to start.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// HTTP listener and request limits.
+    pub server: ServerSettings,
+    /// Postgres.
+    pub database: DatabaseSettings,
+    /// Tokens, passwords and the bootstrap admin.
+    pub auth: AuthSettings,
+    /// Logging.
+    pub telemetry: TelemetrySettings,
+    /// The anchor worker.
+    pub worker: WorkerSettings,
+}
+
+/// HTTP listener and request limits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServerSettings {
+    /// Address to bind.
+    pub host: IpAddr,
+    /// Port to bind; 0 picks a free one.
+    pub port: u16,
+    /// Largest JSON request body, in bytes.
+    pub max_json_body_bytes: usize,
+    /// Time allowed for a request before it is answered 503.
+    pub request_timeout_secs: u64,
+    /// Seconds to let in-flight requests finish after SIGTERM.
+    pub shutdown_grace_secs: u64,
+}
+
+/// Postgres.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// Connection URL; may hold a password, so it is redacted.
+    pub url: SecretString,
+    /// Pool size.
+    pub max_connections: u32,
+    /// Apply pending migrations at start-up (the API only; the worker only checks).
+    pub run_migrations: bool,
+}
+
+/// Tokens, passwords and the bootstrap admin.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// HMAC key for access tokens (HS256 only); at least 32 bytes.
+    pub jwt_secret: SecretString,
+    /// `iss` claim written and required.
+    pub issuer: String,
+    /// `aud` claim written and required.
+    pub audience: String,
+    /// Access-token lifetime.
+    pub access_token_ttl_secs: u64,
+    /// Refresh-token (and session) lifetime.
+    pub refresh_token_ttl_secs: u64,
+    /// Bootstrap admin login; created or updated at start-up when a password is set.
+    pub admin_username: String,
+    /// Bootstrap admin password; no admin account exists while this is unset.
+    pub admin_password: Option<SecretString>,
+    /// Requests per minute per client IP on `/v1/auth/*`.
+    pub rate_limit_per_minute: u32,
+    /// Burst allowance on `/v1/auth/*`.
+    pub rate_limit_burst: u32,
+    /// Argon2id memory cost in KiB (OWASP minimum: 19456).
+    pub argon2_memory_kib: u32,
+    /// Argon2id iterations.
+    pub argon2_iterations: u32,
+}
+
+/// Logging.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TelemetrySettings {
+    /// `pretty` for humans, `json` for log collectors.
+    pub log_format: LogFormat,
+    /// Default `tracing` filter when `RUST_LOG` is unset.
+    pub log_filter: String,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The anchor worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkerSettings {
+    /// Address for the worker's `/healthz`, `/readyz` and `/metrics`.
+    pub health_host: IpAddr,
+    /// Port for the worker's health endpoints.
+    pub health_port: u16,
+    /// How often the worker looks for work when idle, in milliseconds.
+    pub poll_interval_ms: u64,
+}
+
+/// Why the configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file or environment could not be parsed into [`Settings`].
+    #[error("configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    /// A value parsed but is not acceptable.
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+/// The default configuration as TOML; `.env.example` mirrors it.
+pub const DEFAULTS_TOML: &str = r#"
+[server]
+host = "127.0.0.1"
+port = 8080
+max_json_body_bytes = 65536
+request_timeout_secs = 30
+shutdown_grace_secs = 10
+
+[database]
+url = "postgres://postgres@127.0.0.1:5432/pramana"
+max_connections = 10
+run_migrations = true
+
+[auth]
+issuer = "pramana"
+audience = "pramana-api"
+access_token_ttl_secs = 900
+refresh_token_ttl_secs = 2592000
+admin_username = "admin"
+rate_limit_per_minute = 30
+rate_limit_burst = 10
+argon2_memory_kib = 19456
+argon2_iterations = 2
+
+[telemetry]
+log_format = "pretty"
+log_filter = "info,pramana=debug,tower_http=info,sqlx=warn"
+
+[worker]
+health_host = "127.0.0.1"
+health_port = 8081
+poll_interval_ms = 1000
+"#;
+
+impl Settings {
+    /// Loads defaults, the config file, then `PRAMANA_*` variables, and validates the result.
+    pub fn load() -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULTS_TOML));
+        let file = std::env::var_os("PRAMANA_CONFIG")
+            .map(PathBuf::from)
+            .or_else(|| Some(PathBuf::from("pramana.toml")).filter(|p| p.exists()));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment = figment.merge(Env::prefixed("PRAMANA_").ignore(&["CONFIG"]).split("__"));
+        Self::from_figment(figment)
+    }
+
+    /// Builds settings from defaults plus explicit overrides (used by tests and tools).
+    pub fn from_overrides(overrides: impl Serialize) -> Result<Self, ConfigError> {
+        let figment = Figment::from(Toml::string(DEFAULTS_TOML)).merge(Serialized::defaults(overrides));
+        Self::from_figment(figment)
+    }
+
+    fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let settings: Settings = figment.extract().map_err(Box::new)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks what the types alone cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if self.auth.jwt_secret.expose_secret().len() < 32 {
+            return invalid("auth.jwt_secret must be at least 32 bytes (set PRAMANA_AUTH__JWT_SECRET)");
+        }
+        if self.auth.access_token_ttl_secs == 0 || self.auth.access_token_ttl_secs > 3600 {
+            return invalid("auth.access_token_ttl_secs must be between 1 and 3600");
+        }
+        if self.auth.refresh_token_ttl_secs < self.auth.access_token_ttl_secs {
+            return invalid("auth.refresh_token_ttl_secs must not be shorter than the access token's");
+        }
+        if let Some(p) = &self.auth.admin_password
+            && p.expose_secret().len() < 12
+        {
+            return invalid("auth.admin_password must be at least 12 characters");
+        }
+        if self.auth.rate_limit_per_minute == 0 || self.auth.rate_limit_burst == 0 {
+            return invalid("auth.rate_limit_per_minute and auth.rate_limit_burst must be positive");
+        }
+        if self.auth.argon2_memory_kib < 8 * 1024 || self.auth.argon2_iterations == 0 {
+            return invalid("auth.argon2_memory_kib must be at least 8192 and argon2_iterations at least 1");
+        }
+        if self.server.max_json_body_bytes < 1024 {
+            return invalid("server.max_json_body_bytes must be at least 1024");
+        }
+        if self.database.max_connections == 0 {
+            return invalid("database.max_connections must be positive");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_only_a_jwt_secret() {
+        let err = Settings::from_overrides(serde_json::json!({})).unwrap_err();
+        assert!(err.to_string().contains("jwt_secret"), "{err}");
+        let s = Settings::from_overrides(serde_json::json!({"auth": {"jwt_secret": "x".repeat(32)}})).unwrap();
+        assert_eq!(s.server.port, 8080);
+        assert_eq!(s.telemetry.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let s = Settings::from_overrides(serde_json::json!({
+            "auth": {"jwt_secret": "super-secret-value-that-is-long-enough", "admin_password": "another-secret-pw"},
+            "database": {"url": "postgres://u:dbpassword@h/db"}
+        }))
+        .unwrap();
+        let dbg = format!("{s:?}");
+        assert!(!dbg.contains("super-secret"));
+        assert!(!dbg.contains("another-secret"));
+        assert!(!dbg.contains("dbpassword"));
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        let r = Settings::from_overrides(serde_json::json!({"auth": {"jwt_secret": "x".repeat(32), "access_token_ttl_secs": 0}}));
+        assert!(r.is_err());
+        let r = Settings::from_overrides(serde_json::json!({"auth": {"jwt_secret": "x".repeat(32)}, "server": {"port": "eighty"}}));
+        assert!(r.is_err());
+    }
+}

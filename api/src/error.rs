@@ -1,0 +1,195 @@
+//! `ApiError`: every way a request can fail, mapped to a status, a stable machine-readable
+//! `code` and a message. Client mistakes say what was wrong; server faults say "internal error"
+//! and the cause goes to the log with the request id.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use pramana_core::ValidationError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::store::StoreError;
+
+tokio::task_local! {
+    /// The current request's id, set by the request-id middleware for the whole handler.
+    pub static REQUEST_ID: String;
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `invalid_abha_number`.
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+    /// The request id, also sent as the `x-request-id` header.
+    pub request_id: String,
+    /// The request field at fault, for validation errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+}
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A field failed validation (422); the code names the field.
+    #[error("{field}: {source}")]
+    Invalid {
+        /// The request field, e.g. `abha_number`.
+        field: &'static str,
+        /// What was wrong with it.
+        source: ValidationError,
+    },
+    /// A field failed a rule that is not a domain type (422).
+    #[error("{field}: {message}")]
+    InvalidField {
+        /// The request field.
+        field: &'static str,
+        /// What was wrong with it.
+        message: String,
+    },
+    /// The body was not the expected JSON (400, or 415/413 as the case may be).
+    #[error("{message}")]
+    BadRequest {
+        /// HTTP status to use.
+        status: StatusCode,
+        /// Stable code.
+        code: &'static str,
+        /// What was wrong.
+        message: String,
+    },
+    /// No valid credentials or token (401). Never says which part was wrong.
+    #[error("authentication required")]
+    Unauthorized,
+    /// Authenticated, but this role may not use this endpoint (403).
+    #[error("this account may not do that")]
+    Forbidden,
+    /// Nothing there, or nothing the caller may see (404).
+    #[error("not found")]
+    NotFound,
+    /// The thing already exists (409).
+    #[error("{0}")]
+    Conflict(&'static str, &'static str),
+    /// Too many requests from this client (429).
+    #[error("too many requests; slow down")]
+    RateLimited,
+    /// Postgres is unreachable or failing (503 for readiness, 500 otherwise).
+    #[error("service unavailable")]
+    Unavailable,
+    /// A bug or an unexpected failure (500); the cause is logged, not returned.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+/// `Result` with [`ApiError`].
+pub type ApiResult<T, E = ApiError> = Result<T, E>;
+
+impl ApiError {
+    /// A 422 for `field` from a domain validation error.
+    pub fn invalid(field: &'static str) -> impl FnOnce(ValidationError) -> Self {
+        move |source| Self::Invalid { field, source }
+    }
+
+    /// A 422 for `field` with a message.
+    pub fn invalid_field(field: &'static str, message: impl Into<String>) -> Self {
+        Self::InvalidField { field, message: message.into() }
+    }
+
+    /// An internal error from anything.
+    pub fn internal(e: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(e.into())
+    }
+
+    fn parts(&self) -> (StatusCode, String, Option<&'static str>) {
+        match self {
+            Self::Invalid { field, .. } | Self::InvalidField { field, .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, format!("invalid_{field}"), Some(*field))
+            }
+            Self::BadRequest { status, code, .. } => (*status, (*code).to_owned(), None),
+            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized".into(), None),
+            Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden".into(), None),
+            Self::NotFound => (StatusCode::NOT_FOUND, "not_found".into(), None),
+            Self::Conflict(code, _) => (StatusCode::CONFLICT, (*code).to_owned(), None),
+            Self::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited".into(), None),
+            Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable".into(), None),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal".into(), None),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, field) = self.parts();
+        let request_id = REQUEST_ID.try_with(Clone::clone).unwrap_or_default();
+        let message = match &self {
+            Self::Conflict(_, m) => (*m).to_owned(),
+            other => other.to_string(),
+        };
+        match &self {
+            Self::Internal(e) => tracing::error!(%request_id, error = ?e, "internal error"),
+            Self::Unavailable => tracing::warn!(%request_id, "dependency unavailable"),
+            _ => tracing::debug!(%request_id, %code, %message, "client error"),
+        }
+        (status, Json(ErrorBody { code, message, request_id, field })).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(_) => Self::Unavailable,
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        let (status, code) = match &r {
+            JsonRejection::JsonDataError(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+            JsonRejection::JsonSyntaxError(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
+            JsonRejection::MissingJsonContentType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            JsonRejection::BytesRejection(_) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
+            }
+            _ => (r.status(), "bad_request"),
+        };
+        Self::BadRequest { status, code, message: r.body_text() }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(_: PathRejection) -> Self {
+        // A malformed id in the path names nothing that exists.
+        Self::NotFound
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        Self::BadRequest { status: StatusCode::BAD_REQUEST, code: "invalid_query", message: r.body_text() }
+    }
+}
+
+/// `Json` whose rejections are [`ApiError`]s, so malformed bodies get the stable error body.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+impl<T: Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        Json(self.0).into_response()
+    }
+}
+
+/// `Path` whose rejections are 404s.
+#[derive(Debug, Clone, Copy, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+/// `Query` whose rejections are 400s with the stable error body.
+#[derive(Debug, Clone, Copy, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);

@@ -1,0 +1,205 @@
+//! `/v1/auth`: patient registration, login, refresh-token rotation, logout.
+
+use axum::http::StatusCode;
+use pramana_core::{AbhaAddress, AbhaNumber, PatientId};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::patients::PatientView;
+use crate::app::{AppState, current_request_id};
+use crate::auth::service::{self, TokenPair};
+use crate::auth::{AuthUser, Role};
+use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::store::audit::{AuditEvent, Outcome, insert_audit_event};
+use crate::store::{StoreError, credentials, patients};
+use axum::extract::State;
+
+/// Shortest accepted password.
+pub const MIN_PASSWORD_LEN: usize = 12;
+/// Longest accepted password (bounds Argon2 input).
+pub const MAX_PASSWORD_LEN: usize = 256;
+
+/// A patient's registration.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// 14 digits, with or without hyphens (`XX-XXXX-XXXX-XXXX`); the last is a Luhn check digit.
+    #[schema(example = "91-2345-6789-0124")]
+    pub abha_number: String,
+    /// ABHA addresses (`name@abdm` / `name@sbx`).
+    #[serde(default)]
+    pub abha_addresses: Vec<String>,
+    /// Display name.
+    pub name: String,
+    /// At least 12 characters.
+    pub password: String,
+}
+
+/// Login with an ABHA number or address (patients), an HFR id (hospitals) or a username.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// ABHA number, ABHA address, HFR id or username.
+    pub login: String,
+    /// Password or hospital API secret.
+    pub password: String,
+}
+
+/// A refresh token to rotate.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    /// The refresh token from the last login or refresh; single use.
+    pub refresh_token: String,
+}
+
+/// Tokens for a session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// JWT for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Single-use refresh token; using it twice ends the session.
+    pub refresh_token: String,
+    /// The holder's role.
+    pub role: Role,
+    /// The holder's id.
+    pub subject_id: uuid::Uuid,
+}
+
+impl From<TokenPair> for TokenResponse {
+    fn from(p: TokenPair) -> Self {
+        Self {
+            access_token: p.access_token,
+            token_type: "Bearer",
+            expires_in: p.expires_in,
+            refresh_token: p.refresh_token,
+            role: p.role,
+            subject_id: p.subject_id,
+        }
+    }
+}
+
+/// Checks a new password's length.
+pub fn check_password(password: &str) -> ApiResult<()> {
+    let n = password.chars().count();
+    if (MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&n) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_field("password", format!("must be {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters")))
+    }
+}
+
+/// Trims and checks a display name.
+pub fn check_name(name: &str) -> ApiResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(ApiError::invalid_field("name", "must be 1 to 200 printable characters"));
+    }
+    Ok(name.to_owned())
+}
+
+/// Parses a list of ABHA addresses, rejecting duplicates.
+pub fn parse_addresses(raw: &[String]) -> ApiResult<Vec<AbhaAddress>> {
+    let mut out: Vec<AbhaAddress> = raw
+        .iter()
+        .map(|a| AbhaAddress::parse(a).map_err(ApiError::invalid("abha_addresses")))
+        .collect::<Result<_, _>>()?;
+    out.sort();
+    let before = out.len();
+    out.dedup();
+    if out.len() != before || out.len() > 16 {
+        return Err(ApiError::invalid_field("abha_addresses", "must be at most 16 distinct addresses"));
+    }
+    Ok(out)
+}
+
+/// Registers a patient.
+#[utoipa::path(post, path = "/v1/auth/register", tag = "auth", request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Registered", body = PatientView),
+        (status = 409, description = "ABHA number or address already registered (`already_registered`)", body = crate::error::ErrorBody),
+        (status = 422, description = "A field is invalid (`invalid_<field>`)", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many requests", body = crate::error::ErrorBody),
+    ))]
+pub async fn auth_register(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RegisterRequest>,
+) -> ApiResult<(StatusCode, ApiJson<PatientView>)> {
+    let abha_number = AbhaNumber::parse(&body.abha_number).map_err(ApiError::invalid("abha_number"))?;
+    let addresses = parse_addresses(&body.abha_addresses)?;
+    let name = check_name(&body.name)?;
+    check_password(&body.password)?;
+
+    let hash = state.hasher.hash(body.password).await.map_err(ApiError::internal)?;
+    let id = PatientId::new();
+    let mut tx = state.pool.begin().await.map_err(StoreError::from)?;
+    let result: Result<(), StoreError> = async {
+        patients::insert_patient(&mut tx, id, &abha_number, &name, &addresses).await?;
+        credentials::insert_credential(&mut *tx, Role::Patient, id.0, abha_number.as_digits(), &hash).await?;
+        insert_audit_event(
+            &mut tx,
+            &AuditEvent {
+                actor_role: "patient",
+                actor_id: Some(id.0),
+                action: "patient.register",
+                outcome: Outcome::Ok,
+                subject_patient_id: Some(id.0),
+                target: Some(format!("patient:{id}")),
+                request_id: current_request_id(),
+                details: json!({"abha_addresses": addresses.len()}),
+            },
+        )
+        .await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => {
+            return Err(ApiError::Conflict("already_registered", "this ABHA number or address is already registered"));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let patient = patients::find_patient_by_id(&mut tx, id).await?.ok_or(ApiError::NotFound)?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok((StatusCode::CREATED, ApiJson(PatientView::from(patient))))
+}
+
+/// Opens a session.
+#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = TokenResponse),
+        (status = 401, description = "Wrong login or password (never says which)", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many requests", body = crate::error::ErrorBody),
+    ))]
+pub async fn auth_login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginRequest>) -> ApiResult<ApiJson<TokenResponse>> {
+    if body.login.len() > 256 || body.password.len() > MAX_PASSWORD_LEN * 4 {
+        return Err(ApiError::Unauthorized);
+    }
+    let pair = service::login(&state, &body.login, body.password, current_request_id()).await?;
+    Ok(ApiJson(pair.into()))
+}
+
+/// Rotates a refresh token. A reused token ends its session.
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New token pair", body = TokenResponse),
+        (status = 401, description = "Unknown, expired or reused token", body = crate::error::ErrorBody),
+    ))]
+pub async fn auth_refresh(State(state): State<AppState>, ApiJson(body): ApiJson<RefreshRequest>) -> ApiResult<ApiJson<TokenResponse>> {
+    let pair = service::refresh(&state, &body.refresh_token, current_request_id()).await?;
+    Ok(ApiJson(pair.into()))
+}
+
+/// Ends the caller's session.
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "Session ended"), (status = 401, description = "Not logged in", body = crate::error::ErrorBody)))]
+pub async fn auth_logout(State(state): State<AppState>, user: AuthUser) -> ApiResult<StatusCode> {
+    service::logout(&state, &user, current_request_id()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

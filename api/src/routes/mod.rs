@@ -1,0 +1,60 @@
+//! HTTP handlers, one module per resource, named `<resource>_<verb>`. The OpenAPI document is
+//! generated from these handlers' annotations.
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod health;
+pub mod keys;
+pub mod patients;
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Pramana API", description = "Document integrity and consent for healthcare: identities, sessions, keys and the audit log."),
+    modifiers(&BearerAuth),
+    components(schemas(crate::error::ErrorBody)),
+    tags(
+        (name = "auth", description = "Registration, login, token rotation"),
+        (name = "patients", description = "Patient profiles"),
+        (name = "keys", description = "Encryption keys and signing addresses"),
+        (name = "accounts", description = "Operator: hospitals and auditors"),
+        (name = "audit", description = "Hash-chained audit log"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+/// Every `/v1` route, with its OpenAPI description.
+pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
+    let auth_routes = OpenApiRouter::new()
+        .routes(routes!(auth::auth_register))
+        .routes(routes!(auth::auth_login))
+        .routes(routes!(auth::auth_refresh))
+        .routes(routes!(auth::auth_logout))
+        .route_layer(axum::middleware::from_fn_with_state(state, crate::auth::rate_limit::limit_auth));
+
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth_routes)
+        .routes(routes!(patients::patients_me_get, patients::patients_me_patch))
+        .routes(routes!(patients::patients_get))
+        .routes(routes!(keys::keys_list, keys::keys_create))
+        .routes(routes!(accounts::hospitals_create, accounts::hospitals_list))
+        .routes(routes!(accounts::auditors_create))
+        .routes(routes!(audit::audit_list))
+        .routes(routes!(audit::audit_verify))
+}

@@ -1,0 +1,64 @@
+//! `public_keys`: X25519 encryption keys and Ethereum signing addresses, with rotation history.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use super::StoreResult;
+
+/// A registered public key.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeyRow {
+    /// Id.
+    pub id: Uuid,
+    /// `x25519` or `ethereum`.
+    pub kind: String,
+    /// Lower-case hex (X25519) or `0x` address.
+    pub public_key: String,
+    /// Registration time.
+    pub created_at: DateTime<Utc>,
+    /// When a newer key replaced it; `None` while active.
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+/// Retires the owner's active key of this kind, if any, and registers the new one (call inside a
+/// transaction).
+pub async fn insert_key_rotating(
+    conn: &mut PgConnection,
+    owner_role: &str,
+    owner_id: Uuid,
+    kind: &str,
+    public_key: &str,
+) -> StoreResult<KeyRow> {
+    sqlx::query(
+        "UPDATE public_keys SET retired_at = now()
+          WHERE owner_role = $1 AND owner_id = $2 AND kind = $3 AND retired_at IS NULL",
+    )
+    .bind(owner_role)
+    .bind(owner_id)
+    .bind(kind)
+    .execute(&mut *conn)
+    .await?;
+    Ok(sqlx::query_as(
+        "INSERT INTO public_keys (id, owner_role, owner_id, kind, public_key) VALUES ($1, $2, $3, $4, $5)
+         RETURNING id, kind, public_key, created_at, retired_at",
+    )
+    .bind(Uuid::now_v7())
+    .bind(owner_role)
+    .bind(owner_id)
+    .bind(kind)
+    .bind(public_key)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// Every key the owner has registered, newest first.
+pub async fn find_keys_by_owner(db: impl PgExecutor<'_>, owner_id: Uuid) -> StoreResult<Vec<KeyRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, kind, public_key, created_at, retired_at FROM public_keys
+          WHERE owner_id = $1 ORDER BY created_at DESC, id DESC",
+    )
+    .bind(owner_id)
+    .fetch_all(db)
+    .await?)
+}

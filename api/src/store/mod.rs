@@ -1,0 +1,86 @@
+//! All SQL lives here: one module per table family, functions named `insert_*`, `find_*_by_*`,
+//! `mark_*`. Nothing outside `store` writes SQL.
+
+pub mod accounts;
+pub mod audit;
+pub mod credentials;
+pub mod keys;
+pub mod patients;
+pub mod sessions;
+
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use std::time::Duration;
+
+/// Migrations embedded from the workspace's `migrations/` folder.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint was violated; carries the constraint's name.
+    #[error("unique constraint {0} violated")]
+    Conflict(String),
+    /// Postgres could not be reached in time.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    /// Any other database failure.
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    /// The schema is not what this build expects.
+    #[error("schema: {0}")]
+    Schema(String),
+}
+
+/// `Result` with [`StoreError`].
+pub type StoreResult<T, E = StoreError> = Result<T, E>;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => {
+                Self::Conflict(db.constraint().unwrap_or("unknown").to_owned())
+            }
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => Self::Unavailable(e),
+            _ => Self::Database(e),
+        }
+    }
+}
+
+/// Opens a pool lazily, so the process starts (and `/readyz` reports) even while Postgres is down.
+pub fn connect_lazy(url: &str, max_connections: u32) -> StoreResult<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_lazy(url)
+        .map_err(StoreError::from)
+}
+
+/// Applies pending migrations.
+pub async fn migrate(pool: &PgPool) -> StoreResult<()> {
+    MIGRATOR.run(pool).await.map_err(|e| StoreError::Schema(e.to_string()))
+}
+
+/// Fails unless every migration this build knows is applied (the worker's start-up check).
+pub async fn check_schema(pool: &PgPool) -> StoreResult<()> {
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+        .fetch_all(pool)
+        .await
+        .map_err(|e| StoreError::Schema(format!("no migrations table ({e}); run the API or `pramana-api migrate` first")))?;
+    let missing: Vec<i64> = MIGRATOR
+        .iter()
+        .map(|m| m.version)
+        .filter(|v| !applied.contains(v))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Schema(format!("migrations not applied: {missing:?}")))
+    }
+}
+
+/// `SELECT 1`, for readiness.
+pub async fn ping(pool: &PgPool) -> StoreResult<()> {
+    sqlx::query("SELECT 1").execute(pool).await?;
+    Ok(())
+}

@@ -1,0 +1,127 @@
+//! `sessions` and `refresh_tokens`: login sessions with rotating, single-use refresh tokens.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use super::StoreResult;
+use crate::auth::Role;
+
+/// What a live session says about its holder.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionInfo {
+    /// Session id.
+    pub id: Uuid,
+    /// Role of the holder.
+    pub role: Role,
+    /// Patient, hospital, auditor or admin id.
+    pub subject_id: Uuid,
+}
+
+/// Outcome of presenting a refresh token.
+#[derive(Debug, Clone, Copy)]
+pub enum RefreshOutcome {
+    /// The token was fresh; it is now used, and its session may mint a successor.
+    Rotated(SessionInfo),
+    /// The token was already used: the session has been revoked (possible theft).
+    Reused,
+    /// Unknown, expired, or its session is revoked or expired.
+    Invalid,
+}
+
+/// Creates a session with its first refresh token (call inside a transaction).
+pub async fn insert_session(
+    conn: &mut PgConnection,
+    credential_id: Uuid,
+    role: Role,
+    subject_id: Uuid,
+    expires_at: DateTime<Utc>,
+    refresh_hash: &[u8; 32],
+) -> StoreResult<Uuid> {
+    let id = Uuid::now_v7();
+    sqlx::query("INSERT INTO sessions (id, credential_id, role, subject_id, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(id)
+        .bind(credential_id)
+        .bind(role.as_str())
+        .bind(subject_id)
+        .bind(expires_at)
+        .execute(&mut *conn)
+        .await?;
+    insert_refresh_token(&mut *conn, id, refresh_hash, expires_at).await?;
+    Ok(id)
+}
+
+/// Adds a refresh token to a session.
+pub async fn insert_refresh_token(
+    db: impl PgExecutor<'_>,
+    session_id: Uuid,
+    refresh_hash: &[u8; 32],
+    expires_at: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)")
+        .bind(&refresh_hash[..])
+        .bind(session_id)
+        .bind(expires_at)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Marks a refresh token used, or detects its reuse and revokes the session (call inside a
+/// transaction, which the caller commits in every outcome).
+pub async fn mark_refresh_token_used(conn: &mut PgConnection, refresh_hash: &[u8; 32]) -> StoreResult<RefreshOutcome> {
+    let row: Option<(Uuid, Option<DateTime<Utc>>, bool, String, Uuid)> = sqlx::query_as(
+        "SELECT t.session_id, t.used_at, (t.expires_at > now() AND s.revoked_at IS NULL AND s.expires_at > now()),
+                s.role, s.subject_id
+           FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+          WHERE t.token_hash = $1
+          FOR UPDATE OF t, s",
+    )
+    .bind(&refresh_hash[..])
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((session_id, used_at, live, role, subject_id)) = row else {
+        return Ok(RefreshOutcome::Invalid);
+    };
+    if used_at.is_some() {
+        if live {
+            mark_session_revoked(&mut *conn, session_id, "refresh_reuse").await?;
+        }
+        return Ok(RefreshOutcome::Reused);
+    }
+    if !live {
+        return Ok(RefreshOutcome::Invalid);
+    }
+    sqlx::query("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1")
+        .bind(&refresh_hash[..])
+        .execute(&mut *conn)
+        .await?;
+    let role = Role::parse(&role).ok_or_else(|| super::StoreError::Schema(format!("sessions.role {role}")))?;
+    Ok(RefreshOutcome::Rotated(SessionInfo { id: session_id, role, subject_id }))
+}
+
+/// Revokes a session (and with it every token in it). Returns false if it was not live.
+pub async fn mark_session_revoked(db: impl PgExecutor<'_>, session_id: Uuid, reason: &str) -> StoreResult<bool> {
+    let done = sqlx::query("UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL")
+        .bind(session_id)
+        .bind(reason)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether a session is live (not revoked, not expired). Checked on every authenticated request.
+pub async fn is_session_live(db: impl PgExecutor<'_>, session_id: Uuid) -> StoreResult<bool> {
+    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > now())")
+        .bind(session_id)
+        .fetch_one(db)
+        .await?)
+}
+
+/// The session's expiry, for issuing a successor refresh token with the same lifetime end.
+pub async fn find_session_expiry(db: impl PgExecutor<'_>, session_id: Uuid) -> StoreResult<DateTime<Utc>> {
+    Ok(sqlx::query_scalar("SELECT expires_at FROM sessions WHERE id = $1")
+        .bind(session_id)
+        .fetch_one(db)
+        .await?)
+}
