@@ -1,1 +1,222 @@
-//! placeholder
+//! Test harness: spawns the real API on port 0 against a fresh Postgres database per test.
+//!
+//! Postgres comes from `PRAMANA_TEST_DATABASE_URL`, else `DATABASE_URL`, else
+//! `postgres://postgres@127.0.0.1:5432/postgres`; each test creates its own database
+//! `pramana_t_<uuid>` there (the test script drops old ones before a run).
+
+use anyhow::Context as _;
+use pramana_api::{Application, Settings};
+use pramana_core::AbhaNumber;
+use rand::Rng as _;
+use serde_json::{Value, json};
+use sqlx::{Connection as _, PgConnection, PgPool};
+
+/// Password the harness configures for the bootstrap admin.
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+/// JWT secret the harness configures (tests forge tokens with it).
+pub const JWT_SECRET: &str = "test-jwt-secret-that-is-long-enough-0123456789";
+/// Password the harness uses for patients it registers.
+pub const PATIENT_PASSWORD: &str = "correct horse battery staple";
+
+/// A running API and a handle on its database.
+#[derive(Debug)]
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// HTTP client.
+    pub http: reqwest::Client,
+    /// Direct access to the test's database (for assertions and tampering).
+    pub pool: PgPool,
+    /// The test database's URL.
+    pub database_url: String,
+}
+
+/// A registered, logged-in patient.
+#[derive(Debug, Clone)]
+pub struct Patient {
+    /// Patient id.
+    pub id: String,
+    /// Their ABHA number.
+    pub abha: AbhaNumber,
+    /// Access token.
+    pub access: String,
+    /// Refresh token.
+    pub refresh: String,
+}
+
+fn server_url() -> String {
+    std::env::var("PRAMANA_TEST_DATABASE_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// Creates a fresh database and returns its URL.
+pub async fn fresh_database() -> anyhow::Result<String> {
+    let server = server_url();
+    let name = format!("pramana_t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = PgConnection::connect(&server)
+        .await
+        .with_context(|| "connecting to the test Postgres server (set PRAMANA_TEST_DATABASE_URL)")?;
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await?;
+    let (base, _) = server.rsplit_once('/').context("database URL has no path")?;
+    let query = server.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+    Ok(format!("{base}/{name}{query}"))
+}
+
+/// A random valid ABHA number.
+pub fn random_abha() -> AbhaNumber {
+    let mut body = [b'0'; 13];
+    let mut rng = rand::thread_rng();
+    body[0] = b'9';
+    body[1] = b'1';
+    for d in &mut body[2..] {
+        *d = b'0' + rng.gen_range(0..10);
+    }
+    AbhaNumber::from_body(&body).expect("13 ASCII digits")
+}
+
+/// Spawns the API with test settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(json!({})).await
+}
+
+/// Spawns the API with test settings plus `overrides` (merged per section).
+pub async fn spawn_app_with(overrides: Value) -> TestApp {
+    let database_url = fresh_database().await.expect("fresh database");
+    let mut config = json!({
+        "server": {"host": "127.0.0.1", "port": 0},
+        "database": {"url": database_url, "max_connections": 5},
+        "auth": {
+            "jwt_secret": JWT_SECRET,
+            "admin_password": ADMIN_PASSWORD,
+            "rate_limit_per_minute": 10000,
+            "rate_limit_burst": 10000,
+            "argon2_memory_kib": 8192,
+            "argon2_iterations": 1,
+        },
+        "telemetry": {"log_filter": "warn"},
+    });
+    merge(&mut config, overrides);
+    let settings = Settings::from_overrides(config).expect("test settings");
+    let app = Application::build(settings).await.expect("build app");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let pool = app.state().pool.clone();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    TestApp { base, http: reqwest::Client::new(), pool, database_url }
+}
+
+fn merge(into: &mut Value, from: Value) {
+    match (into, from) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in b {
+                merge(a.entry(k).or_insert(Value::Null), v);
+            }
+        }
+        (slot, v) => *slot = v,
+    }
+}
+
+impl TestApp {
+    /// `base + path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POST JSON, optionally with a bearer token.
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut req = self.http.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// GET, optionally with a bearer token.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.http.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// PATCH JSON with a bearer token.
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.http.patch(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+    }
+
+    /// Registers and logs in a new patient.
+    pub async fn new_patient(&self) -> Patient {
+        let abha = random_abha();
+        let r = self
+            .post(
+                "/v1/auth/register",
+                None,
+                &json!({"abha_number": abha.hyphenated(), "name": "Asha Rao", "password": PATIENT_PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "register: {}", r.text().await.unwrap_or_default());
+        let body: Value = r.json().await.expect("json");
+        let id = body["id"].as_str().expect("id").to_owned();
+        let tokens = self.login(abha.as_digits(), PATIENT_PASSWORD).await;
+        Patient { id, abha, access: tokens.0, refresh: tokens.1 }
+    }
+
+    /// Logs in; panics unless it succeeds. Returns (access, refresh).
+    pub async fn login(&self, login: &str, password: &str) -> (String, String) {
+        let r = self.post("/v1/auth/login", None, &json!({"login": login, "password": password})).await;
+        assert_eq!(r.status(), 200, "login: {}", r.text().await.unwrap_or_default());
+        let body: Value = r.json().await.expect("json");
+        (body["access_token"].as_str().expect("access").to_owned(), body["refresh_token"].as_str().expect("refresh").to_owned())
+    }
+
+    /// The bootstrap admin's access token.
+    pub async fn admin_token(&self) -> String {
+        self.login("admin", ADMIN_PASSWORD).await.0
+    }
+
+    /// Row counts of every table, to prove a refused request changed nothing.
+    pub async fn table_counts(&self) -> Vec<(String, i64)> {
+        let mut out = Vec::new();
+        for table in [
+            "patients",
+            "patient_abha_addresses",
+            "hospitals",
+            "auditors",
+            "credentials",
+            "sessions",
+            "refresh_tokens",
+            "public_keys",
+            "audit_log",
+        ] {
+            let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+                .fetch_one(&self.pool)
+                .await
+                .expect("count");
+            out.push((table.to_owned(), n));
+        }
+        let revoked: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions WHERE revoked_at IS NOT NULL")
+            .fetch_one(&self.pool)
+            .await
+            .expect("count");
+        out.push(("sessions_revoked".to_owned(), revoked));
+        out
+    }
+}
+
+/// Asserts an error response: status, `code`, and a non-empty `request_id` equal to the header.
+pub async fn assert_error(r: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(r.status().as_u16(), status, "status");
+    let header_id = r
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body: Value = r.json().await.expect("error body is JSON");
+    assert_eq!(body["code"], code, "code in {body}");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "message in {body}");
+    let id = body["request_id"].as_str().expect("request_id");
+    assert!(!id.is_empty());
+    assert_eq!(Some(id.to_owned()), header_id, "request_id matches the header");
+    body
+}

@@ -1,6 +1,7 @@
 //! `pramana-api`: serve the API, or `pramana-api migrate` to apply migrations and exit.
 
 use anyhow::Context as _;
+use pramana_api::app::shutdown_signal;
 use pramana_api::{Application, Settings, store, telemetry};
 use secrecy::ExposeSecret as _;
 
@@ -31,24 +32,4 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(other) => anyhow::bail!("unknown command {other:?}; use `serve` or `migrate`"),
     }
-}
-
-/// Resolves on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
-    tracing::info!("shutdown signal received");
 }
