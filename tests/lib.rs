@@ -167,7 +167,10 @@ impl TestApp {
         let r = self.post("/v1/auth/login", None, &json!({"login": login, "password": password})).await;
         assert_eq!(r.status(), 200, "login: {}", r.text().await.unwrap_or_default());
         let body: Value = r.json().await.expect("json");
-        (body["access_token"].as_str().expect("access").to_owned(), body["refresh_token"].as_str().expect("refresh").to_owned())
+        (
+            body["access_token"].as_str().expect("access").to_owned(),
+            body["refresh_token"].as_str().expect("refresh").to_owned(),
+        )
     }
 
     /// The bootstrap admin's access token.
@@ -207,11 +210,7 @@ impl TestApp {
 /// Asserts an error response: status, `code`, and a non-empty `request_id` equal to the header.
 pub async fn assert_error(r: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(r.status().as_u16(), status, "status");
-    let header_id = r
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let header_id = r.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body: Value = r.json().await.expect("error body is JSON");
     assert_eq!(body["code"], code, "code in {body}");
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "message in {body}");

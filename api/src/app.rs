@@ -151,21 +151,13 @@ pub fn router(state: AppState) -> Router {
 
 /// Makes the request id available to error responses and the audit log.
 async fn request_context(req: Request, next: Next) -> Response {
-    let id = req
-        .headers()
-        .get(&REQUEST_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let id = req.headers().get(&REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     REQUEST_ID.scope(id, next.run(req)).await
 }
 
 /// Counts requests and their latency per route and status.
 async fn track_metrics(req: Request, next: Next) -> Response {
-    let path = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let path = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = req.method().to_string();
     let start = Instant::now();
     let response = next.run(req).await;

@@ -165,16 +165,16 @@ impl Settings {
             figment = figment.merge(Toml::file_exact(file));
         }
         figment = figment.merge(Env::prefixed("PRAMANA_").ignore(&["CONFIG"]).split("__"));
-        Self::from_figment(figment)
+        Self::from_figment(&figment)
     }
 
     /// Builds settings from defaults plus explicit overrides (used by tests and tools).
     pub fn from_overrides(overrides: impl Serialize) -> Result<Self, ConfigError> {
         let figment = Figment::from(Toml::string(DEFAULTS_TOML)).merge(Serialized::defaults(overrides));
-        Self::from_figment(figment)
+        Self::from_figment(&figment)
     }
 
-    fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+    fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
         let settings: Settings = figment.extract().map_err(Box::new)?;
         settings.validate()?;
         Ok(settings)
@@ -241,9 +241,13 @@ mod tests {
 
     #[test]
     fn rejects_bad_values() {
-        let r = Settings::from_overrides(serde_json::json!({"auth": {"jwt_secret": "x".repeat(32), "access_token_ttl_secs": 0}}));
+        let r = Settings::from_overrides(
+            serde_json::json!({"auth": {"jwt_secret": "x".repeat(32), "access_token_ttl_secs": 0}}),
+        );
         assert!(r.is_err());
-        let r = Settings::from_overrides(serde_json::json!({"auth": {"jwt_secret": "x".repeat(32)}, "server": {"port": "eighty"}}));
+        let r = Settings::from_overrides(
+            serde_json::json!({"auth": {"jwt_secret": "x".repeat(32)}, "server": {"port": "eighty"}}),
+        );
         assert!(r.is_err());
     }
 }

@@ -21,12 +21,9 @@ impl AbhaNumber {
         let bytes = input.trim().as_bytes();
         let digits: Vec<u8> = match bytes.len() {
             14 => bytes.to_vec(),
-            17 if [2, 7, 12].iter().all(|&i| bytes[i] == b'-') => bytes
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| ![2, 7, 12].contains(i))
-                .map(|(_, b)| *b)
-                .collect(),
+            17 if [2, 7, 12].iter().all(|&i| bytes[i] == b'-') => {
+                bytes.iter().enumerate().filter(|(i, _)| ![2, 7, 12].contains(i)).map(|(_, b)| *b).collect()
+            }
             _ => return Err(ValidationError::AbhaNumberFormat),
         };
         let mut out = [0u8; 14];
@@ -141,9 +138,7 @@ impl AbhaAddress {
         let name_ok = !name.is_empty()
             && name.len() <= 64
             && !name.starts_with('.')
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_');
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_');
         if !name_ok || !ABHA_ADDRESS_DOMAINS.contains(&domain) {
             return Err(ValidationError::AbhaAddress);
         }
@@ -222,10 +217,7 @@ mod tests {
         let good = AbhaNumber::from_body(b"4312345678901").unwrap();
         let d = good.as_digits();
         let wrong_check = format!("{}{}", &d[..13], (d.as_bytes()[13] - b'0' + 1) % 10);
-        assert_eq!(
-            AbhaNumber::parse(&wrong_check),
-            Err(ValidationError::AbhaNumberCheckDigit)
-        );
+        assert_eq!(AbhaNumber::parse(&wrong_check), Err(ValidationError::AbhaNumberCheckDigit));
         for bad in [
             "",
             "1234",
@@ -236,11 +228,7 @@ mod tests {
             "43 1234 5678 9012",
             "٤٣١٢٣٤٥٦٧٨٩٠١٢",
         ] {
-            assert_eq!(
-                AbhaNumber::parse(bad),
-                Err(ValidationError::AbhaNumberFormat),
-                "{bad}"
-            );
+            assert_eq!(AbhaNumber::parse(bad), Err(ValidationError::AbhaNumberFormat), "{bad}");
         }
     }
 
@@ -256,7 +244,9 @@ mod tests {
             assert!(AbhaAddress::parse(ok).is_ok(), "{ok}");
         }
         assert_eq!(AbhaAddress::parse("Asha@ABDM").unwrap().as_str(), "asha@abdm");
-        for bad in ["", "@abdm", ".asha@abdm", "asha@gmail.com", "asha", "as ha@abdm", "asha-rao@abdm", "asha@abdm@abdm"] {
+        for bad in
+            ["", "@abdm", ".asha@abdm", "asha@gmail.com", "asha", "as ha@abdm", "asha-rao@abdm", "asha@abdm@abdm"]
+        {
             assert_eq!(AbhaAddress::parse(bad), Err(ValidationError::AbhaAddress), "{bad}");
         }
     }

@@ -121,10 +121,7 @@ impl ConsentStatus {
     /// Whether the lifecycle allows moving from `self` to `next`.
     pub fn can_become(self, next: Self) -> bool {
         use ConsentStatus::*;
-        matches!(
-            (self, next),
-            (Requested, Granted | Denied | Expired) | (Granted, Revoked | Expired)
-        )
+        matches!((self, next), (Requested, Granted | Denied | Expired) | (Granted, Revoked | Expired))
     }
 
     /// True when no further transition is possible.

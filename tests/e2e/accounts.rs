@@ -8,7 +8,11 @@ async fn admin_registers_hospitals_that_log_in_with_their_secret() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let r = app
-        .post("/v1/admin/hospitals", Some(&admin), &json!({"hfr_id": "in2710000123", "name": "City Hospital", "webhook_url": "https://city.example/hooks"}))
+        .post(
+            "/v1/admin/hospitals",
+            Some(&admin),
+            &json!({"hfr_id": "in2710000123", "name": "City Hospital", "webhook_url": "https://city.example/hooks"}),
+        )
         .await;
     assert_eq!(r.status(), 201);
     let body: serde_json::Value = r.json().await.unwrap();
@@ -24,7 +28,8 @@ async fn admin_registers_hospitals_that_log_in_with_their_secret() {
     let r = app.post("/v1/admin/hospitals", Some(&admin), &json!({"hfr_id": "US2710000123", "name": "X"})).await;
     assert_error(r, 422, "invalid_hfr_id").await;
     // A hospital is not the operator.
-    let r = app.post("/v1/admin/hospitals", Some(&hospital_token), &json!({"hfr_id": "IN2710000999", "name": "X"})).await;
+    let r =
+        app.post("/v1/admin/hospitals", Some(&hospital_token), &json!({"hfr_id": "IN2710000999", "name": "X"})).await;
     assert_error(r, 403, "forbidden").await;
     // A hospital cannot read patient profiles or the audit log.
     assert_error(app.get("/v1/patients/me", Some(&hospital_token)).await, 403, "forbidden").await;
@@ -36,7 +41,8 @@ async fn admin_registers_hospitals_that_log_in_with_their_secret() {
 async fn admin_creates_auditors() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
-    let r = app.post("/v1/admin/auditors", Some(&admin), &json!({"username": "Audit.One", "name": "First Auditor"})).await;
+    let r =
+        app.post("/v1/admin/auditors", Some(&admin), &json!({"username": "Audit.One", "name": "First Auditor"})).await;
     assert_eq!(r.status(), 201);
     let body: serde_json::Value = r.json().await.unwrap();
     let (auditor, _) = app.login("audit.one", body["password"].as_str().unwrap()).await;

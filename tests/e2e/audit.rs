@@ -45,7 +45,10 @@ async fn the_chain_verifies_and_an_edited_row_is_detected() {
     // ...and an edit made behind its back (triggers off) is detected at that row.
     let mut conn = app.pool.acquire().await.unwrap();
     sqlx::query("SET session_replication_role = replica").execute(&mut *conn).await.unwrap();
-    sqlx::query("UPDATE audit_log SET details = '{\"abha_addresses\": 9}' WHERE seq = 3").execute(&mut *conn).await.unwrap();
+    sqlx::query("UPDATE audit_log SET details = '{\"abha_addresses\": 9}' WHERE seq = 3")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
     sqlx::query("SET session_replication_role = origin").execute(&mut *conn).await.unwrap();
     drop(conn);
     let report: Value = app.get("/v1/audit/verify", Some(&admin)).await.json().await.unwrap();

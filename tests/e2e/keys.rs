@@ -11,11 +11,16 @@ async fn rotation_keeps_history() {
     let app = spawn_app().await;
     let p = app.new_patient().await;
     for key in [X1, X2] {
-        let r = app.post("/v1/keys", Some(&p.access), &json!({"kind": "x25519", "public_key": key.to_uppercase()})).await;
+        let r =
+            app.post("/v1/keys", Some(&p.access), &json!({"kind": "x25519", "public_key": key.to_uppercase()})).await;
         assert_eq!(r.status(), 201);
     }
     let r = app
-        .post("/v1/keys", Some(&p.access), &json!({"kind": "ethereum", "public_key": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"}))
+        .post(
+            "/v1/keys",
+            Some(&p.access),
+            &json!({"kind": "ethereum", "public_key": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"}),
+        )
         .await;
     assert_eq!(r.status(), 201);
     let keys: Vec<serde_json::Value> = app.get("/v1/keys", Some(&p.access)).await.json().await.unwrap();

@@ -1,5 +1,7 @@
 //! End-to-end tests: the real API over HTTP against a real Postgres, a fresh database per test.
 
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on the first surprise")]
+
 mod accounts;
 mod audit;
 mod health;

@@ -11,7 +11,9 @@ async fn me_get_and_patch() {
     assert_eq!(me["id"], p.id);
     assert_eq!(me["abha_number"], p.abha.hyphenated());
 
-    let r = app.patch("/v1/patients/me", &p.access, &json!({"name": "Asha R.", "abha_addresses": ["asha@abdm", "asha@sbx"]})).await;
+    let r = app
+        .patch("/v1/patients/me", &p.access, &json!({"name": "Asha R.", "abha_addresses": ["asha@abdm", "asha@sbx"]}))
+        .await;
     assert_eq!(r.status(), 200);
     let me: serde_json::Value = r.json().await.unwrap();
     assert_eq!(me["name"], "Asha R.");
@@ -44,7 +46,8 @@ async fn another_patients_data_is_404() {
     let r = app.get(&format!("/v1/patients/{}", a.id), Some(&b.access)).await;
     let body = assert_error(r, 404, "not_found").await;
     assert!(!body.to_string().contains(a.abha.as_digits()));
-    assert_error(app.get(&format!("/v1/patients/{}", uuid::Uuid::new_v4()), Some(&b.access)).await, 404, "not_found").await;
+    assert_error(app.get(&format!("/v1/patients/{}", uuid::Uuid::new_v4()), Some(&b.access)).await, 404, "not_found")
+        .await;
     assert_error(app.get("/v1/patients/not-a-uuid", Some(&b.access)).await, 404, "not_found").await;
     assert_eq!(app.table_counts().await, before);
 

@@ -51,11 +51,19 @@ async fn invalid_abha_numbers_are_422_naming_the_field_and_change_nothing() {
     assert_error(r, 422, "invalid_abha_addresses").await;
     let r = app.post("/v1/auth/register", None, &json!({"abha_number": d, "name": "X", "password": "short"})).await;
     assert_error(r, 422, "invalid_password").await;
-    let r = app.post("/v1/auth/register", None, &json!({"abha_number": d, "name": "", "password": PATIENT_PASSWORD})).await;
+    let r =
+        app.post("/v1/auth/register", None, &json!({"abha_number": d, "name": "", "password": PATIENT_PASSWORD})).await;
     assert_error(r, 422, "invalid_name").await;
     let r = app.post("/v1/auth/register", None, &json!({"abha_number": d})).await;
     assert_error(r, 422, "invalid_body").await;
-    let r = app.http.post(app.url("/v1/auth/register")).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let r = app
+        .http
+        .post(app.url("/v1/auth/register"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_error(r, 400, "malformed_json").await;
     let r = app.http.post(app.url("/v1/auth/register")).body("{}").send().await.unwrap();
     assert_error(r, 415, "unsupported_media_type").await;
@@ -102,7 +110,9 @@ async fn oversize_bodies_are_413() {
     let app = spawn_app().await;
     let before = app.table_counts().await;
     let big = "x".repeat(70 * 1024);
-    let r = app.post("/v1/auth/register", None, &json!({"abha_number": big, "name": "X", "password": PATIENT_PASSWORD})).await;
+    let r = app
+        .post("/v1/auth/register", None, &json!({"abha_number": big, "name": "X", "password": PATIENT_PASSWORD}))
+        .await;
     assert_error(r, 413, "body_too_large").await;
     assert_eq!(app.table_counts().await, before);
 }

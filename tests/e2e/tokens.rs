@@ -11,9 +11,12 @@ async fn wrong_password_and_unknown_login_look_the_same() {
     let app = spawn_app().await;
     let p = app.new_patient().await;
     let before = app.table_counts().await;
-    let wrong_pw = app.post("/v1/auth/login", None, &json!({"login": p.abha.as_digits(), "password": "not the password"})).await;
+    let wrong_pw =
+        app.post("/v1/auth/login", None, &json!({"login": p.abha.as_digits(), "password": "not the password"})).await;
     let a = assert_error(wrong_pw, 401, "unauthorized").await;
-    let unknown = app.post("/v1/auth/login", None, &json!({"login": random_abha().as_digits(), "password": PATIENT_PASSWORD})).await;
+    let unknown = app
+        .post("/v1/auth/login", None, &json!({"login": random_abha().as_digits(), "password": PATIENT_PASSWORD}))
+        .await;
     let b = assert_error(unknown, 401, "unauthorized").await;
     let nobody = app.post("/v1/auth/login", None, &json!({"login": "nobody@abdm", "password": PATIENT_PASSWORD})).await;
     let c = assert_error(nobody, 401, "unauthorized").await;
@@ -57,7 +60,11 @@ async fn forged_expired_none_and_wrong_audience_tokens_are_401() {
         parts.join(".")
     };
     let good_right_key = sign(&claims(sub, sid, "pramana-api", 600), JWT_SECRET);
-    assert_eq!(app.get("/v1/patients/me", Some(&good_right_key)).await.status(), 200, "control: a well-formed token works");
+    assert_eq!(
+        app.get("/v1/patients/me", Some(&good_right_key)).await.status(),
+        200,
+        "control: a well-formed token works"
+    );
 
     let before = app.table_counts().await;
     for (name, token) in [

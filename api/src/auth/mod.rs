@@ -44,9 +44,7 @@ impl Role {
 
     /// Parses the stored form.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Patient, Self::Hospital, Self::Auditor, Self::Admin]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [Self::Patient, Self::Hospital, Self::Auditor, Self::Admin].into_iter().find(|r| r.as_str() == s)
     }
 }
 

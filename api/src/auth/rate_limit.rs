@@ -24,10 +24,7 @@ pub fn ip_limiter(per_minute: u32, burst: u32) -> IpLimiter {
 
 /// Middleware: 429 once a client IP exceeds the auth quota.
 pub async fn limit_auth(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip());
+    let ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip());
     if let Some(ip) = ip
         && state.auth_limiter.check_key(&ip).is_err()
     {

@@ -47,7 +47,12 @@ async fn normalise_login(state: &AppState, login: &str) -> ApiResult<Option<Stri
 }
 
 /// Checks a login and password and opens a session. Every failure is the same 401.
-pub async fn login(state: &AppState, login: &str, password: String, request_id: Option<String>) -> ApiResult<TokenPair> {
+pub async fn login(
+    state: &AppState,
+    login: &str,
+    password: String,
+    request_id: Option<String>,
+) -> ApiResult<TokenPair> {
     let credential = match normalise_login(state, login).await? {
         Some(l) => credentials::find_credential_by_login(&state.pool, &l).await?,
         None => None,
@@ -68,9 +73,15 @@ pub async fn login(state: &AppState, login: &str, password: String, request_id: 
     let (refresh_token, refresh_hash) = new_refresh_token();
     let expires_at = Utc::now() + Duration::seconds(state.refresh_ttl_secs());
     let mut tx = state.pool.begin().await.map_err(store::StoreError::from)?;
-    let session_id =
-        sessions::insert_session(&mut tx, credential.id, credential.role, credential.subject_id, expires_at, &refresh_hash)
-            .await?;
+    let session_id = sessions::insert_session(
+        &mut tx,
+        credential.id,
+        credential.role,
+        credential.subject_id,
+        expires_at,
+        &refresh_hash,
+    )
+    .await?;
     insert_audit_event(
         &mut tx,
         &AuditEvent {
@@ -147,11 +158,14 @@ pub async fn logout(state: &AppState, user: &super::AuthUser, request_id: Option
     Ok(())
 }
 
-fn issue_pair(state: &AppState, role: Role, subject_id: Uuid, session_id: Uuid, refresh_token: String) -> ApiResult<TokenPair> {
-    let access_token = state
-        .tokens
-        .issue_access(role, subject_id, session_id)
-        .map_err(ApiError::internal)?;
+fn issue_pair(
+    state: &AppState,
+    role: Role,
+    subject_id: Uuid,
+    session_id: Uuid,
+    refresh_token: String,
+) -> ApiResult<TokenPair> {
+    let access_token = state.tokens.issue_access(role, subject_id, session_id).map_err(ApiError::internal)?;
     Ok(TokenPair { access_token, expires_in: state.tokens.access_ttl_secs, refresh_token, role, subject_id })
 }
 

@@ -88,7 +88,9 @@ pub struct AuditorCreated {
 
 fn check_webhook(url: Option<&str>) -> ApiResult<Option<String>> {
     let Some(url) = url.map(str::trim) else { return Ok(None) };
-    let ok = (url.starts_with("https://") || url.starts_with("http://")) && url.len() <= 2048 && !url.contains(char::is_whitespace);
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() <= 2048
+        && !url.contains(char::is_whitespace);
     if ok { Ok(Some(url.to_owned())) } else { Err(ApiError::invalid_field("webhook_url", "must be an http(s) URL")) }
 }
 
@@ -131,7 +133,9 @@ pub async fn hospitals_create(
     .await;
     let row = match result {
         Ok(row) => row,
-        Err(StoreError::Conflict(_)) => return Err(ApiError::Conflict("already_registered", "this HFR id is already registered")),
+        Err(StoreError::Conflict(_)) => {
+            return Err(ApiError::Conflict("already_registered", "this HFR id is already registered"));
+        }
         Err(e) => return Err(e.into()),
     };
     tx.commit().await.map_err(StoreError::from)?;

@@ -33,7 +33,11 @@ pub struct AuditPage {
 /// Lists audit events: a patient's own, or all for auditors and the operator.
 #[utoipa::path(get, path = "/v1/audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
     responses((status = 200, body = AuditPage), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn audit_list(State(state): State<AppState>, user: AuthUser, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult<ApiJson<AuditPage>> {
+pub async fn audit_list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<ApiJson<AuditPage>> {
     let filter = match user.role {
         Role::Patient => Some(user.subject_id),
         Role::Auditor | Role::Admin => None,

@@ -177,7 +177,10 @@ pub async fn auth_register(
         (status = 401, description = "Wrong login or password (never says which)", body = crate::error::ErrorBody),
         (status = 429, description = "Too many requests", body = crate::error::ErrorBody),
     ))]
-pub async fn auth_login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginRequest>) -> ApiResult<ApiJson<TokenResponse>> {
+pub async fn auth_login(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> ApiResult<ApiJson<TokenResponse>> {
     if body.login.len() > 256 || body.password.len() > MAX_PASSWORD_LEN * 4 {
         return Err(ApiError::Unauthorized);
     }
@@ -191,7 +194,10 @@ pub async fn auth_login(State(state): State<AppState>, ApiJson(body): ApiJson<Lo
         (status = 200, description = "New token pair", body = TokenResponse),
         (status = 401, description = "Unknown, expired or reused token", body = crate::error::ErrorBody),
     ))]
-pub async fn auth_refresh(State(state): State<AppState>, ApiJson(body): ApiJson<RefreshRequest>) -> ApiResult<ApiJson<TokenResponse>> {
+pub async fn auth_refresh(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> ApiResult<ApiJson<TokenResponse>> {
     let pair = service::refresh(&state, &body.refresh_token, current_request_id()).await?;
     Ok(ApiJson(pair.into()))
 }

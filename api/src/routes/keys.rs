@@ -90,15 +90,14 @@ pub async fn keys_create(
 ) -> ApiResult<(StatusCode, ApiJson<KeyView>)> {
     user.require(&[Role::Patient, Role::Hospital])?;
     let normalised = match body.kind {
-        KeyKind::X25519 => X25519PublicKey::parse(&body.public_key)
-            .map_err(ApiError::invalid("public_key"))?
-            .to_hex(),
-        KeyKind::Ethereum => EthAddress::parse(&body.public_key)
-            .map_err(ApiError::invalid("public_key"))?
-            .to_lower_hex(),
+        KeyKind::X25519 => X25519PublicKey::parse(&body.public_key).map_err(ApiError::invalid("public_key"))?.to_hex(),
+        KeyKind::Ethereum => {
+            EthAddress::parse(&body.public_key).map_err(ApiError::invalid("public_key"))?.to_lower_hex()
+        }
     };
     let mut tx = state.pool.begin().await.map_err(StoreError::from)?;
-    let row = keys::insert_key_rotating(&mut tx, user.role.as_str(), user.subject_id, body.kind.as_str(), &normalised).await?;
+    let row = keys::insert_key_rotating(&mut tx, user.role.as_str(), user.subject_id, body.kind.as_str(), &normalised)
+        .await?;
     insert_audit_event(
         &mut tx,
         &AuditEvent {

@@ -12,9 +12,9 @@ use super::auth::{check_name, parse_addresses};
 use crate::app::{AppState, current_request_id};
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult};
+use crate::store::StoreError;
 use crate::store::audit::{AuditEvent, Outcome, insert_audit_event};
 use crate::store::patients::{self, Patient};
-use crate::store::StoreError;
 
 /// A patient's profile.
 #[derive(Debug, Serialize, ToSchema)]
@@ -120,7 +120,11 @@ pub async fn patients_me_patch(
 #[utoipa::path(get, path = "/v1/patients/{id}", tag = "patients", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Patient id")),
     responses((status = 200, body = PatientView), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn patients_get(State(state): State<AppState>, user: AuthUser, ApiPath(id): ApiPath<Uuid>) -> ApiResult<ApiJson<PatientView>> {
+pub async fn patients_get(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<ApiJson<PatientView>> {
     let allowed = match user.role {
         Role::Patient => user.subject_id == id,
         Role::Admin => true,

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::StoreResult;
 
 /// Advisory-lock key that serialises appends ("audit" in ASCII).
-const AUDIT_LOCK_KEY: i64 = 0x6175_6469_74;
+const AUDIT_LOCK_KEY: i64 = 0x0061_7564_6974;
 const DOMAIN: &[u8] = b"pramana/audit/v1";
 
 /// Whether the audited action was allowed.
@@ -106,13 +106,9 @@ pub struct ChainReport {
 
 /// Appends an event inside the caller's transaction; returns its `seq`.
 pub async fn insert_audit_event(conn: &mut PgConnection, event: &AuditEvent) -> StoreResult<i64> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(AUDIT_LOCK_KEY)
-        .execute(&mut *conn)
-        .await?;
-    let last: Option<(i64, Vec<u8>)> = sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(AUDIT_LOCK_KEY).execute(&mut *conn).await?;
+    let last: Option<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *conn).await?;
     let (seq, prev_hash) = last.map_or((1, vec![0; 32]), |(s, h)| (s + 1, h));
     let row = AuditRow {
         seq,

@@ -1,6 +1,6 @@
 //! `credentials`: one Argon2id-hashed secret per principal.
 
-use sqlx::{PgExecutor, postgres::PgRow, Row};
+use sqlx::{PgExecutor, Row, postgres::PgRow};
 use uuid::Uuid;
 
 use super::StoreResult;
@@ -40,7 +40,12 @@ pub async fn insert_credential(
 }
 
 /// Creates or replaces the bootstrap admin's credential.
-pub async fn upsert_admin(db: impl PgExecutor<'_>, subject_id: Uuid, login: &str, password_hash: &str) -> StoreResult<()> {
+pub async fn upsert_admin(
+    db: impl PgExecutor<'_>,
+    subject_id: Uuid,
+    login: &str,
+    password_hash: &str,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO credentials (id, role, subject_id, login, password_hash) VALUES ($1, 'admin', $2, $3, $4)
          ON CONFLICT (role, subject_id) DO UPDATE SET login = EXCLUDED.login, password_hash = EXCLUDED.password_hash, updated_at = now()",

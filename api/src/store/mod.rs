@@ -66,17 +66,11 @@ pub async fn check_schema(pool: &PgPool) -> StoreResult<()> {
     let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
         .fetch_all(pool)
         .await
-        .map_err(|e| StoreError::Schema(format!("no migrations table ({e}); run the API or `pramana-api migrate` first")))?;
-    let missing: Vec<i64> = MIGRATOR
-        .iter()
-        .map(|m| m.version)
-        .filter(|v| !applied.contains(v))
-        .collect();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(StoreError::Schema(format!("migrations not applied: {missing:?}")))
-    }
+        .map_err(|e| {
+            StoreError::Schema(format!("no migrations table ({e}); run the API or `pramana-api migrate` first"))
+        })?;
+    let missing: Vec<i64> = MIGRATOR.iter().map(|m| m.version).filter(|v| !applied.contains(v)).collect();
+    if missing.is_empty() { Ok(()) } else { Err(StoreError::Schema(format!("migrations not applied: {missing:?}"))) }
 }
 
 /// `SELECT 1`, for readiness.

@@ -56,12 +56,20 @@ async fn insert_addresses(conn: &mut PgConnection, id: PatientId, addresses: &[A
 
 /// Finds a patient by id.
 pub async fn find_patient_by_id(conn: &mut PgConnection, id: PatientId) -> StoreResult<Option<Patient>> {
-    let row: Option<(Uuid, String, String, DateTime<Utc>, DateTime<Utc>)> =
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: Uuid,
+        abha_number: String,
+        name: String,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    }
+    let row: Option<Row> =
         sqlx::query_as("SELECT id, abha_number, name, created_at, updated_at FROM patients WHERE id = $1")
             .bind(id.0)
             .fetch_optional(&mut *conn)
             .await?;
-    let Some((id, abha, name, created_at, updated_at)) = row else {
+    let Some(Row { id, abha_number: abha, name, created_at, updated_at }) = row else {
         return Ok(None);
     };
     let addresses: Vec<String> =
@@ -72,11 +80,9 @@ pub async fn find_patient_by_id(conn: &mut PgConnection, id: PatientId) -> Store
     Ok(Some(Patient {
         id: id.into(),
         // Rows were validated on the way in; a bad row is a bug worth failing loudly on.
-        abha_number: AbhaNumber::parse(&abha).map_err(|e| super::StoreError::Schema(format!("patients.abha_number: {e}")))?,
-        abha_addresses: addresses
-            .iter()
-            .filter_map(|a| AbhaAddress::parse(a).ok())
-            .collect(),
+        abha_number: AbhaNumber::parse(&abha)
+            .map_err(|e| super::StoreError::Schema(format!("patients.abha_number: {e}")))?,
+        abha_addresses: addresses.iter().filter_map(|a| AbhaAddress::parse(a).ok()).collect(),
         name,
         created_at,
         updated_at,
@@ -84,7 +90,10 @@ pub async fn find_patient_by_id(conn: &mut PgConnection, id: PatientId) -> Store
 }
 
 /// The ABHA number of the patient holding `address`, if any.
-pub async fn find_abha_number_by_address(db: impl PgExecutor<'_>, address: &AbhaAddress) -> StoreResult<Option<String>> {
+pub async fn find_abha_number_by_address(
+    db: impl PgExecutor<'_>,
+    address: &AbhaAddress,
+) -> StoreResult<Option<String>> {
     Ok(sqlx::query_scalar(
         "SELECT p.abha_number FROM patient_abha_addresses a JOIN patients p ON p.id = a.patient_id WHERE a.address = $1",
     )
@@ -106,10 +115,7 @@ pub async fn update_patient(
         .execute(&mut *conn)
         .await?;
     if let Some(addresses) = addresses {
-        sqlx::query("DELETE FROM patient_abha_addresses WHERE patient_id = $1")
-            .bind(id.0)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query("DELETE FROM patient_abha_addresses WHERE patient_id = $1").bind(id.0).execute(&mut *conn).await?;
         insert_addresses(conn, id, addresses).await?;
     }
     Ok(())

@@ -70,8 +70,16 @@ pub async fn insert_refresh_token(
 /// Marks a refresh token used, or detects its reuse and revokes the session (call inside a
 /// transaction, which the caller commits in every outcome).
 pub async fn mark_refresh_token_used(conn: &mut PgConnection, refresh_hash: &[u8; 32]) -> StoreResult<RefreshOutcome> {
-    let row: Option<(Uuid, Option<DateTime<Utc>>, bool, String, Uuid)> = sqlx::query_as(
-        "SELECT t.session_id, t.used_at, (t.expires_at > now() AND s.revoked_at IS NULL AND s.expires_at > now()),
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        session_id: Uuid,
+        used_at: Option<DateTime<Utc>>,
+        live: bool,
+        role: String,
+        subject_id: Uuid,
+    }
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT t.session_id, t.used_at, (t.expires_at > now() AND s.revoked_at IS NULL AND s.expires_at > now()) AS live,
                 s.role, s.subject_id
            FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
           WHERE t.token_hash = $1
@@ -80,7 +88,7 @@ pub async fn mark_refresh_token_used(conn: &mut PgConnection, refresh_hash: &[u8
     .bind(&refresh_hash[..])
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((session_id, used_at, live, role, subject_id)) = row else {
+    let Some(Row { session_id, used_at, live, role, subject_id }) = row else {
         return Ok(RefreshOutcome::Invalid);
     };
     if used_at.is_some() {
@@ -102,26 +110,26 @@ pub async fn mark_refresh_token_used(conn: &mut PgConnection, refresh_hash: &[u8
 
 /// Revokes a session (and with it every token in it). Returns false if it was not live.
 pub async fn mark_session_revoked(db: impl PgExecutor<'_>, session_id: Uuid, reason: &str) -> StoreResult<bool> {
-    let done = sqlx::query("UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL")
-        .bind(session_id)
-        .bind(reason)
-        .execute(db)
-        .await?;
+    let done =
+        sqlx::query("UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(session_id)
+            .bind(reason)
+            .execute(db)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Whether a session is live (not revoked, not expired). Checked on every authenticated request.
 pub async fn is_session_live(db: impl PgExecutor<'_>, session_id: Uuid) -> StoreResult<bool> {
-    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > now())")
-        .bind(session_id)
-        .fetch_one(db)
-        .await?)
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > now())",
+    )
+    .bind(session_id)
+    .fetch_one(db)
+    .await?)
 }
 
 /// The session's expiry, for issuing a successor refresh token with the same lifetime end.
 pub async fn find_session_expiry(db: impl PgExecutor<'_>, session_id: Uuid) -> StoreResult<DateTime<Utc>> {
-    Ok(sqlx::query_scalar("SELECT expires_at FROM sessions WHERE id = $1")
-        .bind(session_id)
-        .fetch_one(db)
-        .await?)
+    Ok(sqlx::query_scalar("SELECT expires_at FROM sessions WHERE id = $1").bind(session_id).fetch_one(db).await?)
 }
