@@ -251,3 +251,31 @@ mod tests {
         assert!(r.is_err());
     }
 }
+
+#[cfg(test)]
+mod env_example_tests {
+    use super::*;
+
+    /// `.env.example` must list every setting with the same default as `DEFAULTS_TOML`.
+    #[test]
+    fn env_example_matches_the_defaults() {
+        let example = include_str!("../../.env.example");
+        let defaults: toml::Table = DEFAULTS_TOML.parse().unwrap();
+        let mut expected = Vec::new();
+        for (section, table) in &defaults {
+            for (key, value) in table.as_table().unwrap() {
+                let value = match value {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                expected.push(format!("PRAMANA_{}__{}={}", section.to_uppercase(), key.to_uppercase(), value));
+            }
+        }
+        for line in &expected {
+            assert!(example.lines().any(|l| l == line), ".env.example lacks `{line}`");
+        }
+        let listed = example.lines().filter(|l| l.starts_with("PRAMANA_")).count();
+        // Two settings have no default: the JWT secret and the admin password.
+        assert_eq!(listed, expected.len() + 2, ".env.example lists settings that have no default here");
+    }
+}

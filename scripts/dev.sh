@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Brings the whole platform up on this machine: Postgres (found or started), a local Anvil chain
+# with the ConsentRegistry contract deployed, the API and the anchor worker. Ctrl-C stops it all.
+#
+# Overrides: PG_SERVER_URL, ANVIL_PORT (8545), PRAMANA_SERVER__PORT (8080),
+# PRAMANA_WORKER__HEALTH_PORT (8081). Secrets for local use are generated once into .local/dev.env.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+source scripts/lib/postgres.sh
+mkdir -p .local
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+wait_http() { # url seconds
+  for _ in $(seq 1 $(( $2 * 10 ))); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "timed out waiting for $1" >&2
+  return 1
+}
+
+echo "==> postgres"
+ensure_postgres
+psql_bin=$(pg_find_bin psql)
+if [ "$("$psql_bin" "$PG_SERVER_URL/postgres" -Atqc "SELECT 1 FROM pg_database WHERE datname = 'pramana'")" != 1 ]; then
+  "$psql_bin" "$PG_SERVER_URL/postgres" -qc 'CREATE DATABASE pramana'
+fi
+export PRAMANA_DATABASE__URL="$PG_SERVER_URL/pramana"
+echo "database: $PRAMANA_DATABASE__URL"
+
+if [ ! -f .local/dev.env ]; then
+  umask 077
+  {
+    echo "PRAMANA_AUTH__JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')"
+    echo "PRAMANA_AUTH__ADMIN_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '\n/+=')"
+  } > .local/dev.env
+  umask 022
+fi
+set -a; source .local/dev.env; set +a
+
+echo "==> chain"
+bash scripts/tools.sh
+anvil_port=${ANVIL_PORT:-8545}
+export RPC_URL="http://127.0.0.1:$anvil_port"
+.tools/bin/anvil --port "$anvil_port" --silent > .local/anvil.log 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  curl -fsS -o /dev/null -H 'content-type: application/json' \
+    -d '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' "$RPC_URL" 2>/dev/null && break
+  sleep 0.1
+done
+bash scripts/deploy.sh
+
+echo "==> build"
+cargo build --locked --bin pramana-api --bin pramana-anchor-worker --bin pramana
+
+echo "==> start"
+target/debug/pramana-api migrate
+target/debug/pramana-api &
+pids+=($!)
+target/debug/pramana-anchor-worker &
+pids+=($!)
+api_port=${PRAMANA_SERVER__PORT:-8080}
+worker_port=${PRAMANA_WORKER__HEALTH_PORT:-8081}
+wait_http "http://127.0.0.1:$api_port/readyz" 30
+wait_http "http://127.0.0.1:$worker_port/readyz" 30
+
+cat <<INFO
+
+Pramana is running.
+  API          http://127.0.0.1:$api_port      (docs: http://127.0.0.1:$api_port/docs)
+  worker       http://127.0.0.1:$worker_port/healthz
+  chain        $RPC_URL (Anvil, chain id 31337); contract: $(cat deployments/31337.json 2>/dev/null || echo "see above")
+  admin login  admin / \$PRAMANA_AUTH__ADMIN_PASSWORD in $root/.local/dev.env
+Ctrl-C stops everything.
+INFO
+wait -n "${pids[@]}"

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every check: formatting, clippy (-D warnings), all Rust tests against a real Postgres,
+# and the contract checks (Foundry tests, gas snapshot, checked-in ABI). CI runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/postgres.sh
+
+step() { printf '\n==> %s\n' "$*"; }
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+step "rustfmt"
+cargo fmt --all --check
+
+step "clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "postgres"
+ensure_postgres
+export PRAMANA_TEST_DATABASE_URL="$PG_SERVER_URL/postgres"
+echo "using $PG_SERVER_URL"
+# Drop databases left by earlier runs (each test makes its own).
+psql_bin=$(pg_find_bin psql)
+"$psql_bin" "$PRAMANA_TEST_DATABASE_URL" -Atqc \
+  "SELECT datname FROM pg_database WHERE datname LIKE 'pramana\_t\_%'" | while read -r db; do
+  "$psql_bin" "$PRAMANA_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null
+done
+
+step "contracts"
+bash scripts/check-contracts.sh 2>&1 | tee -a "$log"
+
+step "rust tests"
+cargo test --workspace --locked 2>&1 | tee -a "$log"
+
+# One closing line for the whole run, summed over every test binary and forge suite.
+passed=$( { grep -Eo '[0-9]+ passed' "$log" || true; } | awk '{s+=$1} END {print s+0}')
+failed=$( { grep -Eo '[0-9]+ failed' "$log" || true; } | awk '{s+=$1} END {print s+0}')
+echo
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
