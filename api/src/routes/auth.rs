@@ -25,7 +25,7 @@ pub const MAX_PASSWORD_LEN: usize = 256;
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// 14 digits, with or without hyphens (`XX-XXXX-XXXX-XXXX`); the last is a Luhn check digit.
-    #[schema(example = "91-2345-6789-0124")]
+    #[schema(example = "91-2345-6789-0129")]
     pub abha_number: String,
     /// ABHA addresses (`name@abdm` / `name@sbx`).
     #[serde(default)]

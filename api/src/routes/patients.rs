@@ -22,7 +22,7 @@ pub struct PatientView {
     /// Patient id.
     pub id: Uuid,
     /// `XX-XXXX-XXXX-XXXX`.
-    #[schema(example = "91-2345-6789-0124")]
+    #[schema(example = "91-2345-6789-0129")]
     pub abha_number: String,
     /// ABHA addresses.
     pub abha_addresses: Vec<String>,
