@@ -8,6 +8,7 @@ pub mod error;
 pub mod facility;
 pub mod ids;
 pub mod keys;
+pub mod merkle;
 
 pub use abha::{AbhaAddress, AbhaNumber};
 pub use consent::{AccessMode, ConsentStatus, HiType, Purpose};
