@@ -30,7 +30,11 @@ abstract contract Fixture is Test {
         vs = bytes32(uint256(s) | (uint256(v - 27) << 255));
     }
 
-    function grantReq(bytes32 id, uint64 from, uint64 until) internal view returns (ConsentRegistry.GrantRequest memory g) {
+    function grantReq(bytes32 id, uint64 from, uint64 until)
+        internal
+        view
+        returns (ConsentRegistry.GrantRequest memory g)
+    {
         g = ConsentRegistry.GrantRequest({
             consentId: id,
             patient: patient,
