@@ -219,3 +219,51 @@ pub async fn assert_error(r: reqwest::Response, status: u16, code: &str) -> Valu
     assert_eq!(Some(id.to_owned()), header_id, "request_id matches the header");
     body
 }
+
+/// A local Anvil chain for one test, killed on drop.
+#[derive(Debug)]
+pub struct Anvil {
+    child: std::process::Child,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+}
+
+impl Drop for Anvil {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Anvil's first development account: a public key pair that only ever holds test ether.
+pub const ANVIL_KEY_0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+/// Starts Anvil (`PRAMANA_ANVIL`, else `.tools/bin/anvil` as installed by `scripts/tools.sh`) on a
+/// free port and waits until it answers.
+pub async fn spawn_anvil() -> anyhow::Result<Anvil> {
+    let bin = std::env::var("PRAMANA_ANVIL")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/bin/anvil"));
+    anyhow::ensure!(bin.exists(), "anvil not found at {} (run scripts/tools.sh)", bin.display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let child = std::process::Command::new(&bin)
+        .args(["--port", &port.to_string(), "--silent"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {}", bin.display()))?;
+    let anvil = Anvil { child, url: format!("http://127.0.0.1:{port}") };
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        let ok = http
+            .post(&anvil.url)
+            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        if ok {
+            return Ok(anvil);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("anvil did not answer on {}", anvil.url)
+}

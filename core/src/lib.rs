@@ -2,6 +2,7 @@
 //! `pramana` client. Everything here is pure (no I/O), so it is safe to use on a patient's device.
 
 pub mod abha;
+pub mod chain;
 pub mod cid;
 pub mod consent;
 pub mod error;

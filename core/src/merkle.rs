@@ -11,6 +11,16 @@ use sha3::{Digest, Keccak256};
 /// A 32-byte node hash.
 pub type Hash = [u8; 32];
 
+/// The Merkle leaf of a document: `keccak256(keccak256(salt ‖ sha256))`, OpenZeppelin
+/// StandardMerkleTree's leaf for the value `(bytes32 salt, bytes32 sha256)`. The salt keeps a
+/// guessed document from being confirmed against the chain.
+pub fn document_leaf(salt: &Hash, doc_sha256: &Hash) -> Hash {
+    let mut inner = Keccak256::new();
+    inner.update(salt);
+    inner.update(doc_sha256);
+    Keccak256::digest(inner.finalize()).into()
+}
+
 /// keccak256 of the sorted pair.
 pub fn hash_pair(a: &Hash, b: &Hash) -> Hash {
     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
@@ -136,13 +146,7 @@ mod tests {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|pair| {
-                    // StandardMerkleTree leaf: keccak256(keccak256(abi.encode(bytes32, bytes32))).
-                    let mut inner = Keccak256::new();
-                    inner.update(from_hex(pair[0].as_str().unwrap()));
-                    inner.update(from_hex(pair[1].as_str().unwrap()));
-                    Keccak256::digest(inner.finalize()).into()
-                })
+                .map(|pair| document_leaf(&from_hex(pair[0].as_str().unwrap()), &from_hex(pair[1].as_str().unwrap())))
                 .collect();
             let t = MerkleTree::new(&leaves).unwrap();
             assert_eq!(t.root(), from_hex(case["root"].as_str().unwrap()), "n = {}", case["n"]);

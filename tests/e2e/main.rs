@@ -4,6 +4,7 @@
 
 mod accounts;
 mod audit;
+mod contract;
 mod health;
 mod keys;
 mod patients;

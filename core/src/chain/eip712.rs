@@ -1,0 +1,214 @@
+//! The EIP-712 messages a patient signs, matching `ConsentRegistry`'s `GRANT_TYPEHASH` and
+//! `REVOKE_TYPEHASH` and its domain (`"Pramana ConsentRegistry"`, version `"1"`, chain id,
+//! contract address). Signatures travel in EIP-2098 compact form (`r`, `yParityAndS`).
+
+use alloy::primitives::{Address, B256, Signature, keccak256};
+use alloy::signers::SignerSync as _;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::{Eip712Domain, SolStruct, SolValue, eip712_domain};
+
+use super::ConsentRegistry;
+
+alloy::sol! {
+    /// A patient's grant of consent to a grantee (hospital).
+    #[derive(Debug, PartialEq, Eq)]
+    struct Grant {
+        bytes32 consentId;
+        address patient;
+        address grantee;
+        bytes32 scopeHash;
+        uint64 validFrom;
+        uint64 validUntil;
+        uint64 nonce;
+        uint64 deadline;
+    }
+
+    /// A patient's revocation of a consent.
+    #[derive(Debug, PartialEq, Eq)]
+    struct Revoke {
+        bytes32 consentId;
+        address patient;
+        uint64 nonce;
+        uint64 deadline;
+    }
+}
+
+/// The contract's EIP-712 domain on `chain_id` at `contract`.
+pub fn domain(chain_id: u64, contract: Address) -> Eip712Domain {
+    eip712_domain! {
+        name: "Pramana ConsentRegistry",
+        version: "1",
+        chain_id: chain_id,
+        verifying_contract: contract,
+    }
+}
+
+/// A grant with the patient's compact signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedGrant {
+    /// The signed message.
+    pub grant: Grant,
+    /// EIP-2098 compact signature.
+    pub signature: [u8; 64],
+}
+
+/// A revocation with the patient's compact signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedRevoke {
+    /// The signed message.
+    pub revoke: Revoke,
+    /// EIP-2098 compact signature.
+    pub signature: [u8; 64],
+}
+
+/// Why a signature does not belong to the message's patient.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    /// Malformed, or recovers to someone other than the patient.
+    #[error("signature is not the patient's")]
+    NotThePatient,
+}
+
+fn recover(hash: &B256, compact: &[u8; 64]) -> Option<Address> {
+    Signature::from_erc2098(compact).recover_address_from_prehash(hash).ok()
+}
+
+impl SignedGrant {
+    /// Checks that the patient named in the grant signed it for `domain`.
+    pub fn verify(&self, domain: &Eip712Domain) -> Result<(), SignatureError> {
+        let hash = self.grant.eip712_signing_hash(domain);
+        (recover(&hash, &self.signature) == Some(self.grant.patient)).then_some(()).ok_or(SignatureError::NotThePatient)
+    }
+
+    /// The contract call's argument.
+    pub fn to_request(&self) -> ConsentRegistry::GrantRequest {
+        let g = &self.grant;
+        ConsentRegistry::GrantRequest {
+            consentId: g.consentId,
+            patient: g.patient,
+            grantee: g.grantee,
+            scopeHash: g.scopeHash,
+            validFrom: g.validFrom,
+            validUntil: g.validUntil,
+            nonce: g.nonce,
+            deadline: g.deadline,
+            signatureR: B256::from_slice(&self.signature[..32]),
+            signatureVs: B256::from_slice(&self.signature[32..]),
+        }
+    }
+}
+
+impl SignedRevoke {
+    /// Checks that the patient named in the revocation signed it for `domain`.
+    pub fn verify(&self, domain: &Eip712Domain) -> Result<(), SignatureError> {
+        let hash = self.revoke.eip712_signing_hash(domain);
+        (recover(&hash, &self.signature) == Some(self.revoke.patient))
+            .then_some(())
+            .ok_or(SignatureError::NotThePatient)
+    }
+
+    /// The contract call's argument; `grantee` and `scope_hash` must match the stored consent.
+    pub fn to_request(&self, grantee: Address, scope_hash: B256) -> ConsentRegistry::RevokeRequest {
+        let r = &self.revoke;
+        ConsentRegistry::RevokeRequest {
+            consentId: r.consentId,
+            patient: r.patient,
+            grantee,
+            scopeHash: scope_hash,
+            nonce: r.nonce,
+            deadline: r.deadline,
+            signatureR: B256::from_slice(&self.signature[..32]),
+            signatureVs: B256::from_slice(&self.signature[32..]),
+        }
+    }
+}
+
+/// A patient's signing key (secp256k1), used by the client.
+#[derive(Debug, Clone)]
+pub struct ConsentSigner {
+    signer: PrivateKeySigner,
+}
+
+/// A signing failure (only possible with a broken key).
+#[derive(Debug, thiserror::Error)]
+#[error("signing failed: {0}")]
+pub struct SignError(#[from] alloy::signers::Error);
+
+impl ConsentSigner {
+    /// Wraps a local private key.
+    pub fn new(signer: PrivateKeySigner) -> Self {
+        Self { signer }
+    }
+
+    /// A fresh random key.
+    pub fn random() -> Self {
+        Self::new(PrivateKeySigner::random())
+    }
+
+    /// The patient's address.
+    pub fn address(&self) -> Address {
+        self.signer.address()
+    }
+
+    /// Signs a grant (the grant's `patient` should be [`Self::address`]).
+    pub fn sign_grant(&self, grant: Grant, domain: &Eip712Domain) -> Result<SignedGrant, SignError> {
+        let sig = self.signer.sign_hash_sync(&grant.eip712_signing_hash(domain))?;
+        Ok(SignedGrant { grant, signature: sig.as_erc2098() })
+    }
+
+    /// Signs a revocation.
+    pub fn sign_revoke(&self, revoke: Revoke, domain: &Eip712Domain) -> Result<SignedRevoke, SignError> {
+        let sig = self.signer.sign_hash_sync(&revoke.eip712_signing_hash(domain))?;
+        Ok(SignedRevoke { revoke, signature: sig.as_erc2098() })
+    }
+}
+
+/// `bytes20(keccak256(abi.encode(patient, grantee, scopeHash)))`, the consent's stored commitment.
+pub fn parties_commitment(patient: Address, grantee: Address, scope_hash: B256) -> [u8; 20] {
+    let h = keccak256((patient, grantee, scope_hash).abi_encode());
+    let mut out = [0u8; 20];
+    out.copy_from_slice(&h[..20]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::primitives::address;
+
+    #[test]
+    fn type_strings_match_the_contract() {
+        assert_eq!(
+            Grant::eip712_encode_type(),
+            "Grant(bytes32 consentId,address patient,address grantee,bytes32 scopeHash,uint64 validFrom,uint64 validUntil,uint64 nonce,uint64 deadline)"
+        );
+        assert_eq!(
+            Revoke::eip712_encode_type(),
+            "Revoke(bytes32 consentId,address patient,uint64 nonce,uint64 deadline)"
+        );
+    }
+
+    #[test]
+    fn signatures_verify_only_for_the_patient_and_the_domain() {
+        let patient = ConsentSigner::random();
+        let d = domain(31337, address!("0x5FbDB2315678afecb367f032d93F642f64180aa3"));
+        let grant = Grant {
+            consentId: B256::repeat_byte(1),
+            patient: patient.address(),
+            grantee: Address::repeat_byte(2),
+            scopeHash: B256::repeat_byte(3),
+            validFrom: 10,
+            validUntil: 20,
+            nonce: 0,
+            deadline: 30,
+        };
+        let signed = patient.sign_grant(grant.clone(), &d).unwrap();
+        assert!(signed.verify(&d).is_ok());
+        assert!(signed.verify(&domain(1, d.verifying_contract.unwrap())).is_err(), "another chain");
+        let mut tampered = signed.clone();
+        tampered.grant.validUntil = 21;
+        assert_eq!(tampered.verify(&d), Err(SignatureError::NotThePatient));
+        let forged = ConsentSigner::random().sign_grant(grant, &d).unwrap();
+        assert_eq!(forged.verify(&d), Err(SignatureError::NotThePatient));
+    }
+}
