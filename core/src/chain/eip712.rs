@@ -205,7 +205,7 @@ mod tests {
         let signed = patient.sign_grant(grant.clone(), &d).unwrap();
         assert!(signed.verify(&d).is_ok());
         assert!(signed.verify(&domain(1, d.verifying_contract.unwrap())).is_err(), "another chain");
-        let mut tampered = signed.clone();
+        let mut tampered = signed;
         tampered.grant.validUntil = 21;
         assert_eq!(tampered.verify(&d), Err(SignatureError::NotThePatient));
         let forged = ConsentSigner::random().sign_grant(grant, &d).unwrap();
