@@ -37,6 +37,13 @@ impl Worker {
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         let pool = store::connect_lazy(settings.database.url.expose_secret(), 4)?;
         store::check_schema(&pool).await?;
+        match settings.chain.resolve_contract()? {
+            Some(contract) => tracing::info!(chain_id = settings.chain.chain_id, %contract, "consent registry"),
+            None => tracing::warn!(
+                chain_id = settings.chain.chain_id,
+                "no ConsentRegistry address configured or deployed; anchoring will need one"
+            ),
+        }
         let addr = SocketAddr::new(settings.worker.health_host, settings.worker.health_port);
         let listener = TcpListener::bind(addr).await?;
         Ok(Self { pool, listener, poll_interval: Duration::from_millis(settings.worker.poll_interval_ms) })

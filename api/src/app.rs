@@ -12,6 +12,7 @@ use axum::http::{HeaderName, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::PrometheusHandle;
+use pramana_core::EthAddress;
 use secrecy::ExposeSecret as _;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub auth_limiter: IpLimiter,
     /// Prometheus exposition.
     pub metrics: PrometheusHandle,
+    /// The ConsentRegistry address, from configuration or the deploy script's record.
+    pub contract: Option<EthAddress>,
 }
 
 impl AppState {
@@ -56,6 +59,7 @@ impl AppState {
             hasher: Arc::new(PasswordHasher::new(auth.argon2_memory_kib, auth.argon2_iterations)?),
             auth_limiter: ip_limiter(auth.rate_limit_per_minute, auth.rate_limit_burst),
             metrics: telemetry::metrics_handle(),
+            contract: settings.chain.resolve_contract()?,
             pool,
             settings: Arc::new(settings),
         })

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use pramana_core::EthAddress;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +24,8 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     /// The anchor worker.
     pub worker: WorkerSettings,
+    /// The chain and the ConsentRegistry deployment.
+    pub chain: ChainSettings,
 }
 
 /// HTTP listener and request limits.
@@ -108,6 +111,47 @@ pub struct WorkerSettings {
     pub poll_interval_ms: u64,
 }
 
+/// The chain and the ConsentRegistry deployment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChainSettings {
+    /// JSON-RPC endpoint.
+    pub rpc_url: String,
+    /// Chain id the deployment and EIP-712 signatures are for.
+    pub chain_id: u64,
+    /// ConsentRegistry address; when unset, read from `<deployments_dir>/<chain_id>.json`
+    /// (written by `scripts/deploy.sh`).
+    pub contract_address: Option<String>,
+    /// Where deployment records live.
+    pub deployments_dir: PathBuf,
+}
+
+impl ChainSettings {
+    /// The configured contract address, else the one recorded by the deploy script; `None`
+    /// when neither exists.
+    pub fn resolve_contract(&self) -> Result<Option<EthAddress>, ConfigError> {
+        let raw = match &self.contract_address {
+            Some(a) if !a.trim().is_empty() => a.clone(),
+            _ => {
+                let path = self.deployments_dir.join(format!("{}.json", self.chain_id));
+                let Ok(text) = std::fs::read_to_string(&path) else { return Ok(None) };
+                let record: serde_json::Value = serde_json::from_str(&text)
+                    .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
+                if record["chain_id"].as_u64() != Some(self.chain_id) {
+                    return Err(ConfigError::Invalid(format!(
+                        "{}: chain_id does not match chain.chain_id",
+                        path.display()
+                    )));
+                }
+                record["address"]
+                    .as_str()
+                    .ok_or_else(|| ConfigError::Invalid(format!("{}: no address", path.display())))?
+                    .to_owned()
+            }
+        };
+        EthAddress::parse(&raw).map(Some).map_err(|e| ConfigError::Invalid(format!("chain.contract_address: {e}")))
+    }
+}
+
 /// Why the configuration could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -152,6 +196,11 @@ log_filter = "info,pramana=debug,tower_http=info,sqlx=warn"
 health_host = "127.0.0.1"
 health_port = 8081
 poll_interval_ms = 1000
+
+[chain]
+rpc_url = "http://127.0.0.1:8545"
+chain_id = 31337
+deployments_dir = "deployments"
 "#;
 
 impl Settings {
@@ -206,6 +255,13 @@ impl Settings {
         if self.server.max_json_body_bytes < 1024 {
             return invalid("server.max_json_body_bytes must be at least 1024");
         }
+        if self.chain.chain_id == 0 {
+            return invalid("chain.chain_id must be positive");
+        }
+        if !(self.chain.rpc_url.starts_with("http://") || self.chain.rpc_url.starts_with("https://")) {
+            return invalid("chain.rpc_url must be an http(s) URL");
+        }
+        self.chain.resolve_contract()?;
         if self.database.max_connections == 0 {
             return invalid("database.max_connections must be positive");
         }
@@ -237,6 +293,35 @@ mod tests {
         assert!(!dbg.contains("super-secret"));
         assert!(!dbg.contains("another-secret"));
         assert!(!dbg.contains("dbpassword"));
+    }
+
+    #[test]
+    fn contract_address_from_config_or_deployments_file() {
+        let dir = std::env::temp_dir().join(format!("pramana-deploy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let base = serde_json::json!({"auth": {"jwt_secret": "x".repeat(32)}, "chain": {"deployments_dir": dir}});
+        let s = Settings::from_overrides(&base).unwrap();
+        assert_eq!(s.chain.resolve_contract().unwrap(), None, "no file, no setting");
+        std::fs::write(
+            dir.join("31337.json"),
+            r#"{"chain_id": 31337, "address": "0x5FbDB2315678afecb367f032d93F642f64180aa3"}"#,
+        )
+        .unwrap();
+        let s = Settings::from_overrides(&base).unwrap();
+        assert_eq!(
+            s.chain.resolve_contract().unwrap().unwrap().to_checksum(),
+            "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+        );
+        let mut with_setting = base.clone();
+        with_setting["chain"]["contract_address"] = "0xa460FC9fee404671be62c835d1aa4384EA9Dfc9A".into();
+        let s = Settings::from_overrides(&with_setting).unwrap();
+        assert_eq!(
+            s.chain.resolve_contract().unwrap().unwrap().to_checksum(),
+            "0xa460FC9fee404671be62c835d1aa4384EA9Dfc9A"
+        );
+        with_setting["chain"]["contract_address"] = "0x1234".into();
+        assert!(Settings::from_overrides(&with_setting).is_err(), "a bad address stops start-up");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -275,7 +360,7 @@ mod env_example_tests {
             assert!(example.lines().any(|l| l == line), ".env.example lacks `{line}`");
         }
         let listed = example.lines().filter(|l| l.starts_with("PRAMANA_")).count();
-        // Two settings have no default: the JWT secret and the admin password.
-        assert_eq!(listed, expected.len() + 2, ".env.example lists settings that have no default here");
+        // Three settings have no default: the JWT secret, the admin password, the contract address.
+        assert_eq!(listed, expected.len() + 3, ".env.example lists settings that have no default here");
     }
 }

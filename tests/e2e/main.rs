@@ -10,3 +10,4 @@ mod keys;
 mod patients;
 mod registration;
 mod tokens;
+mod worker;

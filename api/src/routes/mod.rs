@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod chain;
 pub mod health;
 pub mod keys;
 pub mod patients;
@@ -26,6 +27,7 @@ use crate::app::AppState;
         (name = "keys", description = "Encryption keys and signing addresses"),
         (name = "accounts", description = "Operator: hospitals and auditors"),
         (name = "audit", description = "Hash-chained audit log"),
+        (name = "chain", description = "The chain and contract the platform anchors to"),
     )
 )]
 struct ApiDoc;
@@ -57,4 +59,5 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::auditors_create))
         .routes(routes!(audit::audit_list))
         .routes(routes!(audit::audit_verify))
+        .routes(routes!(chain::chain_get))
 }
