@@ -312,7 +312,7 @@ mod tests {
             s.chain.resolve_contract().unwrap().unwrap().to_checksum(),
             "0x5FbDB2315678afecb367f032d93F642f64180aa3"
         );
-        let mut with_setting = base.clone();
+        let mut with_setting = base;
         with_setting["chain"]["contract_address"] = "0xa460FC9fee404671be62c835d1aa4384EA9Dfc9A".into();
         let s = Settings::from_overrides(&with_setting).unwrap();
         assert_eq!(
