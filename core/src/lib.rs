@@ -5,6 +5,7 @@ pub mod abha;
 pub mod chain;
 pub mod cid;
 pub mod consent;
+pub mod envelope;
 pub mod error;
 pub mod facility;
 pub mod ids;

@@ -1,0 +1,419 @@
+//! The end-to-end encryption envelope (format in docs/envelope.md).
+//!
+//! A fresh 32-byte data key per document. The payload is AES-256-GCM in 64 KiB chunks with a
+//! STREAM nonce (64-bit chunk counter ‖ last-chunk flag), so truncation, reordering and
+//! extension are detected and any size streams in constant memory. Each key holder gets a
+//! stanza: the data key wrapped with RFC 9180 HPKE (base mode, DHKEM(X25519, HKDF-SHA256),
+//! HKDF-SHA256, AES-256-GCM). An HMAC-SHA256 over the whole header, keyed from the data key,
+//! binds stanzas and parameters; the document id is bound into every key derivation.
+//!
+//! Sealing also computes, in the same pass, the SHA-256 of the plaintext, a random salt, the
+//! salted Merkle leaf (`merkle::document_leaf`) and the SHA-256 of the payload ciphertext.
+
+mod header;
+
+use std::io::{Read, Write};
+
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use hpke::aead::AesGcm256;
+use hpke::kdf::HkdfSha256;
+use hpke::kem::X25519HkdfSha256;
+use hpke::rand_core::CryptoRng;
+use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
+use sha2::{Digest, Sha256};
+
+pub use header::{
+    CHUNK_CT_SIZE, CHUNK_SIZE, Header, MAX_STANZAS, STANZA_LEN, Stanza, TAG_LEN, payload_len, plaintext_len,
+};
+
+use crate::merkle::document_leaf;
+
+/// Why sealing or opening failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    /// The bytes are not a well-formed envelope header (returned by parsing, which needs no key).
+    #[error("malformed envelope: {0}")]
+    Malformed(&'static str),
+    /// Decryption failed: wrong key, not a recipient, or tampered, truncated, reordered or
+    /// extended data. Deliberately one opaque error, whatever the cause.
+    #[error("decryption failed")]
+    Decrypt,
+    /// The recipient list is empty, too long, or repeats a key.
+    #[error("recipients: {0}")]
+    Recipients(&'static str),
+    /// Reading the input or writing the output failed.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// `Result` with [`CryptoError`].
+pub type Result<T, E = CryptoError> = std::result::Result<T, E>;
+
+type PrivateKey = <X25519HkdfSha256 as hpke::Kem>::PrivateKey;
+type PublicKey = <X25519HkdfSha256 as hpke::Kem>::PublicKey;
+type EncappedKey = <X25519HkdfSha256 as hpke::Kem>::EncappedKey;
+
+const STANZA_INFO: &[u8] = b"pramana/envelope/v1/stanza";
+const PAYLOAD_INFO: &[u8] = b"pramana/envelope/v1/payload";
+const MAC_INFO: &[u8] = b"pramana/envelope/v1/header-mac";
+
+/// The system's cryptographic random number generator.
+pub fn os_rng() -> impl CryptoRng {
+    hpke::rand_core::UnwrapErr(getrandom::SysRng)
+}
+
+/// A key holder's X25519 key pair (kept on the holder's device only).
+#[derive(Clone)]
+pub struct Identity {
+    sk: PrivateKey,
+    pk: PublicKey,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity").field("recipient", &self.recipient()).finish_non_exhaustive()
+    }
+}
+
+impl Identity {
+    /// A new random identity.
+    pub fn generate(rng: &mut impl CryptoRng) -> Self {
+        let (sk, pk) = X25519HkdfSha256::gen_keypair_with_rng(rng);
+        Self { sk, pk }
+    }
+
+    /// Restores an identity from its 32-byte secret.
+    pub fn from_secret_bytes(secret: &[u8; 32]) -> Result<Self> {
+        let sk = PrivateKey::from_bytes(secret).map_err(|_| CryptoError::Decrypt)?;
+        let pk = X25519HkdfSha256::sk_to_pk(&sk);
+        Ok(Self { sk, pk })
+    }
+
+    /// The 32-byte secret (for the client's encrypted keystore only).
+    pub fn secret_bytes(&self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        out.copy_from_slice(&self.sk.to_bytes());
+        out
+    }
+
+    /// The public half, to encrypt to.
+    pub fn recipient(&self) -> Recipient {
+        let mut pk = [0u8; 32];
+        pk.copy_from_slice(&self.pk.to_bytes());
+        Recipient(pk)
+    }
+}
+
+/// An X25519 public key that documents can be encrypted to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Recipient(pub [u8; 32]);
+
+impl Recipient {
+    /// First 16 bytes of SHA-256 of the public key: names the recipient's stanza.
+    pub fn key_id(&self) -> [u8; 16] {
+        let h = Sha256::digest(self.0);
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&h[..16]);
+        out
+    }
+}
+
+impl From<crate::X25519PublicKey> for Recipient {
+    fn from(k: crate::X25519PublicKey) -> Self {
+        Self(k.0)
+    }
+}
+
+/// What sealing produced besides the bytes written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealOutput {
+    /// The header (also written first to the output).
+    pub header: Header,
+    /// Plaintext bytes read.
+    pub plaintext_len: u64,
+    /// Payload bytes written after the header.
+    pub payload_len: u64,
+    /// SHA-256 of the plaintext (what a hospital recomputes with `sha256sum`).
+    pub plaintext_sha256: [u8; 32],
+    /// SHA-256 of the payload ciphertext (storage integrity).
+    pub payload_sha256: [u8; 32],
+    /// Random salt of the commitment.
+    pub salt: [u8; 32],
+    /// The Merkle leaf `keccak256(keccak256(salt ‖ plaintext_sha256))`.
+    pub leaf: [u8; 32],
+}
+
+/// What opening produced besides the plaintext written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenOutput {
+    /// Plaintext bytes written.
+    pub plaintext_len: u64,
+    /// SHA-256 of the plaintext.
+    pub plaintext_sha256: [u8; 32],
+}
+
+/// Keys derived from the data key for one envelope.
+struct Keys {
+    payload: Aes256Gcm,
+    mac: [u8; 32],
+}
+
+impl Keys {
+    fn derive(data_key: &[u8; 32], nonce: &[u8; 16], doc_id: &[u8; 16]) -> Self {
+        let hk = Hkdf::<Sha256>::new(Some(nonce), data_key);
+        let mut payload = [0u8; 32];
+        let mut mac = [0u8; 32];
+        hk.expand_multi_info(&[PAYLOAD_INFO, doc_id], &mut payload).expect("32 bytes is a valid HKDF length");
+        hk.expand_multi_info(&[MAC_INFO, doc_id], &mut mac).expect("32 bytes is a valid HKDF length");
+        Self { payload: Aes256Gcm::new(&payload.into()), mac }
+    }
+
+    fn header_mac(&self, header: &Header) -> [u8; 32] {
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.mac).expect("HMAC takes any key length");
+        m.update(&header.authenticated_bytes());
+        m.finalize().into_bytes().into()
+    }
+
+    fn check_mac(&self, header: &Header) -> Result<()> {
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.mac).expect("HMAC takes any key length");
+        m.update(&header.authenticated_bytes());
+        m.verify_slice(&header.mac).map_err(|_| CryptoError::Decrypt)
+    }
+}
+
+fn chunk_nonce(counter: u64, last: bool) -> Nonce<aes_gcm::aead::consts::U12> {
+    let mut n = [0u8; 12];
+    n[3..11].copy_from_slice(&counter.to_be_bytes());
+    n[11] = u8::from(last);
+    n.into()
+}
+
+fn stanza_info(doc_id: &[u8; 16]) -> Vec<u8> {
+    [STANZA_INFO, doc_id].concat()
+}
+
+fn wrap(data_key: &[u8; 32], doc_id: &[u8; 16], to: &Recipient, rng: &mut impl CryptoRng) -> Result<Stanza> {
+    let pk = PublicKey::from_bytes(&to.0).map_err(|_| CryptoError::Recipients("not an X25519 public key"))?;
+    let key_id = to.key_id();
+    let (enc, ct) = hpke::single_shot_seal_with_rng::<AesGcm256, HkdfSha256, X25519HkdfSha256>(
+        &OpModeS::Base,
+        &pk,
+        &stanza_info(doc_id),
+        data_key,
+        &key_id,
+        rng,
+    )
+    .map_err(|_| CryptoError::Recipients("cannot encrypt to this key (low-order point?)"))?;
+    let mut stanza = Stanza { key_id, enc: [0; 32], wrapped: [0; 48] };
+    stanza.enc.copy_from_slice(&enc.to_bytes());
+    stanza.wrapped.copy_from_slice(&ct);
+    Ok(stanza)
+}
+
+/// Finds the identity's stanza, unwraps the data key and checks the header MAC.
+fn unlock(header: &Header, identity: &Identity) -> Result<([u8; 32], Keys)> {
+    let key_id = identity.recipient().key_id();
+    let stanza = header.stanza(&key_id).ok_or(CryptoError::Decrypt)?;
+    let enc = EncappedKey::from_bytes(&stanza.enc).map_err(|_| CryptoError::Decrypt)?;
+    let pt = hpke::single_shot_open::<AesGcm256, HkdfSha256, X25519HkdfSha256>(
+        &OpModeR::Base,
+        &identity.sk,
+        &enc,
+        &stanza_info(&header.doc_id),
+        &stanza.wrapped,
+        &key_id,
+    )
+    .map_err(|_| CryptoError::Decrypt)?;
+    let data_key: [u8; 32] = pt.as_slice().try_into().map_err(|_| CryptoError::Decrypt)?;
+    let keys = Keys::derive(&data_key, &header.nonce, &header.doc_id);
+    keys.check_mac(header)?;
+    Ok((data_key, keys))
+}
+
+fn check_recipients(recipients: &[Recipient]) -> Result<()> {
+    if recipients.is_empty() {
+        return Err(CryptoError::Recipients("at least one recipient is needed"));
+    }
+    if recipients.len() > MAX_STANZAS {
+        return Err(CryptoError::Recipients("too many recipients"));
+    }
+    let mut ids: Vec<[u8; 16]> = recipients.iter().map(Recipient::key_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() != recipients.len() {
+        return Err(CryptoError::Recipients("a recipient is listed twice"));
+    }
+    Ok(())
+}
+
+/// Reads until `buf` is full or the input ends; returns the bytes read.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Encrypts `input` for `recipients`, writing `header ‖ payload` to `output`.
+pub fn seal(
+    doc_id: &[u8; 16],
+    recipients: &[Recipient],
+    rng: &mut impl CryptoRng,
+    mut input: impl Read,
+    mut output: impl Write,
+) -> Result<SealOutput> {
+    check_recipients(recipients)?;
+    let mut data_key = [0u8; 32];
+    let mut nonce = [0u8; 16];
+    let mut salt = [0u8; 32];
+    rng.fill_bytes(&mut data_key);
+    rng.fill_bytes(&mut nonce);
+    rng.fill_bytes(&mut salt);
+    let stanzas = recipients.iter().map(|r| wrap(&data_key, doc_id, r, rng)).collect::<Result<Vec<_>>>()?;
+    let keys = Keys::derive(&data_key, &nonce, doc_id);
+    let mut header = Header { doc_id: *doc_id, nonce, stanzas, mac: [0; 32] };
+    header.mac = keys.header_mac(&header);
+    output.write_all(&header.to_bytes())?;
+
+    let mut pt_hash = Sha256::new();
+    let mut ct_hash = Sha256::new();
+    let mut cur = vec![0u8; CHUNK_CT_SIZE];
+    let mut next = vec![0u8; CHUNK_CT_SIZE];
+    let mut cur_len = read_full(&mut input, &mut cur[..CHUNK_SIZE])?;
+    let (mut counter, mut plaintext_len, mut payload_len) = (0u64, 0u64, 0u64);
+    loop {
+        // A short chunk is the last; a full one is the last only if nothing follows it.
+        let next_len = if cur_len == CHUNK_SIZE { read_full(&mut input, &mut next[..CHUNK_SIZE])? } else { 0 };
+        let last = next_len == 0;
+        pt_hash.update(&cur[..cur_len]);
+        let tag = keys
+            .payload
+            .encrypt_inout_detached(&chunk_nonce(counter, last), &[], (&mut cur[..cur_len]).into())
+            .map_err(|_| CryptoError::Decrypt)?;
+        cur[cur_len..cur_len + TAG_LEN].copy_from_slice(&tag);
+        let chunk = &cur[..cur_len + TAG_LEN];
+        ct_hash.update(chunk);
+        output.write_all(chunk)?;
+        plaintext_len += cur_len as u64;
+        payload_len += chunk.len() as u64;
+        if last {
+            break;
+        }
+        counter += 1;
+        std::mem::swap(&mut cur, &mut next);
+        cur_len = next_len;
+    }
+    output.flush()?;
+    let plaintext_sha256: [u8; 32] = pt_hash.finalize().into();
+    Ok(SealOutput {
+        header,
+        plaintext_len,
+        payload_len,
+        plaintext_sha256,
+        payload_sha256: ct_hash.finalize().into(),
+        leaf: document_leaf(&salt, &plaintext_sha256),
+        salt,
+    })
+}
+
+/// Decrypts `header ‖ payload` from `input` with `identity`, writing the plaintext to `output`.
+/// `doc_id` must be the id the envelope was sealed for.
+///
+/// Plaintext is written chunk by chunk as each authenticates; on error, discard what was
+/// written (a truncated file fails only at its end).
+pub fn open(
+    doc_id: &[u8; 16],
+    identity: &Identity,
+    mut input: impl Read,
+    mut output: impl Write,
+) -> Result<OpenOutput> {
+    let header = Header::read_from(&mut input).map_err(|e| match e {
+        CryptoError::Io(e) => CryptoError::Io(e),
+        _ => CryptoError::Decrypt,
+    })?;
+    if &header.doc_id != doc_id {
+        return Err(CryptoError::Decrypt);
+    }
+    let (_, keys) = unlock(&header, identity)?;
+    open_payload(&keys, &mut input, &mut output)
+}
+
+fn open_payload(keys: &Keys, input: &mut impl Read, output: &mut impl Write) -> Result<OpenOutput> {
+    let mut pt_hash = Sha256::new();
+    let mut cur = vec![0u8; CHUNK_CT_SIZE];
+    let mut next = vec![0u8; CHUNK_CT_SIZE];
+    let mut cur_len = read_full(input, &mut cur)?;
+    let (mut counter, mut plaintext_len) = (0u64, 0u64);
+    loop {
+        let next_len = if cur_len == CHUNK_CT_SIZE { read_full(input, &mut next)? } else { 0 };
+        let last = next_len == 0;
+        if cur_len < TAG_LEN || (last && counter > 0 && cur_len == TAG_LEN) {
+            // Too short to hold a tag, or an empty final chunk after full ones (never written).
+            return Err(CryptoError::Decrypt);
+        }
+        let body = cur_len - TAG_LEN;
+        let tag = Tag::try_from(&cur[body..cur_len]).map_err(|_| CryptoError::Decrypt)?;
+        keys.payload
+            .decrypt_inout_detached(&chunk_nonce(counter, last), &[], (&mut cur[..body]).into(), &tag)
+            .map_err(|_| CryptoError::Decrypt)?;
+        pt_hash.update(&cur[..body]);
+        output.write_all(&cur[..body])?;
+        plaintext_len += body as u64;
+        if last {
+            break;
+        }
+        counter += 1;
+        std::mem::swap(&mut cur, &mut next);
+        cur_len = next_len;
+    }
+    output.flush()?;
+    Ok(OpenOutput { plaintext_len, plaintext_sha256: pt_hash.finalize().into() })
+}
+
+/// Adds a stanza for `new` (a key holder granting access), re-computing the MAC.
+pub fn add_recipient(
+    header: &Header,
+    identity: &Identity,
+    new: &Recipient,
+    rng: &mut impl CryptoRng,
+) -> Result<Header> {
+    let (data_key, keys) = unlock(header, identity)?;
+    if header.stanza(&new.key_id()).is_some() {
+        return Err(CryptoError::Recipients("already a recipient"));
+    }
+    if header.stanzas.len() >= MAX_STANZAS {
+        return Err(CryptoError::Recipients("too many recipients"));
+    }
+    let mut out = header.clone();
+    out.stanzas.push(wrap(&data_key, &header.doc_id, new, rng)?);
+    out.mac = keys.header_mac(&out);
+    Ok(out)
+}
+
+/// Removes the stanza for `key_id` (revocation), re-computing the MAC. The last stanza cannot
+/// be removed.
+pub fn remove_recipient(header: &Header, identity: &Identity, key_id: &[u8; 16]) -> Result<Header> {
+    let (_, keys) = unlock(header, identity)?;
+    if header.stanza(key_id).is_none() {
+        return Err(CryptoError::Recipients("not a recipient"));
+    }
+    if header.stanzas.len() == 1 {
+        return Err(CryptoError::Recipients("the last recipient cannot be removed"));
+    }
+    let mut out = header.clone();
+    out.stanzas.retain(|s| &s.key_id != key_id);
+    out.mac = keys.header_mac(&out);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

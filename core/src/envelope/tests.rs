@@ -1,0 +1,287 @@
+//! Envelope tests: round trips, tampering of every kind, recipients, and committed vectors.
+
+use super::*;
+use proptest::prelude::*;
+
+/// A deterministic "random" generator for tests and vectors: SHA-256(seed ‖ block counter).
+/// Never use outside tests.
+pub(crate) struct TestRng {
+    seed: [u8; 32],
+    block: u64,
+    buf: [u8; 32],
+    used: usize,
+}
+
+impl TestRng {
+    pub(crate) fn new(seed: u8) -> Self {
+        Self { seed: [seed; 32], block: 0, buf: [0; 32], used: 32 }
+    }
+}
+
+impl hpke::rand_core::TryRng for TestRng {
+    type Error = std::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        let mut b = [0u8; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut b = [0u8; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for byte in dst {
+            if self.used == 32 {
+                let mut h = Sha256::new();
+                h.update(self.seed);
+                h.update(self.block.to_be_bytes());
+                self.buf = h.finalize().into();
+                self.block += 1;
+                self.used = 0;
+            }
+            *byte = self.buf[self.used];
+            self.used += 1;
+        }
+        Ok(())
+    }
+}
+
+impl hpke::rand_core::TryCryptoRng for TestRng {}
+
+const DOC: [u8; 16] = [7; 16];
+
+fn data(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i % 251) as u8).collect()
+}
+
+fn ids(n: u8) -> Vec<Identity> {
+    (0..n).map(|i| Identity::generate(&mut TestRng::new(100 + i))).collect()
+}
+
+fn seal_bytes(plain: &[u8], to: &[Identity], seed: u8) -> (Vec<u8>, SealOutput) {
+    let recipients: Vec<Recipient> = to.iter().map(Identity::recipient).collect();
+    let mut out = Vec::new();
+    let info = seal(&DOC, &recipients, &mut TestRng::new(seed), plain, &mut out).unwrap();
+    (out, info)
+}
+
+fn open_bytes(file: &[u8], id: &Identity) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    open(&DOC, id, file, &mut out)?;
+    Ok(out)
+}
+
+#[test]
+fn round_trips_at_chunk_edges() {
+    let who = ids(2);
+    for n in [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 2 * CHUNK_SIZE, 3 * CHUNK_SIZE + 5] {
+        let plain = data(n);
+        let (file, info) = seal_bytes(&plain, &who, 1);
+        assert_eq!(info.plaintext_len, n as u64);
+        assert_eq!(info.payload_len, payload_len(n as u64), "n = {n}");
+        assert_eq!(plaintext_len(info.payload_len), Some(n as u64));
+        assert_eq!(file.len(), info.header.len() + info.payload_len as usize);
+        assert_eq!(info.plaintext_sha256, <[u8; 32]>::from(Sha256::digest(&plain)));
+        assert_eq!(info.payload_sha256, <[u8; 32]>::from(Sha256::digest(&file[info.header.len()..])));
+        assert_eq!(info.leaf, document_leaf(&info.salt, &info.plaintext_sha256));
+        for id in &who {
+            assert_eq!(open_bytes(&file, id).unwrap(), plain, "n = {n}");
+        }
+        let (parsed, len) = Header::parse(&file).unwrap();
+        assert_eq!((parsed, len), (info.header.clone(), info.header.len()));
+    }
+}
+
+#[test]
+fn wrong_key_wrong_document_and_foreign_files_fail_opaquely() {
+    let who = ids(2);
+    let (file, _) = seal_bytes(&data(1000), &who[..1], 1);
+    assert!(matches!(open_bytes(&file, &who[1]), Err(CryptoError::Decrypt)));
+    let mut out = Vec::new();
+    assert!(matches!(open(&[8; 16], &who[0], &file[..], &mut out), Err(CryptoError::Decrypt)));
+    assert!(matches!(open_bytes(b"not an envelope at all", &who[0]), Err(CryptoError::Decrypt)));
+}
+
+#[test]
+fn every_header_bit_is_authenticated() {
+    let who = ids(2);
+    let (file, info) = seal_bytes(&data(300), &who, 2);
+    for byte in 0..info.header.len() {
+        let mut bad = file.clone();
+        bad[byte] ^= 1 << (byte % 8);
+        assert!(open_bytes(&bad, &who[0]).is_err(), "flip in header byte {byte}");
+    }
+}
+
+#[test]
+fn truncation_at_every_chunk_boundary_is_detected() {
+    let who = ids(1);
+    let (file, info) = seal_bytes(&data(3 * CHUNK_SIZE + 10), &who, 3);
+    let h = info.header.len();
+    for k in 0..=3 {
+        let cut = h + k * CHUNK_CT_SIZE;
+        assert!(open_bytes(&file[..cut], &who[0]).is_err(), "cut after {k} chunks");
+    }
+    for cut in [h + 1, h + 15, h + 16, h + CHUNK_CT_SIZE + 1, file.len() - 1] {
+        assert!(open_bytes(&file[..cut], &who[0]).is_err(), "cut at {cut}");
+    }
+    // A plaintext of exactly two chunks must not open as one.
+    let (file, info) = seal_bytes(&data(2 * CHUNK_SIZE), &who, 3);
+    assert!(open_bytes(&file[..info.header.len() + CHUNK_CT_SIZE], &who[0]).is_err());
+}
+
+#[test]
+fn extension_and_reordering_are_detected() {
+    let who = ids(1);
+    let (file, info) = seal_bytes(&data(3 * CHUNK_SIZE), &who, 4);
+    let mut longer = file.clone();
+    longer.push(0);
+    assert!(open_bytes(&longer, &who[0]).is_err());
+    let mut extra_chunk = file.clone();
+    extra_chunk.extend_from_slice(&file[info.header.len()..info.header.len() + CHUNK_CT_SIZE]);
+    assert!(open_bytes(&extra_chunk, &who[0]).is_err());
+    let h = info.header.len();
+    let mut swapped = file.clone();
+    swapped[h..h + CHUNK_CT_SIZE].copy_from_slice(&file[h + CHUNK_CT_SIZE..h + 2 * CHUNK_CT_SIZE]);
+    swapped[h + CHUNK_CT_SIZE..h + 2 * CHUNK_CT_SIZE].copy_from_slice(&file[h..h + CHUNK_CT_SIZE]);
+    assert!(open_bytes(&swapped, &who[0]).is_err());
+}
+
+#[test]
+fn recipients_can_be_added_and_removed_by_a_key_holder() {
+    let who = ids(3);
+    let (file, info) = seal_bytes(&data(5000), &who[..1], 5);
+    let payload = &file[info.header.len()..];
+    let added = add_recipient(&info.header, &who[0], &who[1].recipient(), &mut TestRng::new(6)).unwrap();
+    let with = [added.to_bytes(), payload.to_vec()].concat();
+    assert_eq!(open_bytes(&with, &who[1]).unwrap(), data(5000));
+    assert_eq!(open_bytes(&with, &who[0]).unwrap(), data(5000));
+    assert!(open_bytes(&with, &who[2]).is_err());
+    assert!(matches!(
+        add_recipient(&added, &who[2], &who[2].recipient(), &mut TestRng::new(6)),
+        Err(CryptoError::Decrypt)
+    ));
+    assert!(matches!(
+        add_recipient(&added, &who[0], &who[1].recipient(), &mut TestRng::new(6)),
+        Err(CryptoError::Recipients(_))
+    ));
+
+    let removed = remove_recipient(&added, &who[0], &who[1].recipient().key_id()).unwrap();
+    let without = [removed.to_bytes(), payload.to_vec()].concat();
+    assert!(open_bytes(&without, &who[1]).is_err());
+    assert_eq!(open_bytes(&without, &who[0]).unwrap(), data(5000));
+    assert!(remove_recipient(&removed, &who[0], &who[0].recipient().key_id()).is_err(), "last stanza stays");
+
+    // Stripping a stanza without the data key breaks the MAC for everyone else.
+    let mut stripped = added;
+    stripped.stanzas.remove(1);
+    let file = [stripped.to_bytes(), payload.to_vec()].concat();
+    assert!(open_bytes(&file, &who[0]).is_err());
+}
+
+#[test]
+fn recipient_lists_are_checked() {
+    let who = ids(1);
+    let r = who[0].recipient();
+    let mut out = Vec::new();
+    assert!(matches!(seal(&DOC, &[], &mut TestRng::new(1), &b""[..], &mut out), Err(CryptoError::Recipients(_))));
+    assert!(matches!(seal(&DOC, &[r, r], &mut TestRng::new(1), &b""[..], &mut out), Err(CryptoError::Recipients(_))));
+    assert!(seal(&DOC, &[Recipient([0; 32])], &mut TestRng::new(1), &b""[..], &mut out).is_err(), "low-order key");
+}
+
+#[test]
+fn malformed_headers_are_named() {
+    let who = ids(1);
+    let (file, _) = seal_bytes(b"x", &who, 1);
+    assert!(matches!(Header::parse(&file[..10]), Err(CryptoError::Malformed(_))));
+    let mut bad = file.clone();
+    bad[0] = b'X';
+    assert!(matches!(Header::parse(&bad), Err(CryptoError::Malformed("not a Pramana envelope"))));
+    let mut bad = file;
+    bad[44] = 0;
+    bad[45] = 0;
+    assert!(matches!(Header::parse(&bad), Err(CryptoError::Malformed("stanza count out of range"))));
+}
+
+#[test]
+fn identities_round_trip_through_their_secret() {
+    let id = Identity::generate(&mut TestRng::new(9));
+    let back = Identity::from_secret_bytes(&id.secret_bytes()).unwrap();
+    assert_eq!(back.recipient(), id.recipient());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn round_trip_any_size(n in 0usize..(3 * CHUNK_SIZE + 100), seed in any::<u8>()) {
+        let who = ids(1);
+        let plain = data(n);
+        let (file, _) = seal_bytes(&plain, &who, seed);
+        prop_assert_eq!(open_bytes(&file, &who[0]).unwrap(), plain);
+    }
+
+    #[test]
+    fn any_single_bit_flip_is_rejected(pos in any::<prop::sample::Index>(), bit in 0u8..8) {
+        let who = ids(1);
+        let (file, _) = seal_bytes(&data(CHUNK_SIZE + 700), &who, 11);
+        let mut bad = file;
+        let i = pos.index(bad.len());
+        bad[i] ^= 1 << bit;
+        prop_assert!(open_bytes(&bad, &who[0]).is_err());
+    }
+
+    #[test]
+    fn truncation_anywhere_is_rejected(pos in any::<prop::sample::Index>()) {
+        let who = ids(1);
+        let (file, _) = seal_bytes(&data(2 * CHUNK_SIZE + 3), &who, 12);
+        let cut = pos.index(file.len());
+        prop_assert!(open_bytes(&file[..cut], &who[0]).is_err());
+    }
+
+    #[test]
+    fn framing_arithmetic_agrees(n in 0u64..(1 << 40)) {
+        prop_assert_eq!(plaintext_len(payload_len(n)), Some(n));
+    }
+}
+
+/// Fixed keys and randomness → exact bytes, in `core/testdata/envelope-vectors.json`, so another
+/// implementation can check itself. `PRAMANA_WRITE_VECTORS=1` rewrites the file.
+#[test]
+fn committed_vectors() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/envelope-vectors.json");
+    let mut cases = Vec::new();
+    for (i, n) in [0usize, 5, 100, CHUNK_SIZE, CHUNK_SIZE + 1].into_iter().enumerate() {
+        let seed = 40 + i as u8;
+        let who = ids(2);
+        let plain = data(n);
+        let (file, info) = seal_bytes(&plain, &who, seed);
+        let payload = &file[info.header.len()..];
+        cases.push(serde_json::json!({
+            "plaintext": format!("{n} bytes: byte i is i mod 251"),
+            "plaintext_len": n,
+            "document_id": hex::encode(DOC),
+            "recipient_secret_keys": who.iter().map(|w| hex::encode(w.secret_bytes())).collect::<Vec<_>>(),
+            "recipient_public_keys": who.iter().map(|w| hex::encode(w.recipient().0)).collect::<Vec<_>>(),
+            "rng": format!("SHA-256 counter stream: block k = SHA-256([{seed}; 32] || k as u64 big-endian); draws in order: data key 32, nonce 16, salt 32, then each recipient's HPKE ephemeral key"),
+            "header": hex::encode(info.header.to_bytes()),
+            "payload": if payload.len() <= 2048 { serde_json::Value::String(hex::encode(payload)) } else { serde_json::Value::Null },
+            "payload_sha256": hex::encode(info.payload_sha256),
+            "plaintext_sha256": hex::encode(info.plaintext_sha256),
+            "salt": hex::encode(info.salt),
+            "leaf": hex::encode(info.leaf),
+        }));
+    }
+    let doc = serde_json::to_string_pretty(&serde_json::json!({
+        "what": "Pramana envelope v1 test vectors (docs/envelope.md); payload is omitted above 2 KiB, check payload_sha256",
+        "cases": cases,
+    }))
+    .unwrap()
+        + "\n";
+    if std::env::var_os("PRAMANA_WRITE_VECTORS").is_some() {
+        std::fs::write(path, &doc).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).expect("vectors file (PRAMANA_WRITE_VECTORS=1 writes it)");
+    assert_eq!(committed, doc, "envelope output changed: the format is frozen; see docs/envelope.md");
+}
