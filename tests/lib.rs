@@ -29,6 +29,8 @@ pub struct TestApp {
     pub pool: PgPool,
     /// The test database's URL.
     pub database_url: String,
+    /// The local object store's directory.
+    pub storage_dir: std::path::PathBuf,
 }
 
 /// A registered, logged-in patient.
@@ -83,7 +85,9 @@ pub async fn spawn_app() -> TestApp {
 /// Spawns the API with test settings plus `overrides` (merged per section).
 pub async fn spawn_app_with(overrides: Value) -> TestApp {
     let database_url = fresh_database().await.expect("fresh database");
+    let storage_dir = std::env::temp_dir().join(format!("pramana-objects-{}", uuid::Uuid::new_v4()));
     let mut config = json!({
+        "storage": {"local_dir": storage_dir},
         "server": {"host": "127.0.0.1", "port": 0},
         "database": {"url": database_url, "max_connections": 5},
         "auth": {
@@ -102,7 +106,7 @@ pub async fn spawn_app_with(overrides: Value) -> TestApp {
     let base = format!("http://127.0.0.1:{}", app.port());
     let pool = app.state().pool.clone();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
-    TestApp { base, http: reqwest::Client::new(), pool, database_url }
+    TestApp { base, http: reqwest::Client::new(), pool, database_url, storage_dir }
 }
 
 fn merge(into: &mut Value, from: Value) {
@@ -178,6 +182,17 @@ impl TestApp {
         self.login("admin", ADMIN_PASSWORD).await.0
     }
 
+    /// Number of stored objects and staged (unfinished) uploads.
+    pub fn object_counts(&self) -> (usize, usize) {
+        let count = |dir: std::path::PathBuf| walk(&dir);
+        fn walk(dir: &std::path::Path) -> usize {
+            std::fs::read_dir(dir).map_or(0, |entries| {
+                entries.filter_map(Result::ok).map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum()
+            })
+        }
+        (count(self.storage_dir.join("objects")), count(self.storage_dir.join("tmp")))
+    }
+
     /// Row counts of every table, to prove a refused request changed nothing.
     pub async fn table_counts(&self) -> Vec<(String, i64)> {
         let mut out = Vec::new();
@@ -191,6 +206,9 @@ impl TestApp {
             "refresh_tokens",
             "public_keys",
             "audit_log",
+            "documents",
+            "document_stanzas",
+            "anchor_jobs",
         ] {
             let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
                 .fetch_one(&self.pool)

@@ -25,8 +25,9 @@ use tower_http::trace::TraceLayer;
 use crate::auth::password::PasswordHasher;
 use crate::auth::rate_limit::{IpLimiter, ip_limiter};
 use crate::auth::tokens::TokenService;
-use crate::config::Settings;
+use crate::config::{Settings, StorageBackend};
 use crate::error::{ApiError, REQUEST_ID};
+use crate::storage::{BlobStore, LocalStore};
 use crate::{auth, routes, store, telemetry};
 
 const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -48,11 +49,13 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// The ConsentRegistry address, from configuration or the deploy script's record.
     pub contract: Option<EthAddress>,
+    /// Where payloads are stored.
+    pub storage: Arc<dyn BlobStore>,
 }
 
 impl AppState {
     /// Builds state from settings and a pool.
-    pub fn new(settings: Settings, pool: PgPool) -> anyhow::Result<Self> {
+    pub fn new(settings: Settings, pool: PgPool, storage: Arc<dyn BlobStore>) -> anyhow::Result<Self> {
         let auth = &settings.auth;
         Ok(Self {
             tokens: Arc::new(TokenService::new(auth)),
@@ -60,6 +63,7 @@ impl AppState {
             auth_limiter: ip_limiter(auth.rate_limit_per_minute, auth.rate_limit_burst),
             metrics: telemetry::metrics_handle(),
             contract: settings.chain.resolve_contract()?,
+            storage,
             pool,
             settings: Arc::new(settings),
         })
@@ -92,7 +96,10 @@ impl Application {
             store::migrate(&pool).await?;
         }
         let addr = SocketAddr::new(settings.server.host, settings.server.port);
-        let state = AppState::new(settings, pool)?;
+        let storage: Arc<dyn BlobStore> = match settings.storage.backend {
+            StorageBackend::Local => Arc::new(LocalStore::open(&settings.storage.local_dir).await?),
+        };
+        let state = AppState::new(settings, pool, storage)?;
         auth::service::bootstrap_admin(&state).await?;
         let router = router(state.clone());
         let listener = TcpListener::bind(addr).await?;

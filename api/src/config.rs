@@ -26,6 +26,29 @@ pub struct Settings {
     pub worker: WorkerSettings,
     /// The chain and the ConsentRegistry deployment.
     pub chain: ChainSettings,
+    /// Where encrypted payloads are kept, and how much.
+    pub storage: StorageSettings,
+}
+
+/// Where encrypted payloads are kept, and how much.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StorageSettings {
+    /// `local` (the only backend so far).
+    pub backend: StorageBackend,
+    /// Directory for the local backend.
+    pub local_dir: PathBuf,
+    /// Largest accepted envelope (header and payload), in bytes.
+    pub max_document_bytes: u64,
+    /// Total payload bytes a patient's record may hold.
+    pub quota_bytes_per_patient: u64,
+}
+
+/// Storage backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    /// Files under `storage.local_dir`.
+    Local,
 }
 
 /// HTTP listener and request limits.
@@ -197,6 +220,12 @@ health_host = "127.0.0.1"
 health_port = 8081
 poll_interval_ms = 1000
 
+[storage]
+backend = "local"
+local_dir = ".local/objects"
+max_document_bytes = 1100000000
+quota_bytes_per_patient = 10737418240
+
 [chain]
 rpc_url = "http://127.0.0.1:8545"
 chain_id = 31337
@@ -254,6 +283,13 @@ impl Settings {
         }
         if self.server.max_json_body_bytes < 1024 {
             return invalid("server.max_json_body_bytes must be at least 1024");
+        }
+        if self.storage.max_document_bytes < 1024
+            || self.storage.quota_bytes_per_patient < self.storage.max_document_bytes
+        {
+            return invalid(
+                "storage.max_document_bytes must be at least 1024 and not above storage.quota_bytes_per_patient",
+            );
         }
         if self.chain.chain_id == 0 {
             return invalid("chain.chain_id must be positive");

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod routes;
+pub mod storage;
 pub mod store;
 pub mod telemetry;
 

@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod contract;
+mod documents;
 mod health;
 mod keys;
 mod patients;

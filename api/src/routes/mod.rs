@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod chain;
+pub mod documents;
 pub mod health;
 pub mod keys;
 pub mod patients;
@@ -27,6 +28,7 @@ use crate::app::AppState;
         (name = "keys", description = "Encryption keys and signing addresses"),
         (name = "accounts", description = "Operator: hospitals and auditors"),
         (name = "audit", description = "Hash-chained audit log"),
+        (name = "documents", description = "Encrypted documents: upload, list, metadata, download, delete"),
         (name = "chain", description = "The chain and contract the platform anchors to"),
     )
 )]
@@ -60,4 +62,7 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(audit::audit_list))
         .routes(routes!(audit::audit_verify))
         .routes(routes!(chain::chain_get))
+        .routes(routes!(documents::documents_list))
+        .routes(routes!(documents::documents_put, documents::documents_get, documents::documents_delete))
+        .routes(routes!(documents::documents_content))
 }

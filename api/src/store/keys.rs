@@ -62,3 +62,27 @@ pub async fn find_keys_by_owner(db: impl PgExecutor<'_>, owner_id: Uuid) -> Stor
     .fetch_all(db)
     .await?)
 }
+
+/// A registered X25519 key with its owner.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OwnedKey {
+    /// `patient` or `hospital`.
+    pub owner_role: String,
+    /// Owner id.
+    pub owner_id: Uuid,
+    /// Lower-case hex.
+    pub public_key: String,
+    /// Set once rotated away.
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+/// Every X25519 key (active and retired) of the given owners.
+pub async fn find_x25519_keys_by_owners(db: impl PgExecutor<'_>, owners: &[Uuid]) -> StoreResult<Vec<OwnedKey>> {
+    Ok(sqlx::query_as(
+        "SELECT owner_role, owner_id, public_key, retired_at FROM public_keys
+          WHERE kind = 'x25519' AND owner_id = ANY($1) ORDER BY created_at DESC",
+    )
+    .bind(owners)
+    .fetch_all(db)
+    .await?)
+}

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod credentials;
+pub mod documents;
 pub mod keys;
 pub mod patients;
 pub mod sessions;

@@ -1,0 +1,115 @@
+//! Object storage for envelope payloads, behind one trait. Objects are content-addressed (the
+//! key is the hex SHA-256 of the bytes) and re-verified on full reads. Backends are chosen by
+//! configuration: `local` (the default) today; S3 and IPFS are to come.
+
+pub mod local;
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncRead, ReadBuf};
+
+pub use local::LocalStore;
+
+/// A boxed future, so the trait can be used as `dyn BlobStore`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// A boxed byte reader.
+pub type BoxReader = Pin<Box<dyn AsyncRead + Send>>;
+
+/// Where payloads live.
+pub trait BlobStore: Send + Sync + std::fmt::Debug {
+    /// Starts writing a new object into a staging area; nothing is visible until `commit`.
+    fn begin(&self) -> BoxFuture<'_, io::Result<Box<dyn BlobUpload>>>;
+    /// Reads `len` bytes of object `key` from `offset`.
+    fn read<'a>(&'a self, key: &'a str, offset: u64, len: u64) -> BoxFuture<'a, io::Result<BoxReader>>;
+    /// Deletes an object; deleting a missing object is not an error.
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, io::Result<()>>;
+}
+
+/// An object being written.
+pub trait BlobUpload: Send {
+    /// Appends bytes.
+    fn write<'a>(&'a mut self, bytes: &'a [u8]) -> BoxFuture<'a, io::Result<()>>;
+    /// Makes the object durable under `sha256_hex` (which the caller computed while writing)
+    /// and returns its key.
+    fn commit(self: Box<Self>, sha256_hex: String) -> BoxFuture<'static, io::Result<String>>;
+    /// Discards the staged bytes.
+    fn abort(self: Box<Self>) -> BoxFuture<'static, ()>;
+}
+
+/// Wraps a reader of a whole object and fails at its end if the bytes do not hash to the
+/// expected SHA-256, so corrupted storage never passes as good data. The last bytes read are
+/// held back until the hash is checked: a corrupt object never reaches a client whole.
+pub struct VerifyingReader {
+    inner: BoxReader,
+    hasher: Sha256,
+    expected: [u8; 32],
+    scratch: Vec<u8>,
+    held: Vec<u8>,
+    release: Vec<u8>,
+    release_pos: usize,
+    finished: bool,
+}
+
+impl std::fmt::Debug for VerifyingReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyingReader").field("expected", &hex::encode(self.expected)).finish_non_exhaustive()
+    }
+}
+
+impl VerifyingReader {
+    /// Verifies `inner` against `expected`.
+    pub fn new(inner: BoxReader, expected: [u8; 32]) -> Self {
+        Self {
+            inner,
+            hasher: Sha256::new(),
+            expected,
+            scratch: vec![0; 64 * 1024],
+            held: Vec::new(),
+            release: Vec::new(),
+            release_pos: 0,
+            finished: false,
+        }
+    }
+}
+
+impl AsyncRead for VerifyingReader {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        loop {
+            if this.release_pos < this.release.len() {
+                let n = buf.remaining().min(this.release.len() - this.release_pos);
+                buf.put_slice(&this.release[this.release_pos..this.release_pos + n]);
+                this.release_pos += n;
+                return Poll::Ready(Ok(()));
+            }
+            if this.finished {
+                return Poll::Ready(Ok(()));
+            }
+            let mut rb = ReadBuf::new(&mut this.scratch);
+            match this.inner.as_mut().poll_read(cx, &mut rb) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(())) => {}
+            }
+            let n = rb.filled().len();
+            if n == 0 {
+                let actual: [u8; 32] = std::mem::take(&mut this.hasher).finalize().into();
+                if actual != this.expected {
+                    tracing::error!(expected = %hex::encode(this.expected), "stored object is corrupt");
+                    return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, "stored object is corrupt")));
+                }
+                this.release = std::mem::take(&mut this.held);
+                this.release_pos = 0;
+                this.finished = true;
+                continue;
+            }
+            this.hasher.update(&this.scratch[..n]);
+            this.release = std::mem::replace(&mut this.held, this.scratch[..n].to_vec());
+            this.release_pos = 0;
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! `documents`, `document_stanzas` and the `anchor_jobs` outbox.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use super::StoreResult;
+
+/// A document row (a tombstone when `deleted_at` is set).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DocumentRow {
+    /// Id (also bound into the envelope).
+    pub id: Uuid,
+    /// The patient whose record it is.
+    pub owner_patient_id: Uuid,
+    /// `patient` or `hospital`.
+    pub uploaded_by_role: String,
+    /// Uploader id.
+    pub uploaded_by_id: Uuid,
+    /// ABDM HI type code.
+    pub hi_type: String,
+    /// When the care happened.
+    pub care_date: NaiveDate,
+    /// Plaintext bytes.
+    pub plaintext_size: i64,
+    /// Stored payload bytes.
+    pub payload_size: i64,
+    /// SHA-256 of the payload (also its object key).
+    pub payload_sha256: Vec<u8>,
+    /// SHA-256 of the plaintext.
+    pub plaintext_sha256: Vec<u8>,
+    /// Commitment salt.
+    pub salt: Vec<u8>,
+    /// Merkle leaf.
+    pub leaf: Vec<u8>,
+    /// Envelope header; `None` once deleted.
+    pub header: Option<Vec<u8>>,
+    /// Upload time.
+    pub created_at: DateTime<Utc>,
+    /// Deletion (crypto-shredding) time.
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// A new document to insert.
+#[derive(Debug, Clone)]
+pub struct NewDocument<'a> {
+    /// Id.
+    pub id: Uuid,
+    /// Owner.
+    pub owner_patient_id: Uuid,
+    /// `patient` or `hospital`.
+    pub uploaded_by_role: &'a str,
+    /// Uploader.
+    pub uploaded_by_id: Uuid,
+    /// HI type code.
+    pub hi_type: &'a str,
+    /// Care date.
+    pub care_date: NaiveDate,
+    /// Plaintext bytes.
+    pub plaintext_size: i64,
+    /// Payload bytes.
+    pub payload_size: i64,
+    /// Payload SHA-256.
+    pub payload_sha256: &'a [u8],
+    /// Plaintext SHA-256.
+    pub plaintext_sha256: &'a [u8],
+    /// Salt.
+    pub salt: &'a [u8],
+    /// Leaf.
+    pub leaf: &'a [u8],
+    /// Header bytes.
+    pub header: &'a [u8],
+}
+
+const COLUMNS: &str = "id, owner_patient_id, uploaded_by_role, uploaded_by_id, hi_type, care_date, plaintext_size, \
+     payload_size, payload_sha256, plaintext_sha256, salt, leaf, header, created_at, deleted_at";
+
+/// Locks the owner's patient row (serialises quota checks per patient) and returns the bytes
+/// their live documents use.
+pub async fn lock_patient_usage(conn: &mut PgConnection, patient_id: Uuid) -> StoreResult<i64> {
+    sqlx::query("SELECT 1 FROM patients WHERE id = $1 FOR UPDATE").bind(patient_id).execute(&mut *conn).await?;
+    Ok(sqlx::query_scalar(
+        "SELECT COALESCE(sum(payload_size), 0)::bigint FROM documents WHERE owner_patient_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(patient_id)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// The bytes a patient's live documents use.
+pub async fn find_patient_usage(db: impl PgExecutor<'_>, patient_id: Uuid) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COALESCE(sum(payload_size), 0)::bigint FROM documents WHERE owner_patient_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(patient_id)
+    .fetch_one(db)
+    .await?)
+}
+
+/// Inserts a document, its stanza index and its anchor job (call inside a transaction).
+pub async fn insert_document(
+    conn: &mut PgConnection,
+    d: &NewDocument<'_>,
+    stanzas: &[StanzaHolder],
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO documents (id, owner_patient_id, uploaded_by_role, uploaded_by_id, hi_type, care_date,
+                                plaintext_size, payload_size, payload_sha256, plaintext_sha256, salt, leaf, header)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(d.id)
+    .bind(d.owner_patient_id)
+    .bind(d.uploaded_by_role)
+    .bind(d.uploaded_by_id)
+    .bind(d.hi_type)
+    .bind(d.care_date)
+    .bind(d.plaintext_size)
+    .bind(d.payload_size)
+    .bind(d.payload_sha256)
+    .bind(d.plaintext_sha256)
+    .bind(d.salt)
+    .bind(d.leaf)
+    .bind(d.header)
+    .execute(&mut *conn)
+    .await?;
+    for s in stanzas {
+        sqlx::query(
+            "INSERT INTO document_stanzas (document_id, key_id, holder_role, holder_id) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(d.id)
+        .bind(&s.key_id[..])
+        .bind(s.holder_role)
+        .bind(s.holder_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query("INSERT INTO anchor_jobs (kind, document_id, leaf) VALUES ('document', $1, $2)")
+        .bind(d.id)
+        .bind(d.leaf)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Who holds a stanza, when the key id matches a registered key.
+#[derive(Debug, Clone)]
+pub struct StanzaHolder {
+    /// First 16 bytes of SHA-256 of the X25519 key.
+    pub key_id: [u8; 16],
+    /// `patient` or `hospital`, when known.
+    pub holder_role: Option<&'static str>,
+    /// Holder id, when known.
+    pub holder_id: Option<Uuid>,
+}
+
+/// Finds a document (live or tombstone).
+pub async fn find_document_by_id(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<Option<DocumentRow>> {
+    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM documents WHERE id = $1")).bind(id).fetch_optional(db).await?)
+}
+
+/// Live documents a patient owns, or a hospital uploaded, newest first.
+pub async fn find_documents_by_party(
+    db: impl PgExecutor<'_>,
+    owner: Option<Uuid>,
+    uploader: Option<Uuid>,
+) -> StoreResult<Vec<DocumentRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM documents
+          WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR owner_patient_id = $1) AND ($2::uuid IS NULL OR uploaded_by_id = $2)
+          ORDER BY created_at DESC, id DESC LIMIT 1000"
+    ))
+    .bind(owner)
+    .bind(uploader)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Crypto-shreds a document: drops its header and stanza index, keeps the hashes (call inside a
+/// transaction). Returns false if it was already deleted.
+pub async fn mark_document_deleted(conn: &mut PgConnection, id: Uuid) -> StoreResult<bool> {
+    let done =
+        sqlx::query("UPDATE documents SET header = NULL, deleted_at = now() WHERE id = $1 AND deleted_at IS NULL")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    sqlx::query("DELETE FROM document_stanzas WHERE document_id = $1").bind(id).execute(&mut *conn).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether any live document still uses this payload (objects are content-addressed).
+pub async fn is_payload_in_use(db: impl PgExecutor<'_>, payload_sha256: &[u8]) -> StoreResult<bool> {
+    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM documents WHERE payload_sha256 = $1 AND deleted_at IS NULL)")
+        .bind(payload_sha256)
+        .fetch_one(db)
+        .await?)
+}
