@@ -77,7 +77,8 @@ cat <<INFO
 Pramana is running.
   API          http://127.0.0.1:$api_port      (docs: http://127.0.0.1:$api_port/docs)
   worker       http://127.0.0.1:$worker_port/healthz
-  chain        $RPC_URL (Anvil, chain id 31337); contract: $(cat deployments/31337.json 2>/dev/null || echo "see above")
+  chain        $RPC_URL (Anvil, chain id 31337)
+  contract     ConsentRegistry at $(node -p 'require("./deployments/31337.json").address')
   admin login  admin / \$PRAMANA_AUTH__ADMIN_PASSWORD in $root/.local/dev.env
 Ctrl-C stops everything.
 INFO
