@@ -1,1 +1,387 @@
-fn main() {}
+//! `pramana`: the client patients, hospitals and auditors run on their own machines. Keys never
+//! leave it: documents are sealed and opened here, and only envelopes cross the network.
+
+mod keystore;
+
+use std::io::{BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use clap::{Parser, Subcommand};
+use pramana_core::envelope::{self, os_rng};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+#[derive(Debug, Parser)]
+#[command(name = "pramana", version, about = "Pramana client: end-to-end encrypted medical documents")]
+struct Cli {
+    /// API base URL.
+    #[arg(long, env = "PRAMANA_API", default_value = "http://127.0.0.1:8080", global = true)]
+    api: String,
+    /// Where the keystore and session live.
+    #[arg(long, env = "PRAMANA_HOME", global = true)]
+    home: Option<PathBuf>,
+    /// Machine-readable output.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Manage the local keystore.
+    #[command(subcommand)]
+    Identity(IdentityCmd),
+    /// Register as a patient (password from PRAMANA_PASSWORD or a prompt).
+    Register {
+        /// ABHA number, with or without hyphens.
+        #[arg(long)]
+        abha: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// ABHA addresses (repeatable).
+        #[arg(long = "abha-address")]
+        abha_addresses: Vec<String>,
+    },
+    /// Log in (password from PRAMANA_PASSWORD or a prompt) and publish this keystore's keys.
+    Login {
+        /// ABHA number, ABHA address, HFR id or username.
+        #[arg(long)]
+        login: String,
+    },
+    /// Encrypt and upload a file.
+    Upload {
+        /// The file.
+        file: PathBuf,
+        /// ABDM HI type, e.g. DiagnosticReport.
+        #[arg(long = "type")]
+        hi_type: String,
+        /// Care date, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+    },
+    /// List your documents.
+    Ls,
+    /// Download, decrypt and check a document.
+    Download {
+        /// Document id.
+        id: Uuid,
+        /// Output file.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Delete a document (crypto-shredding).
+    Delete {
+        /// Document id.
+        id: Uuid,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum IdentityCmd {
+    /// Create keys (passphrase from PRAMANA_PASSPHRASE or a prompt).
+    Create,
+    /// Show the public keys.
+    Show,
+    /// Unlock the keystore and check that its secrets match its public keys.
+    Check,
+}
+
+struct Ctx {
+    api: String,
+    home: PathBuf,
+    json: bool,
+    http: reqwest::Client,
+}
+
+fn secret(env: &str, prompt: &str) -> anyhow::Result<String> {
+    match std::env::var(env) {
+        Ok(v) => Ok(v),
+        Err(_) => rpassword::prompt_password(prompt).with_context(|| format!("no {env} and no terminal to ask")),
+    }
+}
+
+/// Writes a file only the owner can read, atomically.
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+impl Ctx {
+    fn keystore_path(&self) -> PathBuf {
+        self.home.join("identity.json")
+    }
+
+    fn session(&self) -> anyhow::Result<Value> {
+        let text =
+            std::fs::read_to_string(self.home.join("session.json")).context("not logged in (run `pramana login`)")?;
+        Ok(serde_json::from_str(&text)?)
+    }
+
+    fn token(&self) -> anyhow::Result<String> {
+        Ok(self.session()?["access_token"].as_str().context("session has no token")?.to_owned())
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.api.trim_end_matches('/'))
+    }
+
+    fn print(&self, value: &Value, human: impl FnOnce() -> String) {
+        if self.json {
+            println!("{value}");
+        } else {
+            println!("{}", human());
+        }
+    }
+}
+
+async fn check(resp: reqwest::Response) -> anyhow::Result<reqwest::Response> {
+    if resp.status().is_success() {
+        return Ok(resp);
+    }
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    bail!(
+        "{} ({}): {}",
+        body["code"].as_str().unwrap_or("error"),
+        status.as_u16(),
+        body["message"].as_str().unwrap_or("")
+    )
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let home = match cli.home {
+        Some(h) => h,
+        None => PathBuf::from(std::env::var("HOME").context("set PRAMANA_HOME or HOME")?).join(".pramana"),
+    };
+    let ctx = Ctx { api: cli.api, home, json: cli.json, http: reqwest::Client::new() };
+    match cli.command {
+        Command::Identity(IdentityCmd::Create) => {
+            let pass = secret("PRAMANA_PASSPHRASE", "New keystore passphrase: ")?;
+            let file = keystore::create(&ctx.keystore_path(), &pass)?;
+            let v = json!({"x25519_public": file.x25519_public, "eth_address": file.eth_address});
+            ctx.print(&v, || {
+                format!(
+                    "created {}\nx25519  {}\naddress {}",
+                    ctx.keystore_path().display(),
+                    file.x25519_public,
+                    file.eth_address
+                )
+            });
+        }
+        Command::Identity(IdentityCmd::Show) => {
+            let file = keystore::load(&ctx.keystore_path())?;
+            let v = json!({"x25519_public": file.x25519_public, "eth_address": file.eth_address});
+            ctx.print(&v, || format!("x25519  {}\naddress {}", file.x25519_public, file.eth_address));
+        }
+        Command::Identity(IdentityCmd::Check) => {
+            let file = keystore::load(&ctx.keystore_path())?;
+            let pass = secret("PRAMANA_PASSPHRASE", "Keystore passphrase: ")?;
+            let keys = keystore::unlock(&file, &pass)?;
+            let ok = hex::encode(keys.identity.recipient().0) == file.x25519_public
+                && keys.signer.address().to_checksum(None) == file.eth_address;
+            if !ok {
+                bail!("the keystore's secrets do not match its public keys");
+            }
+            ctx.print(&json!({"ok": true}), || "keystore unlocks and matches its public keys".to_owned());
+        }
+        Command::Register { abha, name, abha_addresses } => {
+            let password = secret("PRAMANA_PASSWORD", "New password: ")?;
+            let body =
+                json!({"abha_number": abha, "name": name, "abha_addresses": abha_addresses, "password": password});
+            let resp = check(ctx.http.post(ctx.url("/v1/auth/register")).json(&body).send().await?).await?;
+            let v: Value = resp.json().await?;
+            ctx.print(&v, || {
+                format!("registered {} ({})", v["abha_number"].as_str().unwrap_or(""), v["id"].as_str().unwrap_or(""))
+            });
+        }
+        Command::Login { login } => {
+            let password = secret("PRAMANA_PASSWORD", "Password: ")?;
+            let resp = check(
+                ctx.http
+                    .post(ctx.url("/v1/auth/login"))
+                    .json(&json!({"login": login, "password": password}))
+                    .send()
+                    .await?,
+            )
+            .await?;
+            let session: Value = resp.json().await?;
+            std::fs::create_dir_all(&ctx.home)?;
+            write_private(&ctx.home.join("session.json"), session.to_string().as_bytes())?;
+            // Publish this keystore's keys if the account does not have them yet.
+            let file = keystore::load(&ctx.keystore_path())?;
+            let token = session["access_token"].as_str().context("no access token")?;
+            let keys: Value =
+                check(ctx.http.get(ctx.url("/v1/keys")).bearer_auth(token).send().await?).await?.json().await?;
+            let active = |kind: &str| -> Option<String> {
+                keys.as_array()?
+                    .iter()
+                    .find(|k| k["kind"] == kind && k["retired_at"].is_null())
+                    .and_then(|k| k["public_key"].as_str().map(str::to_lowercase))
+            };
+            for (kind, key) in
+                [("x25519", file.x25519_public.to_lowercase()), ("ethereum", file.eth_address.to_lowercase())]
+            {
+                if active(kind).as_deref() != Some(key.as_str()) {
+                    check(
+                        ctx.http
+                            .post(ctx.url("/v1/keys"))
+                            .bearer_auth(token)
+                            .json(&json!({"kind": kind, "public_key": key}))
+                            .send()
+                            .await?,
+                    )
+                    .await?;
+                }
+            }
+            let v = json!({"role": session["role"], "subject_id": session["subject_id"]});
+            ctx.print(&v, || {
+                format!(
+                    "logged in as {} {}",
+                    session["role"].as_str().unwrap_or(""),
+                    session["subject_id"].as_str().unwrap_or("")
+                )
+            });
+        }
+        Command::Upload { file, hi_type, date } => upload(&ctx, &file, &hi_type, &date).await?,
+        Command::Ls => {
+            let token = ctx.token()?;
+            let list: Value =
+                check(ctx.http.get(ctx.url("/v1/documents")).bearer_auth(token).send().await?).await?.json().await?;
+            ctx.print(&list, || {
+                list.as_array()
+                    .map(|docs| {
+                        docs.iter()
+                            .map(|d| {
+                                format!(
+                                    "{}  {:<20} {}  {:>12} bytes",
+                                    d["id"].as_str().unwrap_or(""),
+                                    d["hi_type"].as_str().unwrap_or(""),
+                                    d["care_date"].as_str().unwrap_or(""),
+                                    d["plaintext_size"]
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })
+                    .unwrap_or_default()
+            });
+        }
+        Command::Download { id, output } => download(&ctx, id, &output).await?,
+        Command::Delete { id } => {
+            let token = ctx.token()?;
+            check(ctx.http.delete(ctx.url(&format!("/v1/documents/{id}"))).bearer_auth(token).send().await?).await?;
+            ctx.print(&json!({"deleted": id}), || format!("deleted {id}"));
+        }
+    }
+    Ok(())
+}
+
+/// Seals `file` into a temporary envelope (constant memory), then streams it up.
+async fn upload(ctx: &Ctx, file: &Path, hi_type: &str, date: &str) -> anyhow::Result<()> {
+    let token = ctx.token()?;
+    let keys = keystore::load(&ctx.keystore_path())?;
+    let mut pk = [0u8; 32];
+    hex::decode_to_slice(&keys.x25519_public, &mut pk).context("keystore public key")?;
+    let id = Uuid::new_v4();
+    let tmp = ctx.home.join(format!("upload-{id}.env"));
+    let src = file.to_path_buf();
+    let dst = tmp.clone();
+    let sealed = tokio::task::spawn_blocking(move || -> anyhow::Result<envelope::SealOutput> {
+        let input = BufReader::with_capacity(
+            1 << 20,
+            std::fs::File::open(&src).with_context(|| format!("reading {}", src.display()))?,
+        );
+        let output = BufWriter::with_capacity(1 << 20, std::fs::File::create(&dst)?);
+        Ok(envelope::seal(id.as_bytes(), &[envelope::Recipient(pk)], &mut os_rng(), input, output)?)
+    })
+    .await??;
+    let result = async {
+        let len = tokio::fs::metadata(&tmp).await?.len();
+        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(
+            tokio::fs::File::open(&tmp).await?,
+            1 << 20,
+        ));
+        let url = ctx.url(&format!(
+            "/v1/documents/{id}?hi_type={hi_type}&care_date={date}&plaintext_sha256={}&salt={}&payload_sha256={}",
+            hex::encode(sealed.plaintext_sha256),
+            hex::encode(sealed.salt),
+            hex::encode(sealed.payload_sha256)
+        ));
+        let resp = ctx
+            .http
+            .put(url)
+            .bearer_auth(&token)
+            .header(reqwest::header::CONTENT_LENGTH, len)
+            .body(body)
+            .send()
+            .await?;
+        check(resp).await?.json::<Value>().await.map_err(anyhow::Error::from)
+    }
+    .await;
+    let _ = tokio::fs::remove_file(&tmp).await;
+    let doc = result?;
+    ctx.print(&doc, || {
+        format!("uploaded {id}\nsha256 {}\nsize   {} bytes", hex::encode(sealed.plaintext_sha256), sealed.plaintext_len)
+    });
+    Ok(())
+}
+
+/// Streams the envelope to a temporary file, opens it, checks the SHA-256 against the
+/// metadata, and only then moves the plaintext into place.
+async fn download(ctx: &Ctx, id: Uuid, output: &Path) -> anyhow::Result<()> {
+    let token = ctx.token()?;
+    let meta: Value = check(ctx.http.get(ctx.url(&format!("/v1/documents/{id}"))).bearer_auth(&token).send().await?)
+        .await?
+        .json()
+        .await?;
+    let expected = meta["plaintext_sha256"].as_str().context("metadata has no sha256")?.to_owned();
+    let pass = secret("PRAMANA_PASSPHRASE", "Keystore passphrase: ")?;
+    let keys = keystore::unlock(&keystore::load(&ctx.keystore_path())?, &pass)?;
+
+    let env_tmp = ctx.home.join(format!("download-{id}.env"));
+    let mut resp =
+        check(ctx.http.get(ctx.url(&format!("/v1/documents/{id}/content"))).bearer_auth(&token).send().await?).await?;
+    {
+        use tokio::io::AsyncWriteExt as _;
+        let mut f = tokio::fs::File::create(&env_tmp).await?;
+        while let Some(chunk) = resp.chunk().await? {
+            f.write_all(&chunk).await?;
+        }
+        f.flush().await?;
+    }
+    let out_tmp = output.with_extension("pramana-part");
+    let (env_path, out_path) = (env_tmp.clone(), out_tmp.clone());
+    let opened = tokio::task::spawn_blocking(move || -> anyhow::Result<envelope::OpenOutput> {
+        let input = BufReader::with_capacity(1 << 20, std::fs::File::open(&env_path)?);
+        let output = BufWriter::with_capacity(1 << 20, std::fs::File::create(&out_path)?);
+        Ok(envelope::open(id.as_bytes(), &keys.identity, input, output)?)
+    })
+    .await?;
+    let _ = tokio::fs::remove_file(&env_tmp).await;
+    let opened = match opened {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&out_tmp).await;
+            return Err(e);
+        }
+    };
+    if hex::encode(opened.plaintext_sha256) != expected {
+        let _ = tokio::fs::remove_file(&out_tmp).await;
+        bail!("the decrypted document does not match its recorded SHA-256");
+    }
+    tokio::fs::rename(&out_tmp, output).await?;
+    let v = json!({"id": id, "output": output, "sha256": expected, "size": opened.plaintext_len});
+    ctx.print(&v, || format!("downloaded {id} to {} (sha256 {expected} verified)", output.display()));
+    Ok(())
+}

@@ -31,6 +31,9 @@ pub use header::{
 
 use crate::merkle::document_leaf;
 
+/// The random-number traits the envelope API takes (rand_core 0.10, as `hpke` uses).
+pub use hpke::rand_core::{CryptoRng as EnvelopeRng, Rng as EnvelopeRngExt};
+
 /// Why sealing or opening failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
