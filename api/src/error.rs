@@ -136,6 +136,14 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Maps a unique-constraint violation to a 409 with `code`; any other store error as usual.
+pub fn conflict_as(code: &'static str, message: &'static str) -> impl FnOnce(StoreError) -> ApiError {
+    move |e| match e {
+        StoreError::Conflict(_) => ApiError::Conflict(code, message),
+        other => other.into(),
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

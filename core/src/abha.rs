@@ -4,8 +4,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 use crate::error::{Result, ValidationError};
 
 /// A 14-digit ABHA number whose last digit is a Luhn check digit. Stored as the 14 digits;
@@ -94,6 +92,8 @@ impl fmt::Display for AbhaNumber {
     }
 }
 
+serde_via_parse!(AbhaNumber);
+
 impl fmt::Debug for AbhaNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // An ABHA number is personal data: logs see only its last four digits.
@@ -105,19 +105,6 @@ impl FromStr for AbhaNumber {
     type Err = ValidationError;
     fn from_str(s: &str) -> Result<Self> {
         Self::parse(s)
-    }
-}
-
-impl Serialize for AbhaNumber {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.hyphenated())
-    }
-}
-
-impl<'de> Deserialize<'de> for AbhaNumber {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
     }
 }
 
@@ -162,6 +149,8 @@ impl fmt::Display for AbhaAddress {
     }
 }
 
+serde_via_parse!(AbhaAddress);
+
 impl fmt::Debug for AbhaAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("AbhaAddress(<redacted>)")
@@ -172,19 +161,6 @@ impl FromStr for AbhaAddress {
     type Err = ValidationError;
     fn from_str(s: &str) -> Result<Self> {
         Self::parse(s)
-    }
-}
-
-impl Serialize for AbhaAddress {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for AbhaAddress {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
     }
 }
 
@@ -230,6 +206,16 @@ mod tests {
         ] {
             assert_eq!(AbhaNumber::parse(bad), Err(ValidationError::AbhaNumberFormat), "{bad}");
         }
+    }
+
+    #[test]
+    fn serde_uses_the_display_form_and_validates() {
+        let n = AbhaNumber::from_body(b"9123456789012").unwrap();
+        let json = serde_json::to_string(&n).unwrap();
+        assert_eq!(json, format!("\"{}\"", n.hyphenated()));
+        assert_eq!(serde_json::from_str::<AbhaNumber>(&json).unwrap(), n);
+        assert!(serde_json::from_str::<AbhaNumber>("\"91-2345-6789-0120\"").is_err());
+        assert!(serde_json::from_str::<AbhaAddress>("\"x@gmail.com\"").is_err());
     }
 
     #[test]

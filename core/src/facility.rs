@@ -2,13 +2,10 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Deserializer, Serialize};
-
 use crate::error::{Result, ValidationError};
 
 /// An HFR facility id: `IN` followed by 10 digits, e.g. `IN2710000123`. Stored upper-case.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct HfrId(String);
 
 impl HfrId {
@@ -25,16 +22,11 @@ impl HfrId {
     }
 }
 
+serde_via_parse!(HfrId);
+
 impl fmt::Display for HfrId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for HfrId {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
     }
 }
 

@@ -3,7 +3,6 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha3::{Digest, Keccak256};
 
 use crate::error::{Result, ValidationError};
@@ -119,22 +118,11 @@ impl fmt::Display for EthAddress {
     }
 }
 
+serde_via_parse!(EthAddress);
+
 impl fmt::Debug for EthAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "EthAddress({})", self.to_checksum())
-    }
-}
-
-impl Serialize for EthAddress {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_checksum())
-    }
-}
-
-impl<'de> Deserialize<'de> for EthAddress {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
     }
 }
 

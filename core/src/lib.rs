@@ -1,6 +1,25 @@
 //! Pramana's shared library: validated domain types used by the API, the anchor worker and the
 //! `pramana` client. Everything here is pure (no I/O), so it is safe to use on a patient's device.
 
+/// Implements `Serialize` (through `Display`) and `Deserialize` (through `parse`, so invalid
+/// input is refused while deserialising) for a validated string type.
+macro_rules! serde_via_parse {
+    ($t:ty) => {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <String as serde::Deserialize>::deserialize(d)?;
+                Self::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 pub mod abha;
 pub mod chain;
 pub mod cid;

@@ -14,7 +14,7 @@ use super::auth::check_name;
 use crate::app::{AppState, current_request_id};
 use crate::auth::tokens::new_secret;
 use crate::auth::{AuthUser, Role};
-use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::error::{ApiError, ApiJson, ApiResult, conflict_as};
 use crate::store::StoreError;
 use crate::store::accounts::{self, HospitalRow};
 use crate::store::audit::{AuditEvent, Outcome, insert_audit_event};
@@ -131,13 +131,7 @@ pub async fn hospitals_create(
         Ok(row)
     }
     .await;
-    let row = match result {
-        Ok(row) => row,
-        Err(StoreError::Conflict(_)) => {
-            return Err(ApiError::Conflict("already_registered", "this HFR id is already registered"));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let row = result.map_err(conflict_as("already_registered", "this HFR id is already registered"))?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok((StatusCode::CREATED, ApiJson(HospitalCreated { hospital: row.into(), api_secret })))
 }
@@ -173,11 +167,7 @@ pub async fn auditors_create(
         Ok(())
     }
     .await;
-    match result {
-        Ok(()) => {}
-        Err(StoreError::Conflict(_)) => return Err(ApiError::Conflict("already_registered", "this username is taken")),
-        Err(e) => return Err(e.into()),
-    }
+    result.map_err(conflict_as("already_registered", "this username is taken"))?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok((StatusCode::CREATED, ApiJson(AuditorCreated { id, username, name, password })))
 }

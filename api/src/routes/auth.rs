@@ -10,7 +10,7 @@ use super::patients::PatientView;
 use crate::app::{AppState, current_request_id};
 use crate::auth::service::{self, TokenPair};
 use crate::auth::{AuthUser, Role};
-use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::error::{ApiError, ApiJson, ApiResult, conflict_as};
 use crate::store::audit::{AuditEvent, Outcome, insert_audit_event};
 use crate::store::{StoreError, credentials, patients};
 use axum::extract::State;
@@ -158,13 +158,7 @@ pub async fn auth_register(
         Ok(())
     }
     .await;
-    match result {
-        Ok(()) => {}
-        Err(StoreError::Conflict(_)) => {
-            return Err(ApiError::Conflict("already_registered", "this ABHA number or address is already registered"));
-        }
-        Err(e) => return Err(e.into()),
-    }
+    result.map_err(conflict_as("already_registered", "this ABHA number or address is already registered"))?;
     let patient = patients::find_patient_by_id(&mut tx, id).await?.ok_or(ApiError::NotFound)?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok((StatusCode::CREATED, ApiJson(PatientView::from(patient))))

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::auth::{check_name, parse_addresses};
 use crate::app::{AppState, current_request_id};
 use crate::auth::{AuthUser, Role};
-use crate::error::{ApiError, ApiJson, ApiPath, ApiResult};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, conflict_as};
 use crate::store::StoreError;
 use crate::store::audit::{AuditEvent, Outcome, insert_audit_event};
 use crate::store::patients::{self, Patient};
@@ -104,13 +104,7 @@ pub async fn patients_me_patch(
         Ok(())
     }
     .await;
-    match result {
-        Ok(()) => {}
-        Err(StoreError::Conflict(_)) => {
-            return Err(ApiError::Conflict("abha_address_taken", "an ABHA address is registered to another patient"));
-        }
-        Err(e) => return Err(e.into()),
-    }
+    result.map_err(conflict_as("abha_address_taken", "an ABHA address is registered to another patient"))?;
     let patient = patients::find_patient_by_id(&mut tx, id).await?.ok_or(ApiError::NotFound)?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(ApiJson(patient.into()))
