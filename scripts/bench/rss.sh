@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Peak resident memory of the `pramana` client and of the API for one upload and one download of
+# a SIZE_MIB (default 1024) MiB file, release builds, local storage. Prints a Markdown table.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/lib/postgres.sh
+size_mib=${SIZE_MIB:-1024}
+port=${BENCH_PORT:-18080}
+work=$(mktemp -d)
+api_pid=
+cleanup() { [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+cargo build --release --locked --bin pramana --bin pramana-api >&2
+ensure_postgres
+psql_bin=$(pg_find_bin psql)
+"$psql_bin" "$PG_SERVER_URL/postgres" -qc 'DROP DATABASE IF EXISTS pramana_bench' -c 'CREATE DATABASE pramana_bench' >&2
+
+export PRAMANA_DATABASE__URL="$PG_SERVER_URL/pramana_bench"
+export PRAMANA_AUTH__JWT_SECRET=bench-secret-bench-secret-bench-secret-0123
+export PRAMANA_SERVER__PORT=$port
+export PRAMANA_STORAGE__LOCAL_DIR="$work/objects"
+export PRAMANA_TELEMETRY__LOG_FILTER=warn
+target/release/pramana-api >&2 &
+api_pid=$!
+for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null && break; sleep 0.1; done
+
+export PRAMANA_API="http://127.0.0.1:$port" PRAMANA_HOME="$work/home"
+export PRAMANA_PASSPHRASE="bench passphrase 123" PRAMANA_PASSWORD="bench password 123"
+abha=91234567890129   # a valid Luhn number
+target/release/pramana identity create >/dev/null
+target/release/pramana register --abha "$abha" --name Bench >/dev/null
+target/release/pramana login --login "$abha" >/dev/null
+head -c "$((size_mib * 1048576))" /dev/urandom > "$work/input"
+
+rss_of() { grep -E '^\s*Maximum resident set size' "$1" | awk '{print int($NF / 1024)}'; }
+/usr/bin/time -v -o "$work/up.time" target/release/pramana --json upload "$work/input" --type DiagnosticReport --date 2026-01-01 > "$work/up.json"
+id=$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).id' "$work/up.json")
+up_s=$(grep -E 'Elapsed \(wall clock\)' "$work/up.time" | awk '{print $NF}')
+api_after_up=$(grep VmHWM "/proc/$api_pid/status" | awk '{print int($2 / 1024)}')
+/usr/bin/time -v -o "$work/down.time" target/release/pramana --json download "$id" -o "$work/output" >/dev/null
+down_s=$(grep -E 'Elapsed \(wall clock\)' "$work/down.time" | awk '{print $NF}')
+api_after_down=$(grep VmHWM "/proc/$api_pid/status" | awk '{print int($2 / 1024)}')
+cmp -s "$work/input" "$work/output" || { echo "round trip differs" >&2; exit 1; }
+
+echo "| ${size_mib} MiB | peak RSS (MiB) | wall time |"
+echo "|---|---:|---:|"
+echo "| \`pramana upload\` (seal to temp file, stream up) | $(rss_of "$work/up.time") | $up_s |"
+echo "| \`pramana download\` (stream down, open, check SHA-256) | $(rss_of "$work/down.time") | $down_s |"
+echo "| \`pramana-api\` after the upload (high-water mark) | $api_after_up | |"
+echo "| \`pramana-api\` after the download (high-water mark) | $api_after_down | |"
