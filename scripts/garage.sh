@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 bin=.tools/garage/bin/garage
-if [ ! -x "$bin" ] || ! "$bin" --version 2>/dev/null | grep -q "v2.5.0"; then
+if [ ! -x "$bin" ] || ! "$bin" --version 2>/dev/null | grep -q "2.5.0"; then
   echo "garage: installing 2.5.0 from crates.io (several minutes, once)" >&2
   cargo install garage --version 2.5.0 --locked --no-default-features --features bundled-libs,sqlite \
     --root .tools/garage >&2

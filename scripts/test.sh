@@ -26,6 +26,9 @@ psql_bin=$(pg_find_bin psql)
   "$psql_bin" "$PRAMANA_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null
 done
 
+step "garage (S3-compatible store for the S3 backend tests)"
+bash scripts/garage.sh
+
 step "contracts"
 bash scripts/check-contracts.sh 2>&1 | tee -a "$log"
 

@@ -27,7 +27,7 @@ use crate::auth::rate_limit::{IpLimiter, ip_limiter};
 use crate::auth::tokens::TokenService;
 use crate::config::{Settings, StorageBackend};
 use crate::error::{ApiError, REQUEST_ID};
-use crate::storage::{BlobStore, LocalStore};
+use crate::storage::{BlobStore, LocalStore, S3Config, S3Store};
 use crate::{auth, routes, store, telemetry};
 
 const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -98,6 +98,16 @@ impl Application {
         let addr = SocketAddr::new(settings.server.host, settings.server.port);
         let storage: Arc<dyn BlobStore> = match settings.storage.backend {
             StorageBackend::Local => Arc::new(LocalStore::open(&settings.storage.local_dir).await?),
+            StorageBackend::S3 => {
+                let st = &settings.storage;
+                Arc::new(S3Store::new(&S3Config {
+                    endpoint: &st.s3_endpoint,
+                    bucket: st.s3_bucket.as_deref().unwrap_or_default(),
+                    region: &st.s3_region,
+                    access_key_id: st.s3_access_key_id.as_deref().unwrap_or_default(),
+                    secret_access_key: st.s3_secret_access_key.as_ref().map(|s| s.expose_secret()).unwrap_or_default(),
+                })?)
+            }
         };
         let state = AppState::new(settings, pool, storage)?;
         auth::service::bootstrap_admin(&state).await?;

@@ -31,7 +31,7 @@ pub struct Settings {
 }
 
 /// Where encrypted payloads are kept, and how much.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct StorageSettings {
     /// `local` (the only backend so far).
     pub backend: StorageBackend,
@@ -41,6 +41,16 @@ pub struct StorageSettings {
     pub max_document_bytes: u64,
     /// Total payload bytes a patient's record may hold.
     pub quota_bytes_per_patient: u64,
+    /// S3 endpoint URL (Garage, MinIO, …); empty for AWS itself.
+    pub s3_endpoint: String,
+    /// S3 bucket.
+    pub s3_bucket: Option<String>,
+    /// S3 region.
+    pub s3_region: String,
+    /// S3 access key id.
+    pub s3_access_key_id: Option<String>,
+    /// S3 secret access key.
+    pub s3_secret_access_key: Option<SecretString>,
 }
 
 /// Storage backend.
@@ -49,6 +59,8 @@ pub struct StorageSettings {
 pub enum StorageBackend {
     /// Files under `storage.local_dir`.
     Local,
+    /// An S3-compatible bucket (`storage.s3_*`).
+    S3,
 }
 
 /// HTTP listener and request limits.
@@ -225,6 +237,8 @@ backend = "local"
 local_dir = ".local/objects"
 max_document_bytes = 1100000000
 quota_bytes_per_patient = 10737418240
+s3_endpoint = ""
+s3_region = "us-east-1"
 
 [chain]
 rpc_url = "http://127.0.0.1:8545"
@@ -290,6 +304,13 @@ impl Settings {
             return invalid(
                 "storage.max_document_bytes must be at least 1024 and not above storage.quota_bytes_per_patient",
             );
+        }
+        if self.storage.backend == StorageBackend::S3
+            && (self.storage.s3_bucket.is_none()
+                || self.storage.s3_access_key_id.is_none()
+                || self.storage.s3_secret_access_key.is_none())
+        {
+            return invalid("storage.backend = s3 needs storage.s3_bucket, s3_access_key_id and s3_secret_access_key");
         }
         if self.chain.chain_id == 0 {
             return invalid("chain.chain_id must be positive");
@@ -396,7 +417,8 @@ mod env_example_tests {
             assert!(example.lines().any(|l| l == line), ".env.example lacks `{line}`");
         }
         let listed = example.lines().filter(|l| l.starts_with("PRAMANA_")).count();
-        // Three settings have no default: the JWT secret, the admin password, the contract address.
-        assert_eq!(listed, expected.len() + 3, ".env.example lists settings that have no default here");
+        // Six settings have no default: the JWT secret, the admin password, the contract
+        // address, and the S3 bucket and credentials.
+        assert_eq!(listed, expected.len() + 6, ".env.example lists settings that have no default here");
     }
 }

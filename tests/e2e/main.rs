@@ -10,5 +10,6 @@ mod health;
 mod keys;
 mod patients;
 mod registration;
+mod s3;
 mod tokens;
 mod worker;

@@ -1,8 +1,9 @@
 //! Object storage for envelope payloads, behind one trait. Objects are content-addressed (the
 //! key is the hex SHA-256 of the bytes) and re-verified on full reads. Backends are chosen by
-//! configuration: `local` (the default) today; S3 and IPFS are to come.
+//! configuration: `local` (the default) and `s3`; IPFS is to come.
 
 pub mod local;
+pub mod s3;
 
 use std::future::Future;
 use std::io;
@@ -13,6 +14,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, ReadBuf};
 
 pub use local::LocalStore;
+pub use s3::{S3Config, S3Store};
 
 /// A boxed future, so the trait can be used as `dyn BlobStore`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
