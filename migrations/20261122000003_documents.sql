@@ -14,6 +14,8 @@ CREATE TABLE documents (
     plaintext_size    bigint      NOT NULL CHECK (plaintext_size >= 0),
     payload_size      bigint      NOT NULL CHECK (payload_size > 0),
     payload_sha256    bytea       NOT NULL CHECK (length(payload_sha256) = 32),
+    -- Where the payload is: its SHA-256 in hex (local, S3) or its CID (IPFS).
+    storage_key       text        NOT NULL,
     plaintext_sha256  bytea       NOT NULL CHECK (length(plaintext_sha256) = 32),
     salt              bytea       NOT NULL CHECK (length(salt) = 32),
     leaf              bytea       NOT NULL CHECK (length(leaf) = 32),

@@ -27,7 +27,7 @@ use crate::auth::rate_limit::{IpLimiter, ip_limiter};
 use crate::auth::tokens::TokenService;
 use crate::config::{Settings, StorageBackend};
 use crate::error::{ApiError, REQUEST_ID};
-use crate::storage::{BlobStore, LocalStore, S3Config, S3Store};
+use crate::storage::{BlobStore, IpfsStore, LocalStore, S3Config, S3Store};
 use crate::{auth, routes, store, telemetry};
 
 const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -98,6 +98,9 @@ impl Application {
         let addr = SocketAddr::new(settings.server.host, settings.server.port);
         let storage: Arc<dyn BlobStore> = match settings.storage.backend {
             StorageBackend::Local => Arc::new(LocalStore::open(&settings.storage.local_dir).await?),
+            StorageBackend::Ipfs => Arc::new(
+                IpfsStore::new(&settings.storage.ipfs_api_url, settings.storage.local_dir.join("ipfs-staging")).await?,
+            ),
             StorageBackend::S3 => {
                 let st = &settings.storage;
                 Arc::new(S3Store::new(&S3Config {

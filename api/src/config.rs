@@ -51,6 +51,8 @@ pub struct StorageSettings {
     pub s3_access_key_id: Option<String>,
     /// S3 secret access key.
     pub s3_secret_access_key: Option<SecretString>,
+    /// Kubo RPC API URL for backend = ipfs.
+    pub ipfs_api_url: String,
 }
 
 /// Storage backend.
@@ -61,6 +63,8 @@ pub enum StorageBackend {
     Local,
     /// An S3-compatible bucket (`storage.s3_*`).
     S3,
+    /// A Kubo node's RPC API (`storage.ipfs_api_url`), staging under `storage.local_dir`.
+    Ipfs,
 }
 
 /// HTTP listener and request limits.
@@ -239,6 +243,7 @@ max_document_bytes = 1100000000
 quota_bytes_per_patient = 10737418240
 s3_endpoint = ""
 s3_region = "us-east-1"
+ipfs_api_url = "http://127.0.0.1:5001"
 
 [chain]
 rpc_url = "http://127.0.0.1:8545"

@@ -7,6 +7,7 @@ mod audit;
 mod contract;
 mod documents;
 mod health;
+mod ipfs;
 mod keys;
 mod patients;
 mod registration;

@@ -335,6 +335,7 @@ pub async fn documents_put(
         plaintext_size: plaintext_len as i64,
         payload_size: payload_len as i64,
         payload_sha256: &actual_sha,
+        storage_key: &key,
         plaintext_sha256: &plaintext_sha256,
         salt: &salt,
         leaf: &leaf,
@@ -360,7 +361,7 @@ pub async fn documents_put(
     };
     if let Err(e) = outcome {
         // No row points at the object: remove it, unless an identical payload is in use.
-        if !documents::is_payload_in_use(&state.pool, &actual_sha).await.unwrap_or(true) {
+        if !documents::is_object_in_use(&state.pool, &key).await.unwrap_or(true) {
             let _ = state.storage.delete(&key).await;
         }
         return Err(e);
@@ -496,7 +497,7 @@ pub async fn documents_content(
         })?),
     };
     let (start, end) = range.unwrap_or((0, total - 1));
-    let key = hex::encode(&doc.payload_sha256);
+    let key = doc.storage_key.clone();
     let head_len = head.len() as u64;
     // Bytes [start, end] of header ‖ payload.
     let head_part: Vec<u8> =
@@ -523,7 +524,7 @@ pub async fn documents_content(
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start + 1));
-    if let Ok(etag) = HeaderValue::from_str(&format!("\"{key}\"")) {
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", hex::encode(&doc.payload_sha256))) {
         h.insert(header::ETAG, etag);
     }
     if range.is_some() {
@@ -575,8 +576,8 @@ pub async fn documents_delete(
     insert_audit_event(&mut tx, &event(&user, "document.delete", Outcome::Ok, id, doc.owner_patient_id, json!({})))
         .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    if !documents::is_payload_in_use(&state.pool, &doc.payload_sha256).await?
-        && let Err(e) = state.storage.delete(&hex::encode(&doc.payload_sha256)).await
+    if !documents::is_object_in_use(&state.pool, &doc.storage_key).await?
+        && let Err(e) = state.storage.delete(&doc.storage_key).await
     {
         tracing::error!(error = %e, document = %id, "payload not deleted; the tombstone stands, remove the object by hand");
     }

@@ -1,7 +1,8 @@
 //! Object storage for envelope payloads, behind one trait. Objects are content-addressed (the
 //! key is the hex SHA-256 of the bytes) and re-verified on full reads. Backends are chosen by
-//! configuration: `local` (the default) and `s3`; IPFS is to come.
+//! configuration: `local` (the default), `s3` and `ipfs`.
 
+pub mod ipfs;
 pub mod local;
 pub mod s3;
 
@@ -13,6 +14,7 @@ use std::task::{Context, Poll};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, ReadBuf};
 
+pub use ipfs::IpfsStore;
 pub use local::LocalStore;
 pub use s3::{S3Config, S3Store};
 
@@ -35,8 +37,8 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
 pub trait BlobUpload: Send {
     /// Appends bytes.
     fn write<'a>(&'a mut self, bytes: &'a [u8]) -> BoxFuture<'a, io::Result<()>>;
-    /// Makes the object durable under `sha256_hex` (which the caller computed while writing)
-    /// and returns its key.
+    /// Makes the object durable and returns its key: `sha256_hex` (which the caller computed
+    /// while writing) for content-addressed stores keyed by SHA-256, the CID on IPFS.
     fn commit(self: Box<Self>, sha256_hex: String) -> BoxFuture<'static, io::Result<String>>;
     /// Discards the staged bytes.
     fn abort(self: Box<Self>) -> BoxFuture<'static, ()>;

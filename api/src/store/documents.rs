@@ -25,8 +25,10 @@ pub struct DocumentRow {
     pub plaintext_size: i64,
     /// Stored payload bytes.
     pub payload_size: i64,
-    /// SHA-256 of the payload (also its object key).
+    /// SHA-256 of the payload.
     pub payload_sha256: Vec<u8>,
+    /// The payload's key in the object store (hex SHA-256, or a CID on IPFS).
+    pub storage_key: String,
     /// SHA-256 of the plaintext.
     pub plaintext_sha256: Vec<u8>,
     /// Commitment salt.
@@ -62,6 +64,8 @@ pub struct NewDocument<'a> {
     pub payload_size: i64,
     /// Payload SHA-256.
     pub payload_sha256: &'a [u8],
+    /// Object-store key.
+    pub storage_key: &'a str,
     /// Plaintext SHA-256.
     pub plaintext_sha256: &'a [u8],
     /// Salt.
@@ -73,7 +77,7 @@ pub struct NewDocument<'a> {
 }
 
 const COLUMNS: &str = "id, owner_patient_id, uploaded_by_role, uploaded_by_id, hi_type, care_date, plaintext_size, \
-     payload_size, payload_sha256, plaintext_sha256, salt, leaf, header, created_at, deleted_at";
+     payload_size, payload_sha256, storage_key, plaintext_sha256, salt, leaf, header, created_at, deleted_at";
 
 /// Locks the owner's patient row (serialises quota checks per patient) and returns the bytes
 /// their live documents use.
@@ -105,8 +109,9 @@ pub async fn insert_document(
 ) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO documents (id, owner_patient_id, uploaded_by_role, uploaded_by_id, hi_type, care_date,
-                                plaintext_size, payload_size, payload_sha256, plaintext_sha256, salt, leaf, header)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                                plaintext_size, payload_size, payload_sha256, storage_key, plaintext_sha256, salt, leaf,
+                                header)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(d.id)
     .bind(d.owner_patient_id)
@@ -117,6 +122,7 @@ pub async fn insert_document(
     .bind(d.plaintext_size)
     .bind(d.payload_size)
     .bind(d.payload_sha256)
+    .bind(d.storage_key)
     .bind(d.plaintext_sha256)
     .bind(d.salt)
     .bind(d.leaf)
@@ -187,10 +193,10 @@ pub async fn mark_document_deleted(conn: &mut PgConnection, id: Uuid) -> StoreRe
     Ok(done.rows_affected() == 1)
 }
 
-/// Whether any live document still uses this payload (objects are content-addressed).
-pub async fn is_payload_in_use(db: impl PgExecutor<'_>, payload_sha256: &[u8]) -> StoreResult<bool> {
-    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM documents WHERE payload_sha256 = $1 AND deleted_at IS NULL)")
-        .bind(payload_sha256)
+/// Whether any live document still uses this object (objects are content-addressed).
+pub async fn is_object_in_use(db: impl PgExecutor<'_>, storage_key: &str) -> StoreResult<bool> {
+    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM documents WHERE storage_key = $1 AND deleted_at IS NULL)")
+        .bind(storage_key)
         .fetch_one(db)
         .await?)
 }
