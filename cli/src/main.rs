@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
+use futures::StreamExt as _;
 use pramana_core::envelope::{self, os_rng};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -116,6 +117,21 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 impl Ctx {
+    /// A byte progress bar on stderr (hidden for `--json` and when stderr is not a terminal).
+    fn progress(&self, total: u64, what: &'static str) -> indicatif::ProgressBar {
+        if self.json {
+            return indicatif::ProgressBar::hidden();
+        }
+        let bar = indicatif::ProgressBar::new(total);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{msg:>10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(what);
+        bar
+    }
+
     fn keystore_path(&self) -> PathBuf {
         self.home.join("identity.json")
     }
@@ -308,10 +324,16 @@ async fn upload(ctx: &Ctx, file: &Path, hi_type: &str, date: &str) -> anyhow::Re
     .await??;
     let result = async {
         let len = tokio::fs::metadata(&tmp).await?.len();
-        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(
-            tokio::fs::File::open(&tmp).await?,
-            1 << 20,
-        ));
+        let bar = ctx.progress(len, "uploading");
+        let sent = bar.clone();
+        let stream = tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::open(&tmp).await?, 1 << 20).inspect(
+            move |chunk| {
+                if let Ok(c) = chunk {
+                    sent.inc(c.len() as u64);
+                }
+            },
+        );
+        let body = reqwest::Body::wrap_stream(stream);
         let url = ctx.url(&format!(
             "/v1/documents/{id}?hi_type={hi_type}&care_date={date}&plaintext_sha256={}&salt={}&payload_sha256={}",
             hex::encode(sealed.plaintext_sha256),
@@ -326,7 +348,9 @@ async fn upload(ctx: &Ctx, file: &Path, hi_type: &str, date: &str) -> anyhow::Re
             .body(body)
             .send()
             .await?;
-        check(resp).await?.json::<Value>().await.map_err(anyhow::Error::from)
+        let doc = check(resp).await?.json::<Value>().await.map_err(anyhow::Error::from);
+        bar.finish_and_clear();
+        doc
     }
     .await;
     let _ = tokio::fs::remove_file(&tmp).await;
@@ -354,11 +378,14 @@ async fn download(ctx: &Ctx, id: Uuid, output: &Path) -> anyhow::Result<()> {
         check(ctx.http.get(ctx.url(&format!("/v1/documents/{id}/content"))).bearer_auth(&token).send().await?).await?;
     {
         use tokio::io::AsyncWriteExt as _;
+        let bar = ctx.progress(resp.content_length().unwrap_or(0), "downloading");
         let mut f = tokio::fs::File::create(&env_tmp).await?;
         while let Some(chunk) = resp.chunk().await? {
             f.write_all(&chunk).await?;
+            bar.inc(chunk.len() as u64);
         }
         f.flush().await?;
+        bar.finish_and_clear();
     }
     let out_tmp = output.with_extension("pramana-part");
     let (env_path, out_path) = (env_tmp.clone(), out_tmp.clone());
