@@ -362,3 +362,35 @@ pub async fn spawn_garage() -> anyhow::Result<Garage> {
     }
     anyhow::bail!("garage did not answer on {}", garage.endpoint)
 }
+
+/// Registers a fresh X25519 identity for the holder of `token` and returns it.
+pub async fn register_x25519(app: &TestApp, token: &str) -> pramana_core::envelope::Identity {
+    let id = pramana_core::envelope::Identity::generate(&mut pramana_core::envelope::os_rng());
+    let r = app
+        .post("/v1/keys", Some(token), &json!({"kind": "x25519", "public_key": hex::encode(id.recipient().0)}))
+        .await;
+    assert_eq!(r.status(), 201, "register key");
+    id
+}
+
+/// Seals `data` for document `doc` to `to`, as a client would.
+pub fn seal_document(
+    doc: uuid::Uuid,
+    to: &[pramana_core::envelope::Recipient],
+    data: &[u8],
+) -> (Vec<u8>, pramana_core::envelope::SealOutput) {
+    let mut out = Vec::new();
+    let info = pramana_core::envelope::seal(doc.as_bytes(), to, &mut pramana_core::envelope::os_rng(), data, &mut out)
+        .expect("seal");
+    (out, info)
+}
+
+/// The upload query for a sealed document.
+pub fn upload_query(info: &pramana_core::envelope::SealOutput, hi_type: &str, care_date: &str) -> String {
+    format!(
+        "hi_type={hi_type}&care_date={care_date}&plaintext_sha256={}&salt={}&payload_sha256={}",
+        hex::encode(info.plaintext_sha256),
+        hex::encode(info.salt),
+        hex::encode(info.payload_sha256)
+    )
+}

@@ -1,6 +1,6 @@
 //! Documents: the real client-side envelope against the real API and local object store.
 
-use pramana_core::envelope::{self, Identity, Recipient, SealOutput};
+use pramana_core::envelope::{self, Identity, SealOutput};
 use pramana_tests::{Patient, TestApp, assert_error, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -10,28 +10,10 @@ fn plaintext(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i * 7 % 253) as u8).collect()
 }
 
-async fn register_key(app: &TestApp, token: &str) -> Identity {
-    let id = Identity::generate(&mut envelope::os_rng());
-    let r = app
-        .post("/v1/keys", Some(token), &json!({"kind": "x25519", "public_key": hex::encode(id.recipient().0)}))
-        .await;
-    assert_eq!(r.status(), 201);
-    id
-}
-
-fn seal(doc: Uuid, to: &[Recipient], data: &[u8]) -> (Vec<u8>, SealOutput) {
-    let mut out = Vec::new();
-    let info = envelope::seal(doc.as_bytes(), to, &mut envelope::os_rng(), data, &mut out).unwrap();
-    (out, info)
-}
+use pramana_tests::{register_x25519 as register_key, seal_document as seal};
 
 fn query(info: &SealOutput, hi_type: &str) -> String {
-    format!(
-        "hi_type={hi_type}&care_date=2026-01-15&plaintext_sha256={}&salt={}&payload_sha256={}",
-        hex::encode(info.plaintext_sha256),
-        hex::encode(info.salt),
-        hex::encode(info.payload_sha256)
-    )
+    pramana_tests::upload_query(info, hi_type, "2026-01-15")
 }
 
 async fn put(app: &TestApp, token: &str, doc: Uuid, query: &str, body: Vec<u8>) -> reqwest::Response {

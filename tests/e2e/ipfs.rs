@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use pramana_core::cid::cid_v0_of;
 use pramana_core::envelope::{self, Identity};
-use pramana_tests::{assert_error, spawn_app_with};
+use pramana_tests::{assert_error, register_x25519, seal_document, spawn_app_with, upload_query};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -72,22 +72,11 @@ async fn upload_one(lie: bool) -> (pramana_tests::TestApp, FakeKubo, Option<(Uui
     let (url, kubo) = spawn_fake_kubo(lie).await;
     let app = spawn_app_with(json!({"storage": {"backend": "ipfs", "ipfs_api_url": url}})).await;
     let p = app.new_patient().await;
-    let key = Identity::generate(&mut envelope::os_rng());
-    let r = app
-        .post("/v1/keys", Some(&p.access), &json!({"kind": "x25519", "public_key": hex::encode(key.recipient().0)}))
-        .await;
-    assert_eq!(r.status(), 201);
+    let key = register_x25519(&app, &p.access).await;
     let data: Vec<u8> = (0..700_000u32).map(|i| (i % 199) as u8).collect();
     let doc = Uuid::new_v4();
-    let mut file = Vec::new();
-    let info =
-        envelope::seal(doc.as_bytes(), &[key.recipient()], &mut envelope::os_rng(), &data[..], &mut file).unwrap();
-    let q = format!(
-        "hi_type=WellnessRecord&care_date=2026-03-01&plaintext_sha256={}&salt={}&payload_sha256={}",
-        hex::encode(info.plaintext_sha256),
-        hex::encode(info.salt),
-        hex::encode(info.payload_sha256)
-    );
+    let (file, info) = seal_document(doc, &[key.recipient()], &data);
+    let q = upload_query(&info, "WellnessRecord", "2026-03-01");
     let r = app
         .http
         .put(app.url(&format!("/v1/documents/{doc}?{q}")))

@@ -1,8 +1,8 @@
 //! The documents API on a real S3-compatible store (Garage): upload, ranged and full download,
 //! refused uploads leave no object, delete removes it.
 
-use pramana_core::envelope::{self, Identity};
-use pramana_tests::{assert_error, spawn_app_with, spawn_garage};
+use pramana_core::envelope;
+use pramana_tests::{assert_error, register_x25519, seal_document, spawn_app_with, spawn_garage, upload_query};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -18,24 +18,13 @@ async fn documents_on_garage() {
     }}))
     .await;
     let p = app.new_patient().await;
-    let key = Identity::generate(&mut envelope::os_rng());
-    let r = app
-        .post("/v1/keys", Some(&p.access), &json!({"kind": "x25519", "public_key": hex::encode(key.recipient().0)}))
-        .await;
-    assert_eq!(r.status(), 201);
+    let key = register_x25519(&app, &p.access).await;
 
     // 6 MiB: more than one multipart part.
     let data: Vec<u8> = (0..6 * 1024 * 1024 + 17).map(|i: usize| (i % 239) as u8).collect();
     let doc = Uuid::new_v4();
-    let mut file = Vec::new();
-    let info =
-        envelope::seal(doc.as_bytes(), &[key.recipient()], &mut envelope::os_rng(), &data[..], &mut file).unwrap();
-    let q = format!(
-        "hi_type=DiagnosticReport&care_date=2026-02-01&plaintext_sha256={}&salt={}&payload_sha256={}",
-        hex::encode(info.plaintext_sha256),
-        hex::encode(info.salt),
-        hex::encode(info.payload_sha256)
-    );
+    let (file, info) = seal_document(doc, &[key.recipient()], &data);
+    let q = upload_query(&info, "DiagnosticReport", "2026-02-01");
     let put = |body: Vec<u8>, doc: Uuid| {
         app.http.put(app.url(&format!("/v1/documents/{doc}?{q}"))).bearer_auth(&p.access).body(body).send()
     };
