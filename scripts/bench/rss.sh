@@ -49,3 +49,17 @@ echo "| \`pramana upload\` (seal to temp file, stream up) | $(rss_of "$work/up.t
 echo "| \`pramana download\` (stream down, open, check SHA-256) | $(rss_of "$work/down.time") | $down_s |"
 echo "| \`pramana-api\` after the upload (high-water mark) | $api_after_up | |"
 echo "| \`pramana-api\` after the download (high-water mark) | $api_after_down | |"
+
+# For comparison, the same file through rage (age in Rust), file to file, when it is installed
+# (`cargo install rage`; set RAGE_BIN_DIR if it is not on PATH).
+rage_dir=${RAGE_BIN_DIR:-$(dirname "$(command -v rage 2>/dev/null || echo /nonexistent/rage)")}
+if [ -x "$rage_dir/rage" ]; then
+  "$rage_dir/rage-keygen" -o "$work/rage.key" 2>/dev/null
+  recipient=$(grep -o 'age1[0-9a-z]*' "$work/rage.key" | head -1)
+  /usr/bin/time -v -o "$work/rage-enc.time" "$rage_dir/rage" -r "$recipient" -o "$work/input.age" "$work/input"
+  /usr/bin/time -v -o "$work/rage-dec.time" "$rage_dir/rage" -d -i "$work/rage.key" -o "$work/output.rage" "$work/input.age"
+  cmp -s "$work/input" "$work/output.rage" || { echo "rage round trip differs" >&2; exit 1; }
+  wall() { grep -E 'Elapsed \(wall clock\)' "$1" | awk '{print $NF}'; }
+  echo "| \`rage\` encrypt, file to file (no network) | $(rss_of "$work/rage-enc.time") | $(wall "$work/rage-enc.time") |"
+  echo "| \`rage -d\` decrypt, file to file (no network) | $(rss_of "$work/rage-dec.time") | $(wall "$work/rage-dec.time") |"
+fi

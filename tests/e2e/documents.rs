@@ -100,13 +100,12 @@ async fn bad_uploads_are_refused_and_leave_nothing() {
     let (file, info) = seal(doc, &[Identity::generate(&mut envelope::os_rng()).recipient()], b"hello");
     // No key registered yet.
     let r = put(&app, &p.access, doc, &query(&info, "Prescription"), file.clone()).await;
-    assert_error(r, 422, "invalid_no_patient_key").await;
+    assert_error(r, 422, "no_patient_key").await;
     let key = register_key(&app, &p.access).await;
     let before = app.table_counts().await;
 
     // Sealed to someone else: the patient could not read it.
-    assert_error(put(&app, &p.access, doc, &query(&info, "Prescription"), file).await, 422, "invalid_missing_stanza")
-        .await;
+    assert_error(put(&app, &p.access, doc, &query(&info, "Prescription"), file).await, 422, "missing_stanza").await;
     let (file, info) = seal(doc, &[key.recipient()], b"hello");
     let q = query(&info, "Prescription");
     assert_error(put(&app, &p.access, doc, &query(&info, "XRay"), file.clone()).await, 422, "invalid_hi_type").await;

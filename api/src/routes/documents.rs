@@ -252,7 +252,7 @@ pub async fn documents_put(
         .iter()
         .find(|k| k.owner_id == owner && k.retired_at.is_none())
         .and_then(|k| key_id_of(&k.public_key))
-        .ok_or_else(|| ApiError::invalid_field("no_patient_key", "the patient has no registered X25519 key"))?;
+        .ok_or_else(|| unprocessable("no_patient_key", "the patient has no registered X25519 key"))?;
     let used = documents::find_patient_usage(&state.pool, owner).await?;
     if used as u64 + content_length > limits.quota_bytes_per_patient {
         return Err(too_large("quota_exceeded", "this would exceed the patient's storage quota"));
@@ -281,10 +281,7 @@ pub async fn documents_put(
         return Err(malformed("the envelope was sealed for another document id"));
     }
     if header.stanza(&owner_key).is_none() {
-        return Err(ApiError::invalid_field(
-            "missing_stanza",
-            "the envelope has no stanza for the patient's current key",
-        ));
+        return Err(unprocessable("missing_stanza", "the envelope has no stanza for the patient's current key"));
     }
     let header_len = header.len();
     let mut upload = state.storage.begin().await.map_err(ApiError::internal)?;
@@ -302,11 +299,7 @@ pub async fn documents_put(
     };
     if actual_sha != payload_sha256 {
         upload.abort().await;
-        return Err(ApiError::BadRequest {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "hash_mismatch",
-            message: "the payload does not hash to payload_sha256".into(),
-        });
+        return Err(unprocessable("hash_mismatch", "the payload does not hash to payload_sha256"));
     }
     let key = upload.commit(hex::encode(actual_sha)).await.map_err(ApiError::internal)?;
 
@@ -375,12 +368,12 @@ fn too_large(code: &'static str, message: &str) -> ApiError {
     ApiError::BadRequest { status: StatusCode::PAYLOAD_TOO_LARGE, code, message: message.into() }
 }
 
+fn unprocessable(code: &'static str, message: &str) -> ApiError {
+    ApiError::BadRequest { status: StatusCode::UNPROCESSABLE_ENTITY, code, message: message.into() }
+}
+
 fn malformed(message: &str) -> ApiError {
-    ApiError::BadRequest {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        code: "malformed_envelope",
-        message: message.into(),
-    }
+    unprocessable("malformed_envelope", message)
 }
 
 fn check_received(received: u64, content_length: u64) -> ApiResult<()> {
