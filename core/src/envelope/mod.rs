@@ -50,10 +50,13 @@ pub enum CryptoError {
     /// extended data. Deliberately one opaque error, whatever the cause.
     #[error("decryption failed")]
     Decrypt,
-    /// The recipient list is empty, too long, or repeats a key.
+    /// Sealing or re-wrapping refused the recipients: the list is empty, over `MAX_STANZAS` or
+    /// repeats a key; a key is not a usable X25519 key; the key is already (or is not) a
+    /// recipient; or the last stanza would be removed.
     #[error("recipients: {0}")]
     Recipients(&'static str),
-    /// Reading the input or writing the output failed.
+    /// Reading the input or writing the output failed (or a `Sealer` is used after such a
+    /// failure).
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
 }

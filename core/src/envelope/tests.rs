@@ -438,6 +438,22 @@ proptest! {
     }
 
     #[test]
+    fn header_parsing_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..400), pos in any::<prop::sample::Index>(), val in any::<u8>()) {
+        // Arbitrary bytes, and a real header with one byte replaced: parsing returns a header or
+        // `Malformed`, never panics, and never reads past what it reports.
+        prop_assert!(matches!(Header::parse(&bytes), Ok(_) | Err(CryptoError::Malformed(_))));
+        let who = ids(2);
+        let (file, info) = seal_bytes(b"x", &who, 33);
+        let mut bad = file[..info.header.len()].to_vec();
+        let i = pos.index(bad.len());
+        bad[i] = val;
+        match Header::parse(&bad) {
+            Ok((h, len)) => prop_assert_eq!(len, h.len()),
+            Err(e) => prop_assert!(matches!(e, CryptoError::Malformed(_))),
+        }
+    }
+
+    #[test]
     fn framing_arithmetic_agrees(n in 0u64..(1 << 40)) {
         prop_assert_eq!(plaintext_len(payload_len(n)), Some(n));
     }
