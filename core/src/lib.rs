@@ -23,6 +23,7 @@ macro_rules! serde_via_parse {
 pub mod abha;
 pub mod chain;
 pub mod cid;
+pub mod commitment;
 pub mod consent;
 pub mod envelope;
 pub mod error;

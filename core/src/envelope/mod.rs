@@ -8,14 +8,17 @@
 //! binds stanzas and parameters; the document id is bound into every key derivation.
 //!
 //! Sealing also computes, in the same pass, the SHA-256 of the plaintext, a random salt, the
-//! salted Merkle leaf (`merkle::document_leaf`) and the SHA-256 of the payload ciphertext.
+//! salted commitment and Merkle leaf (`commitment`) and the SHA-256 of the payload ciphertext.
+//! [`seal`] and [`open`] work over any `Read` / `Write`; [`Sealer`] (a `Write`) and [`Opener`]
+//! (a `Read`) stream both ways. Memory is constant: one chunk buffer.
 
 mod header;
+mod stream;
 
 use std::io::{Read, Write};
 
-use aes_gcm::aead::{AeadInOut, KeyInit};
-use aes_gcm::{Aes256Gcm, Nonce, Tag};
+use aes_gcm::aead::KeyInit;
+use aes_gcm::{Aes256Gcm, Nonce};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use hpke::aead::AesGcm256;
@@ -24,12 +27,15 @@ use hpke::kem::X25519HkdfSha256;
 use hpke::rand_core::CryptoRng;
 use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
 pub use header::{
-    CHUNK_CT_SIZE, CHUNK_SIZE, Header, MAX_STANZAS, STANZA_LEN, Stanza, TAG_LEN, payload_len, plaintext_len,
+    CHUNK_CT_SIZE, CHUNK_SIZE, FIXED_LEN, Header, MAC_LEN, MAGIC, MAX_STANZAS, STANZA_HPKE_X25519, STANZA_LEN, Stanza,
+    TAG_LEN, VERSION, payload_len, plaintext_len,
 };
+pub use stream::{Opener, Sealer};
 
-use crate::merkle::document_leaf;
+use crate::commitment::DocumentCommitment;
 
 /// The random-number traits the envelope API takes (rand_core 0.10, as `hpke` uses).
 pub use hpke::rand_core::{CryptoRng as EnvelopeRng, Rng as EnvelopeRngExt};
@@ -44,10 +50,13 @@ pub enum CryptoError {
     /// extended data. Deliberately one opaque error, whatever the cause.
     #[error("decryption failed")]
     Decrypt,
-    /// The recipient list is empty, too long, or repeats a key.
+    /// Sealing or re-wrapping refused the recipients: the list is empty, over `MAX_STANZAS` or
+    /// repeats a key; a key is not a usable X25519 key; the key is already (or is not) a
+    /// recipient; or the last stanza would be removed.
     #[error("recipients: {0}")]
     Recipients(&'static str),
-    /// Reading the input or writing the output failed.
+    /// Reading the input or writing the output failed (or a `Sealer` is used after such a
+    /// failure).
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -145,8 +154,22 @@ pub struct SealOutput {
     pub payload_sha256: [u8; 32],
     /// Random salt of the commitment.
     pub salt: [u8; 32],
-    /// The Merkle leaf `keccak256(keccak256(salt ‖ plaintext_sha256))`.
+    /// The salted commitment `keccak256(salt ‖ plaintext_sha256)`.
+    pub commitment: [u8; 32],
+    /// The Merkle leaf `keccak256(commitment)` = `keccak256(keccak256(salt ‖ plaintext_sha256))`.
     pub leaf: [u8; 32],
+}
+
+impl SealOutput {
+    /// The digest, salt, commitment and leaf together.
+    pub fn document_commitment(&self) -> DocumentCommitment {
+        DocumentCommitment {
+            sha256: self.plaintext_sha256,
+            salt: self.salt,
+            commitment: self.commitment,
+            leaf: self.leaf,
+        }
+    }
 }
 
 /// What opening produced besides the plaintext written.
@@ -161,27 +184,28 @@ pub struct OpenOutput {
 /// Keys derived from the data key for one envelope.
 struct Keys {
     payload: Aes256Gcm,
-    mac: [u8; 32],
+    mac: Zeroizing<[u8; 32]>,
 }
 
 impl Keys {
     fn derive(data_key: &[u8; 32], nonce: &[u8; 16], doc_id: &[u8; 16]) -> Self {
         let hk = Hkdf::<Sha256>::new(Some(nonce), data_key);
-        let mut payload = [0u8; 32];
-        let mut mac = [0u8; 32];
-        hk.expand_multi_info(&[PAYLOAD_INFO, doc_id], &mut payload).expect("32 bytes is a valid HKDF length");
-        hk.expand_multi_info(&[MAC_INFO, doc_id], &mut mac).expect("32 bytes is a valid HKDF length");
-        Self { payload: Aes256Gcm::new(&payload.into()), mac }
+        let mut payload = Zeroizing::new([0u8; 32]);
+        let mut mac = Zeroizing::new([0u8; 32]);
+        hk.expand_multi_info(&[PAYLOAD_INFO, doc_id], payload.as_mut()).expect("32 bytes is a valid HKDF length");
+        hk.expand_multi_info(&[MAC_INFO, doc_id], mac.as_mut()).expect("32 bytes is a valid HKDF length");
+        let payload: &[u8; 32] = &payload;
+        Self { payload: Aes256Gcm::new(payload.into()), mac }
     }
 
     fn header_mac(&self, header: &Header) -> [u8; 32] {
-        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.mac).expect("HMAC takes any key length");
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(self.mac.as_ref()).expect("HMAC takes any key length");
         m.update(&header.authenticated_bytes());
         m.finalize().into_bytes().into()
     }
 
     fn check_mac(&self, header: &Header) -> Result<()> {
-        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.mac).expect("HMAC takes any key length");
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(self.mac.as_ref()).expect("HMAC takes any key length");
         m.update(&header.authenticated_bytes());
         m.verify_slice(&header.mac).map_err(|_| CryptoError::Decrypt)
     }
@@ -217,7 +241,7 @@ fn wrap(data_key: &[u8; 32], doc_id: &[u8; 16], to: &Recipient, rng: &mut impl C
 }
 
 /// Finds the identity's stanza, unwraps the data key and checks the header MAC.
-fn unlock(header: &Header, identity: &Identity) -> Result<([u8; 32], Keys)> {
+fn unlock(header: &Header, identity: &Identity) -> Result<(Zeroizing<[u8; 32]>, Keys)> {
     let key_id = identity.recipient().key_id();
     let stanza = header.stanza(&key_id).ok_or(CryptoError::Decrypt)?;
     let enc = EncappedKey::from_bytes(&stanza.enc).map_err(|_| CryptoError::Decrypt)?;
@@ -230,7 +254,8 @@ fn unlock(header: &Header, identity: &Identity) -> Result<([u8; 32], Keys)> {
         &key_id,
     )
     .map_err(|_| CryptoError::Decrypt)?;
-    let data_key: [u8; 32] = pt.as_slice().try_into().map_err(|_| CryptoError::Decrypt)?;
+    let pt = Zeroizing::new(pt);
+    let data_key: Zeroizing<[u8; 32]> = Zeroizing::new(pt.as_slice().try_into().map_err(|_| CryptoError::Decrypt)?);
     let keys = Keys::derive(&data_key, &header.nonce, &header.doc_id);
     keys.check_mac(header)?;
     Ok((data_key, keys))
@@ -266,66 +291,20 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-/// Encrypts `input` for `recipients`, writing `header ‖ payload` to `output`.
+/// Encrypts `input` for `recipients`, writing `header ‖ payload` to `output`, and returns the
+/// lengths, the plaintext and payload SHA-256 and the salted commitment, all from the same pass.
+/// Random draws: data key (32 bytes), payload nonce (16), salt (32), then one HPKE ephemeral key
+/// per recipient.
 pub fn seal(
     doc_id: &[u8; 16],
     recipients: &[Recipient],
     rng: &mut impl CryptoRng,
-    mut input: impl Read,
-    mut output: impl Write,
+    input: impl Read,
+    output: impl Write,
 ) -> Result<SealOutput> {
-    check_recipients(recipients)?;
-    let mut data_key = [0u8; 32];
-    let mut nonce = [0u8; 16];
-    let mut salt = [0u8; 32];
-    rng.fill_bytes(&mut data_key);
-    rng.fill_bytes(&mut nonce);
-    rng.fill_bytes(&mut salt);
-    let stanzas = recipients.iter().map(|r| wrap(&data_key, doc_id, r, rng)).collect::<Result<Vec<_>>>()?;
-    let keys = Keys::derive(&data_key, &nonce, doc_id);
-    let mut header = Header { doc_id: *doc_id, nonce, stanzas, mac: [0; 32] };
-    header.mac = keys.header_mac(&header);
-    output.write_all(&header.to_bytes())?;
-
-    let mut pt_hash = Sha256::new();
-    let mut ct_hash = Sha256::new();
-    let mut cur = vec![0u8; CHUNK_CT_SIZE];
-    let mut next = vec![0u8; CHUNK_CT_SIZE];
-    let mut cur_len = read_full(&mut input, &mut cur[..CHUNK_SIZE])?;
-    let (mut counter, mut plaintext_len, mut payload_len) = (0u64, 0u64, 0u64);
-    loop {
-        // A short chunk is the last; a full one is the last only if nothing follows it.
-        let next_len = if cur_len == CHUNK_SIZE { read_full(&mut input, &mut next[..CHUNK_SIZE])? } else { 0 };
-        let last = next_len == 0;
-        pt_hash.update(&cur[..cur_len]);
-        let tag = keys
-            .payload
-            .encrypt_inout_detached(&chunk_nonce(counter, last), &[], (&mut cur[..cur_len]).into())
-            .map_err(|_| CryptoError::Decrypt)?;
-        cur[cur_len..cur_len + TAG_LEN].copy_from_slice(&tag);
-        let chunk = &cur[..cur_len + TAG_LEN];
-        ct_hash.update(chunk);
-        output.write_all(chunk)?;
-        plaintext_len += cur_len as u64;
-        payload_len += chunk.len() as u64;
-        if last {
-            break;
-        }
-        counter += 1;
-        std::mem::swap(&mut cur, &mut next);
-        cur_len = next_len;
-    }
-    output.flush()?;
-    let plaintext_sha256: [u8; 32] = pt_hash.finalize().into();
-    Ok(SealOutput {
-        header,
-        plaintext_len,
-        payload_len,
-        plaintext_sha256,
-        payload_sha256: ct_hash.finalize().into(),
-        leaf: document_leaf(&salt, &plaintext_sha256),
-        salt,
-    })
+    let mut sealer = Sealer::new(doc_id, recipients, rng, output)?;
+    sealer.copy_from(input)?;
+    sealer.finish()
 }
 
 /// Decrypts `header ‖ payload` from `input` with `identity`, writing the plaintext to `output`.
@@ -333,53 +312,13 @@ pub fn seal(
 ///
 /// Plaintext is written chunk by chunk as each authenticates; on error, discard what was
 /// written (a truncated file fails only at its end).
-pub fn open(
-    doc_id: &[u8; 16],
-    identity: &Identity,
-    mut input: impl Read,
-    mut output: impl Write,
-) -> Result<OpenOutput> {
-    let header = Header::read_from(&mut input).map_err(|e| match e {
-        CryptoError::Io(e) => CryptoError::Io(e),
-        _ => CryptoError::Decrypt,
-    })?;
-    if &header.doc_id != doc_id {
-        return Err(CryptoError::Decrypt);
-    }
-    let (_, keys) = unlock(&header, identity)?;
-    open_payload(&keys, &mut input, &mut output)
-}
-
-fn open_payload(keys: &Keys, input: &mut impl Read, output: &mut impl Write) -> Result<OpenOutput> {
-    let mut pt_hash = Sha256::new();
-    let mut cur = vec![0u8; CHUNK_CT_SIZE];
-    let mut next = vec![0u8; CHUNK_CT_SIZE];
-    let mut cur_len = read_full(input, &mut cur)?;
-    let (mut counter, mut plaintext_len) = (0u64, 0u64);
-    loop {
-        let next_len = if cur_len == CHUNK_CT_SIZE { read_full(input, &mut next)? } else { 0 };
-        let last = next_len == 0;
-        if cur_len < TAG_LEN || (last && counter > 0 && cur_len == TAG_LEN) {
-            // Too short to hold a tag, or an empty final chunk after full ones (never written).
-            return Err(CryptoError::Decrypt);
-        }
-        let body = cur_len - TAG_LEN;
-        let tag = Tag::try_from(&cur[body..cur_len]).map_err(|_| CryptoError::Decrypt)?;
-        keys.payload
-            .decrypt_inout_detached(&chunk_nonce(counter, last), &[], (&mut cur[..body]).into(), &tag)
-            .map_err(|_| CryptoError::Decrypt)?;
-        pt_hash.update(&cur[..body]);
-        output.write_all(&cur[..body])?;
-        plaintext_len += body as u64;
-        if last {
-            break;
-        }
-        counter += 1;
-        std::mem::swap(&mut cur, &mut next);
-        cur_len = next_len;
+pub fn open(doc_id: &[u8; 16], identity: &Identity, input: impl Read, mut output: impl Write) -> Result<OpenOutput> {
+    let mut opener = Opener::new(doc_id, identity, input)?;
+    while let Some(chunk) = opener.next_chunk()? {
+        output.write_all(chunk)?;
     }
     output.flush()?;
-    Ok(OpenOutput { plaintext_len, plaintext_sha256: pt_hash.finalize().into() })
+    opener.finish()
 }
 
 /// Adds a stanza for `new` (a key holder granting access), re-computing the MAC.
