@@ -49,7 +49,9 @@ echo "==> chain"
 bash scripts/tools.sh
 anvil_port=${ANVIL_PORT:-8545}
 export RPC_URL="http://127.0.0.1:$anvil_port"
-.tools/bin/anvil --port "$anvil_port" --silent > .local/anvil.log 2>&1 &
+export PRAMANA_CHAIN__RPC_URL=$RPC_URL
+# One block a second, so anchors gather their confirmations (chain.confirmations, default 2).
+.tools/bin/anvil --port "$anvil_port" --block-time 1 --silent > .local/anvil.log 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do
   curl -fsS -o /dev/null -H 'content-type: application/json' \
@@ -57,6 +59,9 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 bash scripts/deploy.sh
+# The worker anchors with Anvil's account 0 (a public development key, worthless elsewhere),
+# which deploy.sh made an anchorer. On a real chain use your own key or keystore file.
+export PRAMANA_CHAIN__SIGNER_KEY=${PRAMANA_CHAIN__SIGNER_KEY:-0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80}
 
 echo "==> build"
 cargo build --locked --bin pramana-api --bin pramana-anchor-worker --bin pramana

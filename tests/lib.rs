@@ -394,3 +394,319 @@ pub fn upload_query(info: &pramana_core::envelope::SealOutput, hi_type: &str, ca
         hex::encode(info.payload_sha256)
     )
 }
+
+// ------------------------------------------------------------------ chain and anchoring
+
+/// Anvil's second development account: the tests' anchorer (the first deploys and owns).
+pub const ANVIL_KEY_1: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+
+impl Anvil {
+    /// The port Anvil listens on.
+    pub fn port(&self) -> u16 {
+        self.url.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0)
+    }
+
+    /// Stops Anvil with SIGTERM (so `--dump-state` is written) and waits for it.
+    pub fn stop_gracefully(&mut self) {
+        let _ = std::process::Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+    }
+
+    /// A JSON-RPC call; panics on an RPC error.
+    pub async fn rpc(&self, method: &str, params: Value) -> Value {
+        rpc_call(&self.url, method, params).await.unwrap_or_else(|e| panic!("{method}: {e}"))
+    }
+}
+
+/// A JSON-RPC call to `url`.
+pub async fn rpc_call(url: &str, method: &str, params: Value) -> anyhow::Result<Value> {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let r: Value = reqwest::Client::new().post(url).json(&body).send().await?.json().await?;
+    if let Some(e) = r.get("error") {
+        anyhow::bail!("{e}");
+    }
+    Ok(r["result"].clone())
+}
+
+/// Starts Anvil with extra arguments on `port` (0: any free port).
+pub async fn spawn_anvil_with(port: u16, args: &[&str]) -> anyhow::Result<Anvil> {
+    let bin = std::env::var("PRAMANA_ANVIL")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/bin/anvil"));
+    anyhow::ensure!(bin.exists(), "anvil not found at {} (run scripts/tools.sh)", bin.display());
+    let port = if port == 0 { free_port()? } else { port };
+    let child = std::process::Command::new(&bin)
+        .args(["--port", &port.to_string(), "--silent"])
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {}", bin.display()))?;
+    let anvil = Anvil { child, url: format!("http://127.0.0.1:{port}") };
+    for _ in 0..200 {
+        if rpc_call(&anvil.url, "eth_chainId", json!([])).await.is_ok() {
+            return Ok(anvil);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("anvil did not answer on {}", anvil.url)
+}
+
+/// Deploys ConsentRegistry from `ANVIL_KEY_0` and makes `ANVIL_KEY_1`'s account an anchorer.
+pub async fn deploy_registry(rpc_url: &str) -> anyhow::Result<alloy::primitives::Address> {
+    use alloy::network::EthereumWallet;
+    use alloy::providers::ProviderBuilder;
+    use alloy::signers::local::PrivateKeySigner;
+    let owner: PrivateKeySigner = ANVIL_KEY_0.parse()?;
+    let anchorer: PrivateKeySigner = ANVIL_KEY_1.parse()?;
+    let provider = ProviderBuilder::new().wallet(EthereumWallet::from(owner.clone())).connect_http(rpc_url.parse()?);
+    let reg = pramana_core::chain::ConsentRegistry::deploy(&provider, owner.address()).await?;
+    reg.setAnchorer(anchorer.address(), true).send().await?.get_receipt().await?;
+    Ok(*reg.address())
+}
+
+/// An API and an Anvil chain with ConsentRegistry deployed, the API configured for it.
+#[derive(Debug)]
+pub struct Platform {
+    /// The API.
+    pub app: TestApp,
+    /// The chain.
+    pub anvil: Anvil,
+    /// The contract.
+    pub contract: alloy::primitives::Address,
+}
+
+/// Spawns Anvil, deploys the contract and spawns the API pointed at both.
+pub async fn spawn_platform() -> Platform {
+    let anvil = spawn_anvil().await.expect("anvil");
+    let contract = deploy_registry(&anvil.url).await.expect("deploy");
+    let app = spawn_app_with(json!({"chain": {"rpc_url": anvil.url, "contract_address": contract.to_string()}})).await;
+    Platform { app, anvil, contract }
+}
+
+impl Platform {
+    /// Worker settings for this platform (`rpc_url` may point at a proxy) plus `overrides`:
+    /// anchorer `ANVIL_KEY_1`, one confirmation, no batch wait, health on port 0.
+    pub fn worker_settings(&self, rpc_url: &str, overrides: Value) -> Settings {
+        let mut config = json!({
+            "database": {"url": self.app.database_url, "max_connections": 4},
+            "auth": {"jwt_secret": JWT_SECRET},
+            "telemetry": {"log_filter": "warn"},
+            "worker": {"health_port": 0, "poll_interval_ms": 20, "batch_max_wait_ms": 0},
+            "chain": {
+                "rpc_url": rpc_url,
+                "contract_address": self.contract.to_string(),
+                "signer_key": ANVIL_KEY_1,
+                "confirmations": 1,
+                "stuck_after_secs": 3600,
+                "rpc_timeout_secs": 5,
+            },
+        });
+        merge(&mut config, overrides);
+        Settings::from_overrides(config).expect("worker settings")
+    }
+
+    /// A worker on this platform's chain.
+    pub async fn worker(&self, overrides: Value) -> pramana_anchor_worker::Worker {
+        pramana_anchor_worker::Worker::build(&self.worker_settings(&self.anvil.url, overrides)).await.expect("worker")
+    }
+
+    /// Uploads `n` small documents for `patient` (who has registered `key`), `concurrency` at
+    /// a time. Returns each document's id and plaintext.
+    pub async fn upload_many(
+        &self,
+        patient: &Patient,
+        key: &pramana_core::envelope::Identity,
+        n: usize,
+        concurrency: usize,
+    ) -> Vec<(uuid::Uuid, Vec<u8>)> {
+        use futures::StreamExt as _;
+        let recipient = key.recipient();
+        futures::stream::iter(0..n)
+            .map(|_| {
+                let recipient = recipient.clone();
+                async move {
+                    let doc = uuid::Uuid::new_v4();
+                    let body = format!("lab report {doc}: haemoglobin {} g/dL", rand::random::<u8>()).into_bytes();
+                    let (env, info) = seal_document(doc, &[recipient], &body);
+                    let q = upload_query(&info, "DiagnosticReport", "2026-01-10");
+                    let r = self
+                        .app
+                        .http
+                        .put(self.app.url(&format!("/v1/documents/{doc}?{q}")))
+                        .bearer_auth(&patient.access)
+                        .body(env)
+                        .send()
+                        .await
+                        .expect("upload");
+                    assert_eq!(r.status(), 201, "upload: {}", r.text().await.unwrap_or_default());
+                    (doc, body)
+                }
+            })
+            .buffer_unordered(concurrency)
+            .collect()
+            .await
+    }
+}
+
+/// Steps the worker until nothing is pending or in flight, mining a block whenever a batch
+/// waits for confirmations or sits in the pool (automine may be off). Step errors (injected
+/// faults) are retried. Returns every outcome.
+pub async fn run_worker_until_idle(
+    worker: &pramana_anchor_worker::Worker,
+    anvil_url: &str,
+) -> Vec<pramana_anchor_worker::StepOutcome> {
+    use pramana_anchor_worker::StepOutcome;
+    let mut outcomes = Vec::new();
+    let mut errors = 0;
+    for _ in 0..20_000 {
+        match worker.step().await {
+            Ok(StepOutcome::Idle) => return outcomes,
+            Ok(o) => {
+                if matches!(o, StepOutcome::Confirming { .. } | StepOutcome::Waiting { .. }) {
+                    let _ = rpc_call(anvil_url, "evm_mine", json!([])).await;
+                }
+                outcomes.push(o);
+            }
+            Err(e) => {
+                errors += 1;
+                assert!(errors < 2_000, "the worker keeps failing: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }
+    }
+    panic!("the worker did not become idle: last outcomes {:?}", &outcomes[outcomes.len().saturating_sub(10)..]);
+}
+
+/// Checks the anchoring invariants: every anchor job is in exactly one confirmed batch, every
+/// confirmed root is on chain exactly once with its leaf count, there is no other root, and
+/// every document's proof bundle verifies against the chain with the CLI's verification code.
+/// `docs` are the expected documents with their plaintexts.
+pub async fn assert_all_anchored_once(platform: &Platform, docs: &[(uuid::Uuid, Vec<u8>)]) {
+    assert_anchored_once(platform, docs.len(), docs).await;
+}
+
+/// [`assert_all_anchored_once`] for `total` documents, verifying the proofs of `verify` only.
+pub async fn assert_anchored_once(platform: &Platform, total: usize, docs: &[(uuid::Uuid, Vec<u8>)]) {
+    use alloy::providers::{Provider, RootProvider};
+    use alloy::rpc::types::Filter;
+    use alloy::sol_types::SolEvent as _;
+    use pramana_core::chain::ConsentRegistry;
+    use sha2::Digest as _;
+    let pool = &platform.app.pool;
+    let unanchored: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM anchor_jobs WHERE anchored_at IS NULL").fetch_one(pool).await.unwrap();
+    assert_eq!(unanchored, 0, "every job anchored");
+    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM anchor_jobs").fetch_one(pool).await.unwrap();
+    assert_eq!(jobs as usize, total, "one job per document");
+    let batches: Vec<(Vec<u8>, i32)> =
+        sqlx::query_as("SELECT root, leaf_count FROM anchor_batches WHERE status = 'confirmed' ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM anchor_batches WHERE status <> 'confirmed'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(pending, 0, "no batch left in flight");
+    let docs_total = total;
+    let total: i64 = batches.iter().map(|(_, n)| i64::from(*n)).sum();
+    assert_eq!(total as usize, docs_total, "batches hold every document exactly once");
+
+    let provider = RootProvider::new_http(platform.anvil.url.parse().unwrap());
+    let filter = Filter::new()
+        .address(platform.contract)
+        .event_signature(ConsentRegistry::RootAnchored::SIGNATURE_HASH)
+        .from_block(0);
+    let logs = provider.get_logs(&filter).await.unwrap();
+    let mut on_chain: Vec<(Vec<u8>, u64)> = logs
+        .iter()
+        .map(|l| {
+            let e = ConsentRegistry::RootAnchored::decode_log(&l.inner).unwrap();
+            (e.root.to_vec(), e.leafCount)
+        })
+        .collect();
+    let mut expected: Vec<(Vec<u8>, u64)> = batches.iter().map(|(r, n)| (r.clone(), *n as u64)).collect();
+    on_chain.sort();
+    expected.sort();
+    assert_eq!(on_chain, expected, "each confirmed root anchored exactly once on chain, and nothing else");
+
+    for (id, body) in docs {
+        let proof: Value = sqlx::query_scalar("SELECT proof FROM anchor_jobs WHERE document_id = $1")
+            .bind(id)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        let bundle = pramana_core::proof::ProofBundle::from_json(&proof.to_string()).unwrap();
+        let sha: [u8; 32] = sha2::Sha256::digest(body).into();
+        let v = bundle.verify_on_chain(&provider, &sha, None).await.unwrap();
+        assert!(v.verified, "document {id}: {:?}", v.problems);
+    }
+}
+
+/// Spawns the API pointed at `anvil`, after deploying the contract there.
+pub async fn spawn_platform_on(anvil: Anvil) -> Platform {
+    let contract = deploy_registry(&anvil.url).await.expect("deploy");
+    let app = spawn_app_with(json!({"chain": {"rpc_url": anvil.url, "contract_address": contract.to_string()}})).await;
+    Platform { app, anvil, contract }
+}
+
+/// A JSON-RPC proxy in front of a node that fails every `n`-th request (0: none) with HTTP 503:
+/// alternately before forwarding it and after (the node acted, the answer is lost).
+#[derive(Debug, Clone)]
+pub struct FaultyRpc {
+    /// The proxy's URL.
+    pub url: String,
+    fail_every: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Faults injected so far.
+    pub injected: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl FaultyRpc {
+    /// Fails every `n`-th request from now on (0: none).
+    pub fn fail_every(&self, n: u64) {
+        self.fail_every.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Starts a [`FaultyRpc`] in front of `upstream`.
+pub async fn spawn_faulty_rpc(upstream: &str) -> FaultyRpc {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let fail_every = Arc::new(AtomicU64::new(0));
+    let injected = Arc::new(AtomicU64::new(0));
+    let count = Arc::new(AtomicU64::new(0));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let (upstream, every, inj) = (upstream.to_owned(), fail_every.clone(), injected.clone());
+    let client = reqwest::Client::new();
+    const JSON: [(axum::http::HeaderName, &str); 1] = [(axum::http::header::CONTENT_TYPE, "application/json")];
+    let handler = move |body: axum::body::Bytes| {
+        let (upstream, every, inj, count, client) = (upstream.clone(), every.clone(), inj.clone(), count.clone(), client.clone());
+        async move {
+            let n = every.load(Ordering::SeqCst);
+            let i = count.fetch_add(1, Ordering::SeqCst) + 1;
+            let fault = n > 0 && i % n == 0;
+            let fault_after = fault && inj.fetch_add(1, Ordering::SeqCst) % 2 == 1;
+            if fault && !fault_after {
+                return (axum::http::StatusCode::SERVICE_UNAVAILABLE, JSON, "injected fault".to_owned());
+            }
+            let answer = client
+                .post(&upstream)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await;
+            let text = match answer {
+                Ok(r) => r.text().await.unwrap_or_default(),
+                Err(_) => return (axum::http::StatusCode::BAD_GATEWAY, JSON, "upstream down".to_owned()),
+            };
+            if fault_after {
+                return (axum::http::StatusCode::SERVICE_UNAVAILABLE, JSON, "injected fault after forwarding".to_owned());
+            }
+            (axum::http::StatusCode::OK, JSON, text)
+        }
+    };
+    let router = axum::Router::new().route("/", axum::routing::post(handler));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    FaultyRpc { url, fail_every, injected }
+}

@@ -1,52 +1,198 @@
-//! The anchor worker. It will claim anchor jobs from the Postgres outbox, batch them into
-//! Merkle trees and write the roots on chain. For now it connects, checks that the schema is
-//! current, serves `/healthz`, `/readyz` and `/metrics`, and idles until shut down.
+//! The anchor worker: claims anchor jobs from the Postgres outbox, batches them into Merkle
+//! trees, anchors each root with one transaction, waits for confirmations and writes every
+//! document's proof bundle. One worker per signer key submits (a Postgres advisory lock); others
+//! stand by. Serves `/healthz`, `/readyz` and `/metrics`.
+
+pub mod anchoring;
+pub mod chain;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use alloy::primitives::Address;
+use alloy::signers::local::PrivateKeySigner;
+use anyhow::Context as _;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use pramana_api::config::ChainSettings;
+use pramana_api::store::{StoreError, anchor};
 use pramana_api::{Settings, store, telemetry};
-use secrecy::ExposeSecret as _;
-use sqlx::PgPool;
+use secrecy::{ExposeSecret as _, SecretString};
+use sha3::{Digest as _, Keccak256};
+use sqlx::{Connection as _, PgConnection, PgPool};
 use tokio::net::TcpListener;
+use tokio::sync::Mutex;
 
-/// What one step of the worker did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StepOutcome {
-    /// There was nothing to do.
-    Idle,
+pub use anchoring::{AnchorRules, Anchorer, StepOutcome};
+pub use chain::AnchorChain;
+
+/// Why a step failed. Every variant is retried on the next step; they differ in who must act.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// Postgres failed or is unreachable (transient).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The RPC endpoint failed, timed out or answered nonsense (transient).
+    #[error("rpc: {0}")]
+    Rpc(String),
+    /// The chain refuses this worker's anchors (wrong chain, no contract, not an anchorer): an
+    /// operator must fix the configuration or the contract's roles.
+    #[error("misconfigured: {0}")]
+    Misconfigured(String),
+    /// Stored state that cannot be (a bug, or a database edited by hand).
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl WorkerError {
+    /// A stable label for metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Store(_) => "store",
+            Self::Rpc(_) => "rpc",
+            Self::Misconfigured(_) => "misconfigured",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
+/// The lease that makes this worker the one submitter for its signer: a session-level advisory
+/// lock on a connection of its own, held while the connection lives.
+#[derive(Debug)]
+struct Lease {
+    url: SecretString,
+    key: i64,
+    conn: Option<PgConnection>,
+}
+
+impl Lease {
+    /// True while this worker holds the lease (taking it when free).
+    async fn hold(&mut self) -> Result<bool, StoreError> {
+        if let Some(conn) = &mut self.conn {
+            if conn.ping().await.is_ok() {
+                return Ok(true);
+            }
+            tracing::warn!("lost the lease connection; trying to take the lease again");
+            self.conn = None;
+        }
+        let mut conn = PgConnection::connect(self.url.expose_secret()).await?;
+        if anchor::try_lock_signer(&mut conn, self.key).await? {
+            tracing::info!("took the signer lease; this worker submits");
+            self.conn = Some(conn);
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+}
+
+/// The lock key for a signer on a chain: the first 8 bytes of
+/// `keccak256("pramana/anchor-lease" ‖ chain id ‖ address)`.
+fn lease_key(chain_id: u64, signer: Address) -> i64 {
+    let mut h = Keccak256::new();
+    h.update(b"pramana/anchor-lease");
+    h.update(chain_id.to_be_bytes());
+    h.update(signer.as_slice());
+    let d = h.finalize();
+    i64::from_be_bytes(d[..8].try_into().unwrap_or_default())
+}
+
+/// The anchoring key from the settings: a hex private key or an encrypted keystore file.
+pub fn load_signer(chain: &ChainSettings) -> anyhow::Result<PrivateKeySigner> {
+    match (&chain.signer_key, &chain.signer_keystore) {
+        (Some(key), None) => key.expose_secret().trim().parse().context("chain.signer_key is not a private key"),
+        (None, Some(path)) => {
+            let password = chain.signer_keystore_password.as_ref().map(|p| p.expose_secret().to_owned());
+            PrivateKeySigner::decrypt_keystore(path, password.unwrap_or_default())
+                .with_context(|| format!("opening the keystore {}", path.display()))
+        }
+        _ => anyhow::bail!(
+            "no anchoring key: set chain.signer_key (PRAMANA_CHAIN__SIGNER_KEY) or chain.signer_keystore \
+             (PRAMANA_CHAIN__SIGNER_KEYSTORE, with PRAMANA_CHAIN__SIGNER_KEYSTORE_PASSWORD)"
+        ),
+    }
 }
 
 /// A connected worker with its health listener bound.
 #[derive(Debug)]
 pub struct Worker {
-    pool: PgPool,
+    stepper: Stepper,
     listener: TcpListener,
     poll_interval: Duration,
 }
 
+/// The part of the worker that steps, apart from its listener.
+#[derive(Debug)]
+struct Stepper {
+    anchorer: Anchorer,
+    lease: Mutex<Lease>,
+    deployment_checked: tokio::sync::OnceCell<()>,
+}
+
+impl Stepper {
+    async fn step(&self) -> Result<StepOutcome, WorkerError> {
+        metrics::gauge!("worker_up").set(1.0);
+        let leader = self.lease.lock().await.hold().await?;
+        metrics::gauge!("anchor_leader").set(if leader { 1.0 } else { 0.0 });
+        if !leader {
+            return Ok(StepOutcome::StandBy);
+        }
+        self.deployment_checked.get_or_try_init(|| self.anchorer.chain.check_deployment()).await?;
+        self.anchorer.try_anchor_next_batch().await
+    }
+}
+
 impl Worker {
-    /// Connects, verifies the schema, and binds the health port.
+    /// Connects, verifies the schema, loads the anchoring key and binds the health port. The
+    /// chain itself is checked on the first step, so the worker starts while the RPC is down.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         let pool = store::connect_lazy(settings.database.url.expose_secret(), 4)?;
         store::check_schema(&pool).await?;
-        match settings.chain.resolve_contract()? {
-            Some(contract) => tracing::info!(chain_id = settings.chain.chain_id, %contract, "consent registry"),
-            None => tracing::warn!(
-                chain_id = settings.chain.chain_id,
-                "no ConsentRegistry address configured or deployed; anchoring will need one"
-            ),
-        }
-        let addr = SocketAddr::new(settings.worker.health_host, settings.worker.health_port);
+        let c = &settings.chain;
+        let contract = c.resolve_contract()?.context(
+            "no ConsentRegistry address: set chain.contract_address or deploy one (scripts/deploy.sh)",
+        )?;
+        let signer = load_signer(c)?;
+        let signer_address = signer.address();
+        let chain = AnchorChain::new(
+            &c.rpc_url,
+            Duration::from_secs(c.rpc_timeout_secs),
+            signer,
+            Address::from(contract.0),
+            c.chain_id,
+            c.anchor_gas_limit,
+        )?;
+        tracing::info!(chain_id = c.chain_id, contract = %contract, signer = %signer_address, "anchoring");
+        let w = &settings.worker;
+        let rules = AnchorRules {
+            batch_max_size: w.batch_max_size,
+            batch_max_wait: Duration::from_millis(w.batch_max_wait_ms),
+            confirmations: c.confirmations,
+            max_fee_per_gas: u128::from(c.max_fee_per_gas_gwei) * 1_000_000_000,
+            stuck_after: Duration::from_secs(c.stuck_after_secs),
+            fee_bump_percent: c.fee_bump_percent,
+        };
+        let lease = Lease {
+            url: settings.database.url.clone(),
+            key: lease_key(c.chain_id, signer_address),
+            conn: None,
+        };
+        let addr = SocketAddr::new(w.health_host, w.health_port);
         let listener = TcpListener::bind(addr).await?;
-        Ok(Self { pool, listener, poll_interval: Duration::from_millis(settings.worker.poll_interval_ms) })
+        Ok(Self {
+            stepper: Stepper {
+                anchorer: Anchorer { pool, chain, rules },
+                lease: Mutex::new(lease),
+                deployment_checked: tokio::sync::OnceCell::new(),
+            },
+            listener,
+            poll_interval: Duration::from_millis(w.poll_interval_ms),
+        })
     }
 
     /// The bound health port.
@@ -54,24 +200,29 @@ impl Worker {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
-    /// One unit of work (what tests drive instead of the loop).
-    pub async fn step(&self) -> anyhow::Result<StepOutcome> {
-        Stepper { pool: self.pool.clone() }.step().await
+    /// The anchoring cycle's parts (for tests and tools).
+    pub fn anchorer(&self) -> &Anchorer {
+        &self.stepper.anchorer
     }
 
-    /// Runs steps until `shutdown` resolves, checking for shutdown between steps.
+    /// One step: take or confirm the lease, then `try_anchor_next_batch`. What tests drive
+    /// instead of the loop; safe to cancel at any await point.
+    pub async fn step(&self) -> Result<StepOutcome, WorkerError> {
+        self.stepper.step().await
+    }
+
+    /// Runs steps until `shutdown` resolves, checking for shutdown between steps; steps that made
+    /// progress are followed at once, others after the poll interval.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(port = self.health_port(), "anchor worker started");
-        let Self { pool, listener, poll_interval } = self;
         let health = Router::new()
             .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics_text))
-            .with_state(pool.clone());
-
-        let worker = Stepper { pool };
+            .with_state(self.stepper.anchorer.pool.clone());
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut server_stop = stop_rx.clone();
+        let Self { stepper: worker, listener, poll_interval } = self;
         let server = tokio::spawn(
             axum::serve(listener, health)
                 .with_graceful_shutdown(async move {
@@ -81,13 +232,23 @@ impl Worker {
         );
         tokio::pin!(shutdown);
         loop {
-            match worker.step().await {
-                Ok(StepOutcome::Idle) => {}
-                Err(e) => tracing::warn!(error = ?e, "worker step failed; retrying"),
-            }
+            let pause = match worker.step().await {
+                Ok(outcome) if outcome.made_progress() => Duration::ZERO,
+                Ok(_) => poll_interval,
+                Err(e) => {
+                    metrics::counter!("anchor_failures_total", "kind" => e.kind()).increment(1);
+                    match &e {
+                        WorkerError::Misconfigured(_) | WorkerError::Internal(_) => {
+                            tracing::error!(error = %e, "anchoring step failed; will retry");
+                        }
+                        _ => tracing::warn!(error = %e, "anchoring step failed; will retry"),
+                    }
+                    poll_interval.max(Duration::from_secs(1))
+                }
+            };
             tokio::select! {
                 () = &mut shutdown => break,
-                () = tokio::time::sleep(poll_interval) => {}
+                () = tokio::time::sleep(pause) => {}
             }
         }
         let _ = stop_tx.send(true);
@@ -95,21 +256,6 @@ impl Worker {
         drop(stop_rx);
         tracing::info!("anchor worker stopped");
         Ok(())
-    }
-}
-
-/// The part of the worker that does the work, separate from its listener.
-#[derive(Debug)]
-struct Stepper {
-    #[allow(dead_code, reason = "used by anchoring, which arrives with the anchoring issue")]
-    pool: PgPool,
-}
-
-impl Stepper {
-    /// One unit of work. Anchoring arrives with the anchoring issue; until then there is none.
-    async fn step(&self) -> anyhow::Result<StepOutcome> {
-        metrics::gauge!("worker_up").set(1.0);
-        Ok(StepOutcome::Idle)
     }
 }
 
@@ -122,4 +268,18 @@ async fn readyz(State(pool): State<PgPool>) -> impl IntoResponse {
 
 async fn metrics_text() -> impl IntoResponse {
     ([(CONTENT_TYPE, "text/plain; version=0.0.4")], telemetry::metrics_handle().render())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lease_keys_differ_per_signer_and_chain() {
+        let a = Address::repeat_byte(1);
+        let b = Address::repeat_byte(2);
+        assert_ne!(lease_key(1, a), lease_key(1, b));
+        assert_ne!(lease_key(1, a), lease_key(2, a));
+        assert_eq!(lease_key(1, a), lease_key(1, a));
+    }
 }

@@ -148,10 +148,15 @@ pub struct WorkerSettings {
     pub health_port: u16,
     /// How often the worker looks for work when idle, in milliseconds.
     pub poll_interval_ms: u64,
+    /// Most documents in one anchored batch (one transaction).
+    pub batch_max_size: u32,
+    /// Longest a pending document waits for its batch to fill before the batch is sent anyway.
+    /// Under load batches fill while the previous one confirms, so they grow on their own.
+    pub batch_max_wait_ms: u64,
 }
 
 /// The chain and the ConsentRegistry deployment.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ChainSettings {
     /// JSON-RPC endpoint.
     pub rpc_url: String,
@@ -162,6 +167,26 @@ pub struct ChainSettings {
     pub contract_address: Option<String>,
     /// Where deployment records live.
     pub deployments_dir: PathBuf,
+    /// The anchoring account's private key (hex); or use `signer_keystore`.
+    pub signer_key: Option<SecretString>,
+    /// An encrypted JSON (V3) keystore file holding the anchoring key, e.g. from
+    /// `cast wallet import`; its password is `signer_keystore_password`.
+    pub signer_keystore: Option<PathBuf>,
+    /// Password of `signer_keystore`.
+    pub signer_keystore_password: Option<SecretString>,
+    /// Blocks, counting the one that includes it, before an anchor is final.
+    pub confirmations: u64,
+    /// Gas limit of an `anchor(root, leafCount)` transaction (its cost does not depend on the
+    /// batch size; about 48,000 is used).
+    pub anchor_gas_limit: u64,
+    /// The most the worker will bid per gas, in gwei, however long a transaction is stuck.
+    pub max_fee_per_gas_gwei: u64,
+    /// A transaction not mined after this many seconds is replaced with higher fees.
+    pub stuck_after_secs: u64,
+    /// Fee increase of a replacement, in percent (at least 10, what nodes require).
+    pub fee_bump_percent: u64,
+    /// Time allowed for one JSON-RPC request.
+    pub rpc_timeout_secs: u64,
 }
 
 impl ChainSettings {
@@ -235,6 +260,8 @@ log_filter = "info,pramana=debug,tower_http=info,sqlx=warn"
 health_host = "127.0.0.1"
 health_port = 8081
 poll_interval_ms = 1000
+batch_max_size = 1024
+batch_max_wait_ms = 1000
 
 [storage]
 backend = "local"
@@ -249,6 +276,12 @@ ipfs_api_url = "http://127.0.0.1:5001"
 rpc_url = "http://127.0.0.1:8545"
 chain_id = 31337
 deployments_dir = "deployments"
+confirmations = 2
+anchor_gas_limit = 100000
+max_fee_per_gas_gwei = 500
+stuck_after_secs = 60
+fee_bump_percent = 15
+rpc_timeout_secs = 10
 "#;
 
 impl Settings {
@@ -324,6 +357,24 @@ impl Settings {
             return invalid("chain.rpc_url must be an http(s) URL");
         }
         self.chain.resolve_contract()?;
+        if self.chain.confirmations == 0 {
+            return invalid("chain.confirmations must be at least 1");
+        }
+        if self.chain.fee_bump_percent < 10 {
+            return invalid("chain.fee_bump_percent must be at least 10 (nodes refuse smaller replacements)");
+        }
+        if self.chain.max_fee_per_gas_gwei == 0 || self.chain.anchor_gas_limit < 30_000 {
+            return invalid("chain.max_fee_per_gas_gwei must be positive and chain.anchor_gas_limit at least 30000");
+        }
+        if self.chain.rpc_timeout_secs == 0 {
+            return invalid("chain.rpc_timeout_secs must be positive");
+        }
+        if self.chain.signer_key.is_some() && self.chain.signer_keystore.is_some() {
+            return invalid("set chain.signer_key or chain.signer_keystore, not both");
+        }
+        if self.worker.batch_max_size == 0 || self.worker.batch_max_size > 65_536 {
+            return invalid("worker.batch_max_size must be between 1 and 65536");
+        }
         if self.database.max_connections == 0 {
             return invalid("database.max_connections must be positive");
         }
@@ -422,8 +473,8 @@ mod env_example_tests {
             assert!(example.lines().any(|l| l == line), ".env.example lacks `{line}`");
         }
         let listed = example.lines().filter(|l| l.starts_with("PRAMANA_")).count();
-        // Six settings have no default: the JWT secret, the admin password, the contract
-        // address, and the S3 bucket and credentials.
-        assert_eq!(listed, expected.len() + 6, ".env.example lists settings that have no default here");
+        // Nine settings have no default: the JWT secret, the admin password, the contract
+        // address, the S3 bucket and credentials, and the anchoring key (or keystore and password).
+        assert_eq!(listed, expected.len() + 9, ".env.example lists settings that have no default here");
     }
 }

@@ -2,6 +2,7 @@
 //! leave it: documents are sealed and opened here, and only envelopes cross the network.
 
 mod keystore;
+mod verify;
 
 use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
@@ -77,6 +78,33 @@ enum Command {
     Delete {
         /// Document id.
         id: Uuid,
+    },
+    /// Save a document's proof bundle (available once its batch is anchored and confirmed).
+    Proof {
+        /// Document id.
+        id: Uuid,
+        /// Where to write the bundle (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Check a document against the chain with its proof bundle; no call to the platform.
+    /// Exit status: 0 verified, 1 not verified, 2 could not check (bad input, RPC down).
+    Verify {
+        /// The document (its SHA-256 is computed here).
+        #[arg(required_unless_present = "sha256", conflicts_with = "sha256")]
+        file: Option<PathBuf>,
+        /// The document's SHA-256 (64 hex digits), for a verifier that holds only the hash.
+        #[arg(long)]
+        sha256: Option<String>,
+        /// The proof bundle (JSON, docs/proof.md).
+        #[arg(long)]
+        proof: PathBuf,
+        /// Any Ethereum JSON-RPC endpoint of the bundle's chain.
+        #[arg(long, env = "PRAMANA_RPC")]
+        rpc: String,
+        /// The ConsentRegistry address you trust (default: the one in the bundle).
+        #[arg(long)]
+        contract: Option<String>,
     },
 }
 
@@ -173,8 +201,24 @@ async fn check(resp: reqwest::Response) -> anyhow::Result<reqwest::Response> {
     )
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: starting the runtime: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<std::process::ExitCode> {
     let cli = Cli::parse();
     let home = match cli.home {
         Some(h) => h,
@@ -299,8 +343,25 @@ async fn main() -> anyhow::Result<()> {
             check(ctx.http.delete(ctx.url(&format!("/v1/documents/{id}"))).bearer_auth(token).send().await?).await?;
             ctx.print(&json!({"deleted": id}), || format!("deleted {id}"));
         }
+        Command::Proof { id, output } => {
+            let token = ctx.token()?;
+            let resp =
+                check(ctx.http.get(ctx.url(&format!("/v1/documents/{id}/proof"))).bearer_auth(token).send().await?)
+                    .await?;
+            let bundle = resp.text().await?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, &bundle).with_context(|| format!("writing {}", path.display()))?;
+                    ctx.print(&json!({"id": id, "proof": path}), || format!("saved the proof of {id} to {}", path.display()));
+                }
+                None => println!("{bundle}"),
+            }
+        }
+        Command::Verify { file, sha256, proof, rpc, contract } => {
+            return verify::run(&ctx, file.as_deref(), sha256.as_deref(), &proof, &rpc, contract.as_deref()).await;
+        }
     }
-    Ok(())
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
 /// Seals `file` into a temporary envelope (constant memory), then streams it up.

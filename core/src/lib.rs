@@ -31,6 +31,7 @@ pub mod facility;
 pub mod ids;
 pub mod keys;
 pub mod merkle;
+pub mod proof;
 
 pub use abha::{AbhaAddress, AbhaNumber};
 pub use consent::{AccessMode, ConsentStatus, HiType, Purpose};

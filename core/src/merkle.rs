@@ -15,10 +15,7 @@ pub type Hash = [u8; 32];
 /// StandardMerkleTree's leaf for the value `(bytes32 salt, bytes32 sha256)`. The salt keeps a
 /// guessed document from being confirmed against the chain.
 pub fn document_leaf(salt: &Hash, doc_sha256: &Hash) -> Hash {
-    let mut inner = Keccak256::new();
-    inner.update(salt);
-    inner.update(doc_sha256);
-    Keccak256::digest(inner.finalize()).into()
+    crate::commitment::leaf(salt, doc_sha256)
 }
 
 /// keccak256 of the sorted pair.

@@ -3,9 +3,11 @@
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on the first surprise")]
 
 mod accounts;
+mod anchoring;
 mod audit;
 mod contract;
 mod documents;
+mod faults;
 mod health;
 mod ipfs;
 mod keys;

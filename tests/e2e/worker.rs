@@ -2,7 +2,7 @@
 
 use pramana_anchor_worker::{StepOutcome, Worker};
 use pramana_api::Settings;
-use pramana_tests::{JWT_SECRET, fresh_database, spawn_app, spawn_app_with};
+use pramana_tests::{JWT_SECRET, fresh_database, spawn_app, spawn_app_with, spawn_platform};
 use serde_json::json;
 
 fn worker_settings(database_url: &str) -> Settings {
@@ -23,8 +23,9 @@ async fn worker_refuses_an_unmigrated_database() {
 
 #[tokio::test]
 async fn worker_serves_health_and_steps() {
-    let app = spawn_app().await;
-    let worker = Worker::build(&worker_settings(&app.database_url)).await.unwrap();
+    let p = spawn_platform().await;
+    let app = &p.app;
+    let worker = p.worker(json!({})).await;
     assert_eq!(worker.step().await.unwrap(), StepOutcome::Idle);
     let port = worker.health_port();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -35,7 +36,7 @@ async fn worker_serves_health_and_steps() {
     assert_eq!(app.http.get(format!("{base}/healthz")).send().await.unwrap().status(), 200);
     assert_eq!(app.http.get(format!("{base}/readyz")).send().await.unwrap().status(), 200);
     let metrics = app.http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("worker_up"), "{metrics}");
+    assert!(metrics.contains("worker_up") && metrics.contains("anchor_backlog"), "{metrics}");
     stop.send(()).unwrap();
     handle.await.unwrap().unwrap();
 }

@@ -1,8 +1,8 @@
 //! `/v1/documents`: upload (the body is the envelope, streamed), list, metadata with the caller's
-//! stanza, content download (streamed, HTTP ranges) and delete (crypto-shredding). The server
-//! never sees plaintext or a data key; it checks the envelope's framing, the payload hash and
-//! that the owner can decrypt, then stores the payload and records the anchor job in the same
-//! transaction as the row.
+//! stanza, content download (streamed, HTTP ranges), the proof bundle once anchored, and delete
+//! (crypto-shredding). The server never sees plaintext or a data key; it checks the envelope's
+//! framing, the payload hash and that the owner can decrypt, then stores the payload and records
+//! the anchor job in the same transaction as the row.
 
 use axum::body::Body;
 use axum::extract::State;
@@ -28,6 +28,7 @@ use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::storage::{BlobUpload, BoxReader, VerifyingReader};
 use crate::store::StoreError;
 use crate::store::audit::{AuditEvent, Outcome, insert_audit_event, insert_audit_event_now};
+use crate::store::anchor;
 use crate::store::documents::{self, DocumentRow, NewDocument, StanzaHolder};
 use crate::store::keys;
 
@@ -463,6 +464,31 @@ pub async fn documents_get(
     audit(&state, &user, "document.read_metadata", Outcome::Ok, &doc, json!({})).await?;
     let mine = my_key_ids(&state, &user).await?;
     Ok(ApiJson(view(doc, &mine)))
+}
+
+/// The document's proof bundle (docs/proof.md): with it and any Ethereum RPC endpoint, anyone
+/// can check the document against the chain. `409 not_anchored` until its batch is confirmed.
+#[utoipa::path(get, path = "/v1/documents/{id}/proof", tag = "documents", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The proof bundle (docs/proof.md)", body = serde_json::Value),
+               (status = 404, body = crate::error::ErrorBody),
+               (status = 409, description = "`not_anchored`: not yet confirmed on chain", body = crate::error::ErrorBody)))]
+pub async fn documents_proof(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Response> {
+    let doc = load_visible(&state, &user, id, "document.read_proof").await?;
+    let anchor = anchor::find_anchor_by_document(&state.pool, doc.id).await?;
+    let Some(proof) = anchor.and_then(|a| a.proof) else {
+        return Err(ApiError::Conflict(
+            "not_anchored",
+            "the document is not anchored on chain yet (its batch is pending or awaiting confirmations); try again shortly",
+        ));
+    };
+    audit(&state, &user, "document.read_proof", Outcome::Ok, &doc, json!({})).await?;
+    let body = serde_json::to_vec_pretty(&proof).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
 }
 
 /// The envelope (`header ‖ payload`), streamed; supports one `Range: bytes=a-b`. Full reads are

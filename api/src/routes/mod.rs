@@ -65,4 +65,5 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(documents::documents_list))
         .routes(routes!(documents::documents_put, documents::documents_get, documents::documents_delete))
         .routes(routes!(documents::documents_content))
+        .routes(routes!(documents::documents_proof))
 }

@@ -2,6 +2,7 @@
 //! `mark_*`. Nothing outside `store` writes SQL.
 
 pub mod accounts;
+pub mod anchor;
 pub mod audit;
 pub mod credentials;
 pub mod documents;

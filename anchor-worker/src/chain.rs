@@ -1,0 +1,224 @@
+//! The worker's only door to the chain: a JSON-RPC provider, the anchoring key, and the calls
+//! the anchoring cycle needs. Transactions are built and signed here (so their bytes can be
+//! stored before broadcast), and broadcast separately.
+
+use std::time::Duration;
+
+use alloy::consensus::{SignableTransaction as _, TxEip1559, TxEnvelope};
+use alloy::eips::BlockNumberOrTag;
+use alloy::eips::eip2718::Encodable2718 as _;
+use alloy::network::TxSignerSync as _;
+use alloy::primitives::{Address, B256, TxKind, U256};
+use alloy::providers::{Provider, RootProvider};
+use alloy::rpc::client::RpcClient;
+use alloy::rpc::types::Filter;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::{SolCall as _, SolEvent as _};
+use alloy::transports::http::Http;
+use pramana_core::chain::ConsentRegistry::{self, ConsentRegistryErrors};
+
+use crate::WorkerError;
+
+/// EIP-1559 fees of one transaction, in wei.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fees {
+    /// Fee cap per gas.
+    pub max_fee_per_gas: u128,
+    /// Tip per gas.
+    pub max_priority_fee_per_gas: u128,
+}
+
+/// A signed anchoring transaction.
+#[derive(Debug, Clone)]
+pub struct SignedAnchor {
+    /// Its hash.
+    pub hash: B256,
+    /// EIP-2718 bytes, for `eth_sendRawTransaction`.
+    pub raw: Vec<u8>,
+}
+
+/// A mined transaction, as its receipt tells.
+#[derive(Debug, Clone, Copy)]
+pub struct Mined {
+    /// The transaction.
+    pub tx_hash: B256,
+    /// Its block.
+    pub block_number: u64,
+    /// The block's hash.
+    pub block_hash: B256,
+    /// Gas used.
+    pub gas_used: u64,
+    /// False when it reverted.
+    pub success: bool,
+}
+
+/// The chain as the anchor worker sees it.
+#[derive(Debug, Clone)]
+pub struct AnchorChain {
+    provider: RootProvider,
+    signer: PrivateKeySigner,
+    contract: Address,
+    chain_id: u64,
+    gas_limit: u64,
+}
+
+fn rpc(e: impl std::fmt::Display) -> WorkerError {
+    WorkerError::Rpc(e.to_string())
+}
+
+impl AnchorChain {
+    /// A client for `rpc_url` that signs with `signer` for `contract` on `chain_id`.
+    pub fn new(
+        rpc_url: &str,
+        timeout: Duration,
+        signer: PrivateKeySigner,
+        contract: Address,
+        chain_id: u64,
+        gas_limit: u64,
+    ) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder().timeout(timeout).build()?;
+        let transport = Http::with_client(http, rpc_url.parse()?);
+        let provider = RootProvider::new(RpcClient::new(transport, false));
+        Ok(Self { provider, signer, contract, chain_id, gas_limit })
+    }
+
+    /// The anchoring account.
+    pub fn signer_address(&self) -> Address {
+        self.signer.address()
+    }
+
+    /// The contract.
+    pub fn contract(&self) -> Address {
+        self.contract
+    }
+
+    /// The chain id the worker is configured for.
+    pub fn chain_id(&self) -> u64 {
+        self.chain_id
+    }
+
+    /// Fails unless the RPC endpoint serves the configured chain and the contract has code.
+    pub async fn check_deployment(&self) -> Result<(), WorkerError> {
+        let id = self.provider.get_chain_id().await.map_err(rpc)?;
+        if id != self.chain_id {
+            return Err(WorkerError::Misconfigured(format!(
+                "the RPC endpoint serves chain {id}, configured chain.chain_id is {}",
+                self.chain_id
+            )));
+        }
+        if self.provider.get_code_at(self.contract).await.map_err(rpc)?.is_empty() {
+            return Err(WorkerError::Misconfigured(format!("no contract at {} on chain {id}", self.contract)));
+        }
+        Ok(())
+    }
+
+    /// Dry-runs `anchor(root, n)` from the anchoring account, so a transaction that would revert
+    /// (not an anchorer, say) is never signed. "Already anchored" is `Ok(false)`.
+    pub async fn preflight_anchor(&self, root: B256, n_leaves: u64) -> Result<bool, WorkerError> {
+        let registry = ConsentRegistry::new(self.contract, &self.provider);
+        match registry.anchor(root, n_leaves).from(self.signer.address()).call().await {
+            Ok(_) => Ok(true),
+            Err(e) => match e.as_decoded_interface_error::<ConsentRegistryErrors>() {
+                Some(ConsentRegistryErrors::RootAlreadyAnchored(_)) => Ok(false),
+                Some(ConsentRegistryErrors::NotAnchorer(_)) => Err(WorkerError::Misconfigured(format!(
+                    "{} is not an anchorer of {} (the owner must call setAnchorer)",
+                    self.signer.address(),
+                    self.contract
+                ))),
+                Some(other) => Err(WorkerError::Misconfigured(format!("anchor would revert: {other:?}"))),
+                None => Err(rpc(e)),
+            },
+        }
+    }
+
+    /// The account's next nonce, counting transactions still in the pool.
+    pub async fn pending_nonce(&self) -> Result<u64, WorkerError> {
+        self.provider.get_transaction_count(self.signer.address()).pending().await.map_err(rpc)
+    }
+
+    /// Transactions of the account included in the latest block (its mined nonce).
+    pub async fn mined_nonce(&self) -> Result<u64, WorkerError> {
+        self.provider.get_transaction_count(self.signer.address()).latest().await.map_err(rpc)
+    }
+
+    /// The network's current EIP-1559 fees.
+    pub async fn current_fees(&self) -> Result<Fees, WorkerError> {
+        let e = self.provider.estimate_eip1559_fees().await.map_err(rpc)?;
+        Ok(Fees { max_fee_per_gas: e.max_fee_per_gas, max_priority_fee_per_gas: e.max_priority_fee_per_gas })
+    }
+
+    /// Builds and signs `anchor(root, n_leaves)` at `nonce` with `fees`.
+    pub fn sign_anchor(&self, root: B256, n_leaves: u64, nonce: u64, fees: Fees) -> Result<SignedAnchor, WorkerError> {
+        let mut tx = TxEip1559 {
+            chain_id: self.chain_id,
+            nonce,
+            gas_limit: self.gas_limit,
+            max_fee_per_gas: fees.max_fee_per_gas,
+            max_priority_fee_per_gas: fees.max_priority_fee_per_gas,
+            to: TxKind::Call(self.contract),
+            value: U256::ZERO,
+            access_list: Default::default(),
+            input: ConsentRegistry::anchorCall { root, leafCount: n_leaves }.abi_encode().into(),
+        };
+        let signature =
+            self.signer.sign_transaction_sync(&mut tx).map_err(|e| WorkerError::Misconfigured(e.to_string()))?;
+        let signed = tx.into_signed(signature);
+        let hash = *signed.hash();
+        Ok(SignedAnchor { hash, raw: TxEnvelope::from(signed).encoded_2718() })
+    }
+
+    /// Sends a signed transaction. A node that refuses it (already known, nonce taken, fee too
+    /// low) is not an error here: the next step looks at the chain and decides. Returns the
+    /// node's refusal, if any.
+    pub async fn broadcast(&self, raw: &[u8]) -> Result<Option<String>, WorkerError> {
+        match self.provider.send_raw_transaction(raw).await {
+            Ok(_) => Ok(None),
+            Err(e) if e.is_error_resp() => Ok(Some(e.to_string())),
+            Err(e) => Err(rpc(e)),
+        }
+    }
+
+    /// The receipt of `hash`, if it is mined.
+    pub async fn receipt(&self, hash: B256) -> Result<Option<Mined>, WorkerError> {
+        let Some(r) = self.provider.get_transaction_receipt(hash).await.map_err(rpc)? else { return Ok(None) };
+        let (Some(block_number), Some(block_hash)) = (r.block_number, r.block_hash) else { return Ok(None) };
+        Ok(Some(Mined { tx_hash: hash, block_number, block_hash, gas_used: r.gas_used, success: r.status() }))
+    }
+
+    /// Whether the node knows `hash` at all (in its pool or in a block).
+    pub async fn knows(&self, hash: B256) -> Result<bool, WorkerError> {
+        Ok(self.provider.get_transaction_by_hash(hash).await.map_err(rpc)?.is_some())
+    }
+
+    /// The latest block number.
+    pub async fn head(&self) -> Result<u64, WorkerError> {
+        self.provider.get_block_number().await.map_err(rpc)
+    }
+
+    /// The canonical block at `number`: its hash and timestamp.
+    pub async fn block(&self, number: u64) -> Result<Option<(B256, u64)>, WorkerError> {
+        let block = self.provider.get_block_by_number(BlockNumberOrTag::Number(number)).await.map_err(rpc)?;
+        Ok(block.map(|b| (b.header.hash, b.header.timestamp)))
+    }
+
+    /// Where `root` is anchored on the canonical chain, if it is: found through `anchoredAt` and
+    /// the `RootAnchored` event in that block, whoever sent it.
+    pub async fn find_anchor(&self, root: B256) -> Result<Option<Mined>, WorkerError> {
+        let registry = ConsentRegistry::new(self.contract, &self.provider);
+        let at = registry.anchoredAt(root).call().await.map_err(rpc)?;
+        if at.timestamp == 0 {
+            return Ok(None);
+        }
+        let filter = Filter::new()
+            .address(self.contract)
+            .event_signature(ConsentRegistry::RootAnchored::SIGNATURE_HASH)
+            .topic1(root)
+            .from_block(at.blockNumber)
+            .to_block(at.blockNumber);
+        let logs = self.provider.get_logs(&filter).await.map_err(rpc)?;
+        let Some(tx_hash) = logs.first().and_then(|l| l.transaction_hash) else {
+            return Err(WorkerError::Rpc(format!("anchoredAt says block {}, but it has no RootAnchored log", at.blockNumber)));
+        };
+        Ok(self.receipt(tx_hash).await?)
+    }
+}

@@ -1,0 +1,159 @@
+//! Anchoring against a real Postgres and a real Anvil chain with ConsentRegistry deployed: the
+//! outbox becomes Merkle batches, each root one transaction; proofs come out of the API and
+//! verify against the chain; batching, confirmations, the signer lease and misconfiguration.
+
+use pramana_anchor_worker::{StepOutcome, Worker, WorkerError};
+use pramana_core::proof::ProofBundle;
+use pramana_tests::{assert_all_anchored_once, assert_error, register_x25519, run_worker_until_idle, spawn_platform};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+#[tokio::test]
+async fn documents_are_anchored_and_their_proofs_verify_on_chain() {
+    let p = spawn_platform().await;
+    let patient = p.app.new_patient().await;
+    let key = register_x25519(&p.app, &patient.access).await;
+    let docs = p.upload_many(&patient, &key, 5, 5).await;
+    let (first, body) = &docs[0];
+
+    // Before the worker runs: the job waits in the outbox, the proof is not there yet.
+    let r = p.app.get(&format!("/v1/documents/{first}/proof"), Some(&patient.access)).await;
+    assert_error(r, 409, "not_anchored").await;
+
+    let worker = p.worker(json!({})).await;
+    let outcomes = run_worker_until_idle(&worker, &p.anvil.url).await;
+    assert!(matches!(outcomes[0], StepOutcome::Submitted { leaves: 5, .. }), "{outcomes:?}");
+    assert!(outcomes.iter().any(|o| matches!(o, StepOutcome::Confirmed { leaves: 5, .. })), "{outcomes:?}");
+    assert_all_anchored_once(&p, &docs).await;
+
+    // The owner downloads the bundle; it verifies against the chain for this document only.
+    let r = p.app.get(&format!("/v1/documents/{first}/proof"), Some(&patient.access)).await;
+    assert_eq!(r.status(), 200);
+    let bundle = ProofBundle::from_json(&r.text().await.unwrap()).unwrap();
+    assert_eq!(bundle.document_id, first.to_string());
+    assert_eq!(bundle.merkle.leaf_count, 5);
+    assert_eq!(bundle.anchor.contract, p.contract.to_checksum(None));
+    let provider = alloy::providers::RootProvider::new_http(p.anvil.url.parse().unwrap());
+    let sha: [u8; 32] = Sha256::digest(body).into();
+    let v = bundle.verify_on_chain(&provider, &sha, None).await.unwrap();
+    assert!(v.verified, "{:?}", v.problems);
+    assert_eq!(v.anchored_block, bundle.anchor.block_number);
+    let other: [u8; 32] = Sha256::digest(b"another document").into();
+    let v = bundle.verify_on_chain(&provider, &other, None).await.unwrap();
+    assert!(!v.verified);
+    // Pointed at another contract (one that never saw the root): not verified.
+    let elsewhere = pramana_tests::deploy_registry(&p.anvil.url).await.unwrap();
+    let v = bundle.verify_on_chain(&provider, &sha, Some(elsewhere)).await.unwrap();
+    assert!(!v.verified && v.problems.iter().any(|m| m.contains("not anchored")), "{v:?}");
+
+    // Another patient cannot see it, and no audit trail of theirs is created by asking.
+    let stranger = p.app.new_patient().await;
+    let r = p.app.get(&format!("/v1/documents/{first}/proof"), Some(&stranger.access)).await;
+    assert_error(r, 404, "not_found").await;
+    let reads: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'document.read_proof' AND outcome = 'ok'")
+            .fetch_one(&p.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(reads, 1, "the owner's read is audited");
+}
+
+#[tokio::test]
+async fn batches_fill_by_size_and_by_time_and_wait_for_confirmations() {
+    let p = spawn_platform().await;
+    let patient = p.app.new_patient().await;
+    let key = register_x25519(&p.app, &patient.access).await;
+    let mut docs = p.upload_many(&patient, &key, 10, 4).await;
+
+    // Size: 10 documents at most 4 per batch make batches of 4, 4 and 2.
+    let worker = p.worker(json!({"worker": {"batch_max_size": 4}})).await;
+    run_worker_until_idle(&worker, &p.anvil.url).await;
+    let sizes: Vec<i32> = sqlx::query_scalar("SELECT leaf_count FROM anchor_batches ORDER BY id")
+        .fetch_all(&p.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(sizes, vec![4, 4, 2]);
+    assert_all_anchored_once(&p, &docs).await;
+    drop(worker); // releases the signer's lease
+
+    // Time: with a long wait a small batch is held back, not sent.
+    let worker = p.worker(json!({"worker": {"batch_max_wait_ms": 3_600_000}, "chain": {"confirmations": 3}})).await;
+    docs.extend(p.upload_many(&patient, &key, 2, 2).await);
+    assert_eq!(worker.step().await.unwrap(), StepOutcome::Filling { pending: 2 });
+    assert_eq!(worker.step().await.unwrap(), StepOutcome::Filling { pending: 2 });
+    drop(worker);
+
+    // Confirmations: a mined batch is final only `confirmations` blocks deep.
+    let worker = p.worker(json!({"chain": {"confirmations": 3}})).await;
+    assert!(matches!(worker.step().await.unwrap(), StepOutcome::Submitted { leaves: 2, .. }));
+    assert!(matches!(worker.step().await.unwrap(), StepOutcome::Confirming { confirmations: 1, .. }));
+    p.anvil.rpc("evm_mine", json!([])).await;
+    assert!(matches!(worker.step().await.unwrap(), StepOutcome::Confirming { confirmations: 2, .. }));
+    p.anvil.rpc("evm_mine", json!([])).await;
+    assert!(matches!(worker.step().await.unwrap(), StepOutcome::Confirmed { leaves: 2, .. }));
+    assert_eq!(worker.step().await.unwrap(), StepOutcome::Idle);
+    assert_all_anchored_once(&p, &docs).await;
+}
+
+#[tokio::test]
+async fn one_worker_per_signer_submits_and_another_takes_over() {
+    let p = spawn_platform().await;
+    let patient = p.app.new_patient().await;
+    let key = register_x25519(&p.app, &patient.access).await;
+    let docs = p.upload_many(&patient, &key, 3, 3).await;
+
+    let first = p.worker(json!({"chain": {"confirmations": 2}})).await;
+    let second = p.worker(json!({"chain": {"confirmations": 2}})).await;
+    assert!(matches!(first.step().await.unwrap(), StepOutcome::Submitted { .. }));
+    assert_eq!(second.step().await.unwrap(), StepOutcome::StandBy, "the lease is taken");
+    assert_eq!(second.step().await.unwrap(), StepOutcome::StandBy);
+    // The submitter dies (its lease connection closes); the stand-by finishes the batch in flight.
+    drop(first);
+    let mut took_over = false;
+    for _ in 0..100 {
+        match second.step().await.unwrap() {
+            StepOutcome::StandBy => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            _ => {
+                took_over = true;
+                break;
+            }
+        }
+    }
+    assert!(took_over, "the stand-by worker never took the lease");
+    run_worker_until_idle(&second, &p.anvil.url).await;
+    let txs: i64 = sqlx::query_scalar("SELECT count(*) FROM anchor_txs").fetch_one(&p.app.pool).await.unwrap();
+    assert_eq!(txs, 1, "the batch was finished, not sent again");
+    assert_all_anchored_once(&p, &docs).await;
+}
+
+#[tokio::test]
+async fn a_misconfigured_worker_refuses_clearly_and_changes_nothing() {
+    let p = spawn_platform().await;
+    let patient = p.app.new_patient().await;
+    let key = register_x25519(&p.app, &patient.access).await;
+    p.upload_many(&patient, &key, 2, 2).await;
+
+    // No key: refuses to start.
+    let mut s = p.worker_settings(&p.anvil.url, json!({}));
+    s.chain.signer_key = None;
+    let err = Worker::build(&s).await.unwrap_err();
+    assert!(err.to_string().contains("no anchoring key"), "{err}");
+
+    // A key that is not an anchorer: the step fails before signing anything.
+    let stranger = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+    let worker = p.worker(json!({"chain": {"signer_key": stranger}})).await;
+    let err = worker.step().await.unwrap_err();
+    assert!(matches!(err, WorkerError::Misconfigured(_)) && err.to_string().contains("not an anchorer"), "{err}");
+
+    // The wrong chain id: refused before any transaction.
+    let worker = p.worker(json!({"chain": {"chain_id": 5}})).await;
+    let err = worker.step().await.unwrap_err();
+    assert!(matches!(err, WorkerError::Misconfigured(_)), "{err}");
+
+    let batches: i64 = sqlx::query_scalar("SELECT count(*) FROM anchor_batches").fetch_one(&p.app.pool).await.unwrap();
+    let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM anchor_jobs WHERE batch_id IS NULL")
+        .fetch_one(&p.app.pool)
+        .await
+        .unwrap();
+    assert_eq!((batches, pending), (0, 2), "no batch, both jobs still waiting");
+}
