@@ -522,25 +522,22 @@ impl Platform {
         use futures::StreamExt as _;
         let recipient = key.recipient();
         futures::stream::iter(0..n)
-            .map(|_| {
-                let recipient = recipient.clone();
-                async move {
-                    let doc = uuid::Uuid::new_v4();
-                    let body = format!("lab report {doc}: haemoglobin {} g/dL", rand::random::<u8>()).into_bytes();
-                    let (env, info) = seal_document(doc, &[recipient], &body);
-                    let q = upload_query(&info, "DiagnosticReport", "2026-01-10");
-                    let r = self
-                        .app
-                        .http
-                        .put(self.app.url(&format!("/v1/documents/{doc}?{q}")))
-                        .bearer_auth(&patient.access)
-                        .body(env)
-                        .send()
-                        .await
-                        .expect("upload");
-                    assert_eq!(r.status(), 201, "upload: {}", r.text().await.unwrap_or_default());
-                    (doc, body)
-                }
+            .map(|_| async move {
+                let doc = uuid::Uuid::new_v4();
+                let body = format!("lab report {doc}: haemoglobin {} g/dL", rand::random::<u8>()).into_bytes();
+                let (env, info) = seal_document(doc, &[recipient], &body);
+                let q = upload_query(&info, "DiagnosticReport", "2026-01-10");
+                let r = self
+                    .app
+                    .http
+                    .put(self.app.url(&format!("/v1/documents/{doc}?{q}")))
+                    .bearer_auth(&patient.access)
+                    .body(env)
+                    .send()
+                    .await
+                    .expect("upload");
+                assert_eq!(r.status(), 201, "upload: {}", r.text().await.unwrap_or_default());
+                (doc, body)
             })
             .buffer_unordered(concurrency)
             .collect()
@@ -585,7 +582,8 @@ pub async fn assert_all_anchored_once(platform: &Platform, docs: &[(uuid::Uuid, 
     assert_anchored_once(platform, docs.len(), docs).await;
 }
 
-/// [`assert_all_anchored_once`] for `total` documents, verifying the proofs of `verify` only.
+/// [`assert_all_anchored_once`] for `total` documents, verifying the proofs of `docs` only.
+#[allow(clippy::unwrap_used, reason = "an assertion helper: any failure is a test failure")]
 pub async fn assert_anchored_once(platform: &Platform, total: usize, docs: &[(uuid::Uuid, Vec<u8>)]) {
     use alloy::providers::{Provider, RootProvider};
     use alloy::rpc::types::Filter;
@@ -681,7 +679,8 @@ pub async fn spawn_faulty_rpc(upstream: &str) -> FaultyRpc {
     let client = reqwest::Client::new();
     const JSON: [(axum::http::HeaderName, &str); 1] = [(axum::http::header::CONTENT_TYPE, "application/json")];
     let handler = move |body: axum::body::Bytes| {
-        let (upstream, every, inj, count, client) = (upstream.clone(), every.clone(), inj.clone(), count.clone(), client.clone());
+        let (upstream, every, inj, count, client) =
+            (upstream.clone(), every.clone(), inj.clone(), count.clone(), client.clone());
         async move {
             let n = every.load(Ordering::SeqCst);
             let i = count.fetch_add(1, Ordering::SeqCst) + 1;
@@ -690,18 +689,17 @@ pub async fn spawn_faulty_rpc(upstream: &str) -> FaultyRpc {
             if fault && !fault_after {
                 return (axum::http::StatusCode::SERVICE_UNAVAILABLE, JSON, "injected fault".to_owned());
             }
-            let answer = client
-                .post(&upstream)
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await;
+            let answer = client.post(&upstream).header("content-type", "application/json").body(body).send().await;
             let text = match answer {
                 Ok(r) => r.text().await.unwrap_or_default(),
                 Err(_) => return (axum::http::StatusCode::BAD_GATEWAY, JSON, "upstream down".to_owned()),
             };
             if fault_after {
-                return (axum::http::StatusCode::SERVICE_UNAVAILABLE, JSON, "injected fault after forwarding".to_owned());
+                return (
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    JSON,
+                    "injected fault after forwarding".to_owned(),
+                );
             }
             (axum::http::StatusCode::OK, JSON, text)
         }

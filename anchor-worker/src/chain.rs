@@ -66,6 +66,27 @@ fn rpc(e: impl std::fmt::Display) -> WorkerError {
     WorkerError::Rpc(e.to_string())
 }
 
+/// Tries per JSON-RPC call before a step gives up (every call here is a read or an idempotent
+/// send, so repeating it is safe). A flaky endpoint slows a step down instead of failing it.
+const RPC_ATTEMPTS: u32 = 4;
+
+async fn retry<T, Fut>(mut call: impl FnMut() -> Fut) -> Result<T, WorkerError>
+where
+    Fut: std::future::Future<Output = Result<T, WorkerError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Err(WorkerError::Rpc(e)) if attempt < RPC_ATTEMPTS => {
+                tracing::debug!(attempt, error = %e, "RPC call failed; retrying");
+                tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 impl AnchorChain {
     /// A client for `rpc_url` that signs with `signer` for `contract` on `chain_id`.
     pub fn new(
@@ -99,14 +120,15 @@ impl AnchorChain {
 
     /// Fails unless the RPC endpoint serves the configured chain and the contract has code.
     pub async fn check_deployment(&self) -> Result<(), WorkerError> {
-        let id = self.provider.get_chain_id().await.map_err(rpc)?;
+        let id = retry(|| async { self.provider.get_chain_id().await.map_err(rpc) }).await?;
         if id != self.chain_id {
             return Err(WorkerError::Misconfigured(format!(
                 "the RPC endpoint serves chain {id}, configured chain.chain_id is {}",
                 self.chain_id
             )));
         }
-        if self.provider.get_code_at(self.contract).await.map_err(rpc)?.is_empty() {
+        let code = retry(|| async { self.provider.get_code_at(self.contract).await.map_err(rpc) }).await?;
+        if code.is_empty() {
             return Err(WorkerError::Misconfigured(format!("no contract at {} on chain {id}", self.contract)));
         }
         Ok(())
@@ -116,34 +138,38 @@ impl AnchorChain {
     /// (not an anchorer, say) is never signed. "Already anchored" is `Ok(false)`.
     pub async fn preflight_anchor(&self, root: B256, n_leaves: u64) -> Result<bool, WorkerError> {
         let registry = ConsentRegistry::new(self.contract, &self.provider);
-        match registry.anchor(root, n_leaves).from(self.signer.address()).call().await {
-            Ok(_) => Ok(true),
-            Err(e) => match e.as_decoded_interface_error::<ConsentRegistryErrors>() {
-                Some(ConsentRegistryErrors::RootAlreadyAnchored(_)) => Ok(false),
-                Some(ConsentRegistryErrors::NotAnchorer(_)) => Err(WorkerError::Misconfigured(format!(
-                    "{} is not an anchorer of {} (the owner must call setAnchorer)",
-                    self.signer.address(),
-                    self.contract
-                ))),
-                Some(other) => Err(WorkerError::Misconfigured(format!("anchor would revert: {other:?}"))),
-                None => Err(rpc(e)),
-            },
-        }
+        retry(|| async {
+            match registry.anchor(root, n_leaves).from(self.signer.address()).call().await {
+                Ok(_) => Ok(true),
+                Err(e) => match e.as_decoded_interface_error::<ConsentRegistryErrors>() {
+                    Some(ConsentRegistryErrors::RootAlreadyAnchored(_)) => Ok(false),
+                    Some(ConsentRegistryErrors::NotAnchorer(_)) => Err(WorkerError::Misconfigured(format!(
+                        "{} is not an anchorer of {} (the owner must call setAnchorer)",
+                        self.signer.address(),
+                        self.contract
+                    ))),
+                    Some(other) => Err(WorkerError::Misconfigured(format!("anchor would revert: {other:?}"))),
+                    None => Err(rpc(e)),
+                },
+            }
+        })
+        .await
     }
 
     /// The account's next nonce, counting transactions still in the pool.
     pub async fn pending_nonce(&self) -> Result<u64, WorkerError> {
-        self.provider.get_transaction_count(self.signer.address()).pending().await.map_err(rpc)
+        retry(|| async { self.provider.get_transaction_count(self.signer.address()).pending().await.map_err(rpc) })
+            .await
     }
 
     /// Transactions of the account included in the latest block (its mined nonce).
     pub async fn mined_nonce(&self) -> Result<u64, WorkerError> {
-        self.provider.get_transaction_count(self.signer.address()).latest().await.map_err(rpc)
+        retry(|| async { self.provider.get_transaction_count(self.signer.address()).latest().await.map_err(rpc) }).await
     }
 
     /// The network's current EIP-1559 fees.
     pub async fn current_fees(&self) -> Result<Fees, WorkerError> {
-        let e = self.provider.estimate_eip1559_fees().await.map_err(rpc)?;
+        let e = retry(|| async { self.provider.estimate_eip1559_fees().await.map_err(rpc) }).await?;
         Ok(Fees { max_fee_per_gas: e.max_fee_per_gas, max_priority_fee_per_gas: e.max_priority_fee_per_gas })
     }
 
@@ -171,33 +197,40 @@ impl AnchorChain {
     /// low) is not an error here: the next step looks at the chain and decides. Returns the
     /// node's refusal, if any.
     pub async fn broadcast(&self, raw: &[u8]) -> Result<Option<String>, WorkerError> {
-        match self.provider.send_raw_transaction(raw).await {
-            Ok(_) => Ok(None),
-            Err(e) if e.is_error_resp() => Ok(Some(e.to_string())),
-            Err(e) => Err(rpc(e)),
-        }
+        retry(|| async {
+            match self.provider.send_raw_transaction(raw).await {
+                Ok(_) => Ok(None),
+                Err(e) if e.is_error_resp() => Ok(Some(e.to_string())),
+                Err(e) => Err(rpc(e)),
+            }
+        })
+        .await
     }
 
     /// The receipt of `hash`, if it is mined.
     pub async fn receipt(&self, hash: B256) -> Result<Option<Mined>, WorkerError> {
-        let Some(r) = self.provider.get_transaction_receipt(hash).await.map_err(rpc)? else { return Ok(None) };
+        let receipt = retry(|| async { self.provider.get_transaction_receipt(hash).await.map_err(rpc) }).await?;
+        let Some(r) = receipt else { return Ok(None) };
         let (Some(block_number), Some(block_hash)) = (r.block_number, r.block_hash) else { return Ok(None) };
         Ok(Some(Mined { tx_hash: hash, block_number, block_hash, gas_used: r.gas_used, success: r.status() }))
     }
 
     /// Whether the node knows `hash` at all (in its pool or in a block).
     pub async fn knows(&self, hash: B256) -> Result<bool, WorkerError> {
-        Ok(self.provider.get_transaction_by_hash(hash).await.map_err(rpc)?.is_some())
+        let tx = retry(|| async { self.provider.get_transaction_by_hash(hash).await.map_err(rpc) }).await?;
+        Ok(tx.is_some())
     }
 
     /// The latest block number.
     pub async fn head(&self) -> Result<u64, WorkerError> {
-        self.provider.get_block_number().await.map_err(rpc)
+        retry(|| async { self.provider.get_block_number().await.map_err(rpc) }).await
     }
 
     /// The canonical block at `number`: its hash and timestamp.
     pub async fn block(&self, number: u64) -> Result<Option<(B256, u64)>, WorkerError> {
-        let block = self.provider.get_block_by_number(BlockNumberOrTag::Number(number)).await.map_err(rpc)?;
+        let block =
+            retry(|| async { self.provider.get_block_by_number(BlockNumberOrTag::Number(number)).await.map_err(rpc) })
+                .await?;
         Ok(block.map(|b| (b.header.hash, b.header.timestamp)))
     }
 
@@ -205,7 +238,7 @@ impl AnchorChain {
     /// the `RootAnchored` event in that block, whoever sent it.
     pub async fn find_anchor(&self, root: B256) -> Result<Option<Mined>, WorkerError> {
         let registry = ConsentRegistry::new(self.contract, &self.provider);
-        let at = registry.anchoredAt(root).call().await.map_err(rpc)?;
+        let at = retry(|| async { registry.anchoredAt(root).call().await.map_err(rpc) }).await?;
         if at.timestamp == 0 {
             return Ok(None);
         }
@@ -215,10 +248,13 @@ impl AnchorChain {
             .topic1(root)
             .from_block(at.blockNumber)
             .to_block(at.blockNumber);
-        let logs = self.provider.get_logs(&filter).await.map_err(rpc)?;
+        let logs = retry(|| async { self.provider.get_logs(&filter).await.map_err(rpc) }).await?;
         let Some(tx_hash) = logs.first().and_then(|l| l.transaction_hash) else {
-            return Err(WorkerError::Rpc(format!("anchoredAt says block {}, but it has no RootAnchored log", at.blockNumber)));
+            return Err(WorkerError::Rpc(format!(
+                "anchoredAt says block {}, but it has no RootAnchored log",
+                at.blockNumber
+            )));
         };
-        Ok(self.receipt(tx_hash).await?)
+        self.receipt(tx_hash).await
     }
 }

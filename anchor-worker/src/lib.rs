@@ -154,9 +154,9 @@ impl Worker {
         let pool = store::connect_lazy(settings.database.url.expose_secret(), 4)?;
         store::check_schema(&pool).await?;
         let c = &settings.chain;
-        let contract = c.resolve_contract()?.context(
-            "no ConsentRegistry address: set chain.contract_address or deploy one (scripts/deploy.sh)",
-        )?;
+        let contract = c
+            .resolve_contract()?
+            .context("no ConsentRegistry address: set chain.contract_address or deploy one (scripts/deploy.sh)")?;
         let signer = load_signer(c)?;
         let signer_address = signer.address();
         let chain = AnchorChain::new(
@@ -177,11 +177,8 @@ impl Worker {
             stuck_after: Duration::from_secs(c.stuck_after_secs),
             fee_bump_percent: c.fee_bump_percent,
         };
-        let lease = Lease {
-            url: settings.database.url.clone(),
-            key: lease_key(c.chain_id, signer_address),
-            conn: None,
-        };
+        let lease =
+            Lease { url: settings.database.url.clone(), key: lease_key(c.chain_id, signer_address), conn: None };
         let addr = SocketAddr::new(w.health_host, w.health_port);
         let listener = TcpListener::bind(addr).await?;
         Ok(Self {

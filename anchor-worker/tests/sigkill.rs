@@ -33,7 +33,10 @@ fn start_worker(p: &Platform) -> Child {
 }
 
 async fn unanchored(p: &Platform) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM anchor_jobs WHERE anchored_at IS NULL").fetch_one(&p.app.pool).await.unwrap()
+    sqlx::query_scalar("SELECT count(*) FROM anchor_jobs WHERE anchored_at IS NULL")
+        .fetch_one(&p.app.pool)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]

@@ -352,7 +352,9 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             match output {
                 Some(path) => {
                     std::fs::write(&path, &bundle).with_context(|| format!("writing {}", path.display()))?;
-                    ctx.print(&json!({"id": id, "proof": path}), || format!("saved the proof of {id} to {}", path.display()));
+                    ctx.print(&json!({"id": id, "proof": path}), || {
+                        format!("saved the proof of {id} to {}", path.display())
+                    });
                 }
                 None => println!("{bundle}"),
             }

@@ -25,7 +25,8 @@ fn pramana(home: &Path, api: &str, args: &[&str]) -> (i32, Value, String) {
     (out.status.code().unwrap_or(-1), json, String::from_utf8_lossy(&out.stderr).to_string())
 }
 
-#[tokio::test]
+// Multi-threaded: the binary runs synchronously while the in-process API answers it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_checks_a_file_or_a_hash_against_the_chain_only() {
     let p = spawn_platform().await;
     let patient = p.app.new_patient().await;

@@ -222,7 +222,10 @@ mod onchain {
                 notes: Vec::new(),
             };
             if chain_id != self.anchor.chain_id {
-                problems.push(format!("the RPC endpoint is chain {chain_id}, the proof is for chain {}", self.anchor.chain_id));
+                problems.push(format!(
+                    "the RPC endpoint is chain {chain_id}, the proof is for chain {}",
+                    self.anchor.chain_id
+                ));
             }
             if let Err(e) = self.check_offline(sha256) {
                 problems.push(e.to_string());

@@ -76,7 +76,8 @@ async fn latency(p: &Platform, upload: impl AsyncFnOnce(&Platform)) -> (Vec<f64>
             .await
             .unwrap();
     lat.sort_by(f64::total_cmp);
-    let sizes: Vec<i32> = sqlx::query_scalar("SELECT leaf_count FROM anchor_batches").fetch_all(&p.app.pool).await.unwrap();
+    let sizes: Vec<i32> =
+        sqlx::query_scalar("SELECT leaf_count FROM anchor_batches").fetch_all(&p.app.pool).await.unwrap();
     let mean = sizes.iter().map(|&b| f64::from(b)).sum::<f64>() / sizes.len().max(1) as f64;
     (lat, mean)
 }
@@ -96,7 +97,9 @@ async fn main() {
     }
 
     let (rate, batches) = throughput(8192).await;
-    println!("\nthroughput: 8192 documents in {batches} batches, {rate:.0} documents/s through the worker (automine, 1 confirmation)");
+    println!(
+        "\nthroughput: 8192 documents in {batches} batches, {rate:.0} documents/s through the worker (automine, 1 confirmation)"
+    );
 
     let p = spawn_platform_on(spawn_anvil_with(0, &["--block-time", "1"]).await.unwrap()).await;
     let patient = p.app.new_patient().await;

@@ -68,10 +68,8 @@ async fn batches_fill_by_size_and_by_time_and_wait_for_confirmations() {
     // Size: 10 documents at most 4 per batch make batches of 4, 4 and 2.
     let worker = p.worker(json!({"worker": {"batch_max_size": 4}})).await;
     run_worker_until_idle(&worker, &p.anvil.url).await;
-    let sizes: Vec<i32> = sqlx::query_scalar("SELECT leaf_count FROM anchor_batches ORDER BY id")
-        .fetch_all(&p.app.pool)
-        .await
-        .unwrap();
+    let sizes: Vec<i32> =
+        sqlx::query_scalar("SELECT leaf_count FROM anchor_batches ORDER BY id").fetch_all(&p.app.pool).await.unwrap();
     assert_eq!(sizes, vec![4, 4, 2]);
     assert_all_anchored_once(&p, &docs).await;
     drop(worker); // releases the signer's lease

@@ -27,8 +27,8 @@ use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::storage::{BlobUpload, BoxReader, VerifyingReader};
 use crate::store::StoreError;
-use crate::store::audit::{AuditEvent, Outcome, insert_audit_event, insert_audit_event_now};
 use crate::store::anchor;
+use crate::store::audit::{AuditEvent, Outcome, insert_audit_event, insert_audit_event_now};
 use crate::store::documents::{self, DocumentRow, NewDocument, StanzaHolder};
 use crate::store::keys;
 

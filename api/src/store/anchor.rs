@@ -163,7 +163,11 @@ pub async fn count_pending_jobs(db: impl PgExecutor<'_>) -> StoreResult<i64> {
 }
 
 /// The signer's unfinished batch on `chain_id`, if any.
-pub async fn find_pending_batch(db: impl PgExecutor<'_>, chain_id: u64, signer: &[u8; 20]) -> StoreResult<Option<BatchRow>> {
+pub async fn find_pending_batch(
+    db: impl PgExecutor<'_>,
+    chain_id: u64,
+    signer: &[u8; 20],
+) -> StoreResult<Option<BatchRow>> {
     Ok(sqlx::query_as(
         "SELECT id, root, leaf_count, chain_id, contract, signer, status, created_at
            FROM anchor_batches WHERE chain_id = $1 AND signer = $2 AND status = 'pending'",
@@ -275,7 +279,10 @@ pub async fn mark_batch_confirmed(
 }
 
 /// A document's anchoring state and proof bundle; `None` when it has no anchor job.
-pub async fn find_anchor_by_document(db: impl PgExecutor<'_>, document_id: Uuid) -> StoreResult<Option<DocumentAnchor>> {
+pub async fn find_anchor_by_document(
+    db: impl PgExecutor<'_>,
+    document_id: Uuid,
+) -> StoreResult<Option<DocumentAnchor>> {
     Ok(sqlx::query_as(
         "SELECT CASE WHEN j.anchored_at IS NOT NULL THEN 'confirmed'
                      WHEN j.batch_id IS NOT NULL THEN 'submitted' ELSE 'pending' END AS state,
