@@ -5,7 +5,10 @@
 
 CREATE TABLE anchor_batches (
     id               bigserial   PRIMARY KEY,
-    root             bytea       NOT NULL UNIQUE CHECK (length(root) = 32),
+    -- Not unique: a client that uploads the same document with the same salt again (a retry
+    -- under a new id) makes a leaf, and possibly a root, that is already on chain; that batch
+    -- then settles on the earlier anchor.
+    root             bytea       NOT NULL CHECK (length(root) = 32),
     leaf_count       integer     NOT NULL CHECK (leaf_count > 0),
     chain_id         bigint      NOT NULL,
     contract         bytea       NOT NULL CHECK (length(contract) = 20),

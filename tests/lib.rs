@@ -562,6 +562,9 @@ pub async fn run_worker_until_idle(
                 if matches!(o, StepOutcome::Confirming { .. } | StepOutcome::Waiting { .. }) {
                     let _ = rpc_call(anvil_url, "evm_mine", json!([])).await;
                 }
+                if matches!(o, StepOutcome::Contended { .. }) {
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
                 outcomes.push(o);
             }
             Err(e) => {

@@ -22,6 +22,12 @@ pub enum StepOutcome {
     Idle,
     /// Another worker holds this signer's lease; this one stands by.
     StandBy,
+    /// Jobs are pending but another transaction holds their rows (another worker's claim, or
+    /// the rollback of a cancelled step that the pool has not yet flushed); try again shortly.
+    Contended {
+        /// Jobs pending.
+        pending: i64,
+    },
     /// Jobs are waiting for their batch to fill or for `batch_max_wait_ms` to pass.
     Filling {
         /// Jobs waiting.
@@ -134,15 +140,15 @@ impl Anchorer {
         match pending {
             Some(batch) => self.advance(&batch).await,
             None if backlog == 0 => Ok(StepOutcome::Idle),
-            None => self.submit_next_batch().await,
+            None => self.submit_next_batch(backlog).await,
         }
     }
 
     /// Claims the oldest jobs, builds their tree, and signs, stores and broadcasts the anchor.
-    async fn submit_next_batch(&self) -> Result<StepOutcome, WorkerError> {
+    async fn submit_next_batch(&self, backlog: i64) -> Result<StepOutcome, WorkerError> {
         let mut tx = self.pool.begin().await.map_err(store::StoreError::from)?;
         let jobs = anchor::claim_next_jobs(&mut tx, self.rules.batch_max_size).await?;
-        let Some(oldest) = jobs.first() else { return Ok(StepOutcome::Idle) };
+        let Some(oldest) = jobs.first() else { return Ok(StepOutcome::Contended { pending: backlog }) };
         let full = jobs.len() >= self.rules.batch_max_size as usize;
         let waited = (Utc::now() - oldest.created_at).to_std().unwrap_or_default();
         if !full && waited < self.rules.batch_max_wait {
@@ -152,26 +158,27 @@ impl Anchorer {
         let tree = MerkleTree::new(&leaves).map_err(|e| WorkerError::Internal(e.to_string()))?;
         let root = B256::from(tree.root());
         let n = jobs.len() as u64;
+        let job_ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+        let new_batch = anchor::NewBatch {
+            root: &tree.root(),
+            chain_id: self.chain.chain_id(),
+            contract: &self.chain.contract().into_array(),
+            signer: &self.signer_bytes(),
+            job_ids: &job_ids,
+        };
         if !self.chain.preflight_anchor(root, n).await? {
-            // Two identical batches cannot happen (leaves are salted), but if one did, the root
-            // is on chain already: still record it, and the confirmation step will find it.
-            tracing::warn!(%root, "root already anchored before submission");
+            // The same leaves in the same order cannot recur (they are salted), but if they did,
+            // the root is on chain already: record the batch without a transaction and let the
+            // next step settle it from the chain.
+            tracing::warn!(%root, "root already anchored; recording the batch without a transaction");
+            let batch_id = anchor::insert_batch(&mut tx, &new_batch).await?;
+            tx.commit().await.map_err(store::StoreError::from)?;
+            return Ok(StepOutcome::Submitted { batch_id, leaves: jobs.len() });
         }
         let nonce = self.chain.pending_nonce().await?;
         let fees = self.initial_fees().await?;
         let signed = self.chain.sign_anchor(root, n, nonce, fees)?;
-        let job_ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
-        let batch_id = anchor::insert_batch(
-            &mut tx,
-            &anchor::NewBatch {
-                root: &tree.root(),
-                chain_id: self.chain.chain_id(),
-                contract: &self.chain.contract().into_array(),
-                signer: &self.signer_bytes(),
-                job_ids: &job_ids,
-            },
-        )
-        .await?;
+        let batch_id = anchor::insert_batch(&mut tx, &new_batch).await?;
         anchor::insert_anchor_tx(
             &mut *tx,
             &anchor::NewAnchorTx {
@@ -209,9 +216,6 @@ impl Anchorer {
     async fn advance(&self, batch: &anchor::BatchRow) -> Result<StepOutcome, WorkerError> {
         let root = b256(&batch.root);
         let txs = anchor::find_txs_by_batch(&self.pool, batch.id).await?;
-        let Some(last) = txs.last() else {
-            return Err(WorkerError::Internal(format!("batch {} has no transaction", batch.id)));
-        };
         let head = self.chain.head().await?;
 
         // 1. Is one of its transactions mined in a block that is still canonical?
@@ -231,6 +235,9 @@ impl Anchorer {
         if let Some(m) = self.chain.find_anchor(root).await? {
             return self.settle(batch, m, head).await;
         }
+        let Some(last) = txs.last() else {
+            return Err(WorkerError::Internal(format!("batch {} has no transaction and no anchor", batch.id)));
+        };
         // 3. Not mined. If the nonce is used, it was used by a transaction that is not ours.
         let nonce = u64::try_from(last.nonce).unwrap_or_default();
         if self.chain.mined_nonce().await? > nonce {

@@ -155,3 +155,46 @@ async fn a_misconfigured_worker_refuses_clearly_and_changes_nothing() {
         .unwrap();
     assert_eq!((batches, pending), (0, 2), "no batch, both jobs still waiting");
 }
+
+#[tokio::test]
+async fn a_commitment_uploaded_twice_settles_on_the_root_already_anchored() {
+    let p = spawn_platform().await;
+    let patient = p.app.new_patient().await;
+    let key = register_x25519(&p.app, &patient.access).await;
+    let data = b"discharge summary, ward 4".to_vec();
+    let put = |doc: uuid::Uuid, env: Vec<u8>, query: String| {
+        let (app, token) = (&p.app, patient.access.clone());
+        async move {
+            let r = app.http.put(app.url(&format!("/v1/documents/{doc}?{query}"))).bearer_auth(token).body(env).send();
+            assert_eq!(r.await.unwrap().status(), 201);
+        }
+    };
+    let first = uuid::Uuid::new_v4();
+    let (env, info) = pramana_tests::seal_document(first, &[key.recipient()], &data);
+    put(first, env, pramana_tests::upload_query(&info, "DischargeSummary", "2026-02-01")).await;
+    let worker = p.worker(json!({"worker": {"batch_max_size": 1}})).await;
+    run_worker_until_idle(&worker, &p.anvil.url).await;
+
+    // The same document and salt again under a new id: its one-leaf batch has the same root.
+    let second = uuid::Uuid::new_v4();
+    let (env, again) = pramana_tests::seal_document(second, &[key.recipient()], &data);
+    let query = format!(
+        "hi_type=DischargeSummary&care_date=2026-02-01&plaintext_sha256={}&salt={}&payload_sha256={}",
+        hex::encode(info.plaintext_sha256),
+        hex::encode(info.salt),
+        hex::encode(again.payload_sha256)
+    );
+    put(second, env, query).await;
+    let outcomes = run_worker_until_idle(&worker, &p.anvil.url).await;
+    assert!(outcomes.iter().any(|o| matches!(o, StepOutcome::Confirmed { .. })), "{outcomes:?}");
+    let txs: i64 = sqlx::query_scalar("SELECT count(*) FROM anchor_txs").fetch_one(&p.app.pool).await.unwrap();
+    assert_eq!(txs, 1, "no transaction for a root already on chain");
+    let proofs: Vec<serde_json::Value> =
+        sqlx::query_scalar("SELECT proof FROM anchor_jobs ORDER BY id").fetch_all(&p.app.pool).await.unwrap();
+    assert_eq!(proofs.len(), 2);
+    assert_eq!(proofs[0]["anchor"], proofs[1]["anchor"], "both point at the one anchoring transaction");
+    let provider = alloy::providers::RootProvider::new_http(p.anvil.url.parse().unwrap());
+    let bundle = ProofBundle::from_json(&proofs[1].to_string()).unwrap();
+    let sha: [u8; 32] = Sha256::digest(&data).into();
+    assert!(bundle.verify_on_chain(&provider, &sha, None).await.unwrap().verified);
+}
