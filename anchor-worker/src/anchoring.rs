@@ -13,7 +13,7 @@ use pramana_core::proof::{AnchorPoint, FORMAT, LeafInputs, MerklePath, ProofBund
 use sqlx::PgPool;
 
 use crate::WorkerError;
-use crate::chain::{AnchorChain, Fees, Mined};
+use crate::chain::{AnchorChain, Fees, Mined, SignedAnchor};
 
 /// What one step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,18 +179,7 @@ impl Anchorer {
         let fees = self.initial_fees().await?;
         let signed = self.chain.sign_anchor(root, n, nonce, fees)?;
         let batch_id = anchor::insert_batch(&mut tx, &new_batch).await?;
-        anchor::insert_anchor_tx(
-            &mut *tx,
-            &anchor::NewAnchorTx {
-                batch_id,
-                nonce,
-                tx_hash: &signed.hash.0,
-                raw: &signed.raw,
-                max_fee_per_gas: fees.max_fee_per_gas,
-                max_priority_fee_per_gas: fees.max_priority_fee_per_gas,
-            },
-        )
-        .await?;
+        anchor::insert_anchor_tx(&mut *tx, &new_tx(batch_id, nonce, fees, &signed)).await?;
         tx.commit().await.map_err(store::StoreError::from)?;
         metrics::histogram!("anchor_batch_size").record(n as f64);
         tracing::info!(batch_id, leaves = n, %root, nonce, tx = %signed.hash, "batch signed and stored; broadcasting");
@@ -375,26 +364,21 @@ impl Anchorer {
         Ok(StepOutcome::Replaced { batch_id: batch.id })
     }
 
-    async fn store_tx(
-        &self,
-        batch_id: i64,
-        nonce: u64,
-        fees: Fees,
-        signed: &crate::chain::SignedAnchor,
-    ) -> Result<(), WorkerError> {
-        anchor::insert_anchor_tx(
-            &self.pool,
-            &anchor::NewAnchorTx {
-                batch_id,
-                nonce,
-                tx_hash: &signed.hash.0,
-                raw: &signed.raw,
-                max_fee_per_gas: fees.max_fee_per_gas,
-                max_priority_fee_per_gas: fees.max_priority_fee_per_gas,
-            },
-        )
-        .await?;
+    async fn store_tx(&self, batch_id: i64, nonce: u64, fees: Fees, signed: &SignedAnchor) -> Result<(), WorkerError> {
+        anchor::insert_anchor_tx(&self.pool, &new_tx(batch_id, nonce, fees, signed)).await?;
         Ok(())
+    }
+}
+
+/// The row that records a signed transaction of `batch_id`.
+fn new_tx(batch_id: i64, nonce: u64, fees: Fees, signed: &SignedAnchor) -> anchor::NewAnchorTx<'_> {
+    anchor::NewAnchorTx {
+        batch_id,
+        nonce,
+        tx_hash: &signed.hash.0,
+        raw: &signed.raw,
+        max_fee_per_gas: fees.max_fee_per_gas,
+        max_priority_fee_per_gas: fees.max_priority_fee_per_gas,
     }
 }
 

@@ -279,4 +279,27 @@ mod tests {
         assert_ne!(lease_key(1, a), lease_key(2, a));
         assert_eq!(lease_key(1, a), lease_key(1, a));
     }
+
+    #[test]
+    fn the_anchoring_key_comes_from_the_environment_or_a_keystore_file() {
+        let dir = std::env::temp_dir().join(format!("pramana-keystore-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (expected, _) =
+            PrivateKeySigner::encrypt_keystore(&dir, &mut rand::thread_rng(), [7u8; 32], "pw", Some("anchorer.json"))
+                .unwrap();
+        let settings = |chain: serde_json::Value| {
+            Settings::from_overrides(serde_json::json!({"auth": {"jwt_secret": "x".repeat(32)}, "chain": chain}))
+                .unwrap()
+        };
+        let path = dir.join("anchorer.json");
+        let s = settings(serde_json::json!({"signer_keystore": path, "signer_keystore_password": "pw"}));
+        assert_eq!(load_signer(&s.chain).unwrap().address(), expected.address());
+        let s = settings(serde_json::json!({"signer_keystore": path, "signer_keystore_password": "wrong"}));
+        assert!(load_signer(&s.chain).is_err());
+        let s = settings(serde_json::json!({"signer_key": format!("0x{}", hex::encode([7u8; 32]))}));
+        assert_eq!(load_signer(&s.chain).unwrap().address(), expected.address());
+        let err = load_signer(&settings(serde_json::json!({})).chain).unwrap_err();
+        assert!(err.to_string().contains("no anchoring key"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
