@@ -259,7 +259,7 @@ log_filter = "info,pramana=debug,tower_http=info,sqlx=warn"
 [worker]
 health_host = "127.0.0.1"
 health_port = 8081
-poll_interval_ms = 1000
+poll_interval_ms = 500
 batch_max_size = 1024
 batch_max_wait_ms = 1000
 
