@@ -151,6 +151,8 @@ impl Worker {
     /// Connects, verifies the schema, loads the anchoring key and binds the health port. The
     /// chain itself is checked on the first step, so the worker starts while the RPC is down.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        // Install the metrics recorder now, so nothing recorded before the first scrape is lost.
+        telemetry::metrics_handle();
         let pool = store::connect_lazy(settings.database.url.expose_secret(), 4)?;
         store::check_schema(&pool).await?;
         let c = &settings.chain;

@@ -2,7 +2,7 @@
 
 use pramana_anchor_worker::{StepOutcome, Worker};
 use pramana_api::Settings;
-use pramana_tests::{JWT_SECRET, fresh_database, spawn_app, spawn_app_with, spawn_platform};
+use pramana_tests::{JWT_SECRET, fresh_database, register_x25519, spawn_app, spawn_app_with, spawn_platform};
 use serde_json::json;
 
 fn worker_settings(database_url: &str) -> Settings {
@@ -35,8 +35,33 @@ async fn worker_serves_health_and_steps() {
     let base = format!("http://127.0.0.1:{port}");
     assert_eq!(app.http.get(format!("{base}/healthz")).send().await.unwrap().status(), 200);
     assert_eq!(app.http.get(format!("{base}/readyz")).send().await.unwrap().status(), 200);
+
+    // The running loop anchors a document on its own; its metrics appear.
+    let patient = app.new_patient().await;
+    let key = register_x25519(app, &patient.access).await;
+    p.upload_many(&patient, &key, 1, 1).await;
+    for _ in 0..500 {
+        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM anchor_jobs WHERE anchored_at IS NULL")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let metrics = app.http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("worker_up") && metrics.contains("anchor_backlog"), "{metrics}");
+    for name in [
+        "worker_up",
+        "anchor_backlog",
+        "anchor_batch_size",
+        "anchor_documents_total",
+        "anchor_gas_used_total",
+        "anchor_confirmation_lag_seconds",
+        "anchor_leader",
+    ] {
+        assert!(metrics.contains(name), "{name} in {metrics}");
+    }
     stop.send(()).unwrap();
     handle.await.unwrap().unwrap();
 }
