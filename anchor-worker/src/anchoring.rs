@@ -167,9 +167,10 @@ impl Anchorer {
             job_ids: &job_ids,
         };
         if !self.chain.preflight_anchor(root, n).await? {
-            // The same leaves in the same order cannot recur (they are salted), but if they did,
-            // the root is on chain already: record the batch without a transaction and let the
-            // next step settle it from the chain.
+            // Salted leaves do not recur by chance, but a client that uploads the same document
+            // with the same salt again (a retry under a new id) repeats a leaf: a batch of just
+            // that leaf has a root already on chain. Record the batch without a transaction; the
+            // next step settles it on the earlier anchor.
             tracing::warn!(%root, "root already anchored; recording the batch without a transaction");
             let batch_id = anchor::insert_batch(&mut tx, &new_batch).await?;
             tx.commit().await.map_err(store::StoreError::from)?;
@@ -270,7 +271,10 @@ impl Anchorer {
         if tree.root() != hash32(&batch.root) || leaves.len() != batch.leaf_count as usize {
             return Err(WorkerError::Internal(format!("batch {} leaves do not rebuild its root", batch.id)));
         }
-        let contract = self.chain.contract().to_checksum(None);
+        // The contract the batch was built for (configuration may have moved on since).
+        let contract = alloy::primitives::Address::try_from(batch.contract.as_slice())
+            .map_err(|e| WorkerError::Internal(e.to_string()))?
+            .to_checksum(None);
         let mut proofs = Vec::with_capacity(leaves.len());
         for (i, l) in leaves.iter().enumerate() {
             let bundle = ProofBundle {

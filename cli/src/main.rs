@@ -324,11 +324,12 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                         docs.iter()
                             .map(|d| {
                                 format!(
-                                    "{}  {:<20} {}  {:>12} bytes",
+                                    "{}  {:<20} {}  {:>12} bytes  {}",
                                     d["id"].as_str().unwrap_or(""),
                                     d["hi_type"].as_str().unwrap_or(""),
                                     d["care_date"].as_str().unwrap_or(""),
-                                    d["plaintext_size"]
+                                    d["plaintext_size"],
+                                    d["anchor_state"].as_str().unwrap_or("")
                                 )
                             })
                             .collect::<Vec<_>>()

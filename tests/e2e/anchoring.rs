@@ -19,12 +19,17 @@ async fn documents_are_anchored_and_their_proofs_verify_on_chain() {
     // Before the worker runs: the job waits in the outbox, the proof is not there yet.
     let r = p.app.get(&format!("/v1/documents/{first}/proof"), Some(&patient.access)).await;
     assert_error(r, 409, "not_anchored").await;
+    let state = |v: serde_json::Value| v["anchor_state"].as_str().map(str::to_owned);
+    let meta = p.app.get(&format!("/v1/documents/{first}"), Some(&patient.access)).await.json().await.unwrap();
+    assert_eq!(state(meta).as_deref(), Some("pending"));
 
     let worker = p.worker(json!({})).await;
     let outcomes = run_worker_until_idle(&worker, &p.anvil.url).await;
     assert!(matches!(outcomes[0], StepOutcome::Submitted { leaves: 5, .. }), "{outcomes:?}");
     assert!(outcomes.iter().any(|o| matches!(o, StepOutcome::Confirmed { leaves: 5, .. })), "{outcomes:?}");
     assert_all_anchored_once(&p, &docs).await;
+    let list: serde_json::Value = p.app.get("/v1/documents", Some(&patient.access)).await.json().await.unwrap();
+    assert!(list.as_array().unwrap().iter().all(|d| d["anchor_state"] == "confirmed"), "{list}");
 
     // The owner downloads the bundle; it verifies against the chain for this document only.
     let r = p.app.get(&format!("/v1/documents/{first}/proof"), Some(&patient.access)).await;

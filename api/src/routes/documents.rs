@@ -86,6 +86,9 @@ pub struct DocumentView {
     pub header: Option<String>,
     /// The caller's own stanza (base64, 97 bytes), when the caller has one.
     pub my_stanza: Option<String>,
+    /// Anchoring on chain: `pending` (waiting for a batch), `submitted` (in a batch awaiting
+    /// confirmations) or `confirmed` (the proof is at `/v1/documents/{id}/proof`).
+    pub anchor_state: String,
 }
 
 fn hex32(field: &'static str, s: &str) -> ApiResult<[u8; 32]> {
@@ -126,6 +129,7 @@ fn view(d: DocumentRow, my_key_ids: &[[u8; 16]]) -> DocumentView {
         deleted_at: d.deleted_at,
         header: d.header.map(|h| B64.encode(h)),
         my_stanza,
+        anchor_state: d.anchor_state.unwrap_or_else(|| "pending".to_owned()),
     }
 }
 

@@ -138,6 +138,11 @@ pub struct DocumentAnchor {
     pub proof: Option<serde_json::Value>,
 }
 
+/// An anchor job's state as SQL over `anchor_jobs j`: `pending` (no batch yet), `submitted`
+/// (in a batch not yet final) or `confirmed`.
+pub const ANCHOR_STATE: &str = "CASE WHEN j.anchored_at IS NOT NULL THEN 'confirmed' \
+     WHEN j.batch_id IS NOT NULL THEN 'submitted' ELSE 'pending' END";
+
 fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
@@ -283,15 +288,10 @@ pub async fn find_anchor_by_document(
     db: impl PgExecutor<'_>,
     document_id: Uuid,
 ) -> StoreResult<Option<DocumentAnchor>> {
-    Ok(sqlx::query_as(
-        "SELECT CASE WHEN j.anchored_at IS NOT NULL THEN 'confirmed'
-                     WHEN j.batch_id IS NOT NULL THEN 'submitted' ELSE 'pending' END AS state,
-                j.proof
-           FROM anchor_jobs j WHERE j.document_id = $1",
-    )
-    .bind(document_id)
-    .fetch_optional(db)
-    .await?)
+    Ok(sqlx::query_as(&format!("SELECT {ANCHOR_STATE} AS state, j.proof FROM anchor_jobs j WHERE j.document_id = $1"))
+        .bind(document_id)
+        .fetch_optional(db)
+        .await?)
 }
 
 /// Takes the session-level advisory lock `key` on this connection if it is free: the lease

@@ -5,6 +5,7 @@ use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use super::StoreResult;
+use super::anchor::ANCHOR_STATE;
 
 /// A document row (a tombstone when `deleted_at` is set).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -41,6 +42,8 @@ pub struct DocumentRow {
     pub created_at: DateTime<Utc>,
     /// Deletion (crypto-shredding) time.
     pub deleted_at: Option<DateTime<Utc>>,
+    /// `pending`, `submitted` or `confirmed` (see `anchor::ANCHOR_STATE`); `None` without a job.
+    pub anchor_state: Option<String>,
 }
 
 /// A new document to insert.
@@ -159,9 +162,17 @@ pub struct StanzaHolder {
     pub holder_id: Option<Uuid>,
 }
 
+/// `SELECT` of document rows with their anchoring state, then `rest` (WHERE, ORDER BY …).
+fn select_documents(rest: &str) -> String {
+    format!(
+        "SELECT {COLUMNS}, (SELECT {ANCHOR_STATE} FROM anchor_jobs j WHERE j.document_id = documents.id) AS anchor_state
+           FROM documents {rest}"
+    )
+}
+
 /// Finds a document (live or tombstone).
 pub async fn find_document_by_id(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<Option<DocumentRow>> {
-    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM documents WHERE id = $1")).bind(id).fetch_optional(db).await?)
+    Ok(sqlx::query_as(&select_documents("WHERE id = $1")).bind(id).fetch_optional(db).await?)
 }
 
 /// Live documents a patient owns, or a hospital uploaded, newest first.
@@ -170,10 +181,9 @@ pub async fn find_documents_by_party(
     owner: Option<Uuid>,
     uploader: Option<Uuid>,
 ) -> StoreResult<Vec<DocumentRow>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM documents
-          WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR owner_patient_id = $1) AND ($2::uuid IS NULL OR uploaded_by_id = $2)
-          ORDER BY created_at DESC, id DESC LIMIT 1000"
+    Ok(sqlx::query_as(&select_documents(
+        "WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR owner_patient_id = $1) AND ($2::uuid IS NULL OR uploaded_by_id = $2)
+          ORDER BY created_at DESC, id DESC LIMIT 1000",
     ))
     .bind(owner)
     .bind(uploader)
