@@ -1,6 +1,7 @@
 //! The real `pramana-anchor-worker` binary, killed with SIGKILL again and again while it anchors
 //! 300 documents on a real Anvil chain (one block a second) and a real Postgres: restarted each
-//! time, it must finish with every document anchored exactly once and every proof verifying.
+//! time, it must finish with every document anchored exactly once and every proof verifying, and
+//! stop cleanly on SIGTERM.
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on the first surprise")]
 
@@ -67,7 +68,21 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    // SIGTERM: the worker finishes its step and exits cleanly.
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let mut exited = None;
+    for _ in 0..300 {
+        if let Some(code) = child.try_wait().unwrap() {
+            exited = Some(code);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let Some(code) = exited else {
+        child.kill().unwrap();
+        panic!("the worker did not stop on SIGTERM");
+    };
+    assert!(code.success(), "graceful exit: {code:?}");
     assert_all_anchored_once(&p, &docs).await;
 }
