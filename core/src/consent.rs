@@ -130,6 +130,36 @@ impl ConsentStatus {
     }
 }
 
+impl HiType {
+    /// The document type ABDM uses for this HI type in FHIR (`DocumentReference.type`,
+    /// `Composition.type`): a SNOMED CT code and display, or `None` for `WellnessRecord`, which
+    /// ABDM identifies by the text "Wellness Record" alone.
+    pub const fn snomed(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Self::Prescription => Some(("440545006", "Prescription record")),
+            Self::DiagnosticReport => Some(("721981007", "Diagnostic studies report")),
+            Self::OpConsultation => Some(("371530004", "Clinical consultation report")),
+            Self::DischargeSummary => Some(("373942005", "Discharge summary")),
+            Self::ImmunizationRecord => Some(("41000179103", "Immunization record")),
+            Self::HealthDocumentRecord => Some(("419891008", "Record artifact")),
+            Self::WellnessRecord => None,
+        }
+    }
+
+    /// Human-readable name, as ABDM displays it.
+    pub const fn display(self) -> &'static str {
+        match self {
+            Self::Prescription => "Prescription",
+            Self::DiagnosticReport => "Diagnostic Report",
+            Self::OpConsultation => "OP Consultation",
+            Self::DischargeSummary => "Discharge Summary",
+            Self::ImmunizationRecord => "Immunization Record",
+            Self::HealthDocumentRecord => "Health Document Record",
+            Self::WellnessRecord => "Wellness Record",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,9 +51,28 @@ async fn documents_are_anchored_and_their_proofs_verify_on_chain() {
     let v = bundle.verify_on_chain(&provider, &sha, Some(elsewhere)).await.unwrap();
     assert!(!v.verified && v.problems.iter().any(|m| m.contains("not anchored")), "{v:?}");
 
-    // Another patient cannot see it, and no audit trail of theirs is created by asking.
+    // The same document as a FHIR R4 DocumentReference, with its SHA-256 and the same bundle.
+    let r = p.app.get(&format!("/v1/documents/{first}/fhir"), Some(&patient.access)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/fhir+json");
+    let fhir: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(fhir["resourceType"], "DocumentReference");
+    assert_eq!(fhir["type"]["coding"][0]["code"], "721981007", "DiagnosticReport's SNOMED CT code");
+    assert_eq!(fhir["subject"]["reference"], format!("Patient/{}", patient.id));
+    assert_eq!(fhir["extension"][0]["valueString"], hex::encode(sha));
+    let attached = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        fhir["content"][1]["attachment"]["data"].as_str().unwrap(),
+    )
+    .unwrap();
+    let attached = ProofBundle::from_json(std::str::from_utf8(&attached).unwrap()).unwrap();
+    assert_eq!(attached, bundle);
+
+    // Another patient cannot see either, and no audit trail of theirs is created by asking.
     let stranger = p.app.new_patient().await;
     let r = p.app.get(&format!("/v1/documents/{first}/proof"), Some(&stranger.access)).await;
+    assert_error(r, 404, "not_found").await;
+    let r = p.app.get(&format!("/v1/documents/{first}/fhir"), Some(&stranger.access)).await;
     assert_error(r, 404, "not_found").await;
     let reads: i64 =
         sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'document.read_proof' AND outcome = 'ok'")

@@ -495,6 +495,27 @@ pub async fn documents_proof(
     Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
 }
 
+/// The document's metadata as a FHIR R4 `DocumentReference` (with the plaintext's SHA-256 and,
+/// once anchored, the proof bundle).
+#[utoipa::path(get, path = "/v1/documents/{id}/fhir", tag = "documents", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "FHIR R4 DocumentReference", content_type = "application/fhir+json",
+                body = serde_json::Value),
+               (status = 404, body = crate::error::ErrorBody)))]
+pub async fn documents_fhir(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Response> {
+    let doc = load_visible(&state, &user, id, "document.read_metadata").await?;
+    let proof = anchor::find_anchor_by_document(&state.pool, doc.id).await?.and_then(|a| a.proof);
+    audit(&state, &user, "document.read_metadata", Outcome::Ok, &doc, json!({"format": "fhir"})).await?;
+    let envelope_size = doc.header.as_ref().map_or(0, Vec::len) as i64 + doc.payload_size;
+    let resource = super::fhir::document_reference(&doc, envelope_size, proof.as_ref());
+    let body = serde_json::to_vec_pretty(&resource).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/fhir+json"))], body).into_response())
+}
+
 /// The envelope (`header ‖ payload`), streamed; supports one `Range: bytes=a-b`. Full reads are
 /// verified against the stored hash as they stream.
 #[utoipa::path(get, path = "/v1/documents/{id}/content", tag = "documents", security(("bearer" = [])),

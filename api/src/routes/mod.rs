@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod chain;
 pub mod documents;
+pub mod fhir;
 pub mod health;
 pub mod keys;
 pub mod patients;
@@ -66,4 +67,5 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(documents::documents_put, documents::documents_get, documents::documents_delete))
         .routes(routes!(documents::documents_content))
         .routes(routes!(documents::documents_proof))
+        .routes(routes!(documents::documents_fhir))
 }

@@ -1,0 +1,123 @@
+//! FHIR R4 views of Pramana records. A document's metadata as a `DocumentReference` (ABDM's
+//! NRCeS profile): the HI type as ABDM's SNOMED CT document type, the patient, the author, the
+//! care date, the encrypted envelope as the content (the server has no plaintext to offer), the
+//! plaintext's SHA-256 as an extension, and the proof bundle, once anchored, as a second content.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use pramana_core::HiType;
+use serde_json::{Value, json};
+
+use crate::store::documents::DocumentRow;
+
+/// Extension URL carrying the plaintext's SHA-256 (hex), which any holder of the document can
+/// recompute with `sha256sum`.
+pub const EXT_PLAINTEXT_SHA256: &str = "urn:pramana:fhir:StructureDefinition:plaintext-sha256";
+/// Extension URL carrying the anchoring state: `pending`, `submitted` or `confirmed`.
+pub const EXT_ANCHOR_STATE: &str = "urn:pramana:fhir:StructureDefinition:anchor-state";
+/// Media type of the encrypted envelope (`docs/envelope.md`).
+pub const ENVELOPE_MEDIA_TYPE: &str = "application/vnd.pramana.envelope";
+
+/// The document as a FHIR R4 `DocumentReference`; `proof` is its bundle when anchored.
+pub fn document_reference(d: &DocumentRow, envelope_size: i64, proof: Option<&Value>) -> Value {
+    let hi = HiType::parse(&d.hi_type).ok();
+    let mut coding = Vec::new();
+    if let Some((code, display)) = hi.and_then(HiType::snomed) {
+        coding.push(json!({"system": "http://snomed.info/sct", "code": code, "display": display}));
+    }
+    let author = match d.uploaded_by_role.as_str() {
+        "hospital" => json!({"reference": format!("Organization/{}", d.uploaded_by_id)}),
+        _ => json!({"reference": format!("Patient/{}", d.uploaded_by_id)}),
+    };
+    let mut content = Vec::new();
+    if d.deleted_at.is_none() {
+        content.push(json!({"attachment": {
+            "contentType": ENVELOPE_MEDIA_TYPE,
+            "url": format!("/v1/documents/{}/content", d.id),
+            "size": envelope_size,
+            "title": "end-to-end encrypted envelope",
+        }}));
+    }
+    if let Some(p) = proof {
+        content.push(json!({"attachment": {
+            "contentType": "application/json",
+            "data": B64.encode(p.to_string()),
+            "title": "pramana-proof v1 (docs/proof.md)",
+        }}));
+    }
+    json!({
+        "resourceType": "DocumentReference",
+        "id": d.id,
+        "meta": {"profile": ["https://nrces.in/ndhm/fhir/r4/StructureDefinition/DocumentReference"]},
+        "extension": [
+            {"url": EXT_PLAINTEXT_SHA256, "valueString": hex::encode(&d.plaintext_sha256)},
+            {"url": EXT_ANCHOR_STATE, "valueCode": d.anchor_state.as_deref().unwrap_or("pending")},
+        ],
+        // A crypto-shredded document's content is gone for good; its hashes and proof remain.
+        "status": if d.deleted_at.is_none() { "current" } else { "superseded" },
+        "docStatus": "final",
+        "type": {"coding": coding, "text": hi.map_or_else(|| d.hi_type.clone(), |h| h.display().to_owned())},
+        "subject": {"reference": format!("Patient/{}", d.owner_patient_id)},
+        "date": d.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "author": [author],
+        "content": content,
+        "context": {"period": {"start": d.care_date.to_string(), "end": d.care_date.to_string()}},
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(hi_type: &str) -> DocumentRow {
+        DocumentRow {
+            id: uuid::Uuid::nil(),
+            owner_patient_id: uuid::Uuid::from_u128(1),
+            uploaded_by_role: "hospital".to_owned(),
+            uploaded_by_id: uuid::Uuid::from_u128(2),
+            hi_type: hi_type.to_owned(),
+            care_date: chrono::NaiveDate::from_ymd_opt(2026, 1, 10).unwrap(),
+            plaintext_size: 10,
+            payload_size: 100,
+            payload_sha256: vec![1; 32],
+            storage_key: "k".to_owned(),
+            plaintext_sha256: vec![0xab; 32],
+            salt: vec![2; 32],
+            leaf: vec![3; 32],
+            header: Some(vec![4; 200]),
+            created_at: chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap(),
+            deleted_at: None,
+            anchor_state: Some("confirmed".to_owned()),
+        }
+    }
+
+    #[test]
+    fn a_document_reference_carries_type_hash_and_proof() {
+        let proof = json!({"format": "pramana-proof", "version": 1});
+        let v = document_reference(&row("DischargeSummary"), 300, Some(&proof));
+        assert_eq!(v["resourceType"], "DocumentReference");
+        assert_eq!(v["status"], "current");
+        assert_eq!(v["type"]["coding"][0]["code"], "373942005");
+        assert_eq!(v["subject"]["reference"], "Patient/00000000-0000-0000-0000-000000000001");
+        assert_eq!(v["author"][0]["reference"], "Organization/00000000-0000-0000-0000-000000000002");
+        assert_eq!(v["extension"][0]["valueString"], "ab".repeat(32));
+        assert_eq!(v["context"]["period"]["start"], "2026-01-10");
+        assert_eq!(v["content"][0]["attachment"]["contentType"], ENVELOPE_MEDIA_TYPE);
+        let data = B64.decode(v["content"][1]["attachment"]["data"].as_str().unwrap()).unwrap();
+        assert_eq!(serde_json::from_slice::<Value>(&data).unwrap(), proof);
+    }
+
+    #[test]
+    fn every_hi_type_maps_and_wellness_is_text_only() {
+        for hi in HiType::ALL {
+            let v = document_reference(&row(hi.code()), 1, None);
+            assert_eq!(v["type"]["text"], hi.display());
+            assert_eq!(v["type"]["coding"].as_array().unwrap().is_empty(), *hi == HiType::WellnessRecord);
+        }
+        let mut deleted = row("Prescription");
+        deleted.deleted_at = Some(deleted.created_at);
+        let v = document_reference(&deleted, 0, None);
+        assert_eq!(v["status"], "superseded");
+        assert!(v["content"].as_array().unwrap().is_empty());
+    }
+}
