@@ -1,6 +1,7 @@
 //! `pramana`: the client patients, hospitals and auditors run on their own machines. Keys never
 //! leave it: documents are sealed and opened here, and only envelopes cross the network.
 
+mod audit;
 mod keystore;
 mod verify;
 
@@ -87,6 +88,22 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Consents, read from the chain.
+    #[command(subcommand)]
+    Consent(ConsentCmd),
+    /// Rebuild every consent's history from the chain's events, with each one's status now; no
+    /// call to the platform.
+    Audit {
+        /// Any Ethereum JSON-RPC endpoint of the contract's chain.
+        #[arg(long, env = "PRAMANA_RPC")]
+        rpc: String,
+        /// The ConsentRegistry address.
+        #[arg(long, env = "PRAMANA_CONTRACT")]
+        contract: String,
+        /// First block to read (the deployment block saves time on long chains).
+        #[arg(long, default_value_t = 0)]
+        from_block: u64,
+    },
     /// Check a document against the chain with its proof bundle; no call to the platform.
     /// Exit status: 0 verified, 1 not verified, 2 could not check (bad input, RPC down).
     Verify {
@@ -105,6 +122,22 @@ enum Command {
         /// The ConsentRegistry address you trust (default: the one in the bundle).
         #[arg(long)]
         contract: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConsentCmd {
+    /// A consent's status now, read from the chain (unknown, active, not_yet_valid, expired,
+    /// revoked).
+    Status {
+        /// The consent id (0x + 64 hex digits).
+        id: String,
+        /// Any Ethereum JSON-RPC endpoint of the contract's chain.
+        #[arg(long, env = "PRAMANA_RPC")]
+        rpc: String,
+        /// The ConsentRegistry address.
+        #[arg(long, env = "PRAMANA_CONTRACT")]
+        contract: String,
     },
 }
 
@@ -360,6 +393,10 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                 None => println!("{bundle}"),
             }
         }
+        Command::Consent(ConsentCmd::Status { id, rpc, contract }) => {
+            audit::status(&ctx, &id, &rpc, &contract).await?;
+        }
+        Command::Audit { rpc, contract, from_block } => audit::run(&ctx, &rpc, &contract, from_block).await?,
         Command::Verify { file, sha256, proof, rpc, contract } => {
             return verify::run(&ctx, file.as_deref(), sha256.as_deref(), &proof, &rpc, contract.as_deref()).await;
         }

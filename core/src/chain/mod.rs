@@ -3,6 +3,8 @@
 //! `rpc` feature the bindings also carry provider-backed call and send methods.
 
 pub mod eip712;
+#[cfg(feature = "rpc")]
+pub mod history;
 
 #[cfg(feature = "rpc")]
 alloy::sol!(
