@@ -3,8 +3,6 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on the first surprise")]
 
-use std::process::Command;
-
 use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, B256};
 use alloy::providers::{Provider, ProviderBuilder};
@@ -14,17 +12,10 @@ use pramana_core::chain::eip712::{ConsentSigner, Grant, Revoke, domain};
 use pramana_tests::{ANVIL_KEY_0, deploy_registry, spawn_anvil};
 use serde_json::Value;
 
+mod common;
+
 fn pramana(args: &[&str]) -> (i32, Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_pramana"))
-        .arg("--json")
-        .args(args)
-        .env_remove("PRAMANA_RPC")
-        .env_remove("PRAMANA_CONTRACT")
-        .output()
-        .expect("run pramana");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let json = stdout.lines().last().and_then(|l| serde_json::from_str(l).ok()).unwrap_or(Value::Null);
-    (out.status.code().unwrap_or(-1), json, String::from_utf8_lossy(&out.stderr).to_string())
+    common::pramana_json(args, &[])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,25 +4,15 @@
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on the first surprise")]
 
 use std::path::Path;
-use std::process::Command;
 
 use pramana_tests::{register_x25519, run_worker_until_idle, spawn_platform};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-/// Runs `pramana --json ARGS`; returns (exit code, last JSON line, stderr).
+mod common;
+
 fn pramana(home: &Path, api: &str, args: &[&str]) -> (i32, Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_pramana"))
-        .arg("--json")
-        .args(args)
-        .env("PRAMANA_HOME", home)
-        .env("PRAMANA_API", api)
-        .env_remove("PRAMANA_RPC")
-        .output()
-        .expect("run pramana");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let json = stdout.lines().last().and_then(|l| serde_json::from_str(l).ok()).unwrap_or(Value::Null);
-    (out.status.code().unwrap_or(-1), json, String::from_utf8_lossy(&out.stderr).to_string())
+    common::pramana_json(args, &[("PRAMANA_HOME", home.to_str().unwrap_or_default()), ("PRAMANA_API", api)])
 }
 
 // Multi-threaded: the binary runs synchronously while the in-process API answers it.

@@ -1,0 +1,21 @@
+//! Running the real `pramana` binary from tests.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+/// Runs `pramana --json ARGS` with `envs` (and without the RPC/contract defaults from the
+/// environment); returns (exit code, the last stdout line as JSON, stderr).
+pub fn pramana_json(args: &[&str], envs: &[(&str, &str)]) -> (i32, Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_pramana"))
+        .arg("--json")
+        .args(args)
+        .envs(envs.iter().copied())
+        .env_remove("PRAMANA_RPC")
+        .env_remove("PRAMANA_CONTRACT")
+        .output()
+        .expect("run pramana");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let json = stdout.lines().last().and_then(|l| serde_json::from_str(l).ok()).unwrap_or(Value::Null);
+    (out.status.code().unwrap_or(-1), json, String::from_utf8_lossy(&out.stderr).to_string())
+}
