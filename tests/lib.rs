@@ -209,6 +209,7 @@ impl TestApp {
             "documents",
             "document_stanzas",
             "anchor_jobs",
+            "consents",
         ] {
             let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
                 .fetch_one(&self.pool)

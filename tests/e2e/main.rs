@@ -5,6 +5,7 @@
 mod accounts;
 mod anchoring;
 mod audit;
+mod consents;
 mod contract;
 mod documents;
 mod faults;

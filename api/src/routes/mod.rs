@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod chain;
+pub mod consents;
 pub mod documents;
 pub mod fhir;
 pub mod health;
@@ -29,7 +30,8 @@ use crate::app::AppState;
         (name = "keys", description = "Encryption keys and signing addresses"),
         (name = "accounts", description = "Operator: hospitals and auditors"),
         (name = "audit", description = "Hash-chained audit log"),
-        (name = "documents", description = "Encrypted documents: upload, list, metadata, download, delete"),
+        (name = "documents", description = "Encrypted documents: upload, list, metadata, download, proof, FHIR, delete"),
+        (name = "consents", description = "Consent artefacts: hospital requests, patient decisions"),
         (name = "chain", description = "The chain and contract the platform anchors to"),
     )
 )]
@@ -68,4 +70,7 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(documents::documents_content))
         .routes(routes!(documents::documents_proof))
         .routes(routes!(documents::documents_fhir))
+        .routes(routes!(consents::consents_create, consents::consents_list))
+        .routes(routes!(consents::consents_get))
+        .routes(routes!(consents::consents_deny))
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod anchor;
 pub mod audit;
+pub mod consents;
 pub mod credentials;
 pub mod documents;
 pub mod keys;
