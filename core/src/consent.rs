@@ -160,6 +160,66 @@ impl HiType {
     }
 }
 
+/// What a consent covers, as the patient signs it: the EIP-712 grant carries only its hash
+/// (`scopeHash`), so the chain holds no health vocabulary in the clear. The grant's validity
+/// (`dataEraseAt`) and the parties are separate fields of the grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentScope {
+    /// Purpose of use.
+    pub purpose: Purpose,
+    /// HI types in scope (any order; hashed sorted by code).
+    pub hi_types: Vec<HiType>,
+    /// Access mode.
+    pub access_mode: AccessMode,
+    /// First care date in scope.
+    pub date_from: chrono::NaiveDate,
+    /// Last care date in scope.
+    pub date_to: chrono::NaiveDate,
+    /// Frequency unit (`HOUR`, `DAY`, `WEEK`, `MONTH`, `YEAR`).
+    pub frequency_unit: String,
+    /// Fetches per unit.
+    pub frequency_value: u32,
+    /// Repeats.
+    pub frequency_repeats: u32,
+}
+
+/// Version tag hashed into every scope.
+pub const SCOPE_VERSION: &str = "pramana-consent-scope-v1";
+
+impl ConsentScope {
+    /// `keccak256(abi.encode(string version, string purpose, string[] hiTypes, string accessMode,
+    /// string dateFrom, string dateTo, string frequencyUnit, uint32 frequencyValue,
+    /// uint32 frequencyRepeats))`, with `hiTypes` sorted by their codes' bytes and dates as
+    /// `YYYY-MM-DD`: what any ABI encoder (alloy, ethers, Solidity) reproduces.
+    pub fn hash(&self) -> [u8; 32] {
+        use alloy::sol_types::SolValue as _;
+        let mut codes: Vec<String> = self.hi_types.iter().map(|t| t.code().to_owned()).collect();
+        codes.sort();
+        codes.dedup();
+        let encoded = (
+            SCOPE_VERSION.to_owned(),
+            self.purpose.code().to_owned(),
+            codes,
+            self.access_mode.code().to_owned(),
+            self.date_from.format("%Y-%m-%d").to_string(),
+            self.date_to.format("%Y-%m-%d").to_string(),
+            self.frequency_unit.clone(),
+            self.frequency_value,
+            self.frequency_repeats,
+        )
+            .abi_encode_params();
+        alloy::primitives::keccak256(encoded).0
+    }
+}
+
+/// The id a consent artefact has on chain: `keccak256("pramana/consent/v1" ‖ uuid bytes)`, so
+/// the platform's id (a UUIDv7, which embeds its creation time) is not published as is.
+pub fn chain_consent_id(id: &uuid::Uuid) -> [u8; 32] {
+    let mut input = b"pramana/consent/v1".to_vec();
+    input.extend_from_slice(id.as_bytes());
+    alloy::primitives::keccak256(input).0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,4 +260,46 @@ mod tests {
         assert!(Revoked.is_final() && Denied.is_final() && Expired.is_final());
         assert!(!Requested.is_final() && !Granted.is_final());
     }
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+
+    fn scope() -> ConsentScope {
+        ConsentScope {
+            purpose: Purpose::CareManagement,
+            hi_types: vec![HiType::Prescription, HiType::DiagnosticReport],
+            access_mode: AccessMode::View,
+            date_from: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+            date_to: chrono::NaiveDate::from_ymd_opt(2026, 1, 31).unwrap(),
+            frequency_unit: "DAY".to_owned(),
+            frequency_value: 1,
+            frequency_repeats: 0,
+        }
+    }
+
+    /// Computed independently with Foundry's `cast` (see the test body for the command).
+    #[test]
+    fn scope_hash_matches_an_independent_abi_encoder() {
+        // cast keccak $(cast abi-encode "f(string,string,string[],string,string,string,string,uint32,uint32)" \
+        //   pramana-consent-scope-v1 CAREMGT "[DiagnosticReport,Prescription]" VIEW 2025-01-01 2026-01-31 DAY 1 0)
+        assert_eq!(hex::encode(scope().hash()), SCOPE_VECTOR);
+        let mut reordered = scope();
+        reordered.hi_types.reverse();
+        assert_eq!(reordered.hash(), scope().hash(), "order of HI types does not matter");
+        let mut narrower = scope();
+        narrower.hi_types.pop();
+        assert_ne!(narrower.hash(), scope().hash());
+    }
+
+    #[test]
+    fn chain_consent_ids_hide_the_uuid() {
+        let id = uuid::Uuid::from_u128(0x0190_f5a4_0000_7000_8000_0000_0000_0001);
+        // cast keccak 0x$(printf 'pramana/consent/v1' | xxd -p)0190f5a4000070008000000000000001
+        assert_eq!(hex::encode(chain_consent_id(&id)), ID_VECTOR);
+    }
+
+    const SCOPE_VECTOR: &str = "886c10e5dddbb98e1b90458e2fdff42f46c745b5b672be24d4a627237df74469";
+    const ID_VECTOR: &str = "be830fd1162068bc4f4eb712f764bb228eacfe0f91c4688677ba03509a5b9951";
 }
