@@ -21,8 +21,24 @@ CREATE TABLE consents (
     status              text        NOT NULL DEFAULT 'REQUESTED' CHECK (status IN ('REQUESTED', 'GRANTED', 'DENIED', 'EXPIRED', 'REVOKED')),
     created_at          timestamptz NOT NULL DEFAULT now(),
     decided_at          timestamptz,
+    -- The patient-signed EIP-712 grant (set with GRANTED) and revocation (set with REVOKED):
+    -- exactly what the worker will relay, and what any auditor can check.
+    chain_consent_id    bytea       CHECK (length(chain_consent_id) = 32),
+    scope_hash          bytea       CHECK (length(scope_hash) = 32),
+    patient_address     bytea       CHECK (length(patient_address) = 20),
+    grantee_address     bytea       CHECK (length(grantee_address) = 20),
+    valid_from          timestamptz,
+    grant_nonce         bigint,
+    grant_deadline      bigint,
+    grant_signature     bytea       CHECK (length(grant_signature) = 64),
+    revoke_nonce        bigint,
+    revoke_deadline     bigint,
+    revoke_signature    bytea       CHECK (length(revoke_signature) = 64),
+    revoked_at          timestamptz,
     CHECK (date_from <= date_to),
-    CHECK ((status = 'REQUESTED') = (decided_at IS NULL))
+    CHECK ((status = 'REQUESTED') = (decided_at IS NULL)),
+    CHECK ((status = 'GRANTED' OR status = 'REVOKED') <= (grant_signature IS NOT NULL)),
+    CHECK ((status = 'REVOKED') = (revoke_signature IS NOT NULL))
 );
 CREATE INDEX consents_patient_idx ON consents (patient_id, created_at);
 CREATE INDEX consents_hospital_idx ON consents (hospital_id, created_at);

@@ -161,3 +161,188 @@ async fn an_unanswered_request_expires_and_makes_room() {
         sqlx::query_scalar("SELECT status FROM consents ORDER BY created_at").fetch_all(&app.pool).await.unwrap();
     assert_eq!(stored, ["EXPIRED", "REQUESTED"]);
 }
+
+mod grants {
+    use alloy::primitives::{Address, B256};
+    use chrono::{DateTime, NaiveDate, Utc};
+    use pramana_core::chain::eip712::{ConsentSigner, Grant, Revoke, domain};
+    use pramana_core::consent::{ConsentScope, chain_consent_id};
+    use pramana_core::{AccessMode, HiType, Purpose};
+    use pramana_tests::{TestApp, assert_error, register_x25519, seal_document, spawn_app_with, upload_query};
+    use serde_json::{Value, json};
+
+    use super::{hospital, request};
+
+    const CONTRACT: &str = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+
+    async fn register_eth(app: &TestApp, token: &str, address: Address) {
+        let r = app
+            .post(
+                "/v1/keys",
+                Some(token),
+                &json!({"kind": "ethereum", "public_key": address.to_string().to_lowercase()}),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+
+    fn sign_grant(signer: &ConsentSigner, c: &Value, grantee: Address, hi_types: &[HiType], now: u64) -> Value {
+        let id: uuid::Uuid = c["id"].as_str().unwrap().parse().unwrap();
+        let scope = ConsentScope {
+            purpose: Purpose::CareManagement,
+            hi_types: hi_types.to_vec(),
+            access_mode: AccessMode::View,
+            date_from: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+            date_to: NaiveDate::from_ymd_opt(2026, 1, 31).unwrap(),
+            frequency_unit: "DAY".to_owned(),
+            frequency_value: 1,
+            frequency_repeats: 0,
+        };
+        let erase: DateTime<Utc> = c["data_erase_at"].as_str().unwrap().parse().unwrap();
+        let grant = Grant {
+            consentId: B256::from(chain_consent_id(&id)),
+            patient: signer.address(),
+            grantee,
+            scopeHash: B256::from(scope.hash()),
+            validFrom: now - 60,
+            validUntil: erase.timestamp() as u64,
+            nonce: 0,
+            deadline: now + 3_600,
+        };
+        let signed = signer.sign_grant(grant, &domain(31337, CONTRACT.parse().unwrap())).unwrap();
+        json!({
+            "hi_types": hi_types.iter().map(|t| t.code()).collect::<Vec<_>>(),
+            "valid_from": now - 60, "nonce": 0, "deadline": now + 3_600,
+            "signature": format!("0x{}", hex::encode(signed.signature)),
+        })
+    }
+
+    fn sign_revoke(signer: &ConsentSigner, c: &Value, now: u64) -> Value {
+        let id: uuid::Uuid = c["id"].as_str().unwrap().parse().unwrap();
+        let revoke = Revoke {
+            consentId: B256::from(chain_consent_id(&id)),
+            patient: signer.address(),
+            nonce: 0,
+            deadline: now + 3_600,
+        };
+        let signed = signer.sign_revoke(revoke, &domain(31337, CONTRACT.parse().unwrap())).unwrap();
+        json!({"nonce": 0, "deadline": now + 3_600, "signature": format!("0x{}", hex::encode(signed.signature))})
+    }
+
+    #[tokio::test]
+    async fn a_signed_grant_opens_exactly_its_scope_and_a_revocation_closes_it_at_once() {
+        let app = spawn_app_with(json!({"chain": {"contract_address": CONTRACT}})).await;
+        let patient = app.new_patient().await;
+        let key = register_x25519(&app, &patient.access).await;
+        let signer = ConsentSigner::random();
+        register_eth(&app, &patient.access, signer.address()).await;
+        let (hosp, _) = hospital(&app, "IN2710000001").await;
+        let (other, _) = hospital(&app, "IN2710000002").await;
+        let hosp_addr = Address::repeat_byte(0x42);
+        register_eth(&app, &hosp, hosp_addr).await;
+
+        // In scope: a 2025 diagnostic report. Out: a prescription (narrowed away), a 2024 report.
+        let mut docs = Vec::new();
+        for (hi, date) in
+            [("DiagnosticReport", "2025-06-01"), ("Prescription", "2025-06-01"), ("DiagnosticReport", "2024-01-01")]
+        {
+            let doc = uuid::Uuid::new_v4();
+            let (env, info) = seal_document(doc, &[key.recipient()], b"record");
+            let q = upload_query(&info, hi, date);
+            let r = app.http.put(app.url(&format!("/v1/documents/{doc}?{q}"))).bearer_auth(&patient.access).body(env);
+            assert_eq!(r.send().await.unwrap().status(), 201);
+            docs.push(doc);
+        }
+        let c: Value =
+            app.post("/v1/consents", Some(&hosp), &request(patient.abha.as_digits())).await.json().await.unwrap();
+        let id = c["id"].as_str().unwrap().to_owned();
+        let sees = |token: String, doc: uuid::Uuid| {
+            let app = &app;
+            async move { app.get(&format!("/v1/documents/{doc}"), Some(&token)).await.status().as_u16() }
+        };
+        assert_eq!(sees(hosp.clone(), docs[0]).await, 404, "nothing before the grant");
+
+        let now = Utc::now().timestamp() as u64;
+        let grant_url = format!("/v1/consents/{id}/grant");
+        // Signed by someone else, or for a wider scope: refused, nothing changes.
+        let before = app.table_counts().await;
+        let forged = sign_grant(&ConsentSigner::random(), &c, hosp_addr, &[HiType::DiagnosticReport], now);
+        assert_error(app.post(&grant_url, Some(&patient.access), &forged).await, 422, "invalid_signature").await;
+        let wider = sign_grant(&signer, &c, hosp_addr, &[HiType::WellnessRecord], now);
+        assert_error(app.post(&grant_url, Some(&patient.access), &wider).await, 422, "invalid_hi_types").await;
+        let wrong_grantee = sign_grant(&signer, &c, Address::repeat_byte(7), &[HiType::DiagnosticReport], now);
+        assert_error(app.post(&grant_url, Some(&patient.access), &wrong_grantee).await, 422, "invalid_signature").await;
+        let good = sign_grant(&signer, &c, hosp_addr, &[HiType::DiagnosticReport], now);
+        assert_error(app.post(&grant_url, Some(&hosp), &good).await, 403, "forbidden").await;
+        assert_eq!(app.table_counts().await, before, "refused grants wrote nothing");
+
+        let r = app.post(&grant_url, Some(&patient.access), &good).await;
+        assert_eq!(r.status(), 200);
+        let granted: Value = r.json().await.unwrap();
+        assert_eq!(granted["status"], "GRANTED");
+        assert_eq!(granted["hi_types"], json!(["DiagnosticReport"]), "narrowed");
+        assert_error(app.post(&grant_url, Some(&patient.access), &good).await, 409, "invalid_transition").await;
+
+        // Exactly the scope: the 2025 report, not the prescription, not the 2024 report.
+        assert_eq!(sees(hosp.clone(), docs[0]).await, 200);
+        assert_eq!(sees(hosp.clone(), docs[1]).await, 404);
+        assert_eq!(sees(hosp.clone(), docs[2]).await, 404);
+        let r = app.get(&format!("/v1/documents/{}/content", docs[0]), Some(&hosp)).await;
+        assert_eq!(r.status(), 200);
+        let list: Value = app.get("/v1/documents", Some(&hosp)).await.json().await.unwrap();
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        assert_eq!(list[0]["id"], docs[0].to_string());
+        assert_eq!(sees(other.clone(), docs[0]).await, 404, "another hospital sees nothing");
+
+        // Revocation: only the patient's signature; effective at once.
+        let revoke_url = format!("/v1/consents/{id}/revoke");
+        let forged = sign_revoke(&ConsentSigner::random(), &c, now);
+        assert_error(app.post(&revoke_url, Some(&patient.access), &forged).await, 422, "invalid_signature").await;
+        assert_eq!(sees(hosp.clone(), docs[0]).await, 200, "a forged revocation changes nothing");
+        let r = app.post(&revoke_url, Some(&patient.access), &sign_revoke(&signer, &c, now)).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.json::<Value>().await.unwrap()["status"], "REVOKED");
+        assert_eq!(sees(hosp.clone(), docs[0]).await, 404, "revoked: denied at once");
+        let list: Value = app.get("/v1/documents", Some(&hosp)).await.json().await.unwrap();
+        assert_eq!(list, json!([]));
+        let r = app.post(&revoke_url, Some(&patient.access), &sign_revoke(&signer, &c, now)).await;
+        assert_error(r, 409, "invalid_transition").await;
+    }
+
+    #[tokio::test]
+    async fn a_grant_ends_at_data_erase_at() {
+        let app = spawn_app_with(json!({"chain": {"contract_address": CONTRACT}})).await;
+        let patient = app.new_patient().await;
+        let key = register_x25519(&app, &patient.access).await;
+        let signer = ConsentSigner::random();
+        register_eth(&app, &patient.access, signer.address()).await;
+        let (hosp, _) = hospital(&app, "IN2710000001").await;
+        register_eth(&app, &hosp, Address::repeat_byte(0x42)).await;
+        let doc = uuid::Uuid::new_v4();
+        let (env, info) = seal_document(doc, &[key.recipient()], b"record");
+        let q = upload_query(&info, "DiagnosticReport", "2025-06-01");
+        let r = app.http.put(app.url(&format!("/v1/documents/{doc}?{q}"))).bearer_auth(&patient.access).body(env);
+        assert_eq!(r.send().await.unwrap().status(), 201);
+        let c: Value =
+            app.post("/v1/consents", Some(&hosp), &request(patient.abha.as_digits())).await.json().await.unwrap();
+        let now = Utc::now().timestamp() as u64;
+        let body = sign_grant(&signer, &c, Address::repeat_byte(0x42), &[HiType::DiagnosticReport], now);
+        let r =
+            app.post(&format!("/v1/consents/{}/grant", c["id"].as_str().unwrap()), Some(&patient.access), &body).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(app.get(&format!("/v1/documents/{doc}"), Some(&hosp)).await.status(), 200);
+        // dataEraseAt passes (moved into the past behind the API's back): access ends that instant.
+        sqlx::query("UPDATE consents SET data_erase_at = now() - interval '1 second'")
+            .execute(&app.pool)
+            .await
+            .unwrap();
+        assert_eq!(app.get(&format!("/v1/documents/{doc}"), Some(&hosp)).await.status(), 404);
+        let c: Value = app
+            .get(&format!("/v1/consents/{}", c["id"].as_str().unwrap()), Some(&patient.access))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(c["status"], "EXPIRED");
+    }
+}

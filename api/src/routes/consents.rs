@@ -3,9 +3,12 @@
 //! signed grants, still to come) grants it; an unanswered request expires at its own expiry. Only
 //! the two parties see an artefact; anyone else gets 404.
 
+use alloy::primitives::{Address, B256};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
+use pramana_core::chain::eip712::{Grant, Revoke, SignedGrant, SignedRevoke, domain};
+use pramana_core::consent::{ConsentScope, chain_consent_id};
 use pramana_core::{AbhaNumber, AccessMode, ConsentStatus, HiType, Purpose};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -17,7 +20,8 @@ use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, conflict_as};
 use crate::store::StoreError;
 use crate::store::audit::{AuditEvent, Outcome, insert_audit_event, insert_audit_event_now};
-use crate::store::consents::{self, ConsentRow};
+use crate::store::consents::{self, ConsentRow, GrantRecord};
+use crate::store::keys;
 
 /// Longest a request may stay open for the patient to answer.
 const MAX_REQUEST_DAYS: i64 = 30;
@@ -98,6 +102,32 @@ pub struct ConsentView {
     pub created_at: DateTime<Utc>,
     /// Decision time.
     pub decided_at: Option<DateTime<Utc>>,
+    /// The consent's id on chain (what the EIP-712 grant and revocation carry).
+    pub chain_consent_id: String,
+    /// `scopeHash` of the scope above (docs/contract.md); a patient who narrows the scope when
+    /// granting signs the narrowed scope's hash instead.
+    pub scope_hash: String,
+}
+
+/// The scope of an artefact, for its hash.
+fn scope_of(
+    purpose: &str,
+    hi_types: &[String],
+    access_mode: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    f: &Frequency,
+) -> ConsentScope {
+    ConsentScope {
+        purpose: Purpose::parse(purpose).unwrap_or(Purpose::CareManagement),
+        hi_types: hi_types.iter().filter_map(|t| HiType::parse(t).ok()).collect(),
+        access_mode: AccessMode::parse(access_mode).unwrap_or(AccessMode::View),
+        date_from: from,
+        date_to: to,
+        frequency_unit: f.unit.clone(),
+        frequency_value: u32::try_from(f.value).unwrap_or(0),
+        frequency_repeats: u32::try_from(f.repeats).unwrap_or(0),
+    }
 }
 
 /// The status as of `now`: a stored status, or `EXPIRED` once the request's own expiry (for a
@@ -112,7 +142,12 @@ pub fn effective_status(c: &ConsentRow, now: DateTime<Utc>) -> ConsentStatus {
 }
 
 fn view(c: ConsentRow, now: DateTime<Utc>) -> ConsentView {
+    let frequency =
+        Frequency { unit: c.frequency_unit.clone(), value: c.frequency_value, repeats: c.frequency_repeats };
+    let scope = scope_of(&c.purpose, &c.hi_types, &c.access_mode, c.date_from, c.date_to, &frequency);
     ConsentView {
+        chain_consent_id: format!("0x{}", hex::encode(chain_consent_id(&c.id))),
+        scope_hash: format!("0x{}", hex::encode(scope.hash())),
         status: effective_status(&c, now).code().to_owned(),
         id: c.id,
         patient_id: c.patient_id,
@@ -122,7 +157,7 @@ fn view(c: ConsentRow, now: DateTime<Utc>) -> ConsentView {
         access_mode: c.access_mode,
         date_range: DateRange { from: c.date_from, to: c.date_to },
         data_erase_at: c.data_erase_at,
-        frequency: Frequency { unit: c.frequency_unit, value: c.frequency_value, repeats: c.frequency_repeats },
+        frequency,
         expires_at: c.request_expires_at,
         created_at: c.created_at,
         decided_at: c.decided_at,
@@ -199,6 +234,7 @@ fn check_request(
         status: ConsentStatus::Requested.code().to_owned(),
         created_at: now,
         decided_at: None,
+        patient_address: None,
     })
 }
 
@@ -296,6 +332,215 @@ pub async fn consents_deny(
     Ok(ApiJson(view(c, Utc::now())))
 }
 
+/// A patient's grant: optionally narrower than the request, and signed (EIP-712, docs/contract.md)
+/// over exactly the scope, parties and validity the server stores.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentGrantBody {
+    /// HI types granted: all requested when absent, else a non-empty subset.
+    pub hi_types: Option<Vec<String>>,
+    /// Care dates granted: the requested range when absent, else a range inside it.
+    pub date_range: Option<DateRange>,
+    /// When the grant ends: the requested `data_erase_at` when absent, else an earlier time.
+    pub data_erase_at: Option<DateTime<Utc>>,
+    /// Validity start signed (Unix seconds).
+    pub valid_from: u64,
+    /// The patient's contract nonce signed.
+    pub nonce: u64,
+    /// Signature deadline signed (Unix seconds).
+    pub deadline: u64,
+    /// EIP-2098 compact signature (`0x` + 128 hex digits) by the patient's registered Ethereum key.
+    pub signature: String,
+}
+
+/// A patient's signed revocation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRevokeBody {
+    /// The patient's contract nonce signed.
+    pub nonce: u64,
+    /// Signature deadline signed (Unix seconds).
+    pub deadline: u64,
+    /// EIP-2098 compact signature by the patient's registered Ethereum key.
+    pub signature: String,
+}
+
+fn parse_signature(s: &str) -> ApiResult<[u8; 64]> {
+    let mut out = [0u8; 64];
+    hex::decode_to_slice(s.trim().trim_start_matches("0x"), &mut out)
+        .map_err(|_| ApiError::invalid_field("signature", "0x and 128 hex digits (EIP-2098 compact)"))?;
+    Ok(out)
+}
+
+/// The active Ethereum address an account registered.
+async fn eth_address(state: &AppState, owner: Uuid) -> ApiResult<Option<Address>> {
+    let keys = keys::find_keys_by_owner(&state.pool, owner).await?;
+    Ok(keys.iter().find(|k| k.kind == "ethereum" && k.retired_at.is_none()).and_then(|k| k.public_key.parse().ok()))
+}
+
+fn chain_domain(state: &AppState) -> ApiResult<alloy::sol_types::Eip712Domain> {
+    let contract = state.contract.ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!("no ConsentRegistry configured; consents cannot be signed for a domain"))
+    })?;
+    Ok(domain(state.settings.chain.chain_id, Address::from(contract.0)))
+}
+
+fn unix(t: DateTime<Utc>) -> u64 {
+    u64::try_from(t.timestamp()).unwrap_or(0)
+}
+
+/// The patient grants an open request, with a signature the contract will accept.
+#[utoipa::path(post, path = "/v1/consents/{id}/grant", tag = "consents", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = ConsentGrantBody,
+    responses((status = 200, body = ConsentView), (status = 403, description = "not a patient", body = crate::error::ErrorBody),
+               (status = 404, body = crate::error::ErrorBody),
+               (status = 409, description = "`invalid_transition`: not an open request", body = crate::error::ErrorBody),
+               (status = 422, description = "`invalid_<field>`, `invalid_signature`, `no_patient_key`, `no_hospital_key`", body = crate::error::ErrorBody)))]
+pub async fn consents_grant(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<ConsentGrantBody>,
+) -> ApiResult<ApiJson<ConsentView>> {
+    user.require(&[Role::Patient])?;
+    let c = load_party(&state, &user, id, "consent.grant").await?;
+    let now = Utc::now();
+    if effective_status(&c, now) != ConsentStatus::Requested {
+        return Err(ApiError::Conflict("invalid_transition", "only an open, unexpired request can be granted"));
+    }
+    // Narrowing: never wider than requested.
+    let hi_types = match &body.hi_types {
+        None => c.hi_types.clone(),
+        Some(list) => {
+            let mut out: Vec<HiType> = Vec::new();
+            for t in list {
+                let t = HiType::parse(t).map_err(ApiError::invalid("hi_types"))?;
+                if !c.hi_types.iter().any(|r| r == t.code()) || out.contains(&t) {
+                    return Err(ApiError::invalid_field("hi_types", "a non-empty subset of the requested HI types"));
+                }
+                out.push(t);
+            }
+            if out.is_empty() {
+                return Err(ApiError::invalid_field("hi_types", "a non-empty subset of the requested HI types"));
+            }
+            out.sort();
+            out.iter().map(|t| t.code().to_owned()).collect()
+        }
+    };
+    let range = body.date_range.clone().unwrap_or(DateRange { from: c.date_from, to: c.date_to });
+    if range.from > range.to || range.from < c.date_from || range.to > c.date_to {
+        return Err(ApiError::invalid_field("date_range", "inside the requested range, from not after to"));
+    }
+    let data_erase_at = body.data_erase_at.unwrap_or(c.data_erase_at);
+    if data_erase_at > c.data_erase_at || data_erase_at <= now {
+        return Err(ApiError::invalid_field("data_erase_at", "in the future, not after the requested one"));
+    }
+    let valid_until = unix(data_erase_at);
+    if body.valid_from >= valid_until {
+        return Err(ApiError::invalid_field("valid_from", "before data_erase_at"));
+    }
+    if body.deadline <= unix(now) {
+        return Err(ApiError::invalid_field("deadline", "in the future"));
+    }
+    let signature = parse_signature(&body.signature)?;
+    let patient = eth_address(&state, c.patient_id).await?.ok_or(ApiError::BadRequest {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "no_patient_key",
+        message: "register an Ethereum key (POST /v1/keys) before granting".to_owned(),
+    })?;
+    let grantee = eth_address(&state, c.hospital_id).await?.ok_or(ApiError::BadRequest {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "no_hospital_key",
+        message: "the hospital has no registered Ethereum address".to_owned(),
+    })?;
+    let frequency =
+        Frequency { unit: c.frequency_unit.clone(), value: c.frequency_value, repeats: c.frequency_repeats };
+    let scope = scope_of(&c.purpose, &hi_types, &c.access_mode, range.from, range.to, &frequency);
+    let consent_id = chain_consent_id(&c.id);
+    let scope_hash = scope.hash();
+    let grant = Grant {
+        consentId: B256::from(consent_id),
+        patient,
+        grantee,
+        scopeHash: B256::from(scope_hash),
+        validFrom: body.valid_from,
+        validUntil: valid_until,
+        nonce: body.nonce,
+        deadline: body.deadline,
+    };
+    SignedGrant { grant, signature }.verify(&chain_domain(&state)?).map_err(|_| ApiError::BadRequest {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "invalid_signature",
+        message: "the signature is not the patient's over this grant (consent id, parties, scope hash, validity, nonce, deadline)".to_owned(),
+    })?;
+    let valid_from = DateTime::<Utc>::from_timestamp(i64::try_from(body.valid_from).unwrap_or(0), 0).unwrap_or(now);
+    let record = GrantRecord {
+        hi_types: &hi_types,
+        date_from: range.from,
+        date_to: range.to,
+        data_erase_at,
+        chain_consent_id: &consent_id,
+        scope_hash: &scope_hash,
+        patient_address: &patient.into_array(),
+        grantee_address: &grantee.into_array(),
+        valid_from,
+        nonce: i64::try_from(body.nonce).unwrap_or(i64::MAX),
+        deadline: i64::try_from(body.deadline).unwrap_or(i64::MAX),
+        signature: &signature,
+    };
+    let mut tx = state.pool.begin().await.map_err(StoreError::from)?;
+    if !consents::mark_consent_granted(&mut tx, c.id, &record).await? {
+        return Err(ApiError::Conflict("invalid_transition", "only an open, unexpired request can be granted"));
+    }
+    insert_audit_event(&mut tx, &event(&user, "consent.grant", Outcome::Ok, &c)).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    let c = consents::find_consent_by_id(&state.pool, id).await?.ok_or(ApiError::NotFound)?;
+    Ok(ApiJson(view(c, Utc::now())))
+}
+
+/// The patient revokes a grant; hospitals lose access at once.
+#[utoipa::path(post, path = "/v1/consents/{id}/revoke", tag = "consents", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = ConsentRevokeBody,
+    responses((status = 200, body = ConsentView), (status = 403, description = "not a patient", body = crate::error::ErrorBody),
+               (status = 404, body = crate::error::ErrorBody),
+               (status = 409, description = "`invalid_transition`: not granted", body = crate::error::ErrorBody),
+               (status = 422, description = "`invalid_<field>`, `invalid_signature`", body = crate::error::ErrorBody)))]
+pub async fn consents_revoke(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<ConsentRevokeBody>,
+) -> ApiResult<ApiJson<ConsentView>> {
+    user.require(&[Role::Patient])?;
+    let c = load_party(&state, &user, id, "consent.revoke").await?;
+    if c.status != ConsentStatus::Granted.code() {
+        return Err(ApiError::Conflict("invalid_transition", "only a granted consent can be revoked"));
+    }
+    let signature = parse_signature(&body.signature)?;
+    let patient = c
+        .patient_address
+        .as_deref()
+        .and_then(|a| Address::try_from(a).ok())
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("granted consent {} has no patient address", c.id)))?;
+    let revoke =
+        Revoke { consentId: B256::from(chain_consent_id(&c.id)), patient, nonce: body.nonce, deadline: body.deadline };
+    SignedRevoke { revoke, signature }.verify(&chain_domain(&state)?).map_err(|_| ApiError::BadRequest {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "invalid_signature",
+        message: "the signature is not the granting patient's over this revocation".to_owned(),
+    })?;
+    let mut tx = state.pool.begin().await.map_err(StoreError::from)?;
+    let (nonce, deadline) =
+        (i64::try_from(body.nonce).unwrap_or(i64::MAX), i64::try_from(body.deadline).unwrap_or(i64::MAX));
+    if !consents::mark_consent_revoked(&mut tx, c.id, nonce, deadline, &signature).await? {
+        return Err(ApiError::Conflict("invalid_transition", "only a granted consent can be revoked"));
+    }
+    insert_audit_event(&mut tx, &event(&user, "consent.revoke", Outcome::Ok, &c)).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    let c = consents::find_consent_by_id(&state.pool, id).await?.ok_or(ApiError::NotFound)?;
+    Ok(ApiJson(view(c, Utc::now())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,6 +563,7 @@ mod tests {
             status: status.into(),
             created_at: now,
             decided_at: None,
+            patient_address: None,
         }
     }
 

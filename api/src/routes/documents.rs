@@ -144,13 +144,17 @@ async fn my_key_ids(state: &AppState, user: &AuthUser) -> ApiResult<Vec<[u8; 16]
     Ok(rows.iter().filter_map(|k| key_id_of(&k.public_key)).collect())
 }
 
-/// Loads a document the caller may see: its owner, or the hospital that uploaded it. Anyone
-/// else gets 404 (and an audited denial when the document exists).
+/// Loads a document the caller may see: its owner, the hospital that uploaded it, or a hospital
+/// holding an active grant that covers its HI type and care date. Anyone else gets 404 (and an
+/// audited denial when the document exists).
 async fn load_visible(state: &AppState, user: &AuthUser, id: Uuid, action: &'static str) -> ApiResult<DocumentRow> {
     let doc = documents::find_document_by_id(&state.pool, id).await?.ok_or(ApiError::NotFound)?;
     let visible = match user.role {
         Role::Patient => doc.owner_patient_id == user.subject_id,
-        Role::Hospital => doc.uploaded_by_role == "hospital" && doc.uploaded_by_id == user.subject_id,
+        Role::Hospital => {
+            (doc.uploaded_by_role == "hospital" && doc.uploaded_by_id == user.subject_id)
+                || crate::store::consents::is_document_granted(&state.pool, doc.id, user.subject_id).await?
+        }
         Role::Auditor | Role::Admin => false,
     };
     if !visible {
@@ -449,7 +453,7 @@ async fn stream_payload(
 pub async fn documents_list(State(state): State<AppState>, user: AuthUser) -> ApiResult<ApiJson<Vec<DocumentView>>> {
     let rows = match user.role {
         Role::Patient => documents::find_documents_by_party(&state.pool, Some(user.subject_id), None).await?,
-        Role::Hospital => documents::find_documents_by_party(&state.pool, None, Some(user.subject_id)).await?,
+        Role::Hospital => documents::find_documents_for_hospital(&state.pool, user.subject_id).await?,
         Role::Auditor | Role::Admin => return Err(ApiError::Forbidden),
     };
     let mine = my_key_ids(&state, &user).await?;

@@ -41,10 +41,13 @@ pub struct ConsentRow {
     pub created_at: DateTime<Utc>,
     /// Decision time.
     pub decided_at: Option<DateTime<Utc>>,
+    /// The granting patient's address, once granted.
+    pub patient_address: Option<Vec<u8>>,
 }
 
 const COLUMNS: &str = "id, patient_id, hospital_id, purpose, hi_types, access_mode, date_from, date_to, data_erase_at, \
-     frequency_unit, frequency_value, frequency_repeats, request_expires_at, status, created_at, decided_at";
+     frequency_unit, frequency_value, frequency_repeats, request_expires_at, status, created_at, decided_at, \
+     patient_address";
 
 /// Closes the patient's open artefact with the hospital if it has expired (its request, or its
 /// grant's `data_erase_at`), so a new request can take its place. Returns whether one was closed.
@@ -131,4 +134,97 @@ pub async fn find_patient_id_by_abha(db: impl PgExecutor<'_>, abha_digits: &str)
         .bind(abha_digits)
         .fetch_optional(db)
         .await?)
+}
+
+/// A patient's signed grant, with the (possibly narrowed) scope it covers.
+#[derive(Debug, Clone)]
+pub struct GrantRecord<'a> {
+    /// HI types granted.
+    pub hi_types: &'a [String],
+    /// First care date granted.
+    pub date_from: NaiveDate,
+    /// Last care date granted.
+    pub date_to: NaiveDate,
+    /// When the grant ends.
+    pub data_erase_at: DateTime<Utc>,
+    /// Consent id on chain.
+    pub chain_consent_id: &'a [u8; 32],
+    /// Scope hash signed.
+    pub scope_hash: &'a [u8; 32],
+    /// Patient's address.
+    pub patient_address: &'a [u8; 20],
+    /// Hospital's address.
+    pub grantee_address: &'a [u8; 20],
+    /// Validity start.
+    pub valid_from: DateTime<Utc>,
+    /// EIP-712 nonce.
+    pub nonce: i64,
+    /// EIP-712 deadline (Unix seconds).
+    pub deadline: i64,
+    /// Compact signature.
+    pub signature: &'a [u8; 64],
+}
+
+/// Records a grant on an open, unexpired request (call inside a transaction). Returns false
+/// when the request was not in that state.
+pub async fn mark_consent_granted(conn: &mut PgConnection, id: Uuid, g: &GrantRecord<'_>) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE consents SET status = 'GRANTED', decided_at = now(), hi_types = $2, date_from = $3, date_to = $4,
+                data_erase_at = $5, chain_consent_id = $6, scope_hash = $7, patient_address = $8,
+                grantee_address = $9, valid_from = $10, grant_nonce = $11, grant_deadline = $12, grant_signature = $13
+          WHERE id = $1 AND status = 'REQUESTED' AND request_expires_at > now()",
+    )
+    .bind(id)
+    .bind(g.hi_types)
+    .bind(g.date_from)
+    .bind(g.date_to)
+    .bind(g.data_erase_at)
+    .bind(&g.chain_consent_id[..])
+    .bind(&g.scope_hash[..])
+    .bind(&g.patient_address[..])
+    .bind(&g.grantee_address[..])
+    .bind(g.valid_from)
+    .bind(g.nonce)
+    .bind(g.deadline)
+    .bind(&g.signature[..])
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a revocation of a grant (call inside a transaction); effective at once. Returns
+/// false when the consent was not granted.
+pub async fn mark_consent_revoked(
+    conn: &mut PgConnection,
+    id: Uuid,
+    nonce: i64,
+    deadline: i64,
+    signature: &[u8; 64],
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE consents SET status = 'REVOKED', revoked_at = now(), revoke_nonce = $2, revoke_deadline = $3,
+                revoke_signature = $4
+          WHERE id = $1 AND status = 'GRANTED'",
+    )
+    .bind(id)
+    .bind(nonce)
+    .bind(deadline)
+    .bind(&signature[..])
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// SQL condition: an active grant from the document's owner to hospital `$H` covering the
+/// document `d` (its HI type and care date), at this instant.
+pub const GRANT_COVERS_DOCUMENT: &str = "d.deleted_at IS NULL AND EXISTS (SELECT 1 FROM consents c
+     WHERE c.patient_id = d.owner_patient_id AND c.hospital_id = $H AND c.status = 'GRANTED'
+       AND c.valid_from <= now() AND c.data_erase_at > now()
+       AND d.hi_type = ANY(c.hi_types) AND d.care_date BETWEEN c.date_from AND c.date_to)";
+
+/// Whether hospital `hospital_id` holds an active grant covering document `document_id`.
+pub async fn is_document_granted(db: impl PgExecutor<'_>, document_id: Uuid, hospital_id: Uuid) -> StoreResult<bool> {
+    let sql = format!("SELECT {} FROM documents d WHERE d.id = $1", GRANT_COVERS_DOCUMENT.replace("$H", "$2"));
+    let granted: Option<bool> = sqlx::query_scalar(&sql).bind(document_id).bind(hospital_id).fetch_optional(db).await?;
+    Ok(granted.unwrap_or(false))
 }

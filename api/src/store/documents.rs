@@ -165,8 +165,8 @@ pub struct StanzaHolder {
 /// `SELECT` of document rows with their anchoring state, then `rest` (WHERE, ORDER BY …).
 fn select_documents(rest: &str) -> String {
     format!(
-        "SELECT {COLUMNS}, (SELECT {ANCHOR_STATE} FROM anchor_jobs j WHERE j.document_id = documents.id) AS anchor_state
-           FROM documents {rest}"
+        "SELECT {COLUMNS}, (SELECT {ANCHOR_STATE} FROM anchor_jobs j WHERE j.document_id = d.id) AS anchor_state
+           FROM documents d {rest}"
     )
 }
 
@@ -187,6 +187,18 @@ pub async fn find_documents_by_party(
     ))
     .bind(owner)
     .bind(uploader)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Live documents a hospital may see: those it uploaded and those an active grant covers,
+/// newest first.
+pub async fn find_documents_for_hospital(db: impl PgExecutor<'_>, hospital_id: Uuid) -> StoreResult<Vec<DocumentRow>> {
+    let granted = super::consents::GRANT_COVERS_DOCUMENT.replace("$H", "$1");
+    Ok(sqlx::query_as(&select_documents(&format!(
+        "WHERE deleted_at IS NULL AND (uploaded_by_id = $1 OR {granted}) ORDER BY created_at DESC, id DESC LIMIT 1000"
+    )))
+    .bind(hospital_id)
     .fetch_all(db)
     .await?)
 }
