@@ -217,6 +217,29 @@ mod grants {
         })
     }
 
+    /// What the patient's device sends with a grant: each document's header with a stanza added
+    /// for the hospital.
+    async fn headers_for(
+        app: &TestApp,
+        token: &str,
+        key: &pramana_core::envelope::Identity,
+        to: &pramana_core::envelope::Recipient,
+        docs: &[uuid::Uuid],
+    ) -> Value {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut out = Vec::new();
+        for doc in docs {
+            let meta: Value = app.get(&format!("/v1/documents/{doc}"), Some(token)).await.json().await.unwrap();
+            let old = b64.decode(meta["header"].as_str().unwrap()).unwrap();
+            let (header, _) = pramana_core::envelope::Header::parse(&old).unwrap();
+            let new =
+                pramana_core::envelope::add_recipient(&header, key, to, &mut pramana_core::envelope::os_rng()).unwrap();
+            out.push(json!({"document_id": doc, "header": b64.encode(new.to_bytes())}));
+        }
+        Value::from(out)
+    }
+
     fn sign_revoke(signer: &ConsentSigner, c: &Value, now: u64) -> Value {
         let id: uuid::Uuid = c["id"].as_str().unwrap().parse().unwrap();
         let revoke = Revoke {
@@ -240,6 +263,7 @@ mod grants {
         let (other, _) = hospital(&app, "IN2710000002").await;
         let hosp_addr = Address::repeat_byte(0x42);
         register_eth(&app, &hosp, hosp_addr).await;
+        let hosp_key = register_x25519(&app, &hosp).await;
 
         // In scope: a 2025 diagnostic report. Out: a prescription (narrowed away), a 2024 report.
         let mut docs = Vec::new();
@@ -264,7 +288,12 @@ mod grants {
 
         let now = Utc::now().timestamp() as u64;
         let grant_url = format!("/v1/consents/{id}/grant");
-        // Signed by someone else, or for a wider scope: refused, nothing changes.
+        // The patient's device prepares the headers (reading metadata is audited, so before the count).
+        let hdr_wrong_doc = headers_for(&app, &patient.access, &key, &hosp_key.recipient(), &docs[1..2]).await;
+        let other_key = pramana_core::envelope::Identity::generate(&mut pramana_core::envelope::os_rng());
+        let hdr_other_key = headers_for(&app, &patient.access, &key, &other_key.recipient(), &docs[..1]).await;
+        let hdr_ok = headers_for(&app, &patient.access, &key, &hosp_key.recipient(), &docs[..1]).await;
+        // Signed by someone else, for a wider scope, or with the wrong headers: refused, nothing changes.
         let before = app.table_counts().await;
         let forged = sign_grant(&ConsentSigner::random(), &c, hosp_addr, &[HiType::DiagnosticReport], now);
         assert_error(app.post(&grant_url, Some(&patient.access), &forged).await, 422, "invalid_signature").await;
@@ -272,7 +301,13 @@ mod grants {
         assert_error(app.post(&grant_url, Some(&patient.access), &wider).await, 422, "invalid_hi_types").await;
         let wrong_grantee = sign_grant(&signer, &c, Address::repeat_byte(7), &[HiType::DiagnosticReport], now);
         assert_error(app.post(&grant_url, Some(&patient.access), &wrong_grantee).await, 422, "invalid_signature").await;
-        let good = sign_grant(&signer, &c, hosp_addr, &[HiType::DiagnosticReport], now);
+        let mut good = sign_grant(&signer, &c, hosp_addr, &[HiType::DiagnosticReport], now);
+        assert_error(app.post(&grant_url, Some(&patient.access), &good).await, 422, "invalid_headers").await;
+        good["headers"] = hdr_wrong_doc;
+        assert_error(app.post(&grant_url, Some(&patient.access), &good).await, 422, "invalid_headers").await;
+        good["headers"] = hdr_other_key;
+        assert_error(app.post(&grant_url, Some(&patient.access), &good).await, 422, "invalid_headers").await;
+        good["headers"] = hdr_ok;
         assert_error(app.post(&grant_url, Some(&hosp), &good).await, 403, "forbidden").await;
         assert_eq!(app.table_counts().await, before, "refused grants wrote nothing");
 
@@ -287,8 +322,13 @@ mod grants {
         assert_eq!(sees(hosp.clone(), docs[0]).await, 200);
         assert_eq!(sees(hosp.clone(), docs[1]).await, 404);
         assert_eq!(sees(hosp.clone(), docs[2]).await, 404);
+        // The hospital opens it with its own key: the stanza the patient's device added.
         let r = app.get(&format!("/v1/documents/{}/content", docs[0]), Some(&hosp)).await;
         assert_eq!(r.status(), 200);
+        let envelope = r.bytes().await.unwrap();
+        let mut plain = Vec::new();
+        pramana_core::envelope::open(docs[0].as_bytes(), &hosp_key, &envelope[..], &mut plain).unwrap();
+        assert_eq!(plain, b"record");
         let list: Value = app.get("/v1/documents", Some(&hosp)).await.json().await.unwrap();
         assert_eq!(list.as_array().unwrap().len(), 1);
         assert_eq!(list[0]["id"], docs[0].to_string());
@@ -318,6 +358,7 @@ mod grants {
         register_eth(&app, &patient.access, signer.address()).await;
         let (hosp, _) = hospital(&app, "IN2710000001").await;
         register_eth(&app, &hosp, Address::repeat_byte(0x42)).await;
+        let hosp_key = register_x25519(&app, &hosp).await;
         let doc = uuid::Uuid::new_v4();
         let (env, info) = seal_document(doc, &[key.recipient()], b"record");
         let q = upload_query(&info, "DiagnosticReport", "2025-06-01");
@@ -326,10 +367,11 @@ mod grants {
         let c: Value =
             app.post("/v1/consents", Some(&hosp), &request(patient.abha.as_digits())).await.json().await.unwrap();
         let now = Utc::now().timestamp() as u64;
-        let body = sign_grant(&signer, &c, Address::repeat_byte(0x42), &[HiType::DiagnosticReport], now);
+        let mut body = sign_grant(&signer, &c, Address::repeat_byte(0x42), &[HiType::DiagnosticReport], now);
+        body["headers"] = headers_for(&app, &patient.access, &key, &hosp_key.recipient(), &[doc]).await;
         let r =
             app.post(&format!("/v1/consents/{}/grant", c["id"].as_str().unwrap()), Some(&patient.access), &body).await;
-        assert_eq!(r.status(), 200);
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
         assert_eq!(app.get(&format!("/v1/documents/{doc}"), Some(&hosp)).await.status(), 200);
         // dataEraseAt passes (moved into the past behind the API's back): access ends that instant.
         sqlx::query("UPDATE consents SET data_erase_at = now() - interval '1 second'")

@@ -6,9 +6,12 @@
 use alloy::primitives::{Address, B256};
 use axum::extract::State;
 use axum::http::StatusCode;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, NaiveDate, Utc};
 use pramana_core::chain::eip712::{Grant, Revoke, SignedGrant, SignedRevoke, domain};
 use pramana_core::consent::{ConsentScope, chain_consent_id};
+use pramana_core::envelope::{self, Header};
 use pramana_core::{AbhaNumber, AccessMode, ConsentStatus, HiType, Purpose};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -351,6 +354,20 @@ pub struct ConsentGrantBody {
     pub deadline: u64,
     /// EIP-2098 compact signature (`0x` + 128 hex digits) by the patient's registered Ethereum key.
     pub signature: String,
+    /// For every live document in the granted scope, its envelope header with one stanza added
+    /// for the hospital's current X25519 key (`envelope::add_recipient` on the patient's device).
+    #[serde(default)]
+    pub headers: Vec<HeaderUpdate>,
+}
+
+/// A document's new envelope header.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderUpdate {
+    /// The document.
+    pub document_id: Uuid,
+    /// The new header (base64).
+    pub header: String,
 }
 
 /// A patient's signed revocation.
@@ -488,9 +505,47 @@ pub async fn consents_grant(
         deadline: i64::try_from(body.deadline).unwrap_or(i64::MAX),
         signature: &signature,
     };
+    // Every in-scope document needs a header carrying the hospital's stanza, and nothing else may change.
+    let hospital_key = keys::find_x25519_keys_by_owners(&state.pool, &[c.hospital_id])
+        .await?
+        .into_iter()
+        .find(|k| k.retired_at.is_none())
+        .and_then(|k| {
+            let mut pk = [0u8; 32];
+            hex::decode_to_slice(&k.public_key, &mut pk).ok().map(|()| envelope::Recipient(pk).key_id())
+        })
+        .ok_or(ApiError::BadRequest {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "no_hospital_key",
+            message: "the hospital has no registered X25519 key".to_owned(),
+        })?;
+    let in_scope =
+        consents::find_documents_in_scope(&state.pool, c.patient_id, &hi_types, range.from, range.to).await?;
+    let mut updates = Vec::with_capacity(in_scope.len());
+    for (doc_id, old) in &in_scope {
+        let bad = |m: String| ApiError::invalid_field("headers", m);
+        let given = body.headers.iter().filter(|h| h.document_id == *doc_id).collect::<Vec<_>>();
+        let [given] = given[..] else { return Err(bad(format!("one header for document {doc_id} (in scope)"))) };
+        let new = B64.decode(&given.header).map_err(|_| bad(format!("document {doc_id}: not base64")))?;
+        let (old_h, _) = Header::parse(old)
+            .map_err(|_| ApiError::Internal(anyhow::anyhow!("stored header of {doc_id} unreadable")))?;
+        let ok = matches!(Header::parse(&new), Ok((h, len)) if len == new.len() && h.only_adds(&old_h, &hospital_key));
+        if !ok {
+            return Err(bad(format!("document {doc_id}: the stored header plus one stanza for the hospital's key")));
+        }
+        updates.push((*doc_id, old.clone(), new));
+    }
+    if body.headers.len() != in_scope.len() {
+        return Err(ApiError::invalid_field("headers", "only documents in the granted scope"));
+    }
     let mut tx = state.pool.begin().await.map_err(StoreError::from)?;
     if !consents::mark_consent_granted(&mut tx, c.id, &record).await? {
         return Err(ApiError::Conflict("invalid_transition", "only an open, unexpired request can be granted"));
+    }
+    for (doc_id, old, new) in &updates {
+        if !consents::add_hospital_stanza(&mut tx, *doc_id, old, new, &hospital_key, c.hospital_id).await? {
+            return Err(ApiError::Conflict("document_changed", "a document in scope changed meanwhile; try again"));
+        }
     }
     insert_audit_event(&mut tx, &event(&user, "consent.grant", Outcome::Ok, &c)).await?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -535,6 +590,7 @@ pub async fn consents_revoke(
     if !consents::mark_consent_revoked(&mut tx, c.id, nonce, deadline, &signature).await? {
         return Err(ApiError::Conflict("invalid_transition", "only a granted consent can be revoked"));
     }
+    consents::delete_hospital_stanzas(&mut tx, c.patient_id, c.hospital_id).await?;
     insert_audit_event(&mut tx, &event(&user, "consent.revoke", Outcome::Ok, &c)).await?;
     tx.commit().await.map_err(StoreError::from)?;
     let c = consents::find_consent_by_id(&state.pool, id).await?.ok_or(ApiError::NotFound)?;

@@ -228,3 +228,69 @@ pub async fn is_document_granted(db: impl PgExecutor<'_>, document_id: Uuid, hos
     let granted: Option<bool> = sqlx::query_scalar(&sql).bind(document_id).bind(hospital_id).fetch_optional(db).await?;
     Ok(granted.unwrap_or(false))
 }
+
+/// A patient's live documents whose HI type and care date fall in a scope, with their headers.
+pub async fn find_documents_in_scope(
+    db: impl PgExecutor<'_>,
+    patient_id: Uuid,
+    hi_types: &[String],
+    date_from: NaiveDate,
+    date_to: NaiveDate,
+) -> StoreResult<Vec<(Uuid, Vec<u8>)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, header FROM documents
+          WHERE owner_patient_id = $1 AND deleted_at IS NULL AND hi_type = ANY($2) AND care_date BETWEEN $3 AND $4
+          ORDER BY id",
+    )
+    .bind(patient_id)
+    .bind(hi_types)
+    .bind(date_from)
+    .bind(date_to)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Replaces a document's header with one that adds the hospital's stanza, if the stored header
+/// is still `old` (call inside a transaction), and indexes the stanza. Returns false when the
+/// header changed meanwhile.
+pub async fn add_hospital_stanza(
+    conn: &mut PgConnection,
+    document_id: Uuid,
+    old: &[u8],
+    new: &[u8],
+    key_id: &[u8; 16],
+    hospital_id: Uuid,
+) -> StoreResult<bool> {
+    let done = sqlx::query("UPDATE documents SET header = $3 WHERE id = $1 AND header = $2 AND deleted_at IS NULL")
+        .bind(document_id)
+        .bind(old)
+        .bind(new)
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO document_stanzas (document_id, key_id, holder_role, holder_id) VALUES ($1, $2, 'hospital', $3)
+         ON CONFLICT (document_id, key_id) DO NOTHING",
+    )
+    .bind(document_id)
+    .bind(&key_id[..])
+    .bind(hospital_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(true)
+}
+
+/// Drops the hospital's stanza index entries on the patient's documents (at revocation).
+pub async fn delete_hospital_stanzas(conn: &mut PgConnection, patient_id: Uuid, hospital_id: Uuid) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "DELETE FROM document_stanzas s USING documents d
+          WHERE s.document_id = d.id AND d.owner_patient_id = $1 AND s.holder_id = $2",
+    )
+    .bind(patient_id)
+    .bind(hospital_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}

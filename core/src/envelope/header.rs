@@ -87,6 +87,17 @@ impl Header {
         out
     }
 
+    /// True when `self` is `old` with exactly one stanza added (for `key_id`) and nothing else
+    /// changed but the MAC: what the server checks when a patient grants access, since it cannot
+    /// check the MAC itself.
+    pub fn only_adds(&self, old: &Header, key_id: &[u8; 16]) -> bool {
+        self.doc_id == old.doc_id
+            && self.nonce == old.nonce
+            && self.stanzas.len() == old.stanzas.len() + 1
+            && self.stanzas[..old.stanzas.len()] == old.stanzas[..]
+            && self.stanzas.last().is_some_and(|s| s.key_id == *key_id)
+    }
+
     /// Reads exactly one header from `r`, checking its structure (not its MAC).
     pub fn read_from(r: &mut impl Read) -> Result<Self, CryptoError> {
         let mut fixed = [0u8; FIXED_LEN];

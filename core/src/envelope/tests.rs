@@ -174,6 +174,19 @@ fn recipients_can_be_added_and_removed_by_a_key_holder() {
         Err(CryptoError::Recipients(_))
     ));
 
+    // What the server accepts at grant time: the old header plus exactly that stanza.
+    let k1 = who[1].recipient().key_id();
+    assert!(added.only_adds(&info.header, &k1));
+    assert!(!added.only_adds(&info.header, &who[2].recipient().key_id()), "another key");
+    assert!(!info.header.only_adds(&info.header, &k1), "nothing added");
+    let mut renonced = added.clone();
+    renonced.nonce[0] ^= 1;
+    assert!(!renonced.only_adds(&info.header, &k1), "key schedule changed");
+    let mut dropped = added.clone();
+    dropped.stanzas.remove(0);
+    dropped.stanzas.push(added.stanzas[1].clone());
+    assert!(!dropped.only_adds(&info.header, &k1), "an old stanza replaced");
+
     let removed = remove_recipient(&added, &who[0], &who[1].recipient().key_id()).unwrap();
     let without = [removed.to_bytes(), payload.to_vec()].concat();
     assert!(open_bytes(&without, &who[1]).is_err());
