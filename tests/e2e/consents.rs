@@ -259,7 +259,7 @@ mod grants {
         let key = register_x25519(&app, &patient.access).await;
         let signer = ConsentSigner::random();
         register_eth(&app, &patient.access, signer.address()).await;
-        let (hosp, _) = hospital(&app, "IN2710000001").await;
+        let (hosp, hosp_id) = hospital(&app, "IN2710000001").await;
         let (other, _) = hospital(&app, "IN2710000002").await;
         let hosp_addr = Address::repeat_byte(0x42);
         register_eth(&app, &hosp, hosp_addr).await;
@@ -316,6 +316,25 @@ mod grants {
         let granted: Value = r.json().await.unwrap();
         assert_eq!(granted["status"], "GRANTED");
         assert_eq!(granted["hi_types"], json!(["DiagnosticReport"]), "narrowed");
+
+        // As a FHIR R4 Consent, for either party; nobody else.
+        let fhir_url = format!("/v1/consents/{id}/fhir");
+        let r = app.get(&fhir_url, Some(&hosp)).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "application/fhir+json");
+        let fhir: Value = r.json().await.unwrap();
+        assert_eq!(fhir["resourceType"], "Consent");
+        assert_eq!(fhir["status"], "active");
+        assert_eq!(fhir["patient"]["reference"], format!("Patient/{}", patient.id));
+        assert_eq!(fhir["provision"]["actor"][0]["reference"]["reference"], format!("Organization/{hosp_id}"));
+        assert_eq!(
+            fhir["provision"]["class"],
+            json!([{"system": "http://snomed.info/sct", "code": "721981007", "display": "Diagnostic studies report"}])
+        );
+        assert_eq!(fhir["provision"]["dataPeriod"], json!({"start": "2025-01-01", "end": "2026-01-31"}));
+        assert_eq!(fhir["provision"]["purpose"][0]["code"], "CAREMGT");
+        assert_eq!(fhir["extension"][0]["valueString"], granted["chain_consent_id"]);
+        assert_error(app.get(&fhir_url, Some(&other)).await, 404, "not_found").await;
         assert_error(app.post(&grant_url, Some(&patient.access), &good).await, 409, "invalid_transition").await;
 
         // Exactly the scope: the 2025 report, not the prescription, not the 2024 report.
@@ -342,6 +361,9 @@ mod grants {
         let r = app.post(&revoke_url, Some(&patient.access), &sign_revoke(&signer, &c, now)).await;
         assert_eq!(r.status(), 200);
         assert_eq!(r.json::<Value>().await.unwrap()["status"], "REVOKED");
+        let fhir: Value =
+            app.get(&format!("/v1/consents/{id}/fhir"), Some(&patient.access)).await.json().await.unwrap();
+        assert_eq!(fhir["status"], "inactive");
         assert_eq!(sees(hosp.clone(), docs[0]).await, 404, "revoked: denied at once");
         let list: Value = app.get("/v1/documents", Some(&hosp)).await.json().await.unwrap();
         assert_eq!(list, json!([]));

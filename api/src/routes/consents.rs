@@ -312,6 +312,24 @@ pub async fn consents_get(
     Ok(ApiJson(view(c, Utc::now())))
 }
 
+/// One artefact as a FHIR R4 `Consent` (its patient or its hospital only).
+#[utoipa::path(get, path = "/v1/consents/{id}/fhir", tag = "consents", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "FHIR R4 Consent", content_type = "application/fhir+json", body = serde_json::Value),
+               (status = 404, body = crate::error::ErrorBody)))]
+pub async fn consents_fhir(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse as _;
+    let c = load_party(&state, &user, id, "consent.read").await?;
+    let status = effective_status(&c, Utc::now());
+    let resource = super::fhir::consent(&c, status, &format!("0x{}", hex::encode(chain_consent_id(&c.id))));
+    let body = serde_json::to_vec_pretty(&resource).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/fhir+json")], body).into_response())
+}
+
 /// The patient refuses a request that is still open.
 #[utoipa::path(post, path = "/v1/consents/{id}/deny", tag = "consents", security(("bearer" = [])),
     params(("id" = Uuid, Path)),

@@ -2,12 +2,16 @@
 //! NRCeS profile): the HI type as ABDM's SNOMED CT document type, the patient, the author, the
 //! care date, the encrypted envelope as the content (the server has no plaintext to offer), the
 //! plaintext's SHA-256 as an extension, and the proof bundle, once anchored, as a second content.
+//! A consent artefact as a `Consent`: status, scope, category, patient, and a provision with
+//! the grant's period, the hospital as recipient, purpose, HI types as classes and the care
+//! dates as `dataPeriod`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use pramana_core::HiType;
+use pramana_core::{ConsentStatus, HiType};
 use serde_json::{Value, json};
 
+use crate::store::consents::ConsentRow;
 use crate::store::documents::DocumentRow;
 
 /// Extension URL carrying the plaintext's SHA-256 (hex), which any holder of the document can
@@ -65,6 +69,57 @@ pub fn document_reference(d: &DocumentRow, envelope_size: i64, proof: Option<&Va
     })
 }
 
+/// Extension URL carrying the consent's id on chain (hex).
+pub const EXT_CHAIN_CONSENT_ID: &str = "urn:pramana:fhir:StructureDefinition:chain-consent-id";
+/// Code system of ABDM's purpose-of-use codes as Pramana labels them.
+pub const ABDM_PURPOSE_SYSTEM: &str = "urn:pramana:abdm:purpose-of-use";
+
+/// A consent artefact as a FHIR R4 `Consent`; `status` is the artefact's status now.
+pub fn consent(c: &ConsentRow, status: ConsentStatus, chain_consent_id: &str) -> Value {
+    let fhir_status = match status {
+        ConsentStatus::Requested => "proposed",
+        ConsentStatus::Granted => "active",
+        ConsentStatus::Denied => "rejected",
+        ConsentStatus::Expired | ConsentStatus::Revoked => "inactive",
+    };
+    let classes: Vec<Value> = c
+        .hi_types
+        .iter()
+        .map(|t| match HiType::parse(t).ok().and_then(HiType::snomed) {
+            Some((code, display)) => json!({"system": "http://snomed.info/sct", "code": code, "display": display}),
+            None => json!({"display": t}),
+        })
+        .collect();
+    let action = if c.access_mode == "STORE" { "collect" } else { "access" };
+    json!({
+        "resourceType": "Consent",
+        "id": c.id,
+        "extension": [{"url": EXT_CHAIN_CONSENT_ID, "valueString": chain_consent_id}],
+        "status": fhir_status,
+        "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
+        "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0", "display": "Patient Consent"}]}],
+        "patient": {"reference": format!("Patient/{}", c.patient_id)},
+        "dateTime": c.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "performer": [{"reference": format!("Patient/{}", c.patient_id)}],
+        "policyRule": {"text": format!("ABDM consent artefact; access mode {}", c.access_mode)},
+        "provision": {
+            "type": "permit",
+            "period": {
+                "start": c.decided_at.unwrap_or(c.created_at).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "end": c.data_erase_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            },
+            "actor": [{
+                "role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP", "display": "information recipient"}]},
+                "reference": {"reference": format!("Organization/{}", c.hospital_id)},
+            }],
+            "action": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": action}]}],
+            "purpose": [{"system": ABDM_PURPOSE_SYSTEM, "code": c.purpose}],
+            "class": classes,
+            "dataPeriod": {"start": c.date_from.to_string(), "end": c.date_to.to_string()},
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +174,41 @@ mod tests {
         let v = document_reference(&deleted, 0, None);
         assert_eq!(v["status"], "superseded");
         assert!(v["content"].as_array().unwrap().is_empty());
+    }
+
+    #[test]
+    fn consent_statuses_map_to_fhir() {
+        let now = chrono::Utc::now();
+        let c = ConsentRow {
+            id: uuid::Uuid::nil(),
+            patient_id: uuid::Uuid::from_u128(1),
+            hospital_id: uuid::Uuid::from_u128(2),
+            purpose: "CAREMGT".into(),
+            hi_types: vec!["WellnessRecord".into()],
+            access_mode: "STORE".into(),
+            date_from: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+            date_to: chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
+            data_erase_at: now,
+            frequency_unit: "DAY".into(),
+            frequency_value: 1,
+            frequency_repeats: 0,
+            request_expires_at: now,
+            status: "REQUESTED".into(),
+            created_at: now,
+            decided_at: None,
+            patient_address: None,
+        };
+        for (status, fhir) in [
+            (ConsentStatus::Requested, "proposed"),
+            (ConsentStatus::Granted, "active"),
+            (ConsentStatus::Denied, "rejected"),
+            (ConsentStatus::Expired, "inactive"),
+            (ConsentStatus::Revoked, "inactive"),
+        ] {
+            assert_eq!(consent(&c, status, "0x00")["status"], fhir);
+        }
+        let v = consent(&c, ConsentStatus::Granted, "0x00");
+        assert_eq!(v["provision"]["class"], json!([{"display": "WellnessRecord"}]), "no SNOMED code, as in ABDM");
+        assert_eq!(v["provision"]["action"][0]["coding"][0]["code"], "collect");
     }
 }
