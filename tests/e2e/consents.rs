@@ -7,7 +7,7 @@ use pramana_tests::{TestApp, assert_error, spawn_app};
 use serde_json::{Value, json};
 
 /// Registers a hospital with `hfr_id` and returns its access token and id.
-async fn hospital(app: &TestApp, hfr_id: &str) -> (String, String) {
+pub(crate) async fn hospital(app: &TestApp, hfr_id: &str) -> (String, String) {
     let admin = app.admin_token().await;
     let h: Value = app
         .post("/v1/admin/hospitals", Some(&admin), &json!({"hfr_id": hfr_id, "name": "City"}))
@@ -19,7 +19,7 @@ async fn hospital(app: &TestApp, hfr_id: &str) -> (String, String) {
     (token, h["hospital"]["id"].as_str().unwrap().to_owned())
 }
 
-fn request(abha: &str) -> Value {
+pub(crate) fn request(abha: &str) -> Value {
     let now = Utc::now();
     json!({
         "patient_abha_number": abha,
@@ -162,7 +162,7 @@ async fn an_unanswered_request_expires_and_makes_room() {
     assert_eq!(stored, ["EXPIRED", "REQUESTED"]);
 }
 
-mod grants {
+pub(crate) mod grants {
     use alloy::primitives::{Address, B256};
     use chrono::{DateTime, NaiveDate, Utc};
     use pramana_core::chain::eip712::{ConsentSigner, Grant, Revoke, domain};
@@ -173,9 +173,9 @@ mod grants {
 
     use super::{hospital, request};
 
-    const CONTRACT: &str = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+    pub(crate) const CONTRACT: &str = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 
-    async fn register_eth(app: &TestApp, token: &str, address: Address) {
+    pub(crate) async fn register_eth(app: &TestApp, token: &str, address: Address) {
         let r = app
             .post(
                 "/v1/keys",
@@ -186,7 +186,13 @@ mod grants {
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     }
 
-    fn sign_grant(signer: &ConsentSigner, c: &Value, grantee: Address, hi_types: &[HiType], now: u64) -> Value {
+    pub(crate) fn sign_grant(
+        signer: &ConsentSigner,
+        c: &Value,
+        grantee: Address,
+        hi_types: &[HiType],
+        now: u64,
+    ) -> Value {
         let id: uuid::Uuid = c["id"].as_str().unwrap().parse().unwrap();
         let scope = ConsentScope {
             purpose: Purpose::CareManagement,
@@ -219,7 +225,7 @@ mod grants {
 
     /// What the patient's device sends with a grant: each document's header with a stanza added
     /// for the hospital.
-    async fn headers_for(
+    pub(crate) async fn headers_for(
         app: &TestApp,
         token: &str,
         key: &pramana_core::envelope::Identity,

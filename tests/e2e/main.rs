@@ -5,6 +5,7 @@
 mod accounts;
 mod anchoring;
 mod audit;
+mod authz;
 mod consents;
 mod contract;
 mod documents;
