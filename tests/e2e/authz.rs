@@ -63,6 +63,7 @@ async fn every_role_gets_exactly_its_share() {
         (format!("/v1/documents/{doc}/proof"), [409, 409, 404, 404, 404, 404, 401]),
         (format!("/v1/consents/{consent}"), [200, 200, 404, 404, 404, 404, 401]),
         (format!("/v1/consents/{consent}/fhir"), [200, 200, 404, 404, 404, 404, 401]),
+        (format!("/v1/consents/{consent}/grantee-keys"), [200, 200, 404, 404, 404, 404, 401]),
         (format!("/v1/patients/{}", a.id), [200, 404, 404, 404, 404, 200, 401]),
         ("/v1/documents".to_owned(), [200, 200, 200, 200, 403, 403, 401]),
         ("/v1/consents".to_owned(), [200, 200, 200, 200, 403, 403, 401]),

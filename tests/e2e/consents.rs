@@ -292,6 +292,14 @@ pub(crate) mod grants {
         };
         assert_eq!(sees(hosp.clone(), docs[0]).await, 404, "nothing before the grant");
 
+        // The patient's device learns the hospital's keys from the platform.
+        let keys: Value =
+            app.get(&format!("/v1/consents/{id}/grantee-keys"), Some(&patient.access)).await.json().await.unwrap();
+        assert_eq!(keys["x25519_public_key"], hex::encode(hosp_key.recipient().0));
+        assert_eq!(keys["ethereum_address"], hosp_addr.to_checksum(None));
+        assert_eq!(keys["chain_consent_id"], c["chain_consent_id"]);
+        assert_error(app.get(&format!("/v1/consents/{id}/grantee-keys"), Some(&other)).await, 404, "not_found").await;
+
         let now = Utc::now().timestamp() as u64;
         let grant_url = format!("/v1/consents/{id}/grant");
         // The patient's device prepares the headers (reading metadata is audited, so before the count).

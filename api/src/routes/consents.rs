@@ -312,6 +312,36 @@ pub async fn consents_get(
     Ok(ApiJson(view(c, Utc::now())))
 }
 
+/// What a patient's device needs to grant: the hospital's current keys.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GranteeKeys {
+    /// The hospital's current X25519 public key (hex): add a stanza for it to each document.
+    pub x25519_public_key: Option<String>,
+    /// The hospital's registered Ethereum address: the grant's `grantee`.
+    pub ethereum_address: Option<String>,
+    /// The consent's id on chain.
+    pub chain_consent_id: String,
+}
+
+/// The requesting hospital's current public keys (either party), for building a grant.
+#[utoipa::path(get, path = "/v1/consents/{id}/grantee-keys", tag = "consents", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = GranteeKeys), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn consents_grantee_keys(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<ApiJson<GranteeKeys>> {
+    let c = load_party(&state, &user, id, "consent.read").await?;
+    let keys = keys::find_keys_by_owner(&state.pool, c.hospital_id).await?;
+    let active =
+        |kind: &str| keys.iter().find(|k| k.kind == kind && k.retired_at.is_none()).map(|k| k.public_key.clone());
+    Ok(ApiJson(GranteeKeys {
+        x25519_public_key: active("x25519"),
+        ethereum_address: active("ethereum").and_then(|a| a.parse::<Address>().ok()).map(|a| a.to_checksum(None)),
+        chain_consent_id: format!("0x{}", hex::encode(chain_consent_id(&c.id))),
+    }))
+}
+
 /// One artefact as a FHIR R4 `Consent` (its patient or its hospital only).
 #[utoipa::path(get, path = "/v1/consents/{id}/fhir", tag = "consents", security(("bearer" = [])),
     params(("id" = Uuid, Path)),

@@ -73,6 +73,7 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(consents::consents_create, consents::consents_list))
         .routes(routes!(consents::consents_get))
         .routes(routes!(consents::consents_fhir))
+        .routes(routes!(consents::consents_grantee_keys))
         .routes(routes!(consents::consents_deny))
         .routes(routes!(consents::consents_grant))
         .routes(routes!(consents::consents_revoke))
