@@ -139,6 +139,45 @@ enum ConsentCmd {
         #[arg(long, env = "PRAMANA_CONTRACT")]
         contract: String,
     },
+    /// (Hospital) ask a patient for consent.
+    Request {
+        /// The patient's ABHA number.
+        #[arg(long)]
+        patient: String,
+        /// Purpose: CAREMGT, BTG, PUBHLTH, HPAYMT, DSRCH or PATRQT.
+        #[arg(long, default_value = "CAREMGT")]
+        purpose: String,
+        /// HI types, comma-separated (e.g. DiagnosticReport,Prescription).
+        #[arg(long = "types", value_delimiter = ',')]
+        hi_types: Vec<String>,
+        /// VIEW, STORE, QUERY or STREAM.
+        #[arg(long, default_value = "VIEW")]
+        access: String,
+        /// First care date in scope (YYYY-MM-DD).
+        #[arg(long)]
+        from: String,
+        /// Last care date in scope (YYYY-MM-DD).
+        #[arg(long)]
+        to: String,
+        /// Days the grant would last (dataEraseAt).
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+        /// Days the patient has to answer.
+        #[arg(long, default_value_t = 7)]
+        answer_within: i64,
+    },
+    /// Your consent artefacts (a patient's, or those a hospital requested).
+    List,
+    /// One artefact.
+    Show {
+        /// Consent id.
+        id: Uuid,
+    },
+    /// (Patient) refuse an open request.
+    Deny {
+        /// Consent id.
+        id: Uuid,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -396,12 +435,66 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
         Command::Consent(ConsentCmd::Status { id, rpc, contract }) => {
             audit::status(&ctx, &id, &rpc, &contract).await?;
         }
+        Command::Consent(ConsentCmd::Request { patient, purpose, hi_types, access, from, to, days, answer_within }) => {
+            let now = chrono::Utc::now();
+            let body = json!({
+                "patient_abha_number": patient, "purpose": purpose, "hi_types": hi_types, "access_mode": access,
+                "date_range": {"from": from, "to": to},
+                "data_erase_at": (now + chrono::Duration::days(days)).to_rfc3339(),
+                "frequency": {"unit": "DAY", "value": 1, "repeats": 0},
+                "expires_at": (now + chrono::Duration::days(answer_within)).to_rfc3339(),
+            });
+            let token = ctx.token()?;
+            let v: Value = check(ctx.http.post(ctx.url("/v1/consents")).bearer_auth(token).json(&body).send().await?)
+                .await?
+                .json()
+                .await?;
+            ctx.print(&v, || consent_line(&v));
+        }
+        Command::Consent(ConsentCmd::List) => {
+            let token = ctx.token()?;
+            let v: Value =
+                check(ctx.http.get(ctx.url("/v1/consents")).bearer_auth(token).send().await?).await?.json().await?;
+            ctx.print(&v, || {
+                v.as_array().map(|l| l.iter().map(consent_line).collect::<Vec<_>>().join("\n")).unwrap_or_default()
+            });
+        }
+        Command::Consent(ConsentCmd::Show { id }) => {
+            let token = ctx.token()?;
+            let v: Value = check(ctx.http.get(ctx.url(&format!("/v1/consents/{id}"))).bearer_auth(token).send().await?)
+                .await?
+                .json()
+                .await?;
+            ctx.print(&v, || serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        Command::Consent(ConsentCmd::Deny { id }) => {
+            let token = ctx.token()?;
+            let url = ctx.url(&format!("/v1/consents/{id}/deny"));
+            let v: Value =
+                check(ctx.http.post(url).bearer_auth(token).json(&json!({})).send().await?).await?.json().await?;
+            ctx.print(&v, || consent_line(&v));
+        }
         Command::Audit { rpc, contract, from_block } => audit::run(&ctx, &rpc, &contract, from_block).await?,
         Command::Verify { file, sha256, proof, rpc, contract } => {
             return verify::run(&ctx, file.as_deref(), sha256.as_deref(), &proof, &rpc, contract.as_deref()).await;
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// One line about a consent artefact.
+fn consent_line(c: &Value) -> String {
+    let s = |k: &str| c[k].as_str().unwrap_or("").to_owned();
+    format!(
+        "{}  {:<9} {} {:?} care {}..{} until {}",
+        s("id"),
+        s("status"),
+        s("purpose"),
+        c["hi_types"].as_array().map(|t| t.iter().filter_map(Value::as_str).collect::<Vec<_>>()).unwrap_or_default(),
+        c["date_range"]["from"].as_str().unwrap_or(""),
+        c["date_range"]["to"].as_str().unwrap_or(""),
+        s("data_erase_at")
+    )
 }
 
 /// Seals `file` into a temporary envelope (constant memory), then streams it up.

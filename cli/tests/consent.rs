@@ -1,0 +1,94 @@
+//! `pramana consent request | list | show | deny`, the real binary against the real API: a
+//! hospital asks, the patient sees and refuses.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on the first surprise")]
+
+use pramana_tests::spawn_app;
+use serde_json::{Value, json};
+
+mod common;
+
+/// A home with a session for `token`, as `pramana login` leaves it.
+fn home_with(token: &str) -> std::path::PathBuf {
+    let home = std::env::temp_dir().join(format!("pramana-consent-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(home.join("session.json"), json!({"access_token": token}).to_string()).unwrap();
+    home
+}
+
+async fn run(api: &str, home: &std::path::Path, args: &[&str]) -> (i32, Value, String) {
+    let (api, home) = (api.to_owned(), home.to_str().unwrap().to_owned());
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        common::pramana_json(&args, &[("PRAMANA_API", &api), ("PRAMANA_HOME", &home)])
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hospital_asks_and_the_patient_refuses_from_the_cli() {
+    let app = spawn_app().await;
+    let patient = app.new_patient().await;
+    let admin = app.admin_token().await;
+    let h: Value = app
+        .post("/v1/admin/hospitals", Some(&admin), &json!({"hfr_id": "IN2710000001", "name": "City"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (hospital, _) = app.login("IN2710000001", h["api_secret"].as_str().unwrap()).await;
+    let (hosp_home, patient_home) = (home_with(&hospital), home_with(&patient.access));
+    let api = app.base.as_str();
+
+    let abha = patient.abha.hyphenated();
+    let args = [
+        "consent",
+        "request",
+        "--patient",
+        &abha,
+        "--types",
+        "DiagnosticReport,Prescription",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-12-31",
+    ];
+    let (code, c, err) = run(api, &hosp_home, &args).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(c["status"], "REQUESTED");
+    let id = c["id"].as_str().unwrap().to_owned();
+
+    let (code, list, _) = run(api, &patient_home, &["consent", "list"]).await;
+    assert_eq!(code, 0);
+    assert_eq!(list[0]["id"], id);
+    let (code, shown, _) = run(api, &patient_home, &["consent", "show", &id]).await;
+    assert_eq!((code, shown["hi_types"].clone()), (0, json!(["Prescription", "DiagnosticReport"])));
+
+    let (code, _, err) = run(api, &hosp_home, &["consent", "deny", &id]).await;
+    assert_eq!(code, 2, "a hospital cannot deny");
+    assert!(err.contains("forbidden"), "{err}");
+    let (code, denied, _) = run(api, &patient_home, &["consent", "deny", &id]).await;
+    assert_eq!((code, denied["status"].clone()), (0, json!("DENIED")));
+
+    let (code, _, err) = run(
+        api,
+        &hosp_home,
+        &[
+            "consent",
+            "request",
+            "--patient",
+            "12",
+            "--types",
+            "DiagnosticReport",
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2025-12-31",
+        ],
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(err.contains("invalid_patient_abha_number"), "{err}");
+}
