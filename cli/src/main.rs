@@ -1,6 +1,7 @@
 //! `pramana`: the client patients, hospitals and auditors run on their own machines. Keys never
 //! leave it: documents are sealed and opened here, and only envelopes cross the network.
 
+mod approve;
 mod audit;
 mod keystore;
 mod verify;
@@ -172,6 +173,15 @@ enum ConsentCmd {
     Show {
         /// Consent id.
         id: Uuid,
+    },
+    /// (Patient) grant an open request for its whole scope: adds a stanza for the hospital to
+    /// every document in scope and signs the EIP-712 grant with this keystore.
+    Approve {
+        /// Consent id.
+        id: Uuid,
+        /// Your ConsentRegistry nonce (0 unless you invalidated signatures with `incrementNonce`).
+        #[arg(long, default_value_t = 0)]
+        nonce: u64,
     },
     /// (Patient) refuse an open request.
     Deny {
@@ -467,6 +477,7 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                 .await?;
             ctx.print(&v, || serde_json::to_string_pretty(&v).unwrap_or_default());
         }
+        Command::Consent(ConsentCmd::Approve { id, nonce }) => approve::run(&ctx, id, nonce).await?,
         Command::Consent(ConsentCmd::Deny { id }) => {
             let token = ctx.token()?;
             let url = ctx.url(&format!("/v1/consents/{id}/deny"));

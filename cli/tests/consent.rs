@@ -92,3 +92,79 @@ async fn a_hospital_asks_and_the_patient_refuses_from_the_cli() {
     assert_eq!(code, 2);
     assert!(err.contains("invalid_patient_abha_number"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patient_approves_from_the_cli_and_the_hospital_decrypts() {
+    let app = pramana_tests::spawn_app_with(
+        json!({"chain": {"contract_address": "0x5FbDB2315678afecb367f032d93F642f64180aa3"}}),
+    )
+    .await;
+    let api = app.base.clone();
+    let home = std::env::temp_dir().join(format!("pramana-approve-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&home).unwrap();
+    let h = home.to_str().unwrap().to_owned();
+    let patient = |args: Vec<String>| {
+        let (api, h) = (api.clone(), h.clone());
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            common::pramana_json(
+                &args,
+                &[
+                    ("PRAMANA_API", &api),
+                    ("PRAMANA_HOME", &h),
+                    ("PRAMANA_PASSPHRASE", "a passphrase"),
+                    ("PRAMANA_PASSWORD", "a long enough password"),
+                ],
+            )
+        })
+    };
+    let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+    let abha = pramana_tests::random_abha();
+    assert_eq!(patient(s(&["identity", "create"])).await.unwrap().0, 0);
+    assert_eq!(patient(s(&["register", "--abha", &abha.hyphenated(), "--name", "Asha"])).await.unwrap().0, 0);
+    assert_eq!(patient(s(&["login", "--login", abha.as_digits()])).await.unwrap().0, 0);
+    let file = home.join("report.txt");
+    std::fs::write(&file, b"haemoglobin 13.5 g/dL").unwrap();
+    let (code, doc, err) =
+        patient(s(&["upload", file.to_str().unwrap(), "--type", "DiagnosticReport", "--date", "2025-06-01"]))
+            .await
+            .unwrap();
+    assert_eq!(code, 0, "{err}");
+    let doc_id: uuid::Uuid = doc["id"].as_str().unwrap().parse().unwrap();
+
+    let admin = app.admin_token().await;
+    let created: Value = app
+        .post("/v1/admin/hospitals", Some(&admin), &json!({"hfr_id": "IN2710000001", "name": "City"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (hospital, _) = app.login("IN2710000001", created["api_secret"].as_str().unwrap()).await;
+    let hospital_key = pramana_tests::register_x25519(&app, &hospital).await;
+    let r = app
+        .post("/v1/keys", Some(&hospital), &json!({"kind": "ethereum", "public_key": format!("0x{}", "42".repeat(20))}))
+        .await;
+    assert_eq!(r.status(), 201);
+    let now = chrono::Utc::now();
+    let body = json!({
+        "patient_abha_number": abha.as_digits(), "purpose": "CAREMGT", "hi_types": ["DiagnosticReport"],
+        "access_mode": "VIEW", "date_range": {"from": "2025-01-01", "to": "2025-12-31"},
+        "data_erase_at": (now + chrono::Duration::days(30)).to_rfc3339(),
+        "frequency": {"unit": "DAY", "value": 1, "repeats": 0},
+        "expires_at": (now + chrono::Duration::days(2)).to_rfc3339(),
+    });
+    let c: Value = app.post("/v1/consents", Some(&hospital), &body).await.json().await.unwrap();
+    let id = c["id"].as_str().unwrap().to_owned();
+
+    let (code, granted, err) = patient(s(&["consent", "approve", &id])).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(granted["status"], "GRANTED");
+
+    // The hospital opens the document with its own key.
+    let r = app.get(&format!("/v1/documents/{doc_id}/content"), Some(&hospital)).await;
+    assert_eq!(r.status(), 200);
+    let envelope = r.bytes().await.unwrap();
+    let mut plain = Vec::new();
+    pramana_core::envelope::open(doc_id.as_bytes(), &hospital_key, &envelope[..], &mut plain).unwrap();
+    assert_eq!(plain, b"haemoglobin 13.5 g/dL");
+}

@@ -1,0 +1,84 @@
+//! `pramana consent approve`: the patient's device grants a request. It learns the hospital's
+//! keys from the platform, adds a stanza for the hospital to every document in scope (the data
+//! keys never leave this machine), signs the EIP-712 grant with the keystore's Ethereum key, and
+//! sends both. The server rebuilds the signed message from what it stores and checks it.
+
+use alloy::primitives::{Address, B256};
+use anyhow::{Context as _, bail};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use pramana_core::chain::eip712::{ConsentSigner, Grant, domain};
+use pramana_core::envelope::{self, Header, Recipient, os_rng};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::{Ctx, check, keystore, secret};
+
+fn hex32(v: &Value, what: &str) -> anyhow::Result<[u8; 32]> {
+    let s = v.as_str().with_context(|| format!("no {what}"))?;
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(s.trim_start_matches("0x"), &mut out).with_context(|| format!("bad {what}"))?;
+    Ok(out)
+}
+
+/// Grants consent `id` for its whole requested scope.
+pub async fn run(ctx: &Ctx, id: Uuid, nonce: u64) -> anyhow::Result<()> {
+    let token = ctx.token()?;
+    let get = |path: String| {
+        let req = ctx.http.get(ctx.url(&path)).bearer_auth(&token);
+        async move { anyhow::Ok(check(req.send().await?).await?.json::<Value>().await?) }
+    };
+    let c = get(format!("/v1/consents/{id}")).await?;
+    if c["status"] != "REQUESTED" {
+        bail!("consent {id} is {}, not an open request", c["status"].as_str().unwrap_or("?"));
+    }
+    let keys = get(format!("/v1/consents/{id}/grantee-keys")).await?;
+    let chain = get("/v1/chain".to_owned()).await?;
+    let hospital_x25519 = Recipient(hex32(&keys["x25519_public_key"], "hospital X25519 key")?);
+    let grantee: Address =
+        keys["ethereum_address"].as_str().context("the hospital has no Ethereum address")?.parse()?;
+    let contract: Address =
+        chain["contract_address"].as_str().context("the platform has no ConsentRegistry configured")?.parse()?;
+    let chain_id = chain["chain_id"].as_u64().context("no chain id")?;
+
+    let pass = secret("PRAMANA_PASSPHRASE", "Keystore passphrase: ")?;
+    let unlocked = keystore::unlock(&keystore::load(&ctx.keystore_path())?, &pass)?;
+
+    // Every live document of mine in scope gets a stanza for the hospital.
+    let types: Vec<&str> = c["hi_types"].as_array().context("no HI types")?.iter().filter_map(Value::as_str).collect();
+    let (from, to) = (c["date_range"]["from"].as_str().unwrap_or(""), c["date_range"]["to"].as_str().unwrap_or(""));
+    let docs = get("/v1/documents".to_owned()).await?;
+    let mut headers = Vec::new();
+    for d in docs.as_array().into_iter().flatten() {
+        let care = d["care_date"].as_str().unwrap_or("");
+        let in_scope = types.contains(&d["hi_type"].as_str().unwrap_or("")) && care >= from && care <= to;
+        let Some(header) = d["header"].as_str().filter(|_| in_scope) else { continue };
+        let (old, _) = Header::parse(&B64.decode(header)?).context("a stored header does not parse")?;
+        let new = envelope::add_recipient(&old, &unlocked.identity, &hospital_x25519, &mut os_rng())?;
+        headers.push(json!({"document_id": d["id"], "header": B64.encode(new.to_bytes())}));
+    }
+
+    let erase: chrono::DateTime<chrono::Utc> = c["data_erase_at"].as_str().context("no data_erase_at")?.parse()?;
+    let now = u64::try_from(chrono::Utc::now().timestamp())?;
+    let grant = Grant {
+        consentId: B256::from(hex32(&c["chain_consent_id"], "consent id")?),
+        patient: unlocked.signer.address(),
+        grantee,
+        scopeHash: B256::from(hex32(&c["scope_hash"], "scope hash")?),
+        validFrom: now.saturating_sub(60),
+        validUntil: u64::try_from(erase.timestamp())?,
+        nonce,
+        deadline: now + 7 * 86_400,
+    };
+    let signed = ConsentSigner::new(unlocked.signer).sign_grant(grant.clone(), &domain(chain_id, contract))?;
+    let body = json!({
+        "valid_from": grant.validFrom, "nonce": grant.nonce, "deadline": grant.deadline,
+        "signature": format!("0x{}", hex::encode(signed.signature)),
+        "headers": headers,
+    });
+    let url = ctx.url(&format!("/v1/consents/{id}/grant"));
+    let v: Value = check(ctx.http.post(url).bearer_auth(&token).json(&body).send().await?).await?.json().await?;
+    let n = headers.len();
+    ctx.print(&v, || format!("granted {id} to {grantee}; {n} document(s) opened to the hospital"));
+    Ok(())
+}
