@@ -1,4 +1,4 @@
-//! `pramana consent approve`: the patient's device grants a request. It learns the hospital's
+//! `pramana consent approve` and `revoke`: the patient's device grants a request. It learns the hospital's
 //! keys from the platform, adds a stanza for the hospital to every document in scope (the data
 //! keys never leave this machine), signs the EIP-712 grant with the keystore's Ethereum key, and
 //! sends both. The server rebuilds the signed message from what it stores and checks it.
@@ -80,5 +80,33 @@ pub async fn run(ctx: &Ctx, id: Uuid, nonce: u64) -> anyhow::Result<()> {
     let v: Value = check(ctx.http.post(url).bearer_auth(&token).json(&body).send().await?).await?.json().await?;
     let n = headers.len();
     ctx.print(&v, || format!("granted {id} to {grantee}; {n} document(s) opened to the hospital"));
+    Ok(())
+}
+
+/// Revokes granted consent `id` with a signature from the keystore's Ethereum key.
+pub async fn revoke(ctx: &Ctx, id: Uuid, nonce: u64) -> anyhow::Result<()> {
+    let token = ctx.token()?;
+    let c: Value = check(ctx.http.get(ctx.url(&format!("/v1/consents/{id}"))).bearer_auth(&token).send().await?)
+        .await?
+        .json()
+        .await?;
+    let chain: Value = check(ctx.http.get(ctx.url("/v1/chain")).send().await?).await?.json().await?;
+    let contract: Address =
+        chain["contract_address"].as_str().context("the platform has no ConsentRegistry configured")?.parse()?;
+    let chain_id = chain["chain_id"].as_u64().context("no chain id")?;
+    let pass = secret("PRAMANA_PASSPHRASE", "Keystore passphrase: ")?;
+    let unlocked = keystore::unlock(&keystore::load(&ctx.keystore_path())?, &pass)?;
+    let now = u64::try_from(chrono::Utc::now().timestamp())?;
+    let revoke = pramana_core::chain::eip712::Revoke {
+        consentId: B256::from(hex32(&c["chain_consent_id"], "consent id")?),
+        patient: unlocked.signer.address(),
+        nonce,
+        deadline: now + 7 * 86_400,
+    };
+    let signed = ConsentSigner::new(unlocked.signer).sign_revoke(revoke.clone(), &domain(chain_id, contract))?;
+    let body = json!({"nonce": revoke.nonce, "deadline": revoke.deadline, "signature": format!("0x{}", hex::encode(signed.signature))});
+    let url = ctx.url(&format!("/v1/consents/{id}/revoke"));
+    let v: Value = check(ctx.http.post(url).bearer_auth(&token).json(&body).send().await?).await?.json().await?;
+    ctx.print(&v, || format!("revoked {id}: the hospital's access ended now"));
     Ok(())
 }

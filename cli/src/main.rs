@@ -183,6 +183,14 @@ enum ConsentCmd {
         #[arg(long, default_value_t = 0)]
         nonce: u64,
     },
+    /// (Patient) revoke a grant, signed with this keystore; the hospital's access ends at once.
+    Revoke {
+        /// Consent id.
+        id: Uuid,
+        /// Your ConsentRegistry nonce.
+        #[arg(long, default_value_t = 0)]
+        nonce: u64,
+    },
     /// (Patient) refuse an open request.
     Deny {
         /// Consent id.
@@ -478,6 +486,7 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             ctx.print(&v, || serde_json::to_string_pretty(&v).unwrap_or_default());
         }
         Command::Consent(ConsentCmd::Approve { id, nonce }) => approve::run(&ctx, id, nonce).await?,
+        Command::Consent(ConsentCmd::Revoke { id, nonce }) => approve::revoke(&ctx, id, nonce).await?,
         Command::Consent(ConsentCmd::Deny { id }) => {
             let token = ctx.token()?;
             let url = ctx.url(&format!("/v1/consents/{id}/deny"));

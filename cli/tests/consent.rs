@@ -167,4 +167,10 @@ async fn a_patient_approves_from_the_cli_and_the_hospital_decrypts() {
     let mut plain = Vec::new();
     pramana_core::envelope::open(doc_id.as_bytes(), &hospital_key, &envelope[..], &mut plain).unwrap();
     assert_eq!(plain, b"haemoglobin 13.5 g/dL");
+
+    // Revoked from the CLI: the hospital's access ends at once.
+    let (code, revoked, err) = patient(s(&["consent", "revoke", &id])).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(revoked["status"], "REVOKED");
+    assert_eq!(app.get(&format!("/v1/documents/{doc_id}/content"), Some(&hospital)).await.status(), 404);
 }
