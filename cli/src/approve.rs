@@ -1,7 +1,8 @@
-//! `pramana consent approve` and `revoke`: the patient's device grants a request. It learns the hospital's
-//! keys from the platform, adds a stanza for the hospital to every document in scope (the data
-//! keys never leave this machine), signs the EIP-712 grant with the keystore's Ethereum key, and
-//! sends both. The server rebuilds the signed message from what it stores and checks it.
+//! `pramana consent approve` and `revoke`, on the patient's device. Approve learns the
+//! hospital's keys from the platform, adds a stanza for the hospital to every document in scope
+//! (the data keys never leave this machine), signs the EIP-712 grant with the keystore's Ethereum
+//! key, and sends both; the server rebuilds the signed message from what it stores and checks it.
+//! Revoke signs the revocation the same way.
 
 use alloy::primitives::{Address, B256};
 use anyhow::{Context as _, bail};
