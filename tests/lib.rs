@@ -177,6 +177,17 @@ impl TestApp {
         )
     }
 
+    /// Registers a hospital with `hfr_id` (as the operator) and logs it in: (access token, id).
+    pub async fn new_hospital(&self, hfr_id: &str) -> (String, String) {
+        let admin = self.admin_token().await;
+        let r =
+            self.post("/v1/admin/hospitals", Some(&admin), &json!({"hfr_id": hfr_id, "name": "City Hospital"})).await;
+        assert_eq!(r.status(), 201, "register hospital");
+        let h: Value = r.json().await.expect("json");
+        let (token, _) = self.login(hfr_id, h["api_secret"].as_str().expect("api secret")).await;
+        (token, h["hospital"]["id"].as_str().expect("id").to_owned())
+    }
+
     /// The bootstrap admin's access token.
     pub async fn admin_token(&self) -> String {
         self.login("admin", ADMIN_PASSWORD).await.0

@@ -31,14 +31,7 @@ async fn run(api: &str, home: &std::path::Path, args: &[&str]) -> (i32, Value, S
 async fn a_hospital_asks_and_the_patient_refuses_from_the_cli() {
     let app = spawn_app().await;
     let patient = app.new_patient().await;
-    let admin = app.admin_token().await;
-    let h: Value = app
-        .post("/v1/admin/hospitals", Some(&admin), &json!({"hfr_id": "IN2710000001", "name": "City"}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let (hospital, _) = app.login("IN2710000001", h["api_secret"].as_str().unwrap()).await;
+    let (hospital, _) = app.new_hospital("IN2710000001").await;
     let (hosp_home, patient_home) = (home_with(&hospital), home_with(&patient.access));
     let api = app.base.as_str();
 
@@ -132,14 +125,7 @@ async fn a_patient_approves_from_the_cli_and_the_hospital_decrypts() {
     assert_eq!(code, 0, "{err}");
     let doc_id: uuid::Uuid = doc["id"].as_str().unwrap().parse().unwrap();
 
-    let admin = app.admin_token().await;
-    let created: Value = app
-        .post("/v1/admin/hospitals", Some(&admin), &json!({"hfr_id": "IN2710000001", "name": "City"}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let (hospital, _) = app.login("IN2710000001", created["api_secret"].as_str().unwrap()).await;
+    let (hospital, _) = app.new_hospital("IN2710000001").await;
     let hospital_key = pramana_tests::register_x25519(&app, &hospital).await;
     let r = app
         .post("/v1/keys", Some(&hospital), &json!({"kind": "ethereum", "public_key": format!("0x{}", "42".repeat(20))}))

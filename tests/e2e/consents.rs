@@ -8,15 +8,7 @@ use serde_json::{Value, json};
 
 /// Registers a hospital with `hfr_id` and returns its access token and id.
 pub(crate) async fn hospital(app: &TestApp, hfr_id: &str) -> (String, String) {
-    let admin = app.admin_token().await;
-    let h: Value = app
-        .post("/v1/admin/hospitals", Some(&admin), &json!({"hfr_id": hfr_id, "name": "City"}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let (token, _) = app.login(hfr_id, h["api_secret"].as_str().unwrap()).await;
-    (token, h["hospital"]["id"].as_str().unwrap().to_owned())
+    app.new_hospital(hfr_id).await
 }
 
 pub(crate) fn request(abha: &str) -> Value {
