@@ -92,6 +92,11 @@ impl ApiError {
         move |source| Self::Invalid { field, source }
     }
 
+    /// A 422 with its own stable code (not tied to one field), e.g. `no_patient_key`.
+    pub fn unprocessable(code: &'static str, message: &str) -> Self {
+        Self::BadRequest { status: StatusCode::UNPROCESSABLE_ENTITY, code, message: message.into() }
+    }
+
     /// A 422 for `field` with a message.
     pub fn invalid_field(field: &'static str, message: impl Into<String>) -> Self {
         Self::InvalidField { field, message: message.into() }

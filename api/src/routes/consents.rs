@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, NaiveDate, Utc};
 use pramana_core::chain::eip712::{Grant, Revoke, SignedGrant, SignedRevoke, domain};
 use pramana_core::consent::{ConsentScope, chain_consent_id};
-use pramana_core::envelope::{self, Header};
+use pramana_core::envelope::Header;
 use pramana_core::{AbhaNumber, AccessMode, ConsentStatus, HiType, Purpose};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -144,12 +144,21 @@ pub fn effective_status(c: &ConsentRow, now: DateTime<Utc>) -> ConsentStatus {
     }
 }
 
+/// The consent's id on chain, `0x`-hex.
+fn chain_id_hex(c: &ConsentRow) -> String {
+    format!("0x{}", hex::encode(chain_consent_id(&c.id)))
+}
+
+/// The artefact's fetch frequency.
+fn frequency_of(c: &ConsentRow) -> Frequency {
+    Frequency { unit: c.frequency_unit.clone(), value: c.frequency_value, repeats: c.frequency_repeats }
+}
+
 fn view(c: ConsentRow, now: DateTime<Utc>) -> ConsentView {
-    let frequency =
-        Frequency { unit: c.frequency_unit.clone(), value: c.frequency_value, repeats: c.frequency_repeats };
+    let frequency = frequency_of(&c);
     let scope = scope_of(&c.purpose, &c.hi_types, &c.access_mode, c.date_from, c.date_to, &frequency);
     ConsentView {
-        chain_consent_id: format!("0x{}", hex::encode(chain_consent_id(&c.id))),
+        chain_consent_id: chain_id_hex(&c),
         scope_hash: format!("0x{}", hex::encode(scope.hash())),
         status: effective_status(&c, now).code().to_owned(),
         id: c.id,
@@ -180,13 +189,8 @@ fn event(user: &AuthUser, action: &'static str, outcome: Outcome, c: &ConsentRow
     }
 }
 
-/// Validates a request into a row (everything but the patient, which needs the database).
-fn check_request(
-    req: &ConsentRequestCreate,
-    hospital_id: Uuid,
-    patient_id: Uuid,
-    now: DateTime<Utc>,
-) -> ApiResult<ConsentRow> {
+/// Validates a request into a row; the patient, which needs the database, is filled in after.
+fn check_request(req: &ConsentRequestCreate, hospital_id: Uuid, now: DateTime<Utc>) -> ApiResult<ConsentRow> {
     let purpose = Purpose::parse(&req.purpose).map_err(ApiError::invalid("purpose"))?;
     if req.hi_types.is_empty() || req.hi_types.len() > MAX_HI_TYPES {
         return Err(ApiError::invalid_field("hi_types", "one to seven HI types"));
@@ -222,7 +226,7 @@ fn check_request(
     }
     Ok(ConsentRow {
         id: Uuid::now_v7(),
-        patient_id,
+        patient_id: Uuid::nil(),
         hospital_id,
         purpose: purpose.code().to_owned(),
         hi_types: hi_types.iter().map(|t| t.code().to_owned()).collect(),
@@ -255,14 +259,13 @@ pub async fn consents_create(
     user.require(&[Role::Hospital])?;
     let abha = AbhaNumber::parse(&req.patient_abha_number).map_err(ApiError::invalid("patient_abha_number"))?;
     let now = Utc::now();
-    // Validate everything that needs no database first, with a placeholder patient.
-    check_request(&req, user.subject_id, Uuid::nil(), now)?;
-    let patient_id = consents::find_patient_id_by_abha(&state.pool, abha.as_digits()).await?.ok_or_else(|| {
+    // Validate everything that needs no database first.
+    let mut row = check_request(&req, user.subject_id, now)?;
+    row.patient_id = consents::find_patient_id_by_abha(&state.pool, abha.as_digits()).await?.ok_or_else(|| {
         ApiError::invalid_field("patient_abha_number", "no patient is registered with this ABHA number")
     })?;
-    let row = check_request(&req, user.subject_id, patient_id, now)?;
     let mut tx = state.pool.begin().await.map_err(StoreError::from)?;
-    consents::mark_open_consent_expired(&mut tx, patient_id, user.subject_id).await?;
+    consents::mark_open_consent_expired(&mut tx, row.patient_id, user.subject_id).await?;
     consents::insert_consent(&mut tx, &row).await.map_err(conflict_as(
         "consent_exists",
         "this hospital already has an open consent artefact with this patient",
@@ -333,12 +336,12 @@ pub async fn consents_grantee_keys(
 ) -> ApiResult<ApiJson<GranteeKeys>> {
     let c = load_party(&state, &user, id, "consent.read").await?;
     let keys = keys::find_keys_by_owner(&state.pool, c.hospital_id).await?;
-    let active =
-        |kind: &str| keys.iter().find(|k| k.kind == kind && k.retired_at.is_none()).map(|k| k.public_key.clone());
     Ok(ApiJson(GranteeKeys {
-        x25519_public_key: active("x25519"),
-        ethereum_address: active("ethereum").and_then(|a| a.parse::<Address>().ok()).map(|a| a.to_checksum(None)),
-        chain_consent_id: format!("0x{}", hex::encode(chain_consent_id(&c.id))),
+        x25519_public_key: active_key(&keys, "x25519").map(str::to_owned),
+        ethereum_address: active_key(&keys, "ethereum")
+            .and_then(|a| a.parse::<Address>().ok())
+            .map(|a| a.to_checksum(None)),
+        chain_consent_id: chain_id_hex(&c),
     }))
 }
 
@@ -355,7 +358,7 @@ pub async fn consents_fhir(
     use axum::response::IntoResponse as _;
     let c = load_party(&state, &user, id, "consent.read").await?;
     let status = effective_status(&c, Utc::now());
-    let resource = super::fhir::consent(&c, status, &format!("0x{}", hex::encode(chain_consent_id(&c.id))));
+    let resource = super::fhir::consent(&c, status, &chain_id_hex(&c));
     let body = serde_json::to_vec_pretty(&resource).map_err(|e| ApiError::Internal(e.into()))?;
     Ok(([(axum::http::header::CONTENT_TYPE, "application/fhir+json")], body).into_response())
 }
@@ -437,10 +440,9 @@ fn parse_signature(s: &str) -> ApiResult<[u8; 64]> {
     Ok(out)
 }
 
-/// The active Ethereum address an account registered.
-async fn eth_address(state: &AppState, owner: Uuid) -> ApiResult<Option<Address>> {
-    let keys = keys::find_keys_by_owner(&state.pool, owner).await?;
-    Ok(keys.iter().find(|k| k.kind == "ethereum" && k.retired_at.is_none()).and_then(|k| k.public_key.parse().ok()))
+/// The active (not rotated away) key of `kind` among an account's keys.
+fn active_key<'a>(keys: &'a [keys::KeyRow], kind: &str) -> Option<&'a str> {
+    keys.iter().find(|k| k.kind == kind && k.retired_at.is_none()).map(|k| k.public_key.as_str())
 }
 
 fn chain_domain(state: &AppState) -> ApiResult<alloy::sol_types::Eip712Domain> {
@@ -508,19 +510,15 @@ pub async fn consents_grant(
         return Err(ApiError::invalid_field("deadline", "in the future"));
     }
     let signature = parse_signature(&body.signature)?;
-    let patient = eth_address(&state, c.patient_id).await?.ok_or(ApiError::BadRequest {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        code: "no_patient_key",
-        message: "register an Ethereum key (POST /v1/keys) before granting".to_owned(),
+    let patient_keys = keys::find_keys_by_owner(&state.pool, c.patient_id).await?;
+    let patient = active_key(&patient_keys, "ethereum").and_then(|a| a.parse::<Address>().ok()).ok_or_else(|| {
+        ApiError::unprocessable("no_patient_key", "register an Ethereum key (POST /v1/keys) before granting")
     })?;
-    let grantee = eth_address(&state, c.hospital_id).await?.ok_or(ApiError::BadRequest {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        code: "no_hospital_key",
-        message: "the hospital has no registered Ethereum address".to_owned(),
-    })?;
-    let frequency =
-        Frequency { unit: c.frequency_unit.clone(), value: c.frequency_value, repeats: c.frequency_repeats };
-    let scope = scope_of(&c.purpose, &hi_types, &c.access_mode, range.from, range.to, &frequency);
+    let hospital_keys = keys::find_keys_by_owner(&state.pool, c.hospital_id).await?;
+    let grantee = active_key(&hospital_keys, "ethereum")
+        .and_then(|a| a.parse::<Address>().ok())
+        .ok_or_else(|| ApiError::unprocessable("no_hospital_key", "the hospital has no registered Ethereum address"))?;
+    let scope = scope_of(&c.purpose, &hi_types, &c.access_mode, range.from, range.to, &frequency_of(&c));
     let consent_id = chain_consent_id(&c.id);
     let scope_hash = scope.hash();
     let grant = Grant {
@@ -533,11 +531,7 @@ pub async fn consents_grant(
         nonce: body.nonce,
         deadline: body.deadline,
     };
-    SignedGrant { grant, signature }.verify(&chain_domain(&state)?).map_err(|_| ApiError::BadRequest {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        code: "invalid_signature",
-        message: "the signature is not the patient's over this grant (consent id, parties, scope hash, validity, nonce, deadline)".to_owned(),
-    })?;
+    SignedGrant { grant, signature }.verify(&chain_domain(&state)?).map_err(|_| ApiError::unprocessable("invalid_signature", "the signature is not the patient's over this grant (consent id, parties, scope hash, validity, nonce, deadline)"))?;
     let valid_from = DateTime::<Utc>::from_timestamp(i64::try_from(body.valid_from).unwrap_or(0), 0).unwrap_or(now);
     let record = GrantRecord {
         hi_types: &hi_types,
@@ -554,19 +548,9 @@ pub async fn consents_grant(
         signature: &signature,
     };
     // Every in-scope document needs a header carrying the hospital's stanza, and nothing else may change.
-    let hospital_key = keys::find_x25519_keys_by_owners(&state.pool, &[c.hospital_id])
-        .await?
-        .into_iter()
-        .find(|k| k.retired_at.is_none())
-        .and_then(|k| {
-            let mut pk = [0u8; 32];
-            hex::decode_to_slice(&k.public_key, &mut pk).ok().map(|()| envelope::Recipient(pk).key_id())
-        })
-        .ok_or(ApiError::BadRequest {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "no_hospital_key",
-            message: "the hospital has no registered X25519 key".to_owned(),
-        })?;
+    let hospital_key = active_key(&hospital_keys, "x25519")
+        .and_then(super::documents::key_id_of)
+        .ok_or_else(|| ApiError::unprocessable("no_hospital_key", "the hospital has no registered X25519 key"))?;
     let in_scope =
         consents::find_documents_in_scope(&state.pool, c.patient_id, &hi_types, range.from, range.to).await?;
     let mut updates = Vec::with_capacity(in_scope.len());
@@ -627,10 +611,8 @@ pub async fn consents_revoke(
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("granted consent {} has no patient address", c.id)))?;
     let revoke =
         Revoke { consentId: B256::from(chain_consent_id(&c.id)), patient, nonce: body.nonce, deadline: body.deadline };
-    SignedRevoke { revoke, signature }.verify(&chain_domain(&state)?).map_err(|_| ApiError::BadRequest {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        code: "invalid_signature",
-        message: "the signature is not the granting patient's over this revocation".to_owned(),
+    SignedRevoke { revoke, signature }.verify(&chain_domain(&state)?).map_err(|_| {
+        ApiError::unprocessable("invalid_signature", "the signature is not the granting patient's over this revocation")
     })?;
     let mut tx = state.pool.begin().await.map_err(StoreError::from)?;
     let (nonce, deadline) =

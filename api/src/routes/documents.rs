@@ -97,8 +97,13 @@ fn hex32(field: &'static str, s: &str) -> ApiResult<[u8; 32]> {
     Ok(out)
 }
 
+/// Bytes of the envelope as downloaded (header and payload); 0 payload once deleted.
+fn envelope_size(d: &DocumentRow) -> i64 {
+    d.header.as_ref().map_or(0, Vec::len) as i64 + if d.deleted_at.is_some() { 0 } else { d.payload_size }
+}
+
 fn view(d: DocumentRow, my_key_ids: &[[u8; 16]]) -> DocumentView {
-    let header_len = d.header.as_ref().map_or(0, Vec::len) as i64;
+    let envelope_size = envelope_size(&d);
     let my_stanza = d
         .header
         .as_deref()
@@ -120,7 +125,7 @@ fn view(d: DocumentRow, my_key_ids: &[[u8; 16]]) -> DocumentView {
         hi_type: d.hi_type,
         care_date: d.care_date,
         plaintext_size: d.plaintext_size,
-        envelope_size: header_len + if d.deleted_at.is_some() { 0 } else { d.payload_size },
+        envelope_size,
         plaintext_sha256: hex::encode(&d.plaintext_sha256),
         payload_sha256: hex::encode(&d.payload_sha256),
         salt: hex::encode(&d.salt),
@@ -133,7 +138,8 @@ fn view(d: DocumentRow, my_key_ids: &[[u8; 16]]) -> DocumentView {
     }
 }
 
-fn key_id_of(hex_key: &str) -> Option<[u8; 16]> {
+/// The key id of a registered X25519 key (hex).
+pub(crate) fn key_id_of(hex_key: &str) -> Option<[u8; 16]> {
     let mut pk = [0u8; 32];
     hex::decode_to_slice(hex_key, &mut pk).ok()?;
     Some(envelope::Recipient(pk).key_id())
@@ -261,7 +267,7 @@ pub async fn documents_put(
         .iter()
         .find(|k| k.owner_id == owner && k.retired_at.is_none())
         .and_then(|k| key_id_of(&k.public_key))
-        .ok_or_else(|| unprocessable("no_patient_key", "the patient has no registered X25519 key"))?;
+        .ok_or_else(|| ApiError::unprocessable("no_patient_key", "the patient has no registered X25519 key"))?;
     let used = documents::find_patient_usage(&state.pool, owner).await?;
     if used as u64 + content_length > limits.quota_bytes_per_patient {
         return Err(too_large("quota_exceeded", "this would exceed the patient's storage quota"));
@@ -290,7 +296,10 @@ pub async fn documents_put(
         return Err(malformed("the envelope was sealed for another document id"));
     }
     if header.stanza(&owner_key).is_none() {
-        return Err(unprocessable("missing_stanza", "the envelope has no stanza for the patient's current key"));
+        return Err(ApiError::unprocessable(
+            "missing_stanza",
+            "the envelope has no stanza for the patient's current key",
+        ));
     }
     let header_len = header.len();
     let mut upload = state.storage.begin().await.map_err(ApiError::internal)?;
@@ -308,7 +317,7 @@ pub async fn documents_put(
     };
     if actual_sha != payload_sha256 {
         upload.abort().await;
-        return Err(unprocessable("hash_mismatch", "the payload does not hash to payload_sha256"));
+        return Err(ApiError::unprocessable("hash_mismatch", "the payload does not hash to payload_sha256"));
     }
     let key = upload.commit(hex::encode(actual_sha)).await.map_err(ApiError::internal)?;
 
@@ -377,12 +386,8 @@ fn too_large(code: &'static str, message: &str) -> ApiError {
     ApiError::BadRequest { status: StatusCode::PAYLOAD_TOO_LARGE, code, message: message.into() }
 }
 
-fn unprocessable(code: &'static str, message: &str) -> ApiError {
-    ApiError::BadRequest { status: StatusCode::UNPROCESSABLE_ENTITY, code, message: message.into() }
-}
-
 fn malformed(message: &str) -> ApiError {
-    unprocessable("malformed_envelope", message)
+    ApiError::unprocessable("malformed_envelope", message)
 }
 
 fn check_received(received: u64, content_length: u64) -> ApiResult<()> {
@@ -452,7 +457,7 @@ async fn stream_payload(
     responses((status = 200, body = Vec<DocumentView>), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn documents_list(State(state): State<AppState>, user: AuthUser) -> ApiResult<ApiJson<Vec<DocumentView>>> {
     let rows = match user.role {
-        Role::Patient => documents::find_documents_by_party(&state.pool, Some(user.subject_id), None).await?,
+        Role::Patient => documents::find_documents_by_owner(&state.pool, user.subject_id).await?,
         Role::Hospital => documents::find_documents_for_hospital(&state.pool, user.subject_id).await?,
         Role::Auditor | Role::Admin => return Err(ApiError::Forbidden),
     };
@@ -514,8 +519,7 @@ pub async fn documents_fhir(
     let doc = load_visible(&state, &user, id, "document.read_metadata").await?;
     let proof = anchor::find_anchor_by_document(&state.pool, doc.id).await?.and_then(|a| a.proof);
     audit(&state, &user, "document.read_metadata", Outcome::Ok, &doc, json!({"format": "fhir"})).await?;
-    let envelope_size = doc.header.as_ref().map_or(0, Vec::len) as i64 + doc.payload_size;
-    let resource = super::fhir::document_reference(&doc, envelope_size, proof.as_ref());
+    let resource = super::fhir::document_reference(&doc, envelope_size(&doc), proof.as_ref());
     let body = serde_json::to_vec_pretty(&resource).map_err(|e| ApiError::Internal(e.into()))?;
     Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/fhir+json"))], body).into_response())
 }

@@ -175,18 +175,12 @@ pub async fn find_document_by_id(db: impl PgExecutor<'_>, id: Uuid) -> StoreResu
     Ok(sqlx::query_as(&select_documents("WHERE id = $1")).bind(id).fetch_optional(db).await?)
 }
 
-/// Live documents a patient owns, or a hospital uploaded, newest first.
-pub async fn find_documents_by_party(
-    db: impl PgExecutor<'_>,
-    owner: Option<Uuid>,
-    uploader: Option<Uuid>,
-) -> StoreResult<Vec<DocumentRow>> {
+/// A patient's live documents, newest first.
+pub async fn find_documents_by_owner(db: impl PgExecutor<'_>, owner: Uuid) -> StoreResult<Vec<DocumentRow>> {
     Ok(sqlx::query_as(&select_documents(
-        "WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR owner_patient_id = $1) AND ($2::uuid IS NULL OR uploaded_by_id = $2)
-          ORDER BY created_at DESC, id DESC LIMIT 1000",
+        "WHERE deleted_at IS NULL AND owner_patient_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1000",
     ))
     .bind(owner)
-    .bind(uploader)
     .fetch_all(db)
     .await?)
 }
