@@ -4,6 +4,8 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`; each test creates its own database
 //! `pramana_t_<uuid>` there (the test script drops old ones before a run).
 
+pub mod consent;
+
 use anyhow::Context as _;
 use pramana_api::{Application, Settings};
 use pramana_core::AbhaNumber;
@@ -571,7 +573,12 @@ pub async fn run_worker_until_idle(
         match worker.step().await {
             Ok(StepOutcome::Idle) => return outcomes,
             Ok(o) => {
-                if matches!(o, StepOutcome::Confirming { .. } | StepOutcome::Waiting { .. }) {
+                // Confirming, waiting in the pool, or consent messages waiting for their event's
+                // block to be deep enough: a new block moves each on.
+                if matches!(
+                    o,
+                    StepOutcome::Confirming { .. } | StepOutcome::Waiting { .. } | StepOutcome::Checked { .. }
+                ) {
                     let _ = rpc_call(anvil_url, "evm_mine", json!([])).await;
                 }
                 if matches!(o, StepOutcome::Contended { .. }) {
@@ -611,12 +618,13 @@ pub async fn assert_anchored_once(platform: &Platform, total: usize, docs: &[(uu
     assert_eq!(unanchored, 0, "every job anchored");
     let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM anchor_jobs").fetch_one(pool).await.unwrap();
     assert_eq!(jobs as usize, total, "one job per document");
-    let batches: Vec<(Vec<u8>, i32)> =
-        sqlx::query_as("SELECT root, leaf_count FROM anchor_batches WHERE status = 'confirmed' ORDER BY id")
-            .fetch_all(pool)
-            .await
-            .unwrap();
-    let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM anchor_batches WHERE status <> 'confirmed'")
+    let batches: Vec<(Vec<u8>, i32)> = sqlx::query_as(
+        "SELECT root, leaf_count FROM anchor_batches WHERE status = 'confirmed' AND kind = 'anchor' ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM anchor_batches WHERE status = 'pending'")
         .fetch_one(pool)
         .await
         .unwrap();

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use alloy::primitives::B256;
 use chrono::{DateTime, Utc};
+use pramana_api::store::relay::{self, EventKind};
 use pramana_api::store::{self, anchor};
 use pramana_core::merkle::MerkleTree;
 use pramana_core::proof::{AnchorPoint, FORMAT, LeafInputs, MerklePath, ProofBundle, VERSION};
@@ -69,12 +70,27 @@ pub enum StepOutcome {
         /// Blocks so far, counting its own.
         confirmations: u64,
     },
-    /// Final: proofs written, jobs marked anchored.
+    /// Final: proofs written, jobs marked anchored (or, for a consent batch, its messages
+    /// marked confirmed).
     Confirmed {
         /// The batch.
         batch_id: i64,
-        /// Its documents.
+        /// Its documents or messages.
         leaves: usize,
+    },
+    /// Queued consent messages were checked one by one and none was left to send: those the
+    /// chain already holds were settled, those it refuses for good marked failed.
+    Checked {
+        /// Settled on an existing event.
+        settled: usize,
+        /// Marked failed.
+        failed: usize,
+    },
+    /// A consent batch's transaction reverted or lost its nonce; its messages went back to the
+    /// queue.
+    Abandoned {
+        /// The batch.
+        batch_id: i64,
     },
 }
 
@@ -88,7 +104,8 @@ impl StepOutcome {
                 | Self::Replaced { .. }
                 | Self::Resigned { .. }
                 | Self::Confirmed { .. }
-        )
+                | Self::Abandoned { .. }
+        ) || matches!(self, Self::Checked { settled, failed } if settled + failed > 0)
     }
 }
 
@@ -131,17 +148,34 @@ impl Anchorer {
     }
 
     /// One step of the cycle (the caller holds the signer's lease): finish the batch in
-    /// flight, else start the next one.
+    /// flight, else start the next one: revocations first (a patient's "no" should reach the
+    /// chain soonest), then grants, then document anchors.
     #[tracing::instrument(skip_all)]
     pub async fn try_anchor_next_batch(&self) -> Result<StepOutcome, WorkerError> {
         let backlog = anchor::count_pending_jobs(&self.pool).await?;
         metrics::gauge!("anchor_backlog").set(backlog as f64);
-        let pending = anchor::find_pending_batch(&self.pool, self.chain.chain_id(), &self.signer_bytes()).await?;
-        match pending {
-            Some(batch) => self.advance(&batch).await,
-            None if backlog == 0 => Ok(StepOutcome::Idle),
-            None => self.submit_next_batch(backlog).await,
+        metrics::gauge!("relay_backlog").set(relay::count_open_events(&self.pool).await? as f64);
+        if let Some(batch) = anchor::find_pending_batch(&self.pool, self.chain.chain_id(), &self.signer_bytes()).await?
+        {
+            return self.advance(&batch).await;
         }
+        let mut filling = None;
+        for kind in [EventKind::Revoke, EventKind::Grant] {
+            match self.submit_consent_batch(kind).await? {
+                None => {}
+                Some(StepOutcome::Filling { pending }) => filling = Some(filling.unwrap_or(0) + pending),
+                Some(outcome) => return Ok(outcome),
+            }
+        }
+        if backlog > 0 {
+            return match self.submit_next_batch(backlog).await? {
+                StepOutcome::Filling { pending } => {
+                    Ok(StepOutcome::Filling { pending: pending + filling.unwrap_or(0) })
+                }
+                outcome => Ok(outcome),
+            };
+        }
+        Ok(filling.map_or(StepOutcome::Idle, |pending| StepOutcome::Filling { pending }))
     }
 
     /// Claims the oldest jobs, builds their tree, and signs, stores and broadcasts the anchor.
@@ -188,23 +222,24 @@ impl Anchorer {
         Ok(StepOutcome::Submitted { batch_id, leaves: jobs.len() })
     }
 
-    async fn send(&self, batch_id: i64, raw: &[u8]) -> Result<(), WorkerError> {
+    pub(crate) async fn send(&self, batch_id: i64, raw: &[u8]) -> Result<(), WorkerError> {
         if let Some(refusal) = self.chain.broadcast(raw).await? {
             tracing::info!(batch_id, %refusal, "node refused the transaction; the next step checks the chain");
         }
         Ok(())
     }
 
-    async fn initial_fees(&self) -> Result<Fees, WorkerError> {
+    pub(crate) async fn initial_fees(&self) -> Result<Fees, WorkerError> {
         let net = self.chain.current_fees().await?;
         let max_fee = net.max_fee_per_gas.min(self.rules.max_fee_per_gas);
         Ok(Fees { max_fee_per_gas: max_fee, max_priority_fee_per_gas: net.max_priority_fee_per_gas.min(max_fee) })
     }
 
-    /// Moves the batch in flight forward: confirm it, wait, rebroadcast, replace or re-sign.
-    #[tracing::instrument(skip_all, fields(batch_id = batch.id))]
+    /// Moves the batch in flight forward: confirm it, wait, rebroadcast, replace or re-sign
+    /// (an anchor) or abandon (a consent batch).
+    #[tracing::instrument(skip_all, fields(batch_id = batch.id, kind = %batch.kind))]
     async fn advance(&self, batch: &anchor::BatchRow) -> Result<StepOutcome, WorkerError> {
-        let root = b256(&batch.root);
+        let root = batch.root.as_deref().map(b256);
         let txs = anchor::find_txs_by_batch(&self.pool, batch.id).await?;
         let head = self.chain.head().await?;
 
@@ -216,13 +251,19 @@ impl Anchorer {
                 if m.success {
                     return self.settle(batch, m, head).await;
                 }
+                if root.is_none() {
+                    // All or nothing: some message was relayed by someone else meanwhile.
+                    return self.abandon(batch, "transaction reverted").await;
+                }
                 // Reverted: look for the root elsewhere before signing again.
                 tracing::warn!(tx = %m.tx_hash, "anchor transaction reverted");
             }
         }
         // 2. Someone anchored the root (an attempt whose receipt this node lost, or another
         //    worker): take that.
-        if let Some(m) = self.chain.find_anchor(root).await? {
+        if let Some(root) = root
+            && let Some(m) = self.chain.find_anchor(root).await?
+        {
             return self.settle(batch, m, head).await;
         }
         let Some(last) = txs.last() else {
@@ -231,7 +272,11 @@ impl Anchorer {
         // 3. Not mined. If the nonce is used, it was used by a transaction that is not ours.
         let nonce = u64::try_from(last.nonce).unwrap_or_default();
         if self.chain.mined_nonce().await? > nonce {
-            return self.resign(batch, root).await;
+            return match root {
+                Some(root) => self.resign(batch, root).await,
+                // Its messages are checked again: any the chain now holds are settled there.
+                None => self.abandon(batch, "nonce taken by another transaction").await,
+            };
         }
         // 4. The nonce is open: our transaction is in a pool, or was lost.
         let last_hash = b256(&last.tx_hash);
@@ -243,7 +288,7 @@ impl Anchorer {
         }
         let age = (Utc::now() - last.created_at).to_std().unwrap_or_default();
         if age >= self.rules.stuck_after {
-            return self.replace(batch, root, last).await;
+            return self.replace(batch, last).await;
         }
         Ok(StepOutcome::Waiting { batch_id: batch.id })
     }
@@ -265,10 +310,19 @@ impl Anchorer {
             // Reorged between the two reads; the next step looks again.
             return Ok(StepOutcome::Confirming { batch_id: batch.id, confirmations: 0 });
         }
+        let block_time = DateTime::<Utc>::from_timestamp(i64::try_from(timestamp).unwrap_or(0), 0).unwrap_or_default();
+        let confirmation = anchor::Confirmation {
+            tx_hash: &m.tx_hash.0,
+            block_number: m.block_number,
+            block_hash: &block_hash.0,
+            block_timestamp: block_time,
+            gas_used: m.gas_used,
+        };
+        let Some(root) = &batch.root else { return self.settle_consents(batch, &confirmation).await };
         let leaves = anchor::find_batch_leaves(&self.pool, batch.id).await?;
         let hashes: Vec<[u8; 32]> = leaves.iter().map(|l| hash32(&l.leaf)).collect();
         let tree = MerkleTree::new(&hashes).map_err(|e| WorkerError::Internal(e.to_string()))?;
-        if tree.root() != hash32(&batch.root) || leaves.len() != batch.leaf_count as usize {
+        if tree.root() != hash32(root) || leaves.len() != batch.leaf_count as usize {
             return Err(WorkerError::Internal(format!("batch {} leaves do not rebuild its root", batch.id)));
         }
         // The contract the batch was built for (configuration may have moved on since).
@@ -299,15 +353,7 @@ impl Anchorer {
             };
             proofs.push((l.job_id, serde_json::to_string(&bundle).map_err(|e| WorkerError::Internal(e.to_string()))?));
         }
-        let block_time = DateTime::<Utc>::from_timestamp(i64::try_from(timestamp).unwrap_or(0), 0).unwrap_or_default();
         let mut tx = self.pool.begin().await.map_err(store::StoreError::from)?;
-        let confirmation = anchor::Confirmation {
-            tx_hash: &m.tx_hash.0,
-            block_number: m.block_number,
-            block_hash: &block_hash.0,
-            block_timestamp: block_time,
-            gas_used: m.gas_used,
-        };
         let done = anchor::mark_batch_confirmed(&mut tx, batch.id, &confirmation, &proofs).await?;
         tx.commit().await.map_err(store::StoreError::from)?;
         if done {
@@ -333,7 +379,7 @@ impl Anchorer {
         }
         let nonce = self.chain.pending_nonce().await?.max(self.chain.mined_nonce().await?);
         let fees = self.initial_fees().await?;
-        let signed = self.chain.sign_anchor(root, batch.leaf_count as u64, nonce, fees)?;
+        let signed = self.sign_batch(batch, nonce, fees)?;
         self.store_tx(batch.id, nonce, fees, &signed).await?;
         tracing::warn!(batch_id = batch.id, nonce, tx = %signed.hash, "nonce taken by another transaction; signed again");
         metrics::counter!("anchor_resigns_total").increment(1);
@@ -343,12 +389,7 @@ impl Anchorer {
 
     /// Replaces a stuck transaction at the same nonce with fees raised by at least
     /// `fee_bump_percent` (and at least the network's current fees), up to the fee limit.
-    async fn replace(
-        &self,
-        batch: &anchor::BatchRow,
-        root: B256,
-        last: &anchor::AnchorTxRow,
-    ) -> Result<StepOutcome, WorkerError> {
+    async fn replace(&self, batch: &anchor::BatchRow, last: &anchor::AnchorTxRow) -> Result<StepOutcome, WorkerError> {
         let old = Fees {
             max_fee_per_gas: u128::try_from(last.max_fee_per_gas).unwrap_or_default(),
             max_priority_fee_per_gas: u128::try_from(last.max_priority_fee_per_gas).unwrap_or_default(),
@@ -359,13 +400,25 @@ impl Anchorer {
             return Ok(StepOutcome::Waiting { batch_id: batch.id });
         };
         let nonce = u64::try_from(last.nonce).unwrap_or_default();
-        let signed = self.chain.sign_anchor(root, batch.leaf_count as u64, nonce, fees)?;
+        let signed = self.sign_batch(batch, nonce, fees)?;
         self.store_tx(batch.id, nonce, fees, &signed).await?;
         tracing::info!(batch_id = batch.id, nonce, tx = %signed.hash, max_fee = fees.max_fee_per_gas,
             tip = fees.max_priority_fee_per_gas, "replacing a stuck transaction");
         metrics::counter!("anchor_replacements_total").increment(1);
         self.send(batch.id, &signed.raw).await?;
         Ok(StepOutcome::Replaced { batch_id: batch.id })
+    }
+
+    /// The batch's call signed at `nonce` with `fees`: `anchor(root, n)`, or the stored consent
+    /// call with its gas limit.
+    fn sign_batch(&self, batch: &anchor::BatchRow, nonce: u64, fees: Fees) -> Result<SignedAnchor, WorkerError> {
+        match (&batch.root, &batch.calldata, batch.gas_limit) {
+            (Some(root), _, _) => self.chain.sign_anchor(b256(root), batch.leaf_count as u64, nonce, fees),
+            (None, Some(calldata), Some(gas)) => {
+                self.chain.sign_call(calldata.clone(), u64::try_from(gas).unwrap_or(0), nonce, fees)
+            }
+            _ => Err(WorkerError::Internal(format!("batch {} has neither a root nor a call", batch.id))),
+        }
     }
 
     async fn store_tx(&self, batch_id: i64, nonce: u64, fees: Fees, signed: &SignedAnchor) -> Result<(), WorkerError> {
@@ -375,7 +428,7 @@ impl Anchorer {
 }
 
 /// The row that records a signed transaction of `batch_id`.
-fn new_tx(batch_id: i64, nonce: u64, fees: Fees, signed: &SignedAnchor) -> anchor::NewAnchorTx<'_> {
+pub(crate) fn new_tx(batch_id: i64, nonce: u64, fees: Fees, signed: &SignedAnchor) -> anchor::NewAnchorTx<'_> {
     anchor::NewAnchorTx {
         batch_id,
         nonce,

@@ -8,14 +8,15 @@ use alloy::consensus::{SignableTransaction as _, TxEip1559, TxEnvelope};
 use alloy::eips::BlockNumberOrTag;
 use alloy::eips::eip2718::Encodable2718 as _;
 use alloy::network::TxSignerSync as _;
-use alloy::primitives::{Address, B256, TxKind, U256};
+use alloy::primitives::{Address, B256, Bytes, TxKind, U256};
 use alloy::providers::{Provider, RootProvider};
 use alloy::rpc::client::RpcClient;
-use alloy::rpc::types::Filter;
+use alloy::rpc::types::{Filter, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall as _, SolEvent as _};
 use alloy::transports::http::Http;
-use pramana_core::chain::ConsentRegistry::{self, ConsentRegistryErrors};
+use pramana_core::chain::ConsentRegistry::{self, ConsentRegistryErrors, GrantRequest, RevokeRequest};
+use pramana_core::chain::eip712::parties_commitment;
 
 use crate::WorkerError;
 
@@ -175,16 +176,28 @@ impl AnchorChain {
 
     /// Builds and signs `anchor(root, n_leaves)` at `nonce` with `fees`.
     pub fn sign_anchor(&self, root: B256, n_leaves: u64, nonce: u64, fees: Fees) -> Result<SignedAnchor, WorkerError> {
+        let input = ConsentRegistry::anchorCall { root, leafCount: n_leaves }.abi_encode();
+        self.sign_call(input, self.gas_limit, nonce, fees)
+    }
+
+    /// Builds and signs a call of the contract with `input` at `nonce` with `fees`.
+    pub fn sign_call(
+        &self,
+        input: Vec<u8>,
+        gas_limit: u64,
+        nonce: u64,
+        fees: Fees,
+    ) -> Result<SignedAnchor, WorkerError> {
         let mut tx = TxEip1559 {
             chain_id: self.chain_id,
             nonce,
-            gas_limit: self.gas_limit,
+            gas_limit,
             max_fee_per_gas: fees.max_fee_per_gas,
             max_priority_fee_per_gas: fees.max_priority_fee_per_gas,
             to: TxKind::Call(self.contract),
             value: U256::ZERO,
             access_list: Default::default(),
-            input: ConsentRegistry::anchorCall { root, leafCount: n_leaves }.abi_encode().into(),
+            input: input.into(),
         };
         let signature =
             self.signer.sign_transaction_sync(&mut tx).map_err(|e| WorkerError::Misconfigured(e.to_string()))?;
@@ -257,4 +270,115 @@ impl AnchorChain {
         };
         self.receipt(tx_hash).await
     }
+
+    /// Dry-runs one patient-signed grant as the relaying account would send it.
+    pub async fn preflight_grant(&self, g: &GrantRequest) -> Result<RelayCheck, WorkerError> {
+        let registry = ConsentRegistry::new(self.contract, &self.provider);
+        let outcome = retry(|| async {
+            match registry.grantConsent(g.clone()).from(self.signer.address()).call().await {
+                Ok(_) => Ok(None),
+                Err(e) => match e.as_decoded_interface_error::<ConsentRegistryErrors>() {
+                    Some(refusal) => Ok(Some(refusal)),
+                    None => Err(rpc(e)),
+                },
+            }
+        })
+        .await?;
+        let Some(refusal) = outcome else { return Ok(RelayCheck::Relayable) };
+        if let ConsentRegistryErrors::ConsentExists(_) = refusal {
+            // On chain already: the same signed grant (relayed by anyone), or a different one?
+            let record = retry(|| async { registry.consentRecord(g.consentId).call().await.map_err(rpc) }).await?;
+            let ours = parties_commitment(g.patient, g.grantee, g.scopeHash);
+            let same = record.parties.0 == ours
+                && record.validFrom.to::<u64>() == g.validFrom
+                && record.validUntil.to::<u64>() == g.validUntil;
+            return Ok(if same { RelayCheck::OnChain } else { RelayCheck::Refused("ConsentExists".to_owned()) });
+        }
+        refusal_reason(refusal)
+    }
+
+    /// Dry-runs one patient-signed revocation as the relaying account would send it.
+    pub async fn preflight_revoke(&self, r: &RevokeRequest) -> Result<RelayCheck, WorkerError> {
+        let registry = ConsentRegistry::new(self.contract, &self.provider);
+        let outcome = retry(|| async {
+            match registry.revokeConsent(r.clone()).from(self.signer.address()).call().await {
+                Ok(_) => Ok(None),
+                Err(e) => match e.as_decoded_interface_error::<ConsentRegistryErrors>() {
+                    Some(refusal) => Ok(Some(refusal)),
+                    None => Err(rpc(e)),
+                },
+            }
+        })
+        .await?;
+        match outcome {
+            None => Ok(RelayCheck::Relayable),
+            // The contract checks the parties before the revoked flag: this is our consent.
+            Some(ConsentRegistryErrors::ConsentAlreadyRevoked(_)) => Ok(RelayCheck::OnChain),
+            Some(refusal) => refusal_reason(refusal),
+        }
+    }
+
+    /// Gas for a call of the contract with `input` from the relaying account; fails when the
+    /// call would revert.
+    pub async fn estimate_call_gas(&self, input: &[u8]) -> Result<u64, WorkerError> {
+        let request = TransactionRequest::default()
+            .from(self.signer.address())
+            .to(self.contract)
+            .input(Bytes::copy_from_slice(input).into());
+        retry(|| async {
+            match self.provider.estimate_gas(request.clone()).await {
+                Ok(gas) => Ok(gas),
+                Err(e) if e.is_error_resp() => Err(WorkerError::Internal(format!("relay call would revert: {e}"))),
+                Err(e) => Err(rpc(e)),
+            }
+        })
+        .await
+    }
+
+    /// Where a consent's `ConsentGranted` (or `ConsentRevoked`) event is on the canonical chain:
+    /// the transaction and its block.
+    pub async fn find_consent_event(&self, consent_id: B256, revoke: bool) -> Result<Option<(B256, u64)>, WorkerError> {
+        let signature = if revoke {
+            ConsentRegistry::ConsentRevoked::SIGNATURE_HASH
+        } else {
+            ConsentRegistry::ConsentGranted::SIGNATURE_HASH
+        };
+        let filter = Filter::new()
+            .address(self.contract)
+            .event_signature(signature)
+            .topic1(consent_id)
+            .from_block(BlockNumberOrTag::Earliest)
+            .to_block(BlockNumberOrTag::Latest);
+        let logs = retry(|| async { self.provider.get_logs(&filter).await.map_err(rpc) }).await?;
+        Ok(logs.first().and_then(|l| Some((l.transaction_hash?, l.block_number?))))
+    }
+}
+
+/// What the contract would do with one signed consent message now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RelayCheck {
+    /// It would accept it.
+    Relayable,
+    /// It already holds it (relayed by this worker earlier, or by anyone else).
+    OnChain,
+    /// It refuses it for good; the contract error's name.
+    Refused(String),
+}
+
+/// A contract refusal of a signed message: permanent for these errors, else a configuration
+/// problem (the contract at the address is not the one the worker expects).
+fn refusal_reason(refusal: ConsentRegistryErrors) -> Result<RelayCheck, WorkerError> {
+    use ConsentRegistryErrors as E;
+    let name = match refusal {
+        E::InvalidConsent(_) => "InvalidConsent",
+        E::InvalidValidity(_) => "InvalidValidity",
+        E::SignatureExpired(_) => "SignatureExpired",
+        E::StaleNonce(_) => "StaleNonce",
+        E::InvalidSignature(_) => "InvalidSignature",
+        E::ConsentExists(_) => "ConsentExists",
+        E::ConsentUnknown(_) => "ConsentUnknown",
+        E::PartiesMismatch(_) => "PartiesMismatch",
+        other => return Err(WorkerError::Misconfigured(format!("consent relay would revert: {other:?}"))),
+    };
+    Ok(RelayCheck::Refused(name.to_owned()))
 }

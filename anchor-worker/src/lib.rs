@@ -5,6 +5,7 @@
 
 pub mod anchoring;
 pub mod chain;
+pub mod relay;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -8,8 +8,11 @@ use alloy::primitives::{Address, B256};
 use anyhow::{Context as _, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use chrono::{DateTime, NaiveDate, Utc};
 use pramana_core::chain::eip712::{ConsentSigner, Grant, domain};
+use pramana_core::consent::ConsentScope;
 use pramana_core::envelope::{self, Header, Recipient, os_rng};
+use pramana_core::{AccessMode, HiType, Purpose};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -22,8 +25,70 @@ fn hex32(v: &Value, what: &str) -> anyhow::Result<[u8; 32]> {
     Ok(out)
 }
 
-/// Grants consent `id` for its whole requested scope.
-pub async fn run(ctx: &Ctx, id: Uuid, nonce: u64) -> anyhow::Result<()> {
+/// How a patient narrows a request when granting it (each `None` keeps what was requested).
+#[derive(Debug, Clone, Default)]
+pub struct Narrowing {
+    /// A subset of the requested HI types.
+    pub types: Option<Vec<String>>,
+    /// A later first care date.
+    pub from: Option<NaiveDate>,
+    /// An earlier last care date.
+    pub to: Option<NaiveDate>,
+    /// Days until the grant ends, if sooner than requested.
+    pub days: Option<i64>,
+}
+
+/// The scope and end a narrowed grant covers, checked against the request (the server checks
+/// again): HI types sorted by the vocabulary's order, as the server stores them.
+fn narrowed(c: &Value, n: &Narrowing) -> anyhow::Result<(ConsentScope, DateTime<Utc>)> {
+    let requested: Vec<HiType> = c["hi_types"]
+        .as_array()
+        .context("no HI types")?
+        .iter()
+        .map(|t| HiType::parse(t.as_str().unwrap_or("")))
+        .collect::<Result<_, _>>()?;
+    let mut hi_types = match &n.types {
+        None => requested.clone(),
+        Some(list) => list.iter().map(|t| HiType::parse(t.trim())).collect::<Result<Vec<_>, _>>()?,
+    };
+    hi_types.sort();
+    hi_types.dedup();
+    if hi_types.is_empty() || hi_types.iter().any(|t| !requested.contains(t)) {
+        bail!("--types must be a non-empty subset of the requested HI types");
+    }
+    let (req_from, req_to): (NaiveDate, NaiveDate) = (
+        c["date_range"]["from"].as_str().context("no from")?.parse()?,
+        c["date_range"]["to"].as_str().context("no to")?.parse()?,
+    );
+    let (from, to) = (n.from.unwrap_or(req_from), n.to.unwrap_or(req_to));
+    if from > to || from < req_from || to > req_to {
+        bail!("--from/--to must lie inside the requested care dates {req_from}..{req_to}");
+    }
+    let requested_end: DateTime<Utc> = c["data_erase_at"].as_str().context("no data_erase_at")?.parse()?;
+    let end = match n.days {
+        None => requested_end,
+        Some(d) if d > 0 => {
+            let end = DateTime::from_timestamp((Utc::now() + chrono::Duration::days(d)).timestamp(), 0);
+            end.context("--days out of range")?.min(requested_end)
+        }
+        Some(_) => bail!("--days must be at least 1"),
+    };
+    let f = &c["frequency"];
+    let scope = ConsentScope {
+        purpose: Purpose::parse(c["purpose"].as_str().unwrap_or(""))?,
+        hi_types,
+        access_mode: AccessMode::parse(c["access_mode"].as_str().unwrap_or(""))?,
+        date_from: from,
+        date_to: to,
+        frequency_unit: f["unit"].as_str().unwrap_or("").to_owned(),
+        frequency_value: u32::try_from(f["value"].as_u64().unwrap_or(0))?,
+        frequency_repeats: u32::try_from(f["repeats"].as_u64().unwrap_or(0))?,
+    };
+    Ok((scope, end))
+}
+
+/// Grants consent `id`, narrowed by `narrowing`.
+pub async fn run(ctx: &Ctx, id: Uuid, nonce: u64, narrowing: &Narrowing) -> anyhow::Result<()> {
     let token = ctx.token()?;
     let get = |path: String| {
         let req = ctx.http.get(ctx.url(&path)).bearer_auth(&token);
@@ -33,6 +98,7 @@ pub async fn run(ctx: &Ctx, id: Uuid, nonce: u64) -> anyhow::Result<()> {
     if c["status"] != "REQUESTED" {
         bail!("consent {id} is {}, not an open request", c["status"].as_str().unwrap_or("?"));
     }
+    let (scope, erase) = narrowed(&c, narrowing)?;
     let keys = get(format!("/v1/consents/{id}/grantee-keys")).await?;
     let chain = get("/v1/chain".to_owned()).await?;
     let hospital_x25519 = Recipient(hex32(&keys["x25519_public_key"], "hospital X25519 key")?);
@@ -45,9 +111,10 @@ pub async fn run(ctx: &Ctx, id: Uuid, nonce: u64) -> anyhow::Result<()> {
     let pass = secret("PRAMANA_PASSPHRASE", "Keystore passphrase: ")?;
     let unlocked = keystore::unlock(&keystore::load(&ctx.keystore_path())?, &pass)?;
 
-    // Every live document of mine in scope gets a stanza for the hospital.
-    let types: Vec<&str> = c["hi_types"].as_array().context("no HI types")?.iter().filter_map(Value::as_str).collect();
-    let (from, to) = (c["date_range"]["from"].as_str().unwrap_or(""), c["date_range"]["to"].as_str().unwrap_or(""));
+    // Every live document of mine in the granted scope gets a stanza for the hospital.
+    let types: Vec<&str> = scope.hi_types.iter().map(|t| t.code()).collect();
+    let (from, to) = (scope.date_from.to_string(), scope.date_to.to_string());
+    let (from, to) = (from.as_str(), to.as_str());
     let docs = get("/v1/documents".to_owned()).await?;
     let mut headers = Vec::new();
     for d in docs.as_array().into_iter().flatten() {
@@ -59,13 +126,12 @@ pub async fn run(ctx: &Ctx, id: Uuid, nonce: u64) -> anyhow::Result<()> {
         headers.push(json!({"document_id": d["id"], "header": B64.encode(new.to_bytes())}));
     }
 
-    let erase: chrono::DateTime<chrono::Utc> = c["data_erase_at"].as_str().context("no data_erase_at")?.parse()?;
-    let now = u64::try_from(chrono::Utc::now().timestamp())?;
+    let now = u64::try_from(Utc::now().timestamp())?;
     let grant = Grant {
         consentId: B256::from(hex32(&c["chain_consent_id"], "consent id")?),
         patient: unlocked.signer.address(),
         grantee,
-        scopeHash: B256::from(hex32(&c["scope_hash"], "scope hash")?),
+        scopeHash: B256::from(scope.hash()),
         validFrom: now.saturating_sub(60),
         validUntil: u64::try_from(erase.timestamp())?,
         nonce,
@@ -73,6 +139,8 @@ pub async fn run(ctx: &Ctx, id: Uuid, nonce: u64) -> anyhow::Result<()> {
     };
     let signed = ConsentSigner::new(unlocked.signer).sign_grant(grant.clone(), &domain(chain_id, contract))?;
     let body = json!({
+        "hi_types": types, "date_range": {"from": scope.date_from, "to": scope.date_to},
+        "data_erase_at": erase.to_rfc3339(),
         "valid_from": grant.validFrom, "nonce": grant.nonce, "deadline": grant.deadline,
         "signature": format!("0x{}", hex::encode(signed.signature)),
         "headers": headers,
@@ -104,10 +172,38 @@ pub async fn revoke(ctx: &Ctx, id: Uuid, nonce: u64) -> anyhow::Result<()> {
         nonce,
         deadline: now + 7 * 86_400,
     };
-    let signed = ConsentSigner::new(unlocked.signer).sign_revoke(revoke.clone(), &domain(chain_id, contract))?;
+    let signed =
+        ConsentSigner::new(unlocked.signer.clone()).sign_revoke(revoke.clone(), &domain(chain_id, contract))?;
     let body = json!({"nonce": revoke.nonce, "deadline": revoke.deadline, "signature": format!("0x{}", hex::encode(signed.signature))});
     let url = ctx.url(&format!("/v1/consents/{id}/revoke"));
     let v: Value = check(ctx.http.post(url).bearer_auth(&token).json(&body).send().await?).await?.json().await?;
-    ctx.print(&v, || format!("revoked {id}: the hospital's access ended now"));
+
+    // Access has ended; now take the hospital's wrapped key out of every header of mine.
+    let keys: Value =
+        check(ctx.http.get(ctx.url(&format!("/v1/consents/{id}/grantee-keys"))).bearer_auth(&token).send().await?)
+            .await?
+            .json()
+            .await?;
+    let mut rekeyed = 0;
+    if let Ok(key) = hex32(&keys["x25519_public_key"], "hospital X25519 key") {
+        let key_id = Recipient(key).key_id();
+        let docs: Value =
+            check(ctx.http.get(ctx.url("/v1/documents")).bearer_auth(&token).send().await?).await?.json().await?;
+        for d in docs.as_array().into_iter().flatten() {
+            let Some(header) = d["header"].as_str() else { continue };
+            let (old, _) = Header::parse(&B64.decode(header)?).context("a stored header does not parse")?;
+            if old.stanza(&key_id).is_none() {
+                continue;
+            }
+            let new = envelope::remove_recipient(&old, &unlocked.identity, &key_id)?;
+            let body = json!({"key_id": hex::encode(key_id), "header": B64.encode(new.to_bytes())});
+            let url = ctx.url(&format!("/v1/documents/{}/header", d["id"].as_str().unwrap_or("")));
+            check(ctx.http.post(url).bearer_auth(&token).json(&body).send().await?).await?;
+            rekeyed += 1;
+        }
+    }
+    ctx.print(&v, || {
+        format!("revoked {id}: the hospital's access ended now; its key removed from {rekeyed} document(s)")
+    });
     Ok(())
 }

@@ -1,10 +1,12 @@
 //! `pramana audit` and `pramana consent status`: consents read from the chain alone, for
-//! auditors with no account on the platform.
+//! auditors with no account on the platform; with an auditor's token, `pramana audit` also lists
+//! every discrepancy between the platform's consents and the chain's.
 
 use alloy::primitives::{Address, B256};
 use alloy::providers::RootProvider;
 use anyhow::Context as _;
-use pramana_core::chain::history::{self, ChainStatus};
+use pramana_core::chain::history::{self, ChainStatus, ConsentHistory};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::Ctx;
@@ -37,27 +39,231 @@ pub async fn status(ctx: &Ctx, id: &str, rpc: &str, contract: &str) -> anyhow::R
     Ok(())
 }
 
-/// Prints every consent's history.
-pub async fn run(ctx: &Ctx, rpc: &str, contract: &str, from_block: u64) -> anyhow::Result<()> {
+/// Prints every consent's history. With `api` (base URL and an auditor's token) it also compares
+/// the platform's signed consents with the chain and lists each discrepancy; exit status 1 when
+/// there is any.
+pub async fn run(
+    ctx: &Ctx,
+    rpc: &str,
+    contract: &str,
+    from_block: u64,
+    api: Option<&str>,
+) -> anyhow::Result<std::process::ExitCode> {
     let (provider, contract) = connect(rpc, contract)?;
     let consents =
         history::consent_histories(&provider, contract, from_block).await.context("reading the chain's events")?;
-    ctx.print(&json!({"contract": contract, "from_block": from_block, "consents": consents}), || {
-        let mut lines = vec![format!("{} consents on {contract} since block {from_block}", consents.len())];
-        for c in &consents {
-            lines.push(format!(
-                "{}  {:<13} patient {} -> {}  valid {} .. {}  granted block {}{}",
-                c.consent_id,
-                status_name(c.status),
-                c.patient,
-                c.grantee,
-                utc(c.valid_from),
-                utc(c.valid_until),
-                c.granted.block_number,
-                c.revoked.map(|r| format!(", revoked block {}", r.block_number)).unwrap_or_default()
-            ));
+    let Some(token) = api else {
+        ctx.print(&json!({"contract": contract, "from_block": from_block, "consents": consents}), || {
+            let mut lines = vec![format!("{} consents on {contract} since block {from_block}", consents.len())];
+            lines.extend(consents.iter().map(history_line));
+            lines.join("\n")
+        });
+        return Ok(std::process::ExitCode::SUCCESS);
+    };
+    let platform = platform_consents(ctx, token).await?;
+    let report = compare(&platform, &consents, chrono::Utc::now().timestamp());
+    let value = json!({
+        "contract": contract, "from_block": from_block, "on_chain": consents.len(), "on_platform": platform.len(),
+        "in_flight": report.in_flight, "discrepancies": report.discrepancies,
+    });
+    ctx.print(&value, || {
+        let mut lines = vec![format!(
+            "{} consents on {contract} since block {from_block}; {} signed on the platform; {} on their way to the chain",
+            consents.len(),
+            platform.len(),
+            report.in_flight.len()
+        )];
+        if report.discrepancies.is_empty() {
+            lines.push("no discrepancy".to_owned());
+        }
+        for d in &report.discrepancies {
+            lines.push(format!("DISCREPANCY {}  {:<20} {}", d.consent_id, d.kind, d.detail));
         }
         lines.join("\n")
     });
-    Ok(())
+    Ok(if report.discrepancies.is_empty() { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::from(1) })
+}
+
+fn history_line(c: &ConsentHistory) -> String {
+    format!(
+        "{}  {:<13} patient {} -> {}  valid {} .. {}  granted block {}{}",
+        c.consent_id,
+        status_name(c.status),
+        c.patient,
+        c.grantee,
+        utc(c.valid_from),
+        utc(c.valid_until),
+        c.granted.block_number,
+        c.revoked.map(|r| format!(", revoked block {}", r.block_number)).unwrap_or_default()
+    )
+}
+
+/// A signed consent as the platform reports it (`GET /v1/audit/consents`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct PlatformConsent {
+    /// Platform id.
+    pub id: String,
+    /// Id on chain.
+    pub chain_consent_id: B256,
+    /// `GRANTED`, `REVOKED` or `EXPIRED`.
+    pub status: String,
+    /// Patient's address.
+    pub patient: Address,
+    /// Hospital's address.
+    pub grantee: Address,
+    /// Scope hash signed.
+    pub scope_hash: B256,
+    /// Validity start.
+    pub valid_from: u64,
+    /// Validity end.
+    pub valid_until: u64,
+    /// The chain mirror's state.
+    #[serde(default)]
+    pub chain: RelayStates,
+}
+
+/// The chain mirror's state of a consent's two messages.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RelayStates {
+    /// The grant's relay.
+    pub grant: Option<RelayState>,
+    /// The revocation's relay.
+    pub revoke: Option<RelayState>,
+}
+
+/// One message's relay.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RelayState {
+    /// `pending`, `submitted`, `confirmed` or `failed`.
+    pub state: String,
+}
+
+impl RelayState {
+    fn in_flight(r: Option<&Self>) -> bool {
+        r.is_some_and(|r| r.state == "pending" || r.state == "submitted")
+    }
+}
+
+/// One way the platform and the chain disagree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Discrepancy {
+    /// The consent id on chain.
+    pub consent_id: B256,
+    /// The platform's id of the consent, when it has one.
+    pub platform_id: Option<String>,
+    /// `absent_on_chain`, `revoked_on_chain`, `active_on_chain`, `unknown_to_platform` or
+    /// `record_mismatch`.
+    pub kind: &'static str,
+    /// What each side says.
+    pub detail: String,
+}
+
+/// The comparison.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    /// Consents whose grant or revocation the platform is still relaying (not discrepancies).
+    pub in_flight: Vec<B256>,
+    /// Disagreements.
+    pub discrepancies: Vec<Discrepancy>,
+}
+
+async fn platform_consents(ctx: &Ctx, token: &str) -> anyhow::Result<Vec<PlatformConsent>> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut url = ctx.url("/v1/audit/consents?limit=1000");
+        if let Some(a) = &after {
+            url.push_str(&format!("&after={a}"));
+        }
+        let page: serde_json::Value =
+            crate::check(ctx.http.get(url).bearer_auth(token).send().await.context("calling the API")?)
+                .await?
+                .json()
+                .await?;
+        let consents: Vec<PlatformConsent> =
+            serde_json::from_value(page["consents"].clone()).context("the API's consent list")?;
+        out.extend(consents);
+        match page["next_after"].as_str() {
+            Some(next) => after = Some(next.to_owned()),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Compares the platform's signed consents with the chain's, as of `now` (Unix seconds).
+/// Active means: granted, within its validity, not revoked — on each side by its own record.
+pub fn compare(platform: &[PlatformConsent], chain: &[ConsentHistory], now: i64) -> Report {
+    let now = u64::try_from(now).unwrap_or(0);
+    let mut report = Report::default();
+    let on_chain: std::collections::HashMap<B256, &ConsentHistory> = chain.iter().map(|c| (c.consent_id, c)).collect();
+    let mut d = |consent_id: B256, platform_id: Option<&str>, kind: &'static str, detail: String| {
+        let platform_id = platform_id.map(str::to_owned);
+        report.discrepancies.push(Discrepancy { consent_id, platform_id, kind, detail });
+    };
+    let mut in_flight = Vec::new();
+    for p in platform {
+        let id = p.chain_consent_id;
+        let platform_active = p.status == "GRANTED" && p.valid_from <= now && now < p.valid_until;
+        let Some(c) = on_chain.get(&id) else {
+            if RelayState::in_flight(p.chain.grant.as_ref()) {
+                in_flight.push(id);
+            } else if platform_active {
+                let relay = p.chain.grant.as_ref().map_or("none", |r| r.state.as_str());
+                d(
+                    id,
+                    Some(&p.id),
+                    "absent_on_chain",
+                    format!("platform {} (relay {relay}); no grant on chain", p.status),
+                );
+            }
+            continue;
+        };
+        let mut mismatched = Vec::new();
+        if c.patient != p.patient {
+            mismatched.push(format!("patient {} vs {}", p.patient, c.patient));
+        }
+        if c.grantee != p.grantee {
+            mismatched.push(format!("grantee {} vs {}", p.grantee, c.grantee));
+        }
+        if c.scope_hash != p.scope_hash {
+            mismatched.push(format!("scope hash {} vs {}", p.scope_hash, c.scope_hash));
+        }
+        if (c.valid_from, c.valid_until) != (p.valid_from, p.valid_until) {
+            mismatched
+                .push(format!("validity {}..{} vs {}..{}", p.valid_from, p.valid_until, c.valid_from, c.valid_until));
+        }
+        if !mismatched.is_empty() {
+            d(id, Some(&p.id), "record_mismatch", format!("platform vs chain: {}", mismatched.join("; ")));
+        }
+        let chain_active = c.status == ChainStatus::Active;
+        match (platform_active, chain_active) {
+            (true, false) if c.status == ChainStatus::Revoked => {
+                d(id, Some(&p.id), "revoked_on_chain", format!("platform {}; chain revoked", p.status));
+            }
+            (true, false) => d(
+                id,
+                Some(&p.id),
+                "inactive_on_chain",
+                format!("platform {}; chain {}", p.status, status_name(c.status)),
+            ),
+            (false, true) if p.status == "REVOKED" && RelayState::in_flight(p.chain.revoke.as_ref()) => {
+                in_flight.push(id);
+            }
+            (false, true) => d(id, Some(&p.id), "active_on_chain", format!("platform {}; chain active", p.status)),
+            _ => {}
+        }
+    }
+    let known: std::collections::HashSet<B256> = platform.iter().map(|p| p.chain_consent_id).collect();
+    for c in chain {
+        if c.status == ChainStatus::Active && !known.contains(&c.consent_id) {
+            d(
+                c.consent_id,
+                None,
+                "unknown_to_platform",
+                "chain active; the platform has no such signed consent".to_owned(),
+            );
+        }
+    }
+    report.in_flight = in_flight;
+    report
 }

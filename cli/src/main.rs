@@ -93,7 +93,7 @@ enum Command {
     #[command(subcommand)]
     Consent(ConsentCmd),
     /// Rebuild every consent's history from the chain's events, with each one's status now; no
-    /// call to the platform.
+    /// call to the platform unless `--token` asks to compare with it.
     Audit {
         /// Any Ethereum JSON-RPC endpoint of the contract's chain.
         #[arg(long, env = "PRAMANA_RPC")]
@@ -104,6 +104,10 @@ enum Command {
         /// First block to read (the deployment block saves time on long chains).
         #[arg(long, default_value_t = 0)]
         from_block: u64,
+        /// An auditor's access token: also compare with the platform at `--api` and list every
+        /// discrepancy (exit status 1 when there is any).
+        #[arg(long, env = "PRAMANA_AUDIT_TOKEN")]
+        token: Option<String>,
     },
     /// Check a document against the chain with its proof bundle; no call to the platform.
     /// Exit status: 0 verified, 1 not verified, 2 could not check (bad input, RPC down).
@@ -174,14 +178,27 @@ enum ConsentCmd {
         /// Consent id.
         id: Uuid,
     },
-    /// (Patient) grant an open request for its whole scope: adds a stanza for the hospital to
-    /// every document in scope and signs the EIP-712 grant with this keystore.
+    /// (Patient) grant an open request, for its whole scope or a narrower one: adds a stanza for
+    /// the hospital to every document in the granted scope and signs the EIP-712 grant with this
+    /// keystore.
     Approve {
         /// Consent id.
         id: Uuid,
         /// Your ConsentRegistry nonce (0 unless you invalidated signatures with `incrementNonce`).
         #[arg(long, default_value_t = 0)]
         nonce: u64,
+        /// Grant only these of the requested HI types (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        types: Option<Vec<String>>,
+        /// Grant only records from this care date (YYYY-MM-DD), inside the requested range.
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Grant only records up to this care date (YYYY-MM-DD), inside the requested range.
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        /// End the grant after this many days instead of at the requested dataEraseAt.
+        #[arg(long)]
+        days: Option<i64>,
     },
     /// (Patient) revoke a grant, signed with this keystore; the hospital's access ends at once.
     Revoke {
@@ -485,7 +502,9 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                 .await?;
             ctx.print(&v, || serde_json::to_string_pretty(&v).unwrap_or_default());
         }
-        Command::Consent(ConsentCmd::Approve { id, nonce }) => approve::run(&ctx, id, nonce).await?,
+        Command::Consent(ConsentCmd::Approve { id, nonce, types, from, to, days }) => {
+            approve::run(&ctx, id, nonce, &approve::Narrowing { types, from, to, days }).await?;
+        }
         Command::Consent(ConsentCmd::Revoke { id, nonce }) => approve::revoke(&ctx, id, nonce).await?,
         Command::Consent(ConsentCmd::Deny { id }) => {
             let token = ctx.token()?;
@@ -494,7 +513,9 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                 check(ctx.http.post(url).bearer_auth(token).json(&json!({})).send().await?).await?.json().await?;
             ctx.print(&v, || consent_line(&v));
         }
-        Command::Audit { rpc, contract, from_block } => audit::run(&ctx, &rpc, &contract, from_block).await?,
+        Command::Audit { rpc, contract, from_block, token } => {
+            return audit::run(&ctx, &rpc, &contract, from_block, token.as_deref()).await;
+        }
         Command::Verify { file, sha256, proof, rpc, contract } => {
             return verify::run(&ctx, file.as_deref(), sha256.as_deref(), &proof, &rpc, contract.as_deref()).await;
         }

@@ -86,3 +86,116 @@ async fn an_auditor_rebuilds_consent_history_from_the_chain() {
     assert_eq!(code, 2);
     assert!(err.contains("not a consent id"), "{err}");
 }
+
+/// A patient with an Ethereum key who granted `hosp`'s request (no documents in scope).
+async fn granted_consent(
+    app: &pramana_tests::TestApp,
+    hosp: &str,
+    hosp_addr: Address,
+) -> (String, pramana_tests::Patient, ConsentSigner, Value) {
+    use pramana_tests::consent::{register_eth, request, sign_grant};
+    let patient = app.new_patient().await;
+    let signer = ConsentSigner::random();
+    register_eth(app, &patient.access, signer.address()).await;
+    let c: Value = app.post("/v1/consents", Some(hosp), &request(patient.abha.as_digits())).await.json().await.unwrap();
+    let now = chrono::Utc::now().timestamp() as u64;
+    let mut body = sign_grant(&signer, &c, hosp_addr, &[pramana_core::HiType::DiagnosticReport], now);
+    body["headers"] = serde_json::json!([]);
+    let id = c["id"].as_str().unwrap().to_owned();
+    let r = app.post(&format!("/v1/consents/{id}/grant"), Some(&patient.access), &body).await;
+    assert_eq!(r.status(), 200);
+    (id, patient, signer, c)
+}
+
+/// `pramana audit --token`: the platform's signed consents against the chain. Clean after the
+/// worker relayed everything; then the database is edited behind the API's back (a revocation
+/// erased, a scope hash changed) and the auditor's command names both, with exit status 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auditor_finds_what_the_database_says_and_the_chain_does_not() {
+    use pramana_tests::consent::{register_eth, sign_revoke};
+    use serde_json::json;
+
+    let p = pramana_tests::spawn_platform().await;
+    let app = &p.app;
+    let (hosp, _) = app.new_hospital("IN2710000001").await;
+    let hosp_addr = Address::repeat_byte(0x42);
+    register_eth(app, &hosp, hosp_addr).await;
+    pramana_tests::register_x25519(app, &hosp).await;
+    let mut consents = Vec::new();
+    for _ in 0..2 {
+        consents.push(granted_consent(app, &hosp, hosp_addr).await);
+    }
+    {
+        let (b_id, b_patient, b_signer, b) = &consents[1];
+        let now = chrono::Utc::now().timestamp() as u64;
+        let body = sign_revoke(b_signer, b, now);
+        let r = app.post(&format!("/v1/consents/{b_id}/revoke"), Some(&b_patient.access), &body).await;
+        assert_eq!(r.status(), 200);
+    }
+    let worker = p.worker(json!({})).await;
+    pramana_tests::run_worker_until_idle(&worker, &p.anvil.url).await;
+    // A third grant is still queued when the auditor looks.
+    consents.push(granted_consent(app, &hosp, hosp_addr).await);
+
+    let admin = app.admin_token().await;
+    let created: Value = app
+        .post("/v1/admin/auditors", Some(&admin), &json!({"username": "auditor", "name": "Auditor"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (auditor, _) = app.login("auditor", created["password"].as_str().unwrap()).await;
+    let audit = |token: String| {
+        let (api, url, c) = (app.base.clone(), p.anvil.url.clone(), p.contract.to_string());
+        tokio::task::spawn_blocking(move || {
+            common::pramana_json(
+                &["audit", "--rpc", &url, "--contract", &c, "--token", &token],
+                &[("PRAMANA_API", &api)],
+            )
+        })
+    };
+    let (code, v, err) = audit(auditor.clone()).await.unwrap();
+    assert_eq!(code, 0, "{err} {v}");
+    assert_eq!((v["on_chain"].clone(), v["on_platform"].clone()), (json!(2), json!(3)), "{v}");
+    assert_eq!(v["discrepancies"], json!([]));
+    assert_eq!(v["in_flight"], json!([consents[2].3["chain_consent_id"]]), "queued, not a discrepancy");
+
+    // Behind the API's back: B's revocation erased, A's scope hash changed.
+    let b = &consents[1].3;
+    let (a_id, b_id) = (uuid::Uuid::parse_str(&consents[0].0).unwrap(), uuid::Uuid::parse_str(&consents[1].0).unwrap());
+    sqlx::query("DELETE FROM consent_chain_events WHERE consent_id = $1 AND kind = 'revoke'")
+        .bind(b_id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE consents SET status = 'GRANTED', revoke_signature = NULL, revoke_nonce = NULL, revoke_deadline = NULL,
+                revoked_at = NULL WHERE id = $1",
+    )
+    .bind(b_id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE consents SET scope_hash = $2 WHERE id = $1")
+        .bind(a_id)
+        .bind(vec![0x5c_u8; 32])
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (code, v, _) = audit(auditor.clone()).await.unwrap();
+    assert_eq!(code, 1, "{v}");
+    let found: Vec<(Value, Value)> =
+        v["discrepancies"].as_array().unwrap().iter().map(|d| (d["consent_id"].clone(), d["kind"].clone())).collect();
+    assert_eq!(
+        found,
+        [
+            (consents[0].3["chain_consent_id"].clone(), json!("record_mismatch")),
+            (b["chain_consent_id"].clone(), json!("revoked_on_chain")),
+        ]
+    );
+
+    // Only auditors (and the operator) may list every consent.
+    let (code, _, err) = audit(consents[0].1.access.clone()).await.unwrap();
+    assert_eq!(code, 2);
+    assert!(err.contains("forbidden"), "{err}");
+}

@@ -133,7 +133,7 @@ async fn a_patient_approves_from_the_cli_and_the_hospital_decrypts() {
     assert_eq!(r.status(), 201);
     let now = chrono::Utc::now();
     let body = json!({
-        "patient_abha_number": abha.as_digits(), "purpose": "CAREMGT", "hi_types": ["DiagnosticReport"],
+        "patient_abha_number": abha.as_digits(), "purpose": "CAREMGT", "hi_types": ["DiagnosticReport", "Prescription"],
         "access_mode": "VIEW", "date_range": {"from": "2025-01-01", "to": "2025-12-31"},
         "data_erase_at": (now + chrono::Duration::days(30)).to_rfc3339(),
         "frequency": {"unit": "DAY", "value": 1, "repeats": 0},
@@ -142,9 +142,20 @@ async fn a_patient_approves_from_the_cli_and_the_hospital_decrypts() {
     let c: Value = app.post("/v1/consents", Some(&hospital), &body).await.json().await.unwrap();
     let id = c["id"].as_str().unwrap().to_owned();
 
-    let (code, granted, err) = patient(s(&["consent", "approve", &id])).await.unwrap();
+    // Narrowed on the patient's machine: never wider than asked.
+    let (code, _, err) = patient(s(&["consent", "approve", &id, "--types", "WellnessRecord"])).await.unwrap();
+    assert_eq!(code, 2);
+    assert!(err.contains("subset of the requested HI types"), "{err}");
+    let (code, granted, err) =
+        patient(s(&["consent", "approve", &id, "--types", "DiagnosticReport", "--from", "2025-03-01", "--days", "10"]))
+            .await
+            .unwrap();
     assert_eq!(code, 0, "{err}");
     assert_eq!(granted["status"], "GRANTED");
+    assert_eq!(granted["hi_types"], json!(["DiagnosticReport"]));
+    assert_eq!(granted["date_range"]["from"], "2025-03-01");
+    let erase: chrono::DateTime<chrono::Utc> = granted["data_erase_at"].as_str().unwrap().parse().unwrap();
+    assert!(erase < chrono::Utc::now() + chrono::Duration::days(11));
 
     // The hospital opens the document with its own key.
     let r = app.get(&format!("/v1/documents/{doc_id}/content"), Some(&hospital)).await;
@@ -159,4 +170,17 @@ async fn a_patient_approves_from_the_cli_and_the_hospital_decrypts() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(revoked["status"], "REVOKED");
     assert_eq!(app.get(&format!("/v1/documents/{doc_id}/content"), Some(&hospital)).await.status(), 404);
+    // ...and the patient's device took the hospital's wrapped key out of the stored header.
+    let header: Vec<u8> = sqlx::query_scalar("SELECT header FROM documents WHERE id = $1")
+        .bind(doc_id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let (header, _) = pramana_core::envelope::Header::parse(&header).unwrap();
+    assert!(header.stanza(&hospital_key.recipient().key_id()).is_none());
+    assert_eq!(header.stanzas.len(), 1, "the patient's own stanza stays");
+    let (code, _, err) =
+        patient(s(&["download", &doc_id.to_string(), "-o", home.join("back.txt").to_str().unwrap()])).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read(home.join("back.txt")).unwrap(), b"haemoglobin 13.5 g/dL", "still the patient's");
 }

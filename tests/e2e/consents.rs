@@ -4,25 +4,13 @@
 
 use chrono::{Duration, Utc};
 use pramana_tests::{TestApp, assert_error, spawn_app};
+
+pub(crate) use pramana_tests::consent::request;
 use serde_json::{Value, json};
 
 /// Registers a hospital with `hfr_id` and returns its access token and id.
 pub(crate) async fn hospital(app: &TestApp, hfr_id: &str) -> (String, String) {
     app.new_hospital(hfr_id).await
-}
-
-pub(crate) fn request(abha: &str) -> Value {
-    let now = Utc::now();
-    json!({
-        "patient_abha_number": abha,
-        "purpose": "CAREMGT",
-        "hi_types": ["DiagnosticReport", "Prescription"],
-        "access_mode": "VIEW",
-        "date_range": {"from": "2025-01-01", "to": "2026-01-31"},
-        "data_erase_at": (now + Duration::days(90)).to_rfc3339(),
-        "frequency": {"unit": "DAY", "value": 1, "repeats": 0},
-        "expires_at": (now + Duration::days(2)).to_rfc3339(),
-    })
 }
 
 #[tokio::test]
@@ -155,65 +143,16 @@ async fn an_unanswered_request_expires_and_makes_room() {
 }
 
 pub(crate) mod grants {
-    use alloy::primitives::{Address, B256};
-    use chrono::{DateTime, NaiveDate, Utc};
-    use pramana_core::chain::eip712::{ConsentSigner, Grant, Revoke, domain};
-    use pramana_core::consent::{ConsentScope, chain_consent_id};
-    use pramana_core::{AccessMode, HiType, Purpose};
+    use alloy::primitives::Address;
+    use chrono::Utc;
+    use pramana_core::HiType;
+    use pramana_core::chain::eip712::ConsentSigner;
     use pramana_tests::{TestApp, assert_error, register_x25519, seal_document, spawn_app_with, upload_query};
     use serde_json::{Value, json};
 
+    pub(crate) use pramana_tests::consent::{CONTRACT, register_eth, sign_grant, sign_revoke};
+
     use super::{hospital, request};
-
-    pub(crate) const CONTRACT: &str = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
-
-    pub(crate) async fn register_eth(app: &TestApp, token: &str, address: Address) {
-        let r = app
-            .post(
-                "/v1/keys",
-                Some(token),
-                &json!({"kind": "ethereum", "public_key": address.to_string().to_lowercase()}),
-            )
-            .await;
-        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    }
-
-    pub(crate) fn sign_grant(
-        signer: &ConsentSigner,
-        c: &Value,
-        grantee: Address,
-        hi_types: &[HiType],
-        now: u64,
-    ) -> Value {
-        let id: uuid::Uuid = c["id"].as_str().unwrap().parse().unwrap();
-        let scope = ConsentScope {
-            purpose: Purpose::CareManagement,
-            hi_types: hi_types.to_vec(),
-            access_mode: AccessMode::View,
-            date_from: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
-            date_to: NaiveDate::from_ymd_opt(2026, 1, 31).unwrap(),
-            frequency_unit: "DAY".to_owned(),
-            frequency_value: 1,
-            frequency_repeats: 0,
-        };
-        let erase: DateTime<Utc> = c["data_erase_at"].as_str().unwrap().parse().unwrap();
-        let grant = Grant {
-            consentId: B256::from(chain_consent_id(&id)),
-            patient: signer.address(),
-            grantee,
-            scopeHash: B256::from(scope.hash()),
-            validFrom: now - 60,
-            validUntil: erase.timestamp() as u64,
-            nonce: 0,
-            deadline: now + 3_600,
-        };
-        let signed = signer.sign_grant(grant, &domain(31337, CONTRACT.parse().unwrap())).unwrap();
-        json!({
-            "hi_types": hi_types.iter().map(|t| t.code()).collect::<Vec<_>>(),
-            "valid_from": now - 60, "nonce": 0, "deadline": now + 3_600,
-            "signature": format!("0x{}", hex::encode(signed.signature)),
-        })
-    }
 
     /// What the patient's device sends with a grant: each document's header with a stanza added
     /// for the hospital.
@@ -236,18 +175,6 @@ pub(crate) mod grants {
             out.push(json!({"document_id": doc, "header": b64.encode(new.to_bytes())}));
         }
         Value::from(out)
-    }
-
-    fn sign_revoke(signer: &ConsentSigner, c: &Value, now: u64) -> Value {
-        let id: uuid::Uuid = c["id"].as_str().unwrap().parse().unwrap();
-        let revoke = Revoke {
-            consentId: B256::from(chain_consent_id(&id)),
-            patient: signer.address(),
-            nonce: 0,
-            deadline: now + 3_600,
-        };
-        let signed = signer.sign_revoke(revoke, &domain(31337, CONTRACT.parse().unwrap())).unwrap();
-        json!({"nonce": 0, "deadline": now + 3_600, "signature": format!("0x{}", hex::encode(signed.signature))})
     }
 
     #[tokio::test]

@@ -240,3 +240,52 @@ async fn delete_shreds_and_corruption_is_caught() {
     };
     assert!(!whole, "a corrupt object is never served whole");
 }
+
+/// The owner's device drops a recipient's stanza: exactly that one, never the owner's own, and
+/// only the owner; refusals change nothing.
+#[tokio::test]
+async fn the_owner_drops_a_recipient_and_nothing_else() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let app = spawn_app().await;
+    let patient = app.new_patient().await;
+    let key = register_key(&app, &patient.access).await;
+    let (hosp, _) = app.new_hospital("IN2710000001").await;
+    let hosp_key = register_key(&app, &hosp).await;
+    let stranger = app.new_patient().await;
+    let doc = Uuid::new_v4();
+    let (env, info) = seal(doc, &[key.recipient(), hosp_key.recipient()], b"shared record");
+    assert_eq!(put(&app, &patient.access, doc, &query(&info, "DiagnosticReport"), env.clone()).await.status(), 201);
+    let stored = info.header.clone();
+    let url = format!("/v1/documents/{doc}/header");
+    let hosp_id = hosp_key.recipient().key_id();
+    let without = envelope::remove_recipient(&stored, &key, &hosp_id).unwrap();
+    let good = json!({"key_id": hex::encode(hosp_id), "header": b64.encode(without.to_bytes())});
+
+    let before = app.table_counts().await;
+    assert_error(app.post(&url, Some(&hosp), &good).await, 403, "forbidden").await;
+    assert_error(app.post(&url, Some(&stranger.access), &good).await, 404, "not_found").await;
+    let own = json!({"key_id": hex::encode(key.recipient().key_id()), "header": b64.encode(without.to_bytes())});
+    assert_error(app.post(&url, Some(&patient.access), &own).await, 422, "own_key").await;
+    let unchanged = json!({"key_id": hex::encode(hosp_id), "header": b64.encode(stored.to_bytes())});
+    assert_error(app.post(&url, Some(&patient.access), &unchanged).await, 422, "invalid_header").await;
+    let bad_id = json!({"key_id": "12", "header": b64.encode(without.to_bytes())});
+    assert_error(app.post(&url, Some(&patient.access), &bad_id).await, 422, "invalid_key_id").await;
+    let stored_now: Vec<u8> =
+        sqlx::query_scalar("SELECT header FROM documents WHERE id = $1").bind(doc).fetch_one(&app.pool).await.unwrap();
+    assert_eq!(stored_now, stored.to_bytes(), "refusals change nothing");
+    let after = app.table_counts().await;
+    assert_eq!(
+        after.iter().filter(|(t, _)| t != "audit_log").collect::<Vec<_>>(),
+        before.iter().filter(|(t, _)| t != "audit_log").collect::<Vec<_>>()
+    );
+
+    assert_eq!(app.post(&url, Some(&patient.access), &good).await.status(), 204);
+    let r = app.get(&format!("/v1/documents/{doc}/content"), Some(&patient.access)).await;
+    let envelope = r.bytes().await.unwrap();
+    let mut plain = Vec::new();
+    envelope::open(doc.as_bytes(), &key, &envelope[..], &mut plain).unwrap();
+    assert_eq!(plain, b"shared record", "the owner still opens it");
+    assert!(envelope::open(doc.as_bytes(), &hosp_key, &envelope[..], &mut Vec::new()).is_err(), "the hospital cannot");
+    assert_error(app.post(&url, Some(&patient.access), &good).await, 422, "invalid_header").await;
+}

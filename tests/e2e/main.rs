@@ -15,6 +15,7 @@ mod ipfs;
 mod keys;
 mod patients;
 mod registration;
+mod relay;
 mod s3;
 mod tokens;
 mod worker;

@@ -20,11 +20,12 @@ use uuid::Uuid;
 
 use crate::app::{AppState, current_request_id};
 use crate::auth::{AuthUser, Role};
-use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, conflict_as};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, conflict_as};
 use crate::store::StoreError;
 use crate::store::audit::{AuditEvent, Outcome, insert_audit_event, insert_audit_event_now};
 use crate::store::consents::{self, ConsentRow, GrantRecord};
 use crate::store::keys;
+use crate::store::relay::{self, ChainEventState, EventKind};
 
 /// Longest a request may stay open for the patient to answer.
 const MAX_REQUEST_DAYS: i64 = 30;
@@ -110,6 +111,57 @@ pub struct ConsentView {
     /// `scopeHash` of the scope above (docs/contract.md); a patient who narrows the scope when
     /// granting signs the narrowed scope's hash instead.
     pub scope_hash: String,
+    /// The chain mirror: where the signed grant and revocation are on their way to the chain.
+    pub chain: ChainView,
+}
+
+/// A consent's signed messages on their way to the chain (absent until signed).
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct ChainView {
+    /// The grant's relay.
+    pub grant: Option<RelayView>,
+    /// The revocation's relay.
+    pub revoke: Option<RelayView>,
+}
+
+/// One relayed message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RelayView {
+    /// `pending` (queued), `submitted` (in a transaction not yet final), `confirmed` or `failed`
+    /// (the contract refuses it for good: see `failure`).
+    pub state: String,
+    /// The transaction in flight (submitted) or the one that put it on chain (confirmed).
+    pub tx_hash: Option<String>,
+    /// The block it landed in (confirmed).
+    pub block_number: Option<i64>,
+    /// The contract's reason (`StaleNonce`, `SignatureExpired`, ...), when failed.
+    pub failure: Option<String>,
+}
+
+fn chain_view(id: Uuid, states: &[ChainEventState]) -> ChainView {
+    let relay = |kind: EventKind| {
+        states.iter().find(|e| e.consent_id == id && e.kind == kind.code()).map(|e| RelayView {
+            state: e.state.clone(),
+            tx_hash: e.tx_hash.as_deref().map(|h| format!("0x{}", hex::encode(h))),
+            block_number: e.block_number,
+            failure: e.failure.clone(),
+        })
+    };
+    ChainView { grant: relay(EventKind::Grant), revoke: relay(EventKind::Revoke) }
+}
+
+/// Views of `rows` with their chain state (one query).
+async fn views(state: &AppState, rows: Vec<ConsentRow>) -> ApiResult<Vec<ConsentView>> {
+    let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
+    let chain = relay::find_chain_states(&state.pool, &ids).await?;
+    let now = Utc::now();
+    Ok(rows.into_iter().map(|c| view(c, &chain, now)).collect())
+}
+
+/// The view of one artefact, read again from the store (after a change).
+async fn reload_view(state: &AppState, id: Uuid) -> ApiResult<ApiJson<ConsentView>> {
+    let c = consents::find_consent_by_id(&state.pool, id).await?.ok_or(ApiError::NotFound)?;
+    Ok(ApiJson(views(state, vec![c]).await?.pop().ok_or(ApiError::NotFound)?))
 }
 
 /// The scope of an artefact, for its hash.
@@ -154,13 +206,14 @@ fn frequency_of(c: &ConsentRow) -> Frequency {
     Frequency { unit: c.frequency_unit.clone(), value: c.frequency_value, repeats: c.frequency_repeats }
 }
 
-fn view(c: ConsentRow, now: DateTime<Utc>) -> ConsentView {
+fn view(c: ConsentRow, chain: &[ChainEventState], now: DateTime<Utc>) -> ConsentView {
     let frequency = frequency_of(&c);
     let scope = scope_of(&c.purpose, &c.hi_types, &c.access_mode, c.date_from, c.date_to, &frequency);
     ConsentView {
         chain_consent_id: chain_id_hex(&c),
         scope_hash: format!("0x{}", hex::encode(scope.hash())),
         status: effective_status(&c, now).code().to_owned(),
+        chain: chain_view(c.id, chain),
         id: c.id,
         patient_id: c.patient_id,
         hospital_id: c.hospital_id,
@@ -272,7 +325,7 @@ pub async fn consents_create(
     ))?;
     insert_audit_event(&mut tx, &event(&user, "consent.request", Outcome::Ok, &row)).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok((StatusCode::CREATED, ApiJson(view(row, now))))
+    Ok((StatusCode::CREATED, ApiJson(view(row, &[], now))))
 }
 
 /// The caller's artefacts: a patient's, or those a hospital requested; newest first.
@@ -284,8 +337,7 @@ pub async fn consents_list(State(state): State<AppState>, user: AuthUser) -> Api
         Role::Hospital => consents::find_consents_by_party(&state.pool, None, Some(user.subject_id)).await?,
         Role::Auditor | Role::Admin => return Err(ApiError::Forbidden),
     };
-    let now = Utc::now();
-    Ok(ApiJson(rows.into_iter().map(|c| view(c, now)).collect()))
+    Ok(ApiJson(views(&state, rows).await?))
 }
 
 /// Loads an artefact the caller is a party to; anyone else gets 404 (and an audited denial).
@@ -312,7 +364,7 @@ pub async fn consents_get(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<ApiJson<ConsentView>> {
     let c = load_party(&state, &user, id, "consent.read").await?;
-    Ok(ApiJson(view(c, Utc::now())))
+    Ok(ApiJson(views(&state, vec![c]).await?.pop().ok_or(ApiError::NotFound)?))
 }
 
 /// What a patient's device needs to grant: the hospital's current keys.
@@ -382,8 +434,7 @@ pub async fn consents_deny(
     }
     insert_audit_event(&mut tx, &event(&user, "consent.deny", Outcome::Ok, &c)).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    let c = consents::find_consent_by_id(&state.pool, id).await?.ok_or(ApiError::NotFound)?;
-    Ok(ApiJson(view(c, Utc::now())))
+    reload_view(&state, id).await
 }
 
 /// A patient's grant: optionally narrower than the request, and signed (EIP-712, docs/contract.md)
@@ -579,10 +630,10 @@ pub async fn consents_grant(
             return Err(ApiError::Conflict("document_changed", "a document in scope changed meanwhile; try again"));
         }
     }
+    relay::insert_chain_event(&mut tx, c.id, EventKind::Grant).await?;
     insert_audit_event(&mut tx, &event(&user, "consent.grant", Outcome::Ok, &c)).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    let c = consents::find_consent_by_id(&state.pool, id).await?.ok_or(ApiError::NotFound)?;
-    Ok(ApiJson(view(c, Utc::now())))
+    reload_view(&state, id).await
 }
 
 /// The patient revokes a grant; hospitals lose access at once.
@@ -621,10 +672,96 @@ pub async fn consents_revoke(
         return Err(ApiError::Conflict("invalid_transition", "only a granted consent can be revoked"));
     }
     consents::delete_hospital_stanzas(&mut tx, c.patient_id, c.hospital_id).await?;
+    relay::insert_chain_event(&mut tx, c.id, EventKind::Revoke).await?;
     insert_audit_event(&mut tx, &event(&user, "consent.revoke", Outcome::Ok, &c)).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    let c = consents::find_consent_by_id(&state.pool, id).await?.ok_or(ApiError::NotFound)?;
-    Ok(ApiJson(view(c, Utc::now())))
+    reload_view(&state, id).await
+}
+
+/// Paging through every signed consent.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SignedConsentQuery {
+    /// Return consents with ids after this one.
+    pub after: Option<Uuid>,
+    /// Page size, 1 to 1000 (default 500).
+    pub limit: Option<i64>,
+}
+
+/// A signed consent as the platform holds it, for comparison with the chain.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignedConsentView {
+    /// Id.
+    pub id: Uuid,
+    /// The consent's id on chain.
+    pub chain_consent_id: String,
+    /// `GRANTED` (active), `REVOKED` or `EXPIRED`, as of now.
+    pub status: String,
+    /// The granting patient's address.
+    pub patient: String,
+    /// The hospital's address.
+    pub grantee: String,
+    /// The scope hash the patient signed.
+    pub scope_hash: String,
+    /// Validity start, Unix seconds.
+    pub valid_from: i64,
+    /// Validity end (`dataEraseAt`), Unix seconds.
+    pub valid_until: i64,
+    /// When the platform recorded the revocation.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// The chain mirror's state.
+    pub chain: ChainView,
+}
+
+/// A page of signed consents.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignedConsentPage {
+    /// Consents in id order.
+    pub consents: Vec<SignedConsentView>,
+    /// Pass as `after` for the next page; absent at the end.
+    pub next_after: Option<Uuid>,
+}
+
+/// Every consent a patient has signed, with its chain mirror state: what `pramana audit --api`
+/// compares with the contract's events (auditors and the operator).
+#[utoipa::path(get, path = "/v1/audit/consents", tag = "audit", security(("bearer" = [])), params(SignedConsentQuery),
+    responses((status = 200, body = SignedConsentPage), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn audit_consents(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(q): ApiQuery<SignedConsentQuery>,
+) -> ApiResult<ApiJson<SignedConsentPage>> {
+    user.require(&[Role::Auditor, Role::Admin])?;
+    let limit = q.limit.unwrap_or(500);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid_field("limit", "must be between 1 and 1000"));
+    }
+    let rows = consents::find_signed_consents(&state.pool, q.after, limit).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
+    let chain = relay::find_chain_states(&state.pool, &ids).await?;
+    let now = Utc::now();
+    let hex0x = |b: &[u8]| format!("0x{}", hex::encode(b));
+    let next_after = (rows.len() as i64 == limit).then(|| rows.last().map(|c| c.id)).flatten();
+    let consents = rows
+        .into_iter()
+        .map(|c| SignedConsentView {
+            id: c.id,
+            chain_consent_id: hex0x(&c.chain_consent_id),
+            status: if c.status == ConsentStatus::Granted.code() && now >= c.data_erase_at {
+                ConsentStatus::Expired.code().to_owned()
+            } else {
+                c.status.clone()
+            },
+            patient: hex0x(&c.patient_address),
+            grantee: hex0x(&c.grantee_address),
+            scope_hash: hex0x(&c.scope_hash),
+            valid_from: c.valid_from.timestamp(),
+            valid_until: c.data_erase_at.timestamp(),
+            revoked_at: c.revoked_at,
+            chain: chain_view(c.id, &chain),
+        })
+        .collect();
+    Ok(ApiJson(SignedConsentPage { consents, next_after }))
 }
 
 #[cfg(test)]

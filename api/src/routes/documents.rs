@@ -636,6 +636,65 @@ pub async fn documents_delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A header without one recipient, made on the owner's device.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveRecipient {
+    /// The key id (32 hex digits) of the stanza to drop.
+    pub key_id: String,
+    /// The new header (base64): the stored one without that stanza, with its MAC recomputed.
+    pub header: String,
+}
+
+/// The owner drops a recipient's stanza from a document's header (after a revocation, say).
+/// The server cannot check the MAC, so it checks that exactly that stanza is gone and nothing
+/// else changed; the owner's own stanzas cannot be dropped.
+#[utoipa::path(post, path = "/v1/documents/{id}/header", tag = "documents", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = RemoveRecipient,
+    responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+               (status = 409, description = "`document_changed`", body = crate::error::ErrorBody),
+               (status = 422, description = "`invalid_key_id`, `invalid_header`, `own_key`", body = crate::error::ErrorBody)))]
+pub async fn documents_remove_recipient(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<RemoveRecipient>,
+) -> ApiResult<StatusCode> {
+    user.require(&[Role::Patient])?;
+    let doc = load_visible(&state, &user, id, "document.header.remove_recipient").await?;
+    if doc.owner_patient_id != user.subject_id {
+        audit(&state, &user, "document.header.remove_recipient", Outcome::Denied, &doc, json!({})).await?;
+        return Err(ApiError::Forbidden);
+    }
+    let Some(stored) = doc.header.as_deref().filter(|_| doc.deleted_at.is_none()) else {
+        return Err(ApiError::NotFound);
+    };
+    let mut key_id = [0u8; 16];
+    hex::decode_to_slice(&body.key_id, &mut key_id).map_err(|_| ApiError::invalid_field("key_id", "32 hex digits"))?;
+    if my_key_ids(&state, &user).await?.contains(&key_id) {
+        return Err(ApiError::unprocessable("own_key", "your own stanza cannot be removed"));
+    }
+    let (old, _) =
+        Header::parse(stored).map_err(|_| ApiError::Internal(anyhow::anyhow!("stored header of {id} unreadable")))?;
+    let new = B64.decode(&body.header).map_err(|_| ApiError::invalid_field("header", "not base64"))?;
+    let ok = matches!(Header::parse(&new), Ok((h, len)) if len == new.len() && h.only_removes(&old, &key_id));
+    if !ok {
+        return Err(ApiError::invalid_field(
+            "header",
+            "the stored header without that key's stanza, nothing else changed",
+        ));
+    }
+    let mut tx = state.pool.begin().await.map_err(StoreError::from)?;
+    if !documents::remove_stanza(&mut tx, id, stored, &new, &key_id).await? {
+        return Err(ApiError::Conflict("document_changed", "the document changed meanwhile; try again"));
+    }
+    let details = json!({"key_id": body.key_id});
+    let e = event(&user, "document.header.remove_recipient", Outcome::Ok, id, doc.owner_patient_id, details);
+    insert_audit_event(&mut tx, &e).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_range;

@@ -26,9 +26,11 @@ pub struct PendingJob {
 pub struct BatchRow {
     /// Id.
     pub id: i64,
-    /// Merkle root.
-    pub root: Vec<u8>,
-    /// Leaves.
+    /// `anchor` (a Merkle root), `grant` or `revoke` (consent events, see `store::relay`).
+    pub kind: String,
+    /// Merkle root (anchor batches).
+    pub root: Option<Vec<u8>>,
+    /// Leaves, or consent events.
     pub leaf_count: i32,
     /// Chain.
     pub chain_id: i64,
@@ -40,6 +42,10 @@ pub struct BatchRow {
     pub status: String,
     /// When the batch was built.
     pub created_at: DateTime<Utc>,
+    /// The contract call (consent batches).
+    pub calldata: Option<Vec<u8>>,
+    /// Its gas limit (consent batches).
+    pub gas_limit: Option<i64>,
 }
 
 /// A new batch.
@@ -167,14 +173,14 @@ pub async fn count_pending_jobs(db: impl PgExecutor<'_>) -> StoreResult<i64> {
     Ok(sqlx::query_scalar("SELECT count(*) FROM anchor_jobs WHERE batch_id IS NULL").fetch_one(db).await?)
 }
 
-/// The signer's unfinished batch on `chain_id`, if any.
+/// The signer's unfinished batch on `chain_id` (of any kind), if any.
 pub async fn find_pending_batch(
     db: impl PgExecutor<'_>,
     chain_id: u64,
     signer: &[u8; 20],
 ) -> StoreResult<Option<BatchRow>> {
     Ok(sqlx::query_as(
-        "SELECT id, root, leaf_count, chain_id, contract, signer, status, created_at
+        "SELECT id, kind, root, leaf_count, chain_id, contract, signer, status, created_at, calldata, gas_limit
            FROM anchor_batches WHERE chain_id = $1 AND signer = $2 AND status = 'pending'",
     )
     .bind(to_i64(chain_id))
@@ -257,7 +263,7 @@ pub async fn mark_batch_confirmed(
     let done = sqlx::query(
         "UPDATE anchor_batches SET status = 'confirmed', tx_hash = $2, block_number = $3, block_hash = $4,
                 block_timestamp = $5, gas_used = $6, confirmed_at = now()
-          WHERE id = $1 AND status = 'pending'",
+          WHERE id = $1 AND status = 'pending' AND kind = 'anchor'",
     )
     .bind(batch_id)
     .bind(&c.tx_hash[..])

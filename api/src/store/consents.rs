@@ -294,3 +294,44 @@ pub async fn delete_hospital_stanzas(conn: &mut PgConnection, patient_id: Uuid, 
     .await?;
     Ok(done.rows_affected())
 }
+
+/// A signed consent as the chain should know it: what an auditor compares with the contract.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SignedConsentRow {
+    /// Id.
+    pub id: Uuid,
+    /// Stored status (`GRANTED`, `REVOKED` or `EXPIRED`).
+    pub status: String,
+    /// Consent id on chain.
+    pub chain_consent_id: Vec<u8>,
+    /// Patient's address.
+    pub patient_address: Vec<u8>,
+    /// Hospital's address.
+    pub grantee_address: Vec<u8>,
+    /// Scope hash signed.
+    pub scope_hash: Vec<u8>,
+    /// Validity start.
+    pub valid_from: DateTime<Utc>,
+    /// Validity end.
+    pub data_erase_at: DateTime<Utc>,
+    /// When the revocation was recorded.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Every consent the patient signed, in id order after `after`, at most `limit`.
+pub async fn find_signed_consents(
+    db: impl PgExecutor<'_>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> StoreResult<Vec<SignedConsentRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, status, chain_consent_id, patient_address, grantee_address, scope_hash, valid_from, data_erase_at,
+                revoked_at
+           FROM consents WHERE grant_signature IS NOT NULL AND ($1::uuid IS NULL OR id > $1)
+          ORDER BY id LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}

@@ -216,3 +216,30 @@ pub async fn is_object_in_use(db: impl PgExecutor<'_>, storage_key: &str) -> Sto
         .fetch_one(db)
         .await?)
 }
+
+/// Replaces a document's header with one that drops the stanza for `key_id`, if the stored header
+/// is still `old` (call inside a transaction), and drops the stanza's index entry. Returns false
+/// when the header changed meanwhile.
+pub async fn remove_stanza(
+    conn: &mut PgConnection,
+    document_id: Uuid,
+    old: &[u8],
+    new: &[u8],
+    key_id: &[u8; 16],
+) -> StoreResult<bool> {
+    let done = sqlx::query("UPDATE documents SET header = $3 WHERE id = $1 AND header = $2 AND deleted_at IS NULL")
+        .bind(document_id)
+        .bind(old)
+        .bind(new)
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM document_stanzas WHERE document_id = $1 AND key_id = $2")
+        .bind(document_id)
+        .bind(&key_id[..])
+        .execute(&mut *conn)
+        .await?;
+    Ok(true)
+}

@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod documents;
 pub mod keys;
 pub mod patients;
+pub mod relay;
 pub mod sessions;
 
 use sqlx::PgPool;

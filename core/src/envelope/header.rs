@@ -98,6 +98,16 @@ impl Header {
             && self.stanzas.last().is_some_and(|s| s.key_id == *key_id)
     }
 
+    /// True when `self` is `old` without the stanza for `key_id` and nothing else changed but
+    /// the MAC: what the server checks when a patient's device drops a recipient.
+    pub fn only_removes(&self, old: &Header, key_id: &[u8; 16]) -> bool {
+        let kept: Vec<&Stanza> = old.stanzas.iter().filter(|s| &s.key_id != key_id).collect();
+        self.doc_id == old.doc_id
+            && self.nonce == old.nonce
+            && kept.len() + 1 == old.stanzas.len()
+            && self.stanzas.iter().eq(kept)
+    }
+
     /// Reads exactly one header from `r`, checking its structure (not its MAC).
     pub fn read_from(r: &mut impl Read) -> Result<Self, CryptoError> {
         let mut fixed = [0u8; FIXED_LEN];

@@ -192,6 +192,13 @@ fn recipients_can_be_added_and_removed_by_a_key_holder() {
     assert!(open_bytes(&without, &who[1]).is_err());
     assert_eq!(open_bytes(&without, &who[0]).unwrap(), data(5000));
     assert!(remove_recipient(&removed, &who[0], &who[0].recipient().key_id()).is_err(), "last stanza stays");
+    // What the server accepts when the owner drops a recipient: exactly that stanza gone.
+    assert!(removed.only_removes(&added, &k1));
+    assert!(!removed.only_removes(&added, &who[0].recipient().key_id()), "another key");
+    assert!(!added.only_removes(&added, &k1), "nothing removed");
+    let mut renonced = removed.clone();
+    renonced.nonce[0] ^= 1;
+    assert!(!renonced.only_removes(&added, &k1), "key schedule changed");
 
     // Stripping a stanza without the data key breaks the MAC for everyone else.
     let mut stripped = added;

@@ -1,0 +1,267 @@
+//! `consent_chain_events`: the outbox of the chain mirror. The API writes one row when it records
+//! a patient-signed grant or revocation; the worker relays them in `grantConsents` /
+//! `revokeConsents` batches (`anchor_batches` rows of kind `grant` / `revoke`) and settles each
+//! one with the transaction that put it on chain, or marks it failed with the contract's reason.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use super::StoreResult;
+
+/// What a chain event relays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// The patient's signed grant (`grantConsents`).
+    Grant,
+    /// The patient's signed revocation (`revokeConsents`).
+    Revoke,
+}
+
+impl EventKind {
+    /// The stored code (also the batch's `kind`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Grant => "grant",
+            Self::Revoke => "revoke",
+        }
+    }
+}
+
+/// A chain event's state as SQL over `consent_chain_events e`: `pending` (waiting for a batch),
+/// `submitted` (in a batch being confirmed), `confirmed` or `failed`.
+const EVENT_STATE: &str = "CASE WHEN e.confirmed_at IS NOT NULL THEN 'confirmed' WHEN e.failed_at IS NOT NULL THEN 'failed' \
+     WHEN e.batch_id IS NOT NULL THEN 'submitted' ELSE 'pending' END";
+
+/// Queues a grant or revocation for the chain (call inside the transaction that records it).
+pub async fn insert_chain_event(conn: &mut PgConnection, consent_id: Uuid, kind: EventKind) -> StoreResult<()> {
+    sqlx::query("INSERT INTO consent_chain_events (consent_id, kind) VALUES ($1, $2)")
+        .bind(consent_id)
+        .bind(kind.code())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// An event ready to relay, with the signed message it carries.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReadyEvent {
+    /// Event id.
+    pub id: i64,
+    /// The consent.
+    pub consent_id: Uuid,
+    /// When it was queued.
+    pub created_at: DateTime<Utc>,
+    /// `keccak256("pramana/consent/v1" ‖ id)`.
+    pub chain_consent_id: Vec<u8>,
+    /// The granting patient's address.
+    pub patient_address: Vec<u8>,
+    /// The hospital's address.
+    pub grantee_address: Vec<u8>,
+    /// The granted scope's hash.
+    pub scope_hash: Vec<u8>,
+    /// Grant validity start.
+    pub valid_from: DateTime<Utc>,
+    /// Grant validity end.
+    pub data_erase_at: DateTime<Utc>,
+    /// The signed message's nonce (the grant's or the revocation's).
+    pub nonce: i64,
+    /// The signed message's deadline (Unix seconds).
+    pub deadline: i64,
+    /// The compact signature.
+    pub signature: Vec<u8>,
+}
+
+/// Locks and returns up to `max` events of `kind` waiting for a batch, oldest first, skipping
+/// rows another worker holds (call inside a transaction). A revocation waits until its grant is
+/// settled on chain (confirmed, or failed for good).
+pub async fn claim_ready_events(conn: &mut PgConnection, kind: EventKind, max: u32) -> StoreResult<Vec<ReadyEvent>> {
+    let (nonce, deadline, signature) = match kind {
+        EventKind::Grant => ("c.grant_nonce", "c.grant_deadline", "c.grant_signature"),
+        EventKind::Revoke => ("c.revoke_nonce", "c.revoke_deadline", "c.revoke_signature"),
+    };
+    let sql = format!(
+        "SELECT e.id, e.consent_id, e.created_at, c.chain_consent_id, c.patient_address, c.grantee_address, c.scope_hash,
+                c.valid_from, c.data_erase_at, {nonce} AS nonce, {deadline} AS deadline, {signature} AS signature
+           FROM consent_chain_events e JOIN consents c ON c.id = e.consent_id
+          WHERE e.kind = $1 AND e.batch_id IS NULL AND e.confirmed_at IS NULL AND e.failed_at IS NULL
+            AND ($1 = 'grant' OR EXISTS (SELECT 1 FROM consent_chain_events g
+                  WHERE g.consent_id = e.consent_id AND g.kind = 'grant'
+                    AND (g.confirmed_at IS NOT NULL OR g.failed_at IS NOT NULL)))
+          ORDER BY e.id LIMIT $2 FOR UPDATE OF e SKIP LOCKED"
+    );
+    Ok(sqlx::query_as(&sql).bind(kind.code()).bind(i64::from(max)).fetch_all(&mut *conn).await?)
+}
+
+/// Events not yet settled (waiting or in flight).
+pub async fn count_open_events(db: impl PgExecutor<'_>) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM consent_chain_events WHERE confirmed_at IS NULL AND failed_at IS NULL")
+        .fetch_one(db)
+        .await?)
+}
+
+/// A new consent batch: the call that relays `event_ids`, in order.
+#[derive(Debug, Clone)]
+pub struct NewConsentBatch<'a> {
+    /// Grants or revocations.
+    pub kind: EventKind,
+    /// Chain.
+    pub chain_id: u64,
+    /// Contract address.
+    pub contract: &'a [u8; 20],
+    /// Relaying account.
+    pub signer: &'a [u8; 20],
+    /// ABI-encoded `grantConsents` / `revokeConsents` call.
+    pub calldata: &'a [u8],
+    /// Gas limit of its transactions.
+    pub gas_limit: u64,
+    /// The events it relays.
+    pub event_ids: &'a [i64],
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Inserts a consent batch and assigns its events (call inside the transaction that claimed
+/// them). Returns the batch id.
+pub async fn insert_consent_batch(conn: &mut PgConnection, b: &NewConsentBatch<'_>) -> StoreResult<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO anchor_batches (kind, leaf_count, chain_id, contract, signer, calldata, gas_limit)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(b.kind.code())
+    .bind(i32::try_from(b.event_ids.len()).unwrap_or(i32::MAX))
+    .bind(to_i64(b.chain_id))
+    .bind(&b.contract[..])
+    .bind(&b.signer[..])
+    .bind(b.calldata)
+    .bind(to_i64(b.gas_limit))
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE consent_chain_events SET batch_id = $1 WHERE id = ANY($2)")
+        .bind(id)
+        .bind(b.event_ids)
+        .execute(&mut *conn)
+        .await?;
+    Ok(id)
+}
+
+/// Settles one event on the transaction that put its message on chain.
+pub async fn mark_event_confirmed(
+    conn: &mut PgConnection,
+    id: i64,
+    tx_hash: &[u8; 32],
+    block_number: u64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE consent_chain_events SET tx_hash = $2, block_number = $3, confirmed_at = now()
+          WHERE id = $1 AND confirmed_at IS NULL AND failed_at IS NULL",
+    )
+    .bind(id)
+    .bind(&tx_hash[..])
+    .bind(to_i64(block_number))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks one event as refused by the contract for good.
+pub async fn mark_event_failed(conn: &mut PgConnection, id: i64, reason: &str) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE consent_chain_events SET failure = $2, failed_at = now()
+          WHERE id = $1 AND confirmed_at IS NULL AND failed_at IS NULL",
+    )
+    .bind(id)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Confirms a consent batch and every event in it (call inside a transaction). Returns false
+/// when the batch was no longer pending.
+pub async fn mark_consent_batch_confirmed(
+    conn: &mut PgConnection,
+    batch_id: i64,
+    c: &super::anchor::Confirmation<'_>,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE anchor_batches SET status = 'confirmed', tx_hash = $2, block_number = $3, block_hash = $4,
+                block_timestamp = $5, gas_used = $6, confirmed_at = now()
+          WHERE id = $1 AND status = 'pending' AND kind <> 'anchor'",
+    )
+    .bind(batch_id)
+    .bind(&c.tx_hash[..])
+    .bind(to_i64(c.block_number))
+    .bind(&c.block_hash[..])
+    .bind(c.block_timestamp)
+    .bind(to_i64(c.gas_used))
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE consent_chain_events SET tx_hash = $2, block_number = $3, confirmed_at = now()
+          WHERE batch_id = $1 AND confirmed_at IS NULL AND failed_at IS NULL",
+    )
+    .bind(batch_id)
+    .bind(&c.tx_hash[..])
+    .bind(to_i64(c.block_number))
+    .execute(&mut *conn)
+    .await?;
+    Ok(true)
+}
+
+/// Gives up a consent batch whose transaction can no longer land as built (it reverted, or its
+/// nonce went to another transaction): its unsettled events go back to the outbox, to be checked
+/// one by one again. Returns the events released.
+pub async fn mark_batch_abandoned(conn: &mut PgConnection, batch_id: i64) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "UPDATE anchor_batches SET status = 'abandoned' WHERE id = $1 AND status = 'pending' AND kind <> 'anchor'",
+    )
+    .bind(batch_id)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(0);
+    }
+    let released = sqlx::query(
+        "UPDATE consent_chain_events SET batch_id = NULL WHERE batch_id = $1 AND confirmed_at IS NULL AND failed_at IS NULL",
+    )
+    .bind(batch_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(released.rows_affected())
+}
+
+/// A consent's grant or revocation as the chain mirror sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChainEventState {
+    /// The consent.
+    pub consent_id: Uuid,
+    /// `grant` or `revoke`.
+    pub kind: String,
+    /// `pending`, `submitted`, `confirmed` or `failed`.
+    pub state: String,
+    /// The transaction: the one in flight while submitted, the one that landed once confirmed.
+    pub tx_hash: Option<Vec<u8>>,
+    /// Block of the landed transaction.
+    pub block_number: Option<i64>,
+    /// The contract's reason, when failed.
+    pub failure: Option<String>,
+}
+
+/// The chain state of these consents' grants and revocations.
+pub async fn find_chain_states(db: impl PgExecutor<'_>, consent_ids: &[Uuid]) -> StoreResult<Vec<ChainEventState>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT e.consent_id, e.kind, {EVENT_STATE} AS state,
+                COALESCE(e.tx_hash, (SELECT t.tx_hash FROM anchor_txs t WHERE t.batch_id = e.batch_id ORDER BY t.id DESC LIMIT 1)) AS tx_hash,
+                e.block_number, e.failure
+           FROM consent_chain_events e WHERE e.consent_id = ANY($1) ORDER BY e.id"
+    ))
+    .bind(consent_ids)
+    .fetch_all(db)
+    .await?)
+}

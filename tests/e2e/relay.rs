@@ -1,0 +1,235 @@
+//! The chain mirror: patient-signed grants and revocations reach the ConsentRegistry through the
+//! outbox, in batches, exactly once; the API shows each one's chain state. A message the
+//! contract refuses for good is marked failed without holding up the others; one relayed by
+//! someone else is settled on that transaction, also when it lands between our batch's signing
+//! and its mining (the batch reverts, is abandoned, and its messages are checked again).
+
+use alloy::primitives::{Address, B256};
+use alloy::providers::RootProvider;
+use alloy::sol_types::SolCall as _;
+use pramana_anchor_worker::StepOutcome;
+use pramana_core::HiType;
+use pramana_core::chain::ConsentRegistry;
+use pramana_core::chain::eip712::ConsentSigner;
+use pramana_core::chain::history::{ChainStatus, consent_histories, consent_status};
+use pramana_tests::{Patient, Platform, rpc_call, run_worker_until_idle, spawn_platform};
+use serde_json::{Value, json};
+
+use crate::consents::grants::{CONTRACT, register_eth, sign_grant, sign_revoke};
+use crate::consents::request;
+
+/// A third Anvil account: a stranger who relays a patient's signed message itself.
+const STRANGER: &str = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+
+struct Granted {
+    patient: Patient,
+    signer: ConsentSigner,
+    consent: Value,
+    grant_body: Value,
+}
+
+/// A patient with an Ethereum key, a request from `hosp`, and the signed grant (not yet sent).
+async fn signed_request(p: &Platform, hosp: &str, hosp_addr: Address) -> Granted {
+    let patient = p.app.new_patient().await;
+    let signer = ConsentSigner::random();
+    register_eth(&p.app, &patient.access, signer.address()).await;
+    let consent: Value =
+        p.app.post("/v1/consents", Some(hosp), &request(patient.abha.as_digits())).await.json().await.unwrap();
+    let now = chrono::Utc::now().timestamp() as u64;
+    let mut grant_body = sign_grant(&signer, &consent, hosp_addr, &[HiType::DiagnosticReport], now);
+    grant_body["headers"] = json!([]);
+    Granted { patient, signer, consent, grant_body }
+}
+
+async fn grant(p: &Platform, g: &Granted) -> Value {
+    let id = g.consent["id"].as_str().unwrap();
+    let r = p.app.post(&format!("/v1/consents/{id}/grant"), Some(&g.patient.access), &g.grant_body).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    r.json().await.unwrap()
+}
+
+async fn shown(p: &Platform, g: &Granted) -> Value {
+    let id = g.consent["id"].as_str().unwrap();
+    p.app.get(&format!("/v1/consents/{id}"), Some(&g.patient.access)).await.json().await.unwrap()
+}
+
+fn chain_id(g: &Granted) -> B256 {
+    g.consent["chain_consent_id"].as_str().unwrap().parse().unwrap()
+}
+
+/// The contract call a stranger would send to relay `g`'s signed grant.
+fn grant_call(g: &Granted, grantee: Address) -> String {
+    let sig = hex::decode(g.grant_body["signature"].as_str().unwrap().trim_start_matches("0x")).unwrap();
+    let erase: chrono::DateTime<chrono::Utc> = g.consent["data_erase_at"].as_str().unwrap().parse().unwrap();
+    let req = ConsentRegistry::GrantRequest {
+        consentId: chain_id(g),
+        patient: g.signer.address(),
+        grantee,
+        scopeHash: narrowed_scope_hash(),
+        validFrom: g.grant_body["valid_from"].as_u64().unwrap(),
+        validUntil: erase.timestamp() as u64,
+        nonce: 0,
+        deadline: g.grant_body["deadline"].as_u64().unwrap(),
+        signatureR: B256::from_slice(&sig[..32]),
+        signatureVs: B256::from_slice(&sig[32..]),
+    };
+    format!("0x{}", hex::encode(ConsentRegistry::grantConsentCall { g: req }.abi_encode()))
+}
+
+/// The scope hash the patient signed (the grant narrows the request to DiagnosticReport).
+fn narrowed_scope_hash() -> B256 {
+    use pramana_core::consent::ConsentScope;
+    use pramana_core::{AccessMode, Purpose};
+    B256::from(
+        ConsentScope {
+            purpose: Purpose::CareManagement,
+            hi_types: vec![HiType::DiagnosticReport],
+            access_mode: AccessMode::View,
+            date_from: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+            date_to: chrono::NaiveDate::from_ymd_opt(2026, 1, 31).unwrap(),
+            frequency_unit: "DAY".to_owned(),
+            frequency_value: 1,
+            frequency_repeats: 0,
+        }
+        .hash(),
+    )
+}
+
+/// Sends a transaction from an unlocked Anvil account; returns its hash.
+async fn send_from(p: &Platform, from: &str, data: &str, tip_gwei: u64) -> String {
+    let tx = json!([{
+        "from": from, "to": p.contract.to_string(), "data": data, "gas": "0x100000",
+        "maxPriorityFeePerGas": format!("0x{:x}", tip_gwei * 1_000_000_000),
+        "maxFeePerGas": format!("0x{:x}", (tip_gwei + 100) * 1_000_000_000),
+    }]);
+    rpc_call(&p.anvil.url, "eth_sendTransaction", tx).await.unwrap().as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grants_and_revocations_reach_the_chain_once_and_bad_messages_fail_alone() {
+    let p = spawn_platform().await;
+    assert_eq!(p.contract.to_string(), CONTRACT, "the tests' EIP-712 domain");
+    let provider = RootProvider::new_http(p.anvil.url.parse().unwrap());
+    let (hosp, _) = p.app.new_hospital("IN2710000001").await;
+    let hosp_addr = Address::repeat_byte(0x42);
+    register_eth(&p.app, &hosp, hosp_addr).await;
+    pramana_tests::register_x25519(&p.app, &hosp).await;
+
+    // Four patients grant. One then bumps its on-chain nonce (its signature is stale); a
+    // stranger relays another's signed grant before the platform does.
+    let mut all = Vec::new();
+    for _ in 0..4 {
+        let g = signed_request(&p, &hosp, hosp_addr).await;
+        let granted = grant(&p, &g).await;
+        assert_eq!(granted["chain"]["grant"]["state"], "pending", "queued with the grant");
+        assert_eq!(granted["chain"]["revoke"], Value::Null);
+        all.push(g);
+    }
+    let stale = &all[2];
+    let patient_addr = stale.signer.address().to_string();
+    rpc_call(&p.anvil.url, "anvil_setBalance", json!([patient_addr, "0xde0b6b3a7640000"])).await.unwrap();
+    rpc_call(&p.anvil.url, "anvil_impersonateAccount", json!([patient_addr])).await.unwrap();
+    let bump = format!("0x{}", hex::encode(ConsentRegistry::incrementNonceCall {}.abi_encode()));
+    send_from(&p, &patient_addr, &bump, 1).await;
+    let relayed_by_stranger = send_from(&p, STRANGER, &grant_call(&all[3], hosp_addr), 1).await;
+
+    let worker = p.worker(json!({})).await;
+    let outcomes = run_worker_until_idle(&worker, &p.anvil.url).await;
+    let submitted: Vec<usize> =
+        outcomes.iter().filter_map(|o| matches!(o, StepOutcome::Submitted { .. }).then_some(1)).collect();
+    assert_eq!(submitted.len(), 1, "one batch for the two relayable grants: {outcomes:?}");
+    assert!(outcomes.contains(&StepOutcome::Submitted { batch_id: 1, leaves: 2 }), "{outcomes:?}");
+
+    // The API shows each grant's chain state.
+    let batch_tx: Vec<u8> = sqlx::query_scalar("SELECT tx_hash FROM anchor_batches WHERE kind = 'grant'")
+        .fetch_one(&p.app.pool)
+        .await
+        .unwrap();
+    let batch_tx = format!("0x{}", hex::encode(batch_tx));
+    for g in &all[..2] {
+        let c = shown(&p, g).await;
+        assert_eq!(c["chain"]["grant"]["state"], "confirmed");
+        assert_eq!(c["chain"]["grant"]["tx_hash"], batch_tx.as_str());
+        assert!(c["chain"]["grant"]["block_number"].as_i64().unwrap() > 0);
+        assert_eq!(consent_status(&provider, p.contract, chain_id(g)).await.unwrap(), ChainStatus::Active);
+    }
+    let c = shown(&p, stale).await;
+    assert_eq!(c["chain"]["grant"]["state"], "failed");
+    assert_eq!(c["chain"]["grant"]["failure"], "StaleNonce");
+    assert_eq!(c["status"], "GRANTED", "the platform's own decision stands; the chain refused the signature");
+    let c = shown(&p, &all[3]).await;
+    assert_eq!(c["chain"]["grant"]["state"], "confirmed");
+    assert_eq!(c["chain"]["grant"]["tx_hash"], relayed_by_stranger.as_str(), "settled on the stranger's transaction");
+
+    // Revocations: queued at once (access already closed), relayed after their grant.
+    for g in &all[..2] {
+        let id = g.consent["id"].as_str().unwrap();
+        let now = chrono::Utc::now().timestamp() as u64;
+        let r = p
+            .app
+            .post(
+                &format!("/v1/consents/{id}/revoke"),
+                Some(&g.patient.access),
+                &sign_revoke(&g.signer, &g.consent, now),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!((v["status"].clone(), v["chain"]["revoke"]["state"].clone()), (json!("REVOKED"), json!("pending")));
+    }
+    let outcomes = run_worker_until_idle(&worker, &p.anvil.url).await;
+    assert!(outcomes.iter().any(|o| matches!(o, StepOutcome::Submitted { leaves: 2, .. })), "{outcomes:?}");
+    for g in &all[..2] {
+        assert_eq!(shown(&p, g).await["chain"]["revoke"]["state"], "confirmed");
+        assert_eq!(consent_status(&provider, p.contract, chain_id(g)).await.unwrap(), ChainStatus::Revoked);
+    }
+
+    // Exactly once: three grants and two revocations on chain, whoever relayed them.
+    let history = consent_histories(&provider, p.contract, 0).await.unwrap();
+    assert_eq!(history.len(), 3);
+    assert_eq!(history.iter().filter(|h| h.revoked.is_some()).count(), 2);
+    let open: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM consent_chain_events WHERE confirmed_at IS NULL AND failed_at IS NULL",
+    )
+    .fetch_one(&p.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(open, 0, "nothing left in the queue");
+    assert_eq!(run_worker_until_idle(&worker, &p.anvil.url).await, vec![], "idle");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_that_reverts_because_a_stranger_got_there_first_is_abandoned_and_settled() {
+    let p = spawn_platform().await;
+    let provider = RootProvider::new_http(p.anvil.url.parse().unwrap());
+    let (hosp, _) = p.app.new_hospital("IN2710000001").await;
+    let hosp_addr = Address::repeat_byte(0x42);
+    register_eth(&p.app, &hosp, hosp_addr).await;
+    pramana_tests::register_x25519(&p.app, &hosp).await;
+    let a = signed_request(&p, &hosp, hosp_addr).await;
+    let b = signed_request(&p, &hosp, hosp_addr).await;
+    grant(&p, &a).await;
+    grant(&p, &b).await;
+
+    // The worker signs and broadcasts its batch; before a block is mined, a stranger relays one
+    // of its grants with a higher tip, so the stranger's transaction is mined first.
+    rpc_call(&p.anvil.url, "evm_setAutomine", json!([false])).await.unwrap();
+    let worker = p.worker(json!({})).await;
+    let step = worker.step().await.unwrap();
+    assert!(matches!(step, StepOutcome::Submitted { leaves: 2, .. }), "{step:?}");
+    let stranger_tx = send_from(&p, STRANGER, &grant_call(&b, hosp_addr), 500).await;
+    rpc_call(&p.anvil.url, "evm_mine", json!([])).await.unwrap();
+    rpc_call(&p.anvil.url, "evm_setAutomine", json!([true])).await.unwrap();
+
+    let outcomes = run_worker_until_idle(&worker, &p.anvil.url).await;
+    assert!(outcomes.iter().any(|o| matches!(o, StepOutcome::Abandoned { batch_id: 1 })), "{outcomes:?}");
+    let status: Vec<String> =
+        sqlx::query_scalar("SELECT status FROM anchor_batches ORDER BY id").fetch_all(&p.app.pool).await.unwrap();
+    assert_eq!(status, ["abandoned", "confirmed"], "the reverted batch, then one for the grant still missing");
+    assert_eq!(shown(&p, &b).await["chain"]["grant"]["tx_hash"], stranger_tx.as_str());
+    assert_eq!(shown(&p, &a).await["chain"]["grant"]["state"], "confirmed");
+    for g in [&a, &b] {
+        assert_eq!(consent_status(&provider, p.contract, chain_id(g)).await.unwrap(), ChainStatus::Active);
+    }
+    assert_eq!(consent_histories(&provider, p.contract, 0).await.unwrap().len(), 2, "each grant on chain once");
+}
