@@ -196,7 +196,7 @@ fn recipients_can_be_added_and_removed_by_a_key_holder() {
     assert!(removed.only_removes(&added, &k1));
     assert!(!removed.only_removes(&added, &who[0].recipient().key_id()), "another key");
     assert!(!added.only_removes(&added, &k1), "nothing removed");
-    let mut renonced = removed.clone();
+    let mut renonced = removed;
     renonced.nonce[0] ^= 1;
     assert!(!renonced.only_removes(&added, &k1), "key schedule changed");
 
