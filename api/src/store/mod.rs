@@ -10,6 +10,7 @@ pub mod documents;
 pub mod keys;
 pub mod patients;
 pub mod sessions;
+pub mod webhooks;
 
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
