@@ -25,6 +25,7 @@ use crate::store::StoreError;
 use crate::store::audit::{AuditEvent, Outcome, insert_audit_event, insert_audit_event_now};
 use crate::store::consents::{self, ConsentRow, GrantRecord};
 use crate::store::keys;
+use crate::webhooks::{EventType, record_consent_event};
 
 /// Longest a request may stay open for the patient to answer.
 const MAX_REQUEST_DAYS: i64 = 30;
@@ -380,6 +381,7 @@ pub async fn consents_deny(
     if !consents::mark_consent_denied(&mut tx, c.id).await? {
         return Err(ApiError::Conflict("invalid_transition", "only an open, unexpired request can be denied"));
     }
+    record_consent_event(&mut tx, c.id, EventType::Denied, Utc::now()).await?;
     insert_audit_event(&mut tx, &event(&user, "consent.deny", Outcome::Ok, &c)).await?;
     tx.commit().await.map_err(StoreError::from)?;
     let c = consents::find_consent_by_id(&state.pool, id).await?.ok_or(ApiError::NotFound)?;
@@ -579,6 +581,7 @@ pub async fn consents_grant(
             return Err(ApiError::Conflict("document_changed", "a document in scope changed meanwhile; try again"));
         }
     }
+    record_consent_event(&mut tx, c.id, EventType::Granted, now).await?;
     insert_audit_event(&mut tx, &event(&user, "consent.grant", Outcome::Ok, &c)).await?;
     tx.commit().await.map_err(StoreError::from)?;
     let c = consents::find_consent_by_id(&state.pool, id).await?.ok_or(ApiError::NotFound)?;
@@ -621,6 +624,7 @@ pub async fn consents_revoke(
         return Err(ApiError::Conflict("invalid_transition", "only a granted consent can be revoked"));
     }
     consents::delete_hospital_stanzas(&mut tx, c.patient_id, c.hospital_id).await?;
+    record_consent_event(&mut tx, c.id, EventType::Revoked, Utc::now()).await?;
     insert_audit_event(&mut tx, &event(&user, "consent.revoke", Outcome::Ok, &c)).await?;
     tx.commit().await.map_err(StoreError::from)?;
     let c = consents::find_consent_by_id(&state.pool, id).await?.ok_or(ApiError::NotFound)?;
