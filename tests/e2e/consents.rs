@@ -238,7 +238,7 @@ pub(crate) mod grants {
         Value::from(out)
     }
 
-    fn sign_revoke(signer: &ConsentSigner, c: &Value, now: u64) -> Value {
+    pub(crate) fn sign_revoke(signer: &ConsentSigner, c: &Value, now: u64) -> Value {
         let id: uuid::Uuid = c["id"].as_str().unwrap().parse().unwrap();
         let revoke = Revoke {
             consentId: B256::from(chain_consent_id(&id)),

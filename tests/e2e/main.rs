@@ -17,4 +17,5 @@ mod patients;
 mod registration;
 mod s3;
 mod tokens;
+mod webhooks;
 mod worker;
