@@ -311,8 +311,8 @@ async fn without_a_webhook_nothing_is_recorded_and_only_hospitals_set_valid_urls
     let (hosp, _) = app.new_hospital("IN2710000001").await;
     let c: Value =
         app.post("/v1/consents", Some(&hosp), &request(patient.abha.as_digits())).await.json().await.unwrap();
-    let r = app.post(&format!("/v1/consents/{}/deny", c["id"].as_str().unwrap()), Some(&patient.access), &json!({}));
-    assert_eq!(r.await.status(), 200);
+    let deny = format!("/v1/consents/{}/deny", c["id"].as_str().unwrap());
+    assert_eq!(app.post(&deny, Some(&patient.access), &json!({})).await.status(), 200);
     let events: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_events").fetch_one(&app.pool).await.unwrap();
     assert_eq!(events, 0, "no endpoint, no event");
     assert_eq!(deliveries(&app, &hosp).await, json!([]));
