@@ -437,3 +437,76 @@ async fn hospitals_see_only_their_own_deliveries_and_can_rotate_remove_and_give_
     assert_eq!(rest.as_array().unwrap().len(), 1);
     assert_eq!(rest[0]["event_id"], log_a[2]["event_id"]);
 }
+
+#[tokio::test]
+async fn a_worker_that_stops_mid_attempt_delays_the_retry_and_leaves_an_open_log_entry() {
+    let app = spawn_app_with(json!({"webhooks": {"allow_http": true}})).await;
+    let patient = app.new_patient().await;
+    let (hosp, _) = app.new_hospital("IN2710000001").await;
+    let receiver = spawn_receiver(&[]).await;
+    let secret = set_webhook(&app, &hosp, &receiver.url).await;
+    let c: Value =
+        app.post("/v1/consents", Some(&hosp), &request(patient.abha.as_digits())).await.json().await.unwrap();
+    let deny = format!("/v1/consents/{}/deny", c["id"].as_str().unwrap());
+    assert_eq!(app.post(&deny, Some(&patient.access), &json!({})).await.status(), 200);
+
+    // A worker claims the event and dies before sending (or before recording the answer).
+    let now = Utc::now();
+    let claimed = pramana_api::store::webhooks::claim_next_events(&app.pool, now, 35.0, 8).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let d = deliverer(&app);
+    assert_eq!(d.step(now + Duration::seconds(34)).await.unwrap(), DeliveryStep::default(), "still leased");
+    assert!(receiver.got().is_empty());
+    // Once the lease has run out, another worker retries it.
+    assert_eq!(d.step(now + Duration::seconds(35)).await.unwrap().delivered, 1);
+    let got = receiver.got();
+    assert_eq!(got.len(), 1);
+    verify_signature(&secret, &got[0].signature, &got[0].body);
+    let log = deliveries(&app, &hosp).await;
+    assert_eq!(log[0]["state"], "delivered");
+    assert_eq!(log[0]["attempts"], 2);
+    let attempts = log[0]["attempt_log"].as_array().unwrap();
+    assert!(attempts[0]["finished_at"].is_null() && attempts[0]["status_code"].is_null(), "the lost attempt");
+    assert_eq!(attempts[1]["status_code"], 200);
+}
+
+#[tokio::test]
+async fn the_running_worker_delivers_beside_anchoring() {
+    let p = pramana_tests::spawn_platform().await;
+    let app = &p.app;
+    let patient = app.new_patient().await;
+    let (hosp, hosp_id) = app.new_hospital("IN2710000001").await;
+    let receiver = spawn_receiver(&[503]).await;
+    // This platform's API accepts only https endpoints; register the local receiver directly.
+    sqlx::query("INSERT INTO webhook_endpoints (hospital_id, url, secret) VALUES ($1::uuid, $2, 'whsec_direct')")
+        .bind(&hosp_id)
+        .bind(&receiver.url)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let c: Value =
+        app.post("/v1/consents", Some(&hosp), &request(patient.abha.as_digits())).await.json().await.unwrap();
+    let deny = format!("/v1/consents/{}/deny", c["id"].as_str().unwrap());
+    assert_eq!(app.post(&deny, Some(&patient.access), &json!({})).await.status(), 200);
+
+    let worker = p.worker(json!({"webhooks": {"poll_interval_ms": 10, "backoff_base_ms": 1}})).await;
+    let port = worker.health_port();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(worker.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    for _ in 0..500 {
+        if receiver.got().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let got = receiver.got();
+    assert_eq!(got.len(), 2, "a 503, then a retry that is accepted");
+    verify_signature("whsec_direct", &got[1].signature, &got[1].body);
+    assert_eq!(got[1].event_type, "consent.denied");
+    let metrics = app.http.get(format!("http://127.0.0.1:{port}/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("webhook_deliveries_total"), "{metrics}");
+    stop.send(()).unwrap();
+    handle.await.unwrap().unwrap();
+}
