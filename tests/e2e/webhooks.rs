@@ -346,6 +346,12 @@ async fn without_a_webhook_nothing_is_recorded_and_only_hospitals_set_valid_urls
     let r = app.get("/v1/hospitals/me/webhook/deliveries?limit=0", Some(&hosp)).await;
     assert_error(r, 422, "invalid_limit").await;
     assert_eq!(app.table_counts().await, before, "refused requests stored nothing");
+
+    let openapi: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    for method in ["put", "get", "delete"] {
+        assert!(openapi["paths"]["/v1/hospitals/me/webhook"][method].is_object(), "{method}");
+    }
+    assert!(openapi["paths"]["/v1/hospitals/me/webhook/deliveries"]["get"].is_object());
 }
 
 #[tokio::test]
