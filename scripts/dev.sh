@@ -62,6 +62,8 @@ bash scripts/deploy.sh
 # The worker anchors with Anvil's account 0 (a public development key, worthless elsewhere),
 # which deploy.sh made an anchorer. On a real chain use your own key or keystore file.
 export PRAMANA_CHAIN__SIGNER_KEY=${PRAMANA_CHAIN__SIGNER_KEY:-0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80}
+# Local webhook receivers are plain http on this machine; production accepts only https.
+export PRAMANA_WEBHOOKS__ALLOW_HTTP=${PRAMANA_WEBHOOKS__ALLOW_HTTP:-true}
 
 echo "==> build"
 cargo build --locked --bin pramana-api --bin pramana-anchor-worker --bin pramana

@@ -223,6 +223,9 @@ impl TestApp {
             "document_stanzas",
             "anchor_jobs",
             "consents",
+            "webhook_endpoints",
+            "webhook_events",
+            "webhook_attempts",
         ] {
             let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
                 .fetch_one(&self.pool)

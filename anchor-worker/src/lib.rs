@@ -1,11 +1,13 @@
 //! The anchor worker: claims anchor jobs from the Postgres outbox, batches them into Merkle
 //! trees, anchors each root with one transaction, waits for confirmations and writes every
 //! document's proof bundle. One worker per signer key submits (a Postgres advisory lock); others
-//! stand by. Serves `/healthz`, `/readyz` and `/metrics`.
+//! stand by. Beside that, and without the lock, it delivers consent webhooks (`webhooks`).
+//! Serves `/healthz`, `/readyz` and `/metrics`.
 
 pub mod anchoring;
 pub mod chain;
 pub mod relay;
+pub mod webhooks;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -31,6 +33,7 @@ use tokio::sync::Mutex;
 
 pub use anchoring::{AnchorRules, Anchorer, StepOutcome};
 pub use chain::AnchorChain;
+pub use webhooks::{Deliverer, DeliveryStep};
 
 /// Why a step failed. Every variant is retried on the next step; they differ in who must act.
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +126,7 @@ pub fn load_signer(chain: &ChainSettings) -> anyhow::Result<PrivateKeySigner> {
 #[derive(Debug)]
 pub struct Worker {
     stepper: Stepper,
+    webhooks: Deliverer,
     listener: TcpListener,
     poll_interval: Duration,
 }
@@ -154,7 +158,7 @@ impl Worker {
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         // Install the metrics recorder now, so nothing recorded before the first scrape is lost.
         telemetry::metrics_handle();
-        let pool = store::connect_lazy(settings.database.url.expose_secret(), 4)?;
+        let pool = store::connect_lazy(settings.database.url.expose_secret(), 6)?;
         store::check_schema(&pool).await?;
         let c = &settings.chain;
         let contract = c
@@ -184,7 +188,9 @@ impl Worker {
             Lease { url: settings.database.url.clone(), key: lease_key(c.chain_id, signer_address), conn: None };
         let addr = SocketAddr::new(w.health_host, w.health_port);
         let listener = TcpListener::bind(addr).await?;
+        let webhooks = Deliverer::new(pool.clone(), &settings.webhooks)?;
         Ok(Self {
+            webhooks,
             stepper: Stepper {
                 anchorer: Anchorer { pool, chain, rules },
                 lease: Mutex::new(lease),
@@ -205,14 +211,20 @@ impl Worker {
         &self.stepper.anchorer
     }
 
+    /// The webhook deliverer (for tests and tools).
+    pub fn webhooks(&self) -> &Deliverer {
+        &self.webhooks
+    }
+
     /// One step: take or confirm the lease, then `try_anchor_next_batch`. What tests drive
     /// instead of the loop; safe to cancel at any await point.
     pub async fn step(&self) -> Result<StepOutcome, WorkerError> {
         self.stepper.step().await
     }
 
-    /// Runs steps until `shutdown` resolves, checking for shutdown between steps; steps that made
-    /// progress are followed at once, others after the poll interval.
+    /// Runs anchoring steps until `shutdown` resolves, checking for shutdown between steps; steps
+    /// that made progress are followed at once, others after the poll interval. Webhook delivery
+    /// runs as a task of its own beside them and stops with them.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(port = self.health_port(), "anchor worker started");
         let health = Router::new()
@@ -222,7 +234,8 @@ impl Worker {
             .with_state(self.stepper.anchorer.pool.clone());
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut server_stop = stop_rx.clone();
-        let Self { stepper: worker, listener, poll_interval } = self;
+        let Self { stepper: worker, webhooks, listener, poll_interval } = self;
+        let deliveries = tokio::spawn(webhooks.run_until_stopped(stop_rx.clone()));
         let server = tokio::spawn(
             axum::serve(listener, health)
                 .with_graceful_shutdown(async move {
@@ -253,6 +266,7 @@ impl Worker {
         }
         let _ = stop_tx.send(true);
         let _ = server.await;
+        let _ = deliveries.await;
         drop(stop_rx);
         tracing::info!("anchor worker stopped");
         Ok(())

@@ -28,6 +28,28 @@ pub struct Settings {
     pub chain: ChainSettings,
     /// Where encrypted payloads are kept, and how much.
     pub storage: StorageSettings,
+    /// Consent webhooks: who may register what, and how the worker delivers.
+    pub webhooks: WebhookSettings,
+}
+
+/// Consent webhooks (docs/webhooks.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WebhookSettings {
+    /// Accept `http://` endpoints and loopback, private and link-local IP addresses (local
+    /// development and tests only); otherwise only `https://` to other hosts.
+    pub allow_http: bool,
+    /// Time allowed for one delivery (connect, send, answer), in seconds.
+    pub timeout_secs: u64,
+    /// First retry delay in milliseconds; each later one doubles, with jitter.
+    pub backoff_base_ms: u64,
+    /// Longest delay between two attempts, in seconds.
+    pub backoff_cap_secs: u64,
+    /// Attempts before a delivery is given up as `failed`.
+    pub max_attempts: u32,
+    /// Deliveries one worker sends at once.
+    pub concurrency: u32,
+    /// How often the worker looks for due deliveries and expired grants when idle, in milliseconds.
+    pub poll_interval_ms: u64,
 }
 
 /// Where encrypted payloads are kept, and how much.
@@ -272,6 +294,15 @@ s3_endpoint = ""
 s3_region = "us-east-1"
 ipfs_api_url = "http://127.0.0.1:5001"
 
+[webhooks]
+allow_http = false
+timeout_secs = 10
+backoff_base_ms = 1000
+backoff_cap_secs = 3600
+max_attempts = 20
+concurrency = 8
+poll_interval_ms = 1000
+
 [chain]
 rpc_url = "http://127.0.0.1:8545"
 chain_id = 31337
@@ -374,6 +405,10 @@ impl Settings {
         }
         if self.worker.batch_max_size == 0 || self.worker.batch_max_size > 65_536 {
             return invalid("worker.batch_max_size must be between 1 and 65536");
+        }
+        let w = &self.webhooks;
+        if w.timeout_secs == 0 || w.max_attempts == 0 || w.concurrency == 0 || w.backoff_cap_secs == 0 {
+            return invalid("webhooks.timeout_secs, max_attempts, concurrency and backoff_cap_secs must be positive");
         }
         if self.database.max_connections == 0 {
             return invalid("database.max_connections must be positive");

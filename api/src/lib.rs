@@ -12,6 +12,7 @@ pub mod routes;
 pub mod storage;
 pub mod store;
 pub mod telemetry;
+pub mod webhooks;
 
 pub use app::{AppState, Application};
 pub use config::Settings;

@@ -8,11 +8,7 @@ async fn admin_registers_hospitals_that_log_in_with_their_secret() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let r = app
-        .post(
-            "/v1/admin/hospitals",
-            Some(&admin),
-            &json!({"hfr_id": "in2710000123", "name": "City Hospital", "webhook_url": "https://city.example/hooks"}),
-        )
+        .post("/v1/admin/hospitals", Some(&admin), &json!({"hfr_id": "in2710000123", "name": "City Hospital"}))
         .await;
     assert_eq!(r.status(), 201);
     let body: serde_json::Value = r.json().await.unwrap();

@@ -18,4 +18,5 @@ mod registration;
 mod relay;
 mod s3;
 mod tokens;
+mod webhooks;
 mod worker;

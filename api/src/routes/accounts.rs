@@ -29,8 +29,6 @@ pub struct HospitalCreate {
     pub hfr_id: String,
     /// Display name.
     pub name: String,
-    /// HTTPS endpoint for consent webhooks.
-    pub webhook_url: Option<String>,
 }
 
 /// A hospital.
@@ -42,15 +40,13 @@ pub struct HospitalView {
     pub hfr_id: String,
     /// Display name.
     pub name: String,
-    /// Webhook endpoint.
-    pub webhook_url: Option<String>,
     /// Registration time.
     pub created_at: DateTime<Utc>,
 }
 
 impl From<HospitalRow> for HospitalView {
     fn from(h: HospitalRow) -> Self {
-        Self { id: h.id, hfr_id: h.hfr_id, name: h.name, webhook_url: h.webhook_url, created_at: h.created_at }
+        Self { id: h.id, hfr_id: h.hfr_id, name: h.name, created_at: h.created_at }
     }
 }
 
@@ -86,14 +82,6 @@ pub struct AuditorCreated {
     pub password: String,
 }
 
-fn check_webhook(url: Option<&str>) -> ApiResult<Option<String>> {
-    let Some(url) = url.map(str::trim) else { return Ok(None) };
-    let ok = (url.starts_with("https://") || url.starts_with("http://"))
-        && url.len() <= 2048
-        && !url.contains(char::is_whitespace);
-    if ok { Ok(Some(url.to_owned())) } else { Err(ApiError::invalid_field("webhook_url", "must be an http(s) URL")) }
-}
-
 fn check_username(raw: &str) -> ApiResult<String> {
     let u = raw.trim().to_ascii_lowercase();
     let shape = (3..=64).contains(&u.len())
@@ -118,14 +106,13 @@ pub async fn hospitals_create(
     user.require(&[Role::Admin])?;
     let hfr_id = HfrId::parse(&body.hfr_id).map_err(ApiError::invalid("hfr_id"))?;
     let name = check_name(&body.name)?;
-    let webhook = check_webhook(body.webhook_url.as_deref())?;
     let api_secret = new_secret("prm_");
     let hash = state.hasher.hash(api_secret.clone()).await.map_err(ApiError::internal)?;
 
     let id = HospitalId::new();
     let mut tx = state.pool.begin().await.map_err(StoreError::from)?;
     let result: Result<HospitalRow, StoreError> = async {
-        let row = accounts::insert_hospital(&mut *tx, id, &hfr_id, &name, webhook.as_deref()).await?;
+        let row = accounts::insert_hospital(&mut *tx, id, &hfr_id, &name).await?;
         credentials::insert_credential(&mut *tx, Role::Hospital, id.0, hfr_id.as_str(), &hash).await?;
         insert_audit_event(&mut tx, &admin_event(&user, "hospital.register", format!("hospital:{id}"))).await?;
         Ok(row)

@@ -26,6 +26,7 @@ use crate::store::audit::{AuditEvent, Outcome, insert_audit_event, insert_audit_
 use crate::store::consents::{self, ConsentRow, GrantRecord};
 use crate::store::keys;
 use crate::store::relay::{self, ChainEventState, EventKind};
+use crate::webhooks::{EventType, record_consent_event};
 
 /// Longest a request may stay open for the patient to answer.
 const MAX_REQUEST_DAYS: i64 = 30;
@@ -432,6 +433,7 @@ pub async fn consents_deny(
     if !consents::mark_consent_denied(&mut tx, c.id).await? {
         return Err(ApiError::Conflict("invalid_transition", "only an open, unexpired request can be denied"));
     }
+    record_consent_event(&mut tx, c.id, EventType::Denied, Utc::now()).await?;
     insert_audit_event(&mut tx, &event(&user, "consent.deny", Outcome::Ok, &c)).await?;
     tx.commit().await.map_err(StoreError::from)?;
     reload_view(&state, id).await
@@ -631,6 +633,7 @@ pub async fn consents_grant(
         }
     }
     relay::insert_chain_event(&mut tx, c.id, EventKind::Grant).await?;
+    record_consent_event(&mut tx, c.id, EventType::Granted, now).await?;
     insert_audit_event(&mut tx, &event(&user, "consent.grant", Outcome::Ok, &c)).await?;
     tx.commit().await.map_err(StoreError::from)?;
     reload_view(&state, id).await
@@ -673,6 +676,7 @@ pub async fn consents_revoke(
     }
     consents::delete_hospital_stanzas(&mut tx, c.patient_id, c.hospital_id).await?;
     relay::insert_chain_event(&mut tx, c.id, EventKind::Revoke).await?;
+    record_consent_event(&mut tx, c.id, EventType::Revoked, Utc::now()).await?;
     insert_audit_event(&mut tx, &event(&user, "consent.revoke", Outcome::Ok, &c)).await?;
     tx.commit().await.map_err(StoreError::from)?;
     reload_view(&state, id).await

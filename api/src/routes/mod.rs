@@ -11,6 +11,7 @@ pub mod fhir;
 pub mod health;
 pub mod keys;
 pub mod patients;
+pub mod webhooks;
 
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -33,6 +34,7 @@ use crate::app::AppState;
         (name = "documents", description = "Encrypted documents: upload, list, metadata, download, proof, FHIR, delete"),
         (name = "consents", description = "Consent artefacts: hospital requests, patient decisions"),
         (name = "chain", description = "The chain and contract the platform anchors to"),
+        (name = "webhooks", description = "Hospitals: signed consent webhooks and their delivery log"),
     )
 )]
 struct ApiDoc;
@@ -79,4 +81,6 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(consents::consents_deny))
         .routes(routes!(consents::consents_grant))
         .routes(routes!(consents::consents_revoke))
+        .routes(routes!(webhooks::webhook_put, webhooks::webhook_get, webhooks::webhook_delete))
+        .routes(routes!(webhooks::webhook_deliveries))
 }

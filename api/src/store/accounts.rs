@@ -16,8 +16,6 @@ pub struct HospitalRow {
     pub hfr_id: String,
     /// Display name.
     pub name: String,
-    /// Where consent webhooks go.
-    pub webhook_url: Option<String>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
 }
@@ -41,23 +39,20 @@ pub async fn insert_hospital(
     id: HospitalId,
     hfr_id: &HfrId,
     name: &str,
-    webhook_url: Option<&str>,
 ) -> StoreResult<HospitalRow> {
     Ok(sqlx::query_as(
-        "INSERT INTO hospitals (id, hfr_id, name, webhook_url) VALUES ($1, $2, $3, $4)
-         RETURNING id, hfr_id, name, webhook_url, created_at",
+        "INSERT INTO hospitals (id, hfr_id, name) VALUES ($1, $2, $3) RETURNING id, hfr_id, name, created_at",
     )
     .bind(id.0)
     .bind(hfr_id.as_str())
     .bind(name)
-    .bind(webhook_url)
     .fetch_one(db)
     .await?)
 }
 
 /// Finds a hospital by id.
 pub async fn find_hospital_by_id(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<Option<HospitalRow>> {
-    Ok(sqlx::query_as("SELECT id, hfr_id, name, webhook_url, created_at FROM hospitals WHERE id = $1")
+    Ok(sqlx::query_as("SELECT id, hfr_id, name, created_at FROM hospitals WHERE id = $1")
         .bind(id)
         .fetch_optional(db)
         .await?)
@@ -65,9 +60,7 @@ pub async fn find_hospital_by_id(db: impl PgExecutor<'_>, id: Uuid) -> StoreResu
 
 /// Lists hospitals by HFR id.
 pub async fn list_hospitals(db: impl PgExecutor<'_>) -> StoreResult<Vec<HospitalRow>> {
-    Ok(sqlx::query_as("SELECT id, hfr_id, name, webhook_url, created_at FROM hospitals ORDER BY hfr_id")
-        .fetch_all(db)
-        .await?)
+    Ok(sqlx::query_as("SELECT id, hfr_id, name, created_at FROM hospitals ORDER BY hfr_id").fetch_all(db).await?)
 }
 
 /// Inserts an auditor.

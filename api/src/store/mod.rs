@@ -11,6 +11,7 @@ pub mod keys;
 pub mod patients;
 pub mod relay;
 pub mod sessions;
+pub mod webhooks;
 
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
