@@ -154,7 +154,7 @@ fn frequency_of(c: &ConsentRow) -> Frequency {
     Frequency { unit: c.frequency_unit.clone(), value: c.frequency_value, repeats: c.frequency_repeats }
 }
 
-fn view(c: ConsentRow, now: DateTime<Utc>) -> ConsentView {
+pub(crate) fn view(c: ConsentRow, now: DateTime<Utc>) -> ConsentView {
     let frequency = frequency_of(&c);
     let scope = scope_of(&c.purpose, &c.hi_types, &c.access_mode, c.date_from, c.date_to, &frequency);
     ConsentView {

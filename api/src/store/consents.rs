@@ -115,6 +115,52 @@ pub async fn find_consents_by_party(
     .await?)
 }
 
+/// An artefact with the patient-signed EIP-712 fields stored with it (all `None` before a
+/// grant; the patient's address is `consent.patient_address`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SignedConsentRow {
+    /// The artefact.
+    #[sqlx(flatten)]
+    pub consent: ConsentRow,
+    /// Consent id on chain.
+    pub chain_consent_id: Option<Vec<u8>>,
+    /// Scope hash signed.
+    pub scope_hash: Option<Vec<u8>>,
+    /// Grantee's address.
+    pub grantee_address: Option<Vec<u8>>,
+    /// Validity start signed.
+    pub valid_from: Option<DateTime<Utc>>,
+    /// Grant nonce.
+    pub grant_nonce: Option<i64>,
+    /// Grant deadline (Unix seconds).
+    pub grant_deadline: Option<i64>,
+    /// Grant signature (64-byte compact).
+    pub grant_signature: Option<Vec<u8>>,
+    /// Revocation nonce.
+    pub revoke_nonce: Option<i64>,
+    /// Revocation deadline (Unix seconds).
+    pub revoke_deadline: Option<i64>,
+    /// Revocation signature (64-byte compact).
+    pub revoke_signature: Option<Vec<u8>>,
+    /// When the revocation was recorded.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Every artefact of a patient with its signed fields, oldest first (for the patient's export).
+pub async fn find_signed_consents_by_patient(
+    db: impl PgExecutor<'_>,
+    patient_id: Uuid,
+) -> StoreResult<Vec<SignedConsentRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, chain_consent_id, scope_hash, grantee_address, valid_from, grant_nonce, grant_deadline,
+                grant_signature, revoke_nonce, revoke_deadline, revoke_signature, revoked_at
+           FROM consents WHERE patient_id = $1 ORDER BY created_at, id"
+    ))
+    .bind(patient_id)
+    .fetch_all(db)
+    .await?)
+}
+
 /// Denies a request that is still open and not expired (call inside a transaction). Returns
 /// false when it was not in that state.
 pub async fn mark_consent_denied(conn: &mut PgConnection, id: Uuid) -> StoreResult<bool> {
