@@ -304,6 +304,12 @@ async fn check_document(
                 "changed"
             }
             Some(bytes) => {
+                // The envelope is the one the metadata describes (payload hash), checked without keys.
+                let payload = Header::parse(bytes).ok().map(|(_, len)| &bytes[len..]);
+                let recorded_payload = d.metadata["payload_sha256"].as_str().map(|h| format!("0x{h}"));
+                if payload.map(sha256_hex) != recorded_payload {
+                    problems.push("the envelope's payload does not match the metadata's payload_sha256".to_owned());
+                }
                 if let Keys::Available { identity, .. } = keys {
                     match open_digest(&d.id, identity, bytes) {
                         Opened::Digest(sha) => {
@@ -334,7 +340,7 @@ async fn check_document(
     let mut block = 0;
     match (&d.proof, d.anchor_state.as_str()) {
         (None, "confirmed") => problems.push("confirmed, but the archive has no proof bundle".to_owned()),
-        (None, _) => notes.push("not anchored yet".to_owned()),
+        (None, _) => {}
         (Some(p), _) => {
             let bundle = files
                 .by_path
@@ -367,8 +373,13 @@ async fn check_document(
     } else {
         "not anchored yet".to_owned()
     };
+    let files_state = if d.deleted_at.is_some() {
+        "deleted, no envelope".to_owned()
+    } else {
+        format!("envelope {envelope}, content {content}")
+    };
     let line = format!(
-        "document {}  {:<17} {state}; envelope {envelope}, content {content}{}",
+        "document {}  {:<17} {state}; {files_state}{}",
         d.id,
         d.metadata["hi_type"].as_str().unwrap_or(""),
         notes.iter().map(|n| format!("; {n}")).collect::<String>()
