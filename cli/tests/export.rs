@@ -8,8 +8,11 @@
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
+use pramana_core::chain::ConsentRegistry;
+use pramana_core::export::ExportedConsent;
 use pramana_tests::{assert_error, register_x25519, run_worker_until_idle, spawn_platform};
 use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
 
 mod common;
 
@@ -206,6 +209,18 @@ async fn a_patient_exports_everything_and_verifies_it_against_the_chain_only() {
         assert_eq!(c["on_chain"], "unknown", "{c}");
     }
 
+    // The human report names every document and consent.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pramana"))
+        .args(["verify", "--archive", a, "--rpc", &rpc])
+        .env("PRAMANA_HOME", &home)
+        .env("PRAMANA_PASSPHRASE", "a passphrase for the export test")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.starts_with("VERIFIED"), "{text}");
+    assert!(text.contains(&format!("document {late_id}")) && text.contains("not anchored yet"), "{text}");
+    assert!(text.contains(&format!("consent  {}", consent_ids[1])), "{text}");
+
     // Without the keystore (an auditor handed the archive): still verified, content not checked.
     let stranger = temp_dir("export-stranger");
     let (code, v, err) = run(NOWHERE, &stranger, &["verify", "--archive", a, "--rpc", &rpc]).await;
@@ -224,6 +239,29 @@ async fn a_patient_exports_everything_and_verifies_it_against_the_chain_only() {
     assert_eq!(v["verified"], false);
     assert!(problems(&v).contains(&format!("document {}", ids[1])), "{v}");
     assert!(!problems(&v).contains(&format!("document {}", ids[0])), "only that document: {v}");
+
+    // A changed envelope with the manifest's hash rewritten to match: the payload hash in the
+    // metadata catches it without keys, decryption with them.
+    let env_path = format!("documents/{}.envelope", ids[0]);
+    let mut changed = entries(&archive).into_iter().find(|(n, _)| *n == env_path).unwrap().1;
+    let last = changed.len() - 1;
+    changed[last] ^= 1;
+    let changed_sha = format!("0x{}", hex::encode(Sha256::digest(&changed)));
+    let step = files.join("step.tar");
+    rewrite(&archive, &step, &env_path, |b| b.clone_from(&changed));
+    let forged = files.join("forged.tar");
+    rewrite(&step, &forged, "manifest.json", |b| {
+        let mut m: Value = serde_json::from_slice(b).unwrap();
+        m["documents"][0]["envelope_sha256"] = json!(changed_sha);
+        *b = serde_json::to_vec(&m).unwrap();
+    });
+    let f = forged.to_str().unwrap();
+    let (code, v, err) = run(NOWHERE, &stranger, &["verify", "--archive", f, "--rpc", &rpc]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(problems(&v).contains(&format!("document {}: the envelope's payload does not match", ids[0])), "{v}");
+    let (code, v, err) = run(NOWHERE, &home, &["verify", "--archive", f, "--rpc", &rpc]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(problems(&v).contains("does not decrypt"), "{v}");
 
     // An edited proof bundle: exit 1, naming that document.
     let edited = files.join("edited.tar");
@@ -252,6 +290,55 @@ async fn a_patient_exports_everything_and_verifies_it_against_the_chain_only() {
     assert_eq!(code, 2, "{err}");
     let (code, _, err) = run(NOWHERE, &home, &["verify", "--archive", late.to_str().unwrap(), "--rpc", &rpc]).await;
     assert_eq!(code, 2, "{err}");
+
+    // Relayed to the contract as the platform's relayer will (not built yet): the chain's status
+    // is reported next to the archive's, and a chain behind the archive is only a note.
+    let consents: Vec<ExportedConsent> =
+        serde_json::from_slice(&entries(&archive).into_iter().find(|(n, _)| n == "consents.json").unwrap().1).unwrap();
+    relay(&rpc, p.contract, &consents, false).await;
+    let (code, v, err) = run(NOWHERE, &home, &["verify", "--archive", a, "--rpc", &rpc]).await;
+    assert_eq!(code, 0, "{v} {err}");
+    assert_eq!(v["consents"][0]["on_chain"], "active");
+    assert_eq!(v["consents"][1]["on_chain"], "active");
+    assert!(v["consents"][1]["notes"][0].as_str().unwrap().contains("revocation is not on chain yet"), "{v}");
+    relay(&rpc, p.contract, &consents[1..], true).await;
+    let (code, v, err) = run(NOWHERE, &home, &["verify", "--archive", a, "--rpc", &rpc]).await;
+    assert_eq!(code, 0, "{v} {err}");
+    assert_eq!(v["consents"][1]["on_chain"], "revoked");
+
+    // An archive that hides a revocation the chain knows about: exit 1.
+    let hidden = files.join("hidden.tar");
+    rewrite(&archive, &hidden, "consents.json", |b| {
+        let mut list: Value = serde_json::from_slice(b).unwrap();
+        list[1]["artefact"]["status"] = json!("GRANTED");
+        list[1]["revocation"] = Value::Null;
+        *b = serde_json::to_vec(&list).unwrap();
+    });
+    let (code, v, err) = run(NOWHERE, &home, &["verify", "--archive", hidden.to_str().unwrap(), "--rpc", &rpc]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(problems(&v).contains("the chain says revoked, the archive says GRANTED"), "{v}");
+}
+
+/// Sends the consents' signed grants (or, with `revocations`, their signed revocations) to the
+/// contract from an Anvil account: anyone may relay, the patient's signature authorises.
+async fn relay(rpc: &str, contract: alloy::primitives::Address, consents: &[ExportedConsent], revocations: bool) {
+    use alloy::network::EthereumWallet;
+    use alloy::providers::ProviderBuilder;
+    use alloy::signers::local::PrivateKeySigner;
+    let relayer: PrivateKeySigner = pramana_tests::ANVIL_KEY_0.parse().unwrap();
+    let provider = ProviderBuilder::new().wallet(EthereumWallet::from(relayer)).connect_http(rpc.parse().unwrap());
+    let registry = ConsentRegistry::new(contract, &provider);
+    for c in consents {
+        let grant = c.grant.as_ref().unwrap().to_signed().unwrap();
+        let receipt = if revocations {
+            let revoke = c.revocation.as_ref().unwrap().to_signed().unwrap();
+            let request = revoke.to_request(grant.grant.grantee, grant.grant.scopeHash);
+            registry.revokeConsent(request).send().await.unwrap().get_receipt().await.unwrap()
+        } else {
+            registry.grantConsent(grant.to_request()).send().await.unwrap().get_receipt().await.unwrap()
+        };
+        assert!(receipt.status(), "relayed");
+    }
 }
 
 #[tokio::test]
@@ -270,6 +357,9 @@ async fn only_a_patient_exports_and_only_their_own_record() {
     assert_error(app.get("/v1/patients/me/export", Some(&auditor)).await, 403, "forbidden").await;
     assert_error(app.get("/v1/patients/me/export", Some(&admin)).await, 403, "forbidden").await;
     assert_error(app.get("/v1/patients/me/export", None).await, 401, "unauthorized").await;
+
+    let openapi: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    assert!(openapi["paths"]["/v1/patients/me/export"]["get"].is_object(), "documented");
 
     // A patient with nothing yet gets a valid, empty archive.
     let patient = app.new_patient().await;
