@@ -66,7 +66,8 @@ fn read_tar(bytes: &[u8]) -> anyhow::Result<Files> {
         if entry.header().entry_type() != tar::EntryType::Regular {
             continue;
         }
-        let path = entry.path()?.to_string_lossy().into_owned();
+        // `tar cf x.tar .` writes `./manifest.json`: the same file.
+        let path = entry.path()?.to_string_lossy().trim_start_matches("./").to_owned();
         let mut body = Vec::new();
         entry.read_to_end(&mut body)?;
         if files.by_path.insert(path.clone(), body).is_some() {
