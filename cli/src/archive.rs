@@ -413,3 +413,28 @@ fn open_digest(id: &uuid::Uuid, identity: &Identity, bytes: &[u8]) -> Opened {
         Err(_) => Opened::Failed,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tar(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (path, body) in files {
+            let mut h = tar::Header::new_ustar();
+            h.set_size(body.len() as u64);
+            h.set_mode(0o644);
+            builder.append_data(&mut h, path, *body).unwrap();
+        }
+        builder.into_inner().unwrap()
+    }
+
+    #[test]
+    fn repacked_paths_are_the_same_files_and_a_path_twice_is_flagged() {
+        let files =
+            read_tar(&tar(&[("./manifest.json", b"{}"), ("proofs/a.json", b"1"), ("./proofs/a.json", b"2")])).unwrap();
+        assert_eq!(files.by_path.keys().collect::<Vec<_>>(), ["manifest.json", "proofs/a.json"]);
+        assert_eq!(files.duplicates, ["proofs/a.json"]);
+        assert!(manifest_of(&files).is_err(), "not a pramana-export manifest");
+    }
+}
