@@ -2,6 +2,7 @@
 //! leave it: documents are sealed and opened here, and only envelopes cross the network.
 
 mod approve;
+mod archive;
 mod audit;
 mod keystore;
 mod verify;
@@ -109,18 +110,31 @@ enum Command {
         #[arg(long, env = "PRAMANA_AUDIT_TOKEN")]
         token: Option<String>,
     },
-    /// Check a document against the chain with its proof bundle; no call to the platform.
-    /// Exit status: 0 verified, 1 not verified, 2 could not check (bad input, RPC down).
+    /// (Patient) download everything the platform holds for you as one archive (envelopes,
+    /// metadata, proofs, consents; docs/export.md). Check it with `pramana verify --archive`.
+    Export {
+        /// Where to write the archive (a tar file).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Check a document against the chain with its proof bundle, or a whole export archive;
+    /// no call to the platform. Exit status: 0 verified, 1 not verified, 2 could not check
+    /// (bad input, RPC down).
     Verify {
         /// The document (its SHA-256 is computed here).
-        #[arg(required_unless_present = "sha256", conflicts_with = "sha256")]
+        #[arg(required_unless_present_any = ["sha256", "archive"], conflicts_with = "sha256")]
         file: Option<PathBuf>,
         /// The document's SHA-256 (64 hex digits), for a verifier that holds only the hash.
         #[arg(long)]
         sha256: Option<String>,
         /// The proof bundle (JSON, docs/proof.md).
-        #[arg(long)]
-        proof: PathBuf,
+        #[arg(long, required_unless_present = "archive")]
+        proof: Option<PathBuf>,
+        /// A patient's export archive (`pramana export`): every envelope, proof and consent in
+        /// it is checked; with the patient's keystore (PRAMANA_HOME, PRAMANA_PASSPHRASE) the
+        /// documents are decrypted and their content checked too.
+        #[arg(long, conflicts_with_all = ["file", "sha256", "proof"])]
+        archive: Option<PathBuf>,
         /// Any Ethereum JSON-RPC endpoint of the bundle's chain.
         #[arg(long, env = "PRAMANA_RPC")]
         rpc: String,
@@ -516,7 +530,12 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
         Command::Audit { rpc, contract, from_block, token } => {
             return audit::run(&ctx, &rpc, &contract, from_block, token.as_deref()).await;
         }
-        Command::Verify { file, sha256, proof, rpc, contract } => {
+        Command::Export { output } => archive::download(&ctx, &output).await?,
+        Command::Verify { archive: Some(path), rpc, contract, .. } => {
+            return archive::verify(&ctx, &path, &rpc, contract.as_deref()).await;
+        }
+        Command::Verify { file, sha256, proof, rpc, contract, archive: None } => {
+            let proof = proof.context("--proof is required")?;
             return verify::run(&ctx, file.as_deref(), sha256.as_deref(), &proof, &rpc, contract.as_deref()).await;
         }
     }

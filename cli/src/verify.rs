@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use alloy::primitives::Address;
 use alloy::providers::RootProvider;
 use anyhow::Context as _;
-use pramana_core::proof::ProofBundle;
-use serde_json::json;
+use pramana_core::proof::{ProofBundle, Verification};
+use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
 use crate::Ctx;
@@ -34,10 +34,78 @@ fn parse_sha256(s: &str) -> anyhow::Result<[u8; 32]> {
     Ok(out)
 }
 
-fn utc(ts: u64) -> String {
+pub(crate) fn utc(ts: u64) -> String {
     chrono::DateTime::from_timestamp(i64::try_from(ts).unwrap_or(0), 0)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_default()
+}
+
+/// An RPC client for `rpc` (nothing is sent yet).
+pub(crate) fn connect(rpc: &str) -> anyhow::Result<RootProvider> {
+    Ok(RootProvider::new_http(rpc.parse().with_context(|| format!("--rpc {rpc:?} is not a URL"))?))
+}
+
+/// Parses `--contract`.
+pub(crate) fn parse_contract(contract: Option<&str>) -> anyhow::Result<Option<Address>> {
+    contract.map(|c| c.parse().with_context(|| format!("--contract {c:?} is not an address"))).transpose()
+}
+
+/// Checks `bundle` for a document whose SHA-256 is `digest` against the chain (the offline
+/// checks, then the contract by `eth_call`). An error means the chain could not be asked.
+pub(crate) async fn check_bundle(
+    provider: &RootProvider,
+    bundle: &ProofBundle,
+    digest: &[u8; 32],
+    contract: Option<Address>,
+) -> anyhow::Result<Verification> {
+    bundle.verify_on_chain(provider, digest, contract).await.context("asking the chain")
+}
+
+/// The machine-readable result of [`check_bundle`].
+pub(crate) fn report(bundle: &ProofBundle, digest: &[u8; 32], v: &Verification) -> Value {
+    json!({
+        "verified": v.verified,
+        "sha256": hex::encode(digest),
+        "document_id": bundle.document_id,
+        "root": format!("0x{}", hex::encode(v.root)),
+        "leaf_index": bundle.merkle.leaf_index,
+        "leaf_count": bundle.merkle.leaf_count,
+        "chain_id": v.chain_id,
+        "contract": v.contract,
+        "block_number": v.anchored_block,
+        "block_timestamp": v.anchored_at,
+        "anchored_at": if v.verified { Some(utc(v.anchored_at)) } else { None },
+        "tx_hash": format!("0x{}", hex::encode(bundle.anchor.tx_hash)),
+        "problems": v.problems,
+        "notes": v.notes,
+    })
+}
+
+/// The human-readable result of [`check_bundle`] for `subject`.
+pub(crate) fn human(subject: &str, bundle: &ProofBundle, digest: &[u8; 32], v: &Verification) -> Vec<String> {
+    let mut lines = Vec::new();
+    if v.verified {
+        lines.push(format!("VERIFIED  {subject}"));
+        lines.push(format!("  sha256    {}", hex::encode(digest)));
+        lines.push(format!(
+            "  root      0x{} (leaf {} of {})",
+            hex::encode(v.root),
+            bundle.merkle.leaf_index,
+            bundle.merkle.leaf_count
+        ));
+        lines.push(format!(
+            "  anchored  block {} at {} (tx 0x{})",
+            v.anchored_block,
+            utc(v.anchored_at),
+            hex::encode(bundle.anchor.tx_hash)
+        ));
+        lines.push(format!("  contract  {} on chain {}", v.contract, v.chain_id));
+    } else {
+        lines.push(format!("NOT VERIFIED  {subject}"));
+        lines.extend(v.problems.iter().map(|p| format!("  - {p}")));
+    }
+    lines.extend(v.notes.iter().map(|n| format!("  note: {n}")));
+    lines
 }
 
 /// Runs the check; exit 0 verified, 1 not verified (errors, exit 2, are returned).
@@ -59,53 +127,13 @@ pub async fn run(
         (None, Some(s)) => parse_sha256(s)?,
         (None, None) => anyhow::bail!("give the document, or --sha256"),
     };
-    let contract: Option<Address> =
-        contract.map(|c| c.parse().with_context(|| format!("--contract {c:?} is not an address"))).transpose()?;
-    let provider = RootProvider::new_http(rpc.parse().with_context(|| format!("--rpc {rpc:?} is not a URL"))?);
-    let v = bundle.verify_on_chain(&provider, &digest, contract).await.context("asking the chain")?;
+    let contract = parse_contract(contract)?;
+    let provider = connect(rpc)?;
+    let v = check_bundle(&provider, &bundle, &digest, contract).await?;
 
     let subject = file.map_or_else(|| format!("sha256 {}", hex::encode(digest)), |f| f.display().to_string());
-    let out = json!({
-        "verified": v.verified,
-        "document": subject,
-        "sha256": hex::encode(digest),
-        "document_id": bundle.document_id,
-        "root": format!("0x{}", hex::encode(v.root)),
-        "leaf_index": bundle.merkle.leaf_index,
-        "leaf_count": bundle.merkle.leaf_count,
-        "chain_id": v.chain_id,
-        "contract": v.contract,
-        "block_number": v.anchored_block,
-        "block_timestamp": v.anchored_at,
-        "anchored_at": if v.verified { Some(utc(v.anchored_at)) } else { None },
-        "tx_hash": format!("0x{}", hex::encode(bundle.anchor.tx_hash)),
-        "problems": v.problems,
-        "notes": v.notes,
-    });
-    ctx.print(&out, || {
-        let mut lines = Vec::new();
-        if v.verified {
-            lines.push(format!("VERIFIED  {subject}"));
-            lines.push(format!("  sha256    {}", hex::encode(digest)));
-            lines.push(format!(
-                "  root      0x{} (leaf {} of {})",
-                hex::encode(v.root),
-                bundle.merkle.leaf_index,
-                bundle.merkle.leaf_count
-            ));
-            lines.push(format!(
-                "  anchored  block {} at {} (tx 0x{})",
-                v.anchored_block,
-                utc(v.anchored_at),
-                hex::encode(bundle.anchor.tx_hash)
-            ));
-            lines.push(format!("  contract  {} on chain {}", v.contract, v.chain_id));
-        } else {
-            lines.push(format!("NOT VERIFIED  {subject}"));
-            lines.extend(v.problems.iter().map(|p| format!("  - {p}")));
-        }
-        lines.extend(v.notes.iter().map(|n| format!("  note: {n}")));
-        lines.join("\n")
-    });
+    let mut out = report(&bundle, &digest, &v);
+    out["document"] = json!(subject);
+    ctx.print(&out, || human(&subject, &bundle, &digest, &v).join("\n"));
     Ok(if v.verified { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

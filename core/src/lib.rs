@@ -27,6 +27,7 @@ pub mod commitment;
 pub mod consent;
 pub mod envelope;
 pub mod error;
+pub mod export;
 pub mod facility;
 pub mod ids;
 pub mod keys;

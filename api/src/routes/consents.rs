@@ -207,7 +207,7 @@ fn frequency_of(c: &ConsentRow) -> Frequency {
     Frequency { unit: c.frequency_unit.clone(), value: c.frequency_value, repeats: c.frequency_repeats }
 }
 
-fn view(c: ConsentRow, chain: &[ChainEventState], now: DateTime<Utc>) -> ConsentView {
+pub(crate) fn view(c: ConsentRow, chain: &[ChainEventState], now: DateTime<Utc>) -> ConsentView {
     let frequency = frequency_of(&c);
     let scope = scope_of(&c.purpose, &c.hi_types, &c.access_mode, c.date_from, c.date_to, &frequency);
     ConsentView {
@@ -741,28 +741,24 @@ pub async fn audit_consents(
         return Err(ApiError::invalid_field("limit", "must be between 1 and 1000"));
     }
     let rows = consents::find_signed_consents(&state.pool, q.after, limit).await?;
-    let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
+    let ids: Vec<Uuid> = rows.iter().map(|c| c.consent.id).collect();
     let chain = relay::find_chain_states(&state.pool, &ids).await?;
     let now = Utc::now();
-    let hex0x = |b: &[u8]| format!("0x{}", hex::encode(b));
-    let next_after = (rows.len() as i64 == limit).then(|| rows.last().map(|c| c.id)).flatten();
+    let hex0x = |b: &Option<Vec<u8>>| format!("0x{}", hex::encode(b.as_deref().unwrap_or_default()));
+    let next_after = (rows.len() as i64 == limit).then(|| rows.last().map(|c| c.consent.id)).flatten();
     let consents = rows
         .into_iter()
         .map(|c| SignedConsentView {
-            id: c.id,
+            id: c.consent.id,
             chain_consent_id: hex0x(&c.chain_consent_id),
-            status: if c.status == ConsentStatus::Granted.code() && now >= c.data_erase_at {
-                ConsentStatus::Expired.code().to_owned()
-            } else {
-                c.status.clone()
-            },
-            patient: hex0x(&c.patient_address),
+            status: effective_status(&c.consent, now).code().to_owned(),
+            patient: hex0x(&c.consent.patient_address),
             grantee: hex0x(&c.grantee_address),
             scope_hash: hex0x(&c.scope_hash),
-            valid_from: c.valid_from.timestamp(),
-            valid_until: c.data_erase_at.timestamp(),
+            valid_from: c.valid_from.map_or(0, |t| t.timestamp()),
+            valid_until: c.consent.data_erase_at.timestamp(),
             revoked_at: c.revoked_at,
-            chain: chain_view(c.id, &chain),
+            chain: chain_view(c.consent.id, &chain),
         })
         .collect();
     Ok(ApiJson(SignedConsentPage { consents, next_after }))

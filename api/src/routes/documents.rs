@@ -102,7 +102,7 @@ fn envelope_size(d: &DocumentRow) -> i64 {
     d.header.as_ref().map_or(0, Vec::len) as i64 + if d.deleted_at.is_some() { 0 } else { d.payload_size }
 }
 
-fn view(d: DocumentRow, my_key_ids: &[[u8; 16]]) -> DocumentView {
+pub(crate) fn view(d: DocumentRow, my_key_ids: &[[u8; 16]]) -> DocumentView {
     let envelope_size = envelope_size(&d);
     let my_stanza = d
         .header
@@ -145,7 +145,7 @@ pub(crate) fn key_id_of(hex_key: &str) -> Option<[u8; 16]> {
     Some(envelope::Recipient(pk).key_id())
 }
 
-async fn my_key_ids(state: &AppState, user: &AuthUser) -> ApiResult<Vec<[u8; 16]>> {
+pub(crate) async fn my_key_ids(state: &AppState, user: &AuthUser) -> ApiResult<Vec<[u8; 16]>> {
     let rows = keys::find_x25519_keys_by_owners(&state.pool, &[user.subject_id]).await?;
     Ok(rows.iter().filter_map(|k| key_id_of(&k.public_key)).collect())
 }

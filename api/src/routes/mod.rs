@@ -7,6 +7,7 @@ pub mod auth;
 pub mod chain;
 pub mod consents;
 pub mod documents;
+pub mod export;
 pub mod fhir;
 pub mod health;
 pub mod keys;
@@ -27,7 +28,7 @@ use crate::app::AppState;
     components(schemas(crate::error::ErrorBody)),
     tags(
         (name = "auth", description = "Registration, login, token rotation"),
-        (name = "patients", description = "Patient profiles"),
+        (name = "patients", description = "Patient profiles and the patient's export archive"),
         (name = "keys", description = "Encryption keys and signing addresses"),
         (name = "accounts", description = "Operator: hospitals and auditors"),
         (name = "audit", description = "Hash-chained audit log"),
@@ -61,6 +62,7 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .merge(auth_routes)
         .routes(routes!(patients::patients_me_get, patients::patients_me_patch))
         .routes(routes!(patients::patients_get))
+        .routes(routes!(export::patients_me_export))
         .routes(routes!(keys::keys_list, keys::keys_create))
         .routes(routes!(accounts::hospitals_create, accounts::hospitals_list))
         .routes(routes!(accounts::auditors_create))

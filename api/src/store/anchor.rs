@@ -300,6 +300,17 @@ pub async fn find_anchor_by_document(
         .await?)
 }
 
+/// The proof bundles of a patient's confirmed documents, by document id.
+pub async fn find_proofs_by_owner(db: impl PgExecutor<'_>, owner: Uuid) -> StoreResult<Vec<(Uuid, serde_json::Value)>> {
+    Ok(sqlx::query_as(
+        "SELECT j.document_id, j.proof FROM anchor_jobs j JOIN documents d ON d.id = j.document_id
+          WHERE d.owner_patient_id = $1 AND j.proof IS NOT NULL",
+    )
+    .bind(owner)
+    .fetch_all(db)
+    .await?)
+}
+
 /// Takes the session-level advisory lock `key` on this connection if it is free: the lease
 /// that makes one worker per signer the submitter. Held until the connection closes.
 pub async fn try_lock_signer(conn: &mut PgConnection, key: i64) -> StoreResult<bool> {

@@ -115,6 +115,53 @@ pub async fn find_consents_by_party(
     .await?)
 }
 
+/// An artefact with the patient-signed EIP-712 fields stored with it (all `None` before a
+/// grant; the patient's address is `consent.patient_address`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SignedConsentRow {
+    /// The artefact.
+    #[sqlx(flatten)]
+    pub consent: ConsentRow,
+    /// Consent id on chain.
+    pub chain_consent_id: Option<Vec<u8>>,
+    /// Scope hash signed.
+    pub scope_hash: Option<Vec<u8>>,
+    /// Grantee's address.
+    pub grantee_address: Option<Vec<u8>>,
+    /// Validity start signed.
+    pub valid_from: Option<DateTime<Utc>>,
+    /// Grant nonce.
+    pub grant_nonce: Option<i64>,
+    /// Grant deadline (Unix seconds).
+    pub grant_deadline: Option<i64>,
+    /// Grant signature (64-byte compact).
+    pub grant_signature: Option<Vec<u8>>,
+    /// Revocation nonce.
+    pub revoke_nonce: Option<i64>,
+    /// Revocation deadline (Unix seconds).
+    pub revoke_deadline: Option<i64>,
+    /// Revocation signature (64-byte compact).
+    pub revoke_signature: Option<Vec<u8>>,
+    /// When the revocation was recorded.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+const SIGNED_COLUMNS: &str = "chain_consent_id, scope_hash, grantee_address, valid_from, grant_nonce, \
+     grant_deadline, grant_signature, revoke_nonce, revoke_deadline, revoke_signature, revoked_at";
+
+/// Every artefact of a patient with its signed fields, oldest first (for the patient's export).
+pub async fn find_signed_consents_by_patient(
+    db: impl PgExecutor<'_>,
+    patient_id: Uuid,
+) -> StoreResult<Vec<SignedConsentRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, {SIGNED_COLUMNS} FROM consents WHERE patient_id = $1 ORDER BY created_at, id"
+    ))
+    .bind(patient_id)
+    .fetch_all(db)
+    .await?)
+}
+
 /// Denies a request that is still open and not expired (call inside a transaction). Returns
 /// false when it was not in that state.
 pub async fn mark_consent_denied(conn: &mut PgConnection, id: Uuid) -> StoreResult<bool> {
@@ -295,41 +342,17 @@ pub async fn delete_hospital_stanzas(conn: &mut PgConnection, patient_id: Uuid, 
     Ok(done.rows_affected())
 }
 
-/// A signed consent as the chain should know it: what an auditor compares with the contract.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SignedConsentRow {
-    /// Id.
-    pub id: Uuid,
-    /// Stored status (`GRANTED`, `REVOKED` or `EXPIRED`).
-    pub status: String,
-    /// Consent id on chain.
-    pub chain_consent_id: Vec<u8>,
-    /// Patient's address.
-    pub patient_address: Vec<u8>,
-    /// Hospital's address.
-    pub grantee_address: Vec<u8>,
-    /// Scope hash signed.
-    pub scope_hash: Vec<u8>,
-    /// Validity start.
-    pub valid_from: DateTime<Utc>,
-    /// Validity end.
-    pub data_erase_at: DateTime<Utc>,
-    /// When the revocation was recorded.
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-/// Every consent the patient signed, in id order after `after`, at most `limit`.
+/// Every consent a patient signed (granted, then maybe revoked or expired), with its signed
+/// fields, in id order after `after`, at most `limit`: what an auditor compares with the chain.
 pub async fn find_signed_consents(
     db: impl PgExecutor<'_>,
     after: Option<Uuid>,
     limit: i64,
 ) -> StoreResult<Vec<SignedConsentRow>> {
-    Ok(sqlx::query_as(
-        "SELECT id, status, chain_consent_id, patient_address, grantee_address, scope_hash, valid_from, data_erase_at,
-                revoked_at
-           FROM consents WHERE grant_signature IS NOT NULL AND ($1::uuid IS NULL OR id > $1)
-          ORDER BY id LIMIT $2",
-    )
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, {SIGNED_COLUMNS} FROM consents
+          WHERE grant_signature IS NOT NULL AND ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2"
+    ))
     .bind(after)
     .bind(limit)
     .fetch_all(db)

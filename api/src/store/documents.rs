@@ -185,6 +185,14 @@ pub async fn find_documents_by_owner(db: impl PgExecutor<'_>, owner: Uuid) -> St
     .await?)
 }
 
+/// Every document of a patient, tombstones included, oldest first (for the patient's export).
+pub async fn find_all_documents_by_owner(db: impl PgExecutor<'_>, owner: Uuid) -> StoreResult<Vec<DocumentRow>> {
+    Ok(sqlx::query_as(&select_documents("WHERE owner_patient_id = $1 ORDER BY created_at, id"))
+        .bind(owner)
+        .fetch_all(db)
+        .await?)
+}
+
 /// Live documents a hospital may see: those it uploaded and those an active grant covers,
 /// newest first.
 pub async fn find_documents_for_hospital(db: impl PgExecutor<'_>, hospital_id: Uuid) -> StoreResult<Vec<DocumentRow>> {

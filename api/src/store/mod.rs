@@ -78,6 +78,14 @@ pub async fn check_schema(pool: &PgPool) -> StoreResult<()> {
     if missing.is_empty() { Ok(()) } else { Err(StoreError::Schema(format!("migrations not applied: {missing:?}"))) }
 }
 
+/// Begins a read-only `REPEATABLE READ` transaction: every query in it sees one snapshot (for
+/// reads that span several tables, such as a patient's export).
+pub async fn begin_snapshot(pool: &PgPool) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    Ok(tx)
+}
+
 /// `SELECT 1`, for readiness.
 pub async fn ping(pool: &PgPool) -> StoreResult<()> {
     sqlx::query("SELECT 1").execute(pool).await?;

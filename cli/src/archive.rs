@@ -1,0 +1,440 @@
+//! `pramana export` (download the patient's archive) and `pramana verify --archive` (check it
+//! without the platform: envelope hashes, decrypted content where this machine holds the
+//! patient's keystore, every proof bundle on chain, every consent's signatures and its status on
+//! chain). Layout and rules in `docs/export.md`.
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use alloy::primitives::{Address, B256};
+use alloy::providers::Provider as _;
+use anyhow::{Context as _, bail};
+use pramana_core::chain::eip712::domain;
+use pramana_core::chain::history::{self, ChainStatus};
+use pramana_core::envelope::{self, Header, Identity};
+use pramana_core::export::{self, ExportedConsent, ExportedDocument, Manifest};
+use pramana_core::proof::ProofBundle;
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+
+use crate::{Ctx, check, keystore, secret, verify, write_private};
+
+/// Downloads the caller's export archive to `output` (written whole, then renamed into place).
+pub async fn download(ctx: &Ctx, output: &Path) -> anyhow::Result<()> {
+    let token = ctx.token()?;
+    let mut resp = check(ctx.http.get(ctx.url("/v1/patients/me/export")).bearer_auth(token).send().await?).await?;
+    let bar = ctx.progress(resp.content_length().unwrap_or(0), "exporting");
+    let mut bytes = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        bytes.extend_from_slice(&chunk);
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    let files = read_tar(&bytes).context("the platform's archive is not a readable tar")?;
+    let manifest = manifest_of(&files)?;
+    write_private(output, &bytes).with_context(|| format!("writing {}", output.display()))?;
+    let v = json!({
+        "output": output, "bytes": bytes.len(), "documents": manifest.documents.len(),
+        "exported_at": manifest.exported_at,
+    });
+    ctx.print(&v, || {
+        format!(
+            "saved {} documents ({} bytes) to {}\ncheck it: pramana verify --archive {} --rpc URL",
+            manifest.documents.len(),
+            bytes.len(),
+            output.display(),
+            output.display()
+        )
+    });
+    Ok(())
+}
+
+/// The archive's regular files by path, and any path that occurs more than once (a tar can
+/// hold two entries under one name; extractors keep the last, so the verifier refuses both).
+struct Files {
+    by_path: BTreeMap<String, Vec<u8>>,
+    duplicates: Vec<String>,
+}
+
+fn read_tar(bytes: &[u8]) -> anyhow::Result<Files> {
+    let mut archive = tar::Archive::new(bytes);
+    let mut files = Files { by_path: BTreeMap::new(), duplicates: Vec::new() };
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        if entry.header().entry_type() != tar::EntryType::Regular {
+            continue;
+        }
+        // `tar cf x.tar .` writes `./manifest.json`: the same file.
+        let path = entry.path()?.to_string_lossy().trim_start_matches("./").to_owned();
+        let mut body = Vec::new();
+        entry.read_to_end(&mut body)?;
+        if files.by_path.insert(path.clone(), body).is_some() {
+            files.duplicates.push(path);
+        }
+    }
+    Ok(files)
+}
+
+fn manifest_of(files: &Files) -> anyhow::Result<Manifest> {
+    let text = files.by_path.get(export::MANIFEST_PATH).context("the archive has no manifest.json")?;
+    let manifest: Manifest = serde_json::from_slice(text).context("manifest.json is not readable")?;
+    if manifest.format != export::FORMAT || manifest.version != export::VERSION {
+        bail!("not a {} version {} archive", export::FORMAT, export::VERSION);
+    }
+    Ok(manifest)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    export::hex0x(&Sha256::digest(bytes))
+}
+
+fn parse_hash(s: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(s.trim_start_matches("0x"), &mut out).ok()?;
+    Some(out)
+}
+
+/// The patient's keys on this machine, when there is a keystore and a passphrase.
+enum Keys {
+    Available { identity: Box<Identity>, eth_address: String },
+    Unavailable(String),
+}
+
+fn load_keys(ctx: &Ctx) -> anyhow::Result<Keys> {
+    let path = ctx.keystore_path();
+    if !path.exists() {
+        return Ok(Keys::Unavailable(format!("no keystore at {}", path.display())));
+    }
+    let file = keystore::load(&path)?;
+    let Ok(pass) = secret("PRAMANA_PASSPHRASE", "Keystore passphrase (to check the documents' content): ") else {
+        return Ok(Keys::Unavailable("no passphrase for the keystore (set PRAMANA_PASSPHRASE)".into()));
+    };
+    let keys = keystore::unlock(&file, &pass)?;
+    Ok(Keys::Available { identity: Box::new(keys.identity), eth_address: file.eth_address })
+}
+
+/// One document's findings.
+struct DocReport {
+    json: Value,
+    problems: Vec<String>,
+    line: String,
+}
+
+/// Checks `--archive FILE`; exit 0 verified, 1 not verified (errors, exit 2, are returned).
+pub async fn verify(ctx: &Ctx, path: &Path, rpc: &str, contract: Option<&str>) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let files = read_tar(&bytes).with_context(|| format!("{} is not a readable tar archive", path.display()))?;
+    let manifest = manifest_of(&files)?;
+    let consents_text = files.by_path.get(&manifest.consents).context("the archive has no consents.json")?;
+    let consents: Vec<ExportedConsent> =
+        serde_json::from_slice(consents_text).context("consents.json is not readable")?;
+    let contract: Address = match verify::parse_contract(contract)? {
+        Some(c) => c,
+        None => manifest
+            .chain
+            .contract
+            .as_deref()
+            .and_then(|c| c.parse().ok())
+            .context("the manifest names no contract; give --contract")?,
+    };
+    let keys = load_keys(ctx)?;
+    let provider = verify::connect(rpc)?;
+    let chain_id = provider.get_chain_id().await.context("asking the chain")?;
+
+    let mut problems: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    problems.extend(files.duplicates.iter().map(|p| format!("the archive holds {p} twice")));
+    if chain_id != manifest.chain.chain_id {
+        problems.push(format!(
+            "the RPC endpoint is chain {chain_id}, the archive is for chain {}",
+            manifest.chain.chain_id
+        ));
+    }
+    if let Keys::Unavailable(why) = &keys {
+        notes.push(format!("content not checked: {why}; envelopes were checked against the manifest only"));
+    }
+    let listed: Vec<String> = manifest
+        .documents
+        .iter()
+        .flat_map(|d| [d.envelope.clone(), d.proof.clone()])
+        .flatten()
+        .chain([export::MANIFEST_PATH.to_owned(), manifest.consents.clone()])
+        .collect();
+    for extra in files.by_path.keys().filter(|p| !listed.contains(p)) {
+        notes.push(format!("{extra} is in the archive but not in the manifest (ignored)"));
+    }
+
+    let mut doc_reports = Vec::new();
+    let mut not_anchored = Vec::new();
+    for d in &manifest.documents {
+        let r = check_document(&provider, &files, d, &keys, contract).await?;
+        if r.json["anchored"] == false {
+            not_anchored.push(d.id.to_string());
+        }
+        problems.extend(r.problems.iter().map(|p| format!("document {}: {p}", d.id)));
+        doc_reports.push(r);
+    }
+
+    let eip712 = domain(manifest.chain.chain_id, contract);
+    let mut consent_reports = Vec::new();
+    for c in &consents {
+        let id = c.artefact["id"].as_str().unwrap_or("?").to_owned();
+        let status = c.artefact["status"].as_str().unwrap_or("?").to_owned();
+        let mut own = c.check_signatures(&eip712);
+        let mut own_notes = Vec::new();
+        let chain_consent_id: Option<B256> = c.grant.as_ref().and_then(|g| g.consent_id.parse().ok());
+        let on_chain = match chain_consent_id {
+            Some(cid) => Some(history::consent_status(&provider, contract, cid).await.context("asking the chain")?),
+            None => None,
+        };
+        match (on_chain, status.as_str()) {
+            (Some(ChainStatus::Revoked), s) if s != "REVOKED" => {
+                own.push(format!("the chain says revoked, the archive says {s}"));
+            }
+            (Some(ChainStatus::Unknown), _) => {
+                own_notes.push("not on chain yet (the platform has not relayed this grant)".to_owned());
+            }
+            (Some(ChainStatus::Active | ChainStatus::NotYetValid | ChainStatus::Expired), "REVOKED") => {
+                own_notes.push("the revocation is not on chain yet".to_owned());
+            }
+            _ => {}
+        }
+        if let (Keys::Available { eth_address, .. }, Some(g)) = (&keys, &c.grant)
+            && !g.patient.eq_ignore_ascii_case(eth_address)
+        {
+            own_notes.push(format!("signed by {}, not this keystore's address {eth_address}", g.patient));
+        }
+        let chain_name = on_chain.map_or_else(|| "-".to_owned(), status_name);
+        problems.extend(own.iter().map(|p| format!("consent {id}: {p}")));
+        consent_reports.push((
+            json!({
+                "id": id, "status": status, "on_chain": on_chain.map(status_name),
+                "chain_consent_id": c.grant.as_ref().map(|g| g.consent_id.clone()),
+                "signatures_verified": c.grant.is_some() && own.is_empty(),
+                "problems": own, "notes": own_notes,
+            }),
+            format!(
+                "consent  {id}  {status:<9} on chain: {chain_name:<13} {}{}",
+                match (&c.grant, own.is_empty()) {
+                    (None, _) => "no signatures (never granted)",
+                    (Some(_), true) => "signatures verified",
+                    (Some(_), false) => "SIGNATURES NOT VERIFIED",
+                },
+                own_notes.iter().map(|n| format!("; {n}")).collect::<String>()
+            ),
+        ));
+    }
+
+    let verified = problems.is_empty();
+    let out = json!({
+        "verified": verified,
+        "archive": path,
+        "patient_id": manifest.patient.id,
+        "exported_at": manifest.exported_at,
+        "chain_id": chain_id,
+        "contract": contract.to_checksum(None),
+        "content_checked": matches!(keys, Keys::Available { .. }),
+        "documents": doc_reports.iter().map(|r| r.json.clone()).collect::<Vec<_>>(),
+        "not_anchored": not_anchored,
+        "consents": consent_reports.iter().map(|(j, _)| j.clone()).collect::<Vec<_>>(),
+        "problems": problems,
+        "notes": notes,
+    });
+    ctx.print(&out, || {
+        let mut lines = vec![format!(
+            "{}  {} (patient {}, exported {}, {} documents, {} consents)",
+            if verified { "VERIFIED" } else { "NOT VERIFIED" },
+            path.display(),
+            manifest.patient.id,
+            manifest.exported_at.format("%Y-%m-%dT%H:%M:%SZ"),
+            manifest.documents.len(),
+            consents.len()
+        )];
+        lines.extend(doc_reports.iter().map(|r| format!("  {}", r.line)));
+        lines.extend(consent_reports.iter().map(|(_, l)| format!("  {l}")));
+        lines.extend(problems.iter().map(|p| format!("  - {p}")));
+        lines.extend(notes.iter().map(|n| format!("  note: {n}")));
+        lines.join("\n")
+    });
+    Ok(if verified { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn status_name(s: ChainStatus) -> String {
+    serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// What one document's files say: envelope hash, content (with the keys), proof on chain.
+async fn check_document(
+    provider: &alloy::providers::RootProvider,
+    files: &Files,
+    d: &ExportedDocument,
+    keys: &Keys,
+    contract: Address,
+) -> anyhow::Result<DocReport> {
+    let mut problems = Vec::new();
+    let mut notes = Vec::new();
+    let recorded_sha = d.metadata["plaintext_sha256"].as_str().and_then(parse_hash);
+    if recorded_sha.is_none() {
+        problems.push("the metadata has no plaintext SHA-256".to_owned());
+    }
+    if d.metadata["id"].as_str() != Some(d.id.to_string().as_str()) {
+        problems.push("the metadata is another document's".to_owned());
+    }
+
+    // The envelope: present unless deleted, byte-for-byte the one the manifest hashed.
+    let mut content = "not checked";
+    let mut decrypted: Option<[u8; 32]> = None;
+    let envelope = match (&d.envelope, d.deleted_at) {
+        (None, Some(_)) => {
+            content = "deleted";
+            "deleted"
+        }
+        (None, None) => {
+            problems.push("the manifest lists no envelope for a live document".to_owned());
+            "missing"
+        }
+        (Some(p), _) => match files.by_path.get(p) {
+            None => {
+                problems.push(format!("{p} is missing from the archive"));
+                "missing"
+            }
+            Some(bytes) if Some(sha256_hex(bytes)) != d.envelope_sha256 => {
+                problems.push(format!("{p} does not match the SHA-256 in the manifest (the envelope was changed)"));
+                "changed"
+            }
+            Some(bytes) => {
+                // The envelope is the one the metadata describes (payload hash), checked without keys.
+                let payload = Header::parse(bytes).ok().map(|(_, len)| &bytes[len..]);
+                let recorded_payload = d.metadata["payload_sha256"].as_str().map(|h| format!("0x{h}"));
+                if payload.map(sha256_hex) != recorded_payload {
+                    problems.push("the envelope's payload does not match the metadata's payload_sha256".to_owned());
+                }
+                if let Keys::Available { identity, .. } = keys {
+                    match open_digest(&d.id, identity, bytes) {
+                        Opened::Digest(sha) => {
+                            decrypted = Some(sha);
+                            content = "checked";
+                            if Some(sha) != recorded_sha {
+                                problems.push("the decrypted content's SHA-256 is not the one in the metadata".into());
+                            }
+                        }
+                        Opened::NotForThisKey => {
+                            notes.push("no stanza for this keystore's key (an older key?): content not checked".into());
+                        }
+                        Opened::Failed => {
+                            content = "failed";
+                            problems.push("the envelope does not decrypt with your key (it was changed)".into());
+                        }
+                    }
+                }
+                "ok"
+            }
+        },
+    };
+
+    // The proof: what the content (or, without keys, the metadata) says, against the chain.
+    let digest = decrypted.or(recorded_sha);
+    let mut proof_json = Value::Null;
+    let mut anchored = false;
+    let mut block = 0;
+    match (&d.proof, d.anchor_state.as_str()) {
+        (None, "confirmed") => problems.push("confirmed, but the archive has no proof bundle".to_owned()),
+        (None, _) => {}
+        (Some(p), _) => {
+            let bundle = files
+                .by_path
+                .get(p)
+                .map(|b| ProofBundle::from_json(&String::from_utf8_lossy(b)))
+                .transpose()
+                .map_err(|e| e.to_string());
+            match (bundle, digest) {
+                (Ok(None), _) => problems.push(format!("{p} is missing from the archive")),
+                (Err(e), _) => problems.push(format!("{p}: {e}")),
+                (Ok(Some(_)), None) => {}
+                (Ok(Some(bundle)), Some(digest)) => {
+                    anchored = true;
+                    if bundle.document_id != d.id.to_string() {
+                        problems.push(format!("{p} is the proof of another document ({})", bundle.document_id));
+                    }
+                    let v = verify::check_bundle(provider, &bundle, &digest, Some(contract)).await?;
+                    block = v.anchored_block;
+                    problems.extend(v.problems.iter().map(|x| format!("proof: {x}")));
+                    notes.extend(v.notes.iter().cloned());
+                    proof_json = verify::report(&bundle, &digest, &v);
+                }
+            }
+        }
+    }
+    let state = if !problems.is_empty() {
+        "NOT VERIFIED".to_owned()
+    } else if anchored {
+        format!("verified, anchored in block {block}")
+    } else {
+        "not anchored yet".to_owned()
+    };
+    let files_state = if d.deleted_at.is_some() {
+        "deleted, no envelope".to_owned()
+    } else {
+        format!("envelope {envelope}, content {content}")
+    };
+    let line = format!(
+        "document {}  {:<17} {state}; {files_state}{}",
+        d.id,
+        d.metadata["hi_type"].as_str().unwrap_or(""),
+        notes.iter().map(|n| format!("; {n}")).collect::<String>()
+    );
+    Ok(DocReport {
+        json: json!({
+            "id": d.id, "verified": problems.is_empty() && anchored, "anchored": anchored,
+            "anchor_state": d.anchor_state, "deleted": d.deleted_at.is_some(), "envelope": envelope,
+            "content": content, "proof": proof_json, "problems": problems, "notes": notes,
+        }),
+        problems,
+        line,
+    })
+}
+
+enum Opened {
+    Digest([u8; 32]),
+    NotForThisKey,
+    Failed,
+}
+
+/// Decrypts an envelope into nothing, returning its plaintext SHA-256.
+fn open_digest(id: &uuid::Uuid, identity: &Identity, bytes: &[u8]) -> Opened {
+    let Ok((header, _)) = Header::parse(bytes) else { return Opened::Failed };
+    if header.stanza(&identity.recipient().key_id()).is_none() {
+        return Opened::NotForThisKey;
+    }
+    match envelope::open(id.as_bytes(), identity, bytes, std::io::sink()) {
+        Ok(out) => Opened::Digest(out.plaintext_sha256),
+        Err(_) => Opened::Failed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tar(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (path, body) in files {
+            let mut h = tar::Header::new_ustar();
+            h.set_size(body.len() as u64);
+            h.set_mode(0o644);
+            builder.append_data(&mut h, path, *body).unwrap();
+        }
+        builder.into_inner().unwrap()
+    }
+
+    #[test]
+    fn repacked_paths_are_the_same_files_and_a_path_twice_is_flagged() {
+        let files =
+            read_tar(&tar(&[("./manifest.json", b"{}"), ("proofs/a.json", b"1"), ("./proofs/a.json", b"2")])).unwrap();
+        assert_eq!(files.by_path.keys().collect::<Vec<_>>(), ["manifest.json", "proofs/a.json"]);
+        assert_eq!(files.duplicates, ["proofs/a.json"]);
+        assert!(manifest_of(&files).is_err(), "not a pramana-export manifest");
+    }
+}
