@@ -67,6 +67,13 @@ async fn every_role_gets_exactly_its_share() {
         (format!("/v1/patients/{}", a.id), [200, 404, 404, 404, 404, 200, 401]),
         ("/v1/documents".to_owned(), [200, 200, 200, 200, 403, 403, 401]),
         ("/v1/consents".to_owned(), [200, 200, 200, 200, 403, 403, 401]),
+        // Every signed consent with its chain state: auditors and the operator only.
+        ("/v1/audit/consents".to_owned(), [403, 403, 403, 403, 200, 200, 401]),
+        // Each patient exports only their own record (B's is empty).
+        ("/v1/patients/me/export".to_owned(), [200, 403, 403, 200, 403, 403, 401]),
+        // A hospital's own webhook (none set) and delivery log.
+        ("/v1/hospitals/me/webhook".to_owned(), [403, 404, 404, 403, 403, 403, 401]),
+        ("/v1/hospitals/me/webhook/deliveries".to_owned(), [403, 200, 200, 403, 403, 403, 401]),
     ];
     for (path, expected) in &reads {
         for ((role, token), want) in roles.iter().zip(expected) {
@@ -86,8 +93,10 @@ async fn every_role_gets_exactly_its_share() {
     let before = app.table_counts().await;
     let empty = json!({});
     let revoke = json!({"nonce": 0, "deadline": 4_000_000_000u64, "signature": format!("0x{}", "11".repeat(64))});
+    let header = json!({"key_id": "00".repeat(16), "header": "AA=="});
     let writes: Vec<(&str, String, &Value, [u16; 7])> = vec![
         ("DELETE", format!("/v1/documents/{doc}"), &empty, [0, 403, 404, 404, 404, 404, 401]),
+        ("POST", format!("/v1/documents/{doc}/header"), &header, [0, 403, 403, 404, 403, 403, 401]),
         ("POST", format!("/v1/consents/{consent}/deny"), &empty, [0, 403, 403, 404, 403, 403, 401]),
         ("POST", format!("/v1/consents/{consent}/grant"), &grant, [0, 403, 403, 404, 403, 403, 401]),
         ("POST", format!("/v1/consents/{consent}/revoke"), &revoke, [0, 403, 403, 404, 403, 403, 401]),
