@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 use futures::StreamExt as _;
-use pramana_core::envelope::{self, os_rng};
+use pramana_core::envelope::{self, Recipient, os_rng};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -558,11 +558,43 @@ fn consent_line(c: &Value) -> String {
 }
 
 /// Seals `file` into a temporary envelope (constant memory), then streams it up.
+/// The X25519 keys of the hospitals whose active grant covers a document of `hi_type` and care
+/// date `date`: a new document in a granted scope is sealed to them too, as a grant would have
+/// done had the document existed then.
+async fn granted_recipients(ctx: &Ctx, token: &str, hi_type: &str, date: &str) -> anyhow::Result<Vec<Recipient>> {
+    let consents: Value =
+        check(ctx.http.get(ctx.url("/v1/consents")).bearer_auth(token).send().await?).await?.json().await?;
+    let mut out = Vec::new();
+    for c in consents.as_array().into_iter().flatten() {
+        let covers = c["status"] == "GRANTED"
+            && c["hi_types"].as_array().is_some_and(|t| t.iter().any(|t| t == hi_type))
+            && c["date_range"]["from"].as_str().is_some_and(|f| f <= date)
+            && c["date_range"]["to"].as_str().is_some_and(|t| date <= t);
+        if !covers {
+            continue;
+        }
+        let id = c["id"].as_str().unwrap_or("");
+        let url = ctx.url(&format!("/v1/consents/{id}/grantee-keys"));
+        let keys: Value = check(ctx.http.get(url).bearer_auth(token).send().await?).await?.json().await?;
+        let mut pk = [0u8; 32];
+        if let Some(hex_key) = keys["x25519_public_key"].as_str()
+            && hex::decode_to_slice(hex_key, &mut pk).is_ok()
+            && !out.contains(&Recipient(pk))
+        {
+            out.push(Recipient(pk));
+        }
+    }
+    Ok(out)
+}
+
 async fn upload(ctx: &Ctx, file: &Path, hi_type: &str, date: &str) -> anyhow::Result<()> {
     let token = ctx.token()?;
     let keys = keystore::load(&ctx.keystore_path())?;
     let mut pk = [0u8; 32];
     hex::decode_to_slice(&keys.x25519_public, &mut pk).context("keystore public key")?;
+    let mut recipients = vec![Recipient(pk)];
+    recipients.extend(granted_recipients(ctx, &token, hi_type, date).await?);
+    let shared = recipients.len() - 1;
     let id = Uuid::new_v4();
     let tmp = ctx.home.join(format!("upload-{id}.env"));
     let src = file.to_path_buf();
@@ -573,7 +605,7 @@ async fn upload(ctx: &Ctx, file: &Path, hi_type: &str, date: &str) -> anyhow::Re
             std::fs::File::open(&src).with_context(|| format!("reading {}", src.display()))?,
         );
         let output = BufWriter::with_capacity(1 << 20, std::fs::File::create(&dst)?);
-        Ok(envelope::seal(id.as_bytes(), &[envelope::Recipient(pk)], &mut os_rng(), input, output)?)
+        Ok(envelope::seal(id.as_bytes(), &recipients, &mut os_rng(), input, output)?)
     })
     .await??;
     let result = async {
@@ -610,7 +642,11 @@ async fn upload(ctx: &Ctx, file: &Path, hi_type: &str, date: &str) -> anyhow::Re
     let _ = tokio::fs::remove_file(&tmp).await;
     let doc = result?;
     ctx.print(&doc, || {
-        format!("uploaded {id}\nsha256 {}\nsize   {} bytes", hex::encode(sealed.plaintext_sha256), sealed.plaintext_len)
+        format!(
+            "uploaded {id}\nsha256 {}\nsize   {} bytes\nshared with {shared} hospital(s) holding an active grant for it",
+            hex::encode(sealed.plaintext_sha256),
+            sealed.plaintext_len
+        )
     });
     Ok(())
 }

@@ -165,20 +165,50 @@ async fn a_patient_approves_from_the_cli_and_the_hospital_decrypts() {
     pramana_core::envelope::open(doc_id.as_bytes(), &hospital_key, &envelope[..], &mut plain).unwrap();
     assert_eq!(plain, b"haemoglobin 13.5 g/dL");
 
+    // A document uploaded later, inside the granted scope, is sealed to the hospital too; one
+    // outside it (before --from) is not.
+    let mut later = Vec::new();
+    for (name, date) in [("later.txt", "2025-08-01"), ("earlier.txt", "2025-02-01")] {
+        let file = home.join(name);
+        std::fs::write(&file, format!("ferritin {date}")).unwrap();
+        let (code, doc, err) =
+            patient(s(&["upload", file.to_str().unwrap(), "--type", "DiagnosticReport", "--date", date]))
+                .await
+                .unwrap();
+        assert_eq!(code, 0, "{err}");
+        later.push(doc["id"].as_str().unwrap().parse::<uuid::Uuid>().unwrap());
+    }
+    let r = app.get(&format!("/v1/documents/{}/content", later[0]), Some(&hospital)).await;
+    assert_eq!(r.status(), 200);
+    let envelope = r.bytes().await.unwrap();
+    let mut plain = Vec::new();
+    pramana_core::envelope::open(later[0].as_bytes(), &hospital_key, &envelope[..], &mut plain).unwrap();
+    assert_eq!(plain, b"ferritin 2025-08-01");
+    assert_eq!(app.get(&format!("/v1/documents/{}", later[1]), Some(&hospital)).await.status(), 404);
+    let stanzas = |doc: uuid::Uuid| {
+        let pool = app.pool.clone();
+        async move {
+            let header: Vec<u8> = sqlx::query_scalar("SELECT header FROM documents WHERE id = $1")
+                .bind(doc)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            pramana_core::envelope::Header::parse(&header).unwrap().0.stanzas
+        }
+    };
+    assert_eq!(stanzas(later[1]).await.len(), 1, "out of scope: not shared");
+
     // Revoked from the CLI: the hospital's access ends at once.
     let (code, revoked, err) = patient(s(&["consent", "revoke", &id])).await.unwrap();
     assert_eq!(code, 0, "{err}");
     assert_eq!(revoked["status"], "REVOKED");
     assert_eq!(app.get(&format!("/v1/documents/{doc_id}/content"), Some(&hospital)).await.status(), 404);
     // ...and the patient's device took the hospital's wrapped key out of the stored header.
-    let header: Vec<u8> = sqlx::query_scalar("SELECT header FROM documents WHERE id = $1")
-        .bind(doc_id)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    let (header, _) = pramana_core::envelope::Header::parse(&header).unwrap();
-    assert!(header.stanza(&hospital_key.recipient().key_id()).is_none());
-    assert_eq!(header.stanzas.len(), 1, "the patient's own stanza stays");
+    for doc in [doc_id, later[0]] {
+        let left = stanzas(doc).await;
+        assert_eq!(left.len(), 1, "the patient's own stanza stays");
+        assert_ne!(left[0].key_id, hospital_key.recipient().key_id());
+    }
     let (code, _, err) =
         patient(s(&["download", &doc_id.to_string(), "-o", home.join("back.txt").to_str().unwrap()])).await.unwrap();
     assert_eq!(code, 0, "{err}");
