@@ -195,6 +195,20 @@ impl TestApp {
         self.login("admin", ADMIN_PASSWORD).await.0
     }
 
+    /// Creates an auditor account (as the operator) named `username` and logs it in; returns its
+    /// access token.
+    pub async fn new_auditor(&self, username: &str) -> String {
+        let admin = self.admin_token().await;
+        let created: Value = self
+            .post("/v1/admin/auditors", Some(&admin), &json!({"username": username, "name": "Auditor"}))
+            .await
+            .json()
+            .await
+            .expect("auditor created");
+        let password = created["password"].as_str().expect("auditor password");
+        self.login(username, password).await.0
+    }
+
     /// Number of stored objects and staged (unfinished) uploads.
     pub fn object_counts(&self) -> (usize, usize) {
         let count = |dir: std::path::PathBuf| walk(&dir);

@@ -274,16 +274,8 @@ impl AnchorChain {
     /// Dry-runs one patient-signed grant as the relaying account would send it.
     pub async fn preflight_grant(&self, g: &GrantRequest) -> Result<RelayCheck, WorkerError> {
         let registry = ConsentRegistry::new(self.contract, &self.provider);
-        let outcome = retry(|| async {
-            match registry.grantConsent(g.clone()).from(self.signer.address()).call().await {
-                Ok(_) => Ok(None),
-                Err(e) => match e.as_decoded_interface_error::<ConsentRegistryErrors>() {
-                    Some(refusal) => Ok(Some(refusal)),
-                    None => Err(rpc(e)),
-                },
-            }
-        })
-        .await?;
+        let from = self.signer.address();
+        let outcome = refusal_of(|| async { registry.grantConsent(g.clone()).from(from).call().await }).await?;
         let Some(refusal) = outcome else { return Ok(RelayCheck::Relayable) };
         if let ConsentRegistryErrors::ConsentExists(_) = refusal {
             // On chain already: the same signed grant (relayed by anyone), or a different one?
@@ -300,16 +292,8 @@ impl AnchorChain {
     /// Dry-runs one patient-signed revocation as the relaying account would send it.
     pub async fn preflight_revoke(&self, r: &RevokeRequest) -> Result<RelayCheck, WorkerError> {
         let registry = ConsentRegistry::new(self.contract, &self.provider);
-        let outcome = retry(|| async {
-            match registry.revokeConsent(r.clone()).from(self.signer.address()).call().await {
-                Ok(_) => Ok(None),
-                Err(e) => match e.as_decoded_interface_error::<ConsentRegistryErrors>() {
-                    Some(refusal) => Ok(Some(refusal)),
-                    None => Err(rpc(e)),
-                },
-            }
-        })
-        .await?;
+        let from = self.signer.address();
+        let outcome = refusal_of(|| async { registry.revokeConsent(r.clone()).from(from).call().await }).await?;
         match outcome {
             None => Ok(RelayCheck::Relayable),
             // The contract checks the parties before the revoked flag: this is our consent.
@@ -352,6 +336,24 @@ impl AnchorChain {
         let logs = retry(|| async { self.provider.get_logs(&filter).await.map_err(rpc) }).await?;
         Ok(logs.first().and_then(|l| Some((l.transaction_hash?, l.block_number?))))
     }
+}
+
+/// Runs a contract `eth_call` (with retries): `None` when it would succeed, the contract's error
+/// when it would revert with one; anything else is an RPC failure.
+async fn refusal_of<T, Fut>(call: impl Fn() -> Fut) -> Result<Option<ConsentRegistryErrors>, WorkerError>
+where
+    Fut: std::future::Future<Output = Result<T, alloy::contract::Error>>,
+{
+    retry(|| async {
+        match call().await {
+            Ok(_) => Ok(None),
+            Err(e) => match e.as_decoded_interface_error::<ConsentRegistryErrors>() {
+                Some(refusal) => Ok(Some(refusal)),
+                None => Err(rpc(e)),
+            },
+        }
+    })
+    .await
 }
 
 /// What the contract would do with one signed consent message now.

@@ -137,14 +137,7 @@ async fn an_auditor_finds_what_the_database_says_and_the_chain_does_not() {
     // A third grant is still queued when the auditor looks.
     consents.push(granted_consent(app, &hosp, hosp_addr).await);
 
-    let admin = app.admin_token().await;
-    let created: Value = app
-        .post("/v1/admin/auditors", Some(&admin), &json!({"username": "auditor", "name": "Auditor"}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let (auditor, _) = app.login("auditor", created["password"].as_str().unwrap()).await;
+    let auditor = app.new_auditor("auditor").await;
     let audit = |token: String| {
         let (api, url, c) = (app.base.clone(), p.anvil.url.clone(), p.contract.to_string());
         tokio::task::spawn_blocking(move || {

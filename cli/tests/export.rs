@@ -320,13 +320,7 @@ async fn only_a_patient_exports_and_only_their_own_record() {
     let (hospital, _) = app.new_hospital("IN2710000009").await;
     assert_error(app.get("/v1/patients/me/export", Some(&hospital)).await, 403, "forbidden").await;
     let admin = app.admin_token().await;
-    let created: Value = app
-        .post("/v1/admin/auditors", Some(&admin), &json!({"username": "auditor", "name": "Auditor"}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let (auditor, _) = app.login("auditor", created["password"].as_str().unwrap()).await;
+    let auditor = app.new_auditor("auditor").await;
     assert_error(app.get("/v1/patients/me/export", Some(&auditor)).await, 403, "forbidden").await;
     assert_error(app.get("/v1/patients/me/export", Some(&admin)).await, 403, "forbidden").await;
     assert_error(app.get("/v1/patients/me/export", None).await, 401, "unauthorized").await;

@@ -26,13 +26,7 @@ async fn every_role_gets_exactly_its_share() {
     register_eth(&app, &h1, Address::repeat_byte(0x42)).await;
     let h1_key = register_x25519(&app, &h1).await;
     let admin = app.admin_token().await;
-    let created: Value = app
-        .post("/v1/admin/auditors", Some(&admin), &json!({"username": "auditor", "name": "Auditor"}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let (auditor, _) = app.login("auditor", created["password"].as_str().unwrap()).await;
+    let auditor = app.new_auditor("auditor").await;
 
     let doc = uuid::Uuid::new_v4();
     let (env, info) = seal_document(doc, &[a_key.recipient()], b"lab report");

@@ -101,7 +101,21 @@ async fn a_thousand_documents_through_every_fault() {
     let (mut reorgs, mut resent) = (0, 0);
     loop {
         match step(&worker).await {
-            StepOutcome::Submitted { .. } => {
+            StepOutcome::Submitted { batch_id, .. } => {
+                // Reorg only once the anchor is mined (automine answers before it mines under load).
+                let tx: Vec<u8> =
+                    sqlx::query_scalar("SELECT tx_hash FROM anchor_txs WHERE batch_id = $1 ORDER BY id DESC LIMIT 1")
+                        .bind(batch_id)
+                        .fetch_one(&p.app.pool)
+                        .await
+                        .unwrap();
+                let tx = format!("0x{}", hex::encode(tx));
+                for _ in 0..500 {
+                    if !p.anvil.rpc("eth_getTransactionReceipt", json!([tx])).await.is_null() {
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
                 p.anvil.rpc("anvil_reorg", json!([1, []])).await;
                 reorgs += 1;
             }

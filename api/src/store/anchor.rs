@@ -260,20 +260,7 @@ pub async fn mark_batch_confirmed(
     c: &Confirmation<'_>,
     proofs: &[(i64, String)],
 ) -> StoreResult<bool> {
-    let done = sqlx::query(
-        "UPDATE anchor_batches SET status = 'confirmed', tx_hash = $2, block_number = $3, block_hash = $4,
-                block_timestamp = $5, gas_used = $6, confirmed_at = now()
-          WHERE id = $1 AND status = 'pending' AND kind = 'anchor'",
-    )
-    .bind(batch_id)
-    .bind(&c.tx_hash[..])
-    .bind(to_i64(c.block_number))
-    .bind(&c.block_hash[..])
-    .bind(c.block_timestamp)
-    .bind(to_i64(c.gas_used))
-    .execute(&mut *conn)
-    .await?;
-    if done.rows_affected() == 0 {
+    if !confirm_pending_batch(conn, batch_id, c).await? {
         return Ok(false);
     }
     let (ids, bundles): (Vec<i64>, Vec<&str>) = proofs.iter().map(|(id, p)| (*id, p.as_str())).unzip();
@@ -287,6 +274,28 @@ pub async fn mark_batch_confirmed(
     .execute(&mut *conn)
     .await?;
     Ok(true)
+}
+
+/// Marks a pending batch (of any kind) confirmed where `c` says; false when it was not pending.
+pub(crate) async fn confirm_pending_batch(
+    conn: &mut PgConnection,
+    batch_id: i64,
+    c: &Confirmation<'_>,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE anchor_batches SET status = 'confirmed', tx_hash = $2, block_number = $3, block_hash = $4,
+                block_timestamp = $5, gas_used = $6, confirmed_at = now()
+          WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(batch_id)
+    .bind(&c.tx_hash[..])
+    .bind(to_i64(c.block_number))
+    .bind(&c.block_hash[..])
+    .bind(c.block_timestamp)
+    .bind(to_i64(c.gas_used))
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// A document's anchoring state and proof bundle; `None` when it has no anchor job.

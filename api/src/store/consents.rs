@@ -308,13 +308,7 @@ pub async fn add_hospital_stanza(
     key_id: &[u8; 16],
     hospital_id: Uuid,
 ) -> StoreResult<bool> {
-    let done = sqlx::query("UPDATE documents SET header = $3 WHERE id = $1 AND header = $2 AND deleted_at IS NULL")
-        .bind(document_id)
-        .bind(old)
-        .bind(new)
-        .execute(&mut *conn)
-        .await?;
-    if done.rows_affected() != 1 {
+    if !super::documents::swap_header(conn, document_id, old, new).await? {
         return Ok(false);
     }
     sqlx::query(

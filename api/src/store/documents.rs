@@ -235,13 +235,7 @@ pub async fn remove_stanza(
     new: &[u8],
     key_id: &[u8; 16],
 ) -> StoreResult<bool> {
-    let done = sqlx::query("UPDATE documents SET header = $3 WHERE id = $1 AND header = $2 AND deleted_at IS NULL")
-        .bind(document_id)
-        .bind(old)
-        .bind(new)
-        .execute(&mut *conn)
-        .await?;
-    if done.rows_affected() != 1 {
+    if !swap_header(conn, document_id, old, new).await? {
         return Ok(false);
     }
     sqlx::query("DELETE FROM document_stanzas WHERE document_id = $1 AND key_id = $2")
@@ -250,4 +244,16 @@ pub async fn remove_stanza(
         .execute(&mut *conn)
         .await?;
     Ok(true)
+}
+
+/// Replaces a live document's header with `new` if it is still `old` (optimistic concurrency: the
+/// patient's device built `new` from `old`). Returns false when it changed meanwhile.
+pub async fn swap_header(conn: &mut PgConnection, document_id: Uuid, old: &[u8], new: &[u8]) -> StoreResult<bool> {
+    let done = sqlx::query("UPDATE documents SET header = $3 WHERE id = $1 AND header = $2 AND deleted_at IS NULL")
+        .bind(document_id)
+        .bind(old)
+        .bind(new)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -186,20 +186,7 @@ pub async fn mark_consent_batch_confirmed(
     batch_id: i64,
     c: &super::anchor::Confirmation<'_>,
 ) -> StoreResult<bool> {
-    let done = sqlx::query(
-        "UPDATE anchor_batches SET status = 'confirmed', tx_hash = $2, block_number = $3, block_hash = $4,
-                block_timestamp = $5, gas_used = $6, confirmed_at = now()
-          WHERE id = $1 AND status = 'pending' AND kind <> 'anchor'",
-    )
-    .bind(batch_id)
-    .bind(&c.tx_hash[..])
-    .bind(to_i64(c.block_number))
-    .bind(&c.block_hash[..])
-    .bind(c.block_timestamp)
-    .bind(to_i64(c.gas_used))
-    .execute(&mut *conn)
-    .await?;
-    if done.rows_affected() == 0 {
+    if !super::anchor::confirm_pending_batch(conn, batch_id, c).await? {
         return Ok(false);
     }
     sqlx::query(
