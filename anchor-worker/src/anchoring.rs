@@ -272,11 +272,17 @@ impl Anchorer {
         // 3. Not mined. If the nonce is used, it was used by a transaction that is not ours.
         let nonce = u64::try_from(last.nonce).unwrap_or_default();
         if self.chain.mined_nonce().await? > nonce {
-            return match root {
-                Some(root) => self.resign(batch, root).await,
-                // Its messages are checked again: any the chain now holds are settled there.
-                None => self.abandon(batch, "nonce taken by another transaction").await,
-            };
+            if let Some(root) = root {
+                return self.resign(batch, root).await;
+            }
+            // Mined since step 1 looked? Then the next step settles it.
+            for t in &txs {
+                if self.chain.receipt(b256(&t.tx_hash)).await?.is_some() {
+                    return Ok(StepOutcome::Waiting { batch_id: batch.id });
+                }
+            }
+            // Its messages are checked again: any the chain now holds are settled there.
+            return self.abandon(batch, "nonce taken by another transaction").await;
         }
         // 4. The nonce is open: our transaction is in a pool, or was lost.
         let last_hash = b256(&last.tx_hash);
