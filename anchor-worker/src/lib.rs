@@ -1,7 +1,8 @@
 //! The anchor worker: claims anchor jobs from the Postgres outbox, batches them into Merkle
 //! trees, anchors each root with one transaction, waits for confirmations and writes every
-//! document's proof bundle. One worker per signer key submits (a Postgres advisory lock); others
-//! stand by. Beside that, and without the lock, it delivers consent webhooks (`webhooks`).
+//! document's proof bundle; relays patients' signed consent grants and revocations to the
+//! contract the same way (`relay`). One worker per signer key submits (a Postgres advisory lock);
+//! others stand by. Beside that, and without the lock, it delivers consent webhooks (`webhooks`).
 //! Serves `/healthz`, `/readyz` and `/metrics`.
 
 pub mod anchoring;
