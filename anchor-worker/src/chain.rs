@@ -168,6 +168,12 @@ impl AnchorChain {
         retry(|| async { self.provider.get_transaction_count(self.signer.address()).latest().await.map_err(rpc) }).await
     }
 
+    /// Transactions of the account included up to block `number`.
+    pub async fn nonce_at(&self, number: u64) -> Result<u64, WorkerError> {
+        retry(|| async { self.provider.get_transaction_count(self.signer.address()).number(number).await.map_err(rpc) })
+            .await
+    }
+
     /// The network's current EIP-1559 fees.
     pub async fn current_fees(&self) -> Result<Fees, WorkerError> {
         let e = retry(|| async { self.provider.estimate_eip1559_fees().await.map_err(rpc) }).await?;

@@ -187,6 +187,9 @@ async fn a_thousand_documents_through_every_fault() {
     p.anvil.rpc("anvil_dropTransaction", json!([hash])).await;
     send_transfer_from_anchorer(&p).await;
     p.anvil.rpc("evm_mine", json!([])).await;
+    // The worker trusts a taken nonce once its block has a successor.
+    assert!(matches!(step(&worker).await, StepOutcome::Waiting { .. }));
+    p.anvil.rpc("evm_mine", json!([])).await;
     automine(&p, true).await;
     assert!(matches!(step(&worker).await, StepOutcome::Resigned { .. }));
     run_worker_until_idle(&worker, &p.anvil.url).await;
