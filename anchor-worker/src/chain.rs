@@ -326,23 +326,48 @@ impl AnchorChain {
     }
 
     /// Where a consent's `ConsentGranted` (or `ConsentRevoked`) event is on the canonical chain:
-    /// the transaction and its block.
-    pub async fn find_consent_event(&self, consent_id: B256, revoke: bool) -> Result<Option<(B256, u64)>, WorkerError> {
+    /// the transaction and its block. Searched backwards from `head` in windows that public
+    /// endpoints accept, at most `LOG_LOOKBACK` blocks deep.
+    pub async fn find_consent_event(
+        &self,
+        consent_id: B256,
+        revoke: bool,
+        head: u64,
+    ) -> Result<Option<(B256, u64)>, WorkerError> {
         let signature = if revoke {
             ConsentRegistry::ConsentRevoked::SIGNATURE_HASH
         } else {
             ConsentRegistry::ConsentGranted::SIGNATURE_HASH
         };
-        let filter = Filter::new()
-            .address(self.contract)
-            .event_signature(signature)
-            .topic1(consent_id)
-            .from_block(BlockNumberOrTag::Earliest)
-            .to_block(BlockNumberOrTag::Latest);
-        let logs = retry(|| async { self.provider.get_logs(&filter).await.map_err(rpc) }).await?;
-        Ok(logs.first().and_then(|l| Some((l.transaction_hash?, l.block_number?))))
+        let floor = head.saturating_sub(LOG_LOOKBACK);
+        let mut end = head;
+        loop {
+            let start = end.saturating_sub(LOG_RANGE - 1).max(floor);
+            let filter = Filter::new()
+                .address(self.contract)
+                .event_signature(signature)
+                .topic1(consent_id)
+                .from_block(start)
+                .to_block(end);
+            let logs = retry(|| async { self.provider.get_logs(&filter).await.map_err(rpc) }).await?;
+            if let Some(found) = logs.last().and_then(|l| Some((l.transaction_hash?, l.block_number?))) {
+                return Ok(Some(found));
+            }
+            if start <= floor {
+                return Ok(None);
+            }
+            end = start - 1;
+        }
     }
 }
+
+/// Blocks per `eth_getLogs` request (public endpoints cap the range).
+const LOG_RANGE: u64 = 10_000;
+
+/// How far back to look for a consent event someone else relayed: the platform's signed
+/// messages carry deadlines of days, so their events are recent (a million blocks is about four
+/// months of 12-second blocks).
+const LOG_LOOKBACK: u64 = 1_000_000;
 
 /// Runs a contract `eth_call` (with retries): `None` when it would succeed, the contract's error
 /// when it would revert with one; anything else is an RPC failure.
