@@ -39,11 +39,9 @@ pub async fn register_eth(app: &TestApp, token: &str, address: Address) {
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
 }
 
-/// The body of `POST /v1/consents/{id}/grant` (without headers): `signer`'s EIP-712 grant of
-/// consent `c` to `grantee`, narrowed to `hi_types`, valid from a minute before `now`, nonce 0.
-pub fn sign_grant(signer: &ConsentSigner, c: &Value, grantee: Address, hi_types: &[HiType], now: u64) -> Value {
-    let id: uuid::Uuid = c["id"].as_str().unwrap().parse().unwrap();
-    let scope = ConsentScope {
+/// The scope [`request`] asks for, narrowed to `hi_types`: what [`sign_grant`] signs.
+pub fn granted_scope(hi_types: &[HiType]) -> ConsentScope {
+    ConsentScope {
         purpose: Purpose::CareManagement,
         hi_types: hi_types.to_vec(),
         access_mode: AccessMode::View,
@@ -52,7 +50,14 @@ pub fn sign_grant(signer: &ConsentSigner, c: &Value, grantee: Address, hi_types:
         frequency_unit: "DAY".to_owned(),
         frequency_value: 1,
         frequency_repeats: 0,
-    };
+    }
+}
+
+/// The body of `POST /v1/consents/{id}/grant` (without headers): `signer`'s EIP-712 grant of
+/// consent `c` to `grantee`, narrowed to `hi_types`, valid from a minute before `now`, nonce 0.
+pub fn sign_grant(signer: &ConsentSigner, c: &Value, grantee: Address, hi_types: &[HiType], now: u64) -> Value {
+    let id: uuid::Uuid = c["id"].as_str().unwrap().parse().unwrap();
+    let scope = granted_scope(hi_types);
     let erase: DateTime<Utc> = c["data_erase_at"].as_str().unwrap().parse().unwrap();
     let grant = Grant {
         consentId: B256::from(chain_consent_id(&id)),

@@ -17,6 +17,7 @@ use alloy::sol_types::{SolCall as _, SolEvent as _};
 use alloy::transports::http::Http;
 use pramana_core::chain::ConsentRegistry::{self, ConsentRegistryErrors, GrantRequest, RevokeRequest};
 use pramana_core::chain::eip712::parties_commitment;
+use pramana_core::chain::history::LOG_RANGE;
 
 use crate::WorkerError;
 
@@ -360,9 +361,6 @@ impl AnchorChain {
         }
     }
 }
-
-/// Blocks per `eth_getLogs` request (public endpoints cap the range).
-const LOG_RANGE: u64 = 10_000;
 
 /// How far back to look for a consent event someone else relayed: the platform's signed
 /// messages carry deadlines of days, so their events are recent (a million blocks is about four

@@ -14,6 +14,7 @@ use alloy::sol_types::SolCall as _;
 use pramana_api::store::relay::{self, EventKind, ReadyEvent};
 use pramana_api::store::{self, anchor};
 use pramana_core::chain::ConsentRegistry::{self, GrantRequest, RevokeRequest};
+use pramana_core::chain::eip712::{Grant, Revoke, SignedGrant, SignedRevoke};
 
 use crate::WorkerError;
 use crate::anchoring::{Anchorer, StepOutcome};
@@ -38,14 +39,13 @@ fn unix(t: chrono::DateTime<chrono::Utc>) -> u64 {
     u64::try_from(t.timestamp()).unwrap_or(0)
 }
 
-fn signature_halves(sig: &[u8]) -> (B256, B256) {
-    if sig.len() == 64 { (b256(&sig[..32]), b256(&sig[32..])) } else { (B256::ZERO, B256::ZERO) }
+fn signature(bytes: &[u8]) -> [u8; 64] {
+    bytes.try_into().unwrap_or([0; 64])
 }
 
 /// The contract argument of a queued grant.
 fn grant_request(e: &ReadyEvent) -> GrantRequest {
-    let (r, vs) = signature_halves(&e.signature);
-    GrantRequest {
+    let grant = Grant {
         consentId: b256(&e.chain_consent_id),
         patient: address(&e.patient_address),
         grantee: address(&e.grantee_address),
@@ -54,24 +54,20 @@ fn grant_request(e: &ReadyEvent) -> GrantRequest {
         validUntil: unix(e.data_erase_at),
         nonce: u64::try_from(e.nonce).unwrap_or(u64::MAX),
         deadline: u64::try_from(e.deadline).unwrap_or(0),
-        signatureR: r,
-        signatureVs: vs,
-    }
+    };
+    SignedGrant { grant, signature: signature(&e.signature) }.to_request()
 }
 
-/// The contract argument of a queued revocation.
+/// The contract argument of a queued revocation (`grantee` and `scopeHash` from the grant).
 fn revoke_request(e: &ReadyEvent) -> RevokeRequest {
-    let (r, vs) = signature_halves(&e.signature);
-    RevokeRequest {
+    let revoke = Revoke {
         consentId: b256(&e.chain_consent_id),
         patient: address(&e.patient_address),
-        grantee: address(&e.grantee_address),
-        scopeHash: b256(&e.scope_hash),
         nonce: u64::try_from(e.nonce).unwrap_or(u64::MAX),
         deadline: u64::try_from(e.deadline).unwrap_or(0),
-        signatureR: r,
-        signatureVs: vs,
-    }
+    };
+    SignedRevoke { revoke, signature: signature(&e.signature) }
+        .to_request(address(&e.grantee_address), b256(&e.scope_hash))
 }
 
 impl Anchorer {

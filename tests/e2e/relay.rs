@@ -10,10 +10,12 @@ use alloy::sol_types::SolCall as _;
 use pramana_anchor_worker::StepOutcome;
 use pramana_core::HiType;
 use pramana_core::chain::ConsentRegistry;
-use pramana_core::chain::eip712::ConsentSigner;
+use pramana_core::chain::eip712::{ConsentSigner, Grant, SignedGrant};
 use pramana_core::chain::history::{ChainStatus, consent_histories, consent_status};
 use pramana_tests::{Patient, Platform, rpc_call, run_worker_until_idle, spawn_platform};
 use serde_json::{Value, json};
+
+use pramana_tests::consent::granted_scope;
 
 use crate::consents::grants::{CONTRACT, register_eth, sign_grant, sign_revoke};
 use crate::consents::request;
@@ -61,38 +63,19 @@ fn chain_id(g: &Granted) -> B256 {
 fn grant_call(g: &Granted, grantee: Address) -> String {
     let sig = hex::decode(g.grant_body["signature"].as_str().unwrap().trim_start_matches("0x")).unwrap();
     let erase: chrono::DateTime<chrono::Utc> = g.consent["data_erase_at"].as_str().unwrap().parse().unwrap();
-    let req = ConsentRegistry::GrantRequest {
+    let grant = Grant {
         consentId: chain_id(g),
         patient: g.signer.address(),
         grantee,
-        scopeHash: narrowed_scope_hash(),
+        // The grant narrows the request to DiagnosticReport.
+        scopeHash: B256::from(granted_scope(&[HiType::DiagnosticReport]).hash()),
         validFrom: g.grant_body["valid_from"].as_u64().unwrap(),
         validUntil: erase.timestamp() as u64,
         nonce: 0,
         deadline: g.grant_body["deadline"].as_u64().unwrap(),
-        signatureR: B256::from_slice(&sig[..32]),
-        signatureVs: B256::from_slice(&sig[32..]),
     };
-    format!("0x{}", hex::encode(ConsentRegistry::grantConsentCall { g: req }.abi_encode()))
-}
-
-/// The scope hash the patient signed (the grant narrows the request to DiagnosticReport).
-fn narrowed_scope_hash() -> B256 {
-    use pramana_core::consent::ConsentScope;
-    use pramana_core::{AccessMode, Purpose};
-    B256::from(
-        ConsentScope {
-            purpose: Purpose::CareManagement,
-            hi_types: vec![HiType::DiagnosticReport],
-            access_mode: AccessMode::View,
-            date_from: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
-            date_to: chrono::NaiveDate::from_ymd_opt(2026, 1, 31).unwrap(),
-            frequency_unit: "DAY".to_owned(),
-            frequency_value: 1,
-            frequency_repeats: 0,
-        }
-        .hash(),
-    )
+    let g = SignedGrant { grant, signature: sig.try_into().unwrap() }.to_request();
+    format!("0x{}", hex::encode(ConsentRegistry::grantConsentCall { g }.abi_encode()))
 }
 
 /// Sends a transaction from an unlocked Anvil account; returns its hash.

@@ -149,7 +149,8 @@ pub struct DocumentAnchor {
 pub const ANCHOR_STATE: &str = "CASE WHEN j.anchored_at IS NOT NULL THEN 'confirmed' \
      WHEN j.batch_id IS NOT NULL THEN 'submitted' ELSE 'pending' END";
 
-fn to_i64(v: u64) -> i64 {
+/// A chain quantity as a Postgres `bigint` (saturating).
+pub(super) fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 

@@ -8,6 +8,7 @@ use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use super::StoreResult;
+use super::anchor::to_i64;
 
 /// What a chain event relays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,10 +118,6 @@ pub struct NewConsentBatch<'a> {
     pub gas_limit: u64,
     /// The events it relays.
     pub event_ids: &'a [i64],
-}
-
-fn to_i64(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 /// Inserts a consent batch and assigns its events (call inside the transaction that claimed

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::ConsentRegistry;
 
 /// Blocks per `eth_getLogs` request (public endpoints cap the range).
-const LOG_RANGE: u64 = 10_000;
+pub const LOG_RANGE: u64 = 10_000;
 
 /// A consent's status now, as `consentStatus` returns it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
