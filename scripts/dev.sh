@@ -50,6 +50,7 @@ bash scripts/tools.sh
 anvil_port=${ANVIL_PORT:-8545}
 export RPC_URL="http://127.0.0.1:$anvil_port"
 export PRAMANA_CHAIN__RPC_URL=$RPC_URL
+export PRAMANA_CHAIN__PUBLIC_RPC_URL=${PRAMANA_CHAIN__PUBLIC_RPC_URL:-$RPC_URL}
 # One block a second, so anchors gather their confirmations (chain.confirmations, default 2).
 .tools/bin/anvil --port "$anvil_port" --block-time 1 --silent > .local/anvil.log 2>&1 &
 pids+=($!)

@@ -510,7 +510,10 @@ pub struct Platform {
 pub async fn spawn_platform() -> Platform {
     let anvil = spawn_anvil().await.expect("anvil");
     let contract = deploy_registry(&anvil.url).await.expect("deploy");
-    let app = spawn_app_with(json!({"chain": {"rpc_url": anvil.url, "contract_address": contract.to_string()}})).await;
+    let app = spawn_app_with(json!({"chain": {
+        "rpc_url": anvil.url, "public_rpc_url": anvil.url, "contract_address": contract.to_string(),
+    }}))
+    .await;
     Platform { app, anvil, contract }
 }
 
@@ -684,7 +687,10 @@ pub async fn assert_anchored_once(platform: &Platform, total: usize, docs: &[(uu
 /// Spawns the API pointed at `anvil`, after deploying the contract there.
 pub async fn spawn_platform_on(anvil: Anvil) -> Platform {
     let contract = deploy_registry(&anvil.url).await.expect("deploy");
-    let app = spawn_app_with(json!({"chain": {"rpc_url": anvil.url, "contract_address": contract.to_string()}})).await;
+    let app = spawn_app_with(json!({"chain": {
+        "rpc_url": anvil.url, "public_rpc_url": anvil.url, "contract_address": contract.to_string(),
+    }}))
+    .await;
     Platform { app, anvil, contract }
 }
 

@@ -182,6 +182,9 @@ pub struct WorkerSettings {
 pub struct ChainSettings {
     /// JSON-RPC endpoint.
     pub rpc_url: String,
+    /// A JSON-RPC endpoint clients may use to read the chain (a patient's nonce, proofs),
+    /// published at `/v1/chain`; none by default (`rpc_url` is often private to the operator).
+    pub public_rpc_url: Option<String>,
     /// Chain id the deployment and EIP-712 signatures are for.
     pub chain_id: u64,
     /// ConsentRegistry address; when unset, read from `<deployments_dir>/<chain_id>.json`
@@ -384,8 +387,12 @@ impl Settings {
         if self.chain.chain_id == 0 {
             return invalid("chain.chain_id must be positive");
         }
-        if !(self.chain.rpc_url.starts_with("http://") || self.chain.rpc_url.starts_with("https://")) {
+        let is_http = |u: &str| u.starts_with("http://") || u.starts_with("https://");
+        if !is_http(&self.chain.rpc_url) {
             return invalid("chain.rpc_url must be an http(s) URL");
+        }
+        if self.chain.public_rpc_url.as_deref().is_some_and(|u| !u.trim().is_empty() && !is_http(u)) {
+            return invalid("chain.public_rpc_url must be an http(s) URL");
         }
         self.chain.resolve_contract()?;
         if self.chain.confirmations == 0 {
@@ -508,8 +515,9 @@ mod env_example_tests {
             assert!(example.lines().any(|l| l == line), ".env.example lacks `{line}`");
         }
         let listed = example.lines().filter(|l| l.starts_with("PRAMANA_")).count();
-        // Nine settings have no default: the JWT secret, the admin password, the contract
-        // address, the S3 bucket and credentials, and the anchoring key (or keystore and password).
-        assert_eq!(listed, expected.len() + 9, ".env.example lists settings that have no default here");
+        // Ten settings have no default: the JWT secret, the admin password, the contract
+        // address, the public RPC endpoint, the S3 bucket and credentials, and the anchoring key
+        // (or keystore and password).
+        assert_eq!(listed, expected.len() + 10, ".env.example lists settings that have no default here");
     }
 }

@@ -2,14 +2,19 @@
 //! hospital's keys from the platform, adds a stanza for the hospital to every document in scope
 //! (the data keys never leave this machine), signs the EIP-712 grant with the keystore's Ethereum
 //! key, and sends both; the server rebuilds the signed message from what it stores and checks it.
-//! Revoke signs the revocation the same way.
+//! Revoke signs the revocation the same way; resign signs again a grant or revocation the
+//! chain refused for good. The nonce every signature carries is read from the contract
+//! (`nonces(patient)`) through `--rpc`, else the endpoint the platform publishes at `/v1/chain`.
 
 use alloy::primitives::{Address, B256};
+use alloy::providers::Provider as _;
+use alloy::sol_types::Eip712Domain;
 use anyhow::{Context as _, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, NaiveDate, Utc};
-use pramana_core::chain::eip712::{ConsentSigner, Grant, domain};
+use pramana_core::chain::ConsentRegistry;
+use pramana_core::chain::eip712::{ConsentSigner, Grant, Revoke, domain};
 use pramana_core::consent::ConsentScope;
 use pramana_core::envelope::{self, Header, Recipient, os_rng};
 use pramana_core::{AccessMode, HiType, Purpose};
@@ -23,6 +28,45 @@ fn hex32(v: &Value, what: &str) -> anyhow::Result<[u8; 32]> {
     let mut out = [0u8; 32];
     hex::decode_to_slice(s.trim_start_matches("0x"), &mut out).with_context(|| format!("bad {what}"))?;
     Ok(out)
+}
+
+/// Where a patient's signature goes: the contract's EIP-712 domain and the patient's nonce on
+/// chain now.
+struct Signing {
+    domain: Eip712Domain,
+    nonce: u64,
+}
+
+/// Reads the platform's chain and contract, and `patient`'s nonce from the contract through
+/// `rpc` (else the platform's published endpoint), checking that endpoint serves that chain.
+async fn signing(ctx: &Ctx, rpc: Option<&str>, patient: Address) -> anyhow::Result<Signing> {
+    let chain: Value = check(ctx.http.get(ctx.url("/v1/chain")).send().await?).await?.json().await?;
+    let contract: Address =
+        chain["contract_address"].as_str().context("the platform has no ConsentRegistry configured")?.parse()?;
+    let chain_id = chain["chain_id"].as_u64().context("no chain id")?;
+    let rpc = match rpc {
+        Some(r) => r.to_owned(),
+        None => chain["public_rpc_url"].as_str().map(str::to_owned).context(
+            "your contract nonce is read from the chain: pass --rpc URL (or set PRAMANA_RPC); \
+             the platform publishes no public RPC endpoint",
+        )?,
+    };
+    let provider = crate::verify::connect(&rpc)?;
+    let served = provider.get_chain_id().await.with_context(|| format!("cannot reach the RPC endpoint {rpc}"))?;
+    if served != chain_id {
+        bail!("the RPC endpoint {rpc} serves chain {served}, the platform's consents are on chain {chain_id}");
+    }
+    let nonce = ConsentRegistry::new(contract, &provider)
+        .nonces(patient)
+        .call()
+        .await
+        .with_context(|| format!("reading your nonce from the ConsentRegistry at {contract}"))?;
+    Ok(Signing { domain: domain(chain_id, contract), nonce })
+}
+
+/// A signature deadline a week from now.
+fn deadline() -> anyhow::Result<u64> {
+    Ok(u64::try_from(Utc::now().timestamp())? + 7 * 86_400)
 }
 
 /// How a patient narrows a request when granting it (each `None` keeps what was requested).
@@ -88,7 +132,7 @@ fn narrowed(c: &Value, n: &Narrowing) -> anyhow::Result<(ConsentScope, DateTime<
 }
 
 /// Grants consent `id`, narrowed by `narrowing`.
-pub async fn run(ctx: &Ctx, id: Uuid, nonce: u64, narrowing: &Narrowing) -> anyhow::Result<()> {
+pub async fn run(ctx: &Ctx, id: Uuid, rpc: Option<&str>, narrowing: &Narrowing) -> anyhow::Result<()> {
     let token = ctx.token()?;
     let get = |path: String| {
         let req = ctx.http.get(ctx.url(&path)).bearer_auth(&token);
@@ -100,16 +144,13 @@ pub async fn run(ctx: &Ctx, id: Uuid, nonce: u64, narrowing: &Narrowing) -> anyh
     }
     let (scope, erase) = narrowed(&c, narrowing)?;
     let keys = get(format!("/v1/consents/{id}/grantee-keys")).await?;
-    let chain = get("/v1/chain".to_owned()).await?;
     let hospital_x25519 = Recipient(hex32(&keys["x25519_public_key"], "hospital X25519 key")?);
     let grantee: Address =
         keys["ethereum_address"].as_str().context("the hospital has no Ethereum address")?.parse()?;
-    let contract: Address =
-        chain["contract_address"].as_str().context("the platform has no ConsentRegistry configured")?.parse()?;
-    let chain_id = chain["chain_id"].as_u64().context("no chain id")?;
 
     let pass = secret("PRAMANA_PASSPHRASE", "Keystore passphrase: ")?;
     let unlocked = keystore::unlock(&keystore::load(&ctx.keystore_path())?, &pass)?;
+    let signing = signing(ctx, rpc, unlocked.signer.address()).await?;
 
     // Every live document of mine in the granted scope gets a stanza for the hospital.
     let types: Vec<&str> = scope.hi_types.iter().map(|t| t.code()).collect();
@@ -134,10 +175,10 @@ pub async fn run(ctx: &Ctx, id: Uuid, nonce: u64, narrowing: &Narrowing) -> anyh
         scopeHash: B256::from(scope.hash()),
         validFrom: now.saturating_sub(60),
         validUntil: u64::try_from(erase.timestamp())?,
-        nonce,
-        deadline: now + 7 * 86_400,
+        nonce: signing.nonce,
+        deadline: deadline()?,
     };
-    let signed = ConsentSigner::new(unlocked.signer).sign_grant(grant.clone(), &domain(chain_id, contract))?;
+    let signed = ConsentSigner::new(unlocked.signer).sign_grant(grant.clone(), &signing.domain)?;
     let body = json!({
         "hi_types": types, "date_range": {"from": scope.date_from, "to": scope.date_to},
         "data_erase_at": erase.to_rfc3339(),
@@ -153,27 +194,22 @@ pub async fn run(ctx: &Ctx, id: Uuid, nonce: u64, narrowing: &Narrowing) -> anyh
 }
 
 /// Revokes granted consent `id` with a signature from the keystore's Ethereum key.
-pub async fn revoke(ctx: &Ctx, id: Uuid, nonce: u64) -> anyhow::Result<()> {
+pub async fn revoke(ctx: &Ctx, id: Uuid, rpc: Option<&str>) -> anyhow::Result<()> {
     let token = ctx.token()?;
     let c: Value = check(ctx.http.get(ctx.url(&format!("/v1/consents/{id}"))).bearer_auth(&token).send().await?)
         .await?
         .json()
         .await?;
-    let chain: Value = check(ctx.http.get(ctx.url("/v1/chain")).send().await?).await?.json().await?;
-    let contract: Address =
-        chain["contract_address"].as_str().context("the platform has no ConsentRegistry configured")?.parse()?;
-    let chain_id = chain["chain_id"].as_u64().context("no chain id")?;
     let pass = secret("PRAMANA_PASSPHRASE", "Keystore passphrase: ")?;
     let unlocked = keystore::unlock(&keystore::load(&ctx.keystore_path())?, &pass)?;
-    let now = u64::try_from(chrono::Utc::now().timestamp())?;
-    let revoke = pramana_core::chain::eip712::Revoke {
+    let signing = signing(ctx, rpc, unlocked.signer.address()).await?;
+    let revoke = Revoke {
         consentId: B256::from(hex32(&c["chain_consent_id"], "consent id")?),
         patient: unlocked.signer.address(),
-        nonce,
-        deadline: now + 7 * 86_400,
+        nonce: signing.nonce,
+        deadline: deadline()?,
     };
-    let signed =
-        ConsentSigner::new(unlocked.signer.clone()).sign_revoke(revoke.clone(), &domain(chain_id, contract))?;
+    let signed = ConsentSigner::new(unlocked.signer.clone()).sign_revoke(revoke.clone(), &signing.domain)?;
     let body = json!({"nonce": revoke.nonce, "deadline": revoke.deadline, "signature": format!("0x{}", hex::encode(signed.signature))});
     let url = ctx.url(&format!("/v1/consents/{id}/revoke"));
     let v: Value = check(ctx.http.post(url).bearer_auth(&token).json(&body).send().await?).await?.json().await?;
@@ -205,5 +241,59 @@ pub async fn revoke(ctx: &Ctx, id: Uuid, nonce: u64) -> anyhow::Result<()> {
     ctx.print(&v, || {
         format!("revoked {id}: the hospital's access ended now; its key removed from {rekeyed} document(s)")
     });
+    Ok(())
+}
+
+/// Signs again the grant or revocation of consent `id` that the chain refused for good (the
+/// consent's `chain.grant` / `chain.revoke` is `failed`), with a fresh nonce and deadline.
+pub async fn resign(ctx: &Ctx, id: Uuid, rpc: Option<&str>) -> anyhow::Result<()> {
+    let token = ctx.token()?;
+    let c: Value = check(ctx.http.get(ctx.url(&format!("/v1/consents/{id}"))).bearer_auth(&token).send().await?)
+        .await?
+        .json()
+        .await?;
+    let failed = |kind: &str| c["chain"][kind]["state"] == "failed";
+    let kind = if failed("revoke") {
+        "revoke"
+    } else if failed("grant") {
+        "grant"
+    } else {
+        bail!("consent {id}: neither its grant nor its revocation failed on chain; nothing to sign again");
+    };
+    let pass = secret("PRAMANA_PASSPHRASE", "Keystore passphrase: ")?;
+    let unlocked = keystore::unlock(&keystore::load(&ctx.keystore_path())?, &pass)?;
+    let address = |field: &str| -> anyhow::Result<Address> {
+        Ok(c[field].as_str().with_context(|| format!("consent {id} has no {field}"))?.parse()?)
+    };
+    let patient = address("patient_address")?;
+    let signing = signing(ctx, rpc, patient).await?;
+    let consent_id = B256::from(hex32(&c["chain_consent_id"], "consent id")?);
+    let signer = ConsentSigner::new(unlocked.signer);
+    let (nonce, deadline) = (signing.nonce, deadline()?);
+    let signature = if kind == "grant" {
+        let time = |field: &str| -> anyhow::Result<u64> {
+            let t: DateTime<Utc> =
+                c[field].as_str().with_context(|| format!("consent {id} has no {field}"))?.parse()?;
+            Ok(u64::try_from(t.timestamp())?)
+        };
+        let grant = Grant {
+            consentId: consent_id,
+            patient,
+            grantee: address("grantee_address")?,
+            scopeHash: B256::from(hex32(&c["scope_hash"], "scope hash")?),
+            validFrom: time("valid_from")?,
+            validUntil: time("data_erase_at")?,
+            nonce,
+            deadline,
+        };
+        signer.sign_grant(grant, &signing.domain)?.signature
+    } else {
+        signer.sign_revoke(Revoke { consentId: consent_id, patient, nonce, deadline }, &signing.domain)?.signature
+    };
+    let body = json!({"nonce": nonce, "deadline": deadline, "signature": format!("0x{}", hex::encode(signature))});
+    let url = ctx.url(&format!("/v1/consents/{id}/resign"));
+    let v: Value = check(ctx.http.post(url).bearer_auth(&token).json(&body).send().await?).await?.json().await?;
+    let reason = c["chain"][kind]["failure"].as_str().unwrap_or("refused").to_owned();
+    ctx.print(&v, || format!("signed the {kind} of {id} again (it had failed: {reason}); it is queued for the chain"));
     Ok(())
 }

@@ -198,9 +198,9 @@ enum ConsentCmd {
     Approve {
         /// Consent id.
         id: Uuid,
-        /// Your ConsentRegistry nonce (0 unless you invalidated signatures with `incrementNonce`).
-        #[arg(long, default_value_t = 0)]
-        nonce: u64,
+        /// JSON-RPC endpoint to read your contract nonce from (default: the platform's public one).
+        #[arg(long, env = "PRAMANA_RPC")]
+        rpc: Option<String>,
         /// Grant only these of the requested HI types (comma-separated).
         #[arg(long, value_delimiter = ',')]
         types: Option<Vec<String>>,
@@ -218,9 +218,19 @@ enum ConsentCmd {
     Revoke {
         /// Consent id.
         id: Uuid,
-        /// Your ConsentRegistry nonce.
-        #[arg(long, default_value_t = 0)]
-        nonce: u64,
+        /// JSON-RPC endpoint to read your contract nonce from (default: the platform's public one).
+        #[arg(long, env = "PRAMANA_RPC")]
+        rpc: Option<String>,
+    },
+    /// (Patient) sign again a grant or revocation the chain refused for good (its chain state is
+    /// `failed`, e.g. after you called `incrementNonce` or its deadline passed), with your
+    /// current contract nonce; a failed grant gives the hospital no access until then.
+    Resign {
+        /// Consent id.
+        id: Uuid,
+        /// JSON-RPC endpoint to read your contract nonce from (default: the platform's public one).
+        #[arg(long, env = "PRAMANA_RPC")]
+        rpc: Option<String>,
     },
     /// (Patient) refuse an open request.
     Deny {
@@ -516,10 +526,11 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                 .await?;
             ctx.print(&v, || serde_json::to_string_pretty(&v).unwrap_or_default());
         }
-        Command::Consent(ConsentCmd::Approve { id, nonce, types, from, to, days }) => {
-            approve::run(&ctx, id, nonce, &approve::Narrowing { types, from, to, days }).await?;
+        Command::Consent(ConsentCmd::Approve { id, rpc, types, from, to, days }) => {
+            approve::run(&ctx, id, rpc.as_deref(), &approve::Narrowing { types, from, to, days }).await?;
         }
-        Command::Consent(ConsentCmd::Revoke { id, nonce }) => approve::revoke(&ctx, id, nonce).await?,
+        Command::Consent(ConsentCmd::Revoke { id, rpc }) => approve::revoke(&ctx, id, rpc.as_deref()).await?,
+        Command::Consent(ConsentCmd::Resign { id, rpc }) => approve::resign(&ctx, id, rpc.as_deref()).await?,
         Command::Consent(ConsentCmd::Deny { id }) => {
             let token = ctx.token()?;
             let url = ctx.url(&format!("/v1/consents/{id}/deny"));

@@ -88,10 +88,9 @@ async fn a_hospital_asks_and_the_patient_refuses_from_the_cli() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_patient_approves_from_the_cli_and_the_hospital_decrypts() {
-    let app = pramana_tests::spawn_app_with(
-        json!({"chain": {"contract_address": "0x5FbDB2315678afecb367f032d93F642f64180aa3"}}),
-    )
-    .await;
+    // Signing reads the patient's contract nonce through the platform's public RPC endpoint.
+    let platform = pramana_tests::spawn_platform().await;
+    let app = &platform.app;
     let api = app.base.clone();
     let home = std::env::temp_dir().join(format!("pramana-approve-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&home).unwrap();
@@ -126,7 +125,7 @@ async fn a_patient_approves_from_the_cli_and_the_hospital_decrypts() {
     let doc_id: uuid::Uuid = doc["id"].as_str().unwrap().parse().unwrap();
 
     let (hospital, _) = app.new_hospital("IN2710000001").await;
-    let hospital_key = pramana_tests::register_x25519(&app, &hospital).await;
+    let hospital_key = pramana_tests::register_x25519(app, &hospital).await;
     let r = app
         .post("/v1/keys", Some(&hospital), &json!({"kind": "ethereum", "public_key": format!("0x{}", "42".repeat(20))}))
         .await;
@@ -156,6 +155,14 @@ async fn a_patient_approves_from_the_cli_and_the_hospital_decrypts() {
     assert_eq!(granted["date_range"]["from"], "2025-03-01");
     let erase: chrono::DateTime<chrono::Utc> = granted["data_erase_at"].as_str().unwrap().parse().unwrap();
     assert!(erase < chrono::Utc::now() + chrono::Duration::days(11));
+    // Nothing failed on chain, so there is nothing to sign again.
+    let (code, _, err) = patient(s(&["consent", "resign", &id])).await.unwrap();
+    assert_ne!(code, 0);
+    assert!(err.contains("nothing to sign again"), "{err}");
+    // The nonce is read from the chain, never guessed: an unreachable endpoint is an error.
+    let (code, _, err) = patient(s(&["consent", "revoke", &id, "--rpc", "http://127.0.0.1:9"])).await.unwrap();
+    assert_ne!(code, 0);
+    assert!(err.contains("cannot reach the RPC endpoint"), "{err}");
 
     // The hospital opens the document with its own key.
     let r = app.get(&format!("/v1/documents/{doc_id}/content"), Some(&hospital)).await;

@@ -94,6 +94,7 @@ async fn every_role_gets_exactly_its_share() {
         ("POST", format!("/v1/consents/{consent}/deny"), &empty, [0, 403, 403, 404, 403, 403, 401]),
         ("POST", format!("/v1/consents/{consent}/grant"), &grant, [0, 403, 403, 404, 403, 403, 401]),
         ("POST", format!("/v1/consents/{consent}/revoke"), &revoke, [0, 403, 403, 404, 403, 403, 401]),
+        ("POST", format!("/v1/consents/{consent}/resign"), &revoke, [0, 403, 403, 404, 403, 403, 401]),
     ];
     for (method, path, body, expected) in &writes {
         for ((role, token), want) in roles.iter().zip(expected).skip(1) {

@@ -16,6 +16,7 @@ mod keys;
 mod patients;
 mod registration;
 mod relay;
+mod resign;
 mod s3;
 mod tokens;
 mod webhooks;

@@ -15,6 +15,10 @@ pub struct ChainInfo {
     pub chain_id: u64,
     /// ConsentRegistry address (EIP-55); absent until one is configured or deployed.
     pub contract_address: Option<String>,
+    /// A JSON-RPC endpoint the operator offers clients for reading the chain (e.g. a patient's
+    /// contract nonce before signing); absent when none is configured. Verifiers should use an
+    /// endpoint of their own choosing.
+    pub public_rpc_url: Option<String>,
     /// EIP-712 domain name.
     pub eip712_name: &'static str,
     /// EIP-712 domain version.
@@ -27,6 +31,7 @@ pub async fn chain_get(State(state): State<AppState>) -> ApiResult<ApiJson<Chain
     Ok(ApiJson(ChainInfo {
         chain_id: state.settings.chain.chain_id,
         contract_address: state.contract.map(|a| a.to_checksum()),
+        public_rpc_url: state.settings.chain.public_rpc_url.clone().filter(|u| !u.trim().is_empty()),
         eip712_name: "Pramana ConsentRegistry",
         eip712_version: "1",
     }))

@@ -9,7 +9,9 @@ use axum::http::StatusCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, NaiveDate, Utc};
-use pramana_core::chain::eip712::{Grant, Revoke, SignedGrant, SignedRevoke, domain};
+use pramana_core::chain::eip712::{
+    Grant, MAX_CHAIN_TIME, MAX_NONCE, Revoke, SignatureError, SignedGrant, SignedRevoke, domain,
+};
 use pramana_core::consent::{ConsentScope, chain_consent_id};
 use pramana_core::envelope::Header;
 use pramana_core::{AbhaNumber, AccessMode, ConsentStatus, HiType, Purpose};
@@ -23,7 +25,7 @@ use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, conflict_as};
 use crate::store::StoreError;
 use crate::store::audit::{AuditEvent, Outcome, insert_audit_event, insert_audit_event_now};
-use crate::store::consents::{self, ConsentRow, GrantRecord};
+use crate::store::consents::{self, ConsentRow, GrantRecord, Signed};
 use crate::store::keys;
 use crate::store::relay::{self, ChainEventState, EventKind};
 use crate::webhooks::{EventType, record_consent_event};
@@ -112,7 +114,16 @@ pub struct ConsentView {
     /// `scopeHash` of the scope above (docs/contract.md); a patient who narrows the scope when
     /// granting signs the narrowed scope's hash instead.
     pub scope_hash: String,
+    /// The granting patient's account address (EIP-55), once granted.
+    pub patient_address: Option<String>,
+    /// The hospital's address the grant was signed for (EIP-55), once granted.
+    pub grantee_address: Option<String>,
+    /// The validity start signed (`validFrom`), once granted; `validUntil` is `data_erase_at`.
+    pub valid_from: Option<DateTime<Utc>>,
     /// The chain mirror: where the signed grant and revocation are on their way to the chain.
+    /// A grant whose relay `failed` gives the hospital no access until the patient signs it
+    /// again (`POST /v1/consents/{id}/resign`); so does a failed revocation need re-signing to
+    /// reach the chain (access already ended on the platform).
     pub chain: ChainView,
 }
 
@@ -227,7 +238,15 @@ pub(crate) fn view(c: ConsentRow, chain: &[ChainEventState], now: DateTime<Utc>)
         expires_at: c.request_expires_at,
         created_at: c.created_at,
         decided_at: c.decided_at,
+        patient_address: address_hex(c.patient_address.as_deref()),
+        grantee_address: address_hex(c.grantee_address.as_deref()),
+        valid_from: c.valid_from,
     }
+}
+
+/// A stored 20-byte address as EIP-55 text.
+fn address_hex(raw: Option<&[u8]>) -> Option<String> {
+    raw.and_then(|a| Address::try_from(a).ok()).map(|a| a.to_checksum(None))
 }
 
 fn event(user: &AuthUser, action: &'static str, outcome: Outcome, c: &ConsentRow) -> AuditEvent {
@@ -296,6 +315,8 @@ fn check_request(req: &ConsentRequestCreate, hospital_id: Uuid, now: DateTime<Ut
         created_at: now,
         decided_at: None,
         patient_address: None,
+        grantee_address: None,
+        valid_from: None,
     })
 }
 
@@ -509,6 +530,40 @@ fn unix(t: DateTime<Utc>) -> u64 {
     u64::try_from(t.timestamp()).unwrap_or(0)
 }
 
+/// A signed time the contract can hold (`uint40` seconds), as stored.
+fn chain_time(field: &'static str, t: u64) -> ApiResult<i64> {
+    i64::try_from(t).ok().filter(|_| t <= MAX_CHAIN_TIME).ok_or_else(|| {
+        ApiError::invalid_field(field, format!("at most {MAX_CHAIN_TIME} (the contract's uint40 seconds)"))
+    })
+}
+
+/// A signed nonce, as stored.
+fn chain_nonce(n: u64) -> ApiResult<i64> {
+    i64::try_from(n).ok().filter(|_| n <= MAX_NONCE).ok_or_else(|| ApiError::invalid_field("nonce", "at most 2^63 - 1"))
+}
+
+/// A signature deadline: in the future (the contract refuses one already past) and in range.
+fn chain_deadline(deadline: u64, now: DateTime<Utc>) -> ApiResult<i64> {
+    let stored = chain_time("deadline", deadline)?;
+    if deadline <= unix(now) {
+        return Err(ApiError::invalid_field("deadline", "in the future"));
+    }
+    Ok(stored)
+}
+
+/// Why a signature is refused, in the error body.
+fn signature_refused(e: SignatureError, what: &str) -> ApiError {
+    match e {
+        SignatureError::HighS => ApiError::unprocessable(
+            "invalid_signature",
+            "the signature's s value is in the upper half of the curve order; the contract accepts only low-s signatures",
+        ),
+        SignatureError::NotThePatient => {
+            ApiError::unprocessable("invalid_signature", &format!("the signature is not the patient's over {what}"))
+        }
+    }
+}
+
 /// The patient grants an open request, with a signature the contract will accept.
 #[utoipa::path(post, path = "/v1/consents/{id}/grant", tag = "consents", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = ConsentGrantBody,
@@ -556,12 +611,15 @@ pub async fn consents_grant(
         return Err(ApiError::invalid_field("data_erase_at", "in the future, not after the requested one"));
     }
     let valid_until = unix(data_erase_at);
+    if valid_until > MAX_CHAIN_TIME {
+        return Err(ApiError::invalid_field("data_erase_at", "before the contract's last time (uint40 seconds)"));
+    }
+    let valid_from_secs = chain_time("valid_from", body.valid_from)?;
     if body.valid_from >= valid_until {
         return Err(ApiError::invalid_field("valid_from", "before data_erase_at"));
     }
-    if body.deadline <= unix(now) {
-        return Err(ApiError::invalid_field("deadline", "in the future"));
-    }
+    let nonce = chain_nonce(body.nonce)?;
+    let deadline = chain_deadline(body.deadline, now)?;
     let signature = parse_signature(&body.signature)?;
     let patient_keys = keys::find_keys_by_owner(&state.pool, c.patient_id).await?;
     let patient = active_key(&patient_keys, "ethereum").and_then(|a| a.parse::<Address>().ok()).ok_or_else(|| {
@@ -584,8 +642,11 @@ pub async fn consents_grant(
         nonce: body.nonce,
         deadline: body.deadline,
     };
-    SignedGrant { grant, signature }.verify(&chain_domain(&state)?).map_err(|_| ApiError::unprocessable("invalid_signature", "the signature is not the patient's over this grant (consent id, parties, scope hash, validity, nonce, deadline)"))?;
-    let valid_from = DateTime::<Utc>::from_timestamp(i64::try_from(body.valid_from).unwrap_or(0), 0).unwrap_or(now);
+    SignedGrant { grant, signature }
+        .verify(&chain_domain(&state)?)
+        .map_err(|e| signature_refused(e, "this grant (consent id, parties, scope hash, validity, nonce, deadline)"))?;
+    let valid_from = DateTime::<Utc>::from_timestamp(valid_from_secs, 0)
+        .ok_or_else(|| ApiError::invalid_field("valid_from", "a Unix time"))?;
     let record = GrantRecord {
         hi_types: &hi_types,
         date_from: range.from,
@@ -596,8 +657,8 @@ pub async fn consents_grant(
         patient_address: &patient.into_array(),
         grantee_address: &grantee.into_array(),
         valid_from,
-        nonce: i64::try_from(body.nonce).unwrap_or(i64::MAX),
-        deadline: i64::try_from(body.deadline).unwrap_or(i64::MAX),
+        nonce,
+        deadline,
         signature: &signature,
     };
     // Every in-scope document needs a header carrying the hospital's stanza, and nothing else may change.
@@ -657,20 +718,15 @@ pub async fn consents_revoke(
     if c.status != ConsentStatus::Granted.code() {
         return Err(ApiError::Conflict("invalid_transition", "only a granted consent can be revoked"));
     }
+    let (nonce, deadline) = (chain_nonce(body.nonce)?, chain_deadline(body.deadline, Utc::now())?);
     let signature = parse_signature(&body.signature)?;
-    let patient = c
-        .patient_address
-        .as_deref()
-        .and_then(|a| Address::try_from(a).ok())
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("granted consent {} has no patient address", c.id)))?;
+    let patient = signed_patient(&c)?;
     let revoke =
         Revoke { consentId: B256::from(chain_consent_id(&c.id)), patient, nonce: body.nonce, deadline: body.deadline };
-    SignedRevoke { revoke, signature }.verify(&chain_domain(&state)?).map_err(|_| {
-        ApiError::unprocessable("invalid_signature", "the signature is not the granting patient's over this revocation")
-    })?;
+    SignedRevoke { revoke, signature }
+        .verify(&chain_domain(&state)?)
+        .map_err(|e| signature_refused(e, "this revocation"))?;
     let mut tx = state.pool.begin().await.map_err(StoreError::from)?;
-    let (nonce, deadline) =
-        (i64::try_from(body.nonce).unwrap_or(i64::MAX), i64::try_from(body.deadline).unwrap_or(i64::MAX));
     if !consents::mark_consent_revoked(&mut tx, c.id, nonce, deadline, &signature).await? {
         return Err(ApiError::Conflict("invalid_transition", "only a granted consent can be revoked"));
     }
@@ -678,6 +734,110 @@ pub async fn consents_revoke(
     relay::insert_chain_event(&mut tx, c.id, EventKind::Revoke).await?;
     record_consent_event(&mut tx, c.id, EventType::Revoked, Utc::now()).await?;
     insert_audit_event(&mut tx, &event(&user, "consent.revoke", Outcome::Ok, &c)).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    reload_view(&state, id).await
+}
+
+/// The granting patient's account address stored with a granted consent.
+fn signed_patient(c: &ConsentRow) -> ApiResult<Address> {
+    c.patient_address
+        .as_deref()
+        .and_then(|a| Address::try_from(a).ok())
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("granted consent {} has no patient address", c.id)))
+}
+
+/// A new signature for the consent's grant or revocation that the chain refused for good.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentResignBody {
+    /// The patient's contract nonce now (`nonces(patient)` on the ConsentRegistry).
+    pub nonce: u64,
+    /// New signature deadline (Unix seconds), in the future.
+    pub deadline: u64,
+    /// EIP-2098 compact signature over the same message with this nonce and deadline.
+    pub signature: String,
+}
+
+/// The patient signs again a grant or revocation whose relay failed for good (the contract
+/// refused it: `StaleNonce` after `incrementNonce`, `SignatureExpired` after a fee stall, ...).
+/// The message is the one stored — same consent, parties, scope and validity — with a new nonce
+/// and deadline; it goes back in the relay queue. A failed revocation is re-signed only once
+/// its grant is on chain; a failed grant only while the consent is granted and unexpired.
+#[utoipa::path(post, path = "/v1/consents/{id}/resign", tag = "consents", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = ConsentResignBody,
+    responses((status = 200, body = ConsentView), (status = 403, description = "not a patient", body = crate::error::ErrorBody),
+               (status = 404, body = crate::error::ErrorBody),
+               (status = 409, description = "`nothing_to_resign`: no failed message that a new signature could put on chain", body = crate::error::ErrorBody),
+               (status = 422, description = "`invalid_<field>`, `invalid_signature`", body = crate::error::ErrorBody)))]
+pub async fn consents_resign(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<ConsentResignBody>,
+) -> ApiResult<ApiJson<ConsentView>> {
+    user.require(&[Role::Patient])?;
+    let c = load_party(&state, &user, id, "consent.resign").await?;
+    let now = Utc::now();
+    let (nonce, deadline) = (chain_nonce(body.nonce)?, chain_deadline(body.deadline, now)?);
+    let signature = parse_signature(&body.signature)?;
+    let chain = relay::find_chain_states(&state.pool, &[id]).await?;
+    let state_of = |kind: EventKind| chain.iter().find(|e| e.kind == kind.code()).map(|e| e.state.as_str());
+    let nothing = || ApiError::Conflict("nothing_to_resign", "neither the grant nor the revocation failed on chain");
+    let status = effective_status(&c, now);
+    let which = if status == ConsentStatus::Revoked && state_of(EventKind::Revoke) == Some("failed") {
+        if state_of(EventKind::Grant) != Some("confirmed") {
+            return Err(ApiError::Conflict(
+                "nothing_to_resign",
+                "the grant is not on chain, so there is nothing to revoke there; access ended on the platform",
+            ));
+        }
+        Signed::Revoke
+    } else if status == ConsentStatus::Granted && state_of(EventKind::Grant) == Some("failed") {
+        Signed::Grant
+    } else {
+        return Err(nothing());
+    };
+    let signed = consents::find_signed_consent_by_id(&state.pool, id).await?.ok_or_else(nothing)?;
+    let patient = signed_patient(&c)?;
+    let consent_id = B256::from(chain_consent_id(&c.id));
+    let domain = chain_domain(&state)?;
+    let kind = match which {
+        Signed::Grant => {
+            let b32 = |v: &Option<Vec<u8>>| v.as_deref().and_then(|b| B256::try_from(b).ok());
+            let (Some(grantee), Some(scope_hash), Some(valid_from)) = (
+                c.grantee_address.as_deref().and_then(|a| Address::try_from(a).ok()),
+                b32(&signed.scope_hash),
+                c.valid_from,
+            ) else {
+                return Err(ApiError::Internal(anyhow::anyhow!("granted consent {id} lacks its signed fields")));
+            };
+            let grant = Grant {
+                consentId: consent_id,
+                patient,
+                grantee,
+                scopeHash: scope_hash,
+                validFrom: unix(valid_from),
+                validUntil: unix(c.data_erase_at),
+                nonce: body.nonce,
+                deadline: body.deadline,
+            };
+            SignedGrant { grant, signature }.verify(&domain).map_err(|e| signature_refused(e, "the stored grant"))?;
+            EventKind::Grant
+        }
+        Signed::Revoke => {
+            let revoke = Revoke { consentId: consent_id, patient, nonce: body.nonce, deadline: body.deadline };
+            SignedRevoke { revoke, signature }.verify(&domain).map_err(|e| signature_refused(e, "this revocation"))?;
+            EventKind::Revoke
+        }
+    };
+    let mut tx = state.pool.begin().await.map_err(StoreError::from)?;
+    if !consents::replace_signature(&mut tx, id, which, nonce, deadline, &signature).await? {
+        return Err(nothing());
+    }
+    let Some(failure) = relay::requeue_failed_event(&mut tx, id, kind).await? else { return Err(nothing()) };
+    let mut audit = event(&user, "consent.resign", Outcome::Ok, &c);
+    audit.details = json!({"hospital_id": c.hospital_id, "message": kind.code(), "previous_failure": failure});
+    insert_audit_event(&mut tx, &audit).await?;
     tx.commit().await.map_err(StoreError::from)?;
     reload_view(&state, id).await
 }
@@ -753,9 +913,9 @@ pub async fn audit_consents(
             chain_consent_id: hex0x(&c.chain_consent_id),
             status: effective_status(&c.consent, now).code().to_owned(),
             patient: hex0x(&c.consent.patient_address),
-            grantee: hex0x(&c.grantee_address),
+            grantee: hex0x(&c.consent.grantee_address),
             scope_hash: hex0x(&c.scope_hash),
-            valid_from: c.valid_from.map_or(0, |t| t.timestamp()),
+            valid_from: c.consent.valid_from.map_or(0, |t| t.timestamp()),
             valid_until: c.consent.data_erase_at.timestamp(),
             revoked_at: c.revoked_at,
             chain: chain_view(c.consent.id, &chain),
@@ -787,6 +947,8 @@ mod tests {
             created_at: now,
             decided_at: None,
             patient_address: None,
+            grantee_address: None,
+            valid_from: None,
         }
     }
 

@@ -182,20 +182,21 @@ fn exported_consent(
     let unix = |t: DateTime<Utc>| u64::try_from(t.timestamp()).unwrap_or(0);
     let u = |v: Option<i64>| v.and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
     let patient = addr(&c.consent.patient_address);
-    let grant = match (&c.chain_consent_id, &c.scope_hash, &patient, addr(&c.grantee_address), &c.grant_signature) {
-        (Some(id), Some(scope), Some(patient), Some(grantee), Some(sig)) => Some(ExportedGrant {
-            consent_id: hex0x(id),
-            patient: patient.clone(),
-            grantee,
-            scope_hash: hex0x(scope),
-            valid_from: c.valid_from.map_or(0, unix),
-            valid_until: unix(c.consent.data_erase_at),
-            nonce: u(c.grant_nonce),
-            deadline: u(c.grant_deadline),
-            signature: hex0x(sig),
-        }),
-        _ => None,
-    };
+    let grant =
+        match (&c.chain_consent_id, &c.scope_hash, &patient, addr(&c.consent.grantee_address), &c.grant_signature) {
+            (Some(id), Some(scope), Some(patient), Some(grantee), Some(sig)) => Some(ExportedGrant {
+                consent_id: hex0x(id),
+                patient: patient.clone(),
+                grantee,
+                scope_hash: hex0x(scope),
+                valid_from: c.consent.valid_from.map_or(0, unix),
+                valid_until: unix(c.consent.data_erase_at),
+                nonce: u(c.grant_nonce),
+                deadline: u(c.grant_deadline),
+                signature: hex0x(sig),
+            }),
+            _ => None,
+        };
     let revocation = match (&c.chain_consent_id, &patient, &c.revoke_signature) {
         (Some(id), Some(patient), Some(sig)) => Some(ExportedRevocation {
             consent_id: hex0x(id),

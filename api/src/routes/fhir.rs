@@ -197,6 +197,8 @@ mod tests {
             created_at: now,
             decided_at: None,
             patient_address: None,
+            grantee_address: None,
+            valid_from: None,
         };
         for (status, fhir) in [
             (ConsentStatus::Requested, "proposed"),

@@ -83,6 +83,7 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(consents::consents_deny))
         .routes(routes!(consents::consents_grant))
         .routes(routes!(consents::consents_revoke))
+        .routes(routes!(consents::consents_resign))
         .routes(routes!(webhooks::webhook_put, webhooks::webhook_get, webhooks::webhook_delete))
         .routes(routes!(webhooks::webhook_deliveries))
 }

@@ -43,11 +43,15 @@ pub struct ConsentRow {
     pub decided_at: Option<DateTime<Utc>>,
     /// The granting patient's address, once granted.
     pub patient_address: Option<Vec<u8>>,
+    /// The hospital's address signed, once granted.
+    pub grantee_address: Option<Vec<u8>>,
+    /// The validity start signed, once granted.
+    pub valid_from: Option<DateTime<Utc>>,
 }
 
 const COLUMNS: &str = "id, patient_id, hospital_id, purpose, hi_types, access_mode, date_from, date_to, data_erase_at, \
      frequency_unit, frequency_value, frequency_repeats, request_expires_at, status, created_at, decided_at, \
-     patient_address";
+     patient_address, grantee_address, valid_from";
 
 /// Closes the patient's open artefact with the hospital if it has expired (its request, or its
 /// grant's `data_erase_at`), so a new request can take its place. Returns whether one was closed.
@@ -126,10 +130,6 @@ pub struct SignedConsentRow {
     pub chain_consent_id: Option<Vec<u8>>,
     /// Scope hash signed.
     pub scope_hash: Option<Vec<u8>>,
-    /// Grantee's address.
-    pub grantee_address: Option<Vec<u8>>,
-    /// Validity start signed.
-    pub valid_from: Option<DateTime<Utc>>,
     /// Grant nonce.
     pub grant_nonce: Option<i64>,
     /// Grant deadline (Unix seconds).
@@ -146,7 +146,7 @@ pub struct SignedConsentRow {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-const SIGNED_COLUMNS: &str = "chain_consent_id, scope_hash, grantee_address, valid_from, grant_nonce, \
+const SIGNED_COLUMNS: &str = "chain_consent_id, scope_hash, grant_nonce, \
      grant_deadline, grant_signature, revoke_nonce, revoke_deadline, revoke_signature, revoked_at";
 
 /// Every artefact of a patient with its signed fields, oldest first (for the patient's export).
@@ -160,6 +160,46 @@ pub async fn find_signed_consents_by_patient(
     .bind(patient_id)
     .fetch_all(db)
     .await?)
+}
+
+/// One artefact with its signed fields.
+pub async fn find_signed_consent_by_id(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<Option<SignedConsentRow>> {
+    Ok(sqlx::query_as(&format!("SELECT {COLUMNS}, {SIGNED_COLUMNS} FROM consents WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
+}
+
+/// Which signed message of a consent to replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signed {
+    /// The grant (the consent must be `GRANTED`).
+    Grant,
+    /// The revocation (the consent must be `REVOKED`).
+    Revoke,
+}
+
+/// Replaces the nonce, deadline and signature of a consent's grant or revocation with a new
+/// signature over the same message (call inside a transaction, with the chain event re-queued).
+/// Returns false when the consent is not in the state that message belongs to.
+pub async fn replace_signature(
+    conn: &mut PgConnection,
+    id: Uuid,
+    which: Signed,
+    nonce: i64,
+    deadline: i64,
+    signature: &[u8; 64],
+) -> StoreResult<bool> {
+    let sql = match which {
+        Signed::Grant => {
+            "UPDATE consents SET grant_nonce = $2, grant_deadline = $3, grant_signature = $4 WHERE id = $1 AND status = 'GRANTED'"
+        }
+        Signed::Revoke => {
+            "UPDATE consents SET revoke_nonce = $2, revoke_deadline = $3, revoke_signature = $4 WHERE id = $1 AND status = 'REVOKED'"
+        }
+    };
+    let done = sqlx::query(sql).bind(id).bind(nonce).bind(deadline).bind(&signature[..]).execute(&mut *conn).await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Denies a request that is still open and not expired (call inside a transaction). Returns
@@ -264,9 +304,15 @@ pub async fn mark_consent_revoked(
 
 /// SQL condition: an active grant from the document's owner to hospital `$H` covering the
 /// document `d` (its HI type and care date), at this instant.
+///
+/// A grant whose relay to the chain failed for good (the contract refuses the signed message:
+/// the patient voided it with `incrementNonce`, its deadline passed, ...) gives no access until
+/// the patient signs it again: the platform never grants more than the chain would record.
 pub const GRANT_COVERS_DOCUMENT: &str = "d.deleted_at IS NULL AND EXISTS (SELECT 1 FROM consents c
      WHERE c.patient_id = d.owner_patient_id AND c.hospital_id = $H AND c.status = 'GRANTED'
        AND c.valid_from <= now() AND c.data_erase_at > now()
+       AND NOT EXISTS (SELECT 1 FROM consent_chain_events e
+                        WHERE e.consent_id = c.id AND e.kind = 'grant' AND e.failed_at IS NOT NULL)
        AND d.hi_type = ANY(c.hi_types) AND d.care_date BETWEEN c.date_from AND c.date_to)";
 
 /// Whether hospital `hospital_id` holds an active grant covering document `document_id`.

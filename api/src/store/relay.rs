@@ -44,6 +44,27 @@ pub async fn insert_chain_event(conn: &mut PgConnection, consent_id: Uuid, kind:
     Ok(())
 }
 
+/// Puts a consent's failed grant or revocation back in the queue after the patient signed it
+/// again (call inside the transaction that stores the new signature). Returns the reason it had
+/// failed with, or `None` when it had not failed (nothing changed).
+pub async fn requeue_failed_event(
+    conn: &mut PgConnection,
+    consent_id: Uuid,
+    kind: EventKind,
+) -> StoreResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE consent_chain_events e SET failure = NULL, failed_at = NULL, batch_id = NULL
+           FROM (SELECT id, failure FROM consent_chain_events
+                  WHERE consent_id = $1 AND kind = $2 AND failed_at IS NOT NULL FOR UPDATE) old
+          WHERE e.id = old.id
+      RETURNING old.failure",
+    )
+    .bind(consent_id)
+    .bind(kind.code())
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
 /// An event ready to relay, with the signed message it carries.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ReadyEvent {

@@ -2,7 +2,7 @@
 //! `REVOKE_TYPEHASH` and its domain (`"Pramana ConsentRegistry"`, version `"1"`, chain id,
 //! contract address). Signatures travel in EIP-2098 compact form (`r`, `yParityAndS`).
 
-use alloy::primitives::{Address, B256, Signature, keccak256};
+use alloy::primitives::{Address, B256, Signature, U256, keccak256, uint};
 use alloy::signers::SignerSync as _;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{Eip712Domain, SolStruct, SolValue, eip712_domain};
@@ -61,23 +61,44 @@ pub struct SignedRevoke {
     pub signature: [u8; 64],
 }
 
+/// The latest time the contract stores (`uint40` seconds): `validUntil` above it reverts, and
+/// the platform refuses any signed time (`validFrom`, `validUntil`, `deadline`) above it.
+pub const MAX_CHAIN_TIME: u64 = (1 << 40) - 1;
+
+/// The largest nonce the platform accepts (it is stored as a signed 64-bit integer; the
+/// contract's nonces count up from 0 one call at a time).
+pub const MAX_NONCE: u64 = i64::MAX as u64;
+
+/// Half the secp256k1 group order: OpenZeppelin's `ECDSA` refuses any `s` above it
+/// (`InvalidSignatureS`), so such a signature would never be accepted on chain.
+const HALF_ORDER: U256 = uint!(0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0_U256);
+
 /// Why a signature does not belong to the message's patient.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
     /// Malformed, or recovers to someone other than the patient.
     #[error("signature is not the patient's")]
     NotThePatient,
+    /// `s` is in the upper half of the curve order (a malleated signature), which the contract
+    /// refuses whoever signed.
+    #[error("signature has a high s value, which the contract refuses")]
+    HighS,
 }
 
-fn recover(hash: &B256, compact: &[u8; 64]) -> Option<Address> {
-    Signature::from_erc2098(compact).recover_address_from_prehash(hash).ok()
+/// The signer of `hash`, for a compact signature the contract would accept.
+fn recover(hash: &B256, compact: &[u8; 64]) -> Result<Address, SignatureError> {
+    let sig = Signature::from_erc2098(compact);
+    if sig.s() > HALF_ORDER {
+        return Err(SignatureError::HighS);
+    }
+    sig.recover_address_from_prehash(hash).map_err(|_| SignatureError::NotThePatient)
 }
 
 impl SignedGrant {
     /// Checks that the patient named in the grant signed it for `domain`.
     pub fn verify(&self, domain: &Eip712Domain) -> Result<(), SignatureError> {
         let hash = self.grant.eip712_signing_hash(domain);
-        (recover(&hash, &self.signature) == Some(self.grant.patient)).then_some(()).ok_or(SignatureError::NotThePatient)
+        (recover(&hash, &self.signature)? == self.grant.patient).then_some(()).ok_or(SignatureError::NotThePatient)
     }
 
     /// The contract call's argument.
@@ -102,9 +123,7 @@ impl SignedRevoke {
     /// Checks that the patient named in the revocation signed it for `domain`.
     pub fn verify(&self, domain: &Eip712Domain) -> Result<(), SignatureError> {
         let hash = self.revoke.eip712_signing_hash(domain);
-        (recover(&hash, &self.signature) == Some(self.revoke.patient))
-            .then_some(())
-            .ok_or(SignatureError::NotThePatient)
+        (recover(&hash, &self.signature)? == self.revoke.patient).then_some(()).ok_or(SignatureError::NotThePatient)
     }
 
     /// The contract call's argument; `grantee` and `scope_hash` must match the stored consent.
@@ -210,5 +229,31 @@ mod tests {
         assert_eq!(tampered.verify(&d), Err(SignatureError::NotThePatient));
         let forged = ConsentSigner::random().sign_grant(grant, &d).unwrap();
         assert_eq!(forged.verify(&d), Err(SignatureError::NotThePatient));
+    }
+
+    /// The malleated twin of a valid signature, `(r, n - s)` with the parity flipped, recovers to
+    /// the same patient, but OpenZeppelin's `ECDSA` refuses it: so must the platform.
+    #[test]
+    fn high_s_twin_of_a_valid_signature_is_refused() {
+        let patient = ConsentSigner::random();
+        let d = domain(31337, address!("0x5FbDB2315678afecb367f032d93F642f64180aa3"));
+        let revoke = Revoke { consentId: B256::repeat_byte(7), patient: patient.address(), nonce: 0, deadline: 99 };
+        let signed = patient.sign_revoke(revoke, &d).unwrap();
+        assert!(signed.verify(&d).is_ok());
+        let sig = Signature::from_erc2098(&signed.signature);
+        let n = uint!(0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141_U256);
+        let twin = Signature::new(sig.r(), n - sig.s(), !sig.v());
+        let hash = signed.revoke.eip712_signing_hash(&d);
+        assert_eq!(twin.recover_address_from_prehash(&hash).unwrap(), patient.address(), "same signer");
+        // EIP-2098 keeps s's top bit for the parity, so a high s is sent as 65 bytes or as a
+        // compact form whose s still exceeds n/2 after masking; both must be refused.
+        let mut compact = [0u8; 64];
+        compact[..32].copy_from_slice(&twin.r().to_be_bytes::<32>());
+        compact[32..].copy_from_slice(&twin.s().to_be_bytes::<32>());
+        let malleated = SignedRevoke { revoke: signed.revoke.clone(), signature: compact };
+        assert!(malleated.verify(&d).is_err(), "a high-s signature is refused");
+        let mut high = signed;
+        high.signature[32..].copy_from_slice(&(HALF_ORDER + U256::from(1)).to_be_bytes::<32>());
+        assert_eq!(high.verify(&d), Err(SignatureError::HighS));
     }
 }
