@@ -565,7 +565,25 @@ fn consent_line(c: &Value) -> String {
         c["date_range"]["from"].as_str().unwrap_or(""),
         c["date_range"]["to"].as_str().unwrap_or(""),
         s("data_erase_at")
-    )
+    ) + &chain_failures(c)
+}
+
+/// What the patient must do about a signed message the chain refused for good.
+fn chain_failures(c: &Value) -> String {
+    let mut out = String::new();
+    for (kind, meaning) in [
+        ("grant", "the hospital has no access until you sign it again"),
+        ("revoke", "access has ended here, but the chain still shows the consent active"),
+    ] {
+        if c["chain"][kind]["state"] == "failed" {
+            let reason = c["chain"][kind]["failure"].as_str().unwrap_or("refused");
+            let id = c["id"].as_str().unwrap_or("");
+            out += &format!(
+                "\n    ! the chain refused this {kind} ({reason}): {meaning}; run `pramana consent resign {id}`"
+            );
+        }
+    }
+    out
 }
 
 /// Seals `file` into a temporary envelope (constant memory), then streams it up.
