@@ -679,7 +679,7 @@ pub async fn assert_anchored_once(platform: &Platform, total: usize, docs: &[(uu
             .unwrap();
         let bundle = pramana_core::proof::ProofBundle::from_json(&proof.to_string()).unwrap();
         let sha: [u8; 32] = sha2::Sha256::digest(body).into();
-        let v = bundle.verify_on_chain(&provider, &sha, None).await.unwrap();
+        let v = bundle.verify_on_chain(&provider, &sha, platform.contract).await.unwrap();
         assert!(v.verified, "document {id}: {:?}", v.problems);
     }
 }

@@ -9,6 +9,7 @@ use alloy::primitives::B256;
 use chrono::{DateTime, Utc};
 use pramana_api::store::relay::{self, EventKind};
 use pramana_api::store::{self, anchor};
+use pramana_api::webhooks::Backoff;
 use pramana_core::merkle::MerkleTree;
 use pramana_core::proof::{AnchorPoint, FORMAT, LeafInputs, MerklePath, ProofBundle, VERSION};
 use sqlx::PgPool;
@@ -79,12 +80,15 @@ pub enum StepOutcome {
         leaves: usize,
     },
     /// Queued consent messages were checked one by one and none was left to send: those the
-    /// chain already holds were settled, those it refuses for good marked failed.
+    /// chain already holds were settled, those it refuses for good marked failed, those that
+    /// cannot be settled now set aside (and no document batch was due).
     Checked {
         /// Settled on an existing event.
         settled: usize,
         /// Marked failed.
         failed: usize,
+        /// Set aside until their retry time.
+        set_aside: usize,
     },
     /// A consent batch's transaction reverted or lost its nonce; its messages went back to the
     /// queue.
@@ -105,7 +109,7 @@ impl StepOutcome {
                 | Self::Resigned { .. }
                 | Self::Confirmed { .. }
                 | Self::Abandoned { .. }
-        ) || matches!(self, Self::Checked { settled, failed } if settled + failed > 0)
+        ) || matches!(self, Self::Checked { settled, failed, .. } if settled + failed > 0)
     }
 }
 
@@ -124,6 +128,11 @@ pub struct AnchorRules {
     pub stuck_after: Duration,
     /// Replacement fee increase, percent.
     pub fee_bump_percent: u64,
+    /// Blocks searched back from the head for a consent event someone else relayed.
+    pub log_lookback: u64,
+    /// When a consent message that cannot be settled now is checked again (`max_attempts` is
+    /// not used: it is retried until it settles).
+    pub relay_retry: Backoff,
 }
 
 /// Postgres, the chain and the rules: everything a step needs.
@@ -149,7 +158,9 @@ impl Anchorer {
 
     /// One step of the cycle (the caller holds the signer's lease): finish the batch in
     /// flight, else start the next one: revocations first (a patient's "no" should reach the
-    /// chain soonest), then grants, then document anchors.
+    /// chain soonest), then grants, then document anchors. Checking consent messages that leaves
+    /// nothing to send, or failing to, never keeps the document batch from going out in the same
+    /// step.
     #[tracing::instrument(skip_all)]
     pub async fn try_anchor_next_batch(&self) -> Result<StepOutcome, WorkerError> {
         let backlog = anchor::count_pending_jobs(&self.pool).await?;
@@ -159,23 +170,47 @@ impl Anchorer {
         {
             return self.advance(&batch).await;
         }
-        let mut filling = None;
+        let mut filling = 0;
+        let mut checked: Option<(usize, usize, usize)> = None;
+        let mut relay_error = None;
         for kind in [EventKind::Revoke, EventKind::Grant] {
-            match self.submit_consent_batch(kind).await? {
-                None => {}
-                Some(StepOutcome::Filling { pending }) => filling = Some(filling.unwrap_or(0) + pending),
-                Some(outcome) => return Ok(outcome),
+            match self.submit_consent_batch(kind).await {
+                Ok(None) => {}
+                Ok(Some(StepOutcome::Filling { pending })) => filling += pending,
+                Ok(Some(StepOutcome::Checked { settled, failed, set_aside })) => {
+                    let (s, f, a) = checked.unwrap_or_default();
+                    checked = Some((s + settled, f + failed, a + set_aside));
+                }
+                Ok(Some(outcome)) => return Ok(outcome),
+                Err(e) => relay_error = Some(e),
             }
         }
+        let mut anchored = None;
+        let mut contended = None;
         if backlog > 0 {
-            return match self.submit_next_batch(backlog).await? {
-                StepOutcome::Filling { pending } => {
-                    Ok(StepOutcome::Filling { pending: pending + filling.unwrap_or(0) })
-                }
-                outcome => Ok(outcome),
-            };
+            match self.submit_next_batch(backlog).await? {
+                StepOutcome::Filling { pending } => filling += pending,
+                StepOutcome::Contended { pending } => contended = Some(pending),
+                outcome => anchored = Some(outcome),
+            }
         }
-        Ok(filling.map_or(StepOutcome::Idle, |pending| StepOutcome::Filling { pending }))
+        let outcome = match (anchored, checked, contended) {
+            (Some(outcome), _, _) => outcome,
+            (None, Some((settled, failed, set_aside)), _) => StepOutcome::Checked { settled, failed, set_aside },
+            (None, None, _) if filling > 0 => StepOutcome::Filling { pending: filling },
+            (None, None, Some(pending)) => StepOutcome::Contended { pending },
+            (None, None, None) => StepOutcome::Idle,
+        };
+        match relay_error {
+            // Nothing else happened: the step failed (the loop logs and counts it).
+            Some(e) if outcome == StepOutcome::Idle => Err(e),
+            Some(e) => {
+                tracing::warn!(error = %e, "consent relay failed; anchoring went on");
+                metrics::counter!("anchor_failures_total", "kind" => e.kind()).increment(1);
+                Ok(outcome)
+            }
+            None => Ok(outcome),
+        }
     }
 
     /// Claims the oldest jobs, builds their tree, and signs, stores and broadcasts the anchor.

@@ -328,19 +328,20 @@ impl AnchorChain {
 
     /// Where a consent's `ConsentGranted` (or `ConsentRevoked`) event is on the canonical chain:
     /// the transaction and its block. Searched backwards from `head` in windows that public
-    /// endpoints accept, at most `LOG_LOOKBACK` blocks deep.
+    /// endpoints accept, at most `lookback` blocks deep (`chain.log_lookback_blocks`).
     pub async fn find_consent_event(
         &self,
         consent_id: B256,
         revoke: bool,
         head: u64,
+        lookback: u64,
     ) -> Result<Option<(B256, u64)>, WorkerError> {
         let signature = if revoke {
             ConsentRegistry::ConsentRevoked::SIGNATURE_HASH
         } else {
             ConsentRegistry::ConsentGranted::SIGNATURE_HASH
         };
-        let floor = head.saturating_sub(LOG_LOOKBACK);
+        let floor = head.saturating_sub(lookback.saturating_sub(1));
         let mut end = head;
         loop {
             let start = end.saturating_sub(LOG_RANGE - 1).max(floor);
@@ -361,11 +362,6 @@ impl AnchorChain {
         }
     }
 }
-
-/// How far back to look for a consent event someone else relayed: the platform's signed
-/// messages carry deadlines of days, so their events are recent (a million blocks is about four
-/// months of 12-second blocks).
-const LOG_LOOKBACK: u64 = 1_000_000;
 
 /// Runs a contract `eth_call` (with retries): `None` when it would succeed, the contract's error
 /// when it would revert with one; anything else is an RPC failure.

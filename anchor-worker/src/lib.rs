@@ -184,6 +184,12 @@ impl Worker {
             max_fee_per_gas: u128::from(c.max_fee_per_gas_gwei) * 1_000_000_000,
             stuck_after: Duration::from_secs(c.stuck_after_secs),
             fee_bump_percent: c.fee_bump_percent,
+            log_lookback: c.log_lookback_blocks,
+            relay_retry: pramana_api::webhooks::Backoff {
+                base: Duration::from_secs(w.relay_retry_base_secs),
+                cap: Duration::from_secs(w.relay_retry_cap_secs),
+                max_attempts: u32::MAX,
+            },
         };
         let lease =
             Lease { url: settings.database.url.clone(), key: lease_key(c.chain_id, signer_address), conn: None };

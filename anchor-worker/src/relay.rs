@@ -4,10 +4,12 @@
 //!
 //! Before a batch is built, every message is dry-run on its own: one the contract already holds
 //! (relayed by anyone) is settled on the event that recorded it; one it refuses for good (a stale
-//! nonce, an expired signature, ...) is marked failed with the contract's reason, so one bad
-//! message never blocks the others. A batch whose transaction reverts anyway (a message relayed
-//! by someone else in between), or whose nonce another transaction takes, is abandoned and its
-//! messages go back to the queue to be checked again.
+//! nonce, an expired signature, ...) is marked failed with the contract's reason; one it cannot
+//! settle now (its dry run keeps failing, or the chain holds it but its event is older than the
+//! log search) is set aside with its reason until a retry time that doubles each time. So one bad
+//! message never blocks the others, nor document anchoring. A batch whose transaction reverts
+//! anyway (a message relayed by someone else in between), or whose nonce another transaction
+//! takes, is abandoned and its messages go back to the queue to be checked again.
 
 use alloy::primitives::{Address, B256};
 use alloy::sol_types::SolCall as _;
@@ -70,6 +72,21 @@ fn revoke_request(e: &ReadyEvent) -> RevokeRequest {
         .to_request(address(&e.grantee_address), b256(&e.scope_hash))
 }
 
+/// What one queued message needs now.
+#[derive(Debug)]
+enum MessageCheck {
+    /// Goes into the batch.
+    Relayable,
+    /// The chain holds it, recorded by this transaction, deep enough.
+    Settled { tx_hash: B256, block: u64 },
+    /// The chain holds it, but its event's block is not deep enough yet.
+    Confirming,
+    /// The contract refuses it for good (its error's name).
+    Refused(String),
+    /// It cannot be settled now (why): set aside, checked again later.
+    Unsettleable(String),
+}
+
 impl Anchorer {
     /// Claims the oldest queued messages of `kind`, settles those the chain already holds, fails
     /// those it refuses, and signs, stores and broadcasts one batch call for the rest. `None`
@@ -84,36 +101,36 @@ impl Anchorer {
             return Ok(Some(StepOutcome::Filling { pending: events.len() }));
         }
         let head = self.chain.head().await?;
-        let (mut settled, mut failed) = (0, 0);
+        let (mut settled, mut failed, mut set_aside) = (0, 0, 0);
         let mut relayable = Vec::with_capacity(events.len());
         for e in &events {
-            let check = match kind {
-                EventKind::Grant => self.chain.preflight_grant(&grant_request(e)).await?,
-                EventKind::Revoke => self.chain.preflight_revoke(&revoke_request(e)).await?,
-            };
-            match check {
-                RelayCheck::Relayable => relayable.push(e),
-                RelayCheck::OnChain => {
-                    let id = b256(&e.chain_consent_id);
-                    let found = self.chain.find_consent_event(id, kind == EventKind::Revoke, head).await?;
-                    // Settled once its block is deep enough; until then it waits in the queue.
-                    if let Some((tx_hash, block)) = found
-                        && head.saturating_add(1).saturating_sub(block) >= self.rules.confirmations
-                    {
-                        relay::mark_event_confirmed(&mut tx, e.id, &tx_hash.0, block).await?;
-                        settled += 1;
-                    }
+            match self.check_message(kind, e, head).await? {
+                MessageCheck::Relayable => relayable.push(e),
+                MessageCheck::Settled { tx_hash, block } => {
+                    relay::mark_event_confirmed(&mut tx, e.id, &tx_hash.0, block).await?;
+                    settled += 1;
                 }
-                RelayCheck::Refused(reason) => {
+                // Settled once its block is deep enough; until then it waits in the queue.
+                MessageCheck::Confirming => {}
+                MessageCheck::Refused(reason) => {
                     tracing::warn!(consent = %e.consent_id, kind = kind.code(), %reason, "the contract refuses this signed message; marked failed");
                     relay::mark_event_failed(&mut tx, e.id, &reason).await?;
                     failed += 1;
+                }
+                MessageCheck::Unsettleable(reason) => {
+                    let attempt = u32::try_from(e.set_aside_count).unwrap_or(0).saturating_add(1);
+                    let delay = self.rules.relay_retry.delay(attempt, 1.0);
+                    let retry_at = relay::mark_event_set_aside(&mut tx, e.id, &reason, delay).await?;
+                    tracing::warn!(consent = %e.consent_id, kind = kind.code(), %reason, attempt, %retry_at,
+                        "cannot settle this consent message now; set aside until the retry time");
+                    metrics::counter!("relay_set_aside_total", "kind" => kind.code()).increment(1);
+                    set_aside += 1;
                 }
             }
         }
         if relayable.is_empty() {
             tx.commit().await.map_err(store::StoreError::from)?;
-            return Ok(Some(StepOutcome::Checked { settled, failed }));
+            return Ok(Some(StepOutcome::Checked { settled, failed, set_aside }));
         }
         let calldata = match kind {
             EventKind::Grant => {
@@ -148,6 +165,51 @@ impl Anchorer {
             tx = %signed.hash, "consent batch signed and stored; broadcasting");
         self.send(batch_id, &signed.raw).await?;
         Ok(Some(StepOutcome::Submitted { batch_id, leaves: event_ids.len() }))
+    }
+
+    /// What to do with one queued message now, from its dry run (and, when the chain already
+    /// holds it, the event that put it there). A failure that is this message's own (its dry run
+    /// or its event search fails while the endpoint answers, the contract answers with an error
+    /// the worker does not know, the event is older than the log search) makes it
+    /// `Unsettleable`; only an endpoint that is down fails the step.
+    async fn check_message(&self, kind: EventKind, e: &ReadyEvent, head: u64) -> Result<MessageCheck, WorkerError> {
+        let preflight = match kind {
+            EventKind::Grant => self.chain.preflight_grant(&grant_request(e)).await,
+            EventKind::Revoke => self.chain.preflight_revoke(&revoke_request(e)).await,
+        };
+        let check = match preflight {
+            Ok(check) => check,
+            Err(err) => return self.own_failure(format!("dry run failed: {err}")).await,
+        };
+        match check {
+            RelayCheck::Relayable => Ok(MessageCheck::Relayable),
+            RelayCheck::Refused(reason) => Ok(MessageCheck::Refused(reason)),
+            RelayCheck::OnChain => {
+                let lookback = self.rules.log_lookback;
+                let event = if kind == EventKind::Revoke { "ConsentRevoked" } else { "ConsentGranted" };
+                let found =
+                    self.chain.find_consent_event(b256(&e.chain_consent_id), kind == EventKind::Revoke, head, lookback);
+                match found.await {
+                    Err(err) => self.own_failure(format!("looking for its {event} event failed: {err}")).await,
+                    Ok(None) => Ok(MessageCheck::Unsettleable(format!(
+                        "the contract holds it, but its {event} event is not in the last {lookback} blocks"
+                    ))),
+                    Ok(Some((tx_hash, block))) => {
+                        Ok(if head.saturating_add(1).saturating_sub(block) >= self.rules.confirmations {
+                            MessageCheck::Settled { tx_hash, block }
+                        } else {
+                            MessageCheck::Confirming
+                        })
+                    }
+                }
+            }
+        }
+    }
+
+    /// `why` is this message's problem if the endpoint still answers; else the step fails.
+    async fn own_failure(&self, why: String) -> Result<MessageCheck, WorkerError> {
+        self.chain.head().await?;
+        Ok(MessageCheck::Unsettleable(why))
     }
 
     /// Gives up a consent batch that cannot land as built; its messages are checked again.

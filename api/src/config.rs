@@ -175,6 +175,11 @@ pub struct WorkerSettings {
     /// Longest a pending document waits for its batch to fill before the batch is sent anyway.
     /// Under load batches fill while the previous one confirms, so they grow on their own.
     pub batch_max_wait_ms: u64,
+    /// First delay before a consent message the worker could not settle (its dry run failed,
+    /// or its event was not found) is checked again; each later one doubles.
+    pub relay_retry_base_secs: u64,
+    /// Longest delay between two checks of such a message.
+    pub relay_retry_cap_secs: u64,
 }
 
 /// The chain and the ConsentRegistry deployment.
@@ -212,6 +217,9 @@ pub struct ChainSettings {
     pub fee_bump_percent: u64,
     /// Time allowed for one JSON-RPC request.
     pub rpc_timeout_secs: u64,
+    /// How far back from the head, in blocks, the worker looks for the event of a consent
+    /// message someone else relayed (the RPC endpoint must serve logs that old).
+    pub log_lookback_blocks: u64,
 }
 
 impl ChainSettings {
@@ -287,6 +295,8 @@ health_port = 8081
 poll_interval_ms = 500
 batch_max_size = 1024
 batch_max_wait_ms = 1000
+relay_retry_base_secs = 30
+relay_retry_cap_secs = 3600
 
 [storage]
 backend = "local"
@@ -316,6 +326,7 @@ max_fee_per_gas_gwei = 500
 stuck_after_secs = 60
 fee_bump_percent = 15
 rpc_timeout_secs = 10
+log_lookback_blocks = 1000000
 "#;
 
 impl Settings {
@@ -412,6 +423,14 @@ impl Settings {
         }
         if self.worker.batch_max_size == 0 || self.worker.batch_max_size > 65_536 {
             return invalid("worker.batch_max_size must be between 1 and 65536");
+        }
+        if self.worker.relay_retry_base_secs == 0
+            || self.worker.relay_retry_cap_secs < self.worker.relay_retry_base_secs
+        {
+            return invalid("worker.relay_retry_base_secs must be positive and not above worker.relay_retry_cap_secs");
+        }
+        if self.chain.log_lookback_blocks == 0 {
+            return invalid("chain.log_lookback_blocks must be positive");
         }
         let w = &self.webhooks;
         if w.timeout_secs == 0 || w.max_attempts == 0 || w.concurrency == 0 || w.backoff_cap_secs == 0 {

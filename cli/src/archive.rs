@@ -9,7 +9,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use alloy::primitives::{Address, B256};
-use alloy::providers::Provider as _;
 use anyhow::{Context as _, bail};
 use pramana_core::chain::eip712::domain;
 use pramana_core::chain::history::{self, ChainStatus};
@@ -19,7 +18,7 @@ use pramana_core::proof::ProofBundle;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
-use crate::{Ctx, check, keystore, secret, verify, write_private};
+use crate::{Ctx, check, keystore, secret, trust, verify, write_private};
 
 /// Downloads the caller's export archive to `output` (written whole, then renamed into place).
 pub async fn download(ctx: &Ctx, output: &Path) -> anyhow::Result<()> {
@@ -130,22 +129,26 @@ pub async fn verify(ctx: &Ctx, path: &Path, rpc: &str, contract: Option<&str>) -
     let consents_text = files.by_path.get(&manifest.consents).context("the archive has no consents.json")?;
     let consents: Vec<ExportedConsent> =
         serde_json::from_slice(consents_text).context("consents.json is not readable")?;
-    let contract: Address = match verify::parse_contract(contract)? {
-        Some(c) => c,
-        None => manifest
-            .chain
-            .contract
-            .as_deref()
-            .and_then(|c| c.parse().ok())
-            .context("the manifest names no contract; give --contract")?,
-    };
-    let keys = load_keys(ctx)?;
     let provider = verify::connect(rpc)?;
-    let chain_id = provider.get_chain_id().await.context("asking the chain")?;
+    let trusted = trust::resolve(ctx, contract, &provider).await?;
+    let (contract, chain_id) = (trusted.address, trusted.chain_id);
+    let keys = load_keys(ctx)?;
 
     let mut problems: Vec<String> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
     problems.extend(files.duplicates.iter().map(|p| format!("the archive holds {p} twice")));
+    // The manifest's contract is only compared with the trusted one; every check uses the latter.
+    match manifest.chain.contract.as_deref().map(str::parse::<Address>) {
+        None => notes.push("the manifest names no contract".to_owned()),
+        Some(Ok(named)) if named == contract => {}
+        Some(Ok(named)) => problems.push(format!(
+            "the manifest names contract {named}, but the contract you trust on this chain is {contract}"
+        )),
+        Some(Err(_)) => problems.push(format!(
+            "the manifest's contract address {:?} is invalid",
+            manifest.chain.contract.as_deref().unwrap_or_default()
+        )),
+    }
     if chain_id != manifest.chain.chain_id {
         problems.push(format!(
             "the RPC endpoint is chain {chain_id}, the archive is for chain {}",
@@ -235,6 +238,8 @@ pub async fn verify(ctx: &Ctx, path: &Path, rpc: &str, contract: Option<&str>) -
         "exported_at": manifest.exported_at,
         "chain_id": chain_id,
         "contract": contract.to_checksum(None),
+        "manifest_contract": manifest.chain.contract,
+        "trusted_contract": trusted.json(),
         "content_checked": matches!(keys, Keys::Available { .. }),
         "documents": doc_reports.iter().map(|r| r.json.clone()).collect::<Vec<_>>(),
         "not_anchored": not_anchored,
@@ -252,6 +257,7 @@ pub async fn verify(ctx: &Ctx, path: &Path, rpc: &str, contract: Option<&str>) -
             manifest.documents.len(),
             consents.len()
         )];
+        lines.push(format!("  contract {}", trusted.describe()));
         lines.extend(doc_reports.iter().map(|r| format!("  {}", r.line)));
         lines.extend(consent_reports.iter().map(|(_, l)| format!("  {l}")));
         lines.extend(problems.iter().map(|p| format!("  - {p}")));
@@ -358,7 +364,7 @@ async fn check_document(
                     if bundle.document_id != d.id.to_string() {
                         problems.push(format!("{p} is the proof of another document ({})", bundle.document_id));
                     }
-                    let v = verify::check_bundle(provider, &bundle, &digest, Some(contract)).await?;
+                    let v = verify::check_bundle(provider, &bundle, &digest, contract).await?;
                     block = v.anchored_block;
                     problems.extend(v.problems.iter().map(|x| format!("proof: {x}")));
                     notes.extend(v.notes.iter().cloned());

@@ -10,11 +10,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::Ctx;
+use crate::trust::{self, Trusted};
 
-fn connect(rpc: &str, contract: &str) -> anyhow::Result<(RootProvider, Address)> {
-    let provider = RootProvider::new_http(rpc.parse().with_context(|| format!("--rpc {rpc:?} is not a URL"))?);
-    let contract: Address = contract.parse().with_context(|| format!("--contract {contract:?} is not an address"))?;
-    Ok((provider, contract))
+/// The RPC client and the contract this auditor trusts on its chain (`trust::resolve`).
+async fn connect(ctx: &Ctx, rpc: &str, contract: Option<&str>) -> anyhow::Result<(RootProvider, Trusted)> {
+    let provider = crate::verify::connect(rpc)?;
+    let trusted = trust::resolve(ctx, contract, &provider).await?;
+    Ok((provider, trusted))
 }
 
 fn status_name(s: ChainStatus) -> String {
@@ -28,14 +30,14 @@ fn utc(ts: u64) -> String {
 }
 
 /// Prints one consent's status now.
-pub async fn status(ctx: &Ctx, id: &str, rpc: &str, contract: &str) -> anyhow::Result<()> {
+pub async fn status(ctx: &Ctx, id: &str, rpc: &str, contract: Option<&str>) -> anyhow::Result<()> {
     let consent_id: B256 = id.parse().with_context(|| format!("{id:?} is not a consent id (0x + 64 hex digits)"))?;
-    let (provider, contract) = connect(rpc, contract)?;
+    let (provider, trusted) = connect(ctx, rpc, contract).await?;
+    let contract = trusted.address;
     let s = history::consent_status(&provider, contract, consent_id).await.context("asking the chain")?;
     let name = status_name(s);
-    ctx.print(&json!({"consent_id": consent_id, "status": name, "contract": contract}), || {
-        format!("{consent_id}  {name}")
-    });
+    let v = json!({"consent_id": consent_id, "status": name, "contract": contract, "trusted_contract": trusted.json()});
+    ctx.print(&v, || format!("{consent_id}  {name}  ({})", trusted.describe()));
     Ok(())
 }
 
@@ -45,16 +47,21 @@ pub async fn status(ctx: &Ctx, id: &str, rpc: &str, contract: &str) -> anyhow::R
 pub async fn run(
     ctx: &Ctx,
     rpc: &str,
-    contract: &str,
+    contract: Option<&str>,
     from_block: u64,
     api: Option<&str>,
 ) -> anyhow::Result<std::process::ExitCode> {
-    let (provider, contract) = connect(rpc, contract)?;
+    let (provider, trusted) = connect(ctx, rpc, contract).await?;
+    let contract = trusted.address;
     let consents =
         history::consent_histories(&provider, contract, from_block).await.context("reading the chain's events")?;
     let Some(token) = api else {
-        ctx.print(&json!({"contract": contract, "from_block": from_block, "consents": consents}), || {
-            let mut lines = vec![format!("{} consents on {contract} since block {from_block}", consents.len())];
+        let v = json!({
+            "contract": contract, "trusted_contract": trusted.json(), "from_block": from_block, "consents": consents,
+        });
+        ctx.print(&v, || {
+            let mut lines =
+                vec![format!("{} consents on {} since block {from_block}", consents.len(), trusted.describe())];
             lines.extend(consents.iter().map(history_line));
             lines.join("\n")
         });
@@ -63,13 +70,15 @@ pub async fn run(
     let platform = platform_consents(ctx, token).await?;
     let report = compare(&platform, &consents, chrono::Utc::now().timestamp());
     let value = json!({
-        "contract": contract, "from_block": from_block, "on_chain": consents.len(), "on_platform": platform.len(),
+        "contract": contract, "trusted_contract": trusted.json(), "from_block": from_block,
+        "on_chain": consents.len(), "on_platform": platform.len(),
         "in_flight": report.in_flight, "discrepancies": report.discrepancies,
     });
     ctx.print(&value, || {
         let mut lines = vec![format!(
-            "{} consents on {contract} since block {from_block}; {} signed on the platform; {} on their way to the chain",
+            "{} consents on {} since block {from_block}; {} signed on the platform; {} on their way to the chain",
             consents.len(),
+            trusted.describe(),
             platform.len(),
             report.in_flight.len()
         )];

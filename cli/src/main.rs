@@ -5,6 +5,7 @@ mod approve;
 mod archive;
 mod audit;
 mod keystore;
+mod trust;
 mod verify;
 
 use std::io::{BufReader, BufWriter};
@@ -23,7 +24,7 @@ struct Cli {
     /// API base URL.
     #[arg(long, env = "PRAMANA_API", default_value = "http://127.0.0.1:8080", global = true)]
     api: String,
-    /// Where the keystore and session live.
+    /// Where the keystore, the session and the trust list live.
     #[arg(long, env = "PRAMANA_HOME", global = true)]
     home: Option<PathBuf>,
     /// Machine-readable output.
@@ -99,9 +100,10 @@ enum Command {
         /// Any Ethereum JSON-RPC endpoint of the contract's chain.
         #[arg(long, env = "PRAMANA_RPC")]
         rpc: String,
-        /// The ConsentRegistry address.
-        #[arg(long, env = "PRAMANA_CONTRACT")]
-        contract: String,
+        /// The ConsentRegistry address you trust (else PRAMANA_CONTRACT, else your trust list's
+        /// entry for the endpoint's chain: `pramana trust add`).
+        #[arg(long)]
+        contract: Option<String>,
         /// First block to read (the deployment block saves time on long chains).
         #[arg(long, default_value_t = 0)]
         from_block: u64,
@@ -138,9 +140,40 @@ enum Command {
         /// Any Ethereum JSON-RPC endpoint of the bundle's chain.
         #[arg(long, env = "PRAMANA_RPC")]
         rpc: String,
-        /// The ConsentRegistry address you trust (default: the one in the bundle).
+        /// The ConsentRegistry address you trust (else PRAMANA_CONTRACT, else your trust list's
+        /// entry for the endpoint's chain: `pramana trust add`). The bundle's or archive's own
+        /// address is only compared with it: a different one is not verified.
         #[arg(long)]
         contract: Option<String>,
+    },
+    /// The ConsentRegistry deployments you trust, one per chain (kept in PRAMANA_HOME): what
+    /// `verify`, `audit` and `consent status` check against when `--contract` is not given.
+    #[command(subcommand)]
+    Trust(TrustCmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum TrustCmd {
+    /// Trust a deployment: the address the operator publishes and its chain id, or the
+    /// operator's published deployment record (`deployments/<chain id>.json`).
+    Add {
+        /// The ConsentRegistry address.
+        #[arg(required_unless_present = "deployment")]
+        address: Option<String>,
+        /// The chain it is on (EIP-155 chain id).
+        #[arg(long, required_unless_present = "deployment")]
+        chain_id: Option<u64>,
+        /// The operator's deployment record (JSON with `chain_id` and `address`).
+        #[arg(long, conflicts_with_all = ["address", "chain_id"])]
+        deployment: Option<PathBuf>,
+    },
+    /// The trusted deployments.
+    List,
+    /// Stop trusting the deployment of a chain.
+    Remove {
+        /// The chain id.
+        #[arg(long)]
+        chain_id: u64,
     },
 }
 
@@ -154,9 +187,10 @@ enum ConsentCmd {
         /// Any Ethereum JSON-RPC endpoint of the contract's chain.
         #[arg(long, env = "PRAMANA_RPC")]
         rpc: String,
-        /// The ConsentRegistry address.
-        #[arg(long, env = "PRAMANA_CONTRACT")]
-        contract: String,
+        /// The ConsentRegistry address you trust (else PRAMANA_CONTRACT, else your trust list's
+        /// entry for the endpoint's chain).
+        #[arg(long)]
+        contract: Option<String>,
     },
     /// (Hospital) ask a patient for consent.
     Request {
@@ -492,7 +526,7 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             }
         }
         Command::Consent(ConsentCmd::Status { id, rpc, contract }) => {
-            audit::status(&ctx, &id, &rpc, &contract).await?;
+            audit::status(&ctx, &id, &rpc, contract.as_deref()).await?;
         }
         Command::Consent(ConsentCmd::Request { patient, purpose, hi_types, access, from, to, days, answer_within }) => {
             let now = chrono::Utc::now();
@@ -539,8 +573,13 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             ctx.print(&v, || consent_line(&v));
         }
         Command::Audit { rpc, contract, from_block, token } => {
-            return audit::run(&ctx, &rpc, &contract, from_block, token.as_deref()).await;
+            return audit::run(&ctx, &rpc, contract.as_deref(), from_block, token.as_deref()).await;
         }
+        Command::Trust(TrustCmd::Add { address, chain_id, deployment }) => {
+            trust::add(&ctx, address.as_deref(), chain_id, deployment.as_deref())?;
+        }
+        Command::Trust(TrustCmd::List) => trust::list(&ctx)?,
+        Command::Trust(TrustCmd::Remove { chain_id }) => trust::remove(&ctx, chain_id)?,
         Command::Export { output } => archive::download(&ctx, &output).await?,
         Command::Verify { archive: Some(path), rpc, contract, .. } => {
             return archive::verify(&ctx, &path, &rpc, contract.as_deref()).await;

@@ -45,20 +45,16 @@ pub(crate) fn connect(rpc: &str) -> anyhow::Result<RootProvider> {
     Ok(RootProvider::new_http(rpc.parse().with_context(|| format!("--rpc {rpc:?} is not a URL"))?))
 }
 
-/// Parses `--contract`.
-pub(crate) fn parse_contract(contract: Option<&str>) -> anyhow::Result<Option<Address>> {
-    contract.map(|c| c.parse().with_context(|| format!("--contract {c:?} is not an address"))).transpose()
-}
-
 /// Checks `bundle` for a document whose SHA-256 is `digest` against the chain (the offline
-/// checks, then the contract by `eth_call`). An error means the chain could not be asked.
+/// checks, then the `trusted` contract by `eth_call`; a bundle naming another contract is not
+/// verified). An error means the chain could not be asked.
 pub(crate) async fn check_bundle(
     provider: &RootProvider,
     bundle: &ProofBundle,
     digest: &[u8; 32],
-    contract: Option<Address>,
+    trusted: Address,
 ) -> anyhow::Result<Verification> {
-    bundle.verify_on_chain(provider, digest, contract).await.context("asking the chain")
+    bundle.verify_on_chain(provider, digest, trusted).await.context("asking the chain")
 }
 
 /// The machine-readable result of [`check_bundle`].
@@ -72,6 +68,7 @@ pub(crate) fn report(bundle: &ProofBundle, digest: &[u8; 32], v: &Verification) 
         "leaf_count": bundle.merkle.leaf_count,
         "chain_id": v.chain_id,
         "contract": v.contract,
+        "bundle_contract": bundle.anchor.contract,
         "block_number": v.anchored_block,
         "block_timestamp": v.anchored_at,
         "anchored_at": if v.verified { Some(utc(v.anchored_at)) } else { None },
@@ -127,13 +124,18 @@ pub async fn run(
         (None, Some(s)) => parse_sha256(s)?,
         (None, None) => anyhow::bail!("give the document, or --sha256"),
     };
-    let contract = parse_contract(contract)?;
     let provider = connect(rpc)?;
-    let v = check_bundle(&provider, &bundle, &digest, contract).await?;
+    let trusted = crate::trust::resolve(ctx, contract, &provider).await?;
+    let v = check_bundle(&provider, &bundle, &digest, trusted.address).await?;
 
     let subject = file.map_or_else(|| format!("sha256 {}", hex::encode(digest)), |f| f.display().to_string());
     let mut out = report(&bundle, &digest, &v);
     out["document"] = json!(subject);
-    ctx.print(&out, || human(&subject, &bundle, &digest, &v).join("\n"));
+    out["trusted_contract"] = trusted.json();
+    ctx.print(&out, || {
+        let mut lines = human(&subject, &bundle, &digest, &v);
+        lines.push(format!("  trusted   {}", trusted.describe()));
+        lines.join("\n")
+    });
     Ok(if v.verified { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -76,6 +76,30 @@ async fn an_auditor_rebuilds_consent_history_from_the_chain() {
     .unwrap();
     assert_eq!(statuses, [Value::from("active"), Value::from("revoked"), Value::from("unknown")]);
 
+    // Without `--contract`: the auditor's trust list, looked up by the endpoint's chain id.
+    let home = std::env::temp_dir().join(format!("pramana-audit-{}", uuid::Uuid::new_v4()));
+    let (c, url, h) = (contract.to_string(), anvil.url.clone(), home.to_str().unwrap().to_owned());
+    let (none, added, listed, status) = tokio::task::spawn_blocking(move || {
+        let env = [("PRAMANA_HOME", h.as_str())];
+        let id = B256::repeat_byte(2).to_string();
+        (
+            common::pramana_json(&["audit", "--rpc", &url], &env),
+            common::pramana_json(&["trust", "add", "--chain-id", "31337", &c], &env),
+            common::pramana_json(&["audit", "--rpc", &url], &env),
+            common::pramana_json(&["consent", "status", &id, "--rpc", &url], &env),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(none.0, 2, "{none:?}");
+    assert!(none.2.contains("no trusted ConsentRegistry for chain 31337") && none.2.contains("pramana trust add"));
+    assert_eq!(added.0, 0, "{added:?}");
+    assert_eq!(listed.0, 0, "{listed:?}");
+    assert_eq!(listed.1["consents"].as_array().unwrap().len(), 2);
+    assert_eq!(listed.1["trusted_contract"]["source"], "trust list");
+    assert_eq!(listed.1["trusted_contract"]["address"], contract.to_string());
+    assert_eq!((status.0, status.1["status"].clone()), (0, Value::from("revoked")), "{status:?}");
+
     // Bad input: a clear error and exit 2.
     let url = anvil.url.clone();
     let (code, _, err) = tokio::task::spawn_blocking(move || {

@@ -184,10 +184,17 @@ async fn a_patient_exports_everything_and_verifies_it_against_the_chain_only() {
     assert_eq!(exports.len(), 1, "{page}");
     assert_eq!(exports[0]["details"]["documents"], 4);
 
+    // The patient trusts the operator's published deployment once; no contract given after that.
+    let contract = p.contract.to_string();
+    let (code, v, err) = run(NOWHERE, &home, &["trust", "add", "--chain-id", "31337", &contract]).await;
+    assert_eq!((code, v["added"].clone()), (0, json!(true)), "{err}");
+
     // Verified with the patient's keystore, the platform unreachable: content checked too.
     let (code, v, err) = run(NOWHERE, &home, &["verify", "--archive", a, "--rpc", &rpc]).await;
     assert_eq!(code, 0, "{v} {err}");
     assert_eq!(v["verified"], true);
+    assert_eq!(v["trusted_contract"], json!({"address": contract, "chain_id": 31337, "source": "trust list"}));
+    assert_eq!(v["manifest_contract"], contract.as_str());
     assert_eq!(v["content_checked"], true);
     assert_eq!(v["not_anchored"], json!([late_id]));
     let docs = v["documents"].as_array().unwrap();
@@ -225,10 +232,16 @@ async fn a_patient_exports_everything_and_verifies_it_against_the_chain_only() {
     assert!(text.contains(&format!("document {late_id}")) && text.contains("not anchored yet"), "{text}");
     assert!(text.contains(&format!("consent  {}", consent_ids[1])), "{text}");
 
-    // Without the keystore (an auditor handed the archive): still verified, content not checked.
+    // Without the keystore (an auditor handed the archive, naming the contract they trust):
+    // still verified, content not checked. Without any trusted contract: could not check.
     let stranger = temp_dir("export-stranger");
-    let (code, v, err) = run(NOWHERE, &stranger, &["verify", "--archive", a, "--rpc", &rpc]).await;
+    let (code, _, err) = run(NOWHERE, &stranger, &["verify", "--archive", a, "--rpc", &rpc]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no trusted ConsentRegistry for chain 31337") && err.contains("pramana trust add"), "{err}");
+    let (code, v, err) =
+        run(NOWHERE, &stranger, &["verify", "--archive", a, "--rpc", &rpc, "--contract", &contract]).await;
     assert_eq!(code, 0, "{v} {err}");
+    assert_eq!(v["trusted_contract"]["source"], "--contract");
     assert_eq!(v["content_checked"], false);
     assert_eq!(v["documents"][0]["content"], "not checked");
 
@@ -260,7 +273,8 @@ async fn a_patient_exports_everything_and_verifies_it_against_the_chain_only() {
         *b = serde_json::to_vec(&m).unwrap();
     });
     let f = forged.to_str().unwrap();
-    let (code, v, err) = run(NOWHERE, &stranger, &["verify", "--archive", f, "--rpc", &rpc]).await;
+    let (code, v, err) =
+        run(NOWHERE, &stranger, &["verify", "--archive", f, "--rpc", &rpc, "--contract", &contract]).await;
     assert_eq!(code, 1, "{err}");
     assert!(problems(&v).contains(&format!("document {}: the envelope's payload does not match", ids[0])), "{v}");
     let (code, v, err) = run(NOWHERE, &home, &["verify", "--archive", f, "--rpc", &rpc]).await;
@@ -288,6 +302,23 @@ async fn a_patient_exports_everything_and_verifies_it_against_the_chain_only() {
     let (code, v, err) = run(NOWHERE, &home, &["verify", "--archive", widened.to_str().unwrap(), "--rpc", &rpc]).await;
     assert_eq!(code, 1, "{err}");
     assert!(problems(&v).contains(&format!("consent {}", consent_ids[0])), "{v}");
+
+    // An archive that names another contract (one its maker controls): not verified, both named.
+    let fake = pramana_tests::deploy_registry(&rpc).await.unwrap().to_string();
+    let renamed = files.join("renamed.tar");
+    rewrite(&archive, &renamed, "manifest.json", |b| {
+        let mut m: Value = serde_json::from_slice(b).unwrap();
+        m["chain"]["contract"] = json!(fake);
+        *b = serde_json::to_vec(&m).unwrap();
+    });
+    let (code, v, err) = run(NOWHERE, &home, &["verify", "--archive", renamed.to_str().unwrap(), "--rpc", &rpc]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        problems(&v).contains(&format!(
+            "the manifest names contract {fake}, but the contract you trust on this chain is {contract}"
+        )),
+        "{v}"
+    );
 
     // Could not check: the RPC endpoint is down, or the file is not an archive.
     let (code, _, err) = run(NOWHERE, &home, &["verify", "--archive", a, "--rpc", NOWHERE]).await;

@@ -146,7 +146,7 @@ pub struct Verification {
     pub verified: bool,
     /// Why not, when not verified (empty otherwise).
     pub problems: Vec<String>,
-    /// The contract that was asked.
+    /// The contract that was asked: the one the verifier trusts (EIP-55).
     pub contract: String,
     /// The chain id the RPC endpoint reported.
     pub chain_id: u64,
@@ -182,33 +182,27 @@ mod onchain {
     impl ProofBundle {
         /// Checks the document with SHA-256 `sha256` against the chain behind `provider`: the
         /// offline checks, then the chain id, then `verifyDocument` and `anchoredAt` on the
-        /// contract (`contract`, else the bundle's). No call to the platform.
+        /// `trusted` contract — the one the verifier trusts, never the one the bundle names:
+        /// a bundle naming another contract is not verified. No call to the platform.
         pub async fn verify_on_chain<P: Provider>(
             &self,
             provider: &P,
             sha256: &Hash,
-            contract: Option<Address>,
+            trusted: Address,
         ) -> Result<Verification, ChainQueryError> {
             let rpc = |e: &dyn std::fmt::Display| ChainQueryError::Rpc(e.to_string());
             let mut problems = Vec::new();
             let mut notes = Vec::new();
-            let bundle_contract: Option<Address> = self.anchor.contract.parse().ok();
-            let address = match (contract, bundle_contract) {
-                (Some(given), b) => {
-                    if b != Some(given) {
-                        notes.push(format!(
-                            "the bundle names contract {}; checked {given} as asked",
-                            self.anchor.contract
-                        ));
-                    }
-                    given
-                }
-                (None, Some(b)) => b,
-                (None, None) => {
+            let address = trusted;
+            match self.anchor.contract.parse::<Address>() {
+                Ok(named) if named == trusted => {}
+                Ok(named) => problems.push(format!(
+                    "the bundle names contract {named}, but the contract you trust on this chain is {trusted}"
+                )),
+                Err(_) => {
                     problems.push(format!("the bundle's contract address {:?} is invalid", self.anchor.contract));
-                    Address::ZERO
                 }
-            };
+            }
             let chain_id = provider.get_chain_id().await.map_err(|e| rpc(&e))?;
             let mut out = Verification {
                 verified: false,

@@ -40,16 +40,19 @@ async fn documents_are_anchored_and_their_proofs_verify_on_chain() {
     assert_eq!(bundle.anchor.contract, p.contract.to_checksum(None));
     let provider = alloy::providers::RootProvider::new_http(p.anvil.url.parse().unwrap());
     let sha: [u8; 32] = Sha256::digest(body).into();
-    let v = bundle.verify_on_chain(&provider, &sha, None).await.unwrap();
+    let v = bundle.verify_on_chain(&provider, &sha, p.contract).await.unwrap();
     assert!(v.verified, "{:?}", v.problems);
     assert_eq!(v.anchored_block, bundle.anchor.block_number);
     let other: [u8; 32] = Sha256::digest(b"another document").into();
-    let v = bundle.verify_on_chain(&provider, &other, None).await.unwrap();
+    let v = bundle.verify_on_chain(&provider, &other, p.contract).await.unwrap();
     assert!(!v.verified);
-    // Pointed at another contract (one that never saw the root): not verified.
+    // Checked against another contract the verifier trusts: the bundle names a different one, so
+    // it is not verified, whatever either contract holds; the problem names both.
     let elsewhere = pramana_tests::deploy_registry(&p.anvil.url).await.unwrap();
-    let v = bundle.verify_on_chain(&provider, &sha, Some(elsewhere)).await.unwrap();
-    assert!(!v.verified && v.problems.iter().any(|m| m.contains("not anchored")), "{v:?}");
+    let v = bundle.verify_on_chain(&provider, &sha, elsewhere).await.unwrap();
+    let both = |m: &String| m.contains(&elsewhere.to_string()) && m.contains(&p.contract.to_string());
+    assert!(!v.verified && v.problems.iter().any(both), "{v:?}");
+    assert_eq!(v.contract, elsewhere.to_checksum(None), "the trusted contract is the one asked");
 
     // The same document as a FHIR R4 DocumentReference, with its SHA-256 and the same bundle.
     let r = p.app.get(&format!("/v1/documents/{first}/fhir"), Some(&patient.access)).await;
@@ -220,5 +223,5 @@ async fn a_commitment_uploaded_twice_settles_on_the_root_already_anchored() {
     let provider = alloy::providers::RootProvider::new_http(p.anvil.url.parse().unwrap());
     let bundle = ProofBundle::from_json(&proofs[1].to_string()).unwrap();
     let sha: [u8; 32] = Sha256::digest(&data).into();
-    assert!(bundle.verify_on_chain(&provider, &sha, None).await.unwrap().verified);
+    assert!(bundle.verify_on_chain(&provider, &sha, p.contract).await.unwrap().verified);
 }

@@ -216,3 +216,74 @@ async fn a_batch_that_reverts_because_a_stranger_got_there_first_is_abandoned_an
     }
     assert_eq!(consent_histories(&provider, p.contract, 0).await.unwrap().len(), 2, "each grant on chain once");
 }
+
+/// One message the worker cannot settle must not hold up anything else. Here the chain holds a
+/// grant (a stranger relayed the patient's signed message) but its event is older than the
+/// worker's log search (`chain.log_lookback_blocks`, shrunk to 10 blocks), so the worker can
+/// never find the transaction to settle it on. It is set aside with its reason and a retry time,
+/// while the grant queued after it and the documents queued behind both are relayed and anchored;
+/// when its time comes it is checked again (and set aside for twice as long), and a worker that
+/// searches deep enough settles it on the stranger's transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_that_cannot_be_settled_is_set_aside_and_holds_up_nothing() {
+    let p = spawn_platform().await;
+    let (hosp, _) = p.app.new_hospital("IN2710000001").await;
+    let hosp_addr = Address::repeat_byte(0x42);
+    register_eth(&p.app, &hosp, hosp_addr).await;
+    pramana_tests::register_x25519(&p.app, &hosp).await;
+
+    let old = signed_request(&p, &hosp, hosp_addr).await;
+    grant(&p, &old).await;
+    let relayed_by_stranger = send_from(&p, STRANGER, &grant_call(&old, hosp_addr), 1).await;
+    rpc_call(&p.anvil.url, "anvil_mine", json!(["0x32"])).await.unwrap();
+    let fresh = signed_request(&p, &hosp, hosp_addr).await;
+    grant(&p, &fresh).await;
+    let patient = p.app.new_patient().await;
+    let key = pramana_tests::register_x25519(&p.app, &patient.access).await;
+    let docs = p.upload_many(&patient, &key, 3, 3).await;
+
+    let shallow = json!({
+        "chain": {"log_lookback_blocks": 10},
+        "worker": {"relay_retry_base_secs": 3600, "relay_retry_cap_secs": 7200},
+    });
+    let worker = p.worker(shallow).await;
+    let outcomes = run_worker_until_idle(&worker, &p.anvil.url).await;
+    assert!(outcomes.contains(&StepOutcome::Submitted { batch_id: 1, leaves: 1 }), "the other grant: {outcomes:?}");
+    assert_eq!(shown(&p, &fresh).await["chain"]["grant"]["state"], "confirmed");
+    pramana_tests::assert_all_anchored_once(&p, &docs).await;
+
+    let reason = "the contract holds it, but its ConsentGranted event is not in the last 10 blocks";
+    let c = shown(&p, &old).await;
+    assert_eq!(c["chain"]["grant"]["state"], "pending", "{c}");
+    assert_eq!(c["chain"]["grant"]["set_aside"], reason, "{c}");
+    assert!(c["chain"]["grant"]["retry_at"].is_string(), "{c}");
+    let id = uuid::Uuid::parse_str(old.consent["id"].as_str().unwrap()).unwrap();
+    let set_aside = |min_secs: i32| {
+        sqlx::query_as::<_, (i32, bool)>(
+            "SELECT set_aside_count, next_attempt_at > now() + make_interval(secs => $2)
+               FROM consent_chain_events WHERE consent_id = $1 AND kind = 'grant'",
+        )
+        .bind(id)
+        .bind(f64::from(min_secs))
+        .fetch_one(&p.app.pool)
+    };
+    assert_eq!(set_aside(3000).await.unwrap(), (1, true), "set aside once, for the base delay");
+
+    // Its retry time comes (moved here rather than waited for): checked again, still not
+    // found, set aside for twice as long. Nothing else was waiting for it.
+    let due = "UPDATE consent_chain_events SET next_attempt_at = now() WHERE consent_id = $1 AND kind = 'grant'";
+    sqlx::query(due).bind(id).execute(&p.app.pool).await.unwrap();
+    let outcomes = run_worker_until_idle(&worker, &p.anvil.url).await;
+    assert_eq!(outcomes, [StepOutcome::Checked { settled: 0, failed: 0, set_aside: 1 }]);
+    assert_eq!(set_aside(7000).await.unwrap(), (2, true), "the delay doubled");
+
+    // A worker whose search reaches the event settles it on the stranger's transaction.
+    sqlx::query(due).bind(id).execute(&p.app.pool).await.unwrap();
+    drop(worker); // releases the signer's lease
+    let deep = p.worker(json!({})).await;
+    run_worker_until_idle(&deep, &p.anvil.url).await;
+    let c = shown(&p, &old).await;
+    assert_eq!(c["chain"]["grant"]["state"], "confirmed", "{c}");
+    assert_eq!(c["chain"]["grant"]["tx_hash"], relayed_by_stranger.as_str());
+    assert!(c["chain"]["grant"].get("set_aside").is_none(), "{c}");
+}

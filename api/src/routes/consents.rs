@@ -148,6 +148,13 @@ pub struct RelayView {
     pub block_number: Option<i64>,
     /// The contract's reason (`StaleNonce`, `SignatureExpired`, ...), when failed.
     pub failure: Option<String>,
+    /// While pending: why the worker could not settle it yet and set it aside (its dry run
+    /// failed, or the chain holds it but its event was not found); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_aside: Option<String>,
+    /// When a message set aside is checked again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<DateTime<Utc>>,
 }
 
 fn chain_view(id: Uuid, states: &[ChainEventState]) -> ChainView {
@@ -157,6 +164,8 @@ fn chain_view(id: Uuid, states: &[ChainEventState]) -> ChainView {
             tx_hash: e.tx_hash.as_deref().map(|h| format!("0x{}", hex::encode(h))),
             block_number: e.block_number,
             failure: e.failure.clone(),
+            set_aside: e.set_aside_reason.clone(),
+            retry_at: e.next_attempt_at,
         })
     };
     ChainView { grant: relay(EventKind::Grant), revoke: relay(EventKind::Revoke) }

@@ -2,6 +2,7 @@
 //! a patient-signed grant or revocation; the worker relays them in `grantConsents` /
 //! `revokeConsents` batches (`anchor_batches` rows of kind `grant` / `revoke`) and settles each
 //! one with the transaction that put it on chain, or marks it failed with the contract's reason.
+//! One it cannot settle now is set aside (still pending) with its reason until `next_attempt_at`.
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
@@ -53,7 +54,7 @@ pub async fn requeue_failed_event(
     kind: EventKind,
 ) -> StoreResult<Option<String>> {
     Ok(sqlx::query_scalar(
-        "UPDATE consent_chain_events e SET failure = NULL, failed_at = NULL, batch_id = NULL
+        "UPDATE consent_chain_events e SET failure = NULL, failed_at = NULL, batch_id = NULL, set_aside_count = 0
            FROM (SELECT id, failure FROM consent_chain_events
                   WHERE consent_id = $1 AND kind = $2 AND failed_at IS NOT NULL FOR UPDATE) old
           WHERE e.id = old.id
@@ -92,11 +93,13 @@ pub struct ReadyEvent {
     pub deadline: i64,
     /// The compact signature.
     pub signature: Vec<u8>,
+    /// How often it was set aside so far.
+    pub set_aside_count: i32,
 }
 
 /// Locks and returns up to `max` events of `kind` waiting for a batch, oldest first, skipping
-/// rows another worker holds (call inside a transaction). A revocation waits until its grant is
-/// settled on chain (confirmed, or failed for good).
+/// rows another worker holds and those set aside until later (call inside a transaction). A
+/// revocation waits until its grant is settled on chain (confirmed, or failed for good).
 pub async fn claim_ready_events(conn: &mut PgConnection, kind: EventKind, max: u32) -> StoreResult<Vec<ReadyEvent>> {
     let (nonce, deadline, signature) = match kind {
         EventKind::Grant => ("c.grant_nonce", "c.grant_deadline", "c.grant_signature"),
@@ -104,9 +107,11 @@ pub async fn claim_ready_events(conn: &mut PgConnection, kind: EventKind, max: u
     };
     let sql = format!(
         "SELECT e.id, e.consent_id, e.created_at, c.chain_consent_id, c.patient_address, c.grantee_address, c.scope_hash,
-                c.valid_from, c.data_erase_at, {nonce} AS nonce, {deadline} AS deadline, {signature} AS signature
+                c.valid_from, c.data_erase_at, {nonce} AS nonce, {deadline} AS deadline, {signature} AS signature,
+                e.set_aside_count
            FROM consent_chain_events e JOIN consents c ON c.id = e.consent_id
           WHERE e.kind = $1 AND e.batch_id IS NULL AND e.confirmed_at IS NULL AND e.failed_at IS NULL
+            AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= now())
             AND ($1 = 'grant' OR EXISTS (SELECT 1 FROM consent_chain_events g
                   WHERE g.consent_id = e.consent_id AND g.kind = 'grant'
                     AND (g.confirmed_at IS NOT NULL OR g.failed_at IS NOT NULL)))
@@ -157,11 +162,14 @@ pub async fn insert_consent_batch(conn: &mut PgConnection, b: &NewConsentBatch<'
     .bind(to_i64(b.gas_limit))
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query("UPDATE consent_chain_events SET batch_id = $1 WHERE id = ANY($2)")
-        .bind(id)
-        .bind(b.event_ids)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE consent_chain_events SET batch_id = $1, set_aside_reason = NULL, next_attempt_at = NULL
+          WHERE id = ANY($2)",
+    )
+    .bind(id)
+    .bind(b.event_ids)
+    .execute(&mut *conn)
+    .await?;
     Ok(id)
 }
 
@@ -173,7 +181,8 @@ pub async fn mark_event_confirmed(
     block_number: u64,
 ) -> StoreResult<()> {
     sqlx::query(
-        "UPDATE consent_chain_events SET tx_hash = $2, block_number = $3, confirmed_at = now()
+        "UPDATE consent_chain_events SET tx_hash = $2, block_number = $3, confirmed_at = now(),
+                set_aside_reason = NULL, next_attempt_at = NULL
           WHERE id = $1 AND confirmed_at IS NULL AND failed_at IS NULL",
     )
     .bind(id)
@@ -187,7 +196,7 @@ pub async fn mark_event_confirmed(
 /// Marks one event as refused by the contract for good.
 pub async fn mark_event_failed(conn: &mut PgConnection, id: i64, reason: &str) -> StoreResult<()> {
     sqlx::query(
-        "UPDATE consent_chain_events SET failure = $2, failed_at = now()
+        "UPDATE consent_chain_events SET failure = $2, failed_at = now(), set_aside_reason = NULL, next_attempt_at = NULL
           WHERE id = $1 AND confirmed_at IS NULL AND failed_at IS NULL",
     )
     .bind(id)
@@ -195,6 +204,28 @@ pub async fn mark_event_failed(conn: &mut PgConnection, id: i64, reason: &str) -
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Sets one event aside: it stays pending, with `reason`, and is not claimed again for `delay`.
+/// Returns when it is due again.
+pub async fn mark_event_set_aside(
+    conn: &mut PgConnection,
+    id: i64,
+    reason: &str,
+    delay: std::time::Duration,
+) -> StoreResult<DateTime<Utc>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE consent_chain_events
+            SET set_aside_count = set_aside_count + 1, set_aside_reason = $2,
+                next_attempt_at = now() + make_interval(secs => $3)
+          WHERE id = $1 AND confirmed_at IS NULL AND failed_at IS NULL
+      RETURNING next_attempt_at",
+    )
+    .bind(id)
+    .bind(reason)
+    .bind(delay.as_secs_f64())
+    .fetch_one(&mut *conn)
+    .await?)
 }
 
 /// Confirms a consent batch and every event in it (call inside a transaction). Returns false
@@ -256,6 +287,10 @@ pub struct ChainEventState {
     pub block_number: Option<i64>,
     /// The contract's reason, when failed.
     pub failure: Option<String>,
+    /// Why the worker set it aside, while pending.
+    pub set_aside_reason: Option<String>,
+    /// When the worker checks it again, while set aside.
+    pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
 /// The chain state of these consents' grants and revocations.
@@ -263,7 +298,9 @@ pub async fn find_chain_states(db: impl PgExecutor<'_>, consent_ids: &[Uuid]) ->
     Ok(sqlx::query_as(&format!(
         "SELECT e.consent_id, e.kind, {EVENT_STATE} AS state,
                 COALESCE(e.tx_hash, (SELECT t.tx_hash FROM anchor_txs t WHERE t.batch_id = e.batch_id ORDER BY t.id DESC LIMIT 1)) AS tx_hash,
-                e.block_number, e.failure
+                e.block_number, e.failure,
+                CASE WHEN {EVENT_STATE} = 'pending' THEN e.set_aside_reason END AS set_aside_reason,
+                CASE WHEN {EVENT_STATE} = 'pending' THEN e.next_attempt_at END AS next_attempt_at
            FROM consent_chain_events e WHERE e.consent_id = ANY($1) ORDER BY e.id"
     ))
     .bind(consent_ids)

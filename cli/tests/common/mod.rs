@@ -5,14 +5,14 @@ use std::process::Command;
 use serde_json::Value;
 
 /// Runs `pramana --json ARGS` with `envs` (and without the RPC/contract defaults from the
-/// environment); returns (exit code, the last stdout line as JSON, stderr).
+/// environment, unless `envs` sets them); returns (exit code, the last stdout line as JSON, stderr).
 pub fn pramana_json(args: &[&str], envs: &[(&str, &str)]) -> (i32, Value, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_pramana"))
         .arg("--json")
         .args(args)
-        .envs(envs.iter().copied())
         .env_remove("PRAMANA_RPC")
         .env_remove("PRAMANA_CONTRACT")
+        .envs(envs.iter().copied())
         .output()
         .expect("run pramana");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
