@@ -94,8 +94,8 @@ impl Anchorer {
             match check {
                 RelayCheck::Relayable => relayable.push(e),
                 RelayCheck::OnChain => {
-                    let id = b256(&e.chain_consent_id);
-                    let found = self.chain.find_consent_event(id, kind == EventKind::Revoke, head).await?;
+                    let (patient, id) = (address(&e.patient_address), b256(&e.chain_consent_id));
+                    let found = self.chain.find_consent_event(patient, id, kind == EventKind::Revoke, head).await?;
                     // Settled once its block is deep enough; until then it waits in the queue.
                     if let Some((tx_hash, block)) = found
                         && head.saturating_add(1).saturating_sub(block) >= self.rules.confirmations
