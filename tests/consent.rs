@@ -33,9 +33,7 @@ pub const CONTRACT: &str = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 
 /// Registers `address` as the caller's Ethereum key.
 pub async fn register_eth(app: &TestApp, token: &str, address: Address) {
-    let r = app
-        .post("/v1/keys", Some(token), &json!({"kind": "ethereum", "public_key": address.to_string().to_lowercase()}))
-        .await;
+    let r = app.post_key(token, "ethereum", &address.to_string().to_lowercase()).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
 }
 

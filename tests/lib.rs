@@ -33,6 +33,9 @@ pub struct TestApp {
     pub database_url: String,
     /// The local object store's directory.
     pub storage_dir: std::path::PathBuf,
+    /// The password (or API secret) each access token was obtained with: registering a key asks
+    /// for it again.
+    passwords: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 /// A registered, logged-in patient.
@@ -108,7 +111,7 @@ pub async fn spawn_app_with(overrides: Value) -> TestApp {
     let base = format!("http://127.0.0.1:{}", app.port());
     let pool = app.state().pool.clone();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
-    TestApp { base, http: reqwest::Client::new(), pool, database_url, storage_dir }
+    TestApp { base, http: reqwest::Client::new(), pool, database_url, storage_dir, passwords: Default::default() }
 }
 
 fn merge(into: &mut Value, from: Value) {
@@ -173,10 +176,21 @@ impl TestApp {
         let r = self.post("/v1/auth/login", None, &json!({"login": login, "password": password})).await;
         assert_eq!(r.status(), 200, "login: {}", r.text().await.unwrap_or_default());
         let body: Value = r.json().await.expect("json");
-        (
-            body["access_token"].as_str().expect("access").to_owned(),
-            body["refresh_token"].as_str().expect("refresh").to_owned(),
-        )
+        let access = body["access_token"].as_str().expect("access").to_owned();
+        self.passwords.lock().expect("passwords").insert(access.clone(), password.to_owned());
+        (access, body["refresh_token"].as_str().expect("refresh").to_owned())
+    }
+
+    /// The password (or hospital API secret) `token` was logged in with.
+    pub fn password_of(&self, token: &str) -> String {
+        self.passwords.lock().expect("passwords").get(token).cloned().expect("a token this harness logged in")
+    }
+
+    /// Registers `public_key` of `kind` (`x25519` or `ethereum`) for the holder of `token`, with
+    /// its password; the response.
+    pub async fn post_key(&self, token: &str, kind: &str, public_key: &str) -> reqwest::Response {
+        let body = json!({"kind": kind, "public_key": public_key, "password": self.password_of(token)});
+        self.post("/v1/keys", Some(token), &body).await
     }
 
     /// Registers a hospital with `hfr_id` (as the operator) and logs it in: (access token, id).
@@ -397,9 +411,7 @@ pub async fn spawn_garage() -> anyhow::Result<Garage> {
 /// Registers a fresh X25519 identity for the holder of `token` and returns it.
 pub async fn register_x25519(app: &TestApp, token: &str) -> pramana_core::envelope::Identity {
     let id = pramana_core::envelope::Identity::generate(&mut pramana_core::envelope::os_rng());
-    let r = app
-        .post("/v1/keys", Some(token), &json!({"kind": "x25519", "public_key": hex::encode(id.recipient().0)}))
-        .await;
+    let r = app.post_key(token, "x25519", &hex::encode(id.recipient().0)).await;
     assert_eq!(r.status(), 201, "register key");
     id
 }

@@ -286,7 +286,9 @@ impl AnchorChain {
         let Some(refusal) = outcome else { return Ok(RelayCheck::Relayable) };
         if let ConsentRegistryErrors::ConsentExists(_) = refusal {
             // On chain already: the same signed grant (relayed by anyone), or a different one?
-            let record = retry(|| async { registry.consentRecord(g.consentId).call().await.map_err(rpc) }).await?;
+            // The record under (patient, id): a grant of the same id by another key is not ours.
+            let record =
+                retry(|| async { registry.consentRecord(g.patient, g.consentId).call().await.map_err(rpc) }).await?;
             let ours = parties_commitment(g.patient, g.grantee, g.scopeHash);
             let same = record.parties.0 == ours
                 && record.validFrom.to::<u64>() == g.validFrom
@@ -326,11 +328,13 @@ impl AnchorChain {
         .await
     }
 
-    /// Where a consent's `ConsentGranted` (or `ConsentRevoked`) event is on the canonical chain:
-    /// the transaction and its block. Searched backwards from `head` in windows that public
-    /// endpoints accept, at most `lookback` blocks deep (`chain.log_lookback_blocks`).
+    /// Where the `ConsentGranted` (or `ConsentRevoked`) event of `patient`'s consent `consent_id`
+    /// is on the canonical chain: the transaction and its block. Searched backwards from `head`
+    /// in windows that public endpoints accept, at most `lookback` blocks deep
+    /// (`chain.log_lookback_blocks`).
     pub async fn find_consent_event(
         &self,
+        patient: Address,
         consent_id: B256,
         revoke: bool,
         head: u64,
@@ -349,6 +353,7 @@ impl AnchorChain {
                 .address(self.contract)
                 .event_signature(signature)
                 .topic1(consent_id)
+                .topic2(patient.into_word())
                 .from_block(start)
                 .to_block(end);
             let logs = retry(|| async { self.provider.get_logs(&filter).await.map_err(rpc) }).await?;

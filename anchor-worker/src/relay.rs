@@ -187,8 +187,8 @@ impl Anchorer {
             RelayCheck::OnChain => {
                 let lookback = self.rules.log_lookback;
                 let event = if kind == EventKind::Revoke { "ConsentRevoked" } else { "ConsentGranted" };
-                let found =
-                    self.chain.find_consent_event(b256(&e.chain_consent_id), kind == EventKind::Revoke, head, lookback);
+                let (patient, id) = (address(&e.patient_address), b256(&e.chain_consent_id));
+                let found = self.chain.find_consent_event(patient, id, kind == EventKind::Revoke, head, lookback);
                 match found.await {
                     Err(err) => self.own_failure(format!("looking for its {event} event failed: {err}")).await,
                     Ok(None) => Ok(MessageCheck::Unsettleable(format!(

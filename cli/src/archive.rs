@@ -187,9 +187,14 @@ pub async fn verify(ctx: &Ctx, path: &Path, rpc: &str, contract: Option<&str>) -
         let status = c.artefact["status"].as_str().unwrap_or("?").to_owned();
         let mut own = c.check_signatures(&eip712);
         let mut own_notes = Vec::new();
-        let chain_consent_id: Option<B256> = c.grant.as_ref().and_then(|g| g.consent_id.parse().ok());
-        let on_chain = match chain_consent_id {
-            Some(cid) => Some(history::consent_status(&provider, contract, cid).await.context("asking the chain")?),
+        // The record under (the grant's patient, its id): a grant of the same id by another key
+        // is another consent.
+        let chain_key: Option<(Address, B256)> =
+            c.grant.as_ref().and_then(|g| Some((g.patient.parse().ok()?, g.consent_id.parse().ok()?)));
+        let on_chain = match chain_key {
+            Some((patient, cid)) => {
+                Some(history::consent_status(&provider, contract, patient, cid).await.context("asking the chain")?)
+            }
             None => None,
         };
         match (on_chain, status.as_str()) {

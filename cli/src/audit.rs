@@ -29,15 +29,21 @@ fn utc(ts: u64) -> String {
         .unwrap_or_else(|| ts.to_string())
 }
 
-/// Prints one consent's status now.
-pub async fn status(ctx: &Ctx, id: &str, rpc: &str, contract: Option<&str>) -> anyhow::Result<()> {
+/// Prints the status now of the consent `patient` granted under `id` (a grant of the same id by
+/// any other key is another consent and is not read).
+pub async fn status(ctx: &Ctx, id: &str, patient: &str, rpc: &str, contract: Option<&str>) -> anyhow::Result<()> {
     let consent_id: B256 = id.parse().with_context(|| format!("{id:?} is not a consent id (0x + 64 hex digits)"))?;
+    let patient: Address =
+        patient.parse().with_context(|| format!("--patient {patient:?} is not an address (0x + 40 hex digits)"))?;
     let (provider, trusted) = connect(ctx, rpc, contract).await?;
     let contract = trusted.address;
-    let s = history::consent_status(&provider, contract, consent_id).await.context("asking the chain")?;
+    let s = history::consent_status(&provider, contract, patient, consent_id).await.context("asking the chain")?;
     let name = status_name(s);
-    let v = json!({"consent_id": consent_id, "status": name, "contract": contract, "trusted_contract": trusted.json()});
-    ctx.print(&v, || format!("{consent_id}  {name}  ({})", trusted.describe()));
+    let v = json!({
+        "consent_id": consent_id, "patient": patient, "status": name, "contract": contract,
+        "trusted_contract": trusted.json(),
+    });
+    ctx.print(&v, || format!("{consent_id}  patient {patient}  {name}  ({})", trusted.describe()));
     Ok(())
 }
 
@@ -72,7 +78,7 @@ pub async fn run(
     let value = json!({
         "contract": contract, "trusted_contract": trusted.json(), "from_block": from_block,
         "on_chain": consents.len(), "on_platform": platform.len(),
-        "in_flight": report.in_flight, "discrepancies": report.discrepancies,
+        "in_flight": report.in_flight, "foreign": report.foreign, "discrepancies": report.discrepancies,
     });
     ctx.print(&value, || {
         let mut lines = vec![format!(
@@ -82,6 +88,12 @@ pub async fn run(
             platform.len(),
             report.in_flight.len()
         )];
+        for f in &report.foreign {
+            lines.push(format!(
+                "note {}  also granted by {} (another key's consent, not the patient's; ignored)",
+                f.consent_id, f.patient
+            ));
+        }
         if report.discrepancies.is_empty() {
             lines.push("no discrepancy".to_owned());
         }
@@ -167,11 +179,24 @@ pub struct Discrepancy {
     pub detail: String,
 }
 
+/// A record on chain under a platform consent's id, granted by a key that is not that consent's
+/// patient: another consent (the contract keys consents by patient and id), never read as the
+/// patient's, so not a discrepancy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Foreign {
+    /// The consent id on chain.
+    pub consent_id: B256,
+    /// Who granted this record.
+    pub patient: Address,
+}
+
 /// The comparison.
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
     /// Consents whose grant or revocation the platform is still relaying (not discrepancies).
     pub in_flight: Vec<B256>,
+    /// Records of platform consent ids granted by other keys.
+    pub foreign: Vec<Foreign>,
     /// Disagreements.
     pub discrepancies: Vec<Discrepancy>,
 }
@@ -200,11 +225,13 @@ async fn platform_consents(ctx: &Ctx, token: &str) -> anyhow::Result<Vec<Platfor
 }
 
 /// Compares the platform's signed consents with the chain's, as of `now` (Unix seconds).
-/// Active means: granted, within its validity, not revoked — on each side by its own record.
+/// Active means: granted, within its validity, not revoked — on each side by its own record. A
+/// platform consent is matched with the chain's record of the same patient and id only.
 pub fn compare(platform: &[PlatformConsent], chain: &[ConsentHistory], now: i64) -> Report {
     let now = u64::try_from(now).unwrap_or(0);
     let mut report = Report::default();
-    let on_chain: std::collections::HashMap<B256, &ConsentHistory> = chain.iter().map(|c| (c.consent_id, c)).collect();
+    let on_chain: std::collections::HashMap<(Address, B256), &ConsentHistory> =
+        chain.iter().map(|c| ((c.patient, c.consent_id), c)).collect();
     let mut d = |consent_id: B256, platform_id: Option<&str>, kind: &'static str, detail: String| {
         let platform_id = platform_id.map(str::to_owned);
         report.discrepancies.push(Discrepancy { consent_id, platform_id, kind, detail });
@@ -213,7 +240,7 @@ pub fn compare(platform: &[PlatformConsent], chain: &[ConsentHistory], now: i64)
     for p in platform {
         let id = p.chain_consent_id;
         let platform_active = p.status == "GRANTED" && p.valid_from <= now && now < p.valid_until;
-        let Some(c) = on_chain.get(&id) else {
+        let Some(c) = on_chain.get(&(p.patient, id)) else {
             if RelayState::in_flight(p.chain.grant.as_ref()) {
                 in_flight.push(id);
             } else if platform_active {
@@ -228,9 +255,6 @@ pub fn compare(platform: &[PlatformConsent], chain: &[ConsentHistory], now: i64)
             continue;
         };
         let mut mismatched = Vec::new();
-        if c.patient != p.patient {
-            mismatched.push(format!("patient {} vs {}", p.patient, c.patient));
-        }
         if c.grantee != p.grantee {
             mismatched.push(format!("grantee {} vs {}", p.grantee, c.grantee));
         }
@@ -262,9 +286,16 @@ pub fn compare(platform: &[PlatformConsent], chain: &[ConsentHistory], now: i64)
             _ => {}
         }
     }
-    let known: std::collections::HashSet<B256> = platform.iter().map(|p| p.chain_consent_id).collect();
+    let known: std::collections::HashSet<(Address, B256)> =
+        platform.iter().map(|p| (p.patient, p.chain_consent_id)).collect();
+    let platform_ids: std::collections::HashSet<B256> = platform.iter().map(|p| p.chain_consent_id).collect();
     for c in chain {
-        if c.status == ChainStatus::Active && !known.contains(&c.consent_id) {
+        if known.contains(&(c.patient, c.consent_id)) {
+            continue;
+        }
+        if platform_ids.contains(&c.consent_id) {
+            report.foreign.push(Foreign { consent_id: c.consent_id, patient: c.patient });
+        } else if c.status == ChainStatus::Active {
             d(
                 c.consent_id,
                 None,

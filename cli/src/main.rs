@@ -184,6 +184,10 @@ enum ConsentCmd {
     Status {
         /// The consent id (0x + 64 hex digits).
         id: String,
+        /// The patient's account address (0x…): a consent is the patient's record under the id;
+        /// the same id granted by anyone else is another consent.
+        #[arg(long)]
+        patient: String,
         /// Any Ethereum JSON-RPC endpoint of the contract's chain.
         #[arg(long, env = "PRAMANA_RPC")]
         rpc: String,
@@ -462,7 +466,7 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                         ctx.http
                             .post(ctx.url("/v1/keys"))
                             .bearer_auth(token)
-                            .json(&json!({"kind": kind, "public_key": key}))
+                            .json(&json!({"kind": kind, "public_key": key, "password": password}))
                             .send()
                             .await?,
                     )
@@ -525,8 +529,8 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                 None => println!("{bundle}"),
             }
         }
-        Command::Consent(ConsentCmd::Status { id, rpc, contract }) => {
-            audit::status(&ctx, &id, &rpc, contract.as_deref()).await?;
+        Command::Consent(ConsentCmd::Status { id, patient, rpc, contract }) => {
+            audit::status(&ctx, &id, &patient, &rpc, contract.as_deref()).await?;
         }
         Command::Consent(ConsentCmd::Request { patient, purpose, hi_types, access, from, to, days, answer_within }) => {
             let now = chrono::Utc::now();

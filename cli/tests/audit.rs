@@ -66,10 +66,12 @@ async fn an_auditor_rebuilds_consent_history_from_the_chain() {
             > consents[1]["granted"]["block_number"].as_u64().unwrap()
     );
 
-    let (c, url) = (contract.to_string(), anvil.url.clone());
+    let (c, url, who) = (contract.to_string(), anvil.url.clone(), patient.address().to_string());
     let statuses = tokio::task::spawn_blocking(move || {
         [B256::repeat_byte(1), B256::repeat_byte(2), B256::repeat_byte(9)].map(|id| {
-            pramana(&["consent", "status", &id.to_string(), "--rpc", &url, "--contract", &c]).1["status"].clone()
+            pramana(&["consent", "status", &id.to_string(), "--patient", &who, "--rpc", &url, "--contract", &c]).1
+                ["status"]
+                .clone()
         })
     })
     .await
@@ -101,14 +103,23 @@ async fn an_auditor_rebuilds_consent_history_from_the_chain() {
     assert_eq!((status.0, status.1["status"].clone()), (0, Value::from("revoked")), "{status:?}");
 
     // Bad input: a clear error and exit 2.
-    let url = anvil.url.clone();
+    let (url, who) = (anvil.url.clone(), patient.address().to_string());
     let (code, _, err) = tokio::task::spawn_blocking(move || {
-        pramana(&["consent", "status", "0x12", "--rpc", &url, "--contract", "0x1"])
+        pramana(&["consent", "status", "0x12", "--patient", &who, "--rpc", &url, "--contract", "0x1"])
     })
     .await
     .unwrap();
     assert_eq!(code, 2);
     assert!(err.contains("not a consent id"), "{err}");
+    let url = anvil.url.clone();
+    let (code, _, err) = tokio::task::spawn_blocking(move || {
+        let id = B256::repeat_byte(1).to_string();
+        pramana(&["consent", "status", &id, "--patient", "0x12", "--rpc", &url, "--contract", "0x1"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 2);
+    assert!(err.contains("not an address"), "{err}");
 }
 
 /// A patient with an Ethereum key who granted `hosp`'s request (no documents in scope).
@@ -215,4 +226,74 @@ async fn an_auditor_finds_what_the_database_says_and_the_chain_does_not() {
     let (code, _, err) = audit(consents[0].1.access.clone()).await.unwrap();
     assert_eq!(code, 2);
     assert!(err.contains("forbidden"), "{err}");
+}
+
+/// A stranger grants a platform consent's id first, with its own key and an endless validity.
+/// `pramana consent status --patient` reads the patient's record only, and `pramana audit` with
+/// an auditor's token matches the patient's consent to the patient's record and lists the
+/// stranger's as someone else's (`foreign`), not as a discrepancy and never as the patient's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_squatted_consent_id_is_never_read_as_the_patients() {
+    use alloy::sol_types::SolCall as _;
+    use serde_json::json;
+
+    let p = pramana_tests::spawn_platform().await;
+    let app = &p.app;
+    let (hosp, _) = app.new_hospital("IN2710000001").await;
+    let hosp_addr = Address::repeat_byte(0x42);
+    pramana_tests::consent::register_eth(app, &hosp, hosp_addr).await;
+    pramana_tests::register_x25519(app, &hosp).await;
+    let (_, _, signer, c) = granted_consent(app, &hosp, hosp_addr).await;
+    let id: B256 = c["chain_consent_id"].as_str().unwrap().parse().unwrap();
+
+    // Before the worker relays the patient's grant, the stranger's own grant of the same id.
+    let squatter = ConsentSigner::random();
+    let now = chrono::Utc::now().timestamp() as u64;
+    let squat = Grant {
+        consentId: id,
+        patient: squatter.address(),
+        grantee: hosp_addr,
+        scopeHash: B256::repeat_byte(0x5c),
+        validFrom: now - 60,
+        validUntil: (1 << 40) - 1,
+        nonce: 0,
+        deadline: now + 3_600,
+    };
+    let squat = squatter.sign_grant(squat, &domain(31_337, p.contract)).unwrap().to_request();
+    let data = format!("0x{}", hex::encode(ConsentRegistry::grantConsentCall { g: squat }.abi_encode()));
+    // Anvil's third development account (unlocked): the stranger's relayer.
+    let tx = json!([{"from": "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", "to": p.contract.to_string(),
+                     "data": data, "gas": "0x100000"}]);
+    pramana_tests::rpc_call(&p.anvil.url, "eth_sendTransaction", tx).await.unwrap();
+
+    let worker = p.worker(json!({})).await;
+    pramana_tests::run_worker_until_idle(&worker, &p.anvil.url).await;
+
+    let status = |who: Address| {
+        let (url, c) = (p.anvil.url.clone(), p.contract.to_string());
+        tokio::task::spawn_blocking(move || {
+            let args =
+                ["consent", "status", &id.to_string(), "--patient", &who.to_string(), "--rpc", &url, "--contract", &c];
+            pramana(&args).1
+        })
+    };
+    let v = status(signer.address()).await.unwrap();
+    assert_eq!((v["status"].clone(), v["patient"].clone()), (json!("active"), json!(signer.address())), "{v}");
+    assert_eq!(status(squatter.address()).await.unwrap()["status"], "active", "the stranger's own consent");
+    assert_eq!(status(Address::repeat_byte(7)).await.unwrap()["status"], "unknown");
+
+    let auditor = app.new_auditor("auditor").await;
+    let (api, url, contract) = (app.base.clone(), p.anvil.url.clone(), p.contract.to_string());
+    let (code, v, err) = tokio::task::spawn_blocking(move || {
+        common::pramana_json(
+            &["audit", "--rpc", &url, "--contract", &contract, "--token", &auditor],
+            &[("PRAMANA_API", &api)],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{err} {v}");
+    assert_eq!(v["discrepancies"], json!([]), "{v}");
+    assert_eq!(v["foreign"], json!([{"consent_id": id, "patient": squatter.address()}]), "{v}");
+    assert_eq!(v["on_chain"], json!(2), "two consents under one id: the patient's and the stranger's");
 }

@@ -126,9 +126,7 @@ async fn a_patient_approves_from_the_cli_and_the_hospital_decrypts() {
 
     let (hospital, _) = app.new_hospital("IN2710000001").await;
     let hospital_key = pramana_tests::register_x25519(app, &hospital).await;
-    let r = app
-        .post("/v1/keys", Some(&hospital), &json!({"kind": "ethereum", "public_key": format!("0x{}", "42".repeat(20))}))
-        .await;
+    let r = app.post_key(&hospital, "ethereum", &format!("0x{}", "42".repeat(20))).await;
     assert_eq!(r.status(), 201);
     let now = chrono::Utc::now();
     let body = json!({

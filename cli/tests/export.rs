@@ -118,8 +118,8 @@ async fn a_patient_exports_everything_and_verifies_it_against_the_chain_only() {
     for (n, hfr) in ["IN2710000001", "IN2710000002"].iter().enumerate() {
         let (hospital, _) = p.app.new_hospital(hfr).await;
         register_x25519(&p.app, &hospital).await;
-        let eth = json!({"kind": "ethereum", "public_key": format!("0x{}", format!("4{n}").repeat(20))});
-        assert_eq!(p.app.post("/v1/keys", Some(&hospital), &eth).await.status(), 201);
+        let eth = format!("0x{}", format!("4{n}").repeat(20));
+        assert_eq!(p.app.post_key(&hospital, "ethereum", &eth).await.status(), 201);
         let now = chrono::Utc::now();
         let body = json!({
             "patient_abha_number": abha.as_digits(), "purpose": "CAREMGT", "hi_types": ["DiagnosticReport"],

@@ -35,6 +35,11 @@ contract GasBench is Script {
             rs[i] = _revoke(keccak256(abi.encode("batch", i)));
         }
         reg.revokeConsents(rs);
+
+        address account = vm.addr(PATIENT_KEY);
+        uint64 deadline = uint64(block.timestamp + 1 days);
+        (bytes32 sigR, bytes32 sigVs) = _compact(reg.rotateSignerDigest(account, HOSPITAL, 0, deadline));
+        reg.rotateSigner(account, HOSPITAL, 0, deadline, sigR, sigVs);
         vm.stopBroadcast();
     }
 

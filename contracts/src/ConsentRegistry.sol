@@ -9,8 +9,11 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 /// @title ConsentRegistry
 /// @notice Pramana's on-chain record of (1) Merkle roots of document commitments and (2) patient
 /// consents to hospitals. Consents are EIP-712 messages signed by the patient's key and relayed by
-/// anyone; the platform cannot grant or revoke on a patient's behalf. Nothing personal is stored:
-/// only addresses, hashes, ids and times.
+/// anyone; the platform cannot grant or revoke on a patient's behalf. A consent is stored under
+/// `(patient, consentId)`, so only the patient's own key can create the record read as that
+/// patient's consent. A patient is an *account* (the address of their first key) whose current
+/// signing key can be rotated by a message signed with the key it replaces. Nothing personal is
+/// stored: only addresses, hashes, ids and times.
 contract ConsentRegistry is Ownable2Step, EIP712 {
     // ---------------------------------------------------------------- types
 
@@ -58,6 +61,12 @@ contract ConsentRegistry is Ownable2Step, EIP712 {
         bool revoked;
     }
 
+    /// @dev One storage slot: 160 + 64 bits. `signer == 0` means the account's own key signs.
+    struct Account {
+        address signer;
+        uint64 nonce;
+    }
+
     /// @dev One storage slot: 64 + 64 + 64 bits.
     struct Root {
         uint64 timestamp;
@@ -72,12 +81,14 @@ contract ConsentRegistry is Ownable2Step, EIP712 {
     );
     bytes32 public constant REVOKE_TYPEHASH =
         keccak256("Revoke(bytes32 consentId,address patient,uint64 nonce,uint64 deadline)");
+    bytes32 public constant ROTATE_SIGNER_TYPEHASH =
+        keccak256("RotateSigner(address account,address newSigner,uint64 nonce,uint64 deadline)");
 
     // ---------------------------------------------------------------- storage
 
     mapping(bytes32 root => Root) private _roots;
-    mapping(bytes32 consentId => Consent) private _consents;
-    mapping(address patient => uint64) private _nonces;
+    mapping(bytes32 key => Consent) private _consents; // key = keccak256(abi.encode(patient, consentId))
+    mapping(address account => Account) private _accounts;
     mapping(address account => bool) public isAnchorer;
 
     // ---------------------------------------------------------------- events
@@ -94,6 +105,7 @@ contract ConsentRegistry is Ownable2Step, EIP712 {
     );
     event ConsentRevoked(bytes32 indexed consentId, address indexed patient, address indexed grantee);
     event NonceIncremented(address indexed patient, uint64 nonce);
+    event SignerRotated(address indexed account, address indexed newSigner, uint64 nonce);
 
     // ---------------------------------------------------------------- errors
 
@@ -110,6 +122,11 @@ contract ConsentRegistry is Ownable2Step, EIP712 {
     error StaleNonce(bytes32 consentId);
     error InvalidSignature(bytes32 consentId);
     error PartiesMismatch(bytes32 consentId);
+    error NotSigner(address account, address caller);
+    error InvalidSigner(address account);
+    error RotationExpired(address account);
+    error RotationStaleNonce(address account);
+    error RotationInvalidSignature(address account);
 
     constructor(address initialOwner) Ownable(initialOwner) EIP712("Pramana ConsentRegistry", "1") {}
 
@@ -194,21 +211,65 @@ contract ConsentRegistry is Ownable2Step, EIP712 {
         }
     }
 
-    /// @notice Invalidates every signature the caller has made but not yet had relayed.
-    function incrementNonce() external {
-        uint64 n = _nonces[msg.sender] + 1;
-        _nonces[msg.sender] = n;
-        emit NonceIncremented(msg.sender, n);
+    /// @notice Invalidates every signature made for `account` and not yet relayed. Only the
+    /// account's current signer may call it.
+    function incrementNonce(address account) external {
+        Account storage a = _accounts[account];
+        if (msg.sender != _signer(account, a.signer)) revert NotSigner(account, msg.sender);
+        uint64 n = a.nonce + 1;
+        a.nonce = n;
+        emit NonceIncremented(account, n);
     }
 
-    /// @notice The nonce a patient's next signature must carry.
-    function nonces(address patient) external view returns (uint64) {
-        return _nonces[patient];
+    /// @notice Makes `newSigner` the key that signs for `account` from now on; signed by the
+    /// account's current signer (EIP-712 `RotateSigner`). Consumes the account's nonce, so every
+    /// message signed and not yet relayed (by either key) is void, and a rotation cannot be
+    /// replayed. Consents granted under the old key are the account's and stay revocable by the
+    /// new one.
+    function rotateSigner(
+        address account,
+        address newSigner,
+        uint64 nonce,
+        uint64 deadline,
+        bytes32 signatureR,
+        bytes32 signatureVs
+    ) external {
+        if (newSigner == address(0)) revert InvalidSigner(account);
+        if (block.timestamp > deadline) revert RotationExpired(account);
+        Account storage a = _accounts[account];
+        if (nonce != a.nonce) revert RotationStaleNonce(account);
+        bytes32 digest = rotateSignerDigest(account, newSigner, nonce, deadline);
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signatureR, signatureVs);
+        if (err != ECDSA.RecoverError.NoError || signer != _signer(account, a.signer)) {
+            revert RotationInvalidSignature(account);
+        }
+        a.signer = newSigner;
+        a.nonce = nonce + 1;
+        emit SignerRotated(account, newSigner, nonce + 1);
     }
 
-    /// @notice Consent state now.
-    function consentStatus(bytes32 consentId) public view returns (Status) {
-        Consent memory c = _consents[consentId];
+    /// @notice The nonce an account's next signature must carry.
+    function nonces(address account) external view returns (uint64) {
+        return _accounts[account].nonce;
+    }
+
+    /// @notice The key that signs for `account` now: the account's own key until it is rotated.
+    function signerOf(address account) external view returns (address) {
+        return _signer(account, _accounts[account].signer);
+    }
+
+    /// @notice The storage key of a patient's consent: `keccak256(abi.encode(patient, consentId))`.
+    function consentKey(address patient, bytes32 consentId) public pure returns (bytes32 key) {
+        assembly ("memory-safe") {
+            mstore(0x00, patient)
+            mstore(0x20, consentId)
+            key := keccak256(0x00, 0x40)
+        }
+    }
+
+    /// @notice State now of the consent `patient` granted under `consentId`.
+    function consentStatus(address patient, bytes32 consentId) public view returns (Status) {
+        Consent memory c = _consents[consentKey(patient, consentId)];
         if (c.parties == bytes20(0)) return Status.Unknown;
         if (c.revoked) return Status.Revoked;
         if (block.timestamp < c.validFrom) return Status.NotYetValid;
@@ -216,25 +277,25 @@ contract ConsentRegistry is Ownable2Step, EIP712 {
         return Status.Active;
     }
 
-    /// @notice The stored record.
-    function consentRecord(bytes32 consentId)
+    /// @notice The stored record of the consent `patient` granted under `consentId`.
+    function consentRecord(address patient, bytes32 consentId)
         external
         view
         returns (bytes20 parties, uint40 validFrom, uint40 validUntil, bool revoked)
     {
-        Consent memory c = _consents[consentId];
+        Consent memory c = _consents[consentKey(patient, consentId)];
         return (c.parties, c.validFrom, c.validUntil, c.revoked);
     }
 
     /// @notice True when the consent is active now and was granted by `patient` to `grantee` for
     /// `scopeHash`.
-    function isConsentActive(bytes32 consentId, address patient, address grantee, bytes32 scopeHash)
+    function isConsentActive(address patient, bytes32 consentId, address grantee, bytes32 scopeHash)
         external
         view
         returns (bool)
     {
-        return consentStatus(consentId) == Status.Active
-            && _consents[consentId].parties == partiesCommitment(patient, grantee, scopeHash);
+        return consentStatus(patient, consentId) == Status.Active
+            && _consents[consentKey(patient, consentId)].parties == partiesCommitment(patient, grantee, scopeHash);
     }
 
     /// @notice `bytes20(keccak256(abi.encode(patient, grantee, scopeHash)))`.
@@ -266,6 +327,15 @@ contract ConsentRegistry is Ownable2Step, EIP712 {
         return _hashTypedDataV4(keccak256(abi.encode(REVOKE_TYPEHASH, r.consentId, r.patient, r.nonce, r.deadline)));
     }
 
+    /// @notice The EIP-712 digest an account's current signer signs to hand over to `newSigner`.
+    function rotateSignerDigest(address account, address newSigner, uint64 nonce, uint64 deadline)
+        public
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(keccak256(abi.encode(ROTATE_SIGNER_TYPEHASH, account, newSigner, nonce, deadline)));
+    }
+
     /// @notice The EIP-712 domain separator.
     function domainSeparator() external view returns (bytes32) {
         return _domainSeparatorV4();
@@ -278,7 +348,7 @@ contract ConsentRegistry is Ownable2Step, EIP712 {
         if (id == bytes32(0) || g.patient == address(0) || g.grantee == address(0)) revert InvalidConsent(id);
         if (g.validFrom >= g.validUntil || g.validUntil > type(uint40).max) revert InvalidValidity(id);
         _checkSignature(id, g.patient, g.nonce, g.deadline, grantDigest(g), g.signatureR, g.signatureVs);
-        Consent storage c = _consents[id];
+        Consent storage c = _consents[consentKey(g.patient, id)];
         if (c.parties != bytes20(0)) revert ConsentExists(id);
         c.parties = partiesCommitment(g.patient, g.grantee, g.scopeHash);
         c.validFrom = uint40(g.validFrom);
@@ -289,7 +359,7 @@ contract ConsentRegistry is Ownable2Step, EIP712 {
     function _revoke(RevokeRequest calldata r) private {
         bytes32 id = r.consentId;
         _checkSignature(id, r.patient, r.nonce, r.deadline, revokeDigest(r), r.signatureR, r.signatureVs);
-        Consent storage c = _consents[id];
+        Consent storage c = _consents[consentKey(r.patient, id)];
         bytes20 parties = c.parties;
         if (parties == bytes20(0)) revert ConsentUnknown(id);
         if (parties != partiesCommitment(r.patient, r.grantee, r.scopeHash)) revert PartiesMismatch(id);
@@ -308,8 +378,14 @@ contract ConsentRegistry is Ownable2Step, EIP712 {
         bytes32 sigVs
     ) private view {
         if (block.timestamp > deadline) revert SignatureExpired(id);
-        if (nonce != _nonces[patient]) revert StaleNonce(id);
+        Account storage a = _accounts[patient];
+        (address stored, uint64 current) = (a.signer, a.nonce);
+        if (nonce != current) revert StaleNonce(id);
         (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, sigR, sigVs);
-        if (err != ECDSA.RecoverError.NoError || signer != patient) revert InvalidSignature(id);
+        if (err != ECDSA.RecoverError.NoError || signer != _signer(patient, stored)) revert InvalidSignature(id);
+    }
+
+    function _signer(address account, address stored) private pure returns (address) {
+        return stored == address(0) ? account : stored;
     }
 }

@@ -12,7 +12,7 @@ abstract contract Fixture is Test {
     address internal anchorer = makeAddr("anchorer");
     address internal relayer = makeAddr("relayer");
     uint256 internal patientKey = 0xA11CE;
-    address internal patient;
+    address public patient;
     address internal hospital = makeAddr("hospital");
     bytes32 internal constant SCOPE = keccak256("CAREMGT|DiagnosticReport|2025-01-01..2026-01-01");
 
@@ -180,10 +180,10 @@ contract ConsentTest is Fixture {
         emit ConsentRegistry.ConsentGranted(ID, patient, hospital, SCOPE, g.validFrom, g.validUntil);
         vm.prank(relayer);
         reg.grantConsent(g);
-        assertEq(uint8(reg.consentStatus(ID)), uint8(ConsentRegistry.Status.Active));
-        assertTrue(reg.isConsentActive(ID, patient, hospital, SCOPE));
-        assertFalse(reg.isConsentActive(ID, patient, relayer, SCOPE), "another grantee");
-        assertFalse(reg.isConsentActive(ID, patient, hospital, keccak256("other scope")), "another scope");
+        assertEq(uint8(reg.consentStatus(patient, ID)), uint8(ConsentRegistry.Status.Active));
+        assertTrue(reg.isConsentActive(patient, ID, hospital, SCOPE));
+        assertFalse(reg.isConsentActive(patient, ID, relayer, SCOPE), "another grantee");
+        assertFalse(reg.isConsentActive(patient, ID, hospital, keccak256("other scope")), "another scope");
     }
 
     function testFuzz_onlyThePatientsSignatureGrants(uint256 otherKey) public {
@@ -193,7 +193,53 @@ contract ConsentTest is Fixture {
             signGrant(grantReq(ID, uint64(block.timestamp), uint64(block.timestamp + 1 days)), otherKey);
         vm.expectRevert(abi.encodeWithSelector(ConsentRegistry.InvalidSignature.selector, ID));
         reg.grantConsent(g);
-        assertEq(uint8(reg.consentStatus(ID)), uint8(ConsentRegistry.Status.Unknown));
+        assertEq(uint8(reg.consentStatus(patient, ID)), uint8(ConsentRegistry.Status.Unknown));
+    }
+
+    function test_aStrangerCannotSquatAPatientsConsentId() public {
+        // The hospital knows the id before the patient decides; a stranger grants it first, signed
+        // with its own throwaway key and an endless validity.
+        uint256 strangerKey = 0x5EC;
+        address stranger = vm.addr(strangerKey);
+        ConsentRegistry.GrantRequest memory squat = grantReq(ID, uint64(block.timestamp), type(uint40).max);
+        squat.patient = stranger;
+        squat.nonce = reg.nonces(stranger);
+        squat = signGrant(squat, strangerKey);
+        reg.grantConsent(squat);
+        assertEq(uint8(reg.consentStatus(stranger, ID)), uint8(ConsentRegistry.Status.Active), "the stranger's own");
+        assertEq(uint8(reg.consentStatus(patient, ID)), uint8(ConsentRegistry.Status.Unknown), "not the patient's");
+        assertFalse(reg.isConsentActive(patient, ID, hospital, SCOPE));
+
+        // The patient's own grant still succeeds and is the record read as the patient's.
+        ConsentRegistry.GrantRequest memory g = signedGrant(ID);
+        vm.prank(relayer);
+        reg.grantConsent(g);
+        assertEq(uint8(reg.consentStatus(patient, ID)), uint8(ConsentRegistry.Status.Active));
+        assertTrue(reg.isConsentActive(patient, ID, hospital, SCOPE));
+        (bytes20 parties,, uint40 until,) = reg.consentRecord(patient, ID);
+        assertEq(parties, reg.partiesCommitment(patient, hospital, SCOPE));
+        assertEq(until, g.validUntil, "the patient's validity, not the stranger's");
+
+        // The patient's revocation ends the patient's consent; the stranger's record is separate.
+        reg.revokeConsent(signedRevoke(ID, patientKey));
+        assertEq(uint8(reg.consentStatus(patient, ID)), uint8(ConsentRegistry.Status.Revoked));
+        assertEq(uint8(reg.consentStatus(stranger, ID)), uint8(ConsentRegistry.Status.Active));
+        assertFalse(reg.isConsentActive(patient, ID, hospital, SCOPE));
+        assertEq(reg.consentKey(patient, ID), keccak256(abi.encode(patient, ID)));
+    }
+
+    function testFuzz_aStrangersKeyNeverWritesThePatientsRecord(uint256 strangerKey) public {
+        strangerKey = bound(strangerKey, 1, 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140);
+        vm.assume(strangerKey != patientKey);
+        // Naming the patient with another key is refused; naming itself writes only its own record.
+        ConsentRegistry.GrantRequest memory g =
+            signGrant(grantReq(ID, uint64(block.timestamp), uint64(block.timestamp + 1 days)), strangerKey);
+        vm.expectRevert(abi.encodeWithSelector(ConsentRegistry.InvalidSignature.selector, ID));
+        reg.grantConsent(g);
+        g.patient = vm.addr(strangerKey);
+        g = signGrant(g, strangerKey);
+        reg.grantConsent(g);
+        assertEq(uint8(reg.consentStatus(patient, ID)), uint8(ConsentRegistry.Status.Unknown));
     }
 
     function test_tamperedFieldsBreakTheSignature() public {
@@ -226,7 +272,9 @@ contract ConsentTest is Fixture {
         (g.signatureR, g.signatureVs) = compact(patientKey, other.grantDigest(g));
         vm.expectRevert(abi.encodeWithSelector(ConsentRegistry.InvalidSignature.selector, ID));
         reg.grantConsent(g);
-        uint256 chain = block.chainid;
+        // A constant, not block.chainid: the IR pipeline may read that after the switch below.
+        uint256 chain = 31_337;
+        assertEq(block.chainid, chain);
         g = grantReq(ID, uint64(block.timestamp), uint64(block.timestamp + 1 days));
         vm.chainId(chain + 1);
         (g.signatureR, g.signatureVs) = compact(patientKey, reg.grantDigest(g));
@@ -240,7 +288,7 @@ contract ConsentTest is Fixture {
         vm.expectEmit(address(reg));
         emit ConsentRegistry.NonceIncremented(patient, 1);
         vm.prank(patient);
-        reg.incrementNonce();
+        reg.incrementNonce(patient);
         vm.expectRevert(abi.encodeWithSelector(ConsentRegistry.StaleNonce.selector, ID));
         reg.grantConsent(g);
         reg.grantConsent(signedGrant(ID));
@@ -266,7 +314,7 @@ contract ConsentTest is Fixture {
         reg.grantConsent(signGrant(grantReq(ID, from, until), patientKey));
         uint256 t = block.timestamp + at;
         vm.warp(t);
-        ConsentRegistry.Status s = reg.consentStatus(ID);
+        ConsentRegistry.Status s = reg.consentStatus(patient, ID);
         if (t < from) assertEq(uint8(s), uint8(ConsentRegistry.Status.NotYetValid));
         else if (t >= until) assertEq(uint8(s), uint8(ConsentRegistry.Status.Expired));
         else assertEq(uint8(s), uint8(ConsentRegistry.Status.Active));
@@ -285,7 +333,7 @@ contract ConsentTest is Fixture {
         vm.expectEmit(address(reg));
         emit ConsentRegistry.ConsentRevoked(ID, patient, hospital);
         reg.revokeConsent(r);
-        assertEq(uint8(reg.consentStatus(ID)), uint8(ConsentRegistry.Status.Revoked));
+        assertEq(uint8(reg.consentStatus(patient, ID)), uint8(ConsentRegistry.Status.Revoked));
         ConsentRegistry.RevokeRequest memory unknown = signedRevoke(keccak256("nope"), patientKey);
         vm.expectRevert(abi.encodeWithSelector(ConsentRegistry.ConsentUnknown.selector, keccak256("nope")));
         reg.revokeConsent(unknown);
@@ -295,7 +343,7 @@ contract ConsentTest is Fixture {
         reg.grantConsent(signedGrant(ID));
         reg.revokeConsent(signedRevoke(ID, patientKey));
         vm.warp(block.timestamp + 365 days);
-        assertEq(uint8(reg.consentStatus(ID)), uint8(ConsentRegistry.Status.Revoked));
+        assertEq(uint8(reg.consentStatus(patient, ID)), uint8(ConsentRegistry.Status.Revoked));
     }
 
     function test_batchesAreAllOrNothing() public {
@@ -306,7 +354,7 @@ contract ConsentTest is Fixture {
         gs[2].grantee = relayer; // breaks its signature
         vm.expectRevert(abi.encodeWithSelector(ConsentRegistry.InvalidSignature.selector, gs[2].consentId));
         reg.grantConsents(gs);
-        assertEq(uint8(reg.consentStatus(gs[0].consentId)), uint8(ConsentRegistry.Status.Unknown));
+        assertEq(uint8(reg.consentStatus(patient, gs[0].consentId)), uint8(ConsentRegistry.Status.Unknown));
         gs[2] = signedGrant(gs[2].consentId);
         reg.grantConsents(gs);
         ConsentRegistry.RevokeRequest[] memory rs = new ConsentRegistry.RevokeRequest[](3);
@@ -315,10 +363,105 @@ contract ConsentTest is Fixture {
         }
         reg.revokeConsents(rs);
         for (uint256 i; i < 3; ++i) {
-            assertEq(uint8(reg.consentStatus(gs[i].consentId)), uint8(ConsentRegistry.Status.Revoked));
+            assertEq(uint8(reg.consentStatus(patient, gs[i].consentId)), uint8(ConsentRegistry.Status.Revoked));
         }
         vm.expectRevert(ConsentRegistry.EmptyBatch.selector);
         reg.grantConsents(new ConsentRegistry.GrantRequest[](0));
+    }
+}
+
+/// A patient whose signing key changed: the account stays, its signer rotates.
+contract SignerRotationTest is Fixture {
+    bytes32 internal constant ID = keccak256("consent-1");
+    uint256 internal newKey = 0xB0B2;
+    address internal newSigner;
+
+    function setUp() public override {
+        super.setUp();
+        newSigner = vm.addr(newKey);
+    }
+
+    function signedRotation(uint256 key, address next)
+        internal
+        view
+        returns (uint64 nonce, uint64 deadline, bytes32 r, bytes32 vs)
+    {
+        nonce = reg.nonces(patient);
+        deadline = uint64(block.timestamp + 1 hours);
+        (r, vs) = compact(key, reg.rotateSignerDigest(patient, next, nonce, deadline));
+    }
+
+    function rotate(uint256 key, address next) internal {
+        (uint64 nonce, uint64 deadline, bytes32 r, bytes32 vs) = signedRotation(key, next);
+        vm.prank(relayer);
+        reg.rotateSigner(patient, next, nonce, deadline, r, vs);
+    }
+
+    function test_theNewKeyRevokesAConsentGrantedUnderTheOldOne() public {
+        reg.grantConsent(signedGrant(ID));
+        assertEq(reg.signerOf(patient), patient, "an account signs with its own key until rotated");
+        (uint64 nonce, uint64 deadline, bytes32 r, bytes32 vs) = signedRotation(patientKey, newSigner);
+        vm.expectEmit(address(reg));
+        emit ConsentRegistry.SignerRotated(patient, newSigner, nonce + 1);
+        reg.rotateSigner(patient, newSigner, nonce, deadline, r, vs);
+        assertEq(reg.signerOf(patient), newSigner);
+        assertEq(reg.nonces(patient), nonce + 1, "a rotation consumes the nonce");
+
+        ConsentRegistry.RevokeRequest memory byOldKey = signedRevoke(ID, patientKey);
+        vm.expectRevert(abi.encodeWithSelector(ConsentRegistry.InvalidSignature.selector, ID));
+        reg.revokeConsent(byOldKey);
+        ConsentRegistry.RevokeRequest memory byNewKey = signedRevoke(ID, newKey);
+        vm.expectEmit(address(reg));
+        emit ConsentRegistry.ConsentRevoked(ID, patient, hospital);
+        reg.revokeConsent(byNewKey);
+        assertEq(uint8(reg.consentStatus(patient, ID)), uint8(ConsentRegistry.Status.Revoked));
+
+        // Grants for the account are now signed by the new key only.
+        bytes32 next = keccak256("consent-2");
+        ConsentRegistry.GrantRequest memory old = signedGrant(next);
+        vm.expectRevert(abi.encodeWithSelector(ConsentRegistry.InvalidSignature.selector, next));
+        reg.grantConsent(old);
+        reg.grantConsent(signGrant(grantReq(next, uint64(block.timestamp), uint64(block.timestamp + 1 days)), newKey));
+        assertEq(uint8(reg.consentStatus(patient, next)), uint8(ConsentRegistry.Status.Active));
+    }
+
+    function test_onlyTheCurrentSignerRotates() public {
+        uint256 strangerKey = 0x5EC;
+        (uint64 nonce, uint64 deadline, bytes32 r, bytes32 vs) = signedRotation(strangerKey, vm.addr(strangerKey));
+        vm.expectRevert(abi.encodeWithSelector(ConsentRegistry.RotationInvalidSignature.selector, patient));
+        reg.rotateSigner(patient, vm.addr(strangerKey), nonce, deadline, r, vs);
+        assertEq(reg.signerOf(patient), patient);
+
+        rotate(patientKey, newSigner);
+        // The old key has no say any more, and the used rotation cannot be replayed.
+        (nonce, deadline, r, vs) = signedRotation(patientKey, patient);
+        vm.expectRevert(abi.encodeWithSelector(ConsentRegistry.RotationInvalidSignature.selector, patient));
+        reg.rotateSigner(patient, patient, nonce, deadline, r, vs);
+        (uint64 n0, uint64 d0, bytes32 r0, bytes32 vs0) = (nonce - 1, deadline, bytes32(0), bytes32(0));
+        (r0, vs0) = compact(patientKey, reg.rotateSignerDigest(patient, newSigner, n0, d0));
+        vm.expectRevert(abi.encodeWithSelector(ConsentRegistry.RotationStaleNonce.selector, patient));
+        reg.rotateSigner(patient, newSigner, n0, d0, r0, vs0);
+
+        (nonce, deadline, r, vs) = signedRotation(newKey, newSigner);
+        vm.warp(deadline + 1);
+        vm.expectRevert(abi.encodeWithSelector(ConsentRegistry.RotationExpired.selector, patient));
+        reg.rotateSigner(patient, newSigner, nonce, deadline, r, vs);
+        vm.expectRevert(abi.encodeWithSelector(ConsentRegistry.InvalidSigner.selector, patient));
+        reg.rotateSigner(patient, address(0), nonce, deadline, r, vs);
+    }
+
+    function test_onlyTheCurrentSignerBumpsTheNonce() public {
+        vm.expectRevert(abi.encodeWithSelector(ConsentRegistry.NotSigner.selector, patient, relayer));
+        vm.prank(relayer);
+        reg.incrementNonce(patient);
+        rotate(patientKey, newSigner);
+        vm.expectRevert(abi.encodeWithSelector(ConsentRegistry.NotSigner.selector, patient, patient));
+        vm.prank(patient);
+        reg.incrementNonce(patient);
+        uint64 n = reg.nonces(patient);
+        vm.prank(newSigner);
+        reg.incrementNonce(patient);
+        assertEq(reg.nonces(patient), n + 1);
     }
 }
 
@@ -334,7 +477,7 @@ contract ConsentHandler is Fixture {
 
     function grant(uint256 seed) external {
         bytes32 id = keccak256(abi.encode(seed % 16));
-        if (reg.consentStatus(id) != ConsentRegistry.Status.Unknown) return;
+        if (reg.consentStatus(patient, id) != ConsentRegistry.Status.Unknown) return;
         reg.grantConsent(signedGrant(id));
         granted.push(id);
     }
@@ -342,7 +485,7 @@ contract ConsentHandler is Fixture {
     function revoke(uint256 seed) external {
         if (granted.length == 0) return;
         bytes32 id = granted[seed % granted.length];
-        if (reg.consentStatus(id) == ConsentRegistry.Status.Revoked) return;
+        if (reg.consentStatus(patient, id) == ConsentRegistry.Status.Revoked) return;
         reg.revokeConsent(signedRevoke(id, patientKey));
         revoked.push(id);
     }
@@ -381,7 +524,9 @@ contract ConsentInvariantTest is Test {
     function invariant_revokedStaysRevoked() public view {
         uint256 n = handler.revokedCount();
         for (uint256 i; i < n; ++i) {
-            assertEq(uint8(reg.consentStatus(handler.revoked(i))), uint8(ConsentRegistry.Status.Revoked));
+            assertEq(
+                uint8(reg.consentStatus(handler.patient(), handler.revoked(i))), uint8(ConsentRegistry.Status.Revoked)
+            );
         }
     }
 }

@@ -11,17 +11,10 @@ async fn rotation_keeps_history() {
     let app = spawn_app().await;
     let p = app.new_patient().await;
     for key in [X1, X2] {
-        let r =
-            app.post("/v1/keys", Some(&p.access), &json!({"kind": "x25519", "public_key": key.to_uppercase()})).await;
+        let r = app.post_key(&p.access, "x25519", &key.to_uppercase()).await;
         assert_eq!(r.status(), 201);
     }
-    let r = app
-        .post(
-            "/v1/keys",
-            Some(&p.access),
-            &json!({"kind": "ethereum", "public_key": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"}),
-        )
-        .await;
+    let r = app.post_key(&p.access, "ethereum", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed").await;
     assert_eq!(r.status(), 201);
     let keys: Vec<serde_json::Value> = app.get("/v1/keys", Some(&p.access)).await.json().await.unwrap();
     assert_eq!(keys.len(), 3);
@@ -50,10 +43,38 @@ async fn bad_keys_are_422_and_change_nothing() {
         ("ethereum", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD".to_owned()),
         ("ethereum", "0x1234".to_owned()),
     ] {
-        let r = app.post("/v1/keys", Some(&p.access), &json!({"kind": kind, "public_key": key})).await;
+        let r = app.post_key(&p.access, kind, &key).await;
         assert_error(r, 422, "invalid_public_key").await;
     }
-    let r = app.post("/v1/keys", Some(&p.access), &json!({"kind": "rsa", "public_key": X1})).await;
+    let r = app.post("/v1/keys", Some(&p.access), &json!({"kind": "rsa", "public_key": X1, "password": "x"})).await;
     assert_error(r, 422, "invalid_body").await;
     assert_eq!(app.table_counts().await, before);
+}
+
+/// The attack: a stolen access token (no password) tries to plant its own signing or encryption
+/// key. Refused with a stable code, nothing changed; the right password (a hospital's API
+/// secret) is enough.
+#[tokio::test]
+async fn registering_a_key_needs_the_password_not_just_a_token() {
+    let app = spawn_app().await;
+    let p = app.new_patient().await;
+    let (hospital, _) = app.new_hospital("IN2710000001").await;
+    for token in [&p.access, &hospital] {
+        let before = app.table_counts().await;
+        for (kind, key) in [("x25519", X1), ("ethereum", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")] {
+            let r = app.post("/v1/keys", Some(token), &json!({"kind": kind, "public_key": key})).await;
+            assert_error(r, 403, "reauthentication_required").await;
+            for wrong in ["", "not the password", "correct horse battery stapl"] {
+                let body = json!({"kind": kind, "public_key": key, "password": wrong});
+                let r = app.post("/v1/keys", Some(token), &body).await;
+                assert_error(r, 403, "reauthentication_required").await;
+            }
+        }
+        assert_eq!(app.table_counts().await, before, "nothing changed");
+        assert_eq!(app.post_key(token, "x25519", X1).await.status(), 201, "with the password");
+    }
+    // One account's password does not unlock another's.
+    let q = app.new_patient().await;
+    let body = json!({"kind": "x25519", "public_key": X2, "password": app.password_of(&hospital)});
+    assert_error(app.post("/v1/keys", Some(&q.access), &body).await, 403, "reauthentication_required").await;
 }

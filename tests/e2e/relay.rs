@@ -2,7 +2,9 @@
 //! outbox, in batches, exactly once; the API shows each one's chain state. A message the
 //! contract refuses for good is marked failed without holding up the others; one relayed by
 //! someone else is settled on that transaction, also when it lands between our batch's signing
-//! and its mining (the batch reverts, is abandoned, and its messages are checked again).
+//! and its mining (the batch reverts, is abandoned, and its messages are checked again). A
+//! stranger who grants a platform consent's id first, with its own key, squats nothing: the
+//! patient's grant is still relayed and is the record read as the patient's consent.
 
 use alloy::primitives::{Address, B256};
 use alloy::providers::RootProvider;
@@ -10,7 +12,7 @@ use alloy::sol_types::SolCall as _;
 use pramana_anchor_worker::StepOutcome;
 use pramana_core::HiType;
 use pramana_core::chain::ConsentRegistry;
-use pramana_core::chain::eip712::{ConsentSigner, Grant, SignedGrant};
+use pramana_core::chain::eip712::{ConsentSigner, Grant, SignedGrant, domain};
 use pramana_core::chain::history::{ChainStatus, consent_histories, consent_status};
 use pramana_tests::{Patient, Platform, rpc_call, run_worker_until_idle, spawn_platform};
 use serde_json::{Value, json};
@@ -112,7 +114,10 @@ async fn grants_and_revocations_reach_the_chain_once_and_bad_messages_fail_alone
     let patient_addr = stale.signer.address().to_string();
     rpc_call(&p.anvil.url, "anvil_setBalance", json!([patient_addr, "0xde0b6b3a7640000"])).await.unwrap();
     rpc_call(&p.anvil.url, "anvil_impersonateAccount", json!([patient_addr])).await.unwrap();
-    let bump = format!("0x{}", hex::encode(ConsentRegistry::incrementNonceCall {}.abi_encode()));
+    let bump = format!(
+        "0x{}",
+        hex::encode(ConsentRegistry::incrementNonceCall { account: stale.signer.address() }.abi_encode())
+    );
     send_from(&p, &patient_addr, &bump, 1).await;
     let relayed_by_stranger = send_from(&p, STRANGER, &grant_call(&all[3], hosp_addr), 1).await;
 
@@ -134,7 +139,10 @@ async fn grants_and_revocations_reach_the_chain_once_and_bad_messages_fail_alone
         assert_eq!(c["chain"]["grant"]["state"], "confirmed");
         assert_eq!(c["chain"]["grant"]["tx_hash"], batch_tx.as_str());
         assert!(c["chain"]["grant"]["block_number"].as_i64().unwrap() > 0);
-        assert_eq!(consent_status(&provider, p.contract, chain_id(g)).await.unwrap(), ChainStatus::Active);
+        assert_eq!(
+            consent_status(&provider, p.contract, g.signer.address(), chain_id(g)).await.unwrap(),
+            ChainStatus::Active
+        );
     }
     let c = shown(&p, stale).await;
     assert_eq!(c["chain"]["grant"]["state"], "failed");
@@ -164,7 +172,10 @@ async fn grants_and_revocations_reach_the_chain_once_and_bad_messages_fail_alone
     assert!(outcomes.iter().any(|o| matches!(o, StepOutcome::Submitted { leaves: 2, .. })), "{outcomes:?}");
     for g in &all[..2] {
         assert_eq!(shown(&p, g).await["chain"]["revoke"]["state"], "confirmed");
-        assert_eq!(consent_status(&provider, p.contract, chain_id(g)).await.unwrap(), ChainStatus::Revoked);
+        assert_eq!(
+            consent_status(&provider, p.contract, g.signer.address(), chain_id(g)).await.unwrap(),
+            ChainStatus::Revoked
+        );
     }
 
     // Exactly once: three grants and two revocations on chain, whoever relayed them.
@@ -212,7 +223,10 @@ async fn a_batch_that_reverts_because_a_stranger_got_there_first_is_abandoned_an
     assert_eq!(shown(&p, &b).await["chain"]["grant"]["tx_hash"], stranger_tx.as_str());
     assert_eq!(shown(&p, &a).await["chain"]["grant"]["state"], "confirmed");
     for g in [&a, &b] {
-        assert_eq!(consent_status(&provider, p.contract, chain_id(g)).await.unwrap(), ChainStatus::Active);
+        assert_eq!(
+            consent_status(&provider, p.contract, g.signer.address(), chain_id(g)).await.unwrap(),
+            ChainStatus::Active
+        );
     }
     assert_eq!(consent_histories(&provider, p.contract, 0).await.unwrap().len(), 2, "each grant on chain once");
 }
@@ -286,4 +300,71 @@ async fn a_message_that_cannot_be_settled_is_set_aside_and_holds_up_nothing() {
     assert_eq!(c["chain"]["grant"]["state"], "confirmed", "{c}");
     assert_eq!(c["chain"]["grant"]["tx_hash"], relayed_by_stranger.as_str());
     assert!(c["chain"]["grant"].get("set_aside").is_none(), "{c}");
+}
+
+/// The attack: the hospital learns a consent's chain id from `POST /v1/consents` before the
+/// patient decides; a stranger grants that id first, signed by a throwaway key of its own with an
+/// endless validity. The patient's real grant must still be relayed, confirmed and read as the
+/// patient's consent; the stranger's record is a consent of its own, never read as the patient's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_who_grants_a_consent_id_first_with_its_own_key_squats_nothing() {
+    let p = spawn_platform().await;
+    let provider = RootProvider::new_http(p.anvil.url.parse().unwrap());
+    let (hosp, _) = p.app.new_hospital("IN2710000001").await;
+    let hosp_addr = Address::repeat_byte(0x42);
+    register_eth(&p.app, &hosp, hosp_addr).await;
+    pramana_tests::register_x25519(&p.app, &hosp).await;
+    let g = signed_request(&p, &hosp, hosp_addr).await;
+    let id = chain_id(&g);
+    let patient = g.signer.address();
+
+    let squatter = ConsentSigner::random();
+    let now = chrono::Utc::now().timestamp() as u64;
+    let squat = Grant {
+        consentId: id,
+        patient: squatter.address(),
+        grantee: hosp_addr,
+        scopeHash: B256::from(granted_scope(&[HiType::DiagnosticReport]).hash()),
+        validFrom: now - 60,
+        validUntil: (1 << 40) - 1,
+        nonce: 0,
+        deadline: now + 3_600,
+    };
+    let squat = squatter.sign_grant(squat, &domain(31_337, p.contract)).unwrap().to_request();
+    let data = format!("0x{}", hex::encode(ConsentRegistry::grantConsentCall { g: squat }.abi_encode()));
+    let squat_tx = send_from(&p, STRANGER, &data, 1).await;
+    let receipt = rpc_call(&p.anvil.url, "eth_getTransactionReceipt", json!([squat_tx])).await.unwrap();
+    assert_eq!(receipt["status"], "0x1", "the stranger's grant of its own record is mined");
+    assert_eq!(consent_status(&provider, p.contract, squatter.address(), id).await.unwrap(), ChainStatus::Active);
+    assert_eq!(consent_status(&provider, p.contract, patient, id).await.unwrap(), ChainStatus::Unknown);
+
+    // The patient decides afterwards; the worker relays the real grant.
+    grant(&p, &g).await;
+    let worker = p.worker(json!({})).await;
+    let outcomes = run_worker_until_idle(&worker, &p.anvil.url).await;
+    assert!(outcomes.contains(&StepOutcome::Submitted { batch_id: 1, leaves: 1 }), "{outcomes:?}");
+    let c = shown(&p, &g).await;
+    assert_eq!(c["chain"]["grant"]["state"], "confirmed", "{c}");
+    assert_ne!(c["chain"]["grant"]["tx_hash"], squat_tx.as_str(), "not settled on the stranger's record");
+    assert_eq!(c["status"], "GRANTED");
+    assert_eq!(consent_status(&provider, p.contract, patient, id).await.unwrap(), ChainStatus::Active);
+
+    // The patient revokes: the patient's consent ends; the stranger's record is untouched.
+    let uuid = g.consent["id"].as_str().unwrap();
+    let body = sign_revoke(&g.signer, &g.consent, chrono::Utc::now().timestamp() as u64);
+    let r = p.app.post(&format!("/v1/consents/{uuid}/revoke"), Some(&g.patient.access), &body).await;
+    assert_eq!(r.status(), 200);
+    run_worker_until_idle(&worker, &p.anvil.url).await;
+    assert_eq!(shown(&p, &g).await["chain"]["revoke"]["state"], "confirmed");
+    assert_eq!(consent_status(&provider, p.contract, patient, id).await.unwrap(), ChainStatus::Revoked);
+    assert_eq!(consent_status(&provider, p.contract, squatter.address(), id).await.unwrap(), ChainStatus::Active);
+
+    // The history has two consents under the id, each with its own patient and fate.
+    let history = consent_histories(&provider, p.contract, 0).await.unwrap();
+    assert_eq!(history.len(), 2, "{history:?}");
+    let ours = history.iter().find(|h| h.patient == patient).unwrap();
+    let theirs = history.iter().find(|h| h.patient == squatter.address()).unwrap();
+    assert_eq!((ours.consent_id, ours.status, ours.revoked.is_some()), (id, ChainStatus::Revoked, true));
+    assert_eq!((theirs.consent_id, theirs.status, theirs.revoked.is_none()), (id, ChainStatus::Active, true));
+    assert_ne!(ours.valid_until, theirs.valid_until);
 }

@@ -31,7 +31,7 @@ async fn bump_nonce(p: &Platform, patient: Address) {
     let from = patient.to_string();
     rpc_call(&p.anvil.url, "anvil_setBalance", json!([from, "0xde0b6b3a7640000"])).await.unwrap();
     rpc_call(&p.anvil.url, "anvil_impersonateAccount", json!([from])).await.unwrap();
-    let data = format!("0x{}", hex::encode(ConsentRegistry::incrementNonceCall {}.abi_encode()));
+    let data = format!("0x{}", hex::encode(ConsentRegistry::incrementNonceCall { account: patient }.abi_encode()));
     let tx = json!([{"from": from, "to": p.contract.to_string(), "data": data, "gas": "0x100000"}]);
     rpc_call(&p.anvil.url, "eth_sendTransaction", tx).await.unwrap();
 }
@@ -151,7 +151,7 @@ async fn messages_the_contract_would_refuse_are_refused_and_a_failed_one_is_sign
     );
     assert_eq!(shown["status"], "GRANTED");
     assert_eq!(p.app.get(&content, Some(&hosp)).await.status(), 404, "no access on a grant the chain refused");
-    assert_eq!(consent_status(&provider, p.contract, chain_id).await.unwrap(), ChainStatus::Unknown);
+    assert_eq!(consent_status(&provider, p.contract, signer.address(), chain_id).await.unwrap(), ChainStatus::Unknown);
 
     // Re-signing: a stranger's signature or a past deadline is refused; nothing to revoke yet.
     let stranger = ConsentSigner::random();
@@ -176,7 +176,7 @@ async fn messages_the_contract_would_refuse_are_refused_and_a_failed_one_is_sign
         (409, json!("nothing_to_resign"))
     );
     run_worker_until_idle(&worker, &p.anvil.url).await;
-    assert_eq!(consent_status(&provider, p.contract, chain_id).await.unwrap(), ChainStatus::Active);
+    assert_eq!(consent_status(&provider, p.contract, signer.address(), chain_id).await.unwrap(), ChainStatus::Active);
 
     // A revocation refused the same way (voided before the relay) is signed again and lands.
     refused(
@@ -192,7 +192,7 @@ async fn messages_the_contract_would_refuse_are_refused_and_a_failed_one_is_sign
     let shown: Value = p.app.get(&format!("/v1/consents/{id}"), Some(&patient.access)).await.json().await.unwrap();
     assert_eq!(shown["chain"]["revoke"]["failure"], "StaleNonce");
     assert_eq!(
-        consent_status(&provider, p.contract, chain_id).await.unwrap(),
+        consent_status(&provider, p.contract, signer.address(), chain_id).await.unwrap(),
         ChainStatus::Active,
         "not revoked on chain yet"
     );
@@ -201,7 +201,7 @@ async fn messages_the_contract_would_refuse_are_refused_and_a_failed_one_is_sign
     run_worker_until_idle(&worker, &p.anvil.url).await;
     let shown: Value = p.app.get(&format!("/v1/consents/{id}"), Some(&patient.access)).await.json().await.unwrap();
     assert_eq!(shown["chain"]["revoke"]["state"], "confirmed");
-    assert_eq!(consent_status(&provider, p.contract, chain_id).await.unwrap(), ChainStatus::Revoked);
+    assert_eq!(consent_status(&provider, p.contract, signer.address(), chain_id).await.unwrap(), ChainStatus::Revoked);
     let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_log WHERE action = 'consent.resign'")
         .fetch_all(&p.app.pool)
         .await

@@ -1,5 +1,7 @@
 //! `/v1/keys`: register (rotate) an X25519 encryption key or an Ethereum signing address; list
-//! the caller's keys with their history.
+//! the caller's keys with their history. Registering a key needs the account's password (a
+//! hospital's API secret) again: whoever holds a key decrypts new documents or signs consents,
+//! so a stolen access token alone must not be enough to plant one.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -15,6 +17,7 @@ use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::store::StoreError;
 use crate::store::audit::{AuditEvent, Outcome, insert_audit_event};
+use crate::store::credentials;
 use crate::store::keys::{self, KeyRow};
 
 /// Which kind of key.
@@ -44,6 +47,9 @@ pub struct KeyCreate {
     pub kind: KeyKind,
     /// Hex X25519 key or `0x` address.
     pub public_key: String,
+    /// The account's password (a hospital's API secret), asked again: a valid access token alone
+    /// may not register a key. Missing or wrong: 403 `reauthentication_required`.
+    pub password: Option<String>,
 }
 
 /// A registered key.
@@ -71,6 +77,23 @@ impl From<KeyRow> for KeyView {
     }
 }
 
+/// Checks the caller's password (a hospital's API secret) again; every failure is the same 403.
+async fn check_password(state: &AppState, user: &AuthUser, password: Option<String>) -> ApiResult<()> {
+    let refused = || ApiError::BadRequest {
+        status: StatusCode::FORBIDDEN,
+        code: "reauthentication_required",
+        message: "registering a key needs the account's password (a hospital's API secret) in `password`".into(),
+    };
+    let Some(password) = password else { return Err(refused()) };
+    let credential = credentials::find_credential_by_subject(&state.pool, user.role, user.subject_id).await?;
+    let ok = state.hasher.verify(password, credential.map(|c| c.password_hash)).await.map_err(ApiError::internal)?;
+    if !ok {
+        tracing::info!(subject = %user.subject_id, "key registration refused: password");
+        return Err(refused());
+    }
+    Ok(())
+}
+
 /// The caller's keys, newest first; retired keys are kept as history.
 #[utoipa::path(get, path = "/v1/keys", tag = "keys", security(("bearer" = [])),
     responses((status = 200, body = Vec<KeyView>), (status = 403, body = crate::error::ErrorBody)))]
@@ -82,13 +105,16 @@ pub async fn keys_list(State(state): State<AppState>, user: AuthUser) -> ApiResu
 
 /// Registers a key, retiring the previous one of the same kind.
 #[utoipa::path(post, path = "/v1/keys", tag = "keys", security(("bearer" = [])), request_body = KeyCreate,
-    responses((status = 201, body = KeyView), (status = 422, description = "`invalid_public_key`", body = crate::error::ErrorBody)))]
+    responses((status = 201, body = KeyView),
+              (status = 403, description = "`reauthentication_required`: no or a wrong `password`", body = crate::error::ErrorBody),
+              (status = 422, description = "`invalid_public_key`", body = crate::error::ErrorBody)))]
 pub async fn keys_create(
     State(state): State<AppState>,
     user: AuthUser,
     ApiJson(body): ApiJson<KeyCreate>,
 ) -> ApiResult<(StatusCode, ApiJson<KeyView>)> {
     user.require(&[Role::Patient, Role::Hospital])?;
+    check_password(&state, &user, body.password).await?;
     let normalised = match body.kind {
         KeyKind::X25519 => X25519PublicKey::parse(&body.public_key).map_err(ApiError::invalid("public_key"))?.to_hex(),
         KeyKind::Ethereum => {

@@ -59,6 +59,28 @@ pub async fn upsert_admin(
     Ok(())
 }
 
+/// The credential of a principal (one per role and subject).
+pub async fn find_credential_by_subject(
+    db: impl PgExecutor<'_>,
+    role: Role,
+    subject_id: Uuid,
+) -> StoreResult<Option<Credential>> {
+    let row = sqlx::query("SELECT id, subject_id, password_hash FROM credentials WHERE role = $1 AND subject_id = $2")
+        .bind(role.as_str())
+        .bind(subject_id)
+        .fetch_optional(db)
+        .await?;
+    row.map(|r: PgRow| {
+        Ok(Credential {
+            id: r.try_get("id")?,
+            role,
+            subject_id: r.try_get("subject_id")?,
+            password_hash: r.try_get("password_hash")?,
+        })
+    })
+    .transpose()
+}
+
 /// Finds the credential for a normalised login.
 pub async fn find_credential_by_login(db: impl PgExecutor<'_>, login: &str) -> StoreResult<Option<Credential>> {
     let row = sqlx::query("SELECT id, role, subject_id, password_hash FROM credentials WHERE login = $1")

@@ -1,5 +1,5 @@
-//! The EIP-712 messages a patient signs, matching `ConsentRegistry`'s `GRANT_TYPEHASH` and
-//! `REVOKE_TYPEHASH` and its domain (`"Pramana ConsentRegistry"`, version `"1"`, chain id,
+//! The EIP-712 messages a patient signs, matching `ConsentRegistry`'s `GRANT_TYPEHASH`,
+//! `REVOKE_TYPEHASH` and `ROTATE_SIGNER_TYPEHASH` and its domain (`"Pramana ConsentRegistry"`, version `"1"`, chain id,
 //! contract address). Signatures travel in EIP-2098 compact form (`r`, `yParityAndS`).
 
 use alloy::primitives::{Address, B256, Signature, U256, keccak256, uint};
@@ -28,6 +28,15 @@ alloy::sol! {
     struct Revoke {
         bytes32 consentId;
         address patient;
+        uint64 nonce;
+        uint64 deadline;
+    }
+
+    /// A patient account's hand-over to a new signing key, signed by its current key.
+    #[derive(Debug, PartialEq, Eq)]
+    struct RotateSigner {
+        address account;
+        address newSigner;
         uint64 nonce;
         uint64 deadline;
     }
@@ -72,6 +81,36 @@ pub const MAX_NONCE: u64 = i64::MAX as u64;
 /// Half the secp256k1 group order: OpenZeppelin's `ECDSA` refuses any `s` above it
 /// (`InvalidSignatureS`), so such a signature would never be accepted on chain.
 const HALF_ORDER: U256 = uint!(0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0_U256);
+
+/// A key rotation with the current signer's compact signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedRotation {
+    /// The signed message.
+    pub rotation: RotateSigner,
+    /// EIP-2098 compact signature.
+    pub signature: [u8; 64],
+}
+
+impl SignedRotation {
+    /// Checks that `current_signer` (the account's signer now) signed the rotation for `domain`.
+    pub fn verify(&self, domain: &Eip712Domain, current_signer: Address) -> Result<(), SignatureError> {
+        let hash = self.rotation.eip712_signing_hash(domain);
+        (recover(&hash, &self.signature)? == current_signer).then_some(()).ok_or(SignatureError::NotThePatient)
+    }
+
+    /// The contract call.
+    pub fn to_call(&self) -> ConsentRegistry::rotateSignerCall {
+        let r = &self.rotation;
+        ConsentRegistry::rotateSignerCall {
+            account: r.account,
+            newSigner: r.newSigner,
+            nonce: r.nonce,
+            deadline: r.deadline,
+            signatureR: B256::from_slice(&self.signature[..32]),
+            signatureVs: B256::from_slice(&self.signature[32..]),
+        }
+    }
+}
 
 /// Why a signature does not belong to the message's patient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -180,6 +219,13 @@ impl ConsentSigner {
         let sig = self.signer.sign_hash_sync(&revoke.eip712_signing_hash(domain))?;
         Ok(SignedRevoke { revoke, signature: sig.as_erc2098() })
     }
+
+    /// Signs a hand-over of `rotation.account` to `rotation.newSigner` (this key must be the
+    /// account's signer now).
+    pub fn sign_rotation(&self, rotation: RotateSigner, domain: &Eip712Domain) -> Result<SignedRotation, SignError> {
+        let sig = self.signer.sign_hash_sync(&rotation.eip712_signing_hash(domain))?;
+        Ok(SignedRotation { rotation, signature: sig.as_erc2098() })
+    }
 }
 
 /// `bytes20(keccak256(abi.encode(patient, grantee, scopeHash)))`, the consent's stored commitment.
@@ -204,6 +250,10 @@ mod tests {
         assert_eq!(
             Revoke::eip712_encode_type(),
             "Revoke(bytes32 consentId,address patient,uint64 nonce,uint64 deadline)"
+        );
+        assert_eq!(
+            RotateSigner::eip712_encode_type(),
+            "RotateSigner(address account,address newSigner,uint64 nonce,uint64 deadline)"
         );
     }
 

@@ -1,6 +1,7 @@
 //! Every consent's history, read from the chain alone: the `ConsentGranted` and
 //! `ConsentRevoked` events of a ConsentRegistry, and each consent's status now by `eth_call`.
-//! What an auditor runs with no account on the platform (`pramana audit`).
+//! What an auditor runs with no account on the platform (`pramana audit`). A consent is the pair
+//! (patient, consent id): the same id granted by another patient's key is another consent.
 
 use std::collections::BTreeMap;
 
@@ -90,7 +91,8 @@ fn rpc(e: impl std::fmt::Display) -> HistoryError {
 }
 
 /// Every consent granted on `contract` from `from_block` to the latest block, with its
-/// revocation and its status now, in the order granted.
+/// revocation and its status now, in the order granted. Each (patient, consent id) is one
+/// consent.
 pub async fn consent_histories<P: Provider>(
     provider: &P,
     contract: Address,
@@ -98,7 +100,7 @@ pub async fn consent_histories<P: Provider>(
 ) -> Result<Vec<ConsentHistory>, HistoryError> {
     let head = provider.get_block_number().await.map_err(rpc)?;
     let mut consents: Vec<ConsentHistory> = Vec::new();
-    let mut revocations: BTreeMap<B256, EventPoint> = BTreeMap::new();
+    let mut revocations: BTreeMap<(Address, B256), EventPoint> = BTreeMap::new();
     let mut start = from_block;
     while start <= head {
         let end = (start + LOG_RANGE - 1).min(head);
@@ -128,26 +130,28 @@ pub async fn consent_histories<P: Provider>(
                     status: ChainStatus::Unknown,
                 });
             } else if let Ok(r) = ConsentRegistry::ConsentRevoked::decode_log(&log.inner) {
-                revocations.insert(r.consentId, point);
+                revocations.insert((r.patient, r.consentId), point);
             }
         }
         start = end + 1;
     }
     let registry = ConsentRegistry::new(contract, provider);
     for c in &mut consents {
-        c.revoked = revocations.get(&c.consent_id).copied();
-        let code = registry.consentStatus(c.consent_id).call().await.map_err(rpc)?;
+        c.revoked = revocations.get(&(c.patient, c.consent_id)).copied();
+        let code = registry.consentStatus(c.patient, c.consent_id).call().await.map_err(rpc)?;
         c.status = ChainStatus::from_code(code).ok_or_else(|| rpc(format!("unknown status {code}")))?;
     }
     Ok(consents)
 }
 
-/// One consent's status now.
+/// The status now of the consent `patient` (the patient's account address) granted under
+/// `consent_id`; a grant of the same id by anyone else is not read.
 pub async fn consent_status<P: Provider>(
     provider: &P,
     contract: Address,
+    patient: Address,
     consent_id: B256,
 ) -> Result<ChainStatus, HistoryError> {
-    let code = ConsentRegistry::new(contract, provider).consentStatus(consent_id).call().await.map_err(rpc)?;
+    let code = ConsentRegistry::new(contract, provider).consentStatus(patient, consent_id).call().await.map_err(rpc)?;
     ChainStatus::from_code(code).ok_or_else(|| rpc(format!("unknown status {code}")))
 }

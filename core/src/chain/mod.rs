@@ -21,4 +21,4 @@ alloy::sol!(
     "../abi/ConsentRegistry.json"
 );
 
-pub use eip712::{ConsentSigner, Grant, Revoke, SignedGrant, SignedRevoke, domain};
+pub use eip712::{ConsentSigner, Grant, Revoke, RotateSigner, SignedGrant, SignedRevoke, SignedRotation, domain};
