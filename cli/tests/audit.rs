@@ -81,6 +81,7 @@ async fn an_auditor_rebuilds_consent_history_from_the_chain() {
     // Without `--contract`: the auditor's trust list, looked up by the endpoint's chain id.
     let home = std::env::temp_dir().join(format!("pramana-audit-{}", uuid::Uuid::new_v4()));
     let (c, url, h) = (contract.to_string(), anvil.url.clone(), home.to_str().unwrap().to_owned());
+    let who = patient.address().to_string();
     let (none, added, listed, status) = tokio::task::spawn_blocking(move || {
         let env = [("PRAMANA_HOME", h.as_str())];
         let id = B256::repeat_byte(2).to_string();
@@ -88,7 +89,7 @@ async fn an_auditor_rebuilds_consent_history_from_the_chain() {
             common::pramana_json(&["audit", "--rpc", &url], &env),
             common::pramana_json(&["trust", "add", "--chain-id", "31337", &c], &env),
             common::pramana_json(&["audit", "--rpc", &url], &env),
-            common::pramana_json(&["consent", "status", &id, "--rpc", &url], &env),
+            common::pramana_json(&["consent", "status", &id, "--patient", &who, "--rpc", &url], &env),
         )
     })
     .await
