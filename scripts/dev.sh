@@ -87,6 +87,7 @@ Pramana is running.
   worker       http://127.0.0.1:$worker_port/healthz
   chain        $RPC_URL (Anvil, chain id 31337)
   contract     ConsentRegistry at $(node -p 'require("./deployments/31337.json").address')
+               (clients pin it once: pramana trust add --deployment deployments/31337.json)
   admin login  admin / \$PRAMANA_AUTH__ADMIN_PASSWORD in $root/.local/dev.env
 Ctrl-C stops everything.
 INFO

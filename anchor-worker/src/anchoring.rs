@@ -182,7 +182,10 @@ impl Anchorer {
                     checked = Some((s + settled, f + failed, a + set_aside));
                 }
                 Ok(Some(outcome)) => return Ok(outcome),
-                Err(e) => relay_error = Some(e),
+                Err(e) => {
+                    tracing::warn!(kind = kind.code(), error = %e, "consent relay step failed");
+                    relay_error = Some(e);
+                }
             }
         }
         let mut anchored = None;
@@ -202,10 +205,9 @@ impl Anchorer {
             (None, None, None) => StepOutcome::Idle,
         };
         match relay_error {
-            // Nothing else happened: the step failed (the loop logs and counts it).
+            // Nothing else happened: the step failed (the loop counts it).
             Some(e) if outcome == StepOutcome::Idle => Err(e),
             Some(e) => {
-                tracing::warn!(error = %e, "consent relay failed; anchoring went on");
                 metrics::counter!("anchor_failures_total", "kind" => e.kind()).increment(1);
                 Ok(outcome)
             }

@@ -368,3 +368,46 @@ async fn a_stranger_who_grants_a_consent_id_first_with_its_own_key_squats_nothin
     assert_eq!((theirs.consent_id, theirs.status, theirs.revoked.is_none()), (id, ChainStatus::Active, true));
     assert_ne!(ours.valid_until, theirs.valid_until);
 }
+
+/// The same when one message's dry run keeps failing: the endpoint errors on every call that
+/// carries that consent id (and answers every other). The message is set aside with the error;
+/// the other grant is relayed and the documents anchored; once the endpoint answers for it again
+/// and its retry time comes, it is relayed too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_whose_dry_run_keeps_failing_is_set_aside_and_holds_up_nothing() {
+    let p = spawn_platform().await;
+    let proxy = pramana_tests::spawn_faulty_rpc(&p.anvil.url).await;
+    let (hosp, _) = p.app.new_hospital("IN2710000001").await;
+    let hosp_addr = Address::repeat_byte(0x42);
+    register_eth(&p.app, &hosp, hosp_addr).await;
+    pramana_tests::register_x25519(&p.app, &hosp).await;
+    let stuck = signed_request(&p, &hosp, hosp_addr).await;
+    grant(&p, &stuck).await;
+    let other = signed_request(&p, &hosp, hosp_addr).await;
+    grant(&p, &other).await;
+    let patient = p.app.new_patient().await;
+    let key = pramana_tests::register_x25519(&p.app, &patient.access).await;
+    let docs = p.upload_many(&patient, &key, 3, 3).await;
+
+    proxy.fail_containing(Some(&hex::encode(chain_id(&stuck))));
+    let settings = p.worker_settings(&proxy.url, json!({"worker": {"relay_retry_base_secs": 3600}}));
+    let worker = pramana_anchor_worker::Worker::build(&settings).await.unwrap();
+    run_worker_until_idle(&worker, &p.anvil.url).await;
+    assert_eq!(shown(&p, &other).await["chain"]["grant"]["state"], "confirmed");
+    pramana_tests::assert_all_anchored_once(&p, &docs).await;
+    let c = shown(&p, &stuck).await;
+    assert_eq!(c["chain"]["grant"]["state"], "pending", "{c}");
+    assert!(c["chain"]["grant"]["set_aside"].as_str().unwrap().starts_with("dry run failed: rpc:"), "{c}");
+
+    proxy.fail_containing(None);
+    let id = uuid::Uuid::parse_str(stuck.consent["id"].as_str().unwrap()).unwrap();
+    sqlx::query("UPDATE consent_chain_events SET next_attempt_at = now() WHERE consent_id = $1")
+        .bind(id)
+        .execute(&p.app.pool)
+        .await
+        .unwrap();
+    run_worker_until_idle(&worker, &p.anvil.url).await;
+    let c = shown(&p, &stuck).await;
+    assert_eq!(c["chain"]["grant"]["state"], "confirmed", "{c}");
+    assert!(c["chain"]["grant"].get("set_aside").is_none(), "{c}");
+}
