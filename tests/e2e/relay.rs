@@ -347,6 +347,7 @@ async fn a_stranger_who_grants_a_consent_id_first_with_its_own_key_squats_nothin
     assert_eq!(c["chain"]["grant"]["state"], "confirmed", "{c}");
     assert_ne!(c["chain"]["grant"]["tx_hash"], squat_tx.as_str(), "not settled on the stranger's record");
     assert_eq!(c["status"], "GRANTED");
+    assert_eq!(c["patient_address"], patient.to_checksum(None), "whose record to read");
     assert_eq!(consent_status(&provider, p.contract, patient, id).await.unwrap(), ChainStatus::Active);
 
     // The patient revokes: the patient's consent ends; the stranger's record is untouched.

@@ -111,6 +111,11 @@ pub struct ConsentView {
     pub decided_at: Option<DateTime<Utc>>,
     /// The consent's id on chain (what the EIP-712 grant and revocation carry).
     pub chain_consent_id: String,
+    /// The patient's address the grant was signed for (EIP-55), once granted: the contract keys
+    /// a consent by (patient, consent id), so this and `chain_consent_id` name its record
+    /// (`pramana consent status ID --patient ADDRESS`); the same id granted by anyone else is
+    /// another consent.
+    pub patient_address: Option<String>,
     /// `scopeHash` of the scope above (docs/contract.md); a patient who narrows the scope when
     /// granting signs the narrowed scope's hash instead.
     pub scope_hash: String,
@@ -232,6 +237,11 @@ pub(crate) fn view(c: ConsentRow, chain: &[ChainEventState], now: DateTime<Utc>)
     let scope = scope_of(&c.purpose, &c.hi_types, &c.access_mode, c.date_from, c.date_to, &frequency);
     ConsentView {
         chain_consent_id: chain_id_hex(&c),
+        patient_address: c
+            .patient_address
+            .as_deref()
+            .and_then(|a| Address::try_from(a).ok())
+            .map(|a| a.to_checksum(None)),
         scope_hash: format!("0x{}", hex::encode(scope.hash())),
         status: effective_status(&c, now).code().to_owned(),
         chain: chain_view(c.id, chain),
