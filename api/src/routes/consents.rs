@@ -119,8 +119,6 @@ pub struct ConsentView {
     /// `scopeHash` of the scope above (docs/contract.md); a patient who narrows the scope when
     /// granting signs the narrowed scope's hash instead.
     pub scope_hash: String,
-    /// The granting patient's account address (EIP-55), once granted.
-    pub patient_address: Option<String>,
     /// The hospital's address the grant was signed for (EIP-55), once granted.
     pub grantee_address: Option<String>,
     /// The validity start signed (`validFrom`), once granted; `validUntil` is `data_erase_at`.
@@ -237,11 +235,6 @@ pub(crate) fn view(c: ConsentRow, chain: &[ChainEventState], now: DateTime<Utc>)
     let scope = scope_of(&c.purpose, &c.hi_types, &c.access_mode, c.date_from, c.date_to, &frequency);
     ConsentView {
         chain_consent_id: chain_id_hex(&c),
-        patient_address: c
-            .patient_address
-            .as_deref()
-            .and_then(|a| Address::try_from(a).ok())
-            .map(|a| a.to_checksum(None)),
         scope_hash: format!("0x{}", hex::encode(scope.hash())),
         status: effective_status(&c, now).code().to_owned(),
         chain: chain_view(c.id, chain),
