@@ -184,7 +184,7 @@ impl Trusted {
 
     /// One line for human output.
     pub fn describe(&self) -> String {
-        format!("{} on chain {} (trusted: {})", self.address.to_checksum(None), self.chain_id, self.source.name())
+        format!("{} on chain {} (from {})", self.address.to_checksum(None), self.chain_id, self.source.name())
     }
 }
 
