@@ -175,6 +175,12 @@ pub struct WorkerSettings {
     /// Longest a pending document waits for its batch to fill before the batch is sent anyway.
     /// Under load batches fill while the previous one confirms, so they grow on their own.
     pub batch_max_wait_ms: u64,
+    /// The access log's sequencer makes a tree head at most this often (milliseconds), unless
+    /// `audit_batch_max_size` entries are waiting. Each head is anchored as one more leaf of the
+    /// next batch.
+    pub audit_head_interval_ms: u64,
+    /// Most access-log entries integrated into the tree per head.
+    pub audit_batch_max_size: u32,
 }
 
 /// The chain and the ConsentRegistry deployment.
@@ -284,6 +290,8 @@ health_port = 8081
 poll_interval_ms = 500
 batch_max_size = 1024
 batch_max_wait_ms = 1000
+audit_head_interval_ms = 10000
+audit_batch_max_size = 10000
 
 [storage]
 backend = "local"
@@ -405,6 +413,9 @@ impl Settings {
         }
         if self.worker.batch_max_size == 0 || self.worker.batch_max_size > 65_536 {
             return invalid("worker.batch_max_size must be between 1 and 65536");
+        }
+        if self.worker.audit_batch_max_size == 0 || self.worker.audit_batch_max_size > 1_000_000 {
+            return invalid("worker.audit_batch_max_size must be between 1 and 1000000");
         }
         let w = &self.webhooks;
         if w.timeout_secs == 0 || w.max_attempts == 0 || w.concurrency == 0 || w.backoff_cap_secs == 0 {

@@ -669,12 +669,12 @@ mod tests {
             prop_assert_eq!(&proof, &from_cover(&all, &consistency_ranges(m as u64, n as u64).unwrap()));
             prop_assert_eq!(verify_consistency(m as u64, n as u64, &r1, &r2, &proof), Ok(()));
             // The second tree rewrote a leaf of the first: no proof from the honest tree holds.
-            let mut forged = all.clone();
+            let mut forged = all;
             forged[j % m][0] ^= 1;
             let r2_forged = root(&forged);
             prop_assert!(verify_consistency(m as u64, n as u64, &r1, &r2_forged, &proof).is_err());
             if !proof.is_empty() {
-                let mut bad = proof.clone();
+                let mut bad = proof;
                 let k = flip % (bad.len() * 32);
                 bad[k / 32][k % 32] ^= 1;
                 prop_assert!(verify_consistency(m as u64, n as u64, &r1, &r2, &bad).is_err());
