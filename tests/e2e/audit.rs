@@ -160,3 +160,31 @@ async fn an_access_is_answered_only_after_its_entry_is_committed() {
     assert_eq!(row.1.map(|h| h.len()), Some(32));
     assert_eq!(row.2, None, "not sequenced yet");
 }
+
+#[tokio::test]
+async fn rows_from_before_the_verifiable_log_are_sequenced_from_their_content() {
+    let app = spawn_app().await;
+    app.new_patient().await;
+    // A row as the migration leaves the old log's rows: an id, no leaf hash.
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO audit_log (id, at, actor_role, action, outcome, details)
+         VALUES (gen_random_uuid(), date_trunc('milliseconds', now()), 'system', 'legacy.event', 'ok', '{\"b\": 1, \"a\": [2]}')
+         RETURNING seq",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    while let Sequenced::Head { .. } = audit::sequence_next_entries(&app.pool, 1).await.unwrap() {}
+    let row = audit::find_audit_event_by_seq(&app.pool, seq, None).await.unwrap().unwrap();
+    assert_eq!(row.leaf_hash.as_deref(), Some(&row.content_hash()[..]), "its leaf hash comes from its content");
+    assert!(row.position.is_some());
+    let report = audit::verify_audit_log(&app.pool).await.unwrap();
+    assert_eq!((report.first_broken_seq, report.first_broken_position), (None, None), "{report:?}");
+    // Once set, the leaf hash stays.
+    let err = sqlx::query("UPDATE audit_log SET leaf_hash = $2 WHERE seq = $1")
+        .bind(seq)
+        .bind(vec![0u8; 32])
+        .execute(&app.pool)
+        .await;
+    assert!(err.is_err(), "audit_log is append-only");
+}
