@@ -69,7 +69,9 @@ delay=$(( half > 0 ? paced * 1000 / half : 1000 ))
 [ "$delay" -lt 1 ] && delay=1
 printf 'function delay() return %d end\n' "$delay" > "$work/pace.lua"
 wrk -t2 -c"$paced" -d"${secs}s" --latency -s "$work/pace.lua" -H "authorization: Bearer $token" "$url" > "$work/half.txt"
-entries=$("$psql_bin" "$PRAMANA_DATABASE__URL" -Atqc "SELECT count(*) FROM audit_log WHERE action = 'document.read'")
+entries=$("$psql_bin" "$PRAMANA_DATABASE__URL" -Atqc "SELECT count(*) FROM audit_log WHERE action = 'document.read_metadata'")
+# The same API and session check without an access-log write, for reference.
+wrk -t2 -c"$conns" -d"${secs}s" --latency -H "authorization: Bearer $token" "http://127.0.0.1:$port/v1/patients/me" > "$work/me.txt"
 
 select_tps=$(tps_of "$work/select.txt")
 update_tps=$(tps_of "$work/update.txt")
@@ -77,6 +79,7 @@ echo "| what (${secs} s each, ${conns} connections, loopback) | throughput | p99
 echo "|---|---:|---:|"
 echo "| \`GET /v1/documents/{id}\`, full load | $api_rps req/s | $(p99_of "$work/full.txt") ms |"
 echo "| \`GET /v1/documents/{id}\`, paced at half ($paced connections, ${delay} ms pause) | $(rps_of "$work/half.txt") req/s | $(p99_of "$work/half.txt") ms |"
+echo "| \`GET /v1/patients/me\` (not audited), full load | $(rps_of "$work/me.txt") req/s | $(p99_of "$work/me.txt") ms |"
 echo "| \`pgbench -S\` (select only, scale 10) | $select_tps TPS | |"
 echo "| \`pgbench -N\` (simple update, scale 10) | $update_tps TPS | |"
 echo
