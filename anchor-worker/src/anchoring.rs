@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use pramana_api::store::relay::{self, EventKind};
 use pramana_api::store::{self, anchor};
 use pramana_api::webhooks::Backoff;
+use pramana_core::auditlog::HeadAnchor;
 use pramana_core::merkle::MerkleTree;
 use pramana_core::proof::{AnchorPoint, FORMAT, LeafInputs, MerklePath, ProofBundle, VERSION};
 use sqlx::PgPool;
@@ -373,28 +374,45 @@ impl Anchorer {
             .map_err(|e| WorkerError::Internal(e.to_string()))?
             .to_checksum(None);
         let mut proofs = Vec::with_capacity(leaves.len());
+        let anchor = AnchorPoint {
+            chain_id: self.chain.chain_id(),
+            contract,
+            tx_hash: m.tx_hash.0,
+            block_number: m.block_number,
+            block_hash: block_hash.0,
+            block_timestamp: timestamp,
+        };
         for (i, l) in leaves.iter().enumerate() {
-            let bundle = ProofBundle {
-                format: FORMAT.to_owned(),
-                version: VERSION,
-                document_id: l.document_id.to_string(),
-                leaf: LeafInputs { sha256: hash32(&l.plaintext_sha256), salt: hash32(&l.salt), leaf: hashes[i] },
-                merkle: MerklePath {
-                    root: tree.root(),
-                    leaf_index: i as u32,
-                    leaf_count: leaves.len() as u32,
-                    proof: tree.proof(i).map_err(|e| WorkerError::Internal(e.to_string()))?,
-                },
-                anchor: AnchorPoint {
-                    chain_id: self.chain.chain_id(),
-                    contract: contract.clone(),
-                    tx_hash: m.tx_hash.0,
-                    block_number: m.block_number,
-                    block_hash: block_hash.0,
-                    block_timestamp: timestamp,
-                },
+            let merkle = MerklePath {
+                root: tree.root(),
+                leaf_index: i as u32,
+                leaf_count: leaves.len() as u32,
+                proof: tree.proof(i).map_err(|e| WorkerError::Internal(e.to_string()))?,
             };
-            proofs.push((l.job_id, serde_json::to_string(&bundle).map_err(|e| WorkerError::Internal(e.to_string()))?));
+            let json = match (l.document_id, &l.salt, &l.plaintext_sha256, l.audit_tree_size, &l.audit_root) {
+                (Some(document_id), Some(salt), Some(sha256), _, _) => serde_json::to_string(&ProofBundle {
+                    format: FORMAT.to_owned(),
+                    version: VERSION,
+                    document_id: document_id.to_string(),
+                    leaf: LeafInputs { sha256: hash32(sha256), salt: hash32(salt), leaf: hashes[i] },
+                    merkle,
+                    anchor: anchor.clone(),
+                }),
+                (_, _, _, Some(tree_size), Some(root)) => serde_json::to_string(&HeadAnchor {
+                    tree_size: u64::try_from(tree_size).unwrap_or_default(),
+                    root: hash32(root),
+                    leaf: hashes[i],
+                    merkle,
+                    anchor: anchor.clone(),
+                }),
+                _ => {
+                    return Err(WorkerError::Internal(format!(
+                        "anchor job {} has neither a document nor a head",
+                        l.job_id
+                    )));
+                }
+            };
+            proofs.push((l.job_id, json.map_err(|e| WorkerError::Internal(e.to_string()))?));
         }
         let mut tx = self.pool.begin().await.map_err(store::StoreError::from)?;
         let done = anchor::mark_batch_confirmed(&mut tx, batch.id, &confirmation, &proofs).await?;

@@ -8,6 +8,7 @@
 pub mod anchoring;
 pub mod chain;
 pub mod relay;
+pub mod sequencer;
 pub mod webhooks;
 
 use std::future::Future;
@@ -34,6 +35,7 @@ use tokio::sync::Mutex;
 
 pub use anchoring::{AnchorRules, Anchorer, StepOutcome};
 pub use chain::AnchorChain;
+pub use sequencer::Sequencer;
 pub use webhooks::{Deliverer, DeliveryStep};
 
 /// Why a step failed. Every variant is retried on the next step; they differ in who must act.
@@ -127,6 +129,7 @@ pub fn load_signer(chain: &ChainSettings) -> anyhow::Result<PrivateKeySigner> {
 #[derive(Debug)]
 pub struct Worker {
     stepper: Stepper,
+    sequencer: Sequencer,
     webhooks: Deliverer,
     listener: TcpListener,
     poll_interval: Duration,
@@ -196,8 +199,14 @@ impl Worker {
         let addr = SocketAddr::new(w.health_host, w.health_port);
         let listener = TcpListener::bind(addr).await?;
         let webhooks = Deliverer::new(pool.clone(), &settings.webhooks)?;
+        let sequencer = Sequencer {
+            pool: pool.clone(),
+            head_interval: Duration::from_millis(w.audit_head_interval_ms),
+            batch_max_size: w.audit_batch_max_size,
+        };
         Ok(Self {
             webhooks,
+            sequencer,
             stepper: Stepper {
                 anchorer: Anchorer { pool, chain, rules },
                 lease: Mutex::new(lease),
@@ -223,6 +232,11 @@ impl Worker {
         &self.webhooks
     }
 
+    /// The access log's sequencer, which the loop runs before each anchoring step.
+    pub fn sequencer(&self) -> &Sequencer {
+        &self.sequencer
+    }
+
     /// One step: take or confirm the lease, then `try_anchor_next_batch`. What tests drive
     /// instead of the loop; safe to cancel at any await point.
     pub async fn step(&self) -> Result<StepOutcome, WorkerError> {
@@ -241,7 +255,7 @@ impl Worker {
             .with_state(self.stepper.anchorer.pool.clone());
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut server_stop = stop_rx.clone();
-        let Self { stepper: worker, webhooks, listener, poll_interval } = self;
+        let Self { stepper: worker, sequencer, webhooks, listener, poll_interval } = self;
         let deliveries = tokio::spawn(webhooks.run_until_stopped(stop_rx.clone()));
         let server = tokio::spawn(
             axum::serve(listener, health)
@@ -252,7 +266,16 @@ impl Worker {
         );
         tokio::pin!(shutdown);
         loop {
+            let sequenced = match sequencer.step(chrono::Utc::now()).await {
+                Ok(done) => matches!(done, store::audit::Sequenced::Head { .. }),
+                Err(e) => {
+                    metrics::counter!("audit_sequencer_failures_total", "kind" => e.kind()).increment(1);
+                    tracing::warn!(error = %e, "sequencing the access log failed; will retry");
+                    false
+                }
+            };
             let pause = match worker.step().await {
+                Ok(_) if sequenced => Duration::ZERO,
                 Ok(outcome) if outcome.made_progress() => Duration::ZERO,
                 Ok(_) => poll_interval,
                 Err(e) => {

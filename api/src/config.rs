@@ -180,6 +180,12 @@ pub struct WorkerSettings {
     pub relay_retry_base_secs: u64,
     /// Longest delay between two checks of such a message.
     pub relay_retry_cap_secs: u64,
+    /// The access log's sequencer makes a tree head at most this often (milliseconds), unless
+    /// `audit_batch_max_size` entries are waiting. Each head is anchored as one more leaf of the
+    /// next batch.
+    pub audit_head_interval_ms: u64,
+    /// Most access-log entries integrated into the tree per head.
+    pub audit_batch_max_size: u32,
 }
 
 /// The chain and the ConsentRegistry deployment.
@@ -297,6 +303,8 @@ batch_max_size = 1024
 batch_max_wait_ms = 1000
 relay_retry_base_secs = 30
 relay_retry_cap_secs = 3600
+audit_head_interval_ms = 10000
+audit_batch_max_size = 10000
 
 [storage]
 backend = "local"
@@ -431,6 +439,9 @@ impl Settings {
         }
         if self.chain.log_lookback_blocks == 0 {
             return invalid("chain.log_lookback_blocks must be positive");
+        }
+        if self.worker.audit_batch_max_size == 0 || self.worker.audit_batch_max_size > 1_000_000 {
+            return invalid("worker.audit_batch_max_size must be between 1 and 1000000");
         }
         let w = &self.webhooks;
         if w.timeout_secs == 0 || w.max_attempts == 0 || w.concurrency == 0 || w.backoff_cap_secs == 0 {

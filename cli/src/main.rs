@@ -4,6 +4,7 @@
 mod approve;
 mod archive;
 mod audit;
+mod auditlog;
 mod keystore;
 mod trust;
 mod verify;
@@ -112,6 +113,9 @@ enum Command {
         #[arg(long, env = "PRAMANA_AUDIT_TOKEN")]
         token: Option<String>,
     },
+    /// The access log (docs/audit-log.md).
+    #[command(subcommand)]
+    AuditLog(AuditLogCmd),
     /// (Patient) download everything the platform holds for you as one archive (envelopes,
     /// metadata, proofs, consents; docs/export.md). Check it with `pramana verify --archive`.
     Export {
@@ -174,6 +178,29 @@ enum TrustCmd {
         /// The chain id.
         #[arg(long)]
         chain_id: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditLogCmd {
+    /// (Auditor) check the platform's access log against the chain: every anchored tree head is
+    /// on chain, the entries rebuild every head, consecutive heads are consistent; names the
+    /// first entry that does not fit. Exit status: 0 verified, 1 not, 2 could not check.
+    Verify {
+        /// An auditor's access token for the platform at `--api`.
+        #[arg(long, env = "PRAMANA_AUDIT_TOKEN")]
+        token: String,
+        /// Any Ethereum JSON-RPC endpoint of the contract's chain.
+        #[arg(long, env = "PRAMANA_RPC")]
+        rpc: String,
+        /// The ConsentRegistry address you trust (else PRAMANA_CONTRACT, else your trust list's
+        /// entry for the endpoint's chain).
+        #[arg(long)]
+        contract: Option<String>,
+        /// A file remembering the largest head verified: the next run insists the log still
+        /// extends it (written after a run that verifies).
+        #[arg(long)]
+        state: Option<PathBuf>,
     },
 }
 
@@ -584,6 +611,9 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Trust(TrustCmd::List) => trust::list(&ctx)?,
         Command::Trust(TrustCmd::Remove { chain_id }) => trust::remove(&ctx, chain_id)?,
+        Command::AuditLog(AuditLogCmd::Verify { token, rpc, contract, state }) => {
+            return auditlog::verify(&ctx, &token, &rpc, contract.as_deref(), state.as_deref()).await;
+        }
         Command::Export { output } => archive::download(&ctx, &output).await?,
         Command::Verify { archive: Some(path), rpc, contract, .. } => {
             return archive::verify(&ctx, &path, &rpc, contract.as_deref()).await;

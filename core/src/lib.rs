@@ -21,6 +21,7 @@ macro_rules! serde_via_parse {
 }
 
 pub mod abha;
+pub mod auditlog;
 pub mod chain;
 pub mod cid;
 pub mod commitment;

@@ -49,6 +49,15 @@ async fn every_role_gets_exactly_its_share() {
         ("admin", Some(&admin)),
         ("nobody", None),
     ];
+    // The access log sequenced into a tree head, for the proof endpoints.
+    pramana_api::store::audit::sequence_next_entries(&app.pool, 10_000).await.unwrap();
+    let size: i64 =
+        sqlx::query_scalar("SELECT max(tree_size) FROM audit_tree_heads").fetch_one(&app.pool).await.unwrap();
+    let a_seq: i64 = sqlx::query_scalar("SELECT min(seq) FROM audit_log WHERE subject_patient_id = $1")
+        .bind(uuid::Uuid::parse_str(&a.id).unwrap())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     // Expected status per role, in the order above.
     let reads: Vec<(String, [u16; 7])> = vec![
         (format!("/v1/documents/{doc}"), [200, 200, 404, 404, 404, 404, 401]),
@@ -63,6 +72,15 @@ async fn every_role_gets_exactly_its_share() {
         ("/v1/consents".to_owned(), [200, 200, 200, 200, 403, 403, 401]),
         // Every signed consent with its chain state: auditors and the operator only.
         ("/v1/audit/consents".to_owned(), [403, 403, 403, 403, 200, 200, 401]),
+        // The access log: entries by position and their proofs for auditors and the operator; tree
+        // heads and consistency proofs for them and patients; each patient's own entries and
+        // their inclusion proofs (another patient's entry is not found).
+        ("/v1/audit/log".to_owned(), [403, 403, 403, 403, 200, 200, 401]),
+        (format!("/v1/audit/log/0/proof?tree_size={size}"), [403, 403, 403, 403, 200, 200, 401]),
+        ("/v1/audit/heads".to_owned(), [200, 403, 403, 200, 200, 200, 401]),
+        (format!("/v1/audit/consistency?first={size}&second={size}"), [200, 403, 403, 200, 200, 200, 401]),
+        ("/v1/patients/me/access-log".to_owned(), [200, 403, 403, 200, 403, 403, 401]),
+        (format!("/v1/patients/me/access-log/{a_seq}/proof"), [200, 403, 403, 404, 403, 403, 401]),
         // Each patient exports only their own record (B's is empty).
         ("/v1/patients/me/export".to_owned(), [200, 403, 403, 200, 403, 403, 401]),
         // A hospital's own webhook (none set) and delivery log.

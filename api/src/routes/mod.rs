@@ -31,7 +31,7 @@ use crate::app::AppState;
         (name = "patients", description = "Patient profiles and the patient's export archive"),
         (name = "keys", description = "Encryption keys and signing addresses"),
         (name = "accounts", description = "Operator: hospitals and auditors"),
-        (name = "audit", description = "Hash-chained audit log"),
+        (name = "audit", description = "The access log: a verifiable (RFC 9162) log anchored on chain"),
         (name = "documents", description = "Encrypted documents: upload, list, metadata, download, proof, FHIR, delete"),
         (name = "consents", description = "Consent artefacts: hospital requests, patient decisions"),
         (name = "chain", description = "The chain and contract the platform anchors to"),
@@ -68,6 +68,12 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::auditors_create))
         .routes(routes!(audit::audit_list))
         .routes(routes!(audit::audit_verify))
+        .routes(routes!(audit::audit_log_list))
+        .routes(routes!(audit::audit_log_proof))
+        .routes(routes!(audit::audit_heads))
+        .routes(routes!(audit::audit_consistency))
+        .routes(routes!(audit::access_log_list))
+        .routes(routes!(audit::access_log_proof))
         .routes(routes!(consents::audit_consents))
         .routes(routes!(chain::chain_get))
         .routes(routes!(documents::documents_list))

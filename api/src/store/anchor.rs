@@ -110,12 +110,16 @@ pub struct BatchLeaf {
     pub leaf_index: i32,
     /// The leaf.
     pub leaf: Vec<u8>,
-    /// The document.
-    pub document_id: Uuid,
-    /// The document's salt.
-    pub salt: Vec<u8>,
-    /// The document's plaintext SHA-256.
-    pub plaintext_sha256: Vec<u8>,
+    /// The document (a document leaf).
+    pub document_id: Option<Uuid>,
+    /// The document's salt (a document leaf).
+    pub salt: Option<Vec<u8>>,
+    /// The document's plaintext SHA-256 (a document leaf).
+    pub plaintext_sha256: Option<Vec<u8>>,
+    /// The access log's tree head (an `audit_head` leaf).
+    pub audit_tree_size: Option<i64>,
+    /// That head's root.
+    pub audit_root: Option<Vec<u8>>,
     /// When the job was written.
     pub created_at: DateTime<Utc>,
 }
@@ -244,8 +248,10 @@ pub async fn find_txs_by_batch(db: impl PgExecutor<'_>, batch_id: i64) -> StoreR
 /// The batch's leaves in order, with their documents' salts and digests.
 pub async fn find_batch_leaves(db: impl PgExecutor<'_>, batch_id: i64) -> StoreResult<Vec<BatchLeaf>> {
     Ok(sqlx::query_as(
-        "SELECT j.id AS job_id, j.leaf_index, j.leaf, d.id AS document_id, d.salt, d.plaintext_sha256, j.created_at
-           FROM anchor_jobs j JOIN documents d ON d.id = j.document_id
+        "SELECT j.id AS job_id, j.leaf_index, j.leaf, d.id AS document_id, d.salt, d.plaintext_sha256,
+                h.tree_size AS audit_tree_size, h.root AS audit_root, j.created_at
+           FROM anchor_jobs j LEFT JOIN documents d ON d.id = j.document_id
+                LEFT JOIN audit_tree_heads h ON h.tree_size = j.audit_tree_size
           WHERE j.batch_id = $1 ORDER BY j.leaf_index",
     )
     .bind(batch_id)
