@@ -551,6 +551,16 @@ impl Platform {
         Settings::from_overrides(config).expect("worker settings")
     }
 
+    /// A hospital (HFR id `IN2710000001`) with an Ethereum address (`0x4242…42`) and an X25519
+    /// key registered, as a consent needs: its access token and its address.
+    pub async fn hospital_with_keys(&self) -> (String, alloy::primitives::Address) {
+        let (hospital, _) = self.app.new_hospital("IN2710000001").await;
+        let address = alloy::primitives::Address::repeat_byte(0x42);
+        consent::register_eth(&self.app, &hospital, address).await;
+        register_x25519(&self.app, &hospital).await;
+        (hospital, address)
+    }
+
     /// A worker on this platform's chain.
     pub async fn worker(&self, overrides: Value) -> pramana_anchor_worker::Worker {
         pramana_anchor_worker::Worker::build(&self.worker_settings(&self.anvil.url, overrides)).await.expect("worker")

@@ -95,10 +95,7 @@ async fn grants_and_revocations_reach_the_chain_once_and_bad_messages_fail_alone
     let p = spawn_platform().await;
     assert_eq!(p.contract.to_string(), CONTRACT, "the tests' EIP-712 domain");
     let provider = RootProvider::new_http(p.anvil.url.parse().unwrap());
-    let (hosp, _) = p.app.new_hospital("IN2710000001").await;
-    let hosp_addr = Address::repeat_byte(0x42);
-    register_eth(&p.app, &hosp, hosp_addr).await;
-    pramana_tests::register_x25519(&p.app, &hosp).await;
+    let (hosp, hosp_addr) = p.hospital_with_keys().await;
 
     // Four patients grant. One then bumps its on-chain nonce (its signature is stale); a
     // stranger relays another's signed grant before the platform does.
@@ -196,10 +193,7 @@ async fn grants_and_revocations_reach_the_chain_once_and_bad_messages_fail_alone
 async fn a_batch_that_reverts_because_a_stranger_got_there_first_is_abandoned_and_settled() {
     let p = spawn_platform().await;
     let provider = RootProvider::new_http(p.anvil.url.parse().unwrap());
-    let (hosp, _) = p.app.new_hospital("IN2710000001").await;
-    let hosp_addr = Address::repeat_byte(0x42);
-    register_eth(&p.app, &hosp, hosp_addr).await;
-    pramana_tests::register_x25519(&p.app, &hosp).await;
+    let (hosp, hosp_addr) = p.hospital_with_keys().await;
     let a = signed_request(&p, &hosp, hosp_addr).await;
     let b = signed_request(&p, &hosp, hosp_addr).await;
     grant(&p, &a).await;
@@ -241,10 +235,7 @@ async fn a_batch_that_reverts_because_a_stranger_got_there_first_is_abandoned_an
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_that_cannot_be_settled_is_set_aside_and_holds_up_nothing() {
     let p = spawn_platform().await;
-    let (hosp, _) = p.app.new_hospital("IN2710000001").await;
-    let hosp_addr = Address::repeat_byte(0x42);
-    register_eth(&p.app, &hosp, hosp_addr).await;
-    pramana_tests::register_x25519(&p.app, &hosp).await;
+    let (hosp, hosp_addr) = p.hospital_with_keys().await;
 
     let old = signed_request(&p, &hosp, hosp_addr).await;
     grant(&p, &old).await;
@@ -310,10 +301,7 @@ async fn a_message_that_cannot_be_settled_is_set_aside_and_holds_up_nothing() {
 async fn a_stranger_who_grants_a_consent_id_first_with_its_own_key_squats_nothing() {
     let p = spawn_platform().await;
     let provider = RootProvider::new_http(p.anvil.url.parse().unwrap());
-    let (hosp, _) = p.app.new_hospital("IN2710000001").await;
-    let hosp_addr = Address::repeat_byte(0x42);
-    register_eth(&p.app, &hosp, hosp_addr).await;
-    pramana_tests::register_x25519(&p.app, &hosp).await;
+    let (hosp, hosp_addr) = p.hospital_with_keys().await;
     let g = signed_request(&p, &hosp, hosp_addr).await;
     let id = chain_id(&g);
     let patient = g.signer.address();
@@ -378,10 +366,7 @@ async fn a_stranger_who_grants_a_consent_id_first_with_its_own_key_squats_nothin
 async fn a_message_whose_dry_run_keeps_failing_is_set_aside_and_holds_up_nothing() {
     let p = spawn_platform().await;
     let proxy = pramana_tests::spawn_faulty_rpc(&p.anvil.url).await;
-    let (hosp, _) = p.app.new_hospital("IN2710000001").await;
-    let hosp_addr = Address::repeat_byte(0x42);
-    register_eth(&p.app, &hosp, hosp_addr).await;
-    pramana_tests::register_x25519(&p.app, &hosp).await;
+    let (hosp, hosp_addr) = p.hospital_with_keys().await;
     let stuck = signed_request(&p, &hosp, hosp_addr).await;
     grant(&p, &stuck).await;
     let other = signed_request(&p, &hosp, hosp_addr).await;

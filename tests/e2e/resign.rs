@@ -81,10 +81,7 @@ async fn consent_state(p: &Platform, id: &str) -> (String, i64, Option<Vec<u8>>)
 async fn messages_the_contract_would_refuse_are_refused_and_a_failed_one_is_signed_again() {
     let p = spawn_platform().await;
     let provider = RootProvider::new_http(p.anvil.url.parse().unwrap());
-    let (hosp, _) = p.app.new_hospital("IN2710000001").await;
-    let hosp_addr = Address::repeat_byte(0x42);
-    register_eth(&p.app, &hosp, hosp_addr).await;
-    pramana_tests::register_x25519(&p.app, &hosp).await;
+    let (hosp, hosp_addr) = p.hospital_with_keys().await;
     let patient = p.app.new_patient().await;
     let key = pramana_tests::register_x25519(&p.app, &patient.access).await;
     let signer = ConsentSigner::random();
