@@ -519,7 +519,7 @@ pub struct ConsentRevokeBody {
     pub signature: String,
 }
 
-fn parse_signature(s: &str) -> ApiResult<[u8; 64]> {
+pub(crate) fn parse_signature(s: &str) -> ApiResult<[u8; 64]> {
     let mut out = [0u8; 64];
     hex::decode_to_slice(s.trim().trim_start_matches("0x"), &mut out)
         .map_err(|_| ApiError::invalid_field("signature", "0x and 128 hex digits (EIP-2098 compact)"))?;
@@ -527,11 +527,30 @@ fn parse_signature(s: &str) -> ApiResult<[u8; 64]> {
 }
 
 /// The active (not rotated away) key of `kind` among an account's keys.
-fn active_key<'a>(keys: &'a [keys::KeyRow], kind: &str) -> Option<&'a str> {
+pub(crate) fn active_key<'a>(keys: &'a [keys::KeyRow], kind: &str) -> Option<&'a str> {
     keys.iter().find(|k| k.kind == kind && k.retired_at.is_none()).map(|k| k.public_key.as_str())
 }
 
-fn chain_domain(state: &AppState) -> ApiResult<alloy::sol_types::Eip712Domain> {
+/// A patient's account address (their first Ethereum key, fixed for good) and the key that signs
+/// for it now (the active Ethereum key: the account's own until a rotation hands it on).
+pub(crate) fn patient_account(keys: &[keys::KeyRow]) -> Option<(Address, Address)> {
+    let account = keys.iter().rev().find(|k| k.kind == "ethereum")?.public_key.parse().ok()?;
+    let signer = active_key(keys, "ethereum")?.parse().ok()?;
+    Some((account, signer))
+}
+
+/// The key that must sign a message for the consent signed under `patient` (the stored address):
+/// the account's signer now, or `patient` itself for a grant recorded under a later key before
+/// accounts were fixed (on chain that address is an account of its own, never rotated).
+async fn current_signer(state: &AppState, patient_id: Uuid, patient: Address) -> ApiResult<Address> {
+    let keys = keys::find_keys_by_owner(&state.pool, patient_id).await?;
+    Ok(match patient_account(&keys) {
+        Some((account, signer)) if account == patient => signer,
+        _ => patient,
+    })
+}
+
+pub(crate) fn chain_domain(state: &AppState) -> ApiResult<alloy::sol_types::Eip712Domain> {
     let contract = state.contract.ok_or_else(|| {
         ApiError::Internal(anyhow::anyhow!("no ConsentRegistry configured; consents cannot be signed for a domain"))
     })?;
@@ -550,12 +569,12 @@ fn chain_time(field: &'static str, t: u64) -> ApiResult<i64> {
 }
 
 /// A signed nonce, as stored.
-fn chain_nonce(n: u64) -> ApiResult<i64> {
+pub(crate) fn chain_nonce(n: u64) -> ApiResult<i64> {
     i64::try_from(n).ok().filter(|_| n <= MAX_NONCE).ok_or_else(|| ApiError::invalid_field("nonce", "at most 2^63 - 1"))
 }
 
 /// A signature deadline: in the future (the contract refuses one already past) and in range.
-fn chain_deadline(deadline: u64, now: DateTime<Utc>) -> ApiResult<i64> {
+pub(crate) fn chain_deadline(deadline: u64, now: DateTime<Utc>) -> ApiResult<i64> {
     let stored = chain_time("deadline", deadline)?;
     if deadline <= unix(now) {
         return Err(ApiError::invalid_field("deadline", "in the future"));
@@ -634,7 +653,7 @@ pub async fn consents_grant(
     let deadline = chain_deadline(body.deadline, now)?;
     let signature = parse_signature(&body.signature)?;
     let patient_keys = keys::find_keys_by_owner(&state.pool, c.patient_id).await?;
-    let patient = active_key(&patient_keys, "ethereum").and_then(|a| a.parse::<Address>().ok()).ok_or_else(|| {
+    let (patient, patient_signer) = patient_account(&patient_keys).ok_or_else(|| {
         ApiError::unprocessable("no_patient_key", "register an Ethereum key (POST /v1/keys) before granting")
     })?;
     let hospital_keys = keys::find_keys_by_owner(&state.pool, c.hospital_id).await?;
@@ -655,7 +674,7 @@ pub async fn consents_grant(
         deadline: body.deadline,
     };
     SignedGrant { grant, signature }
-        .verify(&chain_domain(&state)?)
+        .verify_by(&chain_domain(&state)?, patient_signer)
         .map_err(|e| signature_refused(e, "this grant (consent id, parties, scope hash, validity, nonce, deadline)"))?;
     let valid_from = DateTime::<Utc>::from_timestamp(valid_from_secs, 0)
         .ok_or_else(|| ApiError::invalid_field("valid_from", "a Unix time"))?;
@@ -733,10 +752,11 @@ pub async fn consents_revoke(
     let (nonce, deadline) = (chain_nonce(body.nonce)?, chain_deadline(body.deadline, Utc::now())?);
     let signature = parse_signature(&body.signature)?;
     let patient = signed_patient(&c)?;
+    let signer = current_signer(&state, c.patient_id, patient).await?;
     let revoke =
         Revoke { consentId: B256::from(chain_consent_id(&c.id)), patient, nonce: body.nonce, deadline: body.deadline };
     SignedRevoke { revoke, signature }
-        .verify(&chain_domain(&state)?)
+        .verify_by(&chain_domain(&state)?, signer)
         .map_err(|e| signature_refused(e, "this revocation"))?;
     let mut tx = state.pool.begin().await.map_err(StoreError::from)?;
     if !consents::mark_consent_revoked(&mut tx, c.id, nonce, deadline, &signature).await? {
@@ -811,6 +831,7 @@ pub async fn consents_resign(
     };
     let signed = consents::find_signed_consent_by_id(&state.pool, id).await?.ok_or_else(nothing)?;
     let patient = signed_patient(&c)?;
+    let signer = current_signer(&state, c.patient_id, patient).await?;
     let consent_id = B256::from(chain_consent_id(&c.id));
     let domain = chain_domain(&state)?;
     let kind = match which {
@@ -833,12 +854,16 @@ pub async fn consents_resign(
                 nonce: body.nonce,
                 deadline: body.deadline,
             };
-            SignedGrant { grant, signature }.verify(&domain).map_err(|e| signature_refused(e, "the stored grant"))?;
+            SignedGrant { grant, signature }
+                .verify_by(&domain, signer)
+                .map_err(|e| signature_refused(e, "the stored grant"))?;
             EventKind::Grant
         }
         Signed::Revoke => {
             let revoke = Revoke { consentId: consent_id, patient, nonce: body.nonce, deadline: body.deadline };
-            SignedRevoke { revoke, signature }.verify(&domain).map_err(|e| signature_refused(e, "this revocation"))?;
+            SignedRevoke { revoke, signature }
+                .verify_by(&domain, signer)
+                .map_err(|e| signature_refused(e, "this revocation"))?;
             EventKind::Revoke
         }
     };

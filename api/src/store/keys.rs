@@ -86,3 +86,15 @@ pub async fn find_x25519_keys_by_owners(db: impl PgExecutor<'_>, owners: &[Uuid]
     .fetch_all(db)
     .await?)
 }
+
+/// The owner's active key of `kind`, locked until the transaction ends (call inside the
+/// transaction that replaces it, so a key checked before is still the one being replaced).
+pub async fn lock_active_key(conn: &mut PgConnection, owner_id: Uuid, kind: &str) -> StoreResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT public_key FROM public_keys WHERE owner_id = $1 AND kind = $2 AND retired_at IS NULL FOR UPDATE",
+    )
+    .bind(owner_id)
+    .bind(kind)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
