@@ -12,6 +12,8 @@ ALTER TABLE anchor_batches ADD CONSTRAINT anchor_batches_kind_check
 CREATE TABLE signer_rotations (
     id            bigserial   PRIMARY KEY,
     patient_id    uuid        NOT NULL REFERENCES patients (id),
+    -- The Ethereum key registered with it.
+    key_id        uuid        NOT NULL UNIQUE REFERENCES public_keys (id),
     -- The account (the patient's first Ethereum key) and the key it is handed to.
     account       bytea       NOT NULL CHECK (length(account) = 20),
     new_signer    bytea       NOT NULL CHECK (length(new_signer) = 20),

@@ -105,6 +105,21 @@ async fn a_patient_who_rotated_their_key_revokes_with_the_new_one() {
     let r = post_eth(&p.app, &patient, key_b.address(), Some(rotation(&key_a, account, key_b.address(), 0))).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
 
+    let keys: Value = p.app.get("/v1/keys", Some(&patient.access)).await.json().await.unwrap();
+    let b = keys.as_array().unwrap().iter().find(|k| k["kind"] == "ethereum" && k["retired_at"].is_null()).unwrap();
+    assert_eq!((&b["rotation"]["nonce"], &b["rotation"]["state"]), (&json!(0), &json!("pending")), "{keys}");
+    // A second hand-over with the nonce this one consumes could never land.
+    let key_c = ConsentSigner::random();
+    let r = post_eth(&p.app, &patient, key_c.address(), Some(rotation(&key_b, account, key_c.address(), 0))).await;
+    refused(r, "invalid_nonce").await;
+
+    // A message signed by B with the nonce the rotation consumes could never land either.
+    let r = p
+        .app
+        .post(&format!("/v1/consents/{id}/revoke"), Some(&patient.access), &revoke_body(&key_b, account, &c, 0))
+        .await;
+    refused(r, "invalid_nonce").await;
+
     // The old key no longer signs for the account.
     let r = p
         .app
@@ -121,6 +136,8 @@ async fn a_patient_who_rotated_their_key_revokes_with_the_new_one() {
     let (tx_hash, failure): (Option<Vec<u8>>, Option<String>) =
         sqlx::query_as("SELECT tx_hash, failure FROM signer_rotations").fetch_one(&p.app.pool).await.unwrap();
     assert!(tx_hash.is_some() && failure.is_none(), "the rotation is settled on its transaction");
+    let keys: Value = p.app.get("/v1/keys", Some(&patient.access)).await.json().await.unwrap();
+    assert_eq!(keys[0]["rotation"]["state"], "confirmed", "{keys}");
 
     // Revoked with key B, under the account: accepted, relayed, revoked on chain.
     let r = p

@@ -550,6 +550,18 @@ async fn current_signer(state: &AppState, patient_id: Uuid, patient: Address) ->
     })
 }
 
+/// Refuses `nonce` when the account has a rotation not yet settled on chain with that nonce or
+/// a higher one: the rotation consumes its nonce, so such a message could never land.
+pub(crate) async fn check_nonce_after_rotations(state: &AppState, account: Address, nonce: i64) -> ApiResult<()> {
+    match relay::find_unsettled_rotation_nonce(&state.pool, &account.into_array()).await? {
+        Some(taken) if nonce <= taken => Err(ApiError::invalid_field(
+            "nonce",
+            format!("above {taken}: the account's key rotation waiting for the chain consumes nonce {taken}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub(crate) fn chain_domain(state: &AppState) -> ApiResult<alloy::sol_types::Eip712Domain> {
     let contract = state.contract.ok_or_else(|| {
         ApiError::Internal(anyhow::anyhow!("no ConsentRegistry configured; consents cannot be signed for a domain"))
@@ -656,6 +668,7 @@ pub async fn consents_grant(
     let (patient, patient_signer) = patient_account(&patient_keys).ok_or_else(|| {
         ApiError::unprocessable("no_patient_key", "register an Ethereum key (POST /v1/keys) before granting")
     })?;
+    check_nonce_after_rotations(&state, patient, nonce).await?;
     let hospital_keys = keys::find_keys_by_owner(&state.pool, c.hospital_id).await?;
     let grantee = active_key(&hospital_keys, "ethereum")
         .and_then(|a| a.parse::<Address>().ok())
@@ -753,6 +766,7 @@ pub async fn consents_revoke(
     let signature = parse_signature(&body.signature)?;
     let patient = signed_patient(&c)?;
     let signer = current_signer(&state, c.patient_id, patient).await?;
+    check_nonce_after_rotations(&state, patient, nonce).await?;
     let revoke =
         Revoke { consentId: B256::from(chain_consent_id(&c.id)), patient, nonce: body.nonce, deadline: body.deadline };
     SignedRevoke { revoke, signature }
@@ -832,6 +846,7 @@ pub async fn consents_resign(
     let signed = consents::find_signed_consent_by_id(&state.pool, id).await?.ok_or_else(nothing)?;
     let patient = signed_patient(&c)?;
     let signer = current_signer(&state, c.patient_id, patient).await?;
+    check_nonce_after_rotations(&state, patient, nonce).await?;
     let consent_id = B256::from(chain_consent_id(&c.id));
     let domain = chain_domain(&state)?;
     let kind = match which {

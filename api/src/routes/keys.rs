@@ -86,6 +86,20 @@ pub struct KeyView {
     pub created_at: DateTime<Utc>,
     /// When a newer key replaced it.
     pub retired_at: Option<DateTime<Utc>>,
+    /// A patient's later Ethereum key: the signed rotation that handed the account to it, and
+    /// its chain state.
+    pub rotation: Option<RotationView>,
+}
+
+/// A signer rotation as the chain mirror sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RotationView {
+    /// The account nonce it carries; messages signed after it carry a higher one.
+    pub nonce: i64,
+    /// `pending`, `submitted`, `confirmed` or `failed`.
+    pub state: String,
+    /// The contract's reason, when failed.
+    pub failure: Option<String>,
 }
 
 impl From<KeyRow> for KeyView {
@@ -94,7 +108,12 @@ impl From<KeyRow> for KeyView {
             "ethereum" => EthAddress::parse(&k.public_key).map_or(k.public_key.clone(), |a| a.to_checksum()),
             _ => k.public_key,
         };
-        Self { id: k.id, kind: k.kind, public_key, created_at: k.created_at, retired_at: k.retired_at }
+        let rotation = k.rotation_nonce.zip(k.rotation_state).map(|(nonce, state)| RotationView {
+            nonce,
+            state,
+            failure: k.rotation_failure,
+        });
+        Self { id: k.id, kind: k.kind, public_key, created_at: k.created_at, retired_at: k.retired_at, rotation }
     }
 }
 
@@ -142,6 +161,7 @@ async fn checked_rotation(
         ));
     };
     let nonce = consents::chain_nonce(body.nonce)?;
+    consents::check_nonce_after_rotations(state, account, nonce).await?;
     let deadline = consents::chain_deadline(body.deadline, Utc::now())?;
     let signature = consents::parse_signature(&body.signature)?;
     let rotation = RotateSigner { account, newSigner: new_signer, nonce: body.nonce, deadline: body.deadline };
@@ -157,6 +177,8 @@ async fn checked_rotation(
         replaced,
         NewRotation {
             patient_id: user.subject_id,
+            // Set once the key is inserted.
+            key_id: Uuid::nil(),
             account: account.into_array(),
             new_signer: new_signer.into_array(),
             nonce,
@@ -193,7 +215,7 @@ pub async fn keys_create(
             EthAddress::parse(&body.public_key).map_err(ApiError::invalid("public_key"))?.to_lower_hex()
         }
     };
-    let rotation = match (body.kind, user.role) {
+    let mut rotation = match (body.kind, user.role) {
         (KeyKind::Ethereum, Role::Patient) => checked_rotation(&state, &user, &normalised, body.rotation).await?,
         _ if body.rotation.is_some() => {
             return Err(ApiError::invalid_field("rotation", "only for a patient's new Ethereum key"));
@@ -201,7 +223,7 @@ pub async fn keys_create(
         _ => None,
     };
     let mut tx = state.pool.begin().await.map_err(StoreError::from)?;
-    if let Some((replaced, r)) = &rotation {
+    if let Some((replaced, _)) = &rotation {
         let active = keys::lock_active_key(&mut tx, user.subject_id, KeyKind::Ethereum.as_str()).await?;
         if active.as_deref() != Some(replaced.as_str()) {
             return Err(ApiError::Conflict(
@@ -209,10 +231,15 @@ pub async fn keys_create(
                 "the Ethereum key changed meanwhile; sign the rotation again",
             ));
         }
-        relay::insert_signer_rotation(&mut tx, r).await?;
     }
-    let row = keys::insert_key_rotating(&mut tx, user.role.as_str(), user.subject_id, body.kind.as_str(), &normalised)
-        .await?;
+    let mut row =
+        keys::insert_key_rotating(&mut tx, user.role.as_str(), user.subject_id, body.kind.as_str(), &normalised)
+            .await?;
+    if let Some((_, r)) = &mut rotation {
+        r.key_id = row.id;
+        relay::insert_signer_rotation(&mut tx, r).await?;
+        (row.rotation_nonce, row.rotation_state) = (Some(r.nonce), Some("pending".to_owned()));
+    }
     insert_audit_event(
         &mut tx,
         &AuditEvent {

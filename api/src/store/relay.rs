@@ -332,6 +332,8 @@ pub async fn find_chain_states(db: impl PgExecutor<'_>, consent_ids: &[Uuid]) ->
 pub struct NewRotation {
     /// The patient.
     pub patient_id: Uuid,
+    /// The Ethereum key registered with it.
+    pub key_id: Uuid,
     /// The account address (the patient's first Ethereum key).
     pub account: [u8; 20],
     /// The key the account is handed to.
@@ -347,10 +349,11 @@ pub struct NewRotation {
 /// Queues a signer rotation for the chain (call inside the transaction that registers the key).
 pub async fn insert_signer_rotation(conn: &mut PgConnection, r: &NewRotation) -> StoreResult<i64> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO signer_rotations (patient_id, account, new_signer, nonce, deadline, signature)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO signer_rotations (patient_id, key_id, account, new_signer, nonce, deadline, signature)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(r.patient_id)
+    .bind(r.key_id)
     .bind(&r.account[..])
     .bind(&r.new_signer[..])
     .bind(r.nonce)
@@ -442,4 +445,15 @@ pub async fn mark_rotation_failed(conn: &mut PgConnection, id: i64, reason: &str
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// The highest nonce among the account's rotations not yet settled on chain: once they land,
+/// the account's nonce is above it, so a message signed with it or lower cannot land.
+pub async fn find_unsettled_rotation_nonce(db: impl PgExecutor<'_>, account: &[u8; 20]) -> StoreResult<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT max(nonce) FROM signer_rotations WHERE account = $1 AND confirmed_at IS NULL AND failed_at IS NULL",
+    )
+    .bind(&account[..])
+    .fetch_one(db)
+    .await?)
 }
