@@ -83,13 +83,13 @@ async fn signing(ctx: &Ctx, rpc: Option<&str>, patient: Address) -> anyhow::Resu
 }
 
 /// The caller's keys as `/v1/keys` lists them: the account address (the first Ethereum key ever
-/// registered) and the active Ethereum key, if any.
+/// registered) and the key that signs for it now (the newest whose rotation did not fail).
 async fn account_keys(ctx: &Ctx, token: &str) -> anyhow::Result<(Option<Address>, Option<Address>)> {
     let keys: Value = check(ctx.http.get(ctx.url("/v1/keys")).bearer_auth(token).send().await?).await?.json().await?;
     let eth: Vec<&Value> = keys.as_array().into_iter().flatten().filter(|k| k["kind"] == "ethereum").collect();
     let parse = |k: Option<&&Value>| k.and_then(|k| k["public_key"].as_str()).and_then(|a| a.parse().ok());
     // Newest first: the account is the last one listed.
-    Ok((parse(eth.last()), parse(eth.iter().find(|k| k["retired_at"].is_null()))))
+    Ok((parse(eth.last()), parse(eth.iter().find(|k| k["rotation"]["state"] != "failed"))))
 }
 
 /// Hands the account to this keystore's Ethereum key: signs `RotateSigner(account, new key,
@@ -98,8 +98,8 @@ async fn account_keys(ctx: &Ctx, token: &str) -> anyhow::Result<(Option<Address>
 pub async fn rotate(ctx: &Ctx, old_keystore: &std::path::Path, rpc: Option<&str>) -> anyhow::Result<()> {
     let token = ctx.token()?;
     let new_signer: Address = keystore::load(&ctx.keystore_path())?.eth_address.parse()?;
-    let (account, active) = account_keys(ctx, &token).await?;
-    let (Some(account), Some(active)) = (account, active) else {
+    let (account, signer) = account_keys(ctx, &token).await?;
+    let (Some(account), Some(active)) = (account, signer) else {
         bail!("this account has no Ethereum key yet: `pramana login` registers this keystore's");
     };
     if active == new_signer {
@@ -108,7 +108,7 @@ pub async fn rotate(ctx: &Ctx, old_keystore: &std::path::Path, rpc: Option<&str>
     let pass = secret("PRAMANA_OLD_PASSPHRASE", "Old keystore passphrase: ")?;
     let old = keystore::unlock(&keystore::load(old_keystore)?, &pass)?;
     if old.signer.address() != active {
-        bail!("the old keystore's key {} is not the account's active key {active}", old.signer.address());
+        bail!("the old keystore's key {} is not the account's signing key {active}", old.signer.address());
     }
     let password = secret("PRAMANA_PASSWORD", "Password: ")?;
     let signing = signing(ctx, rpc, account).await?;

@@ -284,7 +284,7 @@ async fn a_patient_with_a_new_keystore_rotates_and_revokes_from_the_cli() {
     let (code, _, err) =
         cli(new, &["identity", "rotate", "--old-keystore", &format!("{}/identity.json", homes[new])]).await.unwrap();
     assert_ne!(code, 0, "the old keystore must hold the active key");
-    assert!(err.contains("not the account's active key"), "{err}");
+    assert!(err.contains("not the account's signing key"), "{err}");
     let (code, key, err) =
         cli(new, &["identity", "rotate", "--old-keystore", &format!("{}/identity.json", homes[old])]).await.unwrap();
     assert_eq!(code, 0, "{err}");

@@ -151,3 +151,49 @@ async fn a_patient_who_rotated_their_key_revokes_with_the_new_one() {
     assert_eq!(shown["patient_address"].as_str().unwrap().to_lowercase(), account.to_string().to_lowercase());
     assert_eq!(consent_status(&provider, p.contract, account, chain_id).await.unwrap(), ChainStatus::Revoked);
 }
+
+/// `incrementNonce(account)` sent as the account's signer (an impersonated Anvil account).
+async fn bump_nonce(p: &Platform, account: Address) {
+    use alloy::sol_types::SolCall as _;
+    let from = account.to_string();
+    pramana_tests::rpc_call(&p.anvil.url, "anvil_setBalance", json!([from, "0xde0b6b3a7640000"])).await.unwrap();
+    pramana_tests::rpc_call(&p.anvil.url, "anvil_impersonateAccount", json!([from])).await.unwrap();
+    let data = format!("0x{}", hex::encode(ConsentRegistry::incrementNonceCall { account }.abi_encode()));
+    let tx = json!([{"from": from, "to": p.contract.to_string(), "data": data, "gas": "0x100000"}]);
+    pramana_tests::rpc_call(&p.anvil.url, "eth_sendTransaction", tx).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_the_chain_refuses_fails_alone_and_is_signed_again_by_the_key_before() {
+    let p = spawn_platform().await;
+    let provider: RootProvider = RootProvider::new_http(p.anvil.url.parse().unwrap());
+    let registry = ConsentRegistry::new(p.contract, &provider);
+    let patient = p.app.new_patient().await;
+    let (key_a, key_b) = (ConsentSigner::random(), ConsentSigner::random());
+    let account = key_a.address();
+    register_eth(&p.app, &patient.access, account).await;
+    let r = post_eth(&p.app, &patient, key_b.address(), Some(rotation(&key_a, account, key_b.address(), 0))).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+
+    // The patient voids the signed rotation on chain before the relay: it fails with the reason.
+    bump_nonce(&p, account).await;
+    let worker = p.worker(json!({})).await;
+    run_worker_until_idle(&worker, &p.anvil.url).await;
+    let keys: Value = p.app.get("/v1/keys", Some(&patient.access)).await.json().await.unwrap();
+    assert_eq!(keys[0]["rotation"]["state"], "failed", "{keys}");
+    assert_eq!(keys[0]["rotation"]["failure"], "RotationStaleNonce");
+    assert_eq!(registry.signerOf(account).call().await.unwrap(), account, "A still signs on chain");
+
+    // B again: A is still the account's signer, so A signs the hand-over again, with the nonce now.
+    let r = post_eth(&p.app, &patient, key_b.address(), None).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "rotation_required");
+    let r = post_eth(&p.app, &patient, key_b.address(), Some(rotation(&key_b, account, key_b.address(), 1))).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "invalid_signature", "B does not sign for the account yet");
+    let r = post_eth(&p.app, &patient, key_b.address(), Some(rotation(&key_a, account, key_b.address(), 1))).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    run_worker_until_idle(&worker, &p.anvil.url).await;
+    let keys: Value = p.app.get("/v1/keys", Some(&patient.access)).await.json().await.unwrap();
+    assert_eq!(keys[0]["rotation"]["state"], "confirmed", "{keys}");
+    assert_eq!(registry.signerOf(account).call().await.unwrap(), key_b.address());
+}

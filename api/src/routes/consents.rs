@@ -532,10 +532,14 @@ pub(crate) fn active_key<'a>(keys: &'a [keys::KeyRow], kind: &str) -> Option<&'a
 }
 
 /// A patient's account address (their first Ethereum key, fixed for good) and the key that signs
-/// for it now (the active Ethereum key: the account's own until a rotation hands it on).
+/// for it now: the newest Ethereum key whose rotation did not fail on chain (the account's own
+/// until a rotation hands it on). It is the active key, unless the chain refused the rotation
+/// to the active key: then the chain's signer is still the one before, and so is the platform's.
 pub(crate) fn patient_account(keys: &[keys::KeyRow]) -> Option<(Address, Address)> {
-    let account = keys.iter().rev().find(|k| k.kind == "ethereum")?.public_key.parse().ok()?;
-    let signer = active_key(keys, "ethereum")?.parse().ok()?;
+    active_key(keys, "ethereum")?;
+    let mut eth = keys.iter().filter(|k| k.kind == "ethereum");
+    let account = eth.clone().next_back()?.public_key.parse().ok()?;
+    let signer = eth.find(|k| k.rotation_state.as_deref() != Some("failed"))?.public_key.parse().ok()?;
     Some((account, signer))
 }
 

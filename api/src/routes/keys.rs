@@ -135,8 +135,10 @@ async fn check_password(state: &AppState, user: &AuthUser, password: Option<Stri
 }
 
 /// For a patient's new Ethereum key: `None` when it replaces no other key (it becomes the
-/// account) or is the active one again; else the signed rotation handing the account to it,
-/// checked against the active key, with the key it replaces.
+/// account) or is the account's signer already; else the signed rotation handing the account
+/// to it, checked against the account's signer (the active key, or the one before it when the
+/// chain refused the active key's rotation, so a failed rotation can be signed again), with the
+/// key it replaces.
 async fn checked_rotation(
     state: &AppState,
     user: &AuthUser,
@@ -157,7 +159,7 @@ async fn checked_rotation(
     let Some(body) = body else {
         return Err(ApiError::unprocessable(
             "rotation_required",
-            "a new Ethereum key takes over the account only with a RotateSigner message signed by the active key (`rotation`)",
+            "a new Ethereum key takes over the account only with a RotateSigner message signed by the account's current key (`rotation`)",
         ));
     };
     let nonce = consents::chain_nonce(body.nonce)?;
@@ -169,10 +171,11 @@ async fn checked_rotation(
         SignatureError::HighS => ApiError::unprocessable("invalid_signature", "the signature's s value is too high"),
         SignatureError::NotThePatient => ApiError::unprocessable(
             "invalid_signature",
-            "the rotation is not signed by the active Ethereum key over (account, new key, nonce, deadline)",
+            "the rotation is not signed by the account's current Ethereum key over (account, new key, nonce, deadline)",
         ),
     })?;
-    let replaced = signer.to_string().to_lowercase();
+    // The key being replaced (the active one: the signer, unless its own rotation failed).
+    let replaced = consents::active_key(&keys, "ethereum").unwrap_or_default().to_owned();
     Ok(Some((
         replaced,
         NewRotation {
@@ -201,7 +204,8 @@ pub async fn keys_list(State(state): State<AppState>, user: AuthUser) -> ApiResu
 #[utoipa::path(post, path = "/v1/keys", tag = "keys", security(("bearer" = [])), request_body = KeyCreate,
     responses((status = 201, body = KeyView),
               (status = 403, description = "`reauthentication_required`: no or a wrong `password`", body = crate::error::ErrorBody),
-              (status = 422, description = "`invalid_public_key`", body = crate::error::ErrorBody)))]
+              (status = 409, description = "`key_changed`: the Ethereum key changed while the rotation was checked", body = crate::error::ErrorBody),
+              (status = 422, description = "`invalid_public_key`, `rotation_required`, `invalid_signature`, `invalid_nonce`, `invalid_deadline`, `invalid_rotation`", body = crate::error::ErrorBody)))]
 pub async fn keys_create(
     State(state): State<AppState>,
     user: AuthUser,
