@@ -308,4 +308,17 @@ async fn a_patient_with_a_new_keystore_rotates_and_revokes_from_the_cli() {
             .await
             .unwrap();
     assert_eq!(status, pramana_core::chain::history::ChainStatus::Revoked);
+
+    // The export carries the rotation, so the archive's revocation (signed by the new key) checks
+    // offline, and the chain agrees.
+    let archive = format!("{}/export.tar", homes[new]);
+    let (code, _, err) = cli(new, &["export", "-o", &archive]).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    let contract = platform.contract.to_checksum(None);
+    let (code, v, err) =
+        cli(new, &["verify", "--archive", &archive, "--rpc", &platform.anvil.url, "--contract", &contract])
+            .await
+            .unwrap();
+    assert_eq!(code, 0, "{v} {err}");
+    assert_eq!((&v["verified"], &v["consents"][0]["on_chain"]), (&json!(true), &json!("revoked")), "{v}");
 }

@@ -457,3 +457,14 @@ pub async fn find_unsettled_rotation_nonce(db: impl PgExecutor<'_>, account: &[u
     .fetch_one(db)
     .await?)
 }
+
+/// A patient's signer rotations the chain did not refuse (settled or still waiting), oldest first.
+pub async fn find_rotations_by_patient(db: impl PgExecutor<'_>, patient_id: Uuid) -> StoreResult<Vec<ReadyRotation>> {
+    Ok(sqlx::query_as(
+        "SELECT id, account, new_signer, nonce, deadline, signature FROM signer_rotations
+          WHERE patient_id = $1 AND failed_at IS NULL ORDER BY id",
+    )
+    .bind(patient_id)
+    .fetch_all(db)
+    .await?)
+}
