@@ -83,13 +83,27 @@ async fn signing(ctx: &Ctx, rpc: Option<&str>, patient: Address) -> anyhow::Resu
 }
 
 /// The caller's keys as `/v1/keys` lists them: the account address (the first Ethereum key ever
-/// registered) and the key that signs for it now (the newest whose rotation did not fail).
+/// registered) and the key that signs for it now (the newest that is the account's own or was
+/// handed the account by a rotation the chain did not refuse), as the platform decides it.
 async fn account_keys(ctx: &Ctx, token: &str) -> anyhow::Result<(Option<Address>, Option<Address>)> {
     let keys: Value = check(ctx.http.get(ctx.url("/v1/keys")).bearer_auth(token).send().await?).await?.json().await?;
-    let eth: Vec<&Value> = keys.as_array().into_iter().flatten().filter(|k| k["kind"] == "ethereum").collect();
-    let parse = |k: Option<&&Value>| k.and_then(|k| k["public_key"].as_str()).and_then(|a| a.parse().ok());
+    let eth: Vec<Address> = keys
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|k| k["kind"] == "ethereum")
+        .filter_map(|k| k["public_key"].as_str()?.parse().ok())
+        .collect();
     // Newest first: the account is the last one listed.
-    Ok((parse(eth.last()), parse(eth.iter().find(|k| k["rotation"]["state"] != "failed"))))
+    let account = eth.last().copied();
+    let signs = |k: &Value| {
+        let address: Option<Address> = k["public_key"].as_str().and_then(|a| a.parse().ok());
+        k["kind"] == "ethereum"
+            && (address.is_some() && address == account
+                || matches!(k["rotation"]["state"].as_str(), Some("pending" | "submitted" | "confirmed")))
+    };
+    let signer = keys.as_array().into_iter().flatten().find(|k| signs(k));
+    Ok((account, signer.and_then(|k| k["public_key"].as_str()?.parse().ok())))
 }
 
 /// Hands the account to this keystore's Ethereum key: signs `RotateSigner(account, new key,

@@ -197,3 +197,45 @@ async fn a_rotation_the_chain_refuses_fails_alone_and_is_signed_again_by_the_key
     assert_eq!(keys[0]["rotation"]["state"], "confirmed", "{keys}");
     assert_eq!(registry.signerOf(account).call().await.unwrap(), key_b.address());
 }
+
+/// A later Ethereum key registered without a rotation (before accounts were fixed) never took
+/// the account over on chain, so it signs nothing for it: the first key still does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_registered_without_a_rotation_does_not_sign_for_the_account() {
+    let p = spawn_platform().await;
+    let (hosp, _) = p.app.new_hospital("IN2710000001").await;
+    let hosp_addr = Address::repeat_byte(0x42);
+    register_eth(&p.app, &hosp, hosp_addr).await;
+    pramana_tests::register_x25519(&p.app, &hosp).await;
+    let patient = p.app.new_patient().await;
+    let (first, later) = (ConsentSigner::random(), ConsentSigner::random());
+    register_eth(&p.app, &patient.access, first.address()).await;
+    // As the platform did before: the later key replaced the first one, no rotation.
+    let patient_id: uuid::Uuid = sqlx::query_scalar("SELECT owner_id FROM public_keys WHERE public_key = $1")
+        .bind(first.address().to_string().to_lowercase())
+        .fetch_one(&p.app.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE public_keys SET retired_at = now() WHERE owner_id = $1 AND kind = 'ethereum'")
+        .bind(patient_id)
+        .execute(&p.app.pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO public_keys (id, owner_role, owner_id, kind, public_key) VALUES ($1, 'patient', $2, 'ethereum', $3)")
+        .bind(uuid::Uuid::now_v7())
+        .bind(patient_id)
+        .bind(later.address().to_string().to_lowercase())
+        .execute(&p.app.pool)
+        .await
+        .unwrap();
+
+    let c: Value =
+        p.app.post("/v1/consents", Some(&hosp), &request(patient.abha.as_digits())).await.json().await.unwrap();
+    let id = c["id"].as_str().unwrap().to_owned();
+    for (signer, status) in [(&later, 422), (&first, 200)] {
+        let mut grant = sign_grant(signer, &c, hosp_addr, &[HiType::DiagnosticReport], now());
+        grant["headers"] = json!([]);
+        let r = p.app.post(&format!("/v1/consents/{id}/grant"), Some(&patient.access), &grant).await;
+        assert_eq!(r.status(), status, "{}", r.text().await.unwrap());
+    }
+}

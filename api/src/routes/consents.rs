@@ -532,14 +532,19 @@ pub(crate) fn active_key<'a>(keys: &'a [keys::KeyRow], kind: &str) -> Option<&'a
 }
 
 /// A patient's account address (their first Ethereum key, fixed for good) and the key that signs
-/// for it now: the newest Ethereum key whose rotation did not fail on chain (the account's own
-/// until a rotation hands it on). It is the active key, unless the chain refused the rotation
-/// to the active key: then the chain's signer is still the one before, and so is the platform's.
+/// for it now: the newest Ethereum key that is the account's own or was handed the account by a
+/// rotation the chain did not refuse. It is the active key, unless the chain refused the
+/// rotation to it: then the chain's signer is still the one before, and so is the platform's.
+/// (A later key registered without a rotation, before accounts were fixed, signs nothing.)
 pub(crate) fn patient_account(keys: &[keys::KeyRow]) -> Option<(Address, Address)> {
     active_key(keys, "ethereum")?;
     let mut eth = keys.iter().filter(|k| k.kind == "ethereum");
-    let account = eth.clone().next_back()?.public_key.parse().ok()?;
-    let signer = eth.find(|k| k.rotation_state.as_deref() != Some("failed"))?.public_key.parse().ok()?;
+    let account: Address = eth.clone().next_back()?.public_key.parse().ok()?;
+    let signs = |k: &keys::KeyRow| {
+        k.public_key.parse() == Ok(account)
+            || matches!(k.rotation_state.as_deref(), Some("pending" | "submitted" | "confirmed"))
+    };
+    let signer = eth.find(|k| signs(k))?.public_key.parse().ok()?;
     Some((account, signer))
 }
 
