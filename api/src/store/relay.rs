@@ -124,11 +124,14 @@ pub async fn claim_ready_events(conn: &mut PgConnection, kind: EventKind, max: u
     Ok(sqlx::query_as(&sql).bind(kind.code()).bind(i64::from(max)).fetch_all(&mut *conn).await?)
 }
 
-/// Events not yet settled (waiting or in flight).
+/// Events and signer rotations not yet settled (waiting or in flight).
 pub async fn count_open_events(db: impl PgExecutor<'_>) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM consent_chain_events WHERE confirmed_at IS NULL AND failed_at IS NULL")
-        .fetch_one(db)
-        .await?)
+    Ok(sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM consent_chain_events WHERE confirmed_at IS NULL AND failed_at IS NULL)
+              + (SELECT count(*) FROM signer_rotations WHERE confirmed_at IS NULL AND failed_at IS NULL)",
+    )
+    .fetch_one(db)
+    .await?)
 }
 
 /// A new consent batch: the call that relays `event_ids`, in order.
