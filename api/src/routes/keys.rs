@@ -54,9 +54,11 @@ pub struct KeyCreate {
     /// The account's password (a hospital's API secret), asked again: a valid access token alone
     /// may not register a key. Missing or wrong: 403 `reauthentication_required`.
     pub password: Option<String>,
-    /// A patient's new Ethereum key, replacing an active one, takes over their account (the
-    /// address of their first key) only with a `RotateSigner` message signed by the active key:
-    /// missing, 422 `rotation_required`; not signed by the active key, 422 `invalid_signature`.
+    /// A patient's new Ethereum key takes over their account (the address of their first key)
+    /// only with a `RotateSigner` message signed by the key that signs for the account now
+    /// (the active one, unless the chain refused its rotation): missing, 422
+    /// `rotation_required`; signed by another key, 422 `invalid_signature`; a nonce that a
+    /// rotation still waiting for the chain consumes, 422 `invalid_nonce`.
     pub rotation: Option<RotationBody>,
 }
 
@@ -69,7 +71,7 @@ pub struct RotationBody {
     pub nonce: u64,
     /// Signature deadline (Unix seconds), in the future.
     pub deadline: u64,
-    /// EIP-2098 compact signature by the active Ethereum key.
+    /// EIP-2098 compact signature by the key that signs for the account now.
     pub signature: String,
 }
 
