@@ -1,6 +1,8 @@
 //! The chain mirror: patient-signed grants and revocations, queued by the API in
 //! `consent_chain_events`, relayed in `grantConsents` / `revokeConsents` batches through the same
-//! signed-before-broadcast cycle as anchors (`anchoring.rs` moves a batch in flight forward).
+//! signed-before-broadcast cycle as anchors (`anchoring.rs` moves a batch in flight forward);
+//! and signer rotations (`signer_rotations`), each relayed alone in a `rotateSigner` transaction
+//! before the account's messages queued after it.
 //!
 //! Before a batch is built, every message is dry-run on its own: one the contract already holds
 //! (relayed by anyone) is settled on the event that recorded it; one it refuses for good (a stale
@@ -127,6 +129,7 @@ impl Anchorer {
         let fees = self.initial_fees().await?;
         let signed = self.chain.sign_call(calldata.clone(), gas_limit, nonce, fees)?;
         let batch = relay::NewConsentBatch {
+            // Not used for a rotation's batch (kind `rotate`).
             kind: EventKind::Grant,
             chain_id: self.chain.chain_id(),
             contract: &self.chain.contract().into_array(),

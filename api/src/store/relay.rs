@@ -402,7 +402,9 @@ pub async fn claim_next_rotation(conn: &mut PgConnection) -> StoreResult<Option<
     .await?)
 }
 
-/// Records the batch that relays a rotation (call inside the transaction that claimed it).
+/// Records the batch that relays a rotation (call inside the transaction that claimed it): of
+/// kind `rotate`, with `b`'s chain, contract, signer, call and gas limit (its `kind` and
+/// `event_ids` are not used).
 pub async fn insert_rotation_batch(
     conn: &mut PgConnection,
     b: &NewConsentBatch<'_>,
