@@ -174,6 +174,18 @@ impl Anchorer {
         let mut filling = 0;
         let mut checked: Option<(usize, usize, usize)> = None;
         let mut relay_error = None;
+        // Signer rotations first: a message signed by the new key waits for its rotation.
+        match self.submit_rotation().await {
+            Ok(None) => {}
+            Ok(Some(StepOutcome::Checked { settled, failed, set_aside })) => {
+                checked = Some((settled, failed, set_aside));
+            }
+            Ok(Some(outcome)) => return Ok(outcome),
+            Err(e) => {
+                tracing::warn!(error = %e, "signer rotation relay step failed");
+                relay_error = Some(e);
+            }
+        }
         for kind in [EventKind::Revoke, EventKind::Grant] {
             match self.submit_consent_batch(kind).await {
                 Ok(None) => {}

@@ -311,6 +311,38 @@ impl AnchorChain {
         }
     }
 
+    /// Dry-runs one signed signer rotation as the relaying account would send it. `OnChain` when
+    /// the contract refuses its nonce and the account's signer is already the new key (the same
+    /// rotation, relayed by anyone).
+    pub async fn preflight_rotation(
+        &self,
+        call: &ConsentRegistry::rotateSignerCall,
+    ) -> Result<RelayCheck, WorkerError> {
+        let registry = ConsentRegistry::new(self.contract, &self.provider);
+        let from = self.signer.address();
+        let c = call.clone();
+        let outcome = refusal_of(|| async {
+            registry
+                .rotateSigner(c.account, c.newSigner, c.nonce, c.deadline, c.signatureR, c.signatureVs)
+                .from(from)
+                .call()
+                .await
+        })
+        .await?;
+        match outcome {
+            None => Ok(RelayCheck::Relayable),
+            Some(ConsentRegistryErrors::RotationStaleNonce(_)) => {
+                let now = retry(|| async { registry.signerOf(call.account).call().await.map_err(rpc) }).await?;
+                Ok(if now == call.newSigner {
+                    RelayCheck::OnChain
+                } else {
+                    RelayCheck::Refused("RotationStaleNonce".to_owned())
+                })
+            }
+            Some(refusal) => refusal_reason(refusal),
+        }
+    }
+
     /// Gas for a call of the contract with `input` from the relaying account; fails when the
     /// call would revert.
     pub async fn estimate_call_gas(&self, input: &[u8]) -> Result<u64, WorkerError> {
@@ -410,6 +442,10 @@ fn refusal_reason(refusal: ConsentRegistryErrors) -> Result<RelayCheck, WorkerEr
         E::ConsentExists(_) => "ConsentExists",
         E::ConsentUnknown(_) => "ConsentUnknown",
         E::PartiesMismatch(_) => "PartiesMismatch",
+        E::InvalidSigner(_) => "InvalidSigner",
+        E::RotationExpired(_) => "RotationExpired",
+        E::RotationStaleNonce(_) => "RotationStaleNonce",
+        E::RotationInvalidSignature(_) => "RotationInvalidSignature",
         other => return Err(WorkerError::Misconfigured(format!("consent relay would revert: {other:?}"))),
     };
     Ok(RelayCheck::Refused(name.to_owned()))

@@ -1,6 +1,8 @@
 //! The chain mirror: patient-signed grants and revocations, queued by the API in
 //! `consent_chain_events`, relayed in `grantConsents` / `revokeConsents` batches through the same
-//! signed-before-broadcast cycle as anchors (`anchoring.rs` moves a batch in flight forward).
+//! signed-before-broadcast cycle as anchors (`anchoring.rs` moves a batch in flight forward);
+//! and signer rotations (`signer_rotations`), each relayed alone in a `rotateSigner` transaction
+//! before the account's messages queued after it.
 //!
 //! Before a batch is built, every message is dry-run on its own: one the contract already holds
 //! (relayed by anyone) is settled on the event that recorded it; one it refuses for good (a stale
@@ -16,7 +18,7 @@ use alloy::sol_types::SolCall as _;
 use pramana_api::store::relay::{self, EventKind, ReadyEvent};
 use pramana_api::store::{self, anchor};
 use pramana_core::chain::ConsentRegistry::{self, GrantRequest, RevokeRequest};
-use pramana_core::chain::eip712::{Grant, Revoke, SignedGrant, SignedRevoke};
+use pramana_core::chain::eip712::{Grant, Revoke, RotateSigner, SignedGrant, SignedRevoke, SignedRotation};
 
 use crate::WorkerError;
 use crate::anchoring::{Anchorer, StepOutcome};
@@ -87,7 +89,64 @@ enum MessageCheck {
     Unsettleable(String),
 }
 
+/// The contract call of a queued signer rotation.
+fn rotation_call(r: &relay::ReadyRotation) -> ConsentRegistry::rotateSignerCall {
+    let rotation = RotateSigner {
+        account: address(&r.account),
+        newSigner: address(&r.new_signer),
+        nonce: u64::try_from(r.nonce).unwrap_or(u64::MAX),
+        deadline: u64::try_from(r.deadline).unwrap_or(0),
+    };
+    SignedRotation { rotation, signature: signature(&r.signature) }.to_call()
+}
+
 impl Anchorer {
+    /// Relays the oldest queued signer rotation alone (one `rotateSigner` transaction), after the
+    /// dry run: one the chain already holds is settled, one it refuses for good is marked failed
+    /// with the contract's reason. `None` when no rotation is ready.
+    pub(crate) async fn submit_rotation(&self) -> Result<Option<StepOutcome>, WorkerError> {
+        let mut tx = self.pool.begin().await.map_err(store::StoreError::from)?;
+        let Some(r) = relay::claim_next_rotation(&mut tx).await? else { return Ok(None) };
+        let call = rotation_call(&r);
+        match self.chain.preflight_rotation(&call).await? {
+            RelayCheck::Relayable => {}
+            RelayCheck::OnChain => {
+                relay::mark_rotation_confirmed(&mut tx, r.id).await?;
+                tx.commit().await.map_err(store::StoreError::from)?;
+                return Ok(Some(StepOutcome::Checked { settled: 1, failed: 0, set_aside: 0 }));
+            }
+            RelayCheck::Refused(reason) => {
+                tracing::warn!(rotation = r.id, account = %call.account, %reason, "the contract refuses this signer rotation; marked failed");
+                relay::mark_rotation_failed(&mut tx, r.id, &reason).await?;
+                tx.commit().await.map_err(store::StoreError::from)?;
+                return Ok(Some(StepOutcome::Checked { settled: 0, failed: 1, set_aside: 0 }));
+            }
+        }
+        let calldata = call.abi_encode();
+        let estimate = self.chain.estimate_call_gas(&calldata).await?;
+        let gas_limit = estimate.saturating_mul(100 + GAS_HEADROOM_PERCENT) / 100;
+        let nonce = self.chain.pending_nonce().await?;
+        let fees = self.initial_fees().await?;
+        let signed = self.chain.sign_call(calldata.clone(), gas_limit, nonce, fees)?;
+        let batch = relay::NewConsentBatch {
+            // Not used for a rotation's batch (kind `rotate`).
+            kind: EventKind::Grant,
+            chain_id: self.chain.chain_id(),
+            contract: &self.chain.contract().into_array(),
+            signer: &self.chain.signer_address().into_array(),
+            calldata: &calldata,
+            gas_limit,
+            event_ids: &[],
+        };
+        let batch_id = relay::insert_rotation_batch(&mut tx, &batch, r.id).await?;
+        anchor::insert_anchor_tx(&mut *tx, &crate::anchoring::new_tx(batch_id, nonce, fees, &signed)).await?;
+        tx.commit().await.map_err(store::StoreError::from)?;
+        tracing::info!(batch_id, rotation = r.id, account = %call.account, nonce, tx = %signed.hash,
+            "signer rotation signed and stored; broadcasting");
+        self.send(batch_id, &signed.raw).await?;
+        Ok(Some(StepOutcome::Submitted { batch_id, leaves: 1 }))
+    }
+
     /// Claims the oldest queued messages of `kind`, settles those the chain already holds, fails
     /// those it refuses, and signs, stores and broadcasts one batch call for the rest. `None`
     /// when nothing of `kind` is ready.

@@ -3,8 +3,12 @@
 //! (the data keys never leave this machine), signs the EIP-712 grant with the keystore's Ethereum
 //! key, and sends both; the server rebuilds the signed message from what it stores and checks it.
 //! Revoke signs the revocation the same way; resign signs again a grant or revocation the
-//! chain refused for good. The nonce every signature carries is read from the contract
-//! (`nonces(patient)`) through `--rpc`, else the endpoint the platform publishes at `/v1/chain`.
+//! chain refused for good. Every message names the patient's account (the address of their
+//! first Ethereum key, as `/v1/keys` lists it) and is signed by the keystore's key, which must be
+//! the account's signer now; `identity rotate` hands the account to this keystore's key with a
+//! `RotateSigner` signed by the old keystore's. The nonce every signature carries is read from
+//! the contract (`nonces(account)`) through `--rpc`, else the endpoint the platform publishes at
+//! `/v1/chain`.
 
 use alloy::primitives::{Address, B256};
 use alloy::providers::Provider as _;
@@ -14,7 +18,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, NaiveDate, Utc};
 use pramana_core::chain::ConsentRegistry;
-use pramana_core::chain::eip712::{ConsentSigner, Grant, Revoke, domain};
+use pramana_core::chain::eip712::{ConsentSigner, Grant, Revoke, RotateSigner, domain};
 use pramana_core::consent::ConsentScope;
 use pramana_core::envelope::{self, Header, Recipient, os_rng};
 use pramana_core::{AccessMode, HiType, Purpose};
@@ -38,7 +42,9 @@ struct Signing {
 }
 
 /// Reads the platform's chain and contract, and `patient`'s nonce from the contract through
-/// `rpc` (else the platform's published endpoint), checking that endpoint serves that chain.
+/// `rpc` (else the platform's published endpoint), checking that endpoint serves that chain; a
+/// rotation of the account still waiting for the chain (listed by `/v1/keys`) moves it past the
+/// rotation's nonce.
 async fn signing(ctx: &Ctx, rpc: Option<&str>, patient: Address) -> anyhow::Result<Signing> {
     let chain: Value = check(ctx.http.get(ctx.url("/v1/chain")).send().await?).await?.json().await?;
     let contract: Address =
@@ -56,12 +62,83 @@ async fn signing(ctx: &Ctx, rpc: Option<&str>, patient: Address) -> anyhow::Resu
     if served != chain_id {
         bail!("the RPC endpoint {rpc} serves chain {served}, the platform's consents are on chain {chain_id}");
     }
-    let nonce = ConsentRegistry::new(contract, &provider)
+    let on_chain = ConsentRegistry::new(contract, &provider)
         .nonces(patient)
         .call()
         .await
         .with_context(|| format!("reading your nonce from the ConsentRegistry at {contract}"))?;
+    // A key rotation the platform has not relayed yet consumes its nonce when it lands.
+    let token = ctx.token()?;
+    let keys: Value = check(ctx.http.get(ctx.url("/v1/keys")).bearer_auth(&token).send().await?).await?.json().await?;
+    let after_rotations = keys
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|k| matches!(k["rotation"]["state"].as_str(), Some("pending" | "submitted")))
+        .filter_map(|k| k["rotation"]["nonce"].as_u64())
+        .map(|n| n.saturating_add(1))
+        .max();
+    let nonce = after_rotations.map_or(on_chain, |n| n.max(on_chain));
     Ok(Signing { domain: domain(chain_id, contract), nonce })
+}
+
+/// The caller's keys as `/v1/keys` lists them: the account address (the first Ethereum key ever
+/// registered) and the key that signs for it now (the newest that is the account's own or was
+/// handed the account by a rotation the chain did not refuse), as the platform decides it.
+async fn account_keys(ctx: &Ctx, token: &str) -> anyhow::Result<(Option<Address>, Option<Address>)> {
+    let keys: Value = check(ctx.http.get(ctx.url("/v1/keys")).bearer_auth(token).send().await?).await?.json().await?;
+    let eth: Vec<Address> = keys
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|k| k["kind"] == "ethereum")
+        .filter_map(|k| k["public_key"].as_str()?.parse().ok())
+        .collect();
+    // Newest first: the account is the last one listed.
+    let account = eth.last().copied();
+    let signs = |k: &Value| {
+        let address: Option<Address> = k["public_key"].as_str().and_then(|a| a.parse().ok());
+        k["kind"] == "ethereum"
+            && (address.is_some() && address == account
+                || matches!(k["rotation"]["state"].as_str(), Some("pending" | "submitted" | "confirmed")))
+    };
+    let signer = keys.as_array().into_iter().flatten().find(|k| signs(k));
+    Ok((account, signer.and_then(|k| k["public_key"].as_str()?.parse().ok())))
+}
+
+/// Hands the account to this keystore's Ethereum key: signs `RotateSigner(account, new key,
+/// nonce, deadline)` with the old keystore's key (the account's signer now) and registers the new
+/// key with it (the account's password is asked again).
+pub async fn rotate(ctx: &Ctx, old_keystore: &std::path::Path, rpc: Option<&str>) -> anyhow::Result<()> {
+    let token = ctx.token()?;
+    let new_signer: Address = keystore::load(&ctx.keystore_path())?.eth_address.parse()?;
+    let (account, signer) = account_keys(ctx, &token).await?;
+    let (Some(account), Some(active)) = (account, signer) else {
+        bail!("this account has no Ethereum key yet: `pramana login` registers this keystore's");
+    };
+    if active == new_signer {
+        bail!("this keystore's key {new_signer} already signs for the account {account}");
+    }
+    let pass = secret("PRAMANA_OLD_PASSPHRASE", "Old keystore passphrase: ")?;
+    let old = keystore::unlock(&keystore::load(old_keystore)?, &pass)?;
+    if old.signer.address() != active {
+        bail!("the old keystore's key {} is not the account's signing key {active}", old.signer.address());
+    }
+    let password = secret("PRAMANA_PASSWORD", "Password: ")?;
+    let signing = signing(ctx, rpc, account).await?;
+    let rotation = RotateSigner { account, newSigner: new_signer, nonce: signing.nonce, deadline: deadline()? };
+    let signed = ConsentSigner::new(old.signer).sign_rotation(rotation.clone(), &signing.domain)?;
+    let body = json!({
+        "kind": "ethereum", "public_key": new_signer.to_string().to_lowercase(), "password": password,
+        "rotation": {"nonce": rotation.nonce, "deadline": rotation.deadline,
+                     "signature": format!("0x{}", hex::encode(signed.signature))},
+    });
+    let v: Value =
+        check(ctx.http.post(ctx.url("/v1/keys")).bearer_auth(&token).json(&body).send().await?).await?.json().await?;
+    ctx.print(&v, || {
+        format!("account {account} handed from {active} to {new_signer}; the rotation is queued for the chain")
+    });
+    Ok(())
 }
 
 /// A signature deadline a week from now.
@@ -150,7 +227,8 @@ pub async fn run(ctx: &Ctx, id: Uuid, rpc: Option<&str>, narrowing: &Narrowing) 
 
     let pass = secret("PRAMANA_PASSPHRASE", "Keystore passphrase: ")?;
     let unlocked = keystore::unlock(&keystore::load(&ctx.keystore_path())?, &pass)?;
-    let signing = signing(ctx, rpc, unlocked.signer.address()).await?;
+    let account = account_keys(ctx, &token).await?.0.unwrap_or(unlocked.signer.address());
+    let signing = signing(ctx, rpc, account).await?;
 
     // Every live document of mine in the granted scope gets a stanza for the hospital.
     let types: Vec<&str> = scope.hi_types.iter().map(|t| t.code()).collect();
@@ -170,7 +248,7 @@ pub async fn run(ctx: &Ctx, id: Uuid, rpc: Option<&str>, narrowing: &Narrowing) 
     let now = u64::try_from(Utc::now().timestamp())?;
     let grant = Grant {
         consentId: B256::from(hex32(&c["chain_consent_id"], "consent id")?),
-        patient: unlocked.signer.address(),
+        patient: account,
         grantee,
         scopeHash: B256::from(scope.hash()),
         validFrom: now.saturating_sub(60),
@@ -202,10 +280,13 @@ pub async fn revoke(ctx: &Ctx, id: Uuid, rpc: Option<&str>) -> anyhow::Result<()
         .await?;
     let pass = secret("PRAMANA_PASSPHRASE", "Keystore passphrase: ")?;
     let unlocked = keystore::unlock(&keystore::load(&ctx.keystore_path())?, &pass)?;
-    let signing = signing(ctx, rpc, unlocked.signer.address()).await?;
+    // The account the grant was signed under (the consent's patient address).
+    let patient: Address =
+        c["patient_address"].as_str().with_context(|| format!("consent {id} has no patient address"))?.parse()?;
+    let signing = signing(ctx, rpc, patient).await?;
     let revoke = Revoke {
         consentId: B256::from(hex32(&c["chain_consent_id"], "consent id")?),
-        patient: unlocked.signer.address(),
+        patient,
         nonce: signing.nonce,
         deadline: deadline()?,
     };

@@ -13,7 +13,7 @@ use anyhow::{Context as _, bail};
 use pramana_core::chain::eip712::domain;
 use pramana_core::chain::history::{self, ChainStatus};
 use pramana_core::envelope::{self, Header, Identity};
-use pramana_core::export::{self, ExportedConsent, ExportedDocument, Manifest};
+use pramana_core::export::{self, ExportedConsent, ExportedDocument, Manifest, SignerHistory};
 use pramana_core::proof::ProofBundle;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -181,11 +181,14 @@ pub async fn verify(ctx: &Ctx, path: &Path, rpc: &str, contract: Option<&str>) -
     }
 
     let eip712 = domain(manifest.chain.chain_id, contract);
+    // Who signed for the account when: the rotations the archive carries, each checked offline.
+    let (signers, rotation_problems) = SignerHistory::check(&manifest.patient.signer_rotations, &eip712);
+    problems.extend(rotation_problems);
     let mut consent_reports = Vec::new();
     for c in &consents {
         let id = c.artefact["id"].as_str().unwrap_or("?").to_owned();
         let status = c.artefact["status"].as_str().unwrap_or("?").to_owned();
-        let mut own = c.check_signatures(&eip712);
+        let mut own = c.check_signatures_by(&eip712, &signers);
         let mut own_notes = Vec::new();
         // The record under (the grant's patient, its id): a grant of the same id by another key
         // is another consent.

@@ -312,6 +312,18 @@ enum IdentityCmd {
     Show,
     /// Unlock the keystore and check that its secrets match its public keys.
     Check,
+    /// (Patient) hand your account to this keystore's Ethereum key: the old keystore's key (the
+    /// account's signer now) signs the rotation, and the new key is registered with it. Your
+    /// account address stays that of your first key; consents you granted stay revocable.
+    Rotate {
+        /// The keystore holding the key that signs for the account now (passphrase from
+        /// PRAMANA_OLD_PASSPHRASE or a prompt; the account's password from PRAMANA_PASSWORD).
+        #[arg(long)]
+        old_keystore: PathBuf,
+        /// JSON-RPC endpoint to read the account's contract nonce from (default: the platform's public one).
+        #[arg(long, env = "PRAMANA_RPC")]
+        rpc: Option<String>,
+    },
 }
 
 struct Ctx {
@@ -451,6 +463,9 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             }
             ctx.print(&json!({"ok": true}), || "keystore unlocks and matches its public keys".to_owned());
         }
+        Command::Identity(IdentityCmd::Rotate { old_keystore, rpc }) => {
+            approve::rotate(&ctx, &old_keystore, rpc.as_deref()).await?;
+        }
         Command::Register { abha, name, abha_addresses } => {
             let password = secret("PRAMANA_PASSWORD", "New password: ")?;
             let body =
@@ -485,10 +500,22 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                     .find(|k| k["kind"] == kind && k["retired_at"].is_null())
                     .and_then(|k| k["public_key"].as_str().map(str::to_lowercase))
             };
+            let mut note = String::new();
             for (kind, key) in
                 [("x25519", file.x25519_public.to_lowercase()), ("ethereum", file.eth_address.to_lowercase())]
             {
-                if active(kind).as_deref() != Some(key.as_str()) {
+                let current = active(kind);
+                if kind == "ethereum" && session["role"] == "patient" && current.as_ref().is_some_and(|c| *c != key) {
+                    // A patient's new signing key takes over the account only with a rotation
+                    // signed by the key it replaces, which this keystore does not hold.
+                    note = format!(
+                        "\nyour account's Ethereum key is {}, not this keystore's: sign a hand-over with \
+                         `pramana identity rotate --old-keystore FILE`",
+                        current.unwrap_or_default()
+                    );
+                    continue;
+                }
+                if current.as_deref() != Some(key.as_str()) {
                     check(
                         ctx.http
                             .post(ctx.url("/v1/keys"))
@@ -503,7 +530,7 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             let v = json!({"role": session["role"], "subject_id": session["subject_id"]});
             ctx.print(&v, || {
                 format!(
-                    "logged in as {} {}",
+                    "logged in as {} {}{note}",
                     session["role"].as_str().unwrap_or(""),
                     session["subject_id"].as_str().unwrap_or("")
                 )

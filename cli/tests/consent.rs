@@ -219,3 +219,106 @@ async fn a_patient_approves_from_the_cli_and_the_hospital_decrypts() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(std::fs::read(home.join("back.txt")).unwrap(), b"haemoglobin 13.5 g/dL", "still the patient's");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patient_with_a_new_keystore_rotates_and_revokes_from_the_cli() {
+    let platform = pramana_tests::spawn_platform().await;
+    let app = &platform.app;
+    let api = app.base.clone();
+    let homes: Vec<String> = (0..2)
+        .map(|_| {
+            let home = std::env::temp_dir().join(format!("pramana-rotate-{}", uuid::Uuid::new_v4()));
+            std::fs::create_dir_all(&home).unwrap();
+            home.to_str().unwrap().to_owned()
+        })
+        .collect();
+    let cli = |home: usize, args: &[&str]| {
+        let (api, h) = (api.clone(), homes[home].clone());
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            common::pramana_json(
+                &args,
+                &[
+                    ("PRAMANA_API", &api),
+                    ("PRAMANA_HOME", &h),
+                    ("PRAMANA_PASSPHRASE", "a passphrase"),
+                    ("PRAMANA_OLD_PASSPHRASE", "a passphrase"),
+                    ("PRAMANA_PASSWORD", "a long enough password"),
+                ],
+            )
+        })
+    };
+    let (old, new) = (0, 1);
+    let abha = pramana_tests::random_abha();
+    assert_eq!(cli(old, &["identity", "create"]).await.unwrap().0, 0);
+    assert_eq!(cli(new, &["identity", "create"]).await.unwrap().0, 0);
+    assert_eq!(cli(old, &["register", "--abha", &abha.hyphenated(), "--name", "Asha"]).await.unwrap().0, 0);
+    assert_eq!(cli(old, &["login", "--login", abha.as_digits()]).await.unwrap().0, 0);
+    let address = |home: usize| -> String {
+        let file: Value =
+            serde_json::from_str(&std::fs::read_to_string(format!("{}/identity.json", homes[home])).unwrap()).unwrap();
+        file["eth_address"].as_str().unwrap().to_owned()
+    };
+    let account = address(old);
+
+    let (hospital, _) = app.new_hospital("IN2710000001").await;
+    pramana_tests::register_x25519(app, &hospital).await;
+    assert_eq!(app.post_key(&hospital, "ethereum", &format!("0x{}", "42".repeat(20))).await.status(), 201);
+    let c: Value = app
+        .post("/v1/consents", Some(&hospital), &pramana_tests::consent::request(abha.as_digits()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = c["id"].as_str().unwrap().to_owned();
+    let (code, granted, err) = cli(old, &["consent", "approve", &id]).await.unwrap();
+    assert_eq!((code, granted["status"].as_str()), (0, Some("GRANTED")), "{err}");
+
+    // Logging in with another keystore keeps the account's signing key; the rotation hands it on.
+    let (code, _, err) = cli(new, &["login", "--login", abha.as_digits()]).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = cli(new, &["consent", "revoke", &id]).await.unwrap();
+    assert_ne!(code, 0, "the new key does not sign for the account yet");
+    assert!(err.contains("invalid_signature"), "{err}");
+    let (code, _, err) =
+        cli(new, &["identity", "rotate", "--old-keystore", &format!("{}/identity.json", homes[new])]).await.unwrap();
+    assert_ne!(code, 0, "the old keystore must hold the active key");
+    assert!(err.contains("not the account's signing key"), "{err}");
+    let (code, key, err) =
+        cli(new, &["identity", "rotate", "--old-keystore", &format!("{}/identity.json", homes[old])]).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(key["public_key"].as_str().unwrap(), address(new));
+
+    // The old keystore no longer signs for the account; the new one does, under the account.
+    let (code, _, err) = cli(old, &["consent", "revoke", &id]).await.unwrap();
+    assert_ne!(code, 0);
+    assert!(err.contains("invalid_signature"), "{err}");
+    let (code, revoked, err) = cli(new, &["consent", "revoke", &id]).await.unwrap();
+    assert_eq!((code, revoked["status"].as_str()), (0, Some("REVOKED")), "{err}");
+    assert_eq!(revoked["patient_address"].as_str().unwrap().to_lowercase(), account.to_lowercase());
+
+    // On chain: the grant, the rotation, then the revocation, all under the account.
+    let worker = platform.worker(json!({})).await;
+    pramana_tests::run_worker_until_idle(&worker, &platform.anvil.url).await;
+    let provider = alloy::providers::RootProvider::new_http(platform.anvil.url.parse().unwrap());
+    let chain_id: alloy::primitives::B256 = c["chain_consent_id"].as_str().unwrap().parse().unwrap();
+    let status =
+        pramana_core::chain::history::consent_status(&provider, platform.contract, account.parse().unwrap(), chain_id)
+            .await
+            .unwrap();
+    assert_eq!(status, pramana_core::chain::history::ChainStatus::Revoked);
+
+    // The export carries the rotation, so the archive's revocation (signed by the new key) checks
+    // offline, and the chain agrees.
+    let archive = format!("{}/export.tar", homes[new]);
+    let (code, _, err) = cli(new, &["export", "-o", &archive]).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    let contract = platform.contract.to_checksum(None);
+    let (code, v, err) =
+        cli(new, &["verify", "--archive", &archive, "--rpc", &platform.anvil.url, "--contract", &contract])
+            .await
+            .unwrap();
+    assert_eq!(code, 0, "{v} {err}");
+    assert_eq!((&v["verified"], &v["consents"][0]["on_chain"]), (&json!(true), &json!("revoked")), "{v}");
+}

@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::chain::eip712::{Grant, Revoke, SignedGrant, SignedRevoke};
+use crate::chain::eip712::{Grant, Revoke, RotateSigner, SignedGrant, SignedRevoke, SignedRotation};
 use crate::consent::{AccessMode, ConsentScope, HiType, Purpose, chain_consent_id};
 
 /// The manifest's `format`.
@@ -57,6 +57,95 @@ pub struct ExportedPatient {
     pub id: Uuid,
     /// ABHA number, `XX-XXXX-XXXX-XXXX`.
     pub abha_number: String,
+    /// Every hand-over of the patient's account to a new signing key, oldest first (none the
+    /// chain refused; a pending one is included). Absent when the account was never rotated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signer_rotations: Vec<ExportedRotation>,
+}
+
+/// A signed `RotateSigner`: the account's signer before it handed the account to `new_signer`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedRotation {
+    /// The account (the patient's first Ethereum key), `0x` address.
+    pub account: String,
+    /// The key it was handed to.
+    pub new_signer: String,
+    /// The account nonce it consumed.
+    pub nonce: u64,
+    /// Signature deadline (Unix seconds).
+    pub deadline: u64,
+    /// EIP-2098 compact signature, `0x` + 128 hex digits.
+    pub signature: String,
+}
+
+impl ExportedRotation {
+    /// The signed message, parsed.
+    pub fn to_signed(&self) -> Result<SignedRotation, String> {
+        Ok(SignedRotation {
+            rotation: RotateSigner {
+                account: parse_address("account", &self.account)?,
+                newSigner: parse_address("new_signer", &self.new_signer)?,
+                nonce: self.nonce,
+                deadline: self.deadline,
+            },
+            signature: parse_sig(&self.signature)?,
+        })
+    }
+}
+
+/// Who signed for the patient's account when: the account itself from nonce 0, then each key a
+/// rotation handed it to, from the nonce after the rotation's. Built offline from the archive's
+/// rotations, each checked against the signer before it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignerHistory {
+    account: Option<Address>,
+    /// (signer, first nonce it signs), in order.
+    tenures: Vec<(Address, u64)>,
+}
+
+impl SignerHistory {
+    /// Checks `rotations` (oldest first) for `domain`: each names the same account, carries a
+    /// higher nonce than the one before and is signed by the account's signer then. Returns the
+    /// history up to the first rotation that does not hold, and every problem found.
+    pub fn check(rotations: &[ExportedRotation], domain: &Eip712Domain) -> (Self, Vec<String>) {
+        let mut history = Self::default();
+        let mut problems = Vec::new();
+        for (i, r) in rotations.iter().enumerate() {
+            let signed = match r.to_signed() {
+                Ok(s) => s,
+                Err(e) => {
+                    problems.push(format!("signer rotation {i}: {e}"));
+                    break;
+                }
+            };
+            let account = *history.account.get_or_insert(signed.rotation.account);
+            if history.tenures.is_empty() {
+                history.tenures.push((account, 0));
+            }
+            let (current, from) = history.tenures.last().copied().unwrap_or((account, 0));
+            if signed.rotation.account != account || signed.rotation.nonce < from {
+                problems.push(format!("signer rotation {i} does not follow the one before (account, nonce)"));
+                break;
+            }
+            if signed.verify(domain, current).is_err() {
+                problems.push(format!(
+                    "signer rotation {i} is not signed by the account's signer before it for this contract"
+                ));
+                break;
+            }
+            history.tenures.push((signed.rotation.newSigner, signed.rotation.nonce.saturating_add(1)));
+        }
+        (history, problems)
+    }
+
+    /// The key that had to sign a message of `patient` carrying `nonce`: `patient` itself unless
+    /// it is the rotated account.
+    pub fn signer_for(&self, patient: Address, nonce: u64) -> Address {
+        if self.account != Some(patient) {
+            return patient;
+        }
+        self.tenures.iter().rev().find(|(_, from)| *from <= nonce).map_or(patient, |(signer, _)| *signer)
+    }
 }
 
 /// The chain deployment.
@@ -245,6 +334,12 @@ impl ExportedConsent {
     /// grant's consent and patient, and that the artefact's status agrees with which signatures
     /// exist. Returns every problem found (empty: the signatures hold).
     pub fn check_signatures(&self, domain: &Eip712Domain) -> Vec<String> {
+        self.check_signatures_by(domain, &SignerHistory::default())
+    }
+
+    /// [`Self::check_signatures`] for an account whose signer was rotated: each message must be
+    /// signed by the key that signed for its patient at its nonce (`signers`).
+    pub fn check_signatures_by(&self, domain: &Eip712Domain, signers: &SignerHistory) -> Vec<String> {
         let mut problems = Vec::new();
         let status = self.artefact["status"].as_str().unwrap_or_default();
         let needs_grant = matches!(status, "GRANTED" | "REVOKED");
@@ -267,8 +362,11 @@ impl ExportedConsent {
             match g.to_signed() {
                 Err(e) => problems.push(format!("grant: {e}")),
                 Ok(signed) => {
-                    if signed.verify(domain).is_err() {
-                        problems.push("the grant's signature does not recover to its patient for this contract".into());
+                    let signer = signers.signer_for(signed.grant.patient, signed.grant.nonce);
+                    if signed.verify_by(domain, signer).is_err() {
+                        problems.push(
+                            "the grant's signature does not recover to its patient's signer for this contract".into(),
+                        );
                     }
                     match &artefact {
                         Err(e) => problems.push(e.clone()),
@@ -294,9 +392,11 @@ impl ExportedConsent {
             match r.to_signed() {
                 Err(e) => problems.push(format!("revocation: {e}")),
                 Ok(signed) => {
-                    if signed.verify(domain).is_err() {
+                    let signer = signers.signer_for(signed.revoke.patient, signed.revoke.nonce);
+                    if signed.verify_by(domain, signer).is_err() {
                         problems.push(
-                            "the revocation's signature does not recover to its patient for this contract".into(),
+                            "the revocation's signature does not recover to its patient's signer for this contract"
+                                .into(),
                         );
                     }
                     if let Some(g) = &granted
@@ -366,6 +466,55 @@ mod tests {
                 revoked_at: None,
             }),
         }
+    }
+
+    /// `signer`'s rotation of `account` to `new` at `nonce`.
+    fn rotation(
+        signer: &ConsentSigner,
+        account: Address,
+        new: Address,
+        nonce: u64,
+        d: &Eip712Domain,
+    ) -> ExportedRotation {
+        let r = RotateSigner { account, newSigner: new, nonce, deadline: 4_000_000_000 };
+        let signed = signer.sign_rotation(r, d).unwrap();
+        ExportedRotation {
+            account: account.to_checksum(None),
+            new_signer: new.to_checksum(None),
+            nonce,
+            deadline: 4_000_000_000,
+            signature: hex0x(&signed.signature),
+        }
+    }
+
+    #[test]
+    fn a_revocation_by_the_key_a_rotation_handed_the_account_to_checks_with_the_rotations() {
+        let (a, b) = (ConsentSigner::random(), ConsentSigner::random());
+        let d = domain(31337, address!("0x5FbDB2315678afecb367f032d93F642f64180aa3"));
+        let mut c = signed_consent(&a, &d);
+        // Revoked by B at nonce 1, after A handed the account to B at nonce 0.
+        let revoke =
+            Revoke { consentId: B256::repeat_byte(0), patient: a.address(), nonce: 1, deadline: 4_000_000_000 };
+        let consent_id: B256 = c.grant.as_ref().unwrap().consent_id.parse().unwrap();
+        let by_b = b.sign_revoke(Revoke { consentId: consent_id, ..revoke }, &d).unwrap();
+        let r = c.revocation.as_mut().unwrap();
+        (r.nonce, r.signature) = (1, hex0x(&by_b.signature));
+        let rotations = [rotation(&a, a.address(), b.address(), 0, &d)];
+        let (history, problems) = SignerHistory::check(&rotations, &d);
+        assert_eq!(problems, Vec::<String>::new());
+        assert_eq!(c.check_signatures_by(&d, &history), Vec::<String>::new());
+        assert_eq!(c.check_signatures(&d).len(), 1, "without the rotations, B is not the patient");
+
+        // A rotation the account's signer did not sign counts for nothing.
+        let forged = [rotation(&b, a.address(), b.address(), 0, &d)];
+        let (history, problems) = SignerHistory::check(&forged, &d);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(c.check_signatures_by(&d, &history).len(), 1);
+        // Nor does B sign for the nonces before the rotation: A's grant at nonce 0 still checks.
+        let (history, _) = SignerHistory::check(&rotations, &d);
+        assert_eq!(history.signer_for(a.address(), 0), a.address());
+        assert_eq!(history.signer_for(a.address(), 1), b.address());
+        assert_eq!(history.signer_for(b.address(), 1), b.address(), "another account is its own signer");
     }
 
     #[test]

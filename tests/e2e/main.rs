@@ -17,6 +17,7 @@ mod patients;
 mod registration;
 mod relay;
 mod resign;
+mod rotate;
 mod s3;
 mod tokens;
 mod webhooks;

@@ -519,7 +519,7 @@ pub struct ConsentRevokeBody {
     pub signature: String,
 }
 
-fn parse_signature(s: &str) -> ApiResult<[u8; 64]> {
+pub(crate) fn parse_signature(s: &str) -> ApiResult<[u8; 64]> {
     let mut out = [0u8; 64];
     hex::decode_to_slice(s.trim().trim_start_matches("0x"), &mut out)
         .map_err(|_| ApiError::invalid_field("signature", "0x and 128 hex digits (EIP-2098 compact)"))?;
@@ -527,11 +527,51 @@ fn parse_signature(s: &str) -> ApiResult<[u8; 64]> {
 }
 
 /// The active (not rotated away) key of `kind` among an account's keys.
-fn active_key<'a>(keys: &'a [keys::KeyRow], kind: &str) -> Option<&'a str> {
+pub(crate) fn active_key<'a>(keys: &'a [keys::KeyRow], kind: &str) -> Option<&'a str> {
     keys.iter().find(|k| k.kind == kind && k.retired_at.is_none()).map(|k| k.public_key.as_str())
 }
 
-fn chain_domain(state: &AppState) -> ApiResult<alloy::sol_types::Eip712Domain> {
+/// A patient's account address (their first Ethereum key, fixed for good) and the key that signs
+/// for it now: the newest Ethereum key that is the account's own or was handed the account by a
+/// rotation the chain did not refuse. It is the active key, unless the chain refused the
+/// rotation to it: then the chain's signer is still the one before, and so is the platform's.
+/// (A later key registered without a rotation, before accounts were fixed, signs nothing.)
+pub(crate) fn patient_account(keys: &[keys::KeyRow]) -> Option<(Address, Address)> {
+    active_key(keys, "ethereum")?;
+    let mut eth = keys.iter().filter(|k| k.kind == "ethereum");
+    let account: Address = eth.clone().next_back()?.public_key.parse().ok()?;
+    let signs = |k: &keys::KeyRow| {
+        k.public_key.parse() == Ok(account)
+            || matches!(k.rotation_state.as_deref(), Some("pending" | "submitted" | "confirmed"))
+    };
+    let signer = eth.find(|k| signs(k))?.public_key.parse().ok()?;
+    Some((account, signer))
+}
+
+/// The key that must sign a message for the consent signed under `patient` (the stored address):
+/// the account's signer now, or `patient` itself for a grant recorded under a later key before
+/// accounts were fixed (on chain that address is an account of its own, never rotated).
+async fn current_signer(state: &AppState, patient_id: Uuid, patient: Address) -> ApiResult<Address> {
+    let keys = keys::find_keys_by_owner(&state.pool, patient_id).await?;
+    Ok(match patient_account(&keys) {
+        Some((account, signer)) if account == patient => signer,
+        _ => patient,
+    })
+}
+
+/// Refuses `nonce` when the account has a rotation not yet settled on chain with that nonce or
+/// a higher one: the rotation consumes its nonce, so such a message could never land.
+pub(crate) async fn check_nonce_after_rotations(state: &AppState, account: Address, nonce: i64) -> ApiResult<()> {
+    match relay::find_unsettled_rotation_nonce(&state.pool, &account.into_array()).await? {
+        Some(taken) if nonce <= taken => Err(ApiError::invalid_field(
+            "nonce",
+            format!("above {taken}: the account's key rotation waiting for the chain consumes nonce {taken}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn chain_domain(state: &AppState) -> ApiResult<alloy::sol_types::Eip712Domain> {
     let contract = state.contract.ok_or_else(|| {
         ApiError::Internal(anyhow::anyhow!("no ConsentRegistry configured; consents cannot be signed for a domain"))
     })?;
@@ -550,12 +590,12 @@ fn chain_time(field: &'static str, t: u64) -> ApiResult<i64> {
 }
 
 /// A signed nonce, as stored.
-fn chain_nonce(n: u64) -> ApiResult<i64> {
+pub(crate) fn chain_nonce(n: u64) -> ApiResult<i64> {
     i64::try_from(n).ok().filter(|_| n <= MAX_NONCE).ok_or_else(|| ApiError::invalid_field("nonce", "at most 2^63 - 1"))
 }
 
 /// A signature deadline: in the future (the contract refuses one already past) and in range.
-fn chain_deadline(deadline: u64, now: DateTime<Utc>) -> ApiResult<i64> {
+pub(crate) fn chain_deadline(deadline: u64, now: DateTime<Utc>) -> ApiResult<i64> {
     let stored = chain_time("deadline", deadline)?;
     if deadline <= unix(now) {
         return Err(ApiError::invalid_field("deadline", "in the future"));
@@ -634,9 +674,10 @@ pub async fn consents_grant(
     let deadline = chain_deadline(body.deadline, now)?;
     let signature = parse_signature(&body.signature)?;
     let patient_keys = keys::find_keys_by_owner(&state.pool, c.patient_id).await?;
-    let patient = active_key(&patient_keys, "ethereum").and_then(|a| a.parse::<Address>().ok()).ok_or_else(|| {
+    let (patient, patient_signer) = patient_account(&patient_keys).ok_or_else(|| {
         ApiError::unprocessable("no_patient_key", "register an Ethereum key (POST /v1/keys) before granting")
     })?;
+    check_nonce_after_rotations(&state, patient, nonce).await?;
     let hospital_keys = keys::find_keys_by_owner(&state.pool, c.hospital_id).await?;
     let grantee = active_key(&hospital_keys, "ethereum")
         .and_then(|a| a.parse::<Address>().ok())
@@ -655,7 +696,7 @@ pub async fn consents_grant(
         deadline: body.deadline,
     };
     SignedGrant { grant, signature }
-        .verify(&chain_domain(&state)?)
+        .verify_by(&chain_domain(&state)?, patient_signer)
         .map_err(|e| signature_refused(e, "this grant (consent id, parties, scope hash, validity, nonce, deadline)"))?;
     let valid_from = DateTime::<Utc>::from_timestamp(valid_from_secs, 0)
         .ok_or_else(|| ApiError::invalid_field("valid_from", "a Unix time"))?;
@@ -733,10 +774,12 @@ pub async fn consents_revoke(
     let (nonce, deadline) = (chain_nonce(body.nonce)?, chain_deadline(body.deadline, Utc::now())?);
     let signature = parse_signature(&body.signature)?;
     let patient = signed_patient(&c)?;
+    let signer = current_signer(&state, c.patient_id, patient).await?;
+    check_nonce_after_rotations(&state, patient, nonce).await?;
     let revoke =
         Revoke { consentId: B256::from(chain_consent_id(&c.id)), patient, nonce: body.nonce, deadline: body.deadline };
     SignedRevoke { revoke, signature }
-        .verify(&chain_domain(&state)?)
+        .verify_by(&chain_domain(&state)?, signer)
         .map_err(|e| signature_refused(e, "this revocation"))?;
     let mut tx = state.pool.begin().await.map_err(StoreError::from)?;
     if !consents::mark_consent_revoked(&mut tx, c.id, nonce, deadline, &signature).await? {
@@ -811,6 +854,8 @@ pub async fn consents_resign(
     };
     let signed = consents::find_signed_consent_by_id(&state.pool, id).await?.ok_or_else(nothing)?;
     let patient = signed_patient(&c)?;
+    let signer = current_signer(&state, c.patient_id, patient).await?;
+    check_nonce_after_rotations(&state, patient, nonce).await?;
     let consent_id = B256::from(chain_consent_id(&c.id));
     let domain = chain_domain(&state)?;
     let kind = match which {
@@ -833,12 +878,16 @@ pub async fn consents_resign(
                 nonce: body.nonce,
                 deadline: body.deadline,
             };
-            SignedGrant { grant, signature }.verify(&domain).map_err(|e| signature_refused(e, "the stored grant"))?;
+            SignedGrant { grant, signature }
+                .verify_by(&domain, signer)
+                .map_err(|e| signature_refused(e, "the stored grant"))?;
             EventKind::Grant
         }
         Signed::Revoke => {
             let revoke = Revoke { consentId: consent_id, patient, nonce: body.nonce, deadline: body.deadline };
-            SignedRevoke { revoke, signature }.verify(&domain).map_err(|e| signature_refused(e, "this revocation"))?;
+            SignedRevoke { revoke, signature }
+                .verify_by(&domain, signer)
+                .map_err(|e| signature_refused(e, "this revocation"))?;
             EventKind::Revoke
         }
     };

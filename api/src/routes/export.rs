@@ -56,6 +56,7 @@ pub async fn patients_me_export(State(state): State<AppState>, user: AuthUser) -
     let signed_consents = consents::find_signed_consents_by_patient(&mut *tx, patient_id).await?;
     let consent_ids: Vec<Uuid> = signed_consents.iter().map(|c| c.consent.id).collect();
     let chain = crate::store::relay::find_chain_states(&mut *tx, &consent_ids).await?;
+    let rotations = crate::store::relay::find_rotations_by_patient(&mut *tx, patient_id).await?;
     tx.commit().await.map_err(StoreError::from)?;
 
     let total: u64 = docs.iter().filter(|d| d.deleted_at.is_none()).map(envelope_len).sum();
@@ -110,7 +111,20 @@ pub async fn patients_me_export(State(state): State<AppState>, user: AuthUser) -
         format: export::FORMAT.to_owned(),
         version: export::VERSION,
         exported_at,
-        patient: ExportedPatient { id: patient_id, abha_number: patient.abha_number.hyphenated() },
+        patient: ExportedPatient {
+            id: patient_id,
+            abha_number: patient.abha_number.hyphenated(),
+            signer_rotations: rotations
+                .iter()
+                .map(|r| export::ExportedRotation {
+                    account: checksum(&r.account),
+                    new_signer: checksum(&r.new_signer),
+                    nonce: u64::try_from(r.nonce).unwrap_or_default(),
+                    deadline: u64::try_from(r.deadline).unwrap_or_default(),
+                    signature: hex0x(&r.signature),
+                })
+                .collect(),
+        },
         chain: ExportedChain {
             chain_id: state.settings.chain.chain_id,
             contract: state.contract.map(|a| a.to_checksum()),
@@ -168,6 +182,11 @@ async fn read_envelope(state: &AppState, d: &DocumentRow) -> ApiResult<Option<Ve
     let mut reader = VerifyingReader::new(object, expected);
     reader.read_to_end(&mut out).await.map_err(ApiError::internal)?;
     Ok(Some(out))
+}
+
+/// An EIP-55 address from stored bytes (empty when malformed, which the stored CHECKs exclude).
+fn checksum(bytes: &[u8]) -> String {
+    alloy::primitives::Address::try_from(bytes).map(|a| a.to_checksum(None)).unwrap_or_default()
 }
 
 /// A consent artefact as the patient sees it, with its signed grant and revocation.

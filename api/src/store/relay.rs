@@ -99,7 +99,8 @@ pub struct ReadyEvent {
 
 /// Locks and returns up to `max` events of `kind` waiting for a batch, oldest first, skipping
 /// rows another worker holds and those set aside until later (call inside a transaction). A
-/// revocation waits until its grant is settled on chain (confirmed, or failed for good).
+/// revocation waits until its grant is settled on chain (confirmed, or failed for good); a
+/// message waits until every rotation of its account's signer queued before it is settled.
 pub async fn claim_ready_events(conn: &mut PgConnection, kind: EventKind, max: u32) -> StoreResult<Vec<ReadyEvent>> {
     let (nonce, deadline, signature) = match kind {
         EventKind::Grant => ("c.grant_nonce", "c.grant_deadline", "c.grant_signature"),
@@ -112,6 +113,9 @@ pub async fn claim_ready_events(conn: &mut PgConnection, kind: EventKind, max: u
            FROM consent_chain_events e JOIN consents c ON c.id = e.consent_id
           WHERE e.kind = $1 AND e.batch_id IS NULL AND e.confirmed_at IS NULL AND e.failed_at IS NULL
             AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= now())
+            AND NOT EXISTS (SELECT 1 FROM signer_rotations r
+                  WHERE r.account = c.patient_address AND r.created_at <= e.created_at
+                    AND r.confirmed_at IS NULL AND r.failed_at IS NULL)
             AND ($1 = 'grant' OR EXISTS (SELECT 1 FROM consent_chain_events g
                   WHERE g.consent_id = e.consent_id AND g.kind = 'grant'
                     AND (g.confirmed_at IS NOT NULL OR g.failed_at IS NOT NULL)))
@@ -120,11 +124,14 @@ pub async fn claim_ready_events(conn: &mut PgConnection, kind: EventKind, max: u
     Ok(sqlx::query_as(&sql).bind(kind.code()).bind(i64::from(max)).fetch_all(&mut *conn).await?)
 }
 
-/// Events not yet settled (waiting or in flight).
+/// Events and signer rotations not yet settled (waiting or in flight).
 pub async fn count_open_events(db: impl PgExecutor<'_>) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM consent_chain_events WHERE confirmed_at IS NULL AND failed_at IS NULL")
-        .fetch_one(db)
-        .await?)
+    Ok(sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM consent_chain_events WHERE confirmed_at IS NULL AND failed_at IS NULL)
+              + (SELECT count(*) FROM signer_rotations WHERE confirmed_at IS NULL AND failed_at IS NULL)",
+    )
+    .fetch_one(db)
+    .await?)
 }
 
 /// A new consent batch: the call that relays `event_ids`, in order.
@@ -228,7 +235,7 @@ pub async fn mark_event_set_aside(
     .await?)
 }
 
-/// Confirms a consent batch and every event in it (call inside a transaction). Returns false
+/// Confirms a consent batch (or a rotation's) and every event or rotation in it (call inside a transaction). Returns false
 /// when the batch was no longer pending.
 pub async fn mark_consent_batch_confirmed(
     conn: &mut PgConnection,
@@ -240,6 +247,15 @@ pub async fn mark_consent_batch_confirmed(
     }
     sqlx::query(
         "UPDATE consent_chain_events SET tx_hash = $2, block_number = $3, confirmed_at = now()
+          WHERE batch_id = $1 AND confirmed_at IS NULL AND failed_at IS NULL",
+    )
+    .bind(batch_id)
+    .bind(&c.tx_hash[..])
+    .bind(to_i64(c.block_number))
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE signer_rotations SET tx_hash = $2, block_number = $3, confirmed_at = now()
           WHERE batch_id = $1 AND confirmed_at IS NULL AND failed_at IS NULL",
     )
     .bind(batch_id)
@@ -269,7 +285,13 @@ pub async fn mark_batch_abandoned(conn: &mut PgConnection, batch_id: i64) -> Sto
     .bind(batch_id)
     .execute(&mut *conn)
     .await?;
-    Ok(released.rows_affected())
+    let rotations = sqlx::query(
+        "UPDATE signer_rotations SET batch_id = NULL WHERE batch_id = $1 AND confirmed_at IS NULL AND failed_at IS NULL",
+    )
+    .bind(batch_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(released.rows_affected() + rotations.rows_affected())
 }
 
 /// A consent's grant or revocation as the chain mirror sees it.
@@ -304,6 +326,150 @@ pub async fn find_chain_states(db: impl PgExecutor<'_>, consent_ids: &[Uuid]) ->
            FROM consent_chain_events e WHERE e.consent_id = ANY($1) ORDER BY e.id"
     ))
     .bind(consent_ids)
+    .fetch_all(db)
+    .await?)
+}
+
+/// A patient's signed hand-over of their account to a new signing key.
+#[derive(Debug, Clone)]
+pub struct NewRotation {
+    /// The patient.
+    pub patient_id: Uuid,
+    /// The Ethereum key registered with it.
+    pub key_id: Uuid,
+    /// The account address (the patient's first Ethereum key).
+    pub account: [u8; 20],
+    /// The key the account is handed to.
+    pub new_signer: [u8; 20],
+    /// The account's contract nonce the message carries.
+    pub nonce: i64,
+    /// Signature deadline (Unix seconds).
+    pub deadline: i64,
+    /// EIP-2098 compact signature by the account's signer before it.
+    pub signature: [u8; 64],
+}
+
+/// Queues a signer rotation for the chain (call inside the transaction that registers the key).
+pub async fn insert_signer_rotation(conn: &mut PgConnection, r: &NewRotation) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO signer_rotations (patient_id, key_id, account, new_signer, nonce, deadline, signature)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(r.patient_id)
+    .bind(r.key_id)
+    .bind(&r.account[..])
+    .bind(&r.new_signer[..])
+    .bind(r.nonce)
+    .bind(r.deadline)
+    .bind(&r.signature[..])
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// A rotation ready to relay.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReadyRotation {
+    /// Rotation id.
+    pub id: i64,
+    /// Account address.
+    pub account: Vec<u8>,
+    /// New signer.
+    pub new_signer: Vec<u8>,
+    /// Signed nonce.
+    pub nonce: i64,
+    /// Signed deadline (Unix seconds).
+    pub deadline: i64,
+    /// Compact signature.
+    pub signature: Vec<u8>,
+}
+
+/// Locks and returns the oldest rotation waiting for the chain whose account has no older
+/// grant or revocation still open (those were signed under the key before it and go first),
+/// skipping rows another worker holds (call inside a transaction).
+pub async fn claim_next_rotation(conn: &mut PgConnection) -> StoreResult<Option<ReadyRotation>> {
+    Ok(sqlx::query_as(
+        "SELECT r.id, r.account, r.new_signer, r.nonce, r.deadline, r.signature
+           FROM signer_rotations r
+          WHERE r.batch_id IS NULL AND r.confirmed_at IS NULL AND r.failed_at IS NULL
+            AND NOT EXISTS (SELECT 1 FROM signer_rotations o
+                  WHERE o.account = r.account AND o.id < r.id AND o.confirmed_at IS NULL AND o.failed_at IS NULL)
+            AND NOT EXISTS (SELECT 1 FROM consent_chain_events e JOIN consents c ON c.id = e.consent_id
+                  WHERE c.patient_address = r.account AND e.created_at < r.created_at
+                    AND e.confirmed_at IS NULL AND e.failed_at IS NULL)
+          ORDER BY r.id LIMIT 1 FOR UPDATE OF r SKIP LOCKED",
+    )
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// Records the batch that relays a rotation (call inside the transaction that claimed it): of
+/// kind `rotate`, with `b`'s chain, contract, signer, call and gas limit (its `kind` and
+/// `event_ids` are not used).
+pub async fn insert_rotation_batch(
+    conn: &mut PgConnection,
+    b: &NewConsentBatch<'_>,
+    rotation_id: i64,
+) -> StoreResult<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO anchor_batches (kind, leaf_count, chain_id, contract, signer, calldata, gas_limit)
+         VALUES ('rotate', 1, $1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(to_i64(b.chain_id))
+    .bind(&b.contract[..])
+    .bind(&b.signer[..])
+    .bind(b.calldata)
+    .bind(to_i64(b.gas_limit))
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE signer_rotations SET batch_id = $1 WHERE id = $2")
+        .bind(id)
+        .bind(rotation_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(id)
+}
+
+/// Settles a rotation the chain already holds (relayed by anyone; no transaction of ours).
+pub async fn mark_rotation_confirmed(conn: &mut PgConnection, id: i64) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE signer_rotations SET confirmed_at = now() WHERE id = $1 AND confirmed_at IS NULL AND failed_at IS NULL",
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks a rotation as refused by the contract for good.
+pub async fn mark_rotation_failed(conn: &mut PgConnection, id: i64, reason: &str) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE signer_rotations SET failure = $2, failed_at = now() WHERE id = $1 AND confirmed_at IS NULL AND failed_at IS NULL",
+    )
+    .bind(id)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The highest nonce among the account's rotations not yet settled on chain: once they land,
+/// the account's nonce is above it, so a message signed with it or lower cannot land.
+pub async fn find_unsettled_rotation_nonce(db: impl PgExecutor<'_>, account: &[u8; 20]) -> StoreResult<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT max(nonce) FROM signer_rotations WHERE account = $1 AND confirmed_at IS NULL AND failed_at IS NULL",
+    )
+    .bind(&account[..])
+    .fetch_one(db)
+    .await?)
+}
+
+/// A patient's signer rotations the chain did not refuse (settled or still waiting), oldest first.
+pub async fn find_rotations_by_patient(db: impl PgExecutor<'_>, patient_id: Uuid) -> StoreResult<Vec<ReadyRotation>> {
+    Ok(sqlx::query_as(
+        "SELECT id, account, new_signer, nonce, deadline, signature FROM signer_rotations
+          WHERE patient_id = $1 AND failed_at IS NULL ORDER BY id",
+    )
+    .bind(patient_id)
     .fetch_all(db)
     .await?)
 }

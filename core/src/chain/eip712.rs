@@ -134,10 +134,16 @@ fn recover(hash: &B256, compact: &[u8; 64]) -> Result<Address, SignatureError> {
 }
 
 impl SignedGrant {
-    /// Checks that the patient named in the grant signed it for `domain`.
+    /// Checks that the patient named in the grant signed it for `domain` (an account whose
+    /// signer was never rotated).
     pub fn verify(&self, domain: &Eip712Domain) -> Result<(), SignatureError> {
+        self.verify_by(domain, self.grant.patient)
+    }
+
+    /// Checks that `signer` (the patient account's signing key now) signed it for `domain`.
+    pub fn verify_by(&self, domain: &Eip712Domain, signer: Address) -> Result<(), SignatureError> {
         let hash = self.grant.eip712_signing_hash(domain);
-        (recover(&hash, &self.signature)? == self.grant.patient).then_some(()).ok_or(SignatureError::NotThePatient)
+        (recover(&hash, &self.signature)? == signer).then_some(()).ok_or(SignatureError::NotThePatient)
     }
 
     /// The contract call's argument.
@@ -159,10 +165,16 @@ impl SignedGrant {
 }
 
 impl SignedRevoke {
-    /// Checks that the patient named in the revocation signed it for `domain`.
+    /// Checks that the patient named in the revocation signed it for `domain` (an account whose
+    /// signer was never rotated).
     pub fn verify(&self, domain: &Eip712Domain) -> Result<(), SignatureError> {
+        self.verify_by(domain, self.revoke.patient)
+    }
+
+    /// Checks that `signer` (the patient account's signing key now) signed it for `domain`.
+    pub fn verify_by(&self, domain: &Eip712Domain, signer: Address) -> Result<(), SignatureError> {
         let hash = self.revoke.eip712_signing_hash(domain);
-        (recover(&hash, &self.signature)? == self.revoke.patient).then_some(()).ok_or(SignatureError::NotThePatient)
+        (recover(&hash, &self.signature)? == signer).then_some(()).ok_or(SignatureError::NotThePatient)
     }
 
     /// The contract call's argument; `grantee` and `scope_hash` must match the stored consent.
