@@ -66,10 +66,7 @@ async fn a_patient_who_rotated_their_key_revokes_with_the_new_one() {
     let p = spawn_platform().await;
     let provider = RootProvider::new_http(p.anvil.url.parse().unwrap());
     let registry = ConsentRegistry::new(p.contract, &provider);
-    let (hosp, _) = p.app.new_hospital("IN2710000001").await;
-    let hosp_addr = Address::repeat_byte(0x42);
-    register_eth(&p.app, &hosp, hosp_addr).await;
-    pramana_tests::register_x25519(&p.app, &hosp).await;
+    let (hosp, hosp_addr) = p.hospital_with_keys().await;
     let patient = p.app.new_patient().await;
     pramana_tests::register_x25519(&p.app, &patient.access).await;
     let (key_a, key_b) = (ConsentSigner::random(), ConsentSigner::random());
@@ -203,10 +200,7 @@ async fn a_rotation_the_chain_refuses_fails_alone_and_is_signed_again_by_the_key
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_registered_without_a_rotation_does_not_sign_for_the_account() {
     let p = spawn_platform().await;
-    let (hosp, _) = p.app.new_hospital("IN2710000001").await;
-    let hosp_addr = Address::repeat_byte(0x42);
-    register_eth(&p.app, &hosp, hosp_addr).await;
-    pramana_tests::register_x25519(&p.app, &hosp).await;
+    let (hosp, hosp_addr) = p.hospital_with_keys().await;
     let patient = p.app.new_patient().await;
     let (first, later) = (ConsentSigner::random(), ConsentSigner::random());
     register_eth(&p.app, &patient.access, first.address()).await;
