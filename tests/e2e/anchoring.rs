@@ -110,14 +110,35 @@ async fn batches_fill_by_size_and_by_time_and_wait_for_confirmations() {
 
     // Confirmations: a mined batch is final only `confirmations` blocks deep.
     let worker = p.worker(json!({"chain": {"confirmations": 3}})).await;
-    assert!(matches!(worker.step().await.unwrap(), StepOutcome::Submitted { leaves: 2, .. }));
-    assert!(matches!(worker.step().await.unwrap(), StepOutcome::Confirming { confirmations: 1, .. }));
+    let step = worker.step().await.unwrap();
+    assert!(matches!(step, StepOutcome::Submitted { leaves: 2, .. }), "{step:?}");
+    let step = step_past_waiting(&worker).await;
+    assert!(matches!(step, StepOutcome::Confirming { confirmations: 1, .. }), "{step:?}");
     p.anvil.rpc("evm_mine", json!([])).await;
-    assert!(matches!(worker.step().await.unwrap(), StepOutcome::Confirming { confirmations: 2, .. }));
+    let step = worker.step().await.unwrap();
+    assert!(matches!(step, StepOutcome::Confirming { confirmations: 2, .. }), "{step:?}");
     p.anvil.rpc("evm_mine", json!([])).await;
-    assert!(matches!(worker.step().await.unwrap(), StepOutcome::Confirmed { leaves: 2, .. }));
+    let step = worker.step().await.unwrap();
+    assert!(matches!(step, StepOutcome::Confirmed { leaves: 2, .. }), "{step:?}");
     assert_eq!(worker.step().await.unwrap(), StepOutcome::Idle);
     assert_all_anchored_once(&p, &docs).await;
+}
+
+/// The next step once the node serves the batch's receipt: Anvil mines a transaction as it
+/// arrives, but under load it may answer a step or two before it serves the block it is sealing
+/// (the transaction still pooled: `Waiting`; or known nowhere yet, so the stored bytes are sent
+/// again: `Rebroadcast`). Nothing is mined here, so the confirmations counted afterwards are the
+/// test's own blocks.
+async fn step_past_waiting(worker: &pramana_anchor_worker::Worker) -> StepOutcome {
+    for _ in 0..1_000 {
+        match worker.step().await.unwrap() {
+            StepOutcome::Waiting { .. } | StepOutcome::Rebroadcast { .. } => {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            other => return other,
+        }
+    }
+    panic!("the batch's transaction was never mined");
 }
 
 #[tokio::test]
