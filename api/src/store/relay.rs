@@ -235,8 +235,8 @@ pub async fn mark_event_set_aside(
     .await?)
 }
 
-/// Confirms a consent batch (or a rotation's) and every event or rotation in it (call inside a transaction). Returns false
-/// when the batch was no longer pending.
+/// Confirms a consent batch (or a rotation's) and every event or rotation in it (call inside a
+/// transaction). Returns false when the batch was no longer pending.
 pub async fn mark_consent_batch_confirmed(
     conn: &mut PgConnection,
     batch_id: i64,
@@ -245,24 +245,18 @@ pub async fn mark_consent_batch_confirmed(
     if !super::anchor::confirm_pending_batch(conn, batch_id, c).await? {
         return Ok(false);
     }
-    sqlx::query(
-        "UPDATE consent_chain_events SET tx_hash = $2, block_number = $3, confirmed_at = now()
-          WHERE batch_id = $1 AND confirmed_at IS NULL AND failed_at IS NULL",
-    )
-    .bind(batch_id)
-    .bind(&c.tx_hash[..])
-    .bind(to_i64(c.block_number))
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "UPDATE signer_rotations SET tx_hash = $2, block_number = $3, confirmed_at = now()
-          WHERE batch_id = $1 AND confirmed_at IS NULL AND failed_at IS NULL",
-    )
-    .bind(batch_id)
-    .bind(&c.tx_hash[..])
-    .bind(to_i64(c.block_number))
-    .execute(&mut *conn)
-    .await?;
+    // A batch carries consent events or one rotation; both settle the same way.
+    for table in ["consent_chain_events", "signer_rotations"] {
+        sqlx::query(&format!(
+            "UPDATE {table} SET tx_hash = $2, block_number = $3, confirmed_at = now()
+              WHERE batch_id = $1 AND confirmed_at IS NULL AND failed_at IS NULL"
+        ))
+        .bind(batch_id)
+        .bind(&c.tx_hash[..])
+        .bind(to_i64(c.block_number))
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(true)
 }
 
