@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use alloy::primitives::B256;
 use chrono::{DateTime, Utc};
-use pramana_api::store::relay::{self, EventKind};
-use pramana_api::store::{self, anchor};
-use pramana_api::webhooks::Backoff;
 use pramana_core::auditlog::HeadAnchor;
 use pramana_core::merkle::MerkleTree;
 use pramana_core::proof::{AnchorPoint, FORMAT, LeafInputs, MerklePath, ProofBundle, VERSION};
+use pramana_server::store::relay::{self, EventKind};
+use pramana_server::store::{self, anchor};
+use pramana_server::webhooks::Backoff;
 use sqlx::PgPool;
 
 use crate::WorkerError;

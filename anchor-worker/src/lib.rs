@@ -7,6 +7,7 @@
 
 pub mod anchoring;
 pub mod chain;
+pub mod health;
 pub mod relay;
 pub mod sequencer;
 pub mod webhooks;
@@ -18,22 +19,25 @@ use std::time::Duration;
 use alloy::primitives::Address;
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::Context as _;
-use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::http::header::CONTENT_TYPE;
-use axum::response::IntoResponse;
-use axum::routing::get;
-use pramana_api::config::ChainSettings;
-use pramana_api::store::{StoreError, anchor};
-use pramana_api::{Settings, store, telemetry};
+use pramana_server::config::ChainSettings;
+use pramana_server::store::{StoreError, anchor};
+use pramana_server::{Settings, store, telemetry};
 use secrecy::{ExposeSecret as _, SecretString};
 use sha3::{Digest as _, Keccak256};
-use sqlx::{Connection as _, PgConnection, PgPool};
+use sqlx::{Connection as _, PgConnection};
 use tokio::net::TcpListener;
 use tokio::sync::Mutex;
 
 pub use anchoring::{AnchorRules, Anchorer, StepOutcome};
+
+/// What `pramana-anchor-worker` runs: load configuration (file and `PRAMANA_*` environment),
+/// start telemetry, build the worker and run it until SIGTERM or Ctrl-C.
+pub async fn run_from_env() -> anyhow::Result<()> {
+    let settings = Settings::load().context("loading configuration")?;
+    telemetry::init(&settings.telemetry);
+    let worker = Worker::build(&settings).await.context("starting the anchor worker")?;
+    worker.run_until_stopped(pramana_server::shutdown_signal()).await
+}
 pub use chain::AnchorChain;
 pub use sequencer::Sequencer;
 pub use webhooks::{Deliverer, DeliveryStep};
@@ -188,7 +192,7 @@ impl Worker {
             stuck_after: Duration::from_secs(c.stuck_after_secs),
             fee_bump_percent: c.fee_bump_percent,
             log_lookback: c.log_lookback_blocks,
-            relay_retry: pramana_api::webhooks::Backoff {
+            relay_retry: pramana_server::webhooks::Backoff {
                 base: Duration::from_secs(w.relay_retry_base_secs),
                 cap: Duration::from_secs(w.relay_retry_cap_secs),
                 max_attempts: u32::MAX,
@@ -248,22 +252,11 @@ impl Worker {
     /// runs as a task of its own beside them and stops with them.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(port = self.health_port(), "anchor worker started");
-        let health = Router::new()
-            .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
-            .route("/readyz", get(readyz))
-            .route("/metrics", get(metrics_text))
-            .with_state(self.stepper.anchorer.pool.clone());
+        let pool = self.stepper.anchorer.pool.clone();
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let mut server_stop = stop_rx.clone();
         let Self { stepper: worker, sequencer, webhooks, listener, poll_interval } = self;
         let deliveries = tokio::spawn(webhooks.run_until_stopped(stop_rx.clone()));
-        let server = tokio::spawn(
-            axum::serve(listener, health)
-                .with_graceful_shutdown(async move {
-                    let _ = server_stop.wait_for(|s| *s).await;
-                })
-                .into_future(),
-        );
+        let server = tokio::spawn(health::serve(listener, pool, stop_rx.clone()));
         tokio::pin!(shutdown);
         loop {
             let sequenced = match sequencer.step(chrono::Utc::now()).await {
@@ -303,17 +296,6 @@ impl Worker {
     }
 }
 
-async fn readyz(State(pool): State<PgPool>) -> impl IntoResponse {
-    match store::ping(&pool).await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
-    }
-}
-
-async fn metrics_text() -> impl IntoResponse {
-    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], telemetry::metrics_handle().render())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,7 +325,7 @@ mod tests {
         assert_eq!(load_signer(&s.chain).unwrap().address(), expected.address());
         let s = settings(serde_json::json!({"signer_keystore": path, "signer_keystore_password": "wrong"}));
         assert!(load_signer(&s.chain).is_err());
-        let s = settings(serde_json::json!({"signer_key": format!("0x{}", hex::encode([7u8; 32]))}));
+        let s = settings(serde_json::json!({"signer_key": pramana_core::hex0x([7u8; 32])}));
         assert_eq!(load_signer(&s.chain).unwrap().address(), expected.address());
         let err = load_signer(&settings(serde_json::json!({})).chain).unwrap_err();
         assert!(err.to_string().contains("no anchoring key"), "{err}");

@@ -15,10 +15,10 @@
 
 use alloy::primitives::{Address, B256};
 use alloy::sol_types::SolCall as _;
-use pramana_api::store::relay::{self, EventKind, ReadyEvent};
-use pramana_api::store::{self, anchor};
 use pramana_core::chain::ConsentRegistry::{self, GrantRequest, RevokeRequest};
 use pramana_core::chain::eip712::{Grant, Revoke, RotateSigner, SignedGrant, SignedRevoke, SignedRotation};
+use pramana_server::store::relay::{self, EventKind, ReadyEvent};
+use pramana_server::store::{self, anchor};
 
 use crate::WorkerError;
 use crate::anchoring::{Anchorer, StepOutcome};
@@ -31,47 +31,35 @@ pub const CONSENT_BATCH_MAX: u32 = 128;
 /// Gas headroom over the estimate, percent.
 const GAS_HEADROOM_PERCENT: u64 = 25;
 
-fn b256(bytes: &[u8]) -> B256 {
-    B256::try_from(bytes).unwrap_or_default()
-}
-
-fn address(bytes: &[u8]) -> Address {
-    Address::try_from(bytes).unwrap_or_default()
-}
-
 fn unix(t: chrono::DateTime<chrono::Utc>) -> u64 {
     u64::try_from(t.timestamp()).unwrap_or(0)
-}
-
-fn signature(bytes: &[u8]) -> [u8; 64] {
-    bytes.try_into().unwrap_or([0; 64])
 }
 
 /// The contract argument of a queued grant.
 fn grant_request(e: &ReadyEvent) -> GrantRequest {
     let grant = Grant {
-        consentId: b256(&e.chain_consent_id),
-        patient: address(&e.patient_address),
-        grantee: address(&e.grantee_address),
-        scopeHash: b256(&e.scope_hash),
+        consentId: B256::from(e.chain_consent_id),
+        patient: Address::from(e.patient_address),
+        grantee: Address::from(e.grantee_address),
+        scopeHash: B256::from(e.scope_hash),
         validFrom: unix(e.valid_from),
         validUntil: unix(e.data_erase_at),
-        nonce: u64::try_from(e.nonce).unwrap_or(u64::MAX),
-        deadline: u64::try_from(e.deadline).unwrap_or(0),
+        nonce: e.nonce,
+        deadline: e.deadline,
     };
-    SignedGrant { grant, signature: signature(&e.signature) }.to_request()
+    SignedGrant { grant, signature: e.signature }.to_request()
 }
 
 /// The contract argument of a queued revocation (`grantee` and `scopeHash` from the grant).
 fn revoke_request(e: &ReadyEvent) -> RevokeRequest {
     let revoke = Revoke {
-        consentId: b256(&e.chain_consent_id),
-        patient: address(&e.patient_address),
-        nonce: u64::try_from(e.nonce).unwrap_or(u64::MAX),
-        deadline: u64::try_from(e.deadline).unwrap_or(0),
+        consentId: B256::from(e.chain_consent_id),
+        patient: Address::from(e.patient_address),
+        nonce: e.nonce,
+        deadline: e.deadline,
     };
-    SignedRevoke { revoke, signature: signature(&e.signature) }
-        .to_request(address(&e.grantee_address), b256(&e.scope_hash))
+    SignedRevoke { revoke, signature: e.signature }
+        .to_request(Address::from(e.grantee_address), B256::from(e.scope_hash))
 }
 
 /// What one queued message needs now.
@@ -92,12 +80,12 @@ enum MessageCheck {
 /// The contract call of a queued signer rotation.
 fn rotation_call(r: &relay::ReadyRotation) -> ConsentRegistry::rotateSignerCall {
     let rotation = RotateSigner {
-        account: address(&r.account),
-        newSigner: address(&r.new_signer),
-        nonce: u64::try_from(r.nonce).unwrap_or(u64::MAX),
-        deadline: u64::try_from(r.deadline).unwrap_or(0),
+        account: Address::from(r.account),
+        newSigner: Address::from(r.new_signer),
+        nonce: r.nonce,
+        deadline: r.deadline,
     };
-    SignedRotation { rotation, signature: signature(&r.signature) }.to_call()
+    SignedRotation { rotation, signature: r.signature }.to_call()
 }
 
 impl Anchorer {
@@ -246,7 +234,7 @@ impl Anchorer {
             RelayCheck::OnChain => {
                 let lookback = self.rules.log_lookback;
                 let event = if kind == EventKind::Revoke { "ConsentRevoked" } else { "ConsentGranted" };
-                let (patient, id) = (address(&e.patient_address), b256(&e.chain_consent_id));
+                let (patient, id) = (Address::from(e.patient_address), B256::from(e.chain_consent_id));
                 let found = self.chain.find_consent_event(patient, id, kind == EventKind::Revoke, head, lookback);
                 match found.await {
                     Err(err) => self.own_failure(format!("looking for its {event} event failed: {err}")).await,

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use pramana_api::store::audit::{self, Sequenced};
+use pramana_server::store::audit::{self, Sequenced};
 use sqlx::PgPool;
 
 use crate::WorkerError;

@@ -11,10 +11,10 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use pramana_api::config::WebhookSettings;
-use pramana_api::store::webhooks::{self as store, AttemptOutcome, ClaimedEvent, NextState};
-use pramana_api::store::{StoreError, StoreResult};
-use pramana_api::webhooks::{Backoff, EventType, record_consent_event, signature_header};
+use pramana_server::config::WebhookSettings;
+use pramana_server::store::webhooks::{self as store, AttemptOutcome, ClaimedEvent, NextState};
+use pramana_server::store::{StoreError, StoreResult};
+use pramana_server::webhooks::{Backoff, EventType, record_consent_event, signature_header};
 use sqlx::PgPool;
 use tokio::sync::watch;
 

@@ -25,10 +25,11 @@ use tower_http::trace::TraceLayer;
 use crate::auth::password::PasswordHasher;
 use crate::auth::rate_limit::{IpLimiter, ip_limiter};
 use crate::auth::tokens::TokenService;
-use crate::config::{Settings, StorageBackend};
 use crate::error::{ApiError, REQUEST_ID};
 use crate::storage::{BlobStore, IpfsStore, LocalStore, S3Config, S3Store};
-use crate::{auth, routes, store, telemetry};
+use crate::{auth, routes};
+use pramana_server::config::{Settings, StorageBackend};
+use pramana_server::{store, telemetry};
 
 const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -73,11 +74,6 @@ impl AppState {
     pub fn refresh_ttl_secs(&self) -> i64 {
         i64::try_from(self.settings.auth.refresh_token_ttl_secs).unwrap_or(i64::MAX / 2)
     }
-}
-
-/// The id of the request being handled, if any (for the audit log).
-pub fn current_request_id() -> Option<String> {
-    REQUEST_ID.try_with(Clone::clone).ok()
 }
 
 /// A bound, ready-to-serve API.
@@ -191,24 +187,4 @@ async fn track_metrics(req: Request, next: Next) -> Response {
     metrics::histogram!("http_request_duration_seconds", "method" => method, "path" => path)
         .record(start.elapsed().as_secs_f64());
     response
-}
-
-/// Resolves on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
-    tracing::info!("shutdown signal received");
 }

@@ -10,11 +10,18 @@ use pramana_core::ValidationError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::store::StoreError;
+use pramana_server::store::StoreError;
+
+use crate::service::ServiceError;
 
 tokio::task_local! {
     /// The current request's id, set by the request-id middleware for the whole handler.
     pub static REQUEST_ID: String;
+}
+
+/// The current request's id, when called inside a request.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
 }
 
 /// The JSON body of every error response.
@@ -146,6 +153,27 @@ pub fn conflict_as(code: &'static str, message: &'static str) -> impl FnOnce(Sto
     move |e| match e {
         StoreError::Conflict(_) => ApiError::Conflict(code, message),
         other => other.into(),
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        let status = |status, code, message| Self::BadRequest { status, code, message };
+        match e {
+            ServiceError::NotFound => Self::NotFound,
+            ServiceError::Forbidden => Self::Forbidden,
+            ServiceError::Invalid { field, source } => Self::Invalid { field, source },
+            ServiceError::InvalidField { field, message } => Self::InvalidField { field, message },
+            ServiceError::Refused { code, message } => status(StatusCode::UNPROCESSABLE_ENTITY, code, message),
+            ServiceError::Conflict { code, message } => status(StatusCode::CONFLICT, code, message),
+            ServiceError::TooLarge { code, message } => status(StatusCode::PAYLOAD_TOO_LARGE, code, message),
+            ServiceError::LengthRequired => {
+                status(StatusCode::LENGTH_REQUIRED, "length_required", "Content-Length is required".into())
+            }
+            ServiceError::BadBody { code, message } => status(StatusCode::BAD_REQUEST, code, message),
+            ServiceError::Store(e) => e.into(),
+            ServiceError::Internal(e) => Self::Internal(e),
+        }
     }
 }
 

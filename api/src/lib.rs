@@ -1,18 +1,16 @@
-//! Pramana's HTTP API (axum): identities, sessions, keys and the audit log, with the
-//! configuration, store and telemetry that the anchor worker reuses.
+//! Pramana's HTTP API (axum): identities, sessions, keys, documents, consents and the audit log.
 //!
-//! Request path: `routes::<resource>::<resource>_<verb>` → a service function (`auth::service`)
-//! → `store::<table>` (all SQL). Only `routes`, `error` and `app` know axum and status codes.
+//! Request path: `routes::<resource>::<resource>_<verb>` → a service function (`service::*`,
+//! `auth::service`) → `pramana_server::store::<table>` (all SQL). Configuration, the store,
+//! telemetry and the webhook outbox live in `pramana-server`, which the anchor worker shares.
 
 pub mod app;
 pub mod auth;
-pub mod config;
 pub mod error;
 pub mod routes;
+pub mod service;
 pub mod storage;
-pub mod store;
-pub mod telemetry;
-pub mod webhooks;
+pub mod views;
 
 pub use app::{AppState, Application};
-pub use config::Settings;
+pub use pramana_server::Settings;

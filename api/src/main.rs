@@ -1,8 +1,8 @@
 //! `pramana-api`: serve the API, or `pramana-api migrate` to apply migrations and exit.
 
 use anyhow::Context as _;
-use pramana_api::app::shutdown_signal;
-use pramana_api::{Application, Settings, store, telemetry};
+use pramana_api::{Application, Settings};
+use pramana_server::{shutdown_signal, store, telemetry};
 use secrecy::ExposeSecret as _;
 
 #[tokio::main]

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on the first surprise")]
 
 use chrono::{Duration, Utc};
-use pramana_api::store::audit::{self, Sequenced};
+use pramana_server::store::audit::{self, Sequenced};
 use pramana_tests::{Platform, run_worker_until_idle, spawn_platform};
 use serde_json::{Value, json};
 
@@ -154,7 +154,7 @@ async fn a_patient_checks_an_access_against_the_anchored_head() {
         let position = r["position"].as_u64().unwrap();
         verify_inclusion(position, size, &leaf, &proof, &anchor.root).unwrap();
         // The same entry, as a client recomputes it from its content, is that leaf.
-        let row: pramana_api::store::audit::AuditRow =
+        let row: pramana_server::store::audit::AuditRow =
             audit::find_entries_by_position(&p.app.pool, position as i64, 1).await.unwrap().remove(0);
         assert_eq!(row.content_hash(), leaf);
     }

@@ -124,6 +124,22 @@ impl ConsentStatus {
         matches!((self, next), (Requested, Granted | Denied | Expired) | (Granted, Revoked | Expired))
     }
 
+    /// The status as of `now` of an artefact stored as `self`: a request whose own expiry
+    /// (`request_expires_at`) has passed, or a grant whose end (`data_erase_at`) has passed, is
+    /// `Expired`; every other status stands until a transition changes it.
+    pub fn as_of(
+        self,
+        now: chrono::DateTime<chrono::Utc>,
+        request_expires_at: chrono::DateTime<chrono::Utc>,
+        data_erase_at: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        match self {
+            Self::Requested if now >= request_expires_at => Self::Expired,
+            Self::Granted if now >= data_erase_at => Self::Expired,
+            other => other,
+        }
+    }
+
     /// True when no further transition is possible.
     pub fn is_final(self) -> bool {
         Self::ALL.iter().all(|&next| !self.can_become(next))
@@ -258,6 +274,20 @@ mod tests {
         assert!(!Denied.can_become(Granted));
         assert!(!Expired.can_become(Granted));
         assert!(Revoked.is_final() && Denied.is_final() && Expired.is_final());
+    }
+
+    #[test]
+    fn expiry_follows_the_right_clock() {
+        use ConsentStatus::*;
+        let now = chrono::Utc::now();
+        let at = |secs: i64| now + chrono::Duration::seconds(secs);
+        assert_eq!(Requested.as_of(now, at(10), at(100)), Requested);
+        assert_eq!(Requested.as_of(now, at(0), at(100)), Expired, "request expiry");
+        // A grant outlives its request's expiry and ends at data_erase_at.
+        assert_eq!(Granted.as_of(now, at(-10), at(100)), Granted);
+        assert_eq!(Granted.as_of(now, at(-10), at(0)), Expired);
+        assert_eq!(Denied.as_of(now, at(-10), at(-10)), Denied);
+        assert_eq!(Revoked.as_of(now, at(-10), at(-10)), Revoked);
         assert!(!Requested.is_final() && !Granted.is_final());
     }
 }

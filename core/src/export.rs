@@ -227,10 +227,7 @@ pub struct ExportedRevocation {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-/// `0x` + lower-case hex.
-pub fn hex0x(bytes: &[u8]) -> String {
-    format!("0x{}", hex::encode(bytes))
-}
+pub use crate::hex0x;
 
 fn parse_sig(s: &str) -> Result<[u8; 64], String> {
     let mut out = [0u8; 64];

@@ -95,7 +95,7 @@ impl EthAddress {
 
     /// `0x` + 40 lower-case hex digits (the stored form).
     pub fn to_lower_hex(&self) -> String {
-        format!("0x{}", hex::encode(self.0))
+        crate::hex0x(self.0)
     }
 
     /// The EIP-55 mixed-case form.

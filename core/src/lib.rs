@@ -34,6 +34,7 @@ pub mod ids;
 pub mod keys;
 pub mod merkle;
 pub mod proof;
+pub mod role;
 
 pub use abha::{AbhaAddress, AbhaNumber};
 pub use consent::{AccessMode, ConsentStatus, HiType, Purpose};
@@ -41,3 +42,9 @@ pub use error::ValidationError;
 pub use facility::HfrId;
 pub use ids::{AuditorId, DocumentId, HospitalId, PatientId, SessionId};
 pub use keys::{EthAddress, X25519PublicKey};
+pub use role::Role;
+
+/// Bytes as `0x`-prefixed lowercase hex, the form hashes, ids and signatures take on the wire.
+pub fn hex0x(bytes: impl AsRef<[u8]>) -> String {
+    format!("0x{}", hex::encode(bytes))
+}

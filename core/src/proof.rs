@@ -307,7 +307,7 @@ mod hex32_vec {
     pub fn serialize<S: Serializer>(v: &[[u8; 32]], s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(v.len()))?;
         for h in v {
-            seq.serialize_element(&format!("0x{}", hex::encode(h)))?;
+            seq.serialize_element(&crate::hex0x(h))?;
         }
         seq.end()
     }

@@ -2,7 +2,7 @@
 //! without a lock lose and duplicate nothing (docs/audit-log.md). The check against the chain,
 //! `pramana audit-log verify`, is tested with the real binary in `cli/tests/auditlog.rs`.
 
-use pramana_api::store::audit::{self, Sequenced};
+use pramana_server::store::audit::{self, Sequenced};
 use pramana_tests::spawn_app;
 use serde_json::Value;
 

@@ -50,7 +50,7 @@ async fn every_role_gets_exactly_its_share() {
         ("nobody", None),
     ];
     // The access log sequenced into a tree head, for the proof endpoints.
-    pramana_api::store::audit::sequence_next_entries(&app.pool, 10_000).await.unwrap();
+    pramana_server::store::audit::sequence_next_entries(&app.pool, 10_000).await.unwrap();
     let size: i64 =
         sqlx::query_scalar("SELECT max(tree_size) FROM audit_tree_heads").fetch_one(&app.pool).await.unwrap();
     let a_seq: i64 = sqlx::query_scalar("SELECT min(seq) FROM audit_log WHERE subject_patient_id = $1")

@@ -12,9 +12,9 @@ use alloy::primitives::Address;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use pramana_anchor_worker::{Deliverer, DeliveryStep};
-use pramana_api::config::WebhookSettings;
 use pramana_core::HiType;
 use pramana_core::chain::eip712::ConsentSigner;
+use pramana_server::config::WebhookSettings;
 use pramana_tests::{Patient, TestApp, assert_error, register_x25519, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
@@ -458,7 +458,7 @@ async fn a_worker_that_stops_mid_attempt_delays_the_retry_and_leaves_an_open_log
 
     // A worker claims the event and dies before sending (or before recording the answer).
     let now = Utc::now();
-    let claimed = pramana_api::store::webhooks::claim_next_events(&app.pool, now, 35.0, 8).await.unwrap();
+    let claimed = pramana_server::store::webhooks::claim_next_events(&app.pool, now, 35.0, 8).await.unwrap();
     assert_eq!(claimed.len(), 1);
     let d = deliverer(&app);
     assert_eq!(d.step(now + Duration::seconds(34)).await.unwrap(), DeliveryStep::default(), "still leased");

@@ -8,45 +8,16 @@ pub mod tokens;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+pub use pramana_core::Role;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::error::ApiError;
-use crate::store;
+use crate::error::{ApiError, current_request_id};
+use crate::service::Actor;
+use pramana_server::store;
 
 /// The subject id of the bootstrap admin (there is one admin account).
 pub const ADMIN_ID: Uuid = Uuid::from_u128(1);
-
-/// What an account may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Holds an ABHA number; owns documents and consents.
-    Patient,
-    /// A facility from the Health Facility Registry.
-    Hospital,
-    /// Reads the audit log and the chain; changes nothing.
-    Auditor,
-    /// The operator: registers hospitals and auditors.
-    Admin,
-}
-
-impl Role {
-    /// The stored form.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Patient => "patient",
-            Self::Hospital => "hospital",
-            Self::Auditor => "auditor",
-            Self::Admin => "admin",
-        }
-    }
-
-    /// Parses the stored form.
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Patient, Self::Hospital, Self::Auditor, Self::Admin].into_iter().find(|r| r.as_str() == s)
-    }
-}
 
 /// The authenticated caller: a valid access token whose session is still live.
 #[derive(Debug, Clone, Copy)]
@@ -60,6 +31,11 @@ pub struct AuthUser {
 }
 
 impl AuthUser {
+    /// The caller as the use cases and the audit log see it.
+    pub fn actor(&self) -> Actor {
+        Actor { role: self.role, id: self.subject_id, request_id: current_request_id() }
+    }
+
     /// Fails with 403 unless the caller has one of `roles`.
     pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
         if roles.contains(&self.role) { Ok(()) } else { Err(ApiError::Forbidden) }

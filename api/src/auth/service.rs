@@ -9,9 +9,9 @@ use super::tokens::{self, new_refresh_token};
 use super::{ADMIN_ID, Role};
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::store::audit::{AuditEvent, Outcome, insert_audit_event};
-use crate::store::sessions::RefreshOutcome;
-use crate::store::{self, credentials, patients, sessions};
+use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
+use pramana_server::store::sessions::RefreshOutcome;
+use pramana_server::store::{credentials, patients, sessions};
 
 /// A freshly issued token pair.
 #[derive(Debug, Clone)]
@@ -72,7 +72,7 @@ pub async fn login(
 
     let (refresh_token, refresh_hash) = new_refresh_token();
     let expires_at = Utc::now() + Duration::seconds(state.refresh_ttl_secs());
-    let mut tx = state.pool.begin().await.map_err(store::StoreError::from)?;
+    let mut tx = pramana_server::store::begin(&state.pool).await?;
     let session_id = sessions::insert_session(
         &mut tx,
         credential.id,
@@ -84,26 +84,20 @@ pub async fn login(
     .await?;
     insert_audit_event(
         &mut tx,
-        &AuditEvent {
-            actor_role: credential.role.as_str(),
-            actor_id: Some(credential.subject_id),
-            action: "auth.login",
-            outcome: Outcome::Ok,
-            subject_patient_id: (credential.role == Role::Patient).then_some(credential.subject_id),
-            target: Some(format!("session:{session_id}")),
-            request_id,
-            details: json!({}),
-        },
+        &AuditEvent::new(credential.role.as_str(), Some(credential.subject_id), "auth.login", Outcome::Ok)
+            .patient((credential.role == Role::Patient).then_some(credential.subject_id))
+            .target("session", session_id)
+            .request_id(request_id),
     )
     .await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
+    pramana_server::store::commit(tx).await?;
     issue_pair(state, credential.role, credential.subject_id, session_id, refresh_token)
 }
 
 /// Rotates a refresh token. Presenting a used token revokes its whole session.
 pub async fn refresh(state: &AppState, refresh_token: &str, request_id: Option<String>) -> ApiResult<TokenPair> {
     let hash = tokens::hash_refresh_token(refresh_token);
-    let mut tx = state.pool.begin().await.map_err(store::StoreError::from)?;
+    let mut tx = pramana_server::store::begin(&state.pool).await?;
     let outcome = sessions::mark_refresh_token_used(&mut tx, &hash).await?;
     let session = match outcome {
         RefreshOutcome::Rotated(session) => session,
@@ -111,19 +105,12 @@ pub async fn refresh(state: &AppState, refresh_token: &str, request_id: Option<S
             // Keep the revocation (commit) and record it, then refuse.
             insert_audit_event(
                 &mut tx,
-                &AuditEvent {
-                    actor_role: "anonymous",
-                    actor_id: None,
-                    action: "auth.refresh_reuse",
-                    outcome: Outcome::Denied,
-                    subject_patient_id: None,
-                    target: None,
-                    request_id,
-                    details: json!({"session_revoked": true}),
-                },
+                &AuditEvent::new("anonymous", None, "auth.refresh_reuse", Outcome::Denied)
+                    .request_id(request_id)
+                    .details(json!({"session_revoked": true})),
             )
             .await?;
-            tx.commit().await.map_err(store::StoreError::from)?;
+            pramana_server::store::commit(tx).await?;
             tracing::warn!("refresh token reused; session revoked");
             return Err(ApiError::Unauthorized);
         }
@@ -132,29 +119,23 @@ pub async fn refresh(state: &AppState, refresh_token: &str, request_id: Option<S
     let (new_token, new_hash) = new_refresh_token();
     let expires_at = sessions::find_session_expiry(&mut *tx, session.id).await?;
     sessions::insert_refresh_token(&mut *tx, session.id, &new_hash, expires_at).await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
+    pramana_server::store::commit(tx).await?;
     issue_pair(state, session.role, session.subject_id, session.id, new_token)
 }
 
 /// Ends a session: its refresh tokens and access tokens stop working at once.
 pub async fn logout(state: &AppState, user: &super::AuthUser, request_id: Option<String>) -> ApiResult<()> {
-    let mut tx = state.pool.begin().await.map_err(store::StoreError::from)?;
+    let mut tx = pramana_server::store::begin(&state.pool).await?;
     sessions::mark_session_revoked(&mut *tx, user.session_id, "logout").await?;
     insert_audit_event(
         &mut tx,
-        &AuditEvent {
-            actor_role: user.role.as_str(),
-            actor_id: Some(user.subject_id),
-            action: "auth.logout",
-            outcome: Outcome::Ok,
-            subject_patient_id: (user.role == Role::Patient).then_some(user.subject_id),
-            target: Some(format!("session:{}", user.session_id)),
-            request_id,
-            details: json!({}),
-        },
+        &AuditEvent::new(user.role.as_str(), Some(user.subject_id), "auth.logout", Outcome::Ok)
+            .patient((user.role == Role::Patient).then_some(user.subject_id))
+            .target("session", user.session_id)
+            .request_id(request_id),
     )
     .await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
+    pramana_server::store::commit(tx).await?;
     Ok(())
 }
 

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::Role;
-use crate::config::AuthSettings;
+use pramana_server::config::AuthSettings;
 
 /// Claims carried by an access token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -116,9 +116,4 @@ pub fn hash_refresh_token(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
-/// A random secret for generated credentials (hospital API secrets, auditor passwords).
-pub fn new_secret(prefix: &str) -> String {
-    let mut raw = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut raw);
-    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(raw))
-}
+pub use pramana_server::new_secret;

@@ -6,19 +6,19 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use pramana_core::{AbhaNumber, HfrId, HospitalId};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::check_name;
-use crate::app::{AppState, current_request_id};
+use crate::app::AppState;
 use crate::auth::tokens::new_secret;
 use crate::auth::{AuthUser, Role};
+use crate::error::current_request_id;
 use crate::error::{ApiError, ApiJson, ApiResult, conflict_as};
-use crate::store::StoreError;
-use crate::store::accounts::{self, HospitalRow};
-use crate::store::audit::{AuditEvent, Outcome, insert_audit_event};
-use crate::store::credentials;
+use pramana_server::store::StoreError;
+use pramana_server::store::accounts::{self, HospitalRow};
+use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
+use pramana_server::store::credentials;
 
 /// A hospital to register.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -110,16 +110,16 @@ pub async fn hospitals_create(
     let hash = state.hasher.hash(api_secret.clone()).await.map_err(ApiError::internal)?;
 
     let id = HospitalId::new();
-    let mut tx = state.pool.begin().await.map_err(StoreError::from)?;
+    let mut tx = pramana_server::store::begin(&state.pool).await?;
     let result: Result<HospitalRow, StoreError> = async {
         let row = accounts::insert_hospital(&mut *tx, id, &hfr_id, &name).await?;
         credentials::insert_credential(&mut *tx, Role::Hospital, id.0, hfr_id.as_str(), &hash).await?;
-        insert_audit_event(&mut tx, &admin_event(&user, "hospital.register", format!("hospital:{id}"))).await?;
+        insert_audit_event(&mut tx, &admin_event(&user, "hospital.register", "hospital", id)).await?;
         Ok(row)
     }
     .await;
     let row = result.map_err(conflict_as("already_registered", "this HFR id is already registered"))?;
-    tx.commit().await.map_err(StoreError::from)?;
+    pramana_server::store::commit(tx).await?;
     Ok((StatusCode::CREATED, ApiJson(HospitalCreated { hospital: row.into(), api_secret })))
 }
 
@@ -146,28 +146,21 @@ pub async fn auditors_create(
     let password = new_secret("");
     let hash = state.hasher.hash(password.clone()).await.map_err(ApiError::internal)?;
     let id = Uuid::now_v7();
-    let mut tx = state.pool.begin().await.map_err(StoreError::from)?;
+    let mut tx = pramana_server::store::begin(&state.pool).await?;
     let result: Result<(), StoreError> = async {
         accounts::insert_auditor(&mut *tx, id, &username, &name).await?;
         credentials::insert_credential(&mut *tx, Role::Auditor, id, &username, &hash).await?;
-        insert_audit_event(&mut tx, &admin_event(&user, "auditor.create", format!("auditor:{id}"))).await?;
+        insert_audit_event(&mut tx, &admin_event(&user, "auditor.create", "auditor", id)).await?;
         Ok(())
     }
     .await;
     result.map_err(conflict_as("already_registered", "this username is taken"))?;
-    tx.commit().await.map_err(StoreError::from)?;
+    pramana_server::store::commit(tx).await?;
     Ok((StatusCode::CREATED, ApiJson(AuditorCreated { id, username, name, password })))
 }
 
-fn admin_event(user: &AuthUser, action: &'static str, target: String) -> AuditEvent {
-    AuditEvent {
-        actor_role: "admin",
-        actor_id: Some(user.subject_id),
-        action,
-        outcome: Outcome::Ok,
-        subject_patient_id: None,
-        target: Some(target),
-        request_id: current_request_id(),
-        details: json!({}),
-    }
+fn admin_event(user: &AuthUser, action: &'static str, kind: &str, id: impl std::fmt::Display) -> AuditEvent {
+    AuditEvent::new("admin", Some(user.subject_id), action, Outcome::Ok)
+        .target(kind, id)
+        .request_id(current_request_id())
 }

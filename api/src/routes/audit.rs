@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::app::AppState;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
-use crate::store::audit::{self, AuditRow, LogReport, ProofUnavailable, TreeHead};
+use pramana_server::store::audit::{self, AuditRow, LogReport, ProofUnavailable, TreeHead};
 
 /// Paging through the log.
 #[derive(Debug, Deserialize, IntoParams)]

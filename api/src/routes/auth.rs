@@ -7,13 +7,14 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::patients::PatientView;
-use crate::app::{AppState, current_request_id};
+use crate::app::AppState;
 use crate::auth::service::{self, TokenPair};
 use crate::auth::{AuthUser, Role};
+use crate::error::current_request_id;
 use crate::error::{ApiError, ApiJson, ApiResult, conflict_as};
-use crate::store::audit::{AuditEvent, Outcome, insert_audit_event};
-use crate::store::{StoreError, credentials, patients};
 use axum::extract::State;
+use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
+use pramana_server::store::{StoreError, credentials, patients};
 
 /// Shortest accepted password.
 pub const MIN_PASSWORD_LEN: usize = 12;
@@ -137,22 +138,17 @@ pub async fn auth_register(
 
     let hash = state.hasher.hash(body.password).await.map_err(ApiError::internal)?;
     let id = PatientId::new();
-    let mut tx = state.pool.begin().await.map_err(StoreError::from)?;
+    let mut tx = pramana_server::store::begin(&state.pool).await?;
     let result: Result<(), StoreError> = async {
         patients::insert_patient(&mut tx, id, &abha_number, &name, &addresses).await?;
         credentials::insert_credential(&mut *tx, Role::Patient, id.0, abha_number.as_digits(), &hash).await?;
         insert_audit_event(
             &mut tx,
-            &AuditEvent {
-                actor_role: "patient",
-                actor_id: Some(id.0),
-                action: "patient.register",
-                outcome: Outcome::Ok,
-                subject_patient_id: Some(id.0),
-                target: Some(format!("patient:{id}")),
-                request_id: current_request_id(),
-                details: json!({"abha_addresses": addresses.len()}),
-            },
+            &AuditEvent::new("patient", Some(id.0), "patient.register", Outcome::Ok)
+                .patient(id.0)
+                .target("patient", id)
+                .request_id(current_request_id())
+                .details(json!({"abha_addresses": addresses.len()})),
         )
         .await?;
         Ok(())
@@ -160,7 +156,7 @@ pub async fn auth_register(
     .await;
     result.map_err(conflict_as("already_registered", "this ABHA number or address is already registered"))?;
     let patient = patients::find_patient_by_id(&mut tx, id).await?.ok_or(ApiError::NotFound)?;
-    tx.commit().await.map_err(StoreError::from)?;
+    pramana_server::store::commit(tx).await?;
     Ok((StatusCode::CREATED, ApiJson(PatientView::from(patient))))
 }
 

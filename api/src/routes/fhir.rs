@@ -8,11 +8,11 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use pramana_core::{ConsentStatus, HiType};
+use pramana_core::{AccessMode, ConsentStatus, Role};
 use serde_json::{Value, json};
 
-use crate::store::consents::ConsentRow;
-use crate::store::documents::DocumentRow;
+use pramana_server::store::consents::ConsentRow;
+use pramana_server::store::documents::DocumentRow;
 
 /// Extension URL carrying the plaintext's SHA-256 (hex), which any holder of the document can
 /// recompute with `sha256sum`.
@@ -24,13 +24,12 @@ pub const ENVELOPE_MEDIA_TYPE: &str = "application/vnd.pramana.envelope";
 
 /// The document as a FHIR R4 `DocumentReference`; `proof` is its bundle when anchored.
 pub fn document_reference(d: &DocumentRow, envelope_size: i64, proof: Option<&Value>) -> Value {
-    let hi = HiType::parse(&d.hi_type).ok();
     let mut coding = Vec::new();
-    if let Some((code, display)) = hi.and_then(HiType::snomed) {
+    if let Some((code, display)) = d.hi_type.snomed() {
         coding.push(json!({"system": "http://snomed.info/sct", "code": code, "display": display}));
     }
-    let author = match d.uploaded_by_role.as_str() {
-        "hospital" => json!({"reference": format!("Organization/{}", d.uploaded_by_id)}),
+    let author = match d.uploaded_by_role {
+        Role::Hospital => json!({"reference": format!("Organization/{}", d.uploaded_by_id)}),
         _ => json!({"reference": format!("Patient/{}", d.uploaded_by_id)}),
     };
     let mut content = Vec::new();
@@ -54,13 +53,13 @@ pub fn document_reference(d: &DocumentRow, envelope_size: i64, proof: Option<&Va
         "id": d.id,
         "meta": {"profile": ["https://nrces.in/ndhm/fhir/r4/StructureDefinition/DocumentReference"]},
         "extension": [
-            {"url": EXT_PLAINTEXT_SHA256, "valueString": hex::encode(&d.plaintext_sha256)},
+            {"url": EXT_PLAINTEXT_SHA256, "valueString": hex::encode(d.plaintext_sha256)},
             {"url": EXT_ANCHOR_STATE, "valueCode": d.anchor_state.as_deref().unwrap_or("pending")},
         ],
         // A crypto-shredded document's content is gone for good; its hashes and proof remain.
         "status": if d.deleted_at.is_none() { "current" } else { "superseded" },
         "docStatus": "final",
-        "type": {"coding": coding, "text": hi.map_or_else(|| d.hi_type.clone(), |h| h.display().to_owned())},
+        "type": {"coding": coding, "text": d.hi_type.display()},
         "subject": {"reference": format!("Patient/{}", d.owner_patient_id)},
         "date": d.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "author": [author],
@@ -85,12 +84,12 @@ pub fn consent(c: &ConsentRow, status: ConsentStatus, chain_consent_id: &str) ->
     let classes: Vec<Value> = c
         .hi_types
         .iter()
-        .map(|t| match HiType::parse(t).ok().and_then(HiType::snomed) {
+        .map(|&t| match t.snomed() {
             Some((code, display)) => json!({"system": "http://snomed.info/sct", "code": code, "display": display}),
-            None => json!({"display": t}),
+            None => json!({"display": t.code()}),
         })
         .collect();
-    let action = if c.access_mode == "STORE" { "collect" } else { "access" };
+    let action = if c.access_mode == AccessMode::Store { "collect" } else { "access" };
     json!({
         "resourceType": "Consent",
         "id": c.id,
@@ -123,22 +122,23 @@ pub fn consent(c: &ConsentRow, status: ConsentStatus, chain_consent_id: &str) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pramana_core::{HiType, Purpose};
 
-    fn row(hi_type: &str) -> DocumentRow {
+    fn row(hi_type: HiType) -> DocumentRow {
         DocumentRow {
             id: uuid::Uuid::nil(),
             owner_patient_id: uuid::Uuid::from_u128(1),
-            uploaded_by_role: "hospital".to_owned(),
+            uploaded_by_role: Role::Hospital,
             uploaded_by_id: uuid::Uuid::from_u128(2),
-            hi_type: hi_type.to_owned(),
+            hi_type,
             care_date: chrono::NaiveDate::from_ymd_opt(2026, 1, 10).unwrap(),
             plaintext_size: 10,
             payload_size: 100,
-            payload_sha256: vec![1; 32],
+            payload_sha256: [1; 32],
             storage_key: "k".to_owned(),
-            plaintext_sha256: vec![0xab; 32],
-            salt: vec![2; 32],
-            leaf: vec![3; 32],
+            plaintext_sha256: [0xab; 32],
+            salt: [2; 32],
+            leaf: [3; 32],
             header: Some(vec![4; 200]),
             created_at: chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap(),
             deleted_at: None,
@@ -149,7 +149,7 @@ mod tests {
     #[test]
     fn a_document_reference_carries_type_hash_and_proof() {
         let proof = json!({"format": "pramana-proof", "version": 1});
-        let v = document_reference(&row("DischargeSummary"), 300, Some(&proof));
+        let v = document_reference(&row(HiType::DischargeSummary), 300, Some(&proof));
         assert_eq!(v["resourceType"], "DocumentReference");
         assert_eq!(v["status"], "current");
         assert_eq!(v["type"]["coding"][0]["code"], "373942005");
@@ -165,11 +165,11 @@ mod tests {
     #[test]
     fn every_hi_type_maps_and_wellness_is_text_only() {
         for hi in HiType::ALL {
-            let v = document_reference(&row(hi.code()), 1, None);
+            let v = document_reference(&row(*hi), 1, None);
             assert_eq!(v["type"]["text"], hi.display());
             assert_eq!(v["type"]["coding"].as_array().unwrap().is_empty(), *hi == HiType::WellnessRecord);
         }
-        let mut deleted = row("Prescription");
+        let mut deleted = row(HiType::Prescription);
         deleted.deleted_at = Some(deleted.created_at);
         let v = document_reference(&deleted, 0, None);
         assert_eq!(v["status"], "superseded");
@@ -183,9 +183,9 @@ mod tests {
             id: uuid::Uuid::nil(),
             patient_id: uuid::Uuid::from_u128(1),
             hospital_id: uuid::Uuid::from_u128(2),
-            purpose: "CAREMGT".into(),
-            hi_types: vec!["WellnessRecord".into()],
-            access_mode: "STORE".into(),
+            purpose: Purpose::CareManagement,
+            hi_types: vec![HiType::WellnessRecord],
+            access_mode: AccessMode::Store,
             date_from: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
             date_to: chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
             data_erase_at: now,
@@ -193,7 +193,7 @@ mod tests {
             frequency_value: 1,
             frequency_repeats: 0,
             request_expires_at: now,
-            status: "REQUESTED".into(),
+            status: ConsentStatus::Requested,
             created_at: now,
             decided_at: None,
             patient_address: None,

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::store;
+use pramana_server::store;
 
 /// `/healthz`, `/readyz`, `/metrics`.
 pub fn router() -> Router<AppState> {

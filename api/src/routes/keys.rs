@@ -14,15 +14,16 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::consents;
-use crate::app::{AppState, current_request_id};
+use super::consents::{chain_domain, parse_signature};
+use crate::app::AppState;
 use crate::auth::{AuthUser, Role};
+use crate::error::current_request_id;
 use crate::error::{ApiError, ApiJson, ApiResult};
-use crate::store::StoreError;
-use crate::store::audit::{AuditEvent, Outcome, insert_audit_event};
-use crate::store::credentials;
-use crate::store::keys::{self, KeyRow};
-use crate::store::relay::{self, NewRotation};
+use crate::service::consents as rules;
+use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
+use pramana_server::store::credentials;
+use pramana_server::store::keys::{self, KeyRow};
+use pramana_server::store::relay::{self, NewRotation};
 
 /// Which kind of key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -148,7 +149,7 @@ async fn checked_rotation(
     body: Option<RotationBody>,
 ) -> ApiResult<Option<(String, NewRotation)>> {
     let keys = keys::find_keys_by_owner(&state.pool, user.subject_id).await?;
-    let Some((account, signer)) = consents::patient_account(&keys) else {
+    let Some((account, signer)) = rules::patient_account(&keys) else {
         return match body {
             None => Ok(None),
             Some(_) => Err(ApiError::invalid_field("rotation", "only when an Ethereum key is active")),
@@ -164,12 +165,12 @@ async fn checked_rotation(
             "a new Ethereum key takes over the account only with a RotateSigner message signed by the account's current key (`rotation`)",
         ));
     };
-    let nonce = consents::chain_nonce(body.nonce)?;
-    consents::check_nonce_after_rotations(state, account, nonce).await?;
-    let deadline = consents::chain_deadline(body.deadline, Utc::now())?;
-    let signature = consents::parse_signature(&body.signature)?;
+    let nonce = rules::chain_nonce(body.nonce)?;
+    rules::check_nonce_after_rotations(&state.pool, account, nonce).await?;
+    let deadline = rules::chain_deadline(body.deadline, Utc::now())?;
+    let signature = parse_signature(&body.signature)?;
     let rotation = RotateSigner { account, newSigner: new_signer, nonce: body.nonce, deadline: body.deadline };
-    SignedRotation { rotation, signature }.verify(&consents::chain_domain(state)?, signer).map_err(|e| match e {
+    SignedRotation { rotation, signature }.verify(&chain_domain(state)?, signer).map_err(|e| match e {
         SignatureError::HighS => ApiError::unprocessable("invalid_signature", "the signature's s value is too high"),
         SignatureError::NotThePatient => ApiError::unprocessable(
             "invalid_signature",
@@ -177,7 +178,7 @@ async fn checked_rotation(
         ),
     })?;
     // The key being replaced (the active one: the signer, unless its own rotation failed).
-    let replaced = consents::active_key(&keys, "ethereum").unwrap_or_default().to_owned();
+    let replaced = rules::active_key(&keys, "ethereum").unwrap_or_default().to_owned();
     Ok(Some((
         replaced,
         NewRotation {
@@ -228,7 +229,7 @@ pub async fn keys_create(
         }
         _ => None,
     };
-    let mut tx = state.pool.begin().await.map_err(StoreError::from)?;
+    let mut tx = pramana_server::store::begin(&state.pool).await?;
     if let Some((replaced, _)) = &rotation {
         let active = keys::lock_active_key(&mut tx, user.subject_id, KeyKind::Ethereum.as_str()).await?;
         if active.as_deref() != Some(replaced.as_str()) {
@@ -248,18 +249,13 @@ pub async fn keys_create(
     }
     insert_audit_event(
         &mut tx,
-        &AuditEvent {
-            actor_role: user.role.as_str(),
-            actor_id: Some(user.subject_id),
-            action: "key.register",
-            outcome: Outcome::Ok,
-            subject_patient_id: (user.role == Role::Patient).then_some(user.subject_id),
-            target: Some(format!("key:{}", row.id)),
-            request_id: current_request_id(),
-            details: json!({"kind": body.kind.as_str(), "rotation": rotation.is_some()}),
-        },
+        &AuditEvent::new(user.role.as_str(), Some(user.subject_id), "key.register", Outcome::Ok)
+            .patient((user.role == Role::Patient).then_some(user.subject_id))
+            .target("key", row.id)
+            .request_id(current_request_id())
+            .details(json!({"kind": body.kind.as_str(), "rotation": rotation.is_some()})),
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    pramana_server::store::commit(tx).await?;
     Ok((StatusCode::CREATED, ApiJson(row.into())))
 }

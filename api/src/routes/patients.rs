@@ -9,12 +9,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::{check_name, parse_addresses};
-use crate::app::{AppState, current_request_id};
+use crate::app::AppState;
 use crate::auth::{AuthUser, Role};
+use crate::error::current_request_id;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, conflict_as};
-use crate::store::StoreError;
-use crate::store::audit::{AuditEvent, Outcome, insert_audit_event};
-use crate::store::patients::{self, Patient};
+use pramana_server::store::StoreError;
+use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
+use pramana_server::store::patients::{self, Patient};
 
 /// A patient's profile.
 #[derive(Debug, Serialize, ToSchema)]
@@ -84,21 +85,16 @@ pub async fn patients_me_patch(
     let name = patch.name.as_deref().map(check_name).transpose()?;
     let addresses = patch.abha_addresses.as_deref().map(parse_addresses).transpose()?;
     let id = PatientId(user.subject_id);
-    let mut tx = state.pool.begin().await.map_err(StoreError::from)?;
+    let mut tx = pramana_server::store::begin(&state.pool).await?;
     let result: Result<(), StoreError> = async {
         patients::update_patient(&mut tx, id, name.as_deref(), addresses.as_deref()).await?;
         insert_audit_event(
             &mut tx,
-            &AuditEvent {
-                actor_role: "patient",
-                actor_id: Some(id.0),
-                action: "patient.update",
-                outcome: Outcome::Ok,
-                subject_patient_id: Some(id.0),
-                target: Some(format!("patient:{id}")),
-                request_id: current_request_id(),
-                details: json!({"name": name.is_some(), "abha_addresses": addresses.as_ref().map(Vec::len)}),
-            },
+            &AuditEvent::new("patient", Some(id.0), "patient.update", Outcome::Ok)
+                .patient(id.0)
+                .target("patient", id)
+                .request_id(current_request_id())
+                .details(json!({"name": name.is_some(), "abha_addresses": addresses.as_ref().map(Vec::len)})),
         )
         .await?;
         Ok(())
@@ -106,7 +102,7 @@ pub async fn patients_me_patch(
     .await;
     result.map_err(conflict_as("abha_address_taken", "an ABHA address is registered to another patient"))?;
     let patient = patients::find_patient_by_id(&mut tx, id).await?.ok_or(ApiError::NotFound)?;
-    tx.commit().await.map_err(StoreError::from)?;
+    pramana_server::store::commit(tx).await?;
     Ok(ApiJson(patient.into()))
 }
 
@@ -129,22 +125,16 @@ pub async fn patients_get(
     }
     let view = load(&state, id).await?;
     if user.role == Role::Admin {
-        let mut tx = state.pool.begin().await.map_err(StoreError::from)?;
+        let mut tx = pramana_server::store::begin(&state.pool).await?;
         insert_audit_event(
             &mut tx,
-            &AuditEvent {
-                actor_role: "admin",
-                actor_id: Some(user.subject_id),
-                action: "patient.read",
-                outcome: Outcome::Ok,
-                subject_patient_id: Some(id),
-                target: Some(format!("patient:{id}")),
-                request_id: current_request_id(),
-                details: json!({}),
-            },
+            &AuditEvent::new("admin", Some(user.subject_id), "patient.read", Outcome::Ok)
+                .patient(id)
+                .target("patient", id)
+                .request_id(current_request_id()),
         )
         .await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        pramana_server::store::commit(tx).await?;
     }
     Ok(ApiJson(view))
 }

@@ -11,13 +11,12 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::app::{AppState, current_request_id};
+use crate::app::AppState;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult};
-use crate::store::StoreError;
-use crate::store::audit::{AuditEvent, Outcome, insert_audit_event};
-use crate::store::webhooks::{self as store, AttemptRow, EndpointRow, EventRow};
-use crate::webhooks::{check_url, new_secret};
+use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
+use pramana_server::store::webhooks::{self as store, AttemptRow, EndpointRow, EventRow};
+use pramana_server::webhooks::{check_url, new_secret};
 
 /// The endpoint to set.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -60,16 +59,7 @@ pub struct WebhookCreated {
 }
 
 fn event(user: &AuthUser, action: &'static str, details: serde_json::Value) -> AuditEvent {
-    AuditEvent {
-        actor_role: user.role.as_str(),
-        actor_id: Some(user.subject_id),
-        action,
-        outcome: Outcome::Ok,
-        subject_patient_id: None,
-        target: Some(format!("hospital:{}", user.subject_id)),
-        request_id: current_request_id(),
-        details,
-    }
+    user.actor().event(action, Outcome::Ok).target("hospital", user.subject_id).details(details)
 }
 
 /// Sets the caller's endpoint and returns a new secret; setting it again rotates the secret.
@@ -85,10 +75,10 @@ pub async fn webhook_put(
     let url =
         check_url(&body.url, state.settings.webhooks.allow_http).map_err(|m| ApiError::invalid_field("url", m))?;
     let secret = new_secret();
-    let mut tx = state.pool.begin().await.map_err(StoreError::from)?;
+    let mut tx = pramana_server::store::begin(&state.pool).await?;
     let row = store::upsert_endpoint(&mut tx, user.subject_id, &url, &secret).await?;
     insert_audit_event(&mut tx, &event(&user, "webhook.set", json!({"url": url}))).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    pramana_server::store::commit(tx).await?;
     Ok(ApiJson(WebhookCreated { url: row.url, created_at: row.created_at, updated_at: row.updated_at, secret }))
 }
 
@@ -109,12 +99,12 @@ pub async fn webhook_get(State(state): State<AppState>, user: AuthUser) -> ApiRe
               (status = 404, description = "no endpoint set", body = crate::error::ErrorBody)))]
 pub async fn webhook_delete(State(state): State<AppState>, user: AuthUser) -> ApiResult<StatusCode> {
     user.require(&[Role::Hospital])?;
-    let mut tx = state.pool.begin().await.map_err(StoreError::from)?;
+    let mut tx = pramana_server::store::begin(&state.pool).await?;
     if !store::delete_endpoint(&mut tx, user.subject_id).await? {
         return Err(ApiError::NotFound);
     }
     insert_audit_event(&mut tx, &event(&user, "webhook.delete", json!({}))).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    pramana_server::store::commit(tx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -4,10 +4,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use super::StoreResult;
+use pramana_core::consent::ConsentScope;
+use pramana_core::{AccessMode, ConsentStatus, EthAddress, HiType, Purpose};
 
-/// A consent artefact row.
-#[derive(Debug, Clone, sqlx::FromRow)]
+use super::{StoreError, StoreResult};
+
+/// A consent artefact, parsed from its row: a row that does not parse is a `StoreError::Schema`
+/// (logged as an internal error), never a default.
+#[derive(Debug, Clone)]
 pub struct ConsentRow {
     /// Id.
     pub id: Uuid,
@@ -15,38 +19,128 @@ pub struct ConsentRow {
     pub patient_id: Uuid,
     /// The requesting hospital.
     pub hospital_id: Uuid,
-    /// Purpose code.
-    pub purpose: String,
-    /// HI type codes.
-    pub hi_types: Vec<String>,
-    /// Access mode code.
-    pub access_mode: String,
+    /// Purpose.
+    pub purpose: Purpose,
+    /// HI types in scope, sorted.
+    pub hi_types: Vec<HiType>,
+    /// Access mode.
+    pub access_mode: AccessMode,
     /// First care date in scope.
     pub date_from: NaiveDate,
     /// Last care date in scope.
     pub date_to: NaiveDate,
     /// When a grant would end.
     pub data_erase_at: DateTime<Utc>,
-    /// Frequency unit.
+    /// Frequency unit (`HOUR`, `DAY`, `WEEK`, `MONTH` or `YEAR`).
     pub frequency_unit: String,
     /// Frequency value.
-    pub frequency_value: i32,
+    pub frequency_value: u32,
     /// Frequency repeats.
-    pub frequency_repeats: i32,
+    pub frequency_repeats: u32,
     /// When the request expires if not acted on.
     pub request_expires_at: DateTime<Utc>,
-    /// Stored status (`EXPIRED` is usually derived, see `routes::consents`).
-    pub status: String,
+    /// Stored status; `status_at` derives `EXPIRED` from the clock.
+    pub status: ConsentStatus,
     /// Request time.
     pub created_at: DateTime<Utc>,
     /// Decision time.
     pub decided_at: Option<DateTime<Utc>>,
-    /// The granting patient's address, once granted.
-    pub patient_address: Option<Vec<u8>>,
+    /// The granting patient's account address, once granted.
+    pub patient_address: Option<EthAddress>,
     /// The hospital's address signed, once granted.
-    pub grantee_address: Option<Vec<u8>>,
+    pub grantee_address: Option<EthAddress>,
     /// The validity start signed, once granted.
     pub valid_from: Option<DateTime<Utc>>,
+}
+
+impl ConsentRow {
+    /// The status as of `now` (`ConsentStatus::as_of`: a lapsed request or an ended grant is
+    /// `EXPIRED`).
+    pub fn status_at(&self, now: DateTime<Utc>) -> ConsentStatus {
+        self.status.as_of(now, self.request_expires_at, self.data_erase_at)
+    }
+
+    /// The scope the patient signs (its hash is the grant's `scopeHash`).
+    pub fn scope(&self) -> ConsentScope {
+        ConsentScope {
+            purpose: self.purpose,
+            hi_types: self.hi_types.clone(),
+            access_mode: self.access_mode,
+            date_from: self.date_from,
+            date_to: self.date_to,
+            frequency_unit: self.frequency_unit.clone(),
+            frequency_value: self.frequency_value,
+            frequency_repeats: self.frequency_repeats,
+        }
+    }
+}
+
+/// The row as Postgres returns it.
+#[derive(sqlx::FromRow)]
+struct RawConsent {
+    id: Uuid,
+    patient_id: Uuid,
+    hospital_id: Uuid,
+    purpose: String,
+    hi_types: Vec<String>,
+    access_mode: String,
+    date_from: NaiveDate,
+    date_to: NaiveDate,
+    data_erase_at: DateTime<Utc>,
+    frequency_unit: String,
+    frequency_value: i32,
+    frequency_repeats: i32,
+    request_expires_at: DateTime<Utc>,
+    status: String,
+    created_at: DateTime<Utc>,
+    decided_at: Option<DateTime<Utc>>,
+    patient_address: Option<Vec<u8>>,
+    grantee_address: Option<Vec<u8>>,
+    valid_from: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<RawConsent> for ConsentRow {
+    type Error = StoreError;
+
+    fn try_from(r: RawConsent) -> StoreResult<Self> {
+        let bad = |column: &str, value: &dyn std::fmt::Debug| {
+            StoreError::Schema(format!("consents.{column} of {}: {value:?} does not parse", r.id))
+        };
+        let address = |column: &str, raw: &Option<Vec<u8>>| -> StoreResult<Option<EthAddress>> {
+            raw.as_deref().map(|b| <[u8; 20]>::try_from(b).map(EthAddress).map_err(|_| bad(column, &b))).transpose()
+        };
+        let mut hi_types = Vec::with_capacity(r.hi_types.len());
+        for t in &r.hi_types {
+            hi_types.push(HiType::parse(t).map_err(|_| bad("hi_types", t))?);
+        }
+        Ok(Self {
+            purpose: Purpose::parse(&r.purpose).map_err(|_| bad("purpose", &r.purpose))?,
+            hi_types,
+            access_mode: AccessMode::parse(&r.access_mode).map_err(|_| bad("access_mode", &r.access_mode))?,
+            frequency_value: u32::try_from(r.frequency_value)
+                .map_err(|_| bad("frequency_value", &r.frequency_value))?,
+            frequency_repeats: u32::try_from(r.frequency_repeats)
+                .map_err(|_| bad("frequency_repeats", &r.frequency_repeats))?,
+            status: ConsentStatus::parse(&r.status).map_err(|_| bad("status", &r.status))?,
+            patient_address: address("patient_address", &r.patient_address)?,
+            grantee_address: address("grantee_address", &r.grantee_address)?,
+            id: r.id,
+            patient_id: r.patient_id,
+            hospital_id: r.hospital_id,
+            date_from: r.date_from,
+            date_to: r.date_to,
+            data_erase_at: r.data_erase_at,
+            frequency_unit: r.frequency_unit,
+            request_expires_at: r.request_expires_at,
+            created_at: r.created_at,
+            decided_at: r.decided_at,
+            valid_from: r.valid_from,
+        })
+    }
+}
+
+fn codes(hi_types: &[HiType]) -> Vec<&'static str> {
+    hi_types.iter().map(|t| t.code()).collect()
 }
 
 const COLUMNS: &str = "id, patient_id, hospital_id, purpose, hi_types, access_mode, date_from, date_to, data_erase_at, \
@@ -82,15 +176,15 @@ pub async fn insert_consent(conn: &mut PgConnection, c: &ConsentRow) -> StoreRes
     .bind(c.id)
     .bind(c.patient_id)
     .bind(c.hospital_id)
-    .bind(&c.purpose)
-    .bind(&c.hi_types)
-    .bind(&c.access_mode)
+    .bind(c.purpose.code())
+    .bind(codes(&c.hi_types))
+    .bind(c.access_mode.code())
     .bind(c.date_from)
     .bind(c.date_to)
     .bind(c.data_erase_at)
     .bind(&c.frequency_unit)
-    .bind(c.frequency_value)
-    .bind(c.frequency_repeats)
+    .bind(i64::from(c.frequency_value))
+    .bind(i64::from(c.frequency_repeats))
     .bind(c.request_expires_at)
     .execute(&mut *conn)
     .await?;
@@ -99,7 +193,9 @@ pub async fn insert_consent(conn: &mut PgConnection, c: &ConsentRow) -> StoreRes
 
 /// Finds an artefact.
 pub async fn find_consent_by_id(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<Option<ConsentRow>> {
-    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM consents WHERE id = $1")).bind(id).fetch_optional(db).await?)
+    let row: Option<RawConsent> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM consents WHERE id = $1")).bind(id).fetch_optional(db).await?;
+    row.map(ConsentRow::try_from).transpose()
 }
 
 /// A patient's or a hospital's artefacts, newest first.
@@ -108,7 +204,7 @@ pub async fn find_consents_by_party(
     patient_id: Option<Uuid>,
     hospital_id: Option<Uuid>,
 ) -> StoreResult<Vec<ConsentRow>> {
-    Ok(sqlx::query_as(&format!(
+    let rows: Vec<RawConsent> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM consents
           WHERE ($1::uuid IS NULL OR patient_id = $1) AND ($2::uuid IS NULL OR hospital_id = $2)
           ORDER BY created_at DESC, id DESC LIMIT 1000"
@@ -116,34 +212,78 @@ pub async fn find_consents_by_party(
     .bind(patient_id)
     .bind(hospital_id)
     .fetch_all(db)
-    .await?)
+    .await?;
+    rows.into_iter().map(ConsentRow::try_from).collect()
 }
 
 /// An artefact with the patient-signed EIP-712 fields stored with it (all `None` before a
 /// grant; the patient's address is `consent.patient_address`).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct SignedConsentRow {
     /// The artefact.
-    #[sqlx(flatten)]
     pub consent: ConsentRow,
     /// Consent id on chain.
-    pub chain_consent_id: Option<Vec<u8>>,
+    pub chain_consent_id: Option<[u8; 32]>,
     /// Scope hash signed.
-    pub scope_hash: Option<Vec<u8>>,
+    pub scope_hash: Option<[u8; 32]>,
     /// Grant nonce.
     pub grant_nonce: Option<i64>,
     /// Grant deadline (Unix seconds).
     pub grant_deadline: Option<i64>,
     /// Grant signature (64-byte compact).
-    pub grant_signature: Option<Vec<u8>>,
+    pub grant_signature: Option<[u8; 64]>,
     /// Revocation nonce.
     pub revoke_nonce: Option<i64>,
     /// Revocation deadline (Unix seconds).
     pub revoke_deadline: Option<i64>,
     /// Revocation signature (64-byte compact).
-    pub revoke_signature: Option<Vec<u8>>,
+    pub revoke_signature: Option<[u8; 64]>,
     /// When the revocation was recorded.
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RawSignedConsent {
+    #[sqlx(flatten)]
+    consent: RawConsent,
+    chain_consent_id: Option<Vec<u8>>,
+    scope_hash: Option<Vec<u8>>,
+    grant_nonce: Option<i64>,
+    grant_deadline: Option<i64>,
+    grant_signature: Option<Vec<u8>>,
+    revoke_nonce: Option<i64>,
+    revoke_deadline: Option<i64>,
+    revoke_signature: Option<Vec<u8>>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A fixed-length byte column, or a schema error naming it.
+fn fixed<const N: usize>(id: Uuid, column: &str, raw: Option<Vec<u8>>) -> StoreResult<Option<[u8; N]>> {
+    raw.map(|b| {
+        <[u8; N]>::try_from(b.as_slice())
+            .map_err(|_| StoreError::Schema(format!("consents.{column} of {id}: {} bytes, not {N}", b.len())))
+    })
+    .transpose()
+}
+
+impl TryFrom<RawSignedConsent> for SignedConsentRow {
+    type Error = StoreError;
+
+    fn try_from(r: RawSignedConsent) -> StoreResult<Self> {
+        let id = r.consent.id;
+        Ok(Self {
+            consent: r.consent.try_into()?,
+            chain_consent_id: fixed(id, "chain_consent_id", r.chain_consent_id)?,
+            scope_hash: fixed(id, "scope_hash", r.scope_hash)?,
+            grant_nonce: r.grant_nonce,
+            grant_deadline: r.grant_deadline,
+            grant_signature: fixed(id, "grant_signature", r.grant_signature)?,
+            revoke_nonce: r.revoke_nonce,
+            revoke_deadline: r.revoke_deadline,
+            revoke_signature: fixed(id, "revoke_signature", r.revoke_signature)?,
+            revoked_at: r.revoked_at,
+        })
+    }
 }
 
 const SIGNED_COLUMNS: &str = "chain_consent_id, scope_hash, grant_nonce, \
@@ -154,20 +294,23 @@ pub async fn find_signed_consents_by_patient(
     db: impl PgExecutor<'_>,
     patient_id: Uuid,
 ) -> StoreResult<Vec<SignedConsentRow>> {
-    Ok(sqlx::query_as(&format!(
+    let rows: Vec<RawSignedConsent> = sqlx::query_as(&format!(
         "SELECT {COLUMNS}, {SIGNED_COLUMNS} FROM consents WHERE patient_id = $1 ORDER BY created_at, id"
     ))
     .bind(patient_id)
     .fetch_all(db)
-    .await?)
+    .await?;
+    rows.into_iter().map(SignedConsentRow::try_from).collect()
 }
 
 /// One artefact with its signed fields.
 pub async fn find_signed_consent_by_id(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<Option<SignedConsentRow>> {
-    Ok(sqlx::query_as(&format!("SELECT {COLUMNS}, {SIGNED_COLUMNS} FROM consents WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await?)
+    let row: Option<RawSignedConsent> =
+        sqlx::query_as(&format!("SELECT {COLUMNS}, {SIGNED_COLUMNS} FROM consents WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
+    row.map(SignedConsentRow::try_from).transpose()
 }
 
 /// Which signed message of a consent to replace.
@@ -227,7 +370,7 @@ pub async fn find_patient_id_by_abha(db: impl PgExecutor<'_>, abha_digits: &str)
 #[derive(Debug, Clone)]
 pub struct GrantRecord<'a> {
     /// HI types granted.
-    pub hi_types: &'a [String],
+    pub hi_types: &'a [HiType],
     /// First care date granted.
     pub date_from: NaiveDate,
     /// Last care date granted.
@@ -262,7 +405,7 @@ pub async fn mark_consent_granted(conn: &mut PgConnection, id: Uuid, g: &GrantRe
           WHERE id = $1 AND status = 'REQUESTED' AND request_expires_at > now()",
     )
     .bind(id)
-    .bind(g.hi_types)
+    .bind(codes(g.hi_types))
     .bind(g.date_from)
     .bind(g.date_to)
     .bind(g.data_erase_at)
@@ -326,7 +469,7 @@ pub async fn is_document_granted(db: impl PgExecutor<'_>, document_id: Uuid, hos
 pub async fn find_documents_in_scope(
     db: impl PgExecutor<'_>,
     patient_id: Uuid,
-    hi_types: &[String],
+    hi_types: &[HiType],
     date_from: NaiveDate,
     date_to: NaiveDate,
 ) -> StoreResult<Vec<(Uuid, Vec<u8>)>> {
@@ -336,7 +479,7 @@ pub async fn find_documents_in_scope(
           ORDER BY id",
     )
     .bind(patient_id)
-    .bind(hi_types)
+    .bind(codes(hi_types))
     .bind(date_from)
     .bind(date_to)
     .fetch_all(db)
@@ -389,12 +532,13 @@ pub async fn find_signed_consents(
     after: Option<Uuid>,
     limit: i64,
 ) -> StoreResult<Vec<SignedConsentRow>> {
-    Ok(sqlx::query_as(&format!(
+    let rows: Vec<RawSignedConsent> = sqlx::query_as(&format!(
         "SELECT {COLUMNS}, {SIGNED_COLUMNS} FROM consents
           WHERE grant_signature IS NOT NULL AND ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2"
     ))
     .bind(after)
     .bind(limit)
     .fetch_all(db)
-    .await?)
+    .await?;
+    rows.into_iter().map(SignedConsentRow::try_from).collect()
 }

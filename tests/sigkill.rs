@@ -1,4 +1,5 @@
-//! The real `pramana-anchor-worker` binary, killed with SIGKILL again and again while it anchors
+//! The anchor worker as a process (its entry point `run_from_env`, built here as
+//! `anchor-worker-under-test`), killed with SIGKILL again and again while it anchors
 //! 300 documents on a real Anvil chain (one block a second) and a real Postgres: restarted each
 //! time, it must finish with every document anchored exactly once and every proof verifying, and
 //! stop cleanly on SIGTERM.
@@ -13,7 +14,7 @@ use pramana_tests::{
 };
 
 fn start_worker(p: &Platform) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_pramana-anchor-worker"))
+    Command::new(env!("CARGO_BIN_EXE_anchor-worker-under-test"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("PRAMANA_DATABASE__URL", &p.app.database_url)

@@ -52,6 +52,26 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// A fixed-length byte column, or a schema error naming it (`what`: table, column and row).
+pub fn fixed_bytes<const N: usize>(what: impl std::fmt::Display, raw: &[u8]) -> StoreResult<[u8; N]> {
+    <[u8; N]>::try_from(raw).map_err(|_| StoreError::Schema(format!("{what}: {} bytes, not {N}", raw.len())))
+}
+
+/// A non-negative integer column, or a schema error naming it.
+pub fn unsigned(what: impl std::fmt::Display, v: i64) -> StoreResult<u64> {
+    u64::try_from(v).map_err(|_| StoreError::Schema(format!("{what}: {v} is negative")))
+}
+
+/// A transaction on `pool`.
+pub async fn begin(pool: &PgPool) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
+    Ok(pool.begin().await?)
+}
+
+/// Commits `tx`.
+pub async fn commit(tx: sqlx::Transaction<'_, sqlx::Postgres>) -> StoreResult<()> {
+    Ok(tx.commit().await?)
+}
+
 /// Opens a pool lazily, so the process starts (and `/readyz` reports) even while Postgres is down.
 pub fn connect_lazy(url: &str, max_connections: u32) -> StoreResult<PgPool> {
     PgPoolOptions::new()

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use super::StoreResult;
 use super::anchor::to_i64;
+use super::{StoreError, StoreResult, fixed_bytes, unsigned};
 
 /// What a chain event relays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +67,7 @@ pub async fn requeue_failed_event(
 }
 
 /// An event ready to relay, with the signed message it carries.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ReadyEvent {
     /// Event id.
     pub id: i64,
@@ -76,25 +76,65 @@ pub struct ReadyEvent {
     /// When it was queued.
     pub created_at: DateTime<Utc>,
     /// `keccak256("pramana/consent/v1" ‖ id)`.
-    pub chain_consent_id: Vec<u8>,
+    pub chain_consent_id: [u8; 32],
     /// The granting patient's address.
-    pub patient_address: Vec<u8>,
+    pub patient_address: [u8; 20],
     /// The hospital's address.
-    pub grantee_address: Vec<u8>,
+    pub grantee_address: [u8; 20],
     /// The granted scope's hash.
-    pub scope_hash: Vec<u8>,
+    pub scope_hash: [u8; 32],
     /// Grant validity start.
     pub valid_from: DateTime<Utc>,
     /// Grant validity end.
     pub data_erase_at: DateTime<Utc>,
     /// The signed message's nonce (the grant's or the revocation's).
-    pub nonce: i64,
+    pub nonce: u64,
     /// The signed message's deadline (Unix seconds).
-    pub deadline: i64,
+    pub deadline: u64,
     /// The compact signature.
-    pub signature: Vec<u8>,
+    pub signature: [u8; 64],
     /// How often it was set aside so far.
     pub set_aside_count: i32,
+}
+
+#[derive(sqlx::FromRow)]
+struct RawReadyEvent {
+    id: i64,
+    consent_id: Uuid,
+    created_at: DateTime<Utc>,
+    chain_consent_id: Vec<u8>,
+    patient_address: Vec<u8>,
+    grantee_address: Vec<u8>,
+    scope_hash: Vec<u8>,
+    valid_from: DateTime<Utc>,
+    data_erase_at: DateTime<Utc>,
+    nonce: i64,
+    deadline: i64,
+    signature: Vec<u8>,
+    set_aside_count: i32,
+}
+
+impl TryFrom<RawReadyEvent> for ReadyEvent {
+    type Error = StoreError;
+
+    fn try_from(r: RawReadyEvent) -> StoreResult<Self> {
+        let at = |column: &str| format!("consents.{column} of {}", r.consent_id);
+        Ok(Self {
+            chain_consent_id: fixed_bytes(at("chain_consent_id"), &r.chain_consent_id)?,
+            patient_address: fixed_bytes(at("patient_address"), &r.patient_address)?,
+            grantee_address: fixed_bytes(at("grantee_address"), &r.grantee_address)?,
+            scope_hash: fixed_bytes(at("scope_hash"), &r.scope_hash)?,
+            nonce: unsigned(at("nonce"), r.nonce)?,
+            deadline: unsigned(at("deadline"), r.deadline)?,
+            signature: fixed_bytes(at("signature"), &r.signature)?,
+            id: r.id,
+            consent_id: r.consent_id,
+            created_at: r.created_at,
+            valid_from: r.valid_from,
+            data_erase_at: r.data_erase_at,
+            set_aside_count: r.set_aside_count,
+        })
+    }
 }
 
 /// Locks and returns up to `max` events of `kind` waiting for a batch, oldest first, skipping
@@ -121,7 +161,9 @@ pub async fn claim_ready_events(conn: &mut PgConnection, kind: EventKind, max: u
                     AND (g.confirmed_at IS NOT NULL OR g.failed_at IS NOT NULL)))
           ORDER BY e.id LIMIT $2 FOR UPDATE OF e SKIP LOCKED"
     );
-    Ok(sqlx::query_as(&sql).bind(kind.code()).bind(i64::from(max)).fetch_all(&mut *conn).await?)
+    let rows: Vec<RawReadyEvent> =
+        sqlx::query_as(&sql).bind(kind.code()).bind(i64::from(max)).fetch_all(&mut *conn).await?;
+    rows.into_iter().map(ReadyEvent::try_from).collect()
 }
 
 /// Events and signer rotations not yet settled (waiting or in flight).
@@ -361,27 +403,53 @@ pub async fn insert_signer_rotation(conn: &mut PgConnection, r: &NewRotation) ->
 }
 
 /// A rotation ready to relay.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ReadyRotation {
     /// Rotation id.
     pub id: i64,
     /// Account address.
-    pub account: Vec<u8>,
+    pub account: [u8; 20],
     /// New signer.
-    pub new_signer: Vec<u8>,
+    pub new_signer: [u8; 20],
     /// Signed nonce.
-    pub nonce: i64,
+    pub nonce: u64,
     /// Signed deadline (Unix seconds).
-    pub deadline: i64,
+    pub deadline: u64,
     /// Compact signature.
-    pub signature: Vec<u8>,
+    pub signature: [u8; 64],
+}
+
+#[derive(sqlx::FromRow)]
+struct RawRotation {
+    id: i64,
+    account: Vec<u8>,
+    new_signer: Vec<u8>,
+    nonce: i64,
+    deadline: i64,
+    signature: Vec<u8>,
+}
+
+impl TryFrom<RawRotation> for ReadyRotation {
+    type Error = StoreError;
+
+    fn try_from(r: RawRotation) -> StoreResult<Self> {
+        let at = |column: &str| format!("signer_rotations.{column} of {}", r.id);
+        Ok(Self {
+            id: r.id,
+            account: fixed_bytes(at("account"), &r.account)?,
+            new_signer: fixed_bytes(at("new_signer"), &r.new_signer)?,
+            nonce: unsigned(at("nonce"), r.nonce)?,
+            deadline: unsigned(at("deadline"), r.deadline)?,
+            signature: fixed_bytes(at("signature"), &r.signature)?,
+        })
+    }
 }
 
 /// Locks and returns the oldest rotation waiting for the chain whose account has no older
 /// grant or revocation still open (those were signed under the key before it and go first),
 /// skipping rows another worker holds (call inside a transaction).
 pub async fn claim_next_rotation(conn: &mut PgConnection) -> StoreResult<Option<ReadyRotation>> {
-    Ok(sqlx::query_as(
+    let row: Option<RawRotation> = sqlx::query_as(
         "SELECT r.id, r.account, r.new_signer, r.nonce, r.deadline, r.signature
            FROM signer_rotations r
           WHERE r.batch_id IS NULL AND r.confirmed_at IS NULL AND r.failed_at IS NULL
@@ -393,7 +461,8 @@ pub async fn claim_next_rotation(conn: &mut PgConnection) -> StoreResult<Option<
           ORDER BY r.id LIMIT 1 FOR UPDATE OF r SKIP LOCKED",
     )
     .fetch_optional(&mut *conn)
-    .await?)
+    .await?;
+    row.map(ReadyRotation::try_from).transpose()
 }
 
 /// Records the batch that relays a rotation (call inside the transaction that claimed it): of
@@ -459,11 +528,12 @@ pub async fn find_unsettled_rotation_nonce(db: impl PgExecutor<'_>, account: &[u
 
 /// A patient's signer rotations the chain did not refuse (settled or still waiting), oldest first.
 pub async fn find_rotations_by_patient(db: impl PgExecutor<'_>, patient_id: Uuid) -> StoreResult<Vec<ReadyRotation>> {
-    Ok(sqlx::query_as(
+    let rows: Vec<RawRotation> = sqlx::query_as(
         "SELECT id, account, new_signer, nonce, deadline, signature FROM signer_rotations
           WHERE patient_id = $1 AND failed_at IS NULL ORDER BY id",
     )
     .bind(patient_id)
     .fetch_all(db)
-    .await?)
+    .await?;
+    rows.into_iter().map(ReadyRotation::try_from).collect()
 }

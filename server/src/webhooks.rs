@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use pramana_core::ConsentStatus;
 use pramana_core::consent::chain_consent_id;
+use pramana_core::{ConsentStatus, hex0x};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use sqlx::PgConnection;
@@ -72,7 +72,7 @@ pub fn payload(event_id: Uuid, event: EventType, occurred_at: DateTime<Utc>, c: 
             "hi_types": c.hi_types,
             "date_range": {"from": c.date_from, "to": c.date_to},
             "data_erase_at": c.data_erase_at,
-            "chain_consent_id": format!("0x{}", hex::encode(chain_consent_id(&c.id))),
+            "chain_consent_id": hex0x(chain_consent_id(&c.id)),
         },
     })
 }
@@ -109,7 +109,7 @@ pub async fn record_consent_event(
 /// A fresh endpoint secret: `whsec_` and 32 random bytes (base64url). Receivers use the whole
 /// string, prefix included, as the HMAC key.
 pub fn new_secret() -> String {
-    crate::auth::tokens::new_secret(SECRET_PREFIX)
+    crate::new_secret(SECRET_PREFIX)
 }
 
 /// `hex(HMAC-SHA256(secret, "<t>.<body>"))`.
@@ -134,7 +134,7 @@ pub fn check_url(raw: &str, allow_http: bool) -> Result<String, &'static str> {
     if raw.len() > MAX_URL_LEN {
         return Err("at most 2048 characters");
     }
-    let url = reqwest::Url::parse(raw).map_err(|_| "not a URL")?;
+    let url = url::Url::parse(raw).map_err(|_| "not a URL")?;
     match url.scheme() {
         "https" => {}
         "http" if allow_http => {}

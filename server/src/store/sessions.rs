@@ -5,7 +5,7 @@ use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use super::StoreResult;
-use crate::auth::Role;
+use pramana_core::Role;
 
 /// What a live session says about its holder.
 #[derive(Debug, Clone, Copy)]

@@ -4,22 +4,25 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use super::StoreResult;
-use super::anchor::ANCHOR_STATE;
+use pramana_core::{HiType, Role};
 
-/// A document row (a tombstone when `deleted_at` is set).
-#[derive(Debug, Clone, sqlx::FromRow)]
+use super::anchor::ANCHOR_STATE;
+use super::{StoreError, StoreResult};
+
+/// A document, parsed from its row (a tombstone when `deleted_at` is set). A row that does not
+/// parse is a `StoreError::Schema`, never a default.
+#[derive(Debug, Clone)]
 pub struct DocumentRow {
     /// Id (also bound into the envelope).
     pub id: Uuid,
     /// The patient whose record it is.
     pub owner_patient_id: Uuid,
-    /// `patient` or `hospital`.
-    pub uploaded_by_role: String,
+    /// `Patient` or `Hospital`.
+    pub uploaded_by_role: Role,
     /// Uploader id.
     pub uploaded_by_id: Uuid,
-    /// ABDM HI type code.
-    pub hi_type: String,
+    /// ABDM HI type.
+    pub hi_type: HiType,
     /// When the care happened.
     pub care_date: NaiveDate,
     /// Plaintext bytes.
@@ -27,15 +30,15 @@ pub struct DocumentRow {
     /// Stored payload bytes.
     pub payload_size: i64,
     /// SHA-256 of the payload.
-    pub payload_sha256: Vec<u8>,
+    pub payload_sha256: [u8; 32],
     /// The payload's key in the object store (hex SHA-256, or a CID on IPFS).
     pub storage_key: String,
     /// SHA-256 of the plaintext.
-    pub plaintext_sha256: Vec<u8>,
+    pub plaintext_sha256: [u8; 32],
     /// Commitment salt.
-    pub salt: Vec<u8>,
+    pub salt: [u8; 32],
     /// Merkle leaf.
-    pub leaf: Vec<u8>,
+    pub leaf: [u8; 32],
     /// Envelope header; `None` once deleted.
     pub header: Option<Vec<u8>>,
     /// Upload time.
@@ -44,6 +47,67 @@ pub struct DocumentRow {
     pub deleted_at: Option<DateTime<Utc>>,
     /// `pending`, `submitted` or `confirmed` (see `anchor::ANCHOR_STATE`); `None` without a job.
     pub anchor_state: Option<String>,
+}
+
+/// The row as Postgres returns it.
+#[derive(sqlx::FromRow)]
+struct RawDocument {
+    id: Uuid,
+    owner_patient_id: Uuid,
+    uploaded_by_role: String,
+    uploaded_by_id: Uuid,
+    hi_type: String,
+    care_date: NaiveDate,
+    plaintext_size: i64,
+    payload_size: i64,
+    payload_sha256: Vec<u8>,
+    storage_key: String,
+    plaintext_sha256: Vec<u8>,
+    salt: Vec<u8>,
+    leaf: Vec<u8>,
+    header: Option<Vec<u8>>,
+    created_at: DateTime<Utc>,
+    deleted_at: Option<DateTime<Utc>>,
+    anchor_state: Option<String>,
+}
+
+impl TryFrom<RawDocument> for DocumentRow {
+    type Error = StoreError;
+
+    fn try_from(r: RawDocument) -> StoreResult<Self> {
+        let id = r.id;
+        let bad = |column: &str, value: &dyn std::fmt::Debug| {
+            StoreError::Schema(format!("documents.{column} of {id}: {value:?} does not parse"))
+        };
+        let hash = |column: &str, raw: &[u8]| <[u8; 32]>::try_from(raw).map_err(|_| bad(column, &raw.len()));
+        let uploaded_by_role = Role::parse(&r.uploaded_by_role)
+            .filter(|role| matches!(role, Role::Patient | Role::Hospital))
+            .ok_or_else(|| bad("uploaded_by_role", &r.uploaded_by_role))?;
+        Ok(Self {
+            uploaded_by_role,
+            hi_type: HiType::parse(&r.hi_type).map_err(|_| bad("hi_type", &r.hi_type))?,
+            payload_sha256: hash("payload_sha256", &r.payload_sha256)?,
+            plaintext_sha256: hash("plaintext_sha256", &r.plaintext_sha256)?,
+            salt: hash("salt", &r.salt)?,
+            leaf: hash("leaf", &r.leaf)?,
+            id,
+            owner_patient_id: r.owner_patient_id,
+            uploaded_by_id: r.uploaded_by_id,
+            care_date: r.care_date,
+            plaintext_size: r.plaintext_size,
+            payload_size: r.payload_size,
+            storage_key: r.storage_key,
+            header: r.header,
+            created_at: r.created_at,
+            deleted_at: r.deleted_at,
+            anchor_state: r.anchor_state,
+        })
+    }
+}
+
+/// Parses fetched rows.
+fn parsed(rows: Vec<RawDocument>) -> StoreResult<Vec<DocumentRow>> {
+    rows.into_iter().map(DocumentRow::try_from).collect()
 }
 
 /// A new document to insert.
@@ -172,37 +236,45 @@ fn select_documents(rest: &str) -> String {
 
 /// Finds a document (live or tombstone).
 pub async fn find_document_by_id(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<Option<DocumentRow>> {
-    Ok(sqlx::query_as(&select_documents("WHERE id = $1")).bind(id).fetch_optional(db).await?)
+    let row: Option<RawDocument> =
+        sqlx::query_as(&select_documents("WHERE id = $1")).bind(id).fetch_optional(db).await?;
+    row.map(DocumentRow::try_from).transpose()
 }
 
 /// A patient's live documents, newest first.
 pub async fn find_documents_by_owner(db: impl PgExecutor<'_>, owner: Uuid) -> StoreResult<Vec<DocumentRow>> {
-    Ok(sqlx::query_as(&select_documents(
-        "WHERE deleted_at IS NULL AND owner_patient_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1000",
-    ))
-    .bind(owner)
-    .fetch_all(db)
-    .await?)
+    parsed(
+        sqlx::query_as(&select_documents(
+            "WHERE deleted_at IS NULL AND owner_patient_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1000",
+        ))
+        .bind(owner)
+        .fetch_all(db)
+        .await?,
+    )
 }
 
 /// Every document of a patient, tombstones included, oldest first (for the patient's export).
 pub async fn find_all_documents_by_owner(db: impl PgExecutor<'_>, owner: Uuid) -> StoreResult<Vec<DocumentRow>> {
-    Ok(sqlx::query_as(&select_documents("WHERE owner_patient_id = $1 ORDER BY created_at, id"))
-        .bind(owner)
-        .fetch_all(db)
-        .await?)
+    parsed(
+        sqlx::query_as(&select_documents("WHERE owner_patient_id = $1 ORDER BY created_at, id"))
+            .bind(owner)
+            .fetch_all(db)
+            .await?,
+    )
 }
 
 /// Live documents a hospital may see: those it uploaded and those an active grant covers,
 /// newest first.
 pub async fn find_documents_for_hospital(db: impl PgExecutor<'_>, hospital_id: Uuid) -> StoreResult<Vec<DocumentRow>> {
     let granted = super::consents::GRANT_COVERS_DOCUMENT.replace("$H", "$1");
-    Ok(sqlx::query_as(&select_documents(&format!(
-        "WHERE deleted_at IS NULL AND (uploaded_by_id = $1 OR {granted}) ORDER BY created_at DESC, id DESC LIMIT 1000"
-    )))
-    .bind(hospital_id)
-    .fetch_all(db)
-    .await?)
+    parsed(
+        sqlx::query_as(&select_documents(&format!(
+            "WHERE deleted_at IS NULL AND (uploaded_by_id = $1 OR {granted}) ORDER BY created_at DESC, id DESC LIMIT 1000"
+        )))
+        .bind(hospital_id)
+        .fetch_all(db)
+        .await?,
+    )
 }
 
 /// Crypto-shreds a document: drops its header and stanza index, keeps the hashes (call inside a

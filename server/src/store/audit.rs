@@ -63,6 +63,46 @@ pub struct AuditEvent {
     pub details: Value,
 }
 
+impl AuditEvent {
+    /// An event with no subject, target, request or details yet; the methods below add them.
+    pub fn new(actor_role: &'static str, actor_id: Option<Uuid>, action: &'static str, outcome: Outcome) -> Self {
+        Self {
+            actor_role,
+            actor_id,
+            action,
+            outcome,
+            subject_patient_id: None,
+            target: None,
+            request_id: None,
+            details: Value::Object(serde_json::Map::new()),
+        }
+    }
+
+    /// The patient whose data this concerns (`None`: no patient's).
+    pub fn patient(mut self, id: impl Into<Option<Uuid>>) -> Self {
+        self.subject_patient_id = id.into();
+        self
+    }
+
+    /// What was acted on, as `<kind>:<id>`.
+    pub fn target(mut self, kind: &str, id: impl std::fmt::Display) -> Self {
+        self.target = Some(format!("{kind}:{id}"));
+        self
+    }
+
+    /// The request that caused it.
+    pub fn request_id(mut self, id: Option<String>) -> Self {
+        self.request_id = id;
+        self
+    }
+
+    /// Small, non-personal details.
+    pub fn details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+}
+
 /// A stored audit row.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AuditRow {

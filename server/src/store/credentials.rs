@@ -4,7 +4,7 @@ use sqlx::{PgExecutor, Row, postgres::PgRow};
 use uuid::Uuid;
 
 use super::StoreResult;
-use crate::auth::Role;
+use pramana_core::Role;
 
 /// A stored credential.
 #[derive(Debug, Clone)]

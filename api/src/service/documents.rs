@@ -1,0 +1,393 @@
+//! Documents: upload (the envelope streamed; header checked, payload hashed into staging, then
+//! one transaction for the row, its stanza index, its anchor job and the audit event), who may
+//! see one, delete (crypto-shredding), and a header change that drops one recipient. The server
+//! never holds a key: it checks framing, hashes and stanza key ids only.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use bytes::Bytes;
+use chrono::{DateTime, NaiveDate, Utc};
+use futures::{Stream, StreamExt as _};
+use pramana_core::envelope::{self, Header};
+use pramana_core::merkle::document_leaf;
+use pramana_core::{HiType, PatientId, Role};
+use pramana_server::config::StorageSettings;
+use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event, insert_audit_event_now};
+use pramana_server::store::documents::{self, DocumentRow, NewDocument, StanzaHolder};
+use pramana_server::store::{self, StoreError, keys};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{Actor, ServiceError, ServiceResult};
+use crate::storage::{BlobStore, BlobUpload};
+
+/// What an upload declares about the envelope in its body.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// The document id the envelope was sealed for.
+    pub id: Uuid,
+    /// The patient whose record it joins: required for hospitals; absent or the caller for patients.
+    pub patient_id: Option<Uuid>,
+    /// ABDM HI type.
+    pub hi_type: HiType,
+    /// When the care happened (not in the future).
+    pub care_date: NaiveDate,
+    /// SHA-256 of the plaintext.
+    pub plaintext_sha256: [u8; 32],
+    /// Commitment salt.
+    pub salt: [u8; 32],
+    /// SHA-256 of the payload (the envelope after its header).
+    pub payload_sha256: [u8; 32],
+    /// The body's declared length (`Content-Length`), required.
+    pub content_length: Option<u64>,
+}
+
+/// A body chunk could not be read.
+#[derive(Debug)]
+pub struct BodyError;
+
+/// Uploads an envelope streamed as `body` (`header ‖ payload`, as `envelope::seal` wrote it).
+/// Nothing stays behind on any refusal: the staged object is aborted, or removed when the
+/// transaction fails.
+pub async fn upload<S>(
+    pool: &PgPool,
+    storage: &dyn BlobStore,
+    limits: &StorageSettings,
+    actor: &Actor,
+    up: Upload,
+    mut body: S,
+    now: DateTime<Utc>,
+) -> ServiceResult<DocumentRow>
+where
+    S: Stream<Item = Result<Bytes, BodyError>> + Unpin + Send,
+{
+    // 1. Everything that can be checked before reading the body.
+    let owner = match (actor.role, up.patient_id) {
+        (Role::Patient, None) => actor.id,
+        (Role::Patient, Some(p)) if p == actor.id => p,
+        (Role::Patient, Some(_)) => return Err(ServiceError::NotFound),
+        (Role::Hospital, Some(p)) => p,
+        (Role::Hospital, None) => {
+            return Err(ServiceError::invalid_field("patient_id", "required for hospital uploads"));
+        }
+        _ => return Err(ServiceError::Forbidden),
+    };
+    if up.care_date > now.date_naive() {
+        return Err(ServiceError::invalid_field("care_date", "must be YYYY-MM-DD and not in the future"));
+    }
+    let content_length = up.content_length.ok_or(ServiceError::LengthRequired)?;
+    if content_length > limits.max_document_bytes {
+        return Err(too_large("body_too_large", "the envelope is larger than storage.max_document_bytes"));
+    }
+    if documents::find_document_by_id(pool, up.id).await?.is_some() {
+        return Err(ServiceError::conflict("document_exists", "a document with this id exists"));
+    }
+    // The owner must exist (for hospitals: another tenant's id that does not exist is 404) and
+    // must be able to decrypt: the envelope needs a stanza for one of their keys.
+    let mut conn = pool.acquire().await.map_err(StoreError::from)?;
+    store::patients::find_patient_by_id(&mut conn, PatientId(owner)).await?.ok_or(ServiceError::NotFound)?;
+    drop(conn);
+    let parties: Vec<Uuid> = if owner == actor.id { vec![owner] } else { vec![owner, actor.id] };
+    let known_keys = keys::find_x25519_keys_by_owners(pool, &parties).await?;
+    let owner_key = known_keys
+        .iter()
+        .find(|k| k.owner_id == owner && k.retired_at.is_none())
+        .and_then(|k| key_id_of(&k.public_key))
+        .ok_or_else(|| ServiceError::refused("no_patient_key", "the patient has no registered X25519 key"))?;
+    let used = documents::find_patient_usage(pool, owner).await?;
+    if used as u64 + content_length > limits.quota_bytes_per_patient {
+        return Err(too_large("quota_exceeded", "this would exceed the patient's storage quota"));
+    }
+
+    // 2. Stream: header first (parsed and checked), then the payload into staging.
+    let mut received = Received { bytes: 0, declared: content_length };
+    let mut head: Vec<u8> = Vec::new();
+    let header = loop {
+        match Header::parse(&head) {
+            Ok((h, _)) => break h,
+            Err(envelope::CryptoError::Malformed("header is truncated")) => {}
+            Err(_) => return Err(malformed("not a valid envelope header")),
+        }
+        match next_chunk(&mut body, &mut received).await? {
+            Some(bytes) => head.extend_from_slice(&bytes),
+            None => return Err(malformed("the body ends inside the envelope header")),
+        }
+    };
+    if header.doc_id != *up.id.as_bytes() {
+        return Err(malformed("the envelope was sealed for another document id"));
+    }
+    if header.stanza(&owner_key).is_none() {
+        return Err(ServiceError::refused(
+            "missing_stanza",
+            "the envelope has no stanza for the patient's current key",
+        ));
+    }
+    let mut staged = storage.begin().await.map_err(ServiceError::internal)?;
+    let streamed = stream_payload(&mut body, &mut received, &mut staged, &head[header.len()..]).await;
+    let checked = streamed.and_then(|(payload_len, actual_sha)| {
+        let plaintext_len = envelope::plaintext_len(payload_len)
+            .ok_or_else(|| malformed("the payload length does not fit the chunk framing"))?;
+        if actual_sha != up.payload_sha256 {
+            return Err(ServiceError::refused("hash_mismatch", "the payload does not hash to payload_sha256"));
+        }
+        Ok((payload_len, plaintext_len))
+    });
+    let (payload_len, plaintext_len) = match checked {
+        Ok(v) => v,
+        Err(e) => {
+            staged.abort().await;
+            return Err(e);
+        }
+    };
+    let key = staged.commit(hex::encode(up.payload_sha256)).await.map_err(ServiceError::internal)?;
+
+    // 3. One transaction: quota re-check under a row lock, document, stanza index, anchor job, audit.
+    let leaf = document_leaf(&up.salt, &up.plaintext_sha256);
+    let holders: Vec<StanzaHolder> = header
+        .stanzas
+        .iter()
+        .map(|s| {
+            let holder = known_keys.iter().find(|k| key_id_of(&k.public_key) == Some(s.key_id));
+            StanzaHolder {
+                key_id: s.key_id,
+                holder_role: holder.map(|k| if k.owner_role == "patient" { "patient" } else { "hospital" }),
+                holder_id: holder.map(|k| k.owner_id),
+            }
+        })
+        .collect();
+    let header_bytes = header.to_bytes();
+    let new = NewDocument {
+        id: up.id,
+        owner_patient_id: owner,
+        uploaded_by_role: actor.role.as_str(),
+        uploaded_by_id: actor.id,
+        hi_type: up.hi_type.code(),
+        care_date: up.care_date,
+        plaintext_size: plaintext_len as i64,
+        payload_size: payload_len as i64,
+        payload_sha256: &up.payload_sha256,
+        storage_key: &key,
+        plaintext_sha256: &up.plaintext_sha256,
+        salt: &up.salt,
+        leaf: &leaf,
+        header: &header_bytes,
+    };
+    let details = json!({"hi_type": up.hi_type.code(), "payload_size": payload_len});
+    let audit = event(actor, "document.upload", Outcome::Ok, up.id, owner).details(details);
+    let committed = async {
+        let mut tx = store::begin(pool).await?;
+        let used = documents::lock_patient_usage(&mut tx, owner).await?;
+        if used as u64 + payload_len > limits.quota_bytes_per_patient {
+            return Err(too_large("quota_exceeded", "this would exceed the patient's storage quota"));
+        }
+        documents::insert_document(&mut tx, &new, &holders).await.map_err(|e| match e {
+            StoreError::Conflict(_) => ServiceError::conflict("document_exists", "a document with this id exists"),
+            other => other.into(),
+        })?;
+        insert_audit_event(&mut tx, &audit).await?;
+        store::commit(tx).await?;
+        Ok(())
+    }
+    .await;
+    if let Err(e) = committed {
+        // No row points at the object: remove it, unless an identical payload is in use.
+        if !documents::is_object_in_use(pool, &key).await.unwrap_or(true) {
+            let _ = storage.delete(&key).await;
+        }
+        return Err(e);
+    }
+    Ok(documents::find_document_by_id(pool, up.id).await?.ok_or(ServiceError::NotFound)?)
+}
+
+/// Loads a document the caller may see: its owner, the hospital that uploaded it, or a hospital
+/// holding an active grant that covers its HI type and care date. Anyone else gets `NotFound`
+/// (and an audited denial when the document exists).
+pub async fn load_visible(pool: &PgPool, actor: &Actor, id: Uuid, action: &'static str) -> ServiceResult<DocumentRow> {
+    let doc = documents::find_document_by_id(pool, id).await?.ok_or(ServiceError::NotFound)?;
+    let visible = match actor.role {
+        Role::Patient => doc.owner_patient_id == actor.id,
+        Role::Hospital => {
+            (doc.uploaded_by_role == Role::Hospital && doc.uploaded_by_id == actor.id)
+                || store::consents::is_document_granted(pool, doc.id, actor.id).await?
+        }
+        Role::Auditor | Role::Admin => false,
+    };
+    if !visible {
+        insert_audit_event_now(pool, &event(actor, action, Outcome::Denied, doc.id, doc.owner_patient_id)).await?;
+        return Err(ServiceError::NotFound);
+    }
+    Ok(doc)
+}
+
+/// Records in the audit log that the caller read `doc` (its metadata, proof or content).
+pub async fn record_read(
+    pool: &PgPool,
+    actor: &Actor,
+    doc: &DocumentRow,
+    action: &'static str,
+    details: serde_json::Value,
+) -> ServiceResult<()> {
+    let e = event(actor, action, Outcome::Ok, doc.id, doc.owner_patient_id).details(details);
+    insert_audit_event_now(pool, &e).await?;
+    Ok(())
+}
+
+/// Deletes a document (its owner only): the payload and every stanza are destroyed; a tombstone
+/// with the hashes stays for the audit trail and the anchored commitment.
+pub async fn delete(pool: &PgPool, storage: &dyn BlobStore, actor: &Actor, id: Uuid) -> ServiceResult<()> {
+    let doc = load_visible(pool, actor, id, "document.delete").await?;
+    if actor.role != Role::Patient {
+        insert_audit_event_now(pool, &event(actor, "document.delete", Outcome::Denied, id, doc.owner_patient_id))
+            .await?;
+        return Err(ServiceError::Forbidden);
+    }
+    if doc.deleted_at.is_some() {
+        return Err(ServiceError::NotFound);
+    }
+    let mut tx = store::begin(pool).await?;
+    documents::mark_document_deleted(&mut tx, id).await?;
+    insert_audit_event(&mut tx, &event(actor, "document.delete", Outcome::Ok, id, doc.owner_patient_id)).await?;
+    store::commit(tx).await?;
+    if !documents::is_object_in_use(pool, &doc.storage_key).await?
+        && let Err(e) = storage.delete(&doc.storage_key).await
+    {
+        tracing::error!(error = %e, document = %id, "payload not deleted; the tombstone stands, remove the object by hand");
+    }
+    Ok(())
+}
+
+/// The owner drops a recipient's stanza from a document's header (after a revocation, say).
+/// The server cannot check the MAC, so it checks that exactly that stanza is gone and nothing
+/// else changed; the owner's own stanzas cannot be dropped.
+pub async fn remove_recipient(
+    pool: &PgPool,
+    actor: &Actor,
+    id: Uuid,
+    key_id: [u8; 16],
+    new_header: &str,
+) -> ServiceResult<()> {
+    const ACTION: &str = "document.header.remove_recipient";
+    actor.require(&[Role::Patient])?;
+    let doc = load_visible(pool, actor, id, ACTION).await?;
+    if doc.owner_patient_id != actor.id {
+        insert_audit_event_now(pool, &event(actor, ACTION, Outcome::Denied, id, doc.owner_patient_id)).await?;
+        return Err(ServiceError::Forbidden);
+    }
+    let Some(stored) = doc.header.as_deref().filter(|_| doc.deleted_at.is_none()) else {
+        return Err(ServiceError::NotFound);
+    };
+    if my_key_ids(pool, actor.id).await?.contains(&key_id) {
+        return Err(ServiceError::refused("own_key", "your own stanza cannot be removed"));
+    }
+    let (old, _) = Header::parse(stored)
+        .map_err(|_| ServiceError::internal(anyhow::anyhow!("stored header of {id} unreadable")))?;
+    let new = decode_header(new_header).ok_or_else(|| ServiceError::invalid_field("header", "not base64"))?;
+    let ok = matches!(Header::parse(&new), Ok((h, len)) if len == new.len() && h.only_removes(&old, &key_id));
+    if !ok {
+        return Err(ServiceError::invalid_field(
+            "header",
+            "the stored header without that key's stanza, nothing else changed",
+        ));
+    }
+    let mut tx = store::begin(pool).await?;
+    if !documents::remove_stanza(&mut tx, id, stored, &new, &key_id).await? {
+        return Err(ServiceError::conflict("document_changed", "the document changed meanwhile; try again"));
+    }
+    let audit =
+        event(actor, ACTION, Outcome::Ok, id, doc.owner_patient_id).details(json!({"key_id": hex::encode(key_id)}));
+    insert_audit_event(&mut tx, &audit).await?;
+    store::commit(tx).await?;
+    Ok(())
+}
+
+/// The key id of a registered X25519 key (hex).
+pub fn key_id_of(hex_key: &str) -> Option<[u8; 16]> {
+    let mut pk = [0u8; 32];
+    hex::decode_to_slice(hex_key, &mut pk).ok()?;
+    Some(envelope::Recipient(pk).key_id())
+}
+
+/// The key ids of an account's registered X25519 keys.
+pub async fn my_key_ids(pool: &PgPool, owner: Uuid) -> ServiceResult<Vec<[u8; 16]>> {
+    let rows = keys::find_x25519_keys_by_owners(pool, &[owner]).await?;
+    Ok(rows.iter().filter_map(|k| key_id_of(&k.public_key)).collect())
+}
+
+/// A header sent as base64.
+pub fn decode_header(b64: &str) -> Option<Vec<u8>> {
+    B64.decode(b64).ok()
+}
+
+/// The audit event for an action on document `doc_id` of patient `owner`.
+fn event(actor: &Actor, action: &'static str, outcome: Outcome, doc_id: Uuid, owner: Uuid) -> AuditEvent {
+    actor.event(action, outcome).patient(owner).target("document", doc_id)
+}
+
+fn too_large(code: &'static str, message: &str) -> ServiceError {
+    ServiceError::TooLarge { code, message: message.into() }
+}
+
+fn malformed(message: &str) -> ServiceError {
+    ServiceError::refused("malformed_envelope", message)
+}
+
+/// Bytes received so far against the declared length.
+struct Received {
+    bytes: u64,
+    declared: u64,
+}
+
+/// The next chunk of the body, counted against the declared length.
+async fn next_chunk<S>(body: &mut S, received: &mut Received) -> ServiceResult<Option<Bytes>>
+where
+    S: Stream<Item = Result<Bytes, BodyError>> + Unpin,
+{
+    match body.next().await {
+        None => Ok(None),
+        Some(Err(BodyError)) => Err(ServiceError::BadBody {
+            code: "body_read_failed",
+            message: "the request body could not be read".into(),
+        }),
+        Some(Ok(bytes)) => {
+            received.bytes += bytes.len() as u64;
+            if received.bytes > received.declared {
+                return Err(ServiceError::BadBody {
+                    code: "length_mismatch",
+                    message: "the body is longer than Content-Length".into(),
+                });
+            }
+            Ok(Some(bytes))
+        }
+    }
+}
+
+/// Writes the payload (`first`, the part of the body read with the header, then the rest) to
+/// staging; returns its length and SHA-256.
+async fn stream_payload<S>(
+    body: &mut S,
+    received: &mut Received,
+    staged: &mut Box<dyn BlobUpload>,
+    first: &[u8],
+) -> ServiceResult<(u64, [u8; 32])>
+where
+    S: Stream<Item = Result<Bytes, BodyError>> + Unpin,
+{
+    let mut hasher = Sha256::new();
+    let mut len = first.len() as u64;
+    hasher.update(first);
+    staged.write(first).await.map_err(ServiceError::internal)?;
+    while let Some(bytes) = next_chunk(body, received).await? {
+        hasher.update(&bytes);
+        len += bytes.len() as u64;
+        staged.write(&bytes).await.map_err(ServiceError::internal)?;
+    }
+    if received.bytes != received.declared {
+        return Err(ServiceError::BadBody {
+            code: "length_mismatch",
+            message: "the body is shorter than Content-Length".into(),
+        });
+    }
+    Ok((len, hasher.finalize().into()))
+}
