@@ -198,7 +198,7 @@ where
         }
         return Err(e);
     }
-    Ok(documents::find_document_by_id(pool, up.id).await?.ok_or(ServiceError::NotFound)?)
+    documents::find_document_by_id(pool, up.id).await?.ok_or(ServiceError::NotFound)
 }
 
 /// Loads a document the caller may see: its owner, the hospital that uploaded it, or a hospital
