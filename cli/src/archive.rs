@@ -86,7 +86,7 @@ fn manifest_of(files: &Files) -> anyhow::Result<Manifest> {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    export::hex0x(&Sha256::digest(bytes))
+    export::hex0x(Sha256::digest(bytes))
 }
 
 fn parse_hash(s: &str) -> Option<[u8; 32]> {

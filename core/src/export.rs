@@ -452,14 +452,14 @@ mod tests {
                 valid_until: g.grant.validUntil,
                 nonce: g.grant.nonce,
                 deadline: g.grant.deadline,
-                signature: hex0x(&g.signature),
+                signature: hex0x(g.signature),
             }),
             revocation: Some(ExportedRevocation {
                 consent_id: hex0x(r.revoke.consentId.as_slice()),
                 patient: r.revoke.patient.to_checksum(None),
                 nonce: r.revoke.nonce,
                 deadline: r.revoke.deadline,
-                signature: hex0x(&r.signature),
+                signature: hex0x(r.signature),
                 revoked_at: None,
             }),
         }
@@ -480,7 +480,7 @@ mod tests {
             new_signer: new.to_checksum(None),
             nonce,
             deadline: 4_000_000_000,
-            signature: hex0x(&signed.signature),
+            signature: hex0x(signed.signature),
         }
     }
 
@@ -495,7 +495,7 @@ mod tests {
         let consent_id: B256 = c.grant.as_ref().unwrap().consent_id.parse().unwrap();
         let by_b = b.sign_revoke(Revoke { consentId: consent_id, ..revoke }, &d).unwrap();
         let r = c.revocation.as_mut().unwrap();
-        (r.nonce, r.signature) = (1, hex0x(&by_b.signature));
+        (r.nonce, r.signature) = (1, hex0x(by_b.signature));
         let rotations = [rotation(&a, a.address(), b.address(), 0, &d)];
         let (history, problems) = SignerHistory::check(&rotations, &d);
         assert_eq!(problems, Vec::<String>::new());
