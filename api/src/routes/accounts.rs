@@ -3,11 +3,10 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
+
 use pramana_core::{AbhaNumber, HfrId, HospitalId};
-use serde::{Deserialize, Serialize};
+use pramana_wire::{AuditorCreate, AuditorCreated, HospitalCreate, HospitalCreated, HospitalView};
 use serde_json::json;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::check_name;
@@ -20,66 +19,10 @@ use crate::store::accounts::{self, HospitalRow};
 use crate::store::audit::{AuditEvent, Outcome, insert_audit_event};
 use crate::store::credentials;
 
-/// A hospital to register.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct HospitalCreate {
-    /// Health Facility Registry id, `IN` + 10 digits.
-    #[schema(example = "IN2710000123")]
-    pub hfr_id: String,
-    /// Display name.
-    pub name: String,
-}
-
-/// A hospital.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HospitalView {
-    /// Id.
-    pub id: Uuid,
-    /// HFR id.
-    pub hfr_id: String,
-    /// Display name.
-    pub name: String,
-    /// Registration time.
-    pub created_at: DateTime<Utc>,
-}
-
 impl From<HospitalRow> for HospitalView {
     fn from(h: HospitalRow) -> Self {
         Self { id: h.id, hfr_id: h.hfr_id, name: h.name, created_at: h.created_at }
     }
-}
-
-/// A registered hospital and its API secret, shown only this once.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HospitalCreated {
-    /// The hospital.
-    pub hospital: HospitalView,
-    /// Log in with the HFR id and this secret.
-    pub api_secret: String,
-}
-
-/// An auditor to create.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AuditorCreate {
-    /// Login name: lower-case letters, digits, `.`, `_`, `-`; 3 to 64 characters; starts with a letter.
-    pub username: String,
-    /// Display name.
-    pub name: String,
-}
-
-/// A created auditor and their password, shown only this once.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditorCreated {
-    /// Auditor id.
-    pub id: Uuid,
-    /// Login name.
-    pub username: String,
-    /// Display name.
-    pub name: String,
-    /// Generated password.
-    pub password: String,
 }
 
 fn check_username(raw: &str) -> ApiResult<String> {

@@ -1,11 +1,10 @@
 //! `/v1/patients`: a patient's own profile. Another patient's id is a 404, never data.
 
 use axum::extract::State;
-use chrono::{DateTime, Utc};
+
 use pramana_core::PatientId;
-use serde::{Deserialize, Serialize};
+use pramana_wire::{PatientPatch, PatientView};
 use serde_json::json;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::{check_name, parse_addresses};
@@ -15,24 +14,6 @@ use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, conflict_as};
 use crate::store::StoreError;
 use crate::store::audit::{AuditEvent, Outcome, insert_audit_event};
 use crate::store::patients::{self, Patient};
-
-/// A patient's profile.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PatientView {
-    /// Patient id.
-    pub id: Uuid,
-    /// `XX-XXXX-XXXX-XXXX`.
-    #[schema(example = "91-2345-6789-0129")]
-    pub abha_number: String,
-    /// ABHA addresses.
-    pub abha_addresses: Vec<String>,
-    /// Display name.
-    pub name: String,
-    /// Registration time.
-    pub created_at: DateTime<Utc>,
-    /// Last profile change.
-    pub updated_at: DateTime<Utc>,
-}
 
 impl From<Patient> for PatientView {
     fn from(p: Patient) -> Self {
@@ -45,16 +26,6 @@ impl From<Patient> for PatientView {
             updated_at: p.updated_at,
         }
     }
-}
-
-/// Changes to a profile; absent fields stay as they are.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PatientPatch {
-    /// New display name.
-    pub name: Option<String>,
-    /// The full new set of ABHA addresses.
-    pub abha_addresses: Option<Vec<String>>,
 }
 
 async fn load(state: &AppState, id: Uuid) -> ApiResult<PatientView> {
