@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use pramana_client::Client;
-use pramana_client::wire::TokenResponse;
 use serde::Serialize;
 
 /// Options every command takes (`--api`, `--home`, `--json`), anywhere on the command line.
@@ -85,16 +84,21 @@ impl Ctx {
         self.home.join("identity.json")
     }
 
-    /// The session `pramana login` saved.
-    pub fn session(&self) -> anyhow::Result<TokenResponse> {
+    /// The access token of the session `pramana login` saved (a `TokenResponse`; only the token
+    /// is read).
+    pub fn token(&self) -> anyhow::Result<String> {
+        #[derive(serde::Deserialize)]
+        struct Saved {
+            access_token: String,
+        }
         let text =
             std::fs::read_to_string(self.home.join("session.json")).context("not logged in (run `pramana login`)")?;
-        serde_json::from_str(&text).context("session has no token")
+        Ok(serde_json::from_str::<Saved>(&text).context("session has no token")?.access_token)
     }
 
     /// The client signed in with the saved session's access token.
     pub fn authed(&self) -> anyhow::Result<Client> {
-        Ok(self.client.authed(self.session()?.access_token))
+        Ok(self.client.authed(self.token()?))
     }
 
     /// Prints `value` as one line of JSON (`--json`), else `human()`.
