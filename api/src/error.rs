@@ -7,8 +7,8 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pramana_core::ValidationError;
+pub use pramana_wire::ErrorBody;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use pramana_server::store::StoreError;
 
@@ -22,20 +22,6 @@ tokio::task_local! {
 /// The current request's id, when called inside a request.
 pub fn current_request_id() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok()
-}
-
-/// The JSON body of every error response.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// Stable machine-readable code, e.g. `invalid_abha_number`.
-    pub code: String,
-    /// Human-readable explanation.
-    pub message: String,
-    /// The request id, also sent as the `x-request-id` header.
-    pub request_id: String,
-    /// The request field at fault, for validation errors.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<&'static str>,
 }
 
 /// Every way a request can fail.
@@ -144,7 +130,7 @@ impl IntoResponse for ApiError {
             Self::Unavailable => tracing::warn!(%request_id, "dependency unavailable"),
             _ => tracing::debug!(%request_id, %code, %message, "client error"),
         }
-        (status, Json(ErrorBody { code, message, request_id, field })).into_response()
+        (status, Json(ErrorBody { code, message, request_id, field: field.map(str::to_owned) })).into_response()
     }
 }
 

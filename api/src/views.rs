@@ -13,8 +13,7 @@ use pramana_server::store::documents::DocumentRow;
 use pramana_server::store::relay::{ChainEventState, EventKind};
 use uuid::Uuid;
 
-use crate::routes::consents::{ChainView, ConsentView, DateRange, Frequency, RelayView};
-use crate::routes::documents::DocumentView;
+use pramana_wire::{ChainView, ConsentView, DateRange, DocumentView, Frequency, RelayView};
 
 /// The view of consent `c` with its chain state (`chain` may hold other consents' states too).
 pub fn consent_view(c: ConsentRow, chain: &[ChainEventState], now: DateTime<Utc>) -> ConsentView {

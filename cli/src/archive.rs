@@ -18,12 +18,12 @@ use pramana_core::proof::ProofBundle;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
-use crate::{Ctx, check, keystore, secret, trust, verify, write_private};
+use crate::ctx::{secret, write_private};
+use crate::{Ctx, keystore, trust, verify};
 
 /// Downloads the caller's export archive to `output` (written whole, then renamed into place).
 pub async fn download(ctx: &Ctx, output: &Path) -> anyhow::Result<()> {
-    let token = ctx.token()?;
-    let mut resp = check(ctx.http.get(ctx.url("/v1/patients/me/export")).bearer_auth(token).send().await?).await?;
+    let mut resp = ctx.authed()?.patient_me_export().await?;
     let bar = ctx.progress(resp.content_length().unwrap_or(0), "exporting");
     let mut bytes = Vec::new();
     while let Some(chunk) = resp.chunk().await? {

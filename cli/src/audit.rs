@@ -5,11 +5,13 @@
 use alloy::primitives::{Address, B256};
 use alloy::providers::RootProvider;
 use anyhow::Context as _;
+use pramana_client::wire::{ChainView, RelayView, SignedConsentQuery, SignedConsentView};
 use pramana_core::chain::history::{self, ChainStatus, ConsentHistory};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 
 use crate::Ctx;
+use crate::ctx::CallingTheApi as _;
 use crate::trust::{self, Trusted};
 
 /// The RPC client and the contract this auditor trusts on its chain (`trust::resolve`).
@@ -119,8 +121,9 @@ fn history_line(c: &ConsentHistory) -> String {
     )
 }
 
-/// A signed consent as the platform reports it (`GET /v1/audit/consents`).
-#[derive(Debug, Clone, Deserialize)]
+/// A signed consent as the platform reports it (`GET /v1/audit/consents`), its addresses,
+/// hashes and times parsed.
+#[derive(Debug, Clone)]
 pub struct PlatformConsent {
     /// Platform id.
     pub id: String,
@@ -139,30 +142,30 @@ pub struct PlatformConsent {
     /// Validity end.
     pub valid_until: u64,
     /// The chain mirror's state.
-    #[serde(default)]
-    pub chain: RelayStates,
+    pub chain: ChainView,
 }
 
-/// The chain mirror's state of a consent's two messages.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct RelayStates {
-    /// The grant's relay.
-    pub grant: Option<RelayState>,
-    /// The revocation's relay.
-    pub revoke: Option<RelayState>,
-}
+impl TryFrom<SignedConsentView> for PlatformConsent {
+    type Error = anyhow::Error;
 
-/// One message's relay.
-#[derive(Debug, Clone, Deserialize)]
-pub struct RelayState {
-    /// `pending`, `submitted`, `confirmed` or `failed`.
-    pub state: String,
-}
-
-impl RelayState {
-    fn in_flight(r: Option<&Self>) -> bool {
-        r.is_some_and(|r| r.state == "pending" || r.state == "submitted")
+    fn try_from(v: SignedConsentView) -> anyhow::Result<Self> {
+        Ok(Self {
+            id: v.id.to_string(),
+            chain_consent_id: v.chain_consent_id.parse()?,
+            status: v.status,
+            patient: v.patient.parse()?,
+            grantee: v.grantee.parse()?,
+            scope_hash: v.scope_hash.parse()?,
+            valid_from: u64::try_from(v.valid_from)?,
+            valid_until: u64::try_from(v.valid_until)?,
+            chain: v.chain,
+        })
     }
+}
+
+/// Whether a message is still on its way to the chain.
+fn relaying(r: Option<&RelayView>) -> bool {
+    r.is_some_and(|r| r.state == "pending" || r.state == "submitted")
 }
 
 /// One way the platform and the chain disagree.
@@ -202,23 +205,16 @@ pub struct Report {
 }
 
 async fn platform_consents(ctx: &Ctx, token: &str) -> anyhow::Result<Vec<PlatformConsent>> {
+    let api = ctx.client.authed(token);
     let mut out = Vec::new();
-    let mut after: Option<String> = None;
+    let mut q = SignedConsentQuery { after: None, limit: Some(1000) };
     loop {
-        let mut url = ctx.url("/v1/audit/consents?limit=1000");
-        if let Some(a) = &after {
-            url.push_str(&format!("&after={a}"));
+        let page = api.audit_consents(&q).await.calling_the_api()?;
+        for c in page.consents {
+            out.push(PlatformConsent::try_from(c).context("the API's consent list")?);
         }
-        let page: serde_json::Value =
-            crate::check(ctx.http.get(url).bearer_auth(token).send().await.context("calling the API")?)
-                .await?
-                .json()
-                .await?;
-        let consents: Vec<PlatformConsent> =
-            serde_json::from_value(page["consents"].clone()).context("the API's consent list")?;
-        out.extend(consents);
-        match page["next_after"].as_str() {
-            Some(next) => after = Some(next.to_owned()),
+        match page.next_after {
+            Some(next) => q.after = Some(next),
             None => return Ok(out),
         }
     }
@@ -241,7 +237,7 @@ pub fn compare(platform: &[PlatformConsent], chain: &[ConsentHistory], now: i64)
         let id = p.chain_consent_id;
         let platform_active = p.status == "GRANTED" && p.valid_from <= now && now < p.valid_until;
         let Some(c) = on_chain.get(&(p.patient, id)) else {
-            if RelayState::in_flight(p.chain.grant.as_ref()) {
+            if relaying(p.chain.grant.as_ref()) {
                 in_flight.push(id);
             } else if platform_active {
                 let relay = p.chain.grant.as_ref().map_or("none", |r| r.state.as_str());
@@ -279,7 +275,7 @@ pub fn compare(platform: &[PlatformConsent], chain: &[ConsentHistory], now: i64)
                 "inactive_on_chain",
                 format!("platform {}; chain {}", p.status, status_name(c.status)),
             ),
-            (false, true) if p.status == "REVOKED" && RelayState::in_flight(p.chain.revoke.as_ref()) => {
+            (false, true) if p.status == "REVOKED" && relaying(p.chain.revoke.as_ref()) => {
                 in_flight.push(id);
             }
             (false, true) => d(id, Some(&p.id), "active_on_chain", format!("platform {}; chain active", p.status)),

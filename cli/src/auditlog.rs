@@ -12,68 +12,36 @@ use std::process::ExitCode;
 
 use alloy::primitives::B256;
 use anyhow::Context as _;
-use chrono::{DateTime, Utc};
+use pramana_client::Client;
+use pramana_client::wire::{AuditEntry, ConsistencyQuery, HeadsQuery, LogQuery, TreeSizeQuery};
 use pramana_core::auditlog::{self, CompactRange, Entry, Hash, HeadAnchor};
 use pramana_core::chain::ConsentRegistry;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-use uuid::Uuid;
+use serde_json::json;
 
 use crate::Ctx;
+use crate::ctx::CallingTheApi as _;
 
-/// An entry as `GET /v1/audit/log` serves it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LogEntry {
-    /// Insertion number.
-    pub seq: i64,
-    /// Hashed id.
-    pub id: Uuid,
-    /// When.
-    pub at: DateTime<Utc>,
-    /// Role.
-    pub actor_role: String,
-    /// Actor.
-    pub actor_id: Option<Uuid>,
-    /// Verb.
-    pub action: String,
-    /// `ok` or `denied`.
-    pub outcome: String,
-    /// Patient.
-    pub subject_patient_id: Option<Uuid>,
-    /// Target.
-    pub target: Option<String>,
-    /// Request id.
-    pub request_id: Option<String>,
-    /// Details.
-    pub details: Value,
-    /// The leaf hash the platform stored (hex).
-    pub leaf_hash: Option<String>,
-    /// Position.
-    pub position: Option<i64>,
-}
-
-impl LogEntry {
-    /// The leaf hash of the entry's content.
-    pub fn content_hash(&self) -> Hash {
-        let details = auditlog::canonical_json(&self.details);
-        Entry {
-            id: *self.id.as_bytes(),
-            at_micros: self.at.timestamp_micros(),
-            actor_role: &self.actor_role,
-            actor_id: self.actor_id.map(|u| *u.as_bytes()),
-            action: &self.action,
-            outcome: &self.outcome,
-            subject_patient_id: self.subject_patient_id.map(|u| *u.as_bytes()),
-            target: self.target.as_deref(),
-            request_id: self.request_id.as_deref(),
-            details: &details,
-        }
-        .leaf_hash()
+/// The leaf hash of an entry's content, recomputed.
+pub fn content_hash(e: &AuditEntry) -> Hash {
+    let details = auditlog::canonical_json(&e.details);
+    Entry {
+        id: *e.id.as_bytes(),
+        at_micros: e.at.timestamp_micros(),
+        actor_role: &e.actor_role,
+        actor_id: e.actor_id.map(|u| *u.as_bytes()),
+        action: &e.action,
+        outcome: &e.outcome,
+        subject_patient_id: e.subject_patient_id.map(|u| *u.as_bytes()),
+        target: e.target.as_deref(),
+        request_id: e.request_id.as_deref(),
+        details: &details,
     }
+    .leaf_hash()
 }
 
-/// A tree head as `GET /v1/audit/heads` serves it.
-#[derive(Debug, Clone, Deserialize)]
+/// A tree head as `GET /v1/audit/heads` serves it, its size as a count.
+#[derive(Debug, Clone)]
 pub struct Head {
     /// Size.
     pub tree_size: u64,
@@ -117,36 +85,30 @@ fn hash_hex(s: &str) -> Option<Hash> {
     Some(out)
 }
 
-async fn get(ctx: &Ctx, token: &str, path: &str) -> anyhow::Result<Value> {
-    Ok(crate::check(ctx.http.get(ctx.url(path)).bearer_auth(token).send().await.context("calling the API")?)
-        .await?
-        .json()
-        .await?)
-}
-
-async fn fetch_entries(ctx: &Ctx, token: &str) -> anyhow::Result<Vec<LogEntry>> {
+async fn fetch_entries(api: &Client) -> anyhow::Result<Vec<AuditEntry>> {
     let mut out = Vec::new();
-    let mut start = 0i64;
+    let mut q = LogQuery { start: Some(0), limit: Some(1000) };
     loop {
-        let page = get(ctx, token, &format!("/v1/audit/log?start={start}&limit=1000")).await?;
-        let entries: Vec<LogEntry> = serde_json::from_value(page["entries"].clone()).context("the API's log page")?;
-        out.extend(entries);
-        match page["next_start"].as_i64() {
-            Some(next) => start = next,
+        let page = api.audit_log(&q).await.calling_the_api()?;
+        out.extend(page.entries);
+        match page.next_start {
+            Some(next) => q.start = Some(next),
             None => return Ok(out),
         }
     }
 }
 
-async fn fetch_heads(ctx: &Ctx, token: &str) -> anyhow::Result<Vec<Head>> {
+async fn fetch_heads(api: &Client) -> anyhow::Result<Vec<Head>> {
     let mut out = Vec::new();
-    let mut after = 0i64;
+    let mut q = HeadsQuery { after: Some(0), limit: Some(1000) };
     loop {
-        let page = get(ctx, token, &format!("/v1/audit/heads?after={after}&limit=1000")).await?;
-        let heads: Vec<Head> = serde_json::from_value(page["heads"].clone()).context("the API's head page")?;
-        out.extend(heads);
-        match page["next_after"].as_i64() {
-            Some(next) => after = next,
+        let page = api.audit_heads(&q).await.calling_the_api()?;
+        for h in page.heads {
+            let tree_size = u64::try_from(h.tree_size).context("the API's head page")?;
+            out.push(Head { tree_size, root: h.root, anchor: h.anchor });
+        }
+        match page.next_after {
+            Some(next) => q.after = Some(next),
             None => return Ok(out),
         }
     }
@@ -178,8 +140,9 @@ pub async fn verify(
         ),
         _ => None,
     };
-    let entries = fetch_entries(ctx, token).await?;
-    let heads = fetch_heads(ctx, token).await?;
+    let api = ctx.client.authed(token);
+    let entries = fetch_entries(&api).await?;
+    let heads = fetch_heads(&api).await?;
     let mut report = Report { entries: entries.len() as u64, heads: heads.len() as u64, ..Report::default() };
 
     // 1. Which heads are anchored: the anchor proof holds and the contract has its batch root.
@@ -234,7 +197,7 @@ pub async fn verify(
             });
             break;
         }
-        let leaf = e.content_hash();
+        let leaf = content_hash(e);
         if e.leaf_hash.as_deref().and_then(hash_hex) != Some(leaf) {
             report.first_misfit = Some(Misfit {
                 position,
@@ -253,8 +216,7 @@ pub async fn verify(
         }
         if let Some((s, root)) = next_anchored.next_if(|(s, _)| *s == size) {
             if tree.root() != *root {
-                report.first_misfit =
-                    Some(first_misfit_under(ctx, token, &entries, &leaves, last_good, *s, root).await?);
+                report.first_misfit = Some(first_misfit_under(&api, &entries, &leaves, last_good, *s, root).await?);
                 break;
             }
             last_good = *s;
@@ -276,9 +238,9 @@ pub async fn verify(
     if report.first_misfit.is_none() {
         for pair in anchored.windows(2) {
             let ((m, r1), (n, r2)) = (pair[0], pair[1]);
-            let v = get(ctx, token, &format!("/v1/audit/consistency?first={m}&second={n}")).await?;
-            let proof: Vec<Hash> =
-                v["proof"].as_array().into_iter().flatten().filter_map(|h| h.as_str().and_then(hash_hex)).collect();
+            let q = ConsistencyQuery { first: i64::try_from(m)?, second: i64::try_from(n)? };
+            let v = api.audit_consistency(&q).await.calling_the_api()?;
+            let proof: Vec<Hash> = v.proof.iter().filter_map(|h| hash_hex(h)).collect();
             if let Err(e) = auditlog::verify_consistency(m, n, &r1, &r2, &proof) {
                 report.problems.push(format!("consistency proof {m} -> {n}: {e}"));
             }
@@ -334,9 +296,8 @@ pub async fn verify(
 /// platform rewrote its stored subtrees as well, every proof fails and this names the first
 /// entry after the last good head.)
 async fn first_misfit_under(
-    ctx: &Ctx,
-    token: &str,
-    entries: &[LogEntry],
+    api: &Client,
+    entries: &[AuditEntry],
     leaves: &[Hash],
     from: u64,
     size: u64,
@@ -344,14 +305,9 @@ async fn first_misfit_under(
 ) -> anyhow::Result<Misfit> {
     for position in from..size {
         let e = &entries[position as usize];
-        let v = get(ctx, token, &format!("/v1/audit/log/{position}/proof?tree_size={size}")).await;
-        let proof: Vec<Hash> = v
-            .ok()
-            .and_then(|v| v["proof"].as_array().cloned())
-            .into_iter()
-            .flatten()
-            .filter_map(|h| h.as_str().and_then(hash_hex))
-            .collect();
+        let q = TreeSizeQuery { tree_size: i64::try_from(size)? };
+        let v = api.audit_log_proof(i64::try_from(position)?, &q).await;
+        let proof: Vec<Hash> = v.ok().into_iter().flat_map(|v| v.proof).filter_map(|h| hash_hex(&h)).collect();
         if auditlog::verify_inclusion(position, size, &leaves[position as usize], &proof, root).is_err() {
             return Ok(Misfit {
                 position,

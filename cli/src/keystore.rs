@@ -98,7 +98,7 @@ pub fn create(path: &Path, passphrase: &str) -> anyhow::Result<KeystoreFile> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    crate::write_private(path, serde_json::to_string_pretty(&file)?.as_bytes())?;
+    crate::ctx::write_private(path, serde_json::to_string_pretty(&file)?.as_bytes())?;
     Ok(file)
 }
 

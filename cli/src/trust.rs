@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::{Ctx, write_private};
+use crate::Ctx;
+use crate::ctx::write_private;
 
 /// The trust list's file.
 #[derive(Debug, Default, Serialize, Deserialize)]

@@ -4,7 +4,9 @@
 
 use pramana_anchor_worker::{StepOutcome, Worker, WorkerError};
 use pramana_core::proof::ProofBundle;
-use pramana_tests::{assert_all_anchored_once, assert_error, register_x25519, run_worker_until_idle, spawn_platform};
+use pramana_tests::{
+    assert_all_anchored_once, assert_error, assert_refused, register_x25519, run_worker_until_idle, spawn_platform,
+};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -17,24 +19,21 @@ async fn documents_are_anchored_and_their_proofs_verify_on_chain() {
     let (first, body) = &docs[0];
 
     // Before the worker runs: the job waits in the outbox, the proof is not there yet.
-    let r = p.app.get(&format!("/v1/documents/{first}/proof"), Some(&patient.access)).await;
-    assert_error(r, 409, "not_anchored").await;
-    let state = |v: serde_json::Value| v["anchor_state"].as_str().map(str::to_owned);
-    let meta = p.app.get(&format!("/v1/documents/{first}"), Some(&patient.access)).await.json().await.unwrap();
-    assert_eq!(state(meta).as_deref(), Some("pending"));
+    let api = p.app.client_as(&patient.access);
+    assert_refused(api.document_proof(*first).await, 409, "not_anchored");
+    assert_eq!(api.document(*first).await.unwrap().anchor_state, "pending");
 
     let worker = p.worker(json!({})).await;
     let outcomes = run_worker_until_idle(&worker, &p.anvil.url).await;
     assert!(matches!(outcomes[0], StepOutcome::Submitted { leaves: 5, .. }), "{outcomes:?}");
     assert!(outcomes.iter().any(|o| matches!(o, StepOutcome::Confirmed { leaves: 5, .. })), "{outcomes:?}");
     assert_all_anchored_once(&p, &docs).await;
-    let list: serde_json::Value = p.app.get("/v1/documents", Some(&patient.access)).await.json().await.unwrap();
-    assert!(list.as_array().unwrap().iter().all(|d| d["anchor_state"] == "confirmed"), "{list}");
+    let list = api.documents().await.unwrap();
+    assert!(list.iter().all(|d| d.anchor_state == "confirmed"), "{list:?}");
 
     // The owner downloads the bundle; it verifies against the chain for this document only.
-    let r = p.app.get(&format!("/v1/documents/{first}/proof"), Some(&patient.access)).await;
-    assert_eq!(r.status(), 200);
-    let bundle = ProofBundle::from_json(&r.text().await.unwrap()).unwrap();
+    let served = serde_json::to_string(&api.document_proof(*first).await.unwrap()).unwrap();
+    let bundle = ProofBundle::from_json(&served).expect("a bundle of the supported format and version");
     assert_eq!(bundle.document_id, first.to_string());
     assert_eq!(bundle.merkle.leaf_count, 5);
     assert_eq!(bundle.anchor.contract, p.contract.to_checksum(None));
@@ -73,8 +72,7 @@ async fn documents_are_anchored_and_their_proofs_verify_on_chain() {
 
     // Another patient cannot see either, and no audit trail of theirs is created by asking.
     let stranger = p.app.new_patient().await;
-    let r = p.app.get(&format!("/v1/documents/{first}/proof"), Some(&stranger.access)).await;
-    assert_error(r, 404, "not_found").await;
+    assert_refused(p.app.client_as(&stranger.access).document_proof(*first).await, 404, "not_found");
     let r = p.app.get(&format!("/v1/documents/{first}/fhir"), Some(&stranger.access)).await;
     assert_error(r, 404, "not_found").await;
     let reads: i64 =

@@ -3,28 +3,26 @@
 //! `pramana audit-log verify`, is tested with the real binary in `cli/tests/auditlog.rs`.
 
 use pramana_server::store::audit::{self, Sequenced};
-use pramana_tests::spawn_app;
-use serde_json::Value;
+use pramana_tests::{assert_refused, spawn_app};
+use pramana_wire::AuditQuery;
 
 #[tokio::test]
 async fn patients_see_their_own_events_and_auditors_see_all() {
     let app = spawn_app().await;
     let a = app.new_patient().await;
     let b = app.new_patient().await;
-    let page: Value = app.get("/v1/audit", Some(&a.access)).await.json().await.unwrap();
-    let events = page["events"].as_array().unwrap();
-    let actions: Vec<&str> = events.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let page = app.client_as(&a.access).audit(&AuditQuery::default()).await.unwrap();
+    let actions: Vec<&str> = page.events.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["patient.register", "auth.login"]);
-    assert!(events.iter().all(|e| e["subject_patient_id"] == a.id.as_str()));
-    assert!(!page.to_string().contains(&b.id));
+    assert!(page.events.iter().all(|e| e.subject_patient_id.map(|u| u.to_string()).as_deref() == Some(a.id.as_str())));
+    assert!(!serde_json::to_string(&page).unwrap().contains(&b.id));
 
-    let admin = app.admin_token().await;
-    let all: Value = app.get("/v1/audit?limit=1000", Some(&admin)).await.json().await.unwrap();
-    assert!(all["events"].as_array().unwrap().len() >= 5);
-    let paged: Value = app.get("/v1/audit?limit=2", Some(&admin)).await.json().await.unwrap();
-    assert_eq!(paged["next_after"], 2);
-    let r = app.get("/v1/audit?limit=0", Some(&admin)).await;
-    pramana_tests::assert_error(r, 422, "invalid_limit").await;
+    let admin = app.client_as(&app.admin_token().await);
+    let all = admin.audit(&AuditQuery { after: None, limit: Some(1000) }).await.unwrap();
+    assert!(all.events.len() >= 5);
+    let paged = admin.audit(&AuditQuery { after: None, limit: Some(2) }).await.unwrap();
+    assert_eq!(paged.next_after, Some(2));
+    assert_refused(admin.audit(&AuditQuery { after: None, limit: Some(0) }).await, 422, "invalid_limit");
 }
 
 #[tokio::test]
@@ -33,11 +31,10 @@ async fn the_log_verifies_and_an_edited_row_is_detected() {
     for _ in 0..3 {
         app.new_patient().await;
     }
-    let admin = app.admin_token().await;
-    let report: Value = app.get("/v1/audit/verify", Some(&admin)).await.json().await.unwrap();
-    assert_eq!(report["first_broken_seq"], Value::Null);
-    let checked = report["checked"].as_u64().unwrap();
-    assert!(checked >= 7, "{report}");
+    let admin = app.client_as(&app.admin_token().await);
+    let report = admin.audit_verify().await.unwrap();
+    assert_eq!(report.first_broken_seq, None);
+    assert!(report.checked >= 7, "{report:?}");
 
     // The table refuses edits through normal SQL...
     let err = sqlx::query("UPDATE audit_log SET action = 'nothing' WHERE seq = 3").execute(&app.pool).await;
@@ -60,9 +57,9 @@ async fn the_log_verifies_and_an_edited_row_is_detected() {
         .unwrap();
     sqlx::query("SET session_replication_role = origin").execute(&mut *conn).await.unwrap();
     drop(conn);
-    let report: Value = app.get("/v1/audit/verify", Some(&admin)).await.json().await.unwrap();
-    assert_eq!(report["first_broken_seq"], 3, "{report}");
-    assert_eq!(report["checked"], 2);
+    let report = admin.audit_verify().await.unwrap();
+    assert_eq!(report.first_broken_seq, Some(3), "{report:?}");
+    assert_eq!(report.checked, 2);
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use pramana_core::cid::cid_v0_of;
 use pramana_core::envelope::{self, Identity};
-use pramana_tests::{assert_error, register_x25519, seal_document, spawn_app_with, upload_query};
+use pramana_tests::{assert_refused, register_x25519, seal_document, spawn_app_with, upload_params};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -76,20 +76,13 @@ async fn upload_one(lie: bool) -> (pramana_tests::TestApp, FakeKubo, Option<(Uui
     let data: Vec<u8> = (0..700_000u32).map(|i| (i % 199) as u8).collect();
     let doc = Uuid::new_v4();
     let (file, info) = seal_document(doc, &[key.recipient()], &data);
-    let q = upload_query(&info, "WellnessRecord", "2026-03-01");
-    let r = app
-        .http
-        .put(app.url(&format!("/v1/documents/{doc}?{q}")))
-        .bearer_auth(&p.access)
-        .body(file.clone())
-        .send()
-        .await
-        .unwrap();
+    let q = upload_params(&info, "WellnessRecord", "2026-03-01");
+    let r = app.client_as(&p.access).document_upload(doc, &q, file.clone(), file.len() as u64).await;
     if lie {
-        assert_error(r, 500, "internal").await;
+        assert_refused(r, 500, "internal");
         return (app, kubo, None);
     }
-    assert_eq!(r.status(), 201);
+    r.unwrap();
     (app, kubo, Some((doc, file, key, p.access)))
 }
 
@@ -104,12 +97,12 @@ async fn objects_are_added_by_cid_read_back_and_unpinned() {
         .unwrap();
     let header_len = pramana_core::envelope::Header::parse(&file).unwrap().1;
     assert_eq!(storage_key, cid_v0_of(&file[header_len..]), "the key is the payload's CID");
-    let body = app.get(&format!("/v1/documents/{doc}/content"), Some(&token)).await.bytes().await.unwrap();
+    let api = app.client_as(&token);
+    let body = api.document_content(doc).await.unwrap().bytes().await.unwrap();
     assert_eq!(&body[..], &file[..]);
     let mut out = Vec::new();
     envelope::open(doc.as_bytes(), &key, &body[..], &mut out).unwrap();
-    let r = app.http.delete(app.url(&format!("/v1/documents/{doc}"))).bearer_auth(&token).send().await.unwrap();
-    assert_eq!(r.status(), 204);
+    api.document_delete(doc).await.unwrap();
     assert!(kubo.pinned.lock().unwrap().is_empty(), "the payload is unpinned");
 }
 

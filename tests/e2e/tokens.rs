@@ -3,25 +3,32 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{EncodingKey, Header};
-use pramana_tests::{JWT_SECRET, PATIENT_PASSWORD, assert_error, random_abha, spawn_app, spawn_app_with};
+use pramana_tests::{JWT_SECRET, PATIENT_PASSWORD, assert_refused, random_abha, spawn_app, spawn_app_with};
+use pramana_wire::{LoginRequest, RefreshRequest};
 use serde_json::{Value, json};
+
+fn login(login: &str, password: &str) -> LoginRequest {
+    LoginRequest { login: login.to_owned(), password: password.to_owned() }
+}
+
+fn refresh(token: &str) -> RefreshRequest {
+    RefreshRequest { refresh_token: token.to_owned() }
+}
 
 #[tokio::test]
 async fn wrong_password_and_unknown_login_look_the_same() {
     let app = spawn_app().await;
     let p = app.new_patient().await;
     let before = app.table_counts().await;
-    let wrong_pw =
-        app.post("/v1/auth/login", None, &json!({"login": p.abha.as_digits(), "password": "not the password"})).await;
-    let a = assert_error(wrong_pw, 401, "unauthorized").await;
-    let unknown = app
-        .post("/v1/auth/login", None, &json!({"login": random_abha().as_digits(), "password": PATIENT_PASSWORD}))
-        .await;
-    let b = assert_error(unknown, 401, "unauthorized").await;
-    let nobody = app.post("/v1/auth/login", None, &json!({"login": "nobody@abdm", "password": PATIENT_PASSWORD})).await;
-    let c = assert_error(nobody, 401, "unauthorized").await;
-    assert_eq!(a["message"], b["message"]);
-    assert_eq!(a["message"], c["message"]);
+    let api = app.client();
+    let wrong_pw = api.login(&login(p.abha.as_digits(), "not the password")).await;
+    let a = assert_refused(wrong_pw, 401, "unauthorized");
+    let unknown = api.login(&login(random_abha().as_digits(), PATIENT_PASSWORD)).await;
+    let b = assert_refused(unknown, 401, "unauthorized");
+    let nobody = api.login(&login("nobody@abdm", PATIENT_PASSWORD)).await;
+    let c = assert_refused(nobody, 401, "unauthorized");
+    assert_eq!(a.message, b.message);
+    assert_eq!(a.message, c.message);
     assert_eq!(app.table_counts().await, before, "failed logins change nothing");
 }
 
@@ -39,7 +46,7 @@ fn sign(claims: &Value, secret: &str) -> String {
 async fn forged_expired_none_and_wrong_audience_tokens_are_401() {
     let app = spawn_app().await;
     let p = app.new_patient().await;
-    assert_eq!(app.get("/v1/patients/me", Some(&p.access)).await.status(), 200);
+    app.client_as(&p.access).patient_me().await.unwrap();
 
     // Read the real claims to reuse sub and sid.
     let payload = p.access.split('.').nth(1).unwrap();
@@ -60,11 +67,7 @@ async fn forged_expired_none_and_wrong_audience_tokens_are_401() {
         parts.join(".")
     };
     let good_right_key = sign(&claims(sub, sid, "pramana-api", 600), JWT_SECRET);
-    assert_eq!(
-        app.get("/v1/patients/me", Some(&good_right_key)).await.status(),
-        200,
-        "control: a well-formed token works"
-    );
+    app.client_as(&good_right_key).patient_me().await.expect("control: a well-formed token works");
 
     let before = app.table_counts().await;
     for (name, token) in [
@@ -75,11 +78,11 @@ async fn forged_expired_none_and_wrong_audience_tokens_are_401() {
         ("tampered", tampered),
         ("garbage", "abc.def.ghi".to_owned()),
     ] {
-        let r = app.get("/v1/patients/me", Some(&token)).await;
-        assert_eq!(r.status(), 401, "{name}");
-        assert_error(r, 401, "unauthorized").await;
+        let r = app.client_as(&token).patient_me().await;
+        assert_eq!(r.as_ref().err().and_then(|e| e.status()).map(|s| s.as_u16()), Some(401), "{name}");
+        assert_refused(r, 401, "unauthorized");
     }
-    assert_error(app.get("/v1/patients/me", None).await, 401, "unauthorized").await;
+    assert_refused(app.client().patient_me().await, 401, "unauthorized");
     assert_eq!(app.table_counts().await, before);
 }
 
@@ -88,28 +91,23 @@ async fn refresh_rotates_and_reuse_revokes_the_session() {
     let app = spawn_app().await;
     let p = app.new_patient().await;
 
-    let r = app.post("/v1/auth/refresh", None, &json!({"refresh_token": p.refresh})).await;
-    assert_eq!(r.status(), 200);
-    let second: Value = r.json().await.unwrap();
-    let access2 = second["access_token"].as_str().unwrap().to_owned();
-    let refresh2 = second["refresh_token"].as_str().unwrap().to_owned();
+    let api = app.client();
+    let second = api.refresh(&refresh(&p.refresh)).await.unwrap();
+    let (access2, refresh2) = (second.access_token, second.refresh_token);
     assert_ne!(refresh2, p.refresh);
-    assert_eq!(app.get("/v1/patients/me", Some(&access2)).await.status(), 200);
+    app.client_as(&access2).patient_me().await.unwrap();
 
     // Reusing the rotated token: refused, and the whole session ends.
-    let r = app.post("/v1/auth/refresh", None, &json!({"refresh_token": p.refresh})).await;
-    assert_error(r, 401, "unauthorized").await;
-    let r = app.post("/v1/auth/refresh", None, &json!({"refresh_token": refresh2})).await;
-    assert_error(r, 401, "unauthorized").await;
-    assert_error(app.get("/v1/patients/me", Some(&access2)).await, 401, "unauthorized").await;
-    assert_error(app.get("/v1/patients/me", Some(&p.access)).await, 401, "unauthorized").await;
+    assert_refused(api.refresh(&refresh(&p.refresh)).await, 401, "unauthorized");
+    assert_refused(api.refresh(&refresh(&refresh2)).await, 401, "unauthorized");
+    assert_refused(app.client_as(&access2).patient_me().await, 401, "unauthorized");
+    assert_refused(app.client_as(&p.access).patient_me().await, 401, "unauthorized");
     let reason: String = sqlx::query_scalar("SELECT revoked_reason FROM sessions").fetch_one(&app.pool).await.unwrap();
     assert_eq!(reason, "refresh_reuse");
 
     // Unknown refresh tokens change nothing.
     let before = app.table_counts().await;
-    let r = app.post("/v1/auth/refresh", None, &json!({"refresh_token": "not-a-token"})).await;
-    assert_error(r, 401, "unauthorized").await;
+    assert_refused(api.refresh(&refresh("not-a-token")).await, 401, "unauthorized");
     assert_eq!(app.table_counts().await, before);
 }
 
@@ -117,11 +115,10 @@ async fn refresh_rotates_and_reuse_revokes_the_session() {
 async fn logout_ends_access_and_refresh_at_once() {
     let app = spawn_app().await;
     let p = app.new_patient().await;
-    let r = app.post("/v1/auth/logout", Some(&p.access), &json!({})).await;
-    assert_eq!(r.status(), 204);
-    assert_error(app.get("/v1/patients/me", Some(&p.access)).await, 401, "unauthorized").await;
-    let r = app.post("/v1/auth/refresh", None, &json!({"refresh_token": p.refresh})).await;
-    assert_error(r, 401, "unauthorized").await;
+    let api = app.client_as(&p.access);
+    api.logout().await.unwrap();
+    assert_refused(api.patient_me().await, 401, "unauthorized");
+    assert_refused(app.client().refresh(&refresh(&p.refresh)).await, 401, "unauthorized");
 }
 
 #[tokio::test]
@@ -129,10 +126,11 @@ async fn auth_endpoints_are_rate_limited() {
     let app = spawn_app_with(json!({"auth": {"rate_limit_per_minute": 2, "rate_limit_burst": 2}})).await;
     let mut statuses = Vec::new();
     for _ in 0..4 {
-        let r = app.post("/v1/auth/login", None, &json!({"login": "nobody", "password": "whatever-long-enough"})).await;
-        statuses.push(r.status().as_u16());
-        if r.status() == 429 {
-            assert_error(r, 429, "rate_limited").await;
+        let r = app.client().login(&login("nobody", "whatever-long-enough")).await;
+        let status = r.as_ref().err().and_then(|e| e.status()).map_or(200, |s| s.as_u16());
+        statuses.push(status);
+        if status == 429 {
+            assert_refused(r, 429, "rate_limited");
         }
     }
     assert_eq!(&statuses[..2], &[401, 401]);

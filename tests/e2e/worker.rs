@@ -69,15 +69,15 @@ async fn worker_serves_health_and_steps() {
 #[tokio::test]
 async fn chain_info_names_the_contract() {
     let app = spawn_app().await;
-    let info: serde_json::Value = app.get("/v1/chain", None).await.json().await.unwrap();
-    assert_eq!(info["chain_id"], 31337);
-    assert_eq!(info["contract_address"], serde_json::Value::Null);
+    let info = app.client().chain().await.unwrap();
+    assert_eq!(info.chain_id, 31337);
+    assert_eq!(info.contract_address, None);
     let app = spawn_app_with(
         json!({"chain": {"chain_id": 11155111, "contract_address": "0xa460fc9fee404671be62c835d1aa4384ea9dfc9a"}}),
     )
     .await;
-    let info: serde_json::Value = app.get("/v1/chain", None).await.json().await.unwrap();
-    assert_eq!(info["chain_id"], 11155111);
-    assert_eq!(info["contract_address"], "0xa460FC9fee404671be62c835d1aa4384EA9Dfc9A");
-    assert_eq!(info["eip712_name"], "Pramana ConsentRegistry");
+    let info = app.client().chain().await.unwrap();
+    assert_eq!(info.chain_id, 11155111);
+    assert_eq!(info.contract_address.as_deref(), Some("0xa460FC9fee404671be62c835d1aa4384EA9Dfc9A"));
+    assert_eq!(info.eip712_name, "Pramana ConsentRegistry");
 }

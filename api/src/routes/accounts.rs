@@ -3,10 +3,9 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
+
 use pramana_core::{AbhaNumber, HfrId, HospitalId};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use pramana_wire::{AuditorCreate, AuditorCreated, HospitalCreate, HospitalCreated, HospitalView};
 use uuid::Uuid;
 
 use super::auth::check_name;
@@ -20,66 +19,8 @@ use pramana_server::store::accounts::{self, HospitalRow};
 use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
 use pramana_server::store::credentials;
 
-/// A hospital to register.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct HospitalCreate {
-    /// Health Facility Registry id, `IN` + 10 digits.
-    #[schema(example = "IN2710000123")]
-    pub hfr_id: String,
-    /// Display name.
-    pub name: String,
-}
-
-/// A hospital.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HospitalView {
-    /// Id.
-    pub id: Uuid,
-    /// HFR id.
-    pub hfr_id: String,
-    /// Display name.
-    pub name: String,
-    /// Registration time.
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<HospitalRow> for HospitalView {
-    fn from(h: HospitalRow) -> Self {
-        Self { id: h.id, hfr_id: h.hfr_id, name: h.name, created_at: h.created_at }
-    }
-}
-
-/// A registered hospital and its API secret, shown only this once.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HospitalCreated {
-    /// The hospital.
-    pub hospital: HospitalView,
-    /// Log in with the HFR id and this secret.
-    pub api_secret: String,
-}
-
-/// An auditor to create.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AuditorCreate {
-    /// Login name: lower-case letters, digits, `.`, `_`, `-`; 3 to 64 characters; starts with a letter.
-    pub username: String,
-    /// Display name.
-    pub name: String,
-}
-
-/// A created auditor and their password, shown only this once.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditorCreated {
-    /// Auditor id.
-    pub id: Uuid,
-    /// Login name.
-    pub username: String,
-    /// Display name.
-    pub name: String,
-    /// Generated password.
-    pub password: String,
+fn hospital_view(h: HospitalRow) -> HospitalView {
+    HospitalView { id: h.id, hfr_id: h.hfr_id, name: h.name, created_at: h.created_at }
 }
 
 fn check_username(raw: &str) -> ApiResult<String> {
@@ -120,7 +61,7 @@ pub async fn hospitals_create(
     .await;
     let row = result.map_err(conflict_as("already_registered", "this HFR id is already registered"))?;
     pramana_server::store::commit(tx).await?;
-    Ok((StatusCode::CREATED, ApiJson(HospitalCreated { hospital: row.into(), api_secret })))
+    Ok((StatusCode::CREATED, ApiJson(HospitalCreated { hospital: hospital_view(row), api_secret })))
 }
 
 /// Lists hospitals (any signed-in account).
@@ -128,7 +69,7 @@ pub async fn hospitals_create(
     responses((status = 200, body = Vec<HospitalView>)))]
 pub async fn hospitals_list(State(state): State<AppState>, _user: AuthUser) -> ApiResult<ApiJson<Vec<HospitalView>>> {
     let rows = accounts::list_hospitals(&state.pool).await?;
-    Ok(ApiJson(rows.into_iter().map(HospitalView::from).collect()))
+    Ok(ApiJson(rows.into_iter().map(hospital_view).collect()))
 }
 
 /// Creates an auditor account (operator only).

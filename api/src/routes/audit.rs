@@ -5,33 +5,15 @@
 
 use axum::extract::State;
 use pramana_core::auditlog::Hash;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use pramana_wire::{
+    AuditEntry, AuditPage, AuditQuery, ConsistencyProof, ConsistencyQuery, HeadsPage, HeadsQuery, InclusionProof,
+    LogPage, LogQuery, LogReport, PositionProof, ProofQuery, TreeHead, TreeSizeQuery,
+};
 
 use crate::app::AppState;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
-use pramana_server::store::audit::{self, AuditRow, LogReport, ProofUnavailable, TreeHead};
-
-/// Paging through the log.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct AuditQuery {
-    /// Return events with `seq` greater than this (default 0).
-    pub after: Option<i64>,
-    /// Page size, 1 to 1000 (default 100).
-    pub limit: Option<i64>,
-}
-
-/// A page of audit events.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditPage {
-    /// Events, oldest first.
-    #[schema(value_type = Vec<Object>)]
-    pub events: Vec<AuditRow>,
-    /// Pass as `after` for the next page; absent at the end.
-    pub next_after: Option<i64>,
-}
+use pramana_server::store::audit::{self, AuditRow, ProofUnavailable};
 
 fn page_bounds(after: Option<i64>, limit: Option<i64>) -> ApiResult<(i64, i64)> {
     let after = after.unwrap_or(0);
@@ -49,7 +31,32 @@ async fn events_page(state: &AppState, patient: Option<uuid::Uuid>, q: &AuditQue
     let (after, limit) = page_bounds(q.after, q.limit)?;
     let events = audit::find_audit_page(&state.pool, patient, after, limit).await?;
     let next_after = (events.len() as i64 == limit).then(|| events.last().map(|e| e.seq)).flatten();
-    Ok(AuditPage { events, next_after })
+    Ok(AuditPage { events: events.into_iter().map(entry).collect(), next_after })
+}
+
+/// The wire form of a stored entry.
+fn entry(r: AuditRow) -> AuditEntry {
+    AuditEntry {
+        seq: r.seq,
+        id: r.id,
+        at: r.at,
+        actor_role: r.actor_role,
+        actor_id: r.actor_id,
+        action: r.action,
+        outcome: r.outcome,
+        subject_patient_id: r.subject_patient_id,
+        target: r.target,
+        request_id: r.request_id,
+        details: r.details,
+        leaf_hash: r.leaf_hash.map(hex::encode),
+        position: r.position,
+    }
+}
+
+/// The wire form of a stored head; its anchor proof is what the worker stored as a `HeadAnchor`.
+fn head(h: audit::TreeHead) -> ApiResult<TreeHead> {
+    let anchor = h.anchor.map(serde_json::from_value).transpose().map_err(ApiError::internal)?;
+    Ok(TreeHead { tree_size: h.tree_size, root: hex::encode(h.root), created_at: h.created_at, anchor })
 }
 
 /// Lists audit events: a patient's own, or all for auditors and the operator.
@@ -72,31 +79,16 @@ pub async fn audit_list(
 /// the tree's leaves and every head's root. (The check against the chain is the auditor's:
 /// `pramana audit-log verify`.)
 #[utoipa::path(get, path = "/v1/audit/verify", tag = "audit", security(("bearer" = [])),
-    responses((status = 200, body = Object, description = "`{checked, first_broken_seq, first_broken_position}`"),
+    responses((status = 200, body = LogReport),
         (status = 403, body = crate::error::ErrorBody)))]
 pub async fn audit_verify(State(state): State<AppState>, user: AuthUser) -> ApiResult<ApiJson<LogReport>> {
     user.require(&[Role::Auditor, Role::Admin])?;
-    Ok(ApiJson(audit::verify_audit_log(&state.pool).await?))
-}
-
-/// Paging through the sequenced log by position.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct LogQuery {
-    /// First position (default 0).
-    pub start: Option<i64>,
-    /// Page size, 1 to 1000 (default 100).
-    pub limit: Option<i64>,
-}
-
-/// Sequenced entries in position order.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LogPage {
-    /// Entries, by position.
-    #[schema(value_type = Vec<Object>)]
-    pub entries: Vec<AuditRow>,
-    /// Pass as `start` for the next page; absent at the end.
-    pub next_start: Option<i64>,
+    let r = audit::verify_audit_log(&state.pool).await?;
+    Ok(ApiJson(LogReport {
+        checked: r.checked,
+        first_broken_seq: r.first_broken_seq,
+        first_broken_position: r.first_broken_position,
+    }))
 }
 
 /// Lists the sequenced entries by position (auditors and the operator).
@@ -111,28 +103,7 @@ pub async fn audit_log_list(
     let (start, limit) = page_bounds(q.start, q.limit)?;
     let entries = audit::find_entries_by_position(&state.pool, start, limit).await?;
     let next_start = (entries.len() as i64 == limit).then(|| entries.last().and_then(|e| e.position)).flatten();
-    Ok(ApiJson(LogPage { entries, next_start: next_start.map(|p| p + 1) }))
-}
-
-/// Paging through tree heads.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct HeadsQuery {
-    /// Heads with a tree size greater than this (default 0).
-    pub after: Option<i64>,
-    /// Page size, 1 to 1000 (default 100).
-    pub limit: Option<i64>,
-}
-
-/// Tree heads.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HeadsPage {
-    /// `{tree_size, root, created_at, anchor}`, by size; `anchor` is the head's anchor proof
-    /// once the batch that carries it is confirmed, else null.
-    #[schema(value_type = Vec<Object>)]
-    pub heads: Vec<TreeHead>,
-    /// Pass as `after` for the next page; absent at the end.
-    pub next_after: Option<i64>,
+    Ok(ApiJson(LogPage { entries: entries.into_iter().map(entry).collect(), next_start: next_start.map(|p| p + 1) }))
 }
 
 /// Lists tree heads with their anchor proofs (patients, auditors and the operator).
@@ -147,28 +118,8 @@ pub async fn audit_heads(
     let (after, limit) = page_bounds(q.after, q.limit)?;
     let heads = audit::find_heads(&state.pool, after, limit).await?;
     let next_after = (heads.len() as i64 == limit).then(|| heads.last().map(|h| h.tree_size)).flatten();
+    let heads = heads.into_iter().map(head).collect::<ApiResult<_>>()?;
     Ok(ApiJson(HeadsPage { heads, next_after }))
-}
-
-/// Two tree sizes.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct ConsistencyQuery {
-    /// The earlier head's size.
-    pub first: i64,
-    /// The later head's size.
-    pub second: i64,
-}
-
-/// An RFC 9162 consistency proof.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConsistencyProof {
-    /// The earlier head's size.
-    pub first: i64,
-    /// The later head's size.
-    pub second: i64,
-    /// Hashes, hex, in RFC 9162 order.
-    pub proof: Vec<String>,
 }
 
 fn hexes(hashes: &[Hash]) -> Vec<String> {
@@ -217,29 +168,6 @@ pub async fn access_log_list(
     Ok(ApiJson(events_page(&state, Some(user.subject_id), &q).await?))
 }
 
-/// Which head to prove against.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct ProofQuery {
-    /// The head's tree size (default: the newest anchored head, else the newest head).
-    pub tree_size: Option<i64>,
-}
-
-/// An entry's RFC 9162 inclusion proof to a tree head.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InclusionProof {
-    /// The entry (its `leaf_hash` is what the proof starts from).
-    #[schema(value_type = Object)]
-    pub entry: AuditRow,
-    /// Its position (leaf index).
-    pub position: i64,
-    /// The head proved against (with its anchor proof once anchored).
-    #[schema(value_type = Object)]
-    pub head: TreeHead,
-    /// Hashes, hex, leaf side first.
-    pub proof: Vec<String>,
-}
-
 /// The inclusion proof of one of the patient's entries (by `seq`) to a tree head: 404 when the
 /// entry is not about them, 409 `not_sequenced` while no head holds it yet.
 #[utoipa::path(get, path = "/v1/patients/me/access-log/{seq}/proof", tag = "audit", security(("bearer" = [])),
@@ -253,39 +181,20 @@ pub async fn access_log_proof(
     ApiQuery(q): ApiQuery<ProofQuery>,
 ) -> ApiResult<ApiJson<InclusionProof>> {
     user.require(&[Role::Patient])?;
-    let entry =
+    let found =
         audit::find_audit_event_by_seq(&state.pool, seq, Some(user.subject_id)).await?.ok_or(ApiError::NotFound)?;
-    let head = match q.tree_size {
+    let tree_head = match q.tree_size {
         Some(size) => audit::find_head_by_size(&state.pool, size).await?.ok_or(ApiError::NotFound)?,
         None => audit::find_latest_head(&state.pool).await?.ok_or(NOT_SEQUENCED)?,
     };
-    let position = entry.position.filter(|p| *p < head.tree_size).ok_or(NOT_SEQUENCED)?;
+    let position = found.position.filter(|p| *p < tree_head.tree_size).ok_or(NOT_SEQUENCED)?;
     let proof =
-        audit::inclusion_proof(&state.pool, position as u64, head.tree_size as u64).await.map_err(proof_error)?;
-    Ok(ApiJson(InclusionProof { entry, position, head, proof: hexes(&proof) }))
+        audit::inclusion_proof(&state.pool, position as u64, tree_head.tree_size as u64).await.map_err(proof_error)?;
+    Ok(ApiJson(InclusionProof { entry: entry(found), position, head: head(tree_head)?, proof: hexes(&proof) }))
 }
 
 const NOT_SEQUENCED: ApiError =
     ApiError::Conflict("not_sequenced", "the entry is not in this tree head yet; the sequencer adds it shortly");
-
-/// The tree head to prove against.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct TreeSizeQuery {
-    /// The head's tree size.
-    pub tree_size: i64,
-}
-
-/// An inclusion proof by position.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PositionProof {
-    /// The leaf index.
-    pub position: i64,
-    /// The head's tree size.
-    pub tree_size: i64,
-    /// Hashes, hex, leaf side first.
-    pub proof: Vec<String>,
-}
 
 /// The inclusion proof of the entry at `position` to the head of `tree_size` (auditors and the
 /// operator).

@@ -2,11 +2,9 @@
 
 use axum::http::StatusCode;
 use pramana_core::{AbhaAddress, AbhaNumber, PatientId};
-use serde::{Deserialize, Serialize};
+use pramana_wire::{LoginRequest, PatientView, RefreshRequest, RegisterRequest, TokenResponse};
 use serde_json::json;
-use utoipa::ToSchema;
 
-use super::patients::PatientView;
 use crate::app::AppState;
 use crate::auth::service::{self, TokenPair};
 use crate::auth::{AuthUser, Role};
@@ -21,62 +19,11 @@ pub const MIN_PASSWORD_LEN: usize = 12;
 /// Longest accepted password (bounds Argon2 input).
 pub const MAX_PASSWORD_LEN: usize = 256;
 
-/// A patient's registration.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RegisterRequest {
-    /// 14 digits, with or without hyphens (`XX-XXXX-XXXX-XXXX`); the last is a Luhn check digit.
-    #[schema(example = "91-2345-6789-0129")]
-    pub abha_number: String,
-    /// ABHA addresses (`name@abdm` / `name@sbx`).
-    #[serde(default)]
-    pub abha_addresses: Vec<String>,
-    /// Display name.
-    pub name: String,
-    /// At least 12 characters.
-    pub password: String,
-}
-
-/// Login with an ABHA number or address (patients), an HFR id (hospitals) or a username.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    /// ABHA number, ABHA address, HFR id or username.
-    pub login: String,
-    /// Password or hospital API secret.
-    pub password: String,
-}
-
-/// A refresh token to rotate.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RefreshRequest {
-    /// The refresh token from the last login or refresh; single use.
-    pub refresh_token: String,
-}
-
-/// Tokens for a session.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenResponse {
-    /// JWT for `Authorization: Bearer`.
-    pub access_token: String,
-    /// Always `Bearer`.
-    pub token_type: &'static str,
-    /// Seconds until the access token expires.
-    pub expires_in: i64,
-    /// Single-use refresh token; using it twice ends the session.
-    pub refresh_token: String,
-    /// The holder's role.
-    pub role: Role,
-    /// The holder's id.
-    pub subject_id: uuid::Uuid,
-}
-
 impl From<TokenPair> for TokenResponse {
     fn from(p: TokenPair) -> Self {
         Self {
             access_token: p.access_token,
-            token_type: "Bearer",
+            token_type: "Bearer".to_owned(),
             expires_in: p.expires_in,
             refresh_token: p.refresh_token,
             role: p.role,
@@ -157,7 +104,7 @@ pub async fn auth_register(
     result.map_err(conflict_as("already_registered", "this ABHA number or address is already registered"))?;
     let patient = patients::find_patient_by_id(&mut tx, id).await?.ok_or(ApiError::NotFound)?;
     pramana_server::store::commit(tx).await?;
-    Ok((StatusCode::CREATED, ApiJson(PatientView::from(patient))))
+    Ok((StatusCode::CREATED, ApiJson(super::patients::patient_view(patient))))
 }
 
 /// Opens a session.

@@ -6,11 +6,13 @@
 use alloy::primitives::Address;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::Utc;
 use pramana_core::chain::eip712::domain;
 use pramana_core::{AbhaNumber, AccessMode, HiType, Purpose, hex0x};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use pramana_wire::{
+    ConsentGrantBody, ConsentRequestCreate, ConsentResignBody, ConsentRevokeBody, ConsentView, GranteeKeys,
+    SignedConsentPage, SignedConsentQuery, SignedConsentView,
+};
 use uuid::Uuid;
 
 use crate::app::AppState;
@@ -21,131 +23,6 @@ use crate::views;
 use pramana_server::store::consents::{self, ConsentRow};
 use pramana_server::store::keys;
 use pramana_server::store::relay;
-
-/// The care dates of the records in scope.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DateRange {
-    /// First care date (`YYYY-MM-DD`).
-    pub from: NaiveDate,
-    /// Last care date (`YYYY-MM-DD`), not before `from`.
-    pub to: NaiveDate,
-}
-
-/// How often the hospital may fetch (ABDM `frequency`).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Frequency {
-    /// `HOUR`, `DAY`, `WEEK`, `MONTH` or `YEAR`.
-    pub unit: String,
-    /// Fetches per unit, at least 1.
-    pub value: i32,
-    /// Repeats, 0 or more.
-    pub repeats: i32,
-}
-
-/// A hospital's consent request.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConsentRequestCreate {
-    /// The patient's ABHA number (with or without hyphens).
-    #[schema(example = "91-2345-6789-0129")]
-    pub patient_abha_number: String,
-    /// Purpose of use: `CAREMGT`, `BTG`, `PUBHLTH`, `HPAYMT`, `DSRCH` or `PATRQT`.
-    pub purpose: String,
-    /// HI types in scope, e.g. `["DiagnosticReport"]`.
-    pub hi_types: Vec<String>,
-    /// `VIEW`, `STORE`, `QUERY` or `STREAM`.
-    pub access_mode: String,
-    /// Care dates of the records in scope.
-    pub date_range: DateRange,
-    /// When a grant would end (ABDM `dataEraseAt`); in the future.
-    pub data_erase_at: DateTime<Utc>,
-    /// How often the hospital may fetch.
-    pub frequency: Frequency,
-    /// When this request lapses if the patient does not act; in the future, within 30 days.
-    pub expires_at: DateTime<Utc>,
-}
-
-/// A consent artefact.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConsentView {
-    /// Id.
-    pub id: Uuid,
-    /// The patient.
-    pub patient_id: Uuid,
-    /// The requesting hospital.
-    pub hospital_id: Uuid,
-    /// `REQUESTED`, `GRANTED`, `DENIED`, `EXPIRED` or `REVOKED`, as of now.
-    pub status: String,
-    /// Purpose code.
-    pub purpose: String,
-    /// HI types in scope.
-    pub hi_types: Vec<String>,
-    /// Access mode.
-    pub access_mode: String,
-    /// Care dates in scope.
-    pub date_range: DateRange,
-    /// When a grant ends.
-    pub data_erase_at: DateTime<Utc>,
-    /// Fetch frequency.
-    pub frequency: Frequency,
-    /// When the request lapses.
-    pub expires_at: DateTime<Utc>,
-    /// Request time.
-    pub created_at: DateTime<Utc>,
-    /// Decision time.
-    pub decided_at: Option<DateTime<Utc>>,
-    /// The consent's id on chain (what the EIP-712 grant and revocation carry).
-    pub chain_consent_id: String,
-    /// The patient's address the grant was signed for (EIP-55), once granted: the contract keys
-    /// a consent by (patient, consent id), so this and `chain_consent_id` name its record
-    /// (`pramana consent status ID --patient ADDRESS`); the same id granted by anyone else is
-    /// another consent.
-    pub patient_address: Option<String>,
-    /// `scopeHash` of the scope above (docs/contract.md); a patient who narrows the scope when
-    /// granting signs the narrowed scope's hash instead.
-    pub scope_hash: String,
-    /// The hospital's address the grant was signed for (EIP-55), once granted.
-    pub grantee_address: Option<String>,
-    /// The validity start signed (`validFrom`), once granted; `validUntil` is `data_erase_at`.
-    pub valid_from: Option<DateTime<Utc>>,
-    /// The chain mirror: where the signed grant and revocation are on their way to the chain.
-    /// A grant whose relay `failed` gives the hospital no access until the patient signs it
-    /// again (`POST /v1/consents/{id}/resign`); so does a failed revocation need re-signing to
-    /// reach the chain (access already ended on the platform).
-    pub chain: ChainView,
-}
-
-/// A consent's signed messages on their way to the chain (absent until signed).
-#[derive(Debug, Default, Serialize, ToSchema)]
-pub struct ChainView {
-    /// The grant's relay.
-    pub grant: Option<RelayView>,
-    /// The revocation's relay.
-    pub revoke: Option<RelayView>,
-}
-
-/// One relayed message.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RelayView {
-    /// `pending` (queued), `submitted` (in a transaction not yet final), `confirmed` or `failed`
-    /// (the contract refuses it for good: see `failure`).
-    pub state: String,
-    /// The transaction in flight (submitted) or the one that put it on chain (confirmed).
-    pub tx_hash: Option<String>,
-    /// The block it landed in (confirmed).
-    pub block_number: Option<i64>,
-    /// The contract's reason (`StaleNonce`, `SignatureExpired`, ...), when failed.
-    pub failure: Option<String>,
-    /// While pending: why the worker could not settle it yet and set it aside (its dry run
-    /// failed, or the chain holds it but its event was not found); absent otherwise.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub set_aside: Option<String>,
-    /// When a message set aside is checked again.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry_at: Option<DateTime<Utc>>,
-}
 
 /// A hospital asks a patient for consent (one open artefact per hospital and patient).
 #[utoipa::path(post, path = "/v1/consents", tag = "consents", security(("bearer" = [])), request_body = ConsentRequestCreate,
@@ -220,17 +97,6 @@ pub async fn consents_get(
     Ok(ApiJson(with_chain_state(&state, vec![c]).await?.pop().ok_or(ApiError::NotFound)?))
 }
 
-/// What a patient's device needs to grant: the hospital's current keys.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct GranteeKeys {
-    /// The hospital's current X25519 public key (hex): add a stanza for it to each document.
-    pub x25519_public_key: Option<String>,
-    /// The hospital's registered Ethereum address: the grant's `grantee`.
-    pub ethereum_address: Option<String>,
-    /// The consent's id on chain.
-    pub chain_consent_id: String,
-}
-
 /// The requesting hospital's current public keys (either party), for building a grant.
 #[utoipa::path(get, path = "/v1/consents/{id}/grantee-keys", tag = "consents", security(("bearer" = [])),
     params(("id" = Uuid, Path)), responses((status = 200, body = GranteeKeys), (status = 404, body = crate::error::ErrorBody)))]
@@ -280,53 +146,6 @@ pub async fn consents_deny(
 ) -> ApiResult<ApiJson<ConsentView>> {
     service::deny(&state.pool, &user.actor(), id, Utc::now()).await?;
     reload_view(&state, id).await
-}
-
-/// A patient's grant: optionally narrower than the request, and signed (EIP-712, docs/contract.md)
-/// over exactly the scope, parties and validity the server stores.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConsentGrantBody {
-    /// HI types granted: all requested when absent, else a non-empty subset.
-    pub hi_types: Option<Vec<String>>,
-    /// Care dates granted: the requested range when absent, else a range inside it.
-    pub date_range: Option<DateRange>,
-    /// When the grant ends: the requested `data_erase_at` when absent, else an earlier time.
-    pub data_erase_at: Option<DateTime<Utc>>,
-    /// Validity start signed (Unix seconds).
-    pub valid_from: u64,
-    /// The patient's contract nonce signed.
-    pub nonce: u64,
-    /// Signature deadline signed (Unix seconds).
-    pub deadline: u64,
-    /// EIP-2098 compact signature (`0x` + 128 hex digits) by the patient's registered Ethereum key.
-    pub signature: String,
-    /// For every live document in the granted scope, its envelope header with one stanza added
-    /// for the hospital's current X25519 key (`envelope::add_recipient` on the patient's device).
-    #[serde(default)]
-    pub headers: Vec<HeaderUpdate>,
-}
-
-/// A document's new envelope header.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct HeaderUpdate {
-    /// The document.
-    pub document_id: Uuid,
-    /// The new header (base64).
-    pub header: String,
-}
-
-/// A patient's signed revocation.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConsentRevokeBody {
-    /// The patient's contract nonce signed.
-    pub nonce: u64,
-    /// Signature deadline signed (Unix seconds).
-    pub deadline: u64,
-    /// EIP-2098 compact signature by the patient's registered Ethereum key.
-    pub signature: String,
 }
 
 pub(crate) fn parse_signature(s: &str) -> ApiResult<[u8; 64]> {
@@ -393,18 +212,6 @@ pub async fn consents_revoke(
     reload_view(&state, id).await
 }
 
-/// A new signature for the consent's grant or revocation that the chain refused for good.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConsentResignBody {
-    /// The patient's contract nonce now (`nonces(patient)` on the ConsentRegistry).
-    pub nonce: u64,
-    /// New signature deadline (Unix seconds), in the future.
-    pub deadline: u64,
-    /// EIP-2098 compact signature over the same message with this nonce and deadline.
-    pub signature: String,
-}
-
 /// The patient signs again a grant or revocation whose relay failed for good (the contract
 /// refused it: `StaleNonce` after `incrementNonce`, `SignatureExpired` after a fee stall, ...).
 /// The message is the one stored — same consent, parties, scope and validity — with a new nonce
@@ -426,50 +233,6 @@ pub async fn consents_resign(
     let signed = signed_fields(body.nonce, body.deadline, &body.signature)?;
     service::resign(&state.pool, &chain_domain(&state)?, &user.actor(), id, signed, Utc::now()).await?;
     reload_view(&state, id).await
-}
-
-/// Paging through every signed consent.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct SignedConsentQuery {
-    /// Return consents with ids after this one.
-    pub after: Option<Uuid>,
-    /// Page size, 1 to 1000 (default 500).
-    pub limit: Option<i64>,
-}
-
-/// A signed consent as the platform holds it, for comparison with the chain.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SignedConsentView {
-    /// Id.
-    pub id: Uuid,
-    /// The consent's id on chain.
-    pub chain_consent_id: String,
-    /// `GRANTED` (active), `REVOKED` or `EXPIRED`, as of now.
-    pub status: String,
-    /// The granting patient's address.
-    pub patient: String,
-    /// The hospital's address.
-    pub grantee: String,
-    /// The scope hash the patient signed.
-    pub scope_hash: String,
-    /// Validity start, Unix seconds.
-    pub valid_from: i64,
-    /// Validity end (`dataEraseAt`), Unix seconds.
-    pub valid_until: i64,
-    /// When the platform recorded the revocation.
-    pub revoked_at: Option<DateTime<Utc>>,
-    /// The chain mirror's state.
-    pub chain: ChainView,
-}
-
-/// A page of signed consents.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SignedConsentPage {
-    /// Consents in id order.
-    pub consents: Vec<SignedConsentView>,
-    /// Pass as `after` for the next page; absent at the end.
-    pub next_after: Option<Uuid>,
 }
 
 /// Every consent a patient has signed, with its chain mirror state: what `pramana audit --api`

@@ -7,13 +7,12 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use futures::StreamExt as _;
 use pramana_core::HiType;
-use serde::{Deserialize, Serialize};
+use pramana_wire::{DocumentView, RemoveRecipient, UploadQuery};
 use serde_json::json;
 use tokio::io::AsyncReadExt as _;
-use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::app::AppState;
@@ -24,65 +23,6 @@ use crate::storage::{BoxReader, VerifyingReader};
 use crate::views;
 use pramana_server::store::anchor;
 use pramana_server::store::documents::{self, DocumentRow};
-
-/// What an upload declares about the envelope in its body.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct UploadQuery {
-    /// ABDM HI type, e.g. `DiagnosticReport`.
-    pub hi_type: String,
-    /// When the care happened (`YYYY-MM-DD`, not in the future).
-    pub care_date: String,
-    /// SHA-256 of the plaintext (64 hex digits).
-    pub plaintext_sha256: String,
-    /// The commitment salt (64 hex digits).
-    pub salt: String,
-    /// SHA-256 of the payload (the envelope after its header; 64 hex digits).
-    pub payload_sha256: String,
-    /// The patient whose record this is: required for hospitals, must be absent or the caller
-    /// for patients.
-    pub patient_id: Option<Uuid>,
-}
-
-/// A document's metadata.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DocumentView {
-    /// Id.
-    pub id: Uuid,
-    /// The patient whose record it is.
-    pub owner_patient_id: Uuid,
-    /// `patient` or `hospital`.
-    pub uploaded_by_role: String,
-    /// Uploader id.
-    pub uploaded_by_id: Uuid,
-    /// HI type.
-    pub hi_type: String,
-    /// Care date.
-    pub care_date: NaiveDate,
-    /// Plaintext bytes.
-    pub plaintext_size: i64,
-    /// Envelope bytes (header and payload) as downloaded.
-    pub envelope_size: i64,
-    /// SHA-256 of the plaintext (hex).
-    pub plaintext_sha256: String,
-    /// SHA-256 of the stored payload (hex).
-    pub payload_sha256: String,
-    /// Commitment salt (hex).
-    pub salt: String,
-    /// Merkle leaf (hex).
-    pub leaf: String,
-    /// Upload time.
-    pub created_at: DateTime<Utc>,
-    /// Set when deleted (crypto-shredded); the hashes remain.
-    pub deleted_at: Option<DateTime<Utc>>,
-    /// The envelope header (base64), absent once deleted.
-    pub header: Option<String>,
-    /// The caller's own stanza (base64, 97 bytes), when the caller has one.
-    pub my_stanza: Option<String>,
-    /// Anchoring on chain: `pending` (waiting for a batch), `submitted` (in a batch awaiting
-    /// confirmations) or `confirmed` (the proof is at `/v1/documents/{id}/proof`).
-    pub anchor_state: String,
-}
 
 fn hex32(field: &'static str, s: &str) -> ApiResult<[u8; 32]> {
     let mut out = [0u8; 32];
@@ -293,16 +233,6 @@ pub async fn documents_delete(
 ) -> ApiResult<StatusCode> {
     service::delete(&state.pool, &*state.storage, &user.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// A header without one recipient, made on the owner's device.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RemoveRecipient {
-    /// The key id (32 hex digits) of the stanza to drop.
-    pub key_id: String,
-    /// The new header (base64): the stored one without that stanza, with its MAC recomputed.
-    pub header: String,
 }
 
 /// The owner drops a recipient's stanza from a document's header (after a revocation, say).

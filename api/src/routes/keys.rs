@@ -6,12 +6,11 @@
 use alloy::primitives::Address;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use pramana_core::chain::eip712::{RotateSigner, SignatureError, SignedRotation};
 use pramana_core::{EthAddress, X25519PublicKey};
-use serde::{Deserialize, Serialize};
+use pramana_wire::{KeyCreate, KeyKind, KeyView, RotationBody, RotationView};
 use serde_json::json;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::consents::{chain_domain, parse_signature};
@@ -25,99 +24,17 @@ use pramana_server::store::credentials;
 use pramana_server::store::keys::{self, KeyRow};
 use pramana_server::store::relay::{self, NewRotation};
 
-/// Which kind of key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum KeyKind {
-    /// X25519 public key (64 hex digits): receives wrapped document keys.
-    X25519,
-    /// Ethereum address (`0x…`): signs consent grants and revocations.
-    Ethereum,
-}
-
-impl KeyKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::X25519 => "x25519",
-            Self::Ethereum => "ethereum",
-        }
-    }
-}
-
-/// A key to register; it replaces the caller's active key of the same kind.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct KeyCreate {
-    /// Kind of key.
-    pub kind: KeyKind,
-    /// Hex X25519 key or `0x` address.
-    pub public_key: String,
-    /// The account's password (a hospital's API secret), asked again: a valid access token alone
-    /// may not register a key. Missing or wrong: 403 `reauthentication_required`.
-    pub password: Option<String>,
-    /// A patient's new Ethereum key takes over their account (the address of their first key)
-    /// only with a `RotateSigner` message signed by the key that signs for the account now
-    /// (the active one, unless the chain refused its rotation): missing, 422
-    /// `rotation_required`; signed by another key, 422 `invalid_signature`; a nonce that a
-    /// rotation still waiting for the chain consumes, 422 `invalid_nonce`.
-    pub rotation: Option<RotationBody>,
-}
-
-/// The EIP-712 `RotateSigner(account, newSigner, nonce, deadline)` the account's current signer
-/// signed; `account` is the patient's first Ethereum key and `newSigner` the key registered.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RotationBody {
-    /// The account's contract nonce now (`nonces(account)` on the ConsentRegistry).
-    pub nonce: u64,
-    /// Signature deadline (Unix seconds), in the future.
-    pub deadline: u64,
-    /// EIP-2098 compact signature by the key that signs for the account now.
-    pub signature: String,
-}
-
-/// A registered key.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct KeyView {
-    /// Key id.
-    pub id: Uuid,
-    /// `x25519` or `ethereum`.
-    pub kind: String,
-    /// Lower-case hex key, or EIP-55 address.
-    pub public_key: String,
-    /// Registration time.
-    pub created_at: DateTime<Utc>,
-    /// When a newer key replaced it.
-    pub retired_at: Option<DateTime<Utc>>,
-    /// A patient's later Ethereum key: the signed rotation that handed the account to it, and
-    /// its chain state.
-    pub rotation: Option<RotationView>,
-}
-
-/// A signer rotation as the chain mirror sees it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RotationView {
-    /// The account nonce it carries; messages signed after it carry a higher one.
-    pub nonce: i64,
-    /// `pending`, `submitted`, `confirmed` or `failed`.
-    pub state: String,
-    /// The contract's reason, when failed.
-    pub failure: Option<String>,
-}
-
-impl From<KeyRow> for KeyView {
-    fn from(k: KeyRow) -> Self {
-        let public_key = match k.kind.as_str() {
-            "ethereum" => EthAddress::parse(&k.public_key).map_or(k.public_key.clone(), |a| a.to_checksum()),
-            _ => k.public_key,
-        };
-        let rotation = k.rotation_nonce.zip(k.rotation_state).map(|(nonce, state)| RotationView {
-            nonce,
-            state,
-            failure: k.rotation_failure,
-        });
-        Self { id: k.id, kind: k.kind, public_key, created_at: k.created_at, retired_at: k.retired_at, rotation }
-    }
+fn key_view(k: KeyRow) -> KeyView {
+    let public_key = match k.kind.as_str() {
+        "ethereum" => EthAddress::parse(&k.public_key).map_or(k.public_key.clone(), |a| a.to_checksum()),
+        _ => k.public_key,
+    };
+    let rotation = k.rotation_nonce.zip(k.rotation_state).map(|(nonce, state)| RotationView {
+        nonce,
+        state,
+        failure: k.rotation_failure,
+    });
+    KeyView { id: k.id, kind: k.kind, public_key, created_at: k.created_at, retired_at: k.retired_at, rotation }
 }
 
 /// Checks the caller's password (a hospital's API secret) again; every failure is the same 403.
@@ -200,7 +117,7 @@ async fn checked_rotation(
 pub async fn keys_list(State(state): State<AppState>, user: AuthUser) -> ApiResult<ApiJson<Vec<KeyView>>> {
     user.require(&[Role::Patient, Role::Hospital])?;
     let rows = keys::find_keys_by_owner(&state.pool, user.subject_id).await?;
-    Ok(ApiJson(rows.into_iter().map(KeyView::from).collect()))
+    Ok(ApiJson(rows.into_iter().map(key_view).collect()))
 }
 
 /// Registers a key, retiring the previous one of the same kind.
@@ -257,5 +174,5 @@ pub async fn keys_create(
     )
     .await?;
     pramana_server::store::commit(tx).await?;
-    Ok((StatusCode::CREATED, ApiJson(row.into())))
+    Ok((StatusCode::CREATED, ApiJson(key_view(row))))
 }

@@ -1,11 +1,10 @@
 //! `/v1/patients`: a patient's own profile. Another patient's id is a 404, never data.
 
 use axum::extract::State;
-use chrono::{DateTime, Utc};
+
 use pramana_core::PatientId;
-use serde::{Deserialize, Serialize};
+use pramana_wire::{PatientPatch, PatientView};
 use serde_json::json;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::{check_name, parse_addresses};
@@ -17,51 +16,21 @@ use pramana_server::store::StoreError;
 use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
 use pramana_server::store::patients::{self, Patient};
 
-/// A patient's profile.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PatientView {
-    /// Patient id.
-    pub id: Uuid,
-    /// `XX-XXXX-XXXX-XXXX`.
-    #[schema(example = "91-2345-6789-0129")]
-    pub abha_number: String,
-    /// ABHA addresses.
-    pub abha_addresses: Vec<String>,
-    /// Display name.
-    pub name: String,
-    /// Registration time.
-    pub created_at: DateTime<Utc>,
-    /// Last profile change.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<Patient> for PatientView {
-    fn from(p: Patient) -> Self {
-        Self {
-            id: p.id.0,
-            abha_number: p.abha_number.hyphenated(),
-            abha_addresses: p.abha_addresses.iter().map(ToString::to_string).collect(),
-            name: p.name,
-            created_at: p.created_at,
-            updated_at: p.updated_at,
-        }
+pub(crate) fn patient_view(p: Patient) -> PatientView {
+    PatientView {
+        id: p.id.0,
+        abha_number: p.abha_number.hyphenated(),
+        abha_addresses: p.abha_addresses.iter().map(ToString::to_string).collect(),
+        name: p.name,
+        created_at: p.created_at,
+        updated_at: p.updated_at,
     }
-}
-
-/// Changes to a profile; absent fields stay as they are.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PatientPatch {
-    /// New display name.
-    pub name: Option<String>,
-    /// The full new set of ABHA addresses.
-    pub abha_addresses: Option<Vec<String>>,
 }
 
 async fn load(state: &AppState, id: Uuid) -> ApiResult<PatientView> {
     let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
     let patient = patients::find_patient_by_id(&mut conn, PatientId(id)).await?.ok_or(ApiError::NotFound)?;
-    Ok(patient.into())
+    Ok(patient_view(patient))
 }
 
 /// The caller's own profile.
@@ -103,7 +72,7 @@ pub async fn patients_me_patch(
     result.map_err(conflict_as("abha_address_taken", "an ABHA address is registered to another patient"))?;
     let patient = patients::find_patient_by_id(&mut tx, id).await?.ok_or(ApiError::NotFound)?;
     pramana_server::store::commit(tx).await?;
-    Ok(ApiJson(patient.into()))
+    Ok(ApiJson(patient_view(patient)))
 }
 
 /// A patient's profile by id: the patient themself or the operator. Anyone else gets 404.

@@ -5,10 +5,9 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+
+use pramana_wire::{AttemptView, DeliveriesQuery, DeliveryView, WebhookCreated, WebhookSet, WebhookView};
 use serde_json::json;
-use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::app::AppState;
@@ -18,44 +17,8 @@ use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
 use pramana_server::store::webhooks::{self as store, AttemptRow, EndpointRow, EventRow};
 use pramana_server::webhooks::{check_url, new_secret};
 
-/// The endpoint to set.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WebhookSet {
-    /// Where events are POSTed: `https://`, at most 2,048 characters.
-    #[schema(example = "https://his.city-hospital.example/pramana/events")]
-    pub url: String,
-}
-
-/// A hospital's endpoint (never its secret).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookView {
-    /// Where events are POSTed.
-    pub url: String,
-    /// When this endpoint was registered.
-    pub created_at: DateTime<Utc>,
-    /// When it was last set (URL change or secret rotation).
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<EndpointRow> for WebhookView {
-    fn from(e: EndpointRow) -> Self {
-        Self { url: e.url, created_at: e.created_at, updated_at: e.updated_at }
-    }
-}
-
-/// The endpoint just set and its new signing secret, shown only this once.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookCreated {
-    /// Where events are POSTed.
-    pub url: String,
-    /// When this endpoint was registered.
-    pub created_at: DateTime<Utc>,
-    /// Now.
-    pub updated_at: DateTime<Utc>,
-    /// The HMAC-SHA256 key of `Pramana-Signature` (the whole string, `whsec_` included). It
-    /// replaces any earlier secret at once, also for deliveries still being retried.
-    pub secret: String,
+fn webhook_view(e: EndpointRow) -> WebhookView {
+    WebhookView { url: e.url, created_at: e.created_at, updated_at: e.updated_at }
 }
 
 fn event(user: &AuthUser, action: &'static str, details: serde_json::Value) -> AuditEvent {
@@ -89,7 +52,7 @@ pub async fn webhook_put(
 pub async fn webhook_get(State(state): State<AppState>, user: AuthUser) -> ApiResult<ApiJson<WebhookView>> {
     user.require(&[Role::Hospital])?;
     let row = store::find_endpoint_by_hospital(&state.pool, user.subject_id).await?.ok_or(ApiError::NotFound)?;
-    Ok(ApiJson(row.into()))
+    Ok(ApiJson(webhook_view(row)))
 }
 
 /// Removes the caller's endpoint; deliveries still pending are cancelled, and no further
@@ -108,68 +71,15 @@ pub async fn webhook_delete(State(state): State<AppState>, user: AuthUser) -> Ap
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Paging through the delivery log.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct DeliveriesQuery {
-    /// Only events older than this event id (the last `event_id` of the previous page).
-    pub before: Option<Uuid>,
-    /// Page size, 1 to 200 (default 50).
-    pub limit: Option<i64>,
-}
-
-/// One delivery attempt.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AttemptView {
-    /// Attempt number, from 1.
-    pub attempt: i32,
-    /// When it started.
-    pub started_at: DateTime<Utc>,
-    /// When it ended; absent if the worker stopped mid-attempt.
-    pub finished_at: Option<DateTime<Utc>>,
-    /// How long the exchange took, in milliseconds.
-    pub duration_ms: Option<i32>,
-    /// The endpoint's HTTP status, if it answered.
-    pub status_code: Option<i32>,
-    /// Why there was no answer (timeout, connection refused, ...).
-    pub error: Option<String>,
-}
-
-impl From<AttemptRow> for AttemptView {
-    fn from(a: AttemptRow) -> Self {
-        Self {
-            attempt: a.attempt,
-            started_at: a.started_at,
-            finished_at: a.finished_at,
-            duration_ms: a.duration_ms,
-            status_code: a.status_code,
-            error: a.error,
-        }
+fn attempt_view(a: AttemptRow) -> AttemptView {
+    AttemptView {
+        attempt: a.attempt,
+        started_at: a.started_at,
+        finished_at: a.finished_at,
+        duration_ms: a.duration_ms,
+        status_code: a.status_code,
+        error: a.error,
     }
-}
-
-/// An event and its delivery.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DeliveryView {
-    /// The event id (`Pramana-Event-Id`, and `id` in the body).
-    pub event_id: Uuid,
-    /// `consent.granted`, `consent.revoked`, `consent.expired` or `consent.denied`.
-    pub event_type: String,
-    /// The consent.
-    pub consent_id: Uuid,
-    /// When the event was recorded.
-    pub created_at: DateTime<Utc>,
-    /// `pending`, `delivered`, `failed` (gave up after the last attempt) or `cancelled` (the
-    /// endpoint was removed).
-    pub state: String,
-    /// Attempts so far.
-    pub attempts: i32,
-    /// When the next attempt is due, while pending.
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    /// When the endpoint answered 2xx.
-    pub delivered_at: Option<DateTime<Utc>>,
-    /// Every attempt, first first.
-    pub attempt_log: Vec<AttemptView>,
 }
 
 fn delivery(e: EventRow, attempts: &mut HashMap<Uuid, Vec<AttemptView>>) -> DeliveryView {
@@ -206,7 +116,7 @@ pub async fn webhook_deliveries(
     let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
     let mut attempts: HashMap<Uuid, Vec<AttemptView>> = HashMap::new();
     for a in store::find_attempts_by_events(&state.pool, &ids).await? {
-        attempts.entry(a.event_id).or_default().push(a.into());
+        attempts.entry(a.event_id).or_default().push(attempt_view(a));
     }
     Ok(ApiJson(events.into_iter().map(|e| delivery(e, &mut attempts)).collect()))
 }

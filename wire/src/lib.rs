@@ -1,0 +1,28 @@
+//! The request and response bodies of Pramana's `/v1` HTTP API, and nothing else: serde types
+//! shared by the server (`pramana-api`, which derives their OpenAPI schemas with the `openapi`
+//! feature), the client (`pramana-client`) and the tests, so the JSON on the wire is declared once.
+//!
+//! Fields stay the plain JSON shapes the server accepts (strings for codes and hex); the server
+//! parses them into `pramana_core`'s validated types and answers `invalid_<field>` otherwise.
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod chain;
+pub mod consents;
+pub mod documents;
+pub mod error;
+pub mod keys;
+pub mod patients;
+pub mod webhooks;
+
+pub use accounts::*;
+pub use audit::*;
+pub use auth::*;
+pub use chain::*;
+pub use consents::*;
+pub use documents::*;
+pub use error::*;
+pub use keys::*;
+pub use patients::*;
+pub use webhooks::*;
