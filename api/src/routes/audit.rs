@@ -18,8 +18,10 @@ use crate::store::audit::{self, AuditRow, LogReport, ProofUnavailable, TreeHead}
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Return events with `seq` greater than this (default 0).
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -54,7 +56,8 @@ async fn events_page(state: &AppState, patient: Option<uuid::Uuid>, q: &AuditQue
 
 /// Lists audit events: a patient's own, or all for auditors and the operator.
 #[utoipa::path(get, path = "/v1/audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
-    responses((status = 200, body = AuditPage), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = AuditPage), (status = 403, body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_after`, `invalid_limit`", body = crate::error::ErrorBody)))]
 pub async fn audit_list(
     State(state): State<AppState>,
     user: AuthUser,
@@ -84,8 +87,10 @@ pub async fn audit_verify(State(state): State<AppState>, user: AuthUser) -> ApiR
 #[serde(deny_unknown_fields)]
 pub struct LogQuery {
     /// First position (default 0).
+    #[param(minimum = 0)]
     pub start: Option<i64>,
     /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -101,7 +106,8 @@ pub struct LogPage {
 
 /// Lists the sequenced entries by position (auditors and the operator).
 #[utoipa::path(get, path = "/v1/audit/log", tag = "audit", security(("bearer" = [])), params(LogQuery),
-    responses((status = 200, body = LogPage), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = LogPage), (status = 403, body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_after` (for `start`), `invalid_limit`", body = crate::error::ErrorBody)))]
 pub async fn audit_log_list(
     State(state): State<AppState>,
     user: AuthUser,
@@ -119,8 +125,10 @@ pub async fn audit_log_list(
 #[serde(deny_unknown_fields)]
 pub struct HeadsQuery {
     /// Heads with a tree size greater than this (default 0).
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -137,7 +145,8 @@ pub struct HeadsPage {
 
 /// Lists tree heads with their anchor proofs (patients, auditors and the operator).
 #[utoipa::path(get, path = "/v1/audit/heads", tag = "audit", security(("bearer" = [])), params(HeadsQuery),
-    responses((status = 200, body = HeadsPage), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = HeadsPage), (status = 403, body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_after`, `invalid_limit`", body = crate::error::ErrorBody)))]
 pub async fn audit_heads(
     State(state): State<AppState>,
     user: AuthUser,
@@ -154,9 +163,11 @@ pub async fn audit_heads(
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ConsistencyQuery {
-    /// The earlier head's size.
+    /// The earlier head's size, at least 1.
+    #[param(minimum = 1)]
     pub first: i64,
-    /// The later head's size.
+    /// The later head's size, at least `first`.
+    #[param(minimum = 1)]
     pub second: i64,
 }
 
@@ -186,7 +197,8 @@ fn proof_error(e: ProofUnavailable) -> ApiError {
 /// The consistency proof between two tree heads (patients, auditors and the operator).
 #[utoipa::path(get, path = "/v1/audit/consistency", tag = "audit", security(("bearer" = [])), params(ConsistencyQuery),
     responses((status = 200, body = ConsistencyProof), (status = 404, body = crate::error::ErrorBody),
-        (status = 403, body = crate::error::ErrorBody)))]
+        (status = 403, body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_first`: not 1 ≤ first ≤ second", body = crate::error::ErrorBody)))]
 pub async fn audit_consistency(
     State(state): State<AppState>,
     user: AuthUser,
@@ -207,7 +219,8 @@ pub async fn audit_consistency(
 
 /// Lists the access-log entries about the patient, with their positions once sequenced.
 #[utoipa::path(get, path = "/v1/patients/me/access-log", tag = "audit", security(("bearer" = [])), params(AuditQuery),
-    responses((status = 200, body = AuditPage), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = AuditPage), (status = 403, body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_after`, `invalid_limit`", body = crate::error::ErrorBody)))]
 pub async fn access_log_list(
     State(state): State<AppState>,
     user: AuthUser,

@@ -50,10 +50,13 @@ pub struct DateRange {
 #[serde(deny_unknown_fields)]
 pub struct Frequency {
     /// `HOUR`, `DAY`, `WEEK`, `MONTH` or `YEAR`.
+    #[schema(pattern = r"^(HOUR|DAY|WEEK|MONTH|YEAR)$")]
     pub unit: String,
     /// Fetches per unit, at least 1.
+    #[schema(minimum = 1)]
     pub value: i32,
     /// Repeats, 0 or more.
+    #[schema(minimum = 0)]
     pub repeats: i32,
 }
 
@@ -62,13 +65,16 @@ pub struct Frequency {
 #[serde(deny_unknown_fields)]
 pub struct ConsentRequestCreate {
     /// The patient's ABHA number (with or without hyphens).
-    #[schema(example = "91-2345-6789-0129")]
+    #[schema(example = "91-2345-6789-0129", pattern = r"^([0-9]{14}|[0-9]{2}-[0-9]{4}-[0-9]{4}-[0-9]{4})$")]
     pub patient_abha_number: String,
     /// Purpose of use: `CAREMGT`, `BTG`, `PUBHLTH`, `HPAYMT`, `DSRCH` or `PATRQT`.
+    #[schema(pattern = r"^(CAREMGT|BTG|PUBHLTH|HPAYMT|DSRCH|PATRQT)$")]
     pub purpose: String,
-    /// HI types in scope, e.g. `["DiagnosticReport"]`.
+    /// HI types in scope, e.g. `["DiagnosticReport"]`: one to seven, no two the same.
+    #[schema(value_type = std::collections::BTreeSet<String>, min_items = 1, max_items = 7, pattern = r"^(OPConsultation|Prescription|DischargeSummary|DiagnosticReport|ImmunizationRecord|HealthDocumentRecord|WellnessRecord)$")]
     pub hi_types: Vec<String>,
     /// `VIEW`, `STORE`, `QUERY` or `STREAM`.
+    #[schema(pattern = r"^(VIEW|STORE|QUERY|STREAM)$")]
     pub access_mode: String,
     /// Care dates of the records in scope.
     pub date_range: DateRange,
@@ -478,18 +484,23 @@ pub async fn consents_deny(
 #[serde(deny_unknown_fields)]
 pub struct ConsentGrantBody {
     /// HI types granted: all requested when absent, else a non-empty subset.
+    #[schema(value_type = Option<std::collections::BTreeSet<String>>, min_items = 1, max_items = 7, pattern = r"^(OPConsultation|Prescription|DischargeSummary|DiagnosticReport|ImmunizationRecord|HealthDocumentRecord|WellnessRecord)$")]
     pub hi_types: Option<Vec<String>>,
     /// Care dates granted: the requested range when absent, else a range inside it.
     pub date_range: Option<DateRange>,
     /// When the grant ends: the requested `data_erase_at` when absent, else an earlier time.
     pub data_erase_at: Option<DateTime<Utc>>,
-    /// Validity start signed (Unix seconds).
+    /// Validity start signed (Unix seconds), at most 2^40 - 1 (`uint40`).
+    #[schema(maximum = 1_099_511_627_775_u64)]
     pub valid_from: u64,
-    /// The patient's contract nonce signed.
+    /// The patient's contract nonce signed, at most 2^63 - 1.
+    #[schema(maximum = 9_223_372_036_854_775_807_u64)]
     pub nonce: u64,
-    /// Signature deadline signed (Unix seconds).
+    /// Signature deadline signed (Unix seconds), in the future and at most 2^40 - 1 (`uint40`).
+    #[schema(maximum = 1_099_511_627_775_u64)]
     pub deadline: u64,
     /// EIP-2098 compact signature (`0x` + 128 hex digits) by the patient's registered Ethereum key.
+    #[schema(pattern = r"^(0x)?[0-9a-fA-F]{128}$")]
     pub signature: String,
     /// For every live document in the granted scope, its envelope header with one stanza added
     /// for the hospital's current X25519 key (`envelope::add_recipient` on the patient's device).
@@ -511,11 +522,14 @@ pub struct HeaderUpdate {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentRevokeBody {
-    /// The patient's contract nonce signed.
+    /// The patient's contract nonce signed, at most 2^63 - 1.
+    #[schema(maximum = 9_223_372_036_854_775_807_u64)]
     pub nonce: u64,
-    /// Signature deadline signed (Unix seconds).
+    /// Signature deadline signed (Unix seconds), in the future and at most 2^40 - 1 (`uint40`).
+    #[schema(maximum = 1_099_511_627_775_u64)]
     pub deadline: u64,
-    /// EIP-2098 compact signature by the patient's registered Ethereum key.
+    /// EIP-2098 compact signature (`0x` + 128 hex digits) by the patient's registered Ethereum key.
+    #[schema(pattern = r"^(0x)?[0-9a-fA-F]{128}$")]
     pub signature: String,
 }
 
@@ -805,11 +819,15 @@ fn signed_patient(c: &ConsentRow) -> ApiResult<Address> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentResignBody {
-    /// The patient's contract nonce now (`nonces(patient)` on the ConsentRegistry).
+    /// The patient's contract nonce now (`nonces(patient)` on the ConsentRegistry), at most 2^63 - 1.
+    #[schema(maximum = 9_223_372_036_854_775_807_u64)]
     pub nonce: u64,
-    /// New signature deadline (Unix seconds), in the future.
+    /// New signature deadline (Unix seconds), in the future and at most 2^40 - 1 (`uint40`).
+    #[schema(maximum = 1_099_511_627_775_u64)]
     pub deadline: u64,
-    /// EIP-2098 compact signature over the same message with this nonce and deadline.
+    /// EIP-2098 compact signature (`0x` + 128 hex digits) over the same message with this nonce
+    /// and deadline.
+    #[schema(pattern = r"^(0x)?[0-9a-fA-F]{128}$")]
     pub signature: String,
 }
 
@@ -910,6 +928,7 @@ pub struct SignedConsentQuery {
     /// Return consents with ids after this one.
     pub after: Option<Uuid>,
     /// Page size, 1 to 1000 (default 500).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -950,7 +969,8 @@ pub struct SignedConsentPage {
 /// Every consent a patient has signed, with its chain mirror state: what `pramana audit --api`
 /// compares with the contract's events (auditors and the operator).
 #[utoipa::path(get, path = "/v1/audit/consents", tag = "audit", security(("bearer" = [])), params(SignedConsentQuery),
-    responses((status = 200, body = SignedConsentPage), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = SignedConsentPage), (status = 403, body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_limit`", body = crate::error::ErrorBody)))]
 pub async fn audit_consents(
     State(state): State<AppState>,
     user: AuthUser,

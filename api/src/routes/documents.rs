@@ -37,14 +37,19 @@ use crate::store::keys;
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
     /// ABDM HI type, e.g. `DiagnosticReport`.
+    #[param(pattern = r"^(OPConsultation|Prescription|DischargeSummary|DiagnosticReport|ImmunizationRecord|HealthDocumentRecord|WellnessRecord)$")]
     pub hi_type: String,
     /// When the care happened (`YYYY-MM-DD`, not in the future).
+    #[param(format = Date)]
     pub care_date: String,
     /// SHA-256 of the plaintext (64 hex digits).
+    #[param(pattern = r"^[0-9a-fA-F]{64}$")]
     pub plaintext_sha256: String,
     /// The commitment salt (64 hex digits).
+    #[param(pattern = r"^[0-9a-fA-F]{64}$")]
     pub salt: String,
     /// SHA-256 of the payload (the envelope after its header; 64 hex digits).
+    #[param(pattern = r"^[0-9a-fA-F]{64}$")]
     pub payload_sha256: String,
     /// The patient whose record this is: required for hospitals, must be absent or the caller
     /// for patients.
@@ -209,6 +214,9 @@ fn event(
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The envelope"),
     responses(
         (status = 201, body = DocumentView),
+        (status = 400, description = "`invalid_query`, `length_mismatch` (the body is not `Content-Length` long), `body_read_failed`", body = crate::error::ErrorBody),
+        (status = 403, description = "neither a patient nor a hospital", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such patient, or another patient's id", body = crate::error::ErrorBody),
         (status = 409, description = "`document_exists`", body = crate::error::ErrorBody),
         (status = 411, description = "`length_required`", body = crate::error::ErrorBody),
         (status = 413, description = "`body_too_large`, `quota_exceeded`", body = crate::error::ErrorBody),
@@ -641,6 +649,7 @@ pub async fn documents_delete(
 #[serde(deny_unknown_fields)]
 pub struct RemoveRecipient {
     /// The key id (32 hex digits) of the stanza to drop.
+    #[schema(pattern = r"^[0-9a-fA-F]{32}$")]
     pub key_id: String,
     /// The new header (base64): the stored one without that stanza, with its MAC recomputed.
     pub header: String,

@@ -51,9 +51,12 @@ impl From<Patient> for PatientView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatientPatch {
-    /// New display name.
+    /// New display name: 1 to 200 characters, not all white space, no control characters.
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]*$")]
     pub name: Option<String>,
-    /// The full new set of ABHA addresses.
+    /// The full new set of ABHA addresses (`name@abdm` / `name@sbx`), at most 16, no two the
+    /// same (in any case).
+    #[schema(value_type = Option<std::collections::BTreeSet<String>>, max_items = 16, pattern = r"^[A-Za-z0-9_][A-Za-z0-9._]{0,63}@([Aa][Bb][Dd][Mm]|[Ss][Bb][Xx])$")]
     pub abha_addresses: Option<Vec<String>>,
 }
 
@@ -73,8 +76,9 @@ pub async fn patients_me_get(State(state): State<AppState>, user: AuthUser) -> A
 
 /// Updates the caller's name or ABHA addresses.
 #[utoipa::path(patch, path = "/v1/patients/me", tag = "patients", security(("bearer" = [])), request_body = PatientPatch,
-    responses((status = 200, body = PatientView), (status = 409, description = "An address belongs to someone else", body = crate::error::ErrorBody),
-               (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = PatientView), (status = 403, description = "not a patient", body = crate::error::ErrorBody),
+               (status = 409, description = "An address belongs to someone else", body = crate::error::ErrorBody),
+               (status = 422, description = "`invalid_name`, `invalid_abha_addresses`", body = crate::error::ErrorBody)))]
 pub async fn patients_me_patch(
     State(state): State<AppState>,
     user: AuthUser,

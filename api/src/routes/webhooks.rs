@@ -24,7 +24,7 @@ use crate::webhooks::{check_url, new_secret};
 #[serde(deny_unknown_fields)]
 pub struct WebhookSet {
     /// Where events are POSTed: `https://`, at most 2,048 characters.
-    #[schema(example = "https://his.city-hospital.example/pramana/events")]
+    #[schema(example = "https://his.city-hospital.example/pramana/events", max_length = 2048, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://")]
     pub url: String,
 }
 
@@ -125,6 +125,7 @@ pub struct DeliveriesQuery {
     /// Only events older than this event id (the last `event_id` of the previous page).
     pub before: Option<Uuid>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
