@@ -16,12 +16,13 @@ use crate::store::audit::{self, AuditRow, LogReport, ProofUnavailable, TreeHead}
 /// Paging through the log.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Return events with `seq` greater than this (default 0).
-    #[param(minimum = 0)]
+    #[param(nullable = false, minimum = 0)]
     pub after: Option<i64>,
     /// Page size, 1 to 1000 (default 100).
-    #[param(minimum = 1, maximum = 1000)]
+    #[param(nullable = false, minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -85,12 +86,13 @@ pub async fn audit_verify(State(state): State<AppState>, user: AuthUser) -> ApiR
 /// Paging through the sequenced log by position.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct LogQuery {
     /// First position (default 0).
-    #[param(minimum = 0)]
+    #[param(nullable = false, minimum = 0)]
     pub start: Option<i64>,
     /// Page size, 1 to 1000 (default 100).
-    #[param(minimum = 1, maximum = 1000)]
+    #[param(nullable = false, minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -123,12 +125,13 @@ pub async fn audit_log_list(
 /// Paging through tree heads.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct HeadsQuery {
     /// Heads with a tree size greater than this (default 0).
-    #[param(minimum = 0)]
+    #[param(nullable = false, minimum = 0)]
     pub after: Option<i64>,
     /// Page size, 1 to 1000 (default 100).
-    #[param(minimum = 1, maximum = 1000)]
+    #[param(nullable = false, minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -162,6 +165,7 @@ pub async fn audit_heads(
 /// Two tree sizes.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
     /// The earlier head's size, at least 1.
     #[param(minimum = 1)]
@@ -233,8 +237,10 @@ pub async fn access_log_list(
 /// Which head to prove against.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ProofQuery {
     /// The head's tree size (default: the newest anchored head, else the newest head).
+    #[param(nullable = false)]
     pub tree_size: Option<i64>,
 }
 
@@ -284,6 +290,7 @@ const NOT_SEQUENCED: ApiError =
 /// The tree head to prove against.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct TreeSizeQuery {
     /// The head's tree size.
     pub tree_size: i64,

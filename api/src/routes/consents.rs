@@ -924,11 +924,13 @@ pub async fn consents_resign(
 /// Paging through every signed consent.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SignedConsentQuery {
     /// Return consents with ids after this one.
+    #[param(nullable = false)]
     pub after: Option<Uuid>,
     /// Page size, 1 to 1000 (default 500).
-    #[param(minimum = 1, maximum = 1000)]
+    #[param(nullable = false, minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 

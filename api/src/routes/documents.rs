@@ -35,6 +35,7 @@ use crate::store::keys;
 /// What an upload declares about the envelope in its body.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// ABDM HI type, e.g. `DiagnosticReport`.
     #[param(pattern = r"^(OPConsultation|Prescription|DischargeSummary|DiagnosticReport|ImmunizationRecord|HealthDocumentRecord|WellnessRecord)$")]
@@ -53,6 +54,7 @@ pub struct UploadQuery {
     pub payload_sha256: String,
     /// The patient whose record this is: required for hospitals, must be absent or the caller
     /// for patients.
+    #[param(nullable = false)]
     pub patient_id: Option<Uuid>,
 }
 

@@ -55,8 +55,9 @@ pub struct PatientPatch {
     #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]*$")]
     pub name: Option<String>,
     /// The full new set of ABHA addresses (`name@abdm` / `name@sbx`), at most 16, no two the
-    /// same (in any case).
-    #[schema(value_type = Option<std::collections::BTreeSet<String>>, max_items = 16, pattern = r"^[A-Za-z0-9_][A-Za-z0-9._]{0,63}@([Aa][Bb][Dd][Mm]|[Ss][Bb][Xx])$")]
+    /// same. The server also accepts upper case and lowers it, but then no two may differ in
+    /// case alone.
+    #[schema(value_type = Option<std::collections::BTreeSet<String>>, max_items = 16, pattern = r"^[a-z0-9_][a-z0-9._]{0,63}@(abdm|sbx)$")]
     pub abha_addresses: Option<Vec<String>>,
 }
 

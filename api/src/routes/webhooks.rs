@@ -121,11 +121,13 @@ pub async fn webhook_delete(State(state): State<AppState>, user: AuthUser) -> Ap
 /// Paging through the delivery log.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveriesQuery {
     /// Only events older than this event id (the last `event_id` of the previous page).
+    #[param(nullable = false)]
     pub before: Option<Uuid>,
     /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
+    #[param(nullable = false, minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
