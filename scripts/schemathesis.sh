@@ -138,6 +138,7 @@ step "schemathesis $st_version (seed $seed, at most $max_examples examples per o
 # Reports and caches go to the throwaway directory, not into the clone.
 cd "$work"
 export SCHEMATHESIS_HOOKS="$root/scripts/schemathesis_hooks.py"
+rc=0
 "$st" --config-file "$root/scripts/schemathesis.toml" run "$base/openapi.json" \
   --checks not_a_server_error,status_code_conformance,response_schema_conformance,negative_data_rejection,positive_data_acceptance \
   --phases examples,coverage,fuzzing \
@@ -147,4 +148,8 @@ export SCHEMATHESIS_HOOKS="$root/scripts/schemathesis_hooks.py"
   --workers 1 \
   --request-timeout 30 \
   -H "Authorization: Bearer $token" \
-  --no-color
+  --report har --report-har-path "$work/requests.har" \
+  --no-color || rc=$?
+requests=$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["log"]["entries"]))' "$work/requests.har" 2>/dev/null || echo "?")
+echo "schemathesis: $requests requests; exit status $rc"
+exit "$rc"
