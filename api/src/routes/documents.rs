@@ -38,7 +38,9 @@ use crate::store::keys;
 #[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// ABDM HI type, e.g. `DiagnosticReport`.
-    #[param(pattern = r"^(OPConsultation|Prescription|DischargeSummary|DiagnosticReport|ImmunizationRecord|HealthDocumentRecord|WellnessRecord)$")]
+    #[param(
+        pattern = r"^(OPConsultation|Prescription|DischargeSummary|DiagnosticReport|ImmunizationRecord|HealthDocumentRecord|WellnessRecord)$"
+    )]
     pub hi_type: String,
     /// When the care happened (`YYYY-MM-DD`, not in the future).
     #[param(format = Date)]

@@ -47,9 +47,10 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
 }
 
 fn add_common(op: &mut Operation, rate_limited: bool) {
-    let bearer = op.security.as_ref().is_some_and(|reqs| {
-        reqs.iter().any(|r| serde_json::to_value(r).is_ok_and(|v| v.get("bearer").is_some()))
-    });
+    let bearer = op
+        .security
+        .as_ref()
+        .is_some_and(|reqs| reqs.iter().any(|r| serde_json::to_value(r).is_ok_and(|v| v.get("bearer").is_some())));
     let json_body =
         op.request_body.as_ref().is_some_and(|b| b.content.keys().any(|c| c.starts_with("application/json")));
     let params = op.parameters.as_deref().unwrap_or_default();
@@ -57,7 +58,9 @@ fn add_common(op: &mut Operation, rate_limited: bool) {
     let path = params.iter().any(|p| p.parameter_in == ParameterIn::Path);
 
     let bad_request = match (json_body, query) {
-        (true, true) => Some("`malformed_json`: the body is not JSON; `invalid_query`: a query parameter is malformed or unknown"),
+        (true, true) => {
+            Some("`malformed_json`: the body is not JSON; `invalid_query`: a query parameter is malformed or unknown")
+        }
         (true, false) => Some("`malformed_json`: the body is not JSON"),
         (false, true) => Some("`invalid_query`: a query parameter is malformed or unknown"),
         (false, false) => None,

@@ -24,7 +24,11 @@ use crate::webhooks::{check_url, new_secret};
 #[serde(deny_unknown_fields)]
 pub struct WebhookSet {
     /// Where events are POSTed: `https://`, at most 2,048 characters.
-    #[schema(example = "https://his.city-hospital.example/pramana/events", max_length = 2048, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://")]
+    #[schema(
+        example = "https://his.city-hospital.example/pramana/events",
+        max_length = 2048,
+        pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://"
+    )]
     pub url: String,
 }
 
