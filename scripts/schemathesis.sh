@@ -23,7 +23,7 @@ source scripts/lib/postgres.sh
 
 st_version=4.32.5
 seed=${SCHEMATHESIS_SEED:-20261130}
-max_examples=${SCHEMATHESIS_MAX_EXAMPLES:-10}
+max_examples=${SCHEMATHESIS_MAX_EXAMPLES:-8}
 
 step() { printf '\n==> %s\n' "$*"; }
 
