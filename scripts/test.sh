@@ -26,6 +26,9 @@ psql_bin=$(pg_find_bin psql)
   "$psql_bin" "$PRAMANA_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null
 done
 
+step "schemathesis (the API against its own OpenAPI document)"
+bash scripts/schemathesis.sh 2>&1 | tail -n 25
+
 step "garage (S3-compatible store for the S3 backend tests)"
 bash scripts/garage.sh
 

@@ -4,11 +4,14 @@
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pramana_core::ValidationError;
 pub use pramana_wire::ErrorBody;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 use pramana_server::store::StoreError;
 
@@ -201,9 +204,31 @@ impl From<QueryRejection> for ApiError {
 }
 
 /// `Json` whose rejections are [`ApiError`]s, so malformed bodies get the stable error body.
-#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// The body must be a JSON object: serde also reads a struct from an array of its fields in
+/// order (`[null, null]` as a profile patch), which no request here is documented to accept.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // Content type (415), size (413) and syntax (400) are checked as `Json` checks them.
+        let Json(raw) = Json::<Box<RawValue>>::from_request(req, state).await?;
+        if !raw.get().starts_with('{') {
+            return Err(ApiError::BadRequest {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "invalid_body",
+                message: "the body must be a JSON object".into(),
+            });
+        }
+        Ok(Self(Json::<T>::from_bytes(raw.get().as_bytes())?.0))
+    }
+}
 
 impl<T: Serialize> IntoResponse for ApiJson<T> {
     fn into_response(self) -> Response {

@@ -10,9 +10,17 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct HospitalCreate {
     /// Health Facility Registry id, `IN` + 10 digits.
-    #[cfg_attr(feature = "openapi", schema(example = "IN2710000123"))]
+    #[cfg_attr(feature = "openapi", schema(example = "IN2710000123", pattern = r"^[Ii][Nn][0-9]{10}$"))]
     pub hfr_id: String,
-    /// Display name.
+    /// Display name: 1 to 200 characters, not all white space, no control characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub name: String,
 }
 
@@ -45,9 +53,19 @@ pub struct HospitalCreated {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuditorCreate {
-    /// Login name: lower-case letters, digits, `.`, `_`, `-`; 3 to 64 characters; starts with a letter.
+    /// Login name: lower-case letters, digits, `.`, `_`, `-`; 3 to 64 characters; starts with a
+    /// letter (upper case is accepted and lowered); not shaped like an HFR id (`in` + 10 digits).
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^(?![Ii][Nn][0-9]{10}$)[A-Za-z][A-Za-z0-9._-]{2,63}$"))]
     pub username: String,
-    /// Display name.
+    /// Display name: 1 to 200 characters, not all white space, no control characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub name: String,
 }
 

@@ -10,12 +10,15 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct AuditQuery {
     /// Return events with `seq` greater than this (default 0).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false, minimum = 0))]
     pub after: Option<i64>,
     /// Page size, 1 to 1000 (default 100).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false, minimum = 1, maximum = 1000))]
     pub limit: Option<i64>,
 }
 
@@ -80,12 +83,15 @@ pub struct LogReport {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct LogQuery {
     /// First position (default 0).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false, minimum = 0))]
     pub start: Option<i64>,
     /// Page size, 1 to 1000 (default 100).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false, minimum = 1, maximum = 1000))]
     pub limit: Option<i64>,
 }
 
@@ -103,12 +109,15 @@ pub struct LogPage {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct HeadsQuery {
     /// Heads with a tree size greater than this (default 0).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false, minimum = 0))]
     pub after: Option<i64>,
     /// Page size, 1 to 1000 (default 100).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false, minimum = 1, maximum = 1000))]
     pub limit: Option<i64>,
 }
 
@@ -142,10 +151,13 @@ pub struct HeadsPage {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct ConsistencyQuery {
-    /// The earlier head's size.
+    /// The earlier head's size, at least 1.
+    #[cfg_attr(feature = "openapi", param(minimum = 1))]
     pub first: i64,
-    /// The later head's size.
+    /// The later head's size, at least `first`.
+    #[cfg_attr(feature = "openapi", param(minimum = 1))]
     pub second: i64,
 }
 
@@ -165,9 +177,11 @@ pub struct ConsistencyProof {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct ProofQuery {
     /// The head's tree size (default: the newest anchored head, else the newest head).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false))]
     pub tree_size: Option<i64>,
 }
 
@@ -189,6 +203,7 @@ pub struct InclusionProof {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct TreeSizeQuery {
     /// The head's tree size.
     pub tree_size: i64,

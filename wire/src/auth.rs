@@ -9,14 +9,28 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// 14 digits, with or without hyphens (`XX-XXXX-XXXX-XXXX`); the last is a Luhn check digit.
-    #[cfg_attr(feature = "openapi", schema(example = "91-2345-6789-0129"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "91-2345-6789-0129", pattern = r"^([0-9]{14}|[0-9]{2}-[0-9]{4}-[0-9]{4}-[0-9]{4})$")
+    )]
     pub abha_number: String,
-    /// ABHA addresses (`name@abdm` / `name@sbx`).
+    /// ABHA addresses (`name@abdm` / `name@sbx`), at most 16, no two the same. The server also
+    /// accepts upper case and lowers it, but then no two may differ in case alone.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeSet<String>, max_items = 16, pattern = r"^[a-z0-9_][a-z0-9._]{0,63}@(abdm|sbx)$"))]
     pub abha_addresses: Vec<String>,
-    /// Display name.
+    /// Display name: 1 to 200 characters, not all white space, no control characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub name: String,
-    /// At least 12 characters.
+    /// 12 to 256 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 12, max_length = 256))]
     pub password: String,
 }
 

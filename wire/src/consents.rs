@@ -22,10 +22,13 @@ pub struct DateRange {
 #[serde(deny_unknown_fields)]
 pub struct Frequency {
     /// `HOUR`, `DAY`, `WEEK`, `MONTH` or `YEAR`.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^(HOUR|DAY|WEEK|MONTH|YEAR)$"))]
     pub unit: String,
     /// Fetches per unit, at least 1.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub value: i32,
     /// Repeats, 0 or more.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
     pub repeats: i32,
 }
 
@@ -35,13 +38,19 @@ pub struct Frequency {
 #[serde(deny_unknown_fields)]
 pub struct ConsentRequestCreate {
     /// The patient's ABHA number (with or without hyphens).
-    #[cfg_attr(feature = "openapi", schema(example = "91-2345-6789-0129"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "91-2345-6789-0129", pattern = r"^([0-9]{14}|[0-9]{2}-[0-9]{4}-[0-9]{4}-[0-9]{4})$")
+    )]
     pub patient_abha_number: String,
     /// Purpose of use: `CAREMGT`, `BTG`, `PUBHLTH`, `HPAYMT`, `DSRCH` or `PATRQT`.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^(CAREMGT|BTG|PUBHLTH|HPAYMT|DSRCH|PATRQT)$"))]
     pub purpose: String,
-    /// HI types in scope, e.g. `["DiagnosticReport"]`.
+    /// HI types in scope, e.g. `["DiagnosticReport"]`: one to seven, no two the same.
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeSet<String>, min_items = 1, max_items = 7, pattern = r"^(OPConsultation|Prescription|DischargeSummary|DiagnosticReport|ImmunizationRecord|HealthDocumentRecord|WellnessRecord)$"))]
     pub hi_types: Vec<String>,
     /// `VIEW`, `STORE`, `QUERY` or `STREAM`.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^(VIEW|STORE|QUERY|STREAM)$"))]
     pub access_mode: String,
     /// Care dates of the records in scope.
     pub date_range: DateRange,
@@ -156,6 +165,7 @@ pub struct GranteeKeys {
 pub struct ConsentGrantBody {
     /// HI types granted: all requested when absent, else a non-empty subset.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<std::collections::BTreeSet<String>>, min_items = 1, max_items = 7, pattern = r"^(OPConsultation|Prescription|DischargeSummary|DiagnosticReport|ImmunizationRecord|HealthDocumentRecord|WellnessRecord)$"))]
     pub hi_types: Option<Vec<String>>,
     /// Care dates granted: the requested range when absent, else a range inside it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -163,13 +173,17 @@ pub struct ConsentGrantBody {
     /// When the grant ends: the requested `data_erase_at` when absent, else an earlier time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_erase_at: Option<DateTime<Utc>>,
-    /// Validity start signed (Unix seconds).
+    /// Validity start signed (Unix seconds), at most 2^40 - 1 (`uint40`).
+    #[cfg_attr(feature = "openapi", schema(maximum = 1_099_511_627_775_u64))]
     pub valid_from: u64,
-    /// The patient's contract nonce signed.
+    /// The patient's contract nonce signed, at most 2^63 - 1.
+    #[cfg_attr(feature = "openapi", schema(maximum = 9_223_372_036_854_775_807_u64))]
     pub nonce: u64,
-    /// Signature deadline signed (Unix seconds).
+    /// Signature deadline signed (Unix seconds), in the future and at most 2^40 - 1 (`uint40`).
+    #[cfg_attr(feature = "openapi", schema(maximum = 1_099_511_627_775_u64))]
     pub deadline: u64,
     /// EIP-2098 compact signature (`0x` + 128 hex digits) by the patient's registered Ethereum key.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^(0x)?[0-9a-fA-F]{128}$"))]
     pub signature: String,
     /// For every live document in the granted scope, its envelope header with one stanza added
     /// for the hospital's current X25519 key (`envelope::add_recipient` on the patient's device).
@@ -193,11 +207,14 @@ pub struct HeaderUpdate {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConsentRevokeBody {
-    /// The patient's contract nonce signed.
+    /// The patient's contract nonce signed, at most 2^63 - 1.
+    #[cfg_attr(feature = "openapi", schema(maximum = 9_223_372_036_854_775_807_u64))]
     pub nonce: u64,
-    /// Signature deadline signed (Unix seconds).
+    /// Signature deadline signed (Unix seconds), in the future and at most 2^40 - 1 (`uint40`).
+    #[cfg_attr(feature = "openapi", schema(maximum = 1_099_511_627_775_u64))]
     pub deadline: u64,
-    /// EIP-2098 compact signature by the patient's registered Ethereum key.
+    /// EIP-2098 compact signature (`0x` + 128 hex digits) by the patient's registered Ethereum key.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^(0x)?[0-9a-fA-F]{128}$"))]
     pub signature: String,
 }
 
@@ -206,11 +223,15 @@ pub struct ConsentRevokeBody {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConsentResignBody {
-    /// The patient's contract nonce now (`nonces(patient)` on the ConsentRegistry).
+    /// The patient's contract nonce now (`nonces(patient)` on the ConsentRegistry), at most 2^63 - 1.
+    #[cfg_attr(feature = "openapi", schema(maximum = 9_223_372_036_854_775_807_u64))]
     pub nonce: u64,
-    /// New signature deadline (Unix seconds), in the future.
+    /// New signature deadline (Unix seconds), in the future and at most 2^40 - 1 (`uint40`).
+    #[cfg_attr(feature = "openapi", schema(maximum = 1_099_511_627_775_u64))]
     pub deadline: u64,
-    /// EIP-2098 compact signature over the same message with this nonce and deadline.
+    /// EIP-2098 compact signature (`0x` + 128 hex digits) over the same message with this nonce
+    /// and deadline.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^(0x)?[0-9a-fA-F]{128}$"))]
     pub signature: String,
 }
 
@@ -218,12 +239,15 @@ pub struct ConsentResignBody {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct SignedConsentQuery {
     /// Return consents with ids after this one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false))]
     pub after: Option<Uuid>,
     /// Page size, 1 to 1000 (default 500).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false, minimum = 1, maximum = 1000))]
     pub limit: Option<i64>,
 }
 

@@ -9,20 +9,32 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct UploadQuery {
     /// ABDM HI type, e.g. `DiagnosticReport`.
+    #[cfg_attr(
+        feature = "openapi",
+        param(
+            pattern = r"^(OPConsultation|Prescription|DischargeSummary|DiagnosticReport|ImmunizationRecord|HealthDocumentRecord|WellnessRecord)$"
+        )
+    )]
     pub hi_type: String,
     /// When the care happened (`YYYY-MM-DD`, not in the future).
+    #[cfg_attr(feature = "openapi", param(format = Date))]
     pub care_date: String,
     /// SHA-256 of the plaintext (64 hex digits).
+    #[cfg_attr(feature = "openapi", param(pattern = r"^[0-9a-fA-F]{64}$"))]
     pub plaintext_sha256: String,
     /// The commitment salt (64 hex digits).
+    #[cfg_attr(feature = "openapi", param(pattern = r"^[0-9a-fA-F]{64}$"))]
     pub salt: String,
     /// SHA-256 of the payload (the envelope after its header; 64 hex digits).
+    #[cfg_attr(feature = "openapi", param(pattern = r"^[0-9a-fA-F]{64}$"))]
     pub payload_sha256: String,
     /// The patient whose record this is: required for hospitals, must be absent or the caller
     /// for patients.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false))]
     pub patient_id: Option<Uuid>,
 }
 
@@ -73,6 +85,7 @@ pub struct DocumentView {
 #[serde(deny_unknown_fields)]
 pub struct RemoveRecipient {
     /// The key id (32 hex digits) of the stanza to drop.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[0-9a-fA-F]{32}$"))]
     pub key_id: String,
     /// The new header (base64): the stored one without that stanza, with its MAC recomputed.
     pub header: String,

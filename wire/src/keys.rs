@@ -32,7 +32,9 @@ impl KeyKind {
 pub struct KeyCreate {
     /// Kind of key.
     pub kind: KeyKind,
-    /// Hex X25519 key or `0x` address.
+    /// Hex X25519 key (64 hex digits) or `0x` address (40 hex digits; mixed case must be the
+    /// EIP-55 checksum), as `kind` says.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^([0-9a-fA-F]{64}|0x[0-9a-fA-F]{40})$"))]
     pub public_key: String,
     /// The account's password (a hospital's API secret), asked again: a valid access token alone
     /// may not register a key. Missing or wrong: 403 `reauthentication_required`.
@@ -53,11 +55,14 @@ pub struct KeyCreate {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RotationBody {
-    /// The account's contract nonce now (`nonces(account)` on the ConsentRegistry).
+    /// The account's contract nonce now (`nonces(account)` on the ConsentRegistry), at most 2^63 - 1.
+    #[cfg_attr(feature = "openapi", schema(maximum = 9_223_372_036_854_775_807_u64))]
     pub nonce: u64,
-    /// Signature deadline (Unix seconds), in the future.
+    /// Signature deadline (Unix seconds), in the future and at most 2^40 - 1 (`uint40`).
+    #[cfg_attr(feature = "openapi", schema(maximum = 1_099_511_627_775_u64))]
     pub deadline: u64,
-    /// EIP-2098 compact signature by the key that signs for the account now.
+    /// EIP-2098 compact signature (`0x` + 128 hex digits) by the key that signs for the account now.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^(0x)?[0-9a-fA-F]{128}$"))]
     pub signature: String,
 }
 

@@ -28,10 +28,21 @@ pub struct PatientView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PatientPatch {
-    /// New display name.
+    /// New display name: 1 to 200 characters, not all white space, no control characters.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub name: Option<String>,
-    /// The full new set of ABHA addresses.
+    /// The full new set of ABHA addresses (`name@abdm` / `name@sbx`), at most 16, no two the
+    /// same. The server also accepts upper case and lowers it, but then no two may differ in
+    /// case alone.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<std::collections::BTreeSet<String>>, max_items = 16, pattern = r"^[a-z0-9_][a-z0-9._]{0,63}@(abdm|sbx)$"))]
     pub abha_addresses: Option<Vec<String>>,
 }

@@ -10,7 +10,14 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct WebhookSet {
     /// Where events are POSTed: `https://`, at most 2,048 characters.
-    #[cfg_attr(feature = "openapi", schema(example = "https://his.city-hospital.example/pramana/events"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "https://his.city-hospital.example/pramana/events",
+            max_length = 2048,
+            pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://"
+        )
+    )]
     pub url: String,
 }
 
@@ -45,12 +52,15 @@ pub struct WebhookCreated {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct DeliveriesQuery {
     /// Only events older than this event id (the last `event_id` of the previous page).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false))]
     pub before: Option<Uuid>,
     /// Page size, 1 to 200 (default 50).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false, minimum = 1, maximum = 200))]
     pub limit: Option<i64>,
 }
 

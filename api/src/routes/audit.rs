@@ -61,7 +61,8 @@ fn head(h: audit::TreeHead) -> ApiResult<TreeHead> {
 
 /// Lists audit events: a patient's own, or all for auditors and the operator.
 #[utoipa::path(get, path = "/v1/audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
-    responses((status = 200, body = AuditPage), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = AuditPage), (status = 403, body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_after`, `invalid_limit`", body = crate::error::ErrorBody)))]
 pub async fn audit_list(
     State(state): State<AppState>,
     user: AuthUser,
@@ -93,7 +94,8 @@ pub async fn audit_verify(State(state): State<AppState>, user: AuthUser) -> ApiR
 
 /// Lists the sequenced entries by position (auditors and the operator).
 #[utoipa::path(get, path = "/v1/audit/log", tag = "audit", security(("bearer" = [])), params(LogQuery),
-    responses((status = 200, body = LogPage), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = LogPage), (status = 403, body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_after` (for `start`), `invalid_limit`", body = crate::error::ErrorBody)))]
 pub async fn audit_log_list(
     State(state): State<AppState>,
     user: AuthUser,
@@ -108,7 +110,8 @@ pub async fn audit_log_list(
 
 /// Lists tree heads with their anchor proofs (patients, auditors and the operator).
 #[utoipa::path(get, path = "/v1/audit/heads", tag = "audit", security(("bearer" = [])), params(HeadsQuery),
-    responses((status = 200, body = HeadsPage), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = HeadsPage), (status = 403, body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_after`, `invalid_limit`", body = crate::error::ErrorBody)))]
 pub async fn audit_heads(
     State(state): State<AppState>,
     user: AuthUser,
@@ -137,7 +140,8 @@ fn proof_error(e: ProofUnavailable) -> ApiError {
 /// The consistency proof between two tree heads (patients, auditors and the operator).
 #[utoipa::path(get, path = "/v1/audit/consistency", tag = "audit", security(("bearer" = [])), params(ConsistencyQuery),
     responses((status = 200, body = ConsistencyProof), (status = 404, body = crate::error::ErrorBody),
-        (status = 403, body = crate::error::ErrorBody)))]
+        (status = 403, body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_first`: not 1 ≤ first ≤ second", body = crate::error::ErrorBody)))]
 pub async fn audit_consistency(
     State(state): State<AppState>,
     user: AuthUser,
@@ -158,7 +162,8 @@ pub async fn audit_consistency(
 
 /// Lists the access-log entries about the patient, with their positions once sequenced.
 #[utoipa::path(get, path = "/v1/patients/me/access-log", tag = "audit", security(("bearer" = [])), params(AuditQuery),
-    responses((status = 200, body = AuditPage), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = AuditPage), (status = 403, body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_after`, `invalid_limit`", body = crate::error::ErrorBody)))]
 pub async fn access_log_list(
     State(state): State<AppState>,
     user: AuthUser,

@@ -155,11 +155,15 @@ pub(crate) fn parse_signature(s: &str) -> ApiResult<[u8; 64]> {
     Ok(out)
 }
 
+/// The EIP-712 domain of the configured ConsentRegistry, if one is configured.
+fn signing_domain(state: &AppState) -> Option<alloy::sol_types::Eip712Domain> {
+    state.contract.map(|contract| domain(state.settings.chain.chain_id, Address::from(contract.0)))
+}
+
 pub(crate) fn chain_domain(state: &AppState) -> ApiResult<alloy::sol_types::Eip712Domain> {
-    let contract = state.contract.ok_or_else(|| {
+    signing_domain(state).ok_or_else(|| {
         ApiError::Internal(anyhow::anyhow!("no ConsentRegistry configured; consents cannot be signed for a domain"))
-    })?;
-    Ok(domain(state.settings.chain.chain_id, Address::from(contract.0)))
+    })
 }
 
 /// The patient grants an open request, with a signature the contract will accept.
@@ -184,7 +188,7 @@ pub async fn consents_grant(
         valid_from: body.valid_from,
         headers: body.headers.into_iter().map(|h| (h.document_id, h.header)).collect(),
     };
-    service::grant(&state.pool, &chain_domain(&state)?, &user.actor(), id, input, Utc::now()).await?;
+    service::grant(&state.pool, signing_domain(&state).as_ref(), &user.actor(), id, input, Utc::now()).await?;
     reload_view(&state, id).await
 }
 
@@ -208,7 +212,7 @@ pub async fn consents_revoke(
 ) -> ApiResult<ApiJson<ConsentView>> {
     user.require(&[Role::Patient])?;
     let signed = signed_fields(body.nonce, body.deadline, &body.signature)?;
-    service::revoke(&state.pool, &chain_domain(&state)?, &user.actor(), id, signed, Utc::now()).await?;
+    service::revoke(&state.pool, signing_domain(&state).as_ref(), &user.actor(), id, signed, Utc::now()).await?;
     reload_view(&state, id).await
 }
 
@@ -231,14 +235,15 @@ pub async fn consents_resign(
 ) -> ApiResult<ApiJson<ConsentView>> {
     user.require(&[Role::Patient])?;
     let signed = signed_fields(body.nonce, body.deadline, &body.signature)?;
-    service::resign(&state.pool, &chain_domain(&state)?, &user.actor(), id, signed, Utc::now()).await?;
+    service::resign(&state.pool, signing_domain(&state).as_ref(), &user.actor(), id, signed, Utc::now()).await?;
     reload_view(&state, id).await
 }
 
 /// Every consent a patient has signed, with its chain mirror state: what `pramana audit --api`
 /// compares with the contract's events (auditors and the operator).
 #[utoipa::path(get, path = "/v1/audit/consents", tag = "audit", security(("bearer" = [])), params(SignedConsentQuery),
-    responses((status = 200, body = SignedConsentPage), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = SignedConsentPage), (status = 403, body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_limit`", body = crate::error::ErrorBody)))]
 pub async fn audit_consents(
     State(state): State<AppState>,
     user: AuthUser,

@@ -43,6 +43,9 @@ pub(crate) async fn view_for(state: &AppState, user: &AuthUser, d: DocumentRow) 
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The envelope"),
     responses(
         (status = 201, body = DocumentView),
+        (status = 400, description = "`invalid_query`, `length_mismatch` (the body is not `Content-Length` long), `body_read_failed`", body = crate::error::ErrorBody),
+        (status = 403, description = "neither a patient nor a hospital", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such patient, or another patient's id", body = crate::error::ErrorBody),
         (status = 409, description = "`document_exists`", body = crate::error::ErrorBody),
         (status = 411, description = "`length_required`", body = crate::error::ErrorBody),
         (status = 413, description = "`body_too_large`, `quota_exceeded`", body = crate::error::ErrorBody),

@@ -11,6 +11,7 @@ pub mod export;
 pub mod fhir;
 pub mod health;
 pub mod keys;
+pub mod openapi;
 pub mod patients;
 pub mod webhooks;
 
@@ -49,7 +50,8 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Every `/v1` route, with its OpenAPI description.
+/// Every `/v1` route, with its OpenAPI description (the error responses every operation can give
+/// are added last, by [`openapi::CommonResponses`]).
 pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
     let auth_routes = OpenApiRouter::new()
         .routes(routes!(auth::auth_register))
@@ -58,7 +60,7 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(auth::auth_logout))
         .route_layer(axum::middleware::from_fn_with_state(state, crate::auth::rate_limit::limit_auth));
 
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth_routes)
         .routes(routes!(patients::patients_me_get, patients::patients_me_patch))
         .routes(routes!(patients::patients_get))
@@ -91,5 +93,7 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(consents::consents_revoke))
         .routes(routes!(consents::consents_resign))
         .routes(routes!(webhooks::webhook_put, webhooks::webhook_get, webhooks::webhook_delete))
-        .routes(routes!(webhooks::webhook_deliveries))
+        .routes(routes!(webhooks::webhook_deliveries));
+    openapi::CommonResponses.modify(router.get_openapi_mut());
+    router
 }

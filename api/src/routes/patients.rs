@@ -43,8 +43,9 @@ pub async fn patients_me_get(State(state): State<AppState>, user: AuthUser) -> A
 
 /// Updates the caller's name or ABHA addresses.
 #[utoipa::path(patch, path = "/v1/patients/me", tag = "patients", security(("bearer" = [])), request_body = PatientPatch,
-    responses((status = 200, body = PatientView), (status = 409, description = "An address belongs to someone else", body = crate::error::ErrorBody),
-               (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = PatientView), (status = 403, description = "not a patient", body = crate::error::ErrorBody),
+               (status = 409, description = "An address belongs to someone else", body = crate::error::ErrorBody),
+               (status = 422, description = "`invalid_name`, `invalid_abha_addresses`", body = crate::error::ErrorBody)))]
 pub async fn patients_me_patch(
     State(state): State<AppState>,
     user: AuthUser,

@@ -146,7 +146,7 @@ pub async fn deny(pool: &PgPool, actor: &Actor, id: Uuid, now: DateTime<Utc>) ->
 /// hospital's stanza to every live document in the granted scope.
 pub async fn grant(
     pool: &PgPool,
-    domain: &Eip712Domain,
+    domain: Option<&Eip712Domain>,
     actor: &Actor,
     id: Uuid,
     input: GrantInput,
@@ -219,7 +219,7 @@ pub async fn grant(
         deadline: signed_deadline,
     };
     SignedGrant { grant, signature }
-        .verify_by(domain, patient_signer)
+        .verify_by(signing_domain(domain)?, patient_signer)
         .map_err(|e| signature_refused(e, "this grant (consent id, parties, scope hash, validity, nonce, deadline)"))?;
     let valid_from = DateTime::<Utc>::from_timestamp(valid_from_secs, 0)
         .ok_or_else(|| ServiceError::invalid_field("valid_from", "a Unix time"))?;
@@ -280,7 +280,7 @@ pub async fn grant(
 /// in the same transaction), and the signed revocation is queued for the chain.
 pub async fn revoke(
     pool: &PgPool,
-    domain: &Eip712Domain,
+    domain: Option<&Eip712Domain>,
     actor: &Actor,
     id: Uuid,
     signed: SignedFields,
@@ -304,7 +304,7 @@ pub async fn revoke(
         deadline: signed.deadline,
     };
     SignedRevoke { revoke, signature: signed.signature }
-        .verify_by(domain, signer)
+        .verify_by(signing_domain(domain)?, signer)
         .map_err(|e| signature_refused(e, "this revocation"))?;
     let mut tx = store::begin(pool).await?;
     if !consents::mark_consent_revoked(&mut tx, c.id, nonce, deadline, &signed.signature).await? {
@@ -325,7 +325,7 @@ pub async fn revoke(
 /// its grant is on chain; a failed grant only while the consent is granted and unexpired.
 pub async fn resign(
     pool: &PgPool,
-    domain: &Eip712Domain,
+    domain: Option<&Eip712Domain>,
     actor: &Actor,
     id: Uuid,
     signed: SignedFields,
@@ -375,14 +375,14 @@ pub async fn resign(
                 deadline: signed.deadline,
             };
             SignedGrant { grant, signature: signed.signature }
-                .verify_by(domain, signer)
+                .verify_by(signing_domain(domain)?, signer)
                 .map_err(|e| signature_refused(e, "the stored grant"))?;
             EventKind::Grant
         }
         Signed::Revoke => {
             let revoke = Revoke { consentId: consent_id, patient, nonce: signed.nonce, deadline: signed.deadline };
             SignedRevoke { revoke, signature: signed.signature }
-                .verify_by(domain, signer)
+                .verify_by(signing_domain(domain)?, signer)
                 .map_err(|e| signature_refused(e, "this revocation"))?;
             EventKind::Revoke
         }
@@ -398,6 +398,14 @@ pub async fn resign(
     insert_audit_event(&mut tx, &audit).await?;
     store::commit(tx).await?;
     Ok(())
+}
+
+/// The EIP-712 domain messages are signed for; a platform with no ConsentRegistry configured
+/// cannot accept a signed message (an operator's mistake, so an internal error).
+fn signing_domain(domain: Option<&Eip712Domain>) -> ServiceResult<&Eip712Domain> {
+    domain.ok_or_else(|| {
+        ServiceError::internal(anyhow::anyhow!("no ConsentRegistry configured; consents cannot be signed for a domain"))
+    })
 }
 
 /// The audit event for an action on consent `c`.
