@@ -375,6 +375,7 @@ export interface SealOptions {
 /** Encrypts chunk by chunk; `seal` drives it. Exposed for callers that push pieces themselves. */
 export class Sealer {
   private counter = 0;
+  private finished = false;
   /** Plaintext bytes sealed so far. */
   plaintextLen = 0;
   /** Payload bytes produced so far. */
@@ -408,7 +409,9 @@ export class Sealer {
 
   /** Seals one chunk (`CHUNK_SIZE` bytes unless it is the last) and returns `ciphertext ‖ tag`. */
   async sealChunk(plain: Uint8Array, last: boolean): Promise<Bytes> {
+    if (this.finished) throw new Error("the last chunk was sealed already");
     if (!last && plain.length !== CHUNK_SIZE) throw new Error("only the last chunk may be short");
+    this.finished = last;
     this.ptHash.update(plain);
     const ct = new Uint8Array(
       await crypto.subtle.encrypt({ name: "AES-GCM", iv: chunkNonce(this.counter, last) }, this.keys.payload, copy(plain)),
