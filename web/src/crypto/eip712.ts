@@ -2,10 +2,14 @@
 // GRANT_TYPEHASH, REVOKE_TYPEHASH, ROTATE_SIGNER_TYPEHASH and domain), hashed and signed with
 // viem. Signatures travel in EIP-2098 compact form (r ‖ yParityAndS), as the contract takes them.
 import {
+  compactSignatureToSignature,
   hashTypedData,
+  parseCompactSignature,
   parseSignature,
   recoverTypedDataAddress,
   serializeCompactSignature,
+  serializeSignature,
+  signatureToCompactSignature,
   type Address,
   type Hex,
   type TypedDataDefinition,
@@ -101,20 +105,11 @@ export function signingHash(d: Domain, m: Message): Hex {
 /** Signs with a local secp256k1 key; returns the 64-byte EIP-2098 compact signature (0x-hex). */
 export async function sign(signerKey: Hex, d: Domain, m: Message): Promise<Hex> {
   const sig = await privateKeyToAccount(signerKey).signTypedData(definition(d, m));
-  return serializeCompactSignature(parseCompact(sig));
+  return serializeCompactSignature(signatureToCompactSignature(parseSignature(sig)));
 }
 
 /** The address that signed `m` with the compact signature `compact`. */
 export async function recoverSigner(d: Domain, m: Message, compact: Hex): Promise<Address> {
-  return recoverTypedDataAddress({ ...definition(d, m), signature: compact });
-}
-
-function parseCompact(sig: Hex) {
-  const s = parseSignature(sig);
-  return { r: s.r, yParityAndS: yParityAndS(s.s, s.yParity ?? 0) };
-}
-
-function yParityAndS(s: Hex, yParity: number): Hex {
-  const v = BigInt(s) | (BigInt(yParity) << 255n);
-  return `0x${v.toString(16).padStart(64, "0")}`;
+  const signature = serializeSignature(compactSignatureToSignature(parseCompactSignature(compact)));
+  return recoverTypedDataAddress({ ...definition(d, m), signature });
 }
