@@ -195,6 +195,13 @@ function suite(): Promise<CipherSuite> {
   return suitePromise;
 }
 
+/** Uses the pure-JS X25519 from now on, as where WebCrypto lacks it (for tests of that path). */
+export function useX25519Fallback(): void {
+  suitePromise = Promise.resolve(
+    new CipherSuite({ kem: new DhkemX25519Fallback(), kdf: new HkdfSha256(), aead: new Aes256Gcm() }),
+  );
+}
+
 /** First 16 bytes of SHA-256 of a 32-byte X25519 public key: names the recipient's stanza. */
 export async function keyId(publicKey: Uint8Array): Promise<Bytes> {
   const h = new Uint8Array(await crypto.subtle.digest("SHA-256", copy(publicKey)));
