@@ -341,7 +341,7 @@ mod tests {
                 },
                 "struct_hash": grant.eip712_hash_struct().to_string(),
                 "signing_hash": grant.eip712_signing_hash(&d).to_string(),
-                "signature": hex(&signer.sign_grant(grant.clone(), &d).unwrap().signature),
+                "signature": hex(&signer.sign_grant(grant, &d).unwrap().signature),
             }),
             serde_json::json!({
                 "primary_type": "Revoke",
@@ -354,7 +354,7 @@ mod tests {
                 },
                 "struct_hash": revoke.eip712_hash_struct().to_string(),
                 "signing_hash": revoke.eip712_signing_hash(&d).to_string(),
-                "signature": hex(&signer.sign_revoke(revoke.clone(), &d).unwrap().signature),
+                "signature": hex(&signer.sign_revoke(revoke, &d).unwrap().signature),
             }),
             serde_json::json!({
                 "primary_type": "RotateSigner",
@@ -367,7 +367,7 @@ mod tests {
                 },
                 "struct_hash": rotation.eip712_hash_struct().to_string(),
                 "signing_hash": rotation.eip712_signing_hash(&d).to_string(),
-                "signature": hex(&signer.sign_rotation(rotation.clone(), &d).unwrap().signature),
+                "signature": hex(&signer.sign_rotation(rotation, &d).unwrap().signature),
             }),
         ];
         let doc = serde_json::to_string_pretty(&serde_json::json!({
