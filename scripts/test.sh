@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every check: formatting, clippy (-D warnings), all Rust tests against a real Postgres,
-# and the contract checks (Foundry tests, gas snapshot, checked-in ABI). CI runs exactly this.
+# Runs every check: formatting, clippy (-D warnings), the API against its OpenAPI document
+# (schemathesis), the contract checks (Foundry tests, gas snapshot, checked-in ABI), the web
+# client's checks (typecheck, vitest, build) and all Rust tests against a real Postgres, Anvil
+# and Garage. CI runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
@@ -34,6 +36,10 @@ bash scripts/garage.sh
 
 step "contracts"
 bash scripts/check-contracts.sh 2>&1 | tee -a "$log"
+
+step "web client (typecheck, vitest, build)"
+# (Vitest's "Test Files N passed" line is left out of the closing count, which counts tests.)
+NO_COLOR=1 bash scripts/web.sh 2>&1 | tee >(grep -v 'Test Files' >> "$log")
 
 step "rust tests"
 cargo test --workspace --locked 2>&1 | tee -a "$log"

@@ -293,6 +293,100 @@ mod tests {
         assert_eq!(forged.verify(&d), Err(SignatureError::NotThePatient));
     }
 
+    /// Fixed messages, digests and signatures in `core/testdata/eip712-vectors.json`, so another
+    /// implementation (the web client) can check itself. `PRAMANA_WRITE_VECTORS=1` rewrites it.
+    #[test]
+    fn committed_vectors() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/eip712-vectors.json");
+        let key = B256::repeat_byte(0x42);
+        let signer = ConsentSigner::new(PrivateKeySigner::from_bytes(&key).unwrap());
+        let contract = address!("0x5FbDB2315678afecb367f032d93F642f64180aa3");
+        let d = domain(31337, contract);
+        let grant = Grant {
+            consentId: B256::repeat_byte(1),
+            patient: signer.address(),
+            grantee: Address::repeat_byte(2),
+            scopeHash: B256::repeat_byte(3),
+            validFrom: 1_795_384_800,
+            validUntil: MAX_CHAIN_TIME,
+            nonce: 7,
+            deadline: 1_795_388_400,
+        };
+        let revoke = Revoke {
+            consentId: B256::repeat_byte(1),
+            patient: signer.address(),
+            nonce: MAX_NONCE,
+            deadline: 1_795_392_000,
+        };
+        let rotation = RotateSigner {
+            account: signer.address(),
+            newSigner: Address::repeat_byte(4),
+            nonce: 0,
+            deadline: u64::MAX,
+        };
+        let hex = |b: &[u8]| format!("0x{}", hex::encode(b));
+        let cases = [
+            serde_json::json!({
+                "primary_type": "Grant",
+                "type": Grant::eip712_encode_type(),
+                "message": {
+                    "consentId": grant.consentId.to_string(),
+                    "patient": grant.patient.to_checksum(None),
+                    "grantee": grant.grantee.to_checksum(None),
+                    "scopeHash": grant.scopeHash.to_string(),
+                    "validFrom": grant.validFrom.to_string(),
+                    "validUntil": grant.validUntil.to_string(),
+                    "nonce": grant.nonce.to_string(),
+                    "deadline": grant.deadline.to_string(),
+                },
+                "struct_hash": grant.eip712_hash_struct().to_string(),
+                "signing_hash": grant.eip712_signing_hash(&d).to_string(),
+                "signature": hex(&signer.sign_grant(grant, &d).unwrap().signature),
+            }),
+            serde_json::json!({
+                "primary_type": "Revoke",
+                "type": Revoke::eip712_encode_type(),
+                "message": {
+                    "consentId": revoke.consentId.to_string(),
+                    "patient": revoke.patient.to_checksum(None),
+                    "nonce": revoke.nonce.to_string(),
+                    "deadline": revoke.deadline.to_string(),
+                },
+                "struct_hash": revoke.eip712_hash_struct().to_string(),
+                "signing_hash": revoke.eip712_signing_hash(&d).to_string(),
+                "signature": hex(&signer.sign_revoke(revoke, &d).unwrap().signature),
+            }),
+            serde_json::json!({
+                "primary_type": "RotateSigner",
+                "type": RotateSigner::eip712_encode_type(),
+                "message": {
+                    "account": rotation.account.to_checksum(None),
+                    "newSigner": rotation.newSigner.to_checksum(None),
+                    "nonce": rotation.nonce.to_string(),
+                    "deadline": rotation.deadline.to_string(),
+                },
+                "struct_hash": rotation.eip712_hash_struct().to_string(),
+                "signing_hash": rotation.eip712_signing_hash(&d).to_string(),
+                "signature": hex(&signer.sign_rotation(rotation, &d).unwrap().signature),
+            }),
+        ];
+        let doc = serde_json::to_string_pretty(&serde_json::json!({
+            "what": "Pramana EIP-712 vectors (core/src/chain/eip712.rs): uint64 values as decimal strings; signatures are EIP-2098 compact (r || yParityAndS), RFC 6979 deterministic",
+            "signer_private_key": key.to_string(),
+            "signer_address": signer.address().to_checksum(None),
+            "domain": { "name": "Pramana ConsentRegistry", "version": "1", "chainId": 31337, "verifyingContract": contract.to_checksum(None) },
+            "domain_separator": d.separator().to_string(),
+            "cases": cases,
+        }))
+        .unwrap()
+            + "\n";
+        if std::env::var_os("PRAMANA_WRITE_VECTORS").is_some() {
+            std::fs::write(path, &doc).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).expect("vectors file (PRAMANA_WRITE_VECTORS=1 writes it)");
+        assert!(committed == doc, "EIP-712 vectors changed: the contract's typed data is frozen");
+    }
+
     /// The malleated twin of a valid signature, `(r, n - s)` with the parity flipped, recovers to
     /// the same patient, but OpenZeppelin's `ECDSA` refuses it: so must the platform.
     #[test]

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The web client's checks: installs its npm dependencies from the committed lock (npm ci, only
+# when node_modules is missing or the lock changed), then the TypeScript typecheck, the vitest
+# suite (envelope, proof, keystore, EIP-712 and worker tests, in Node) and the production build.
+set -euo pipefail
+cd "$(dirname "$0")/../web"
+
+step() { printf '\n==> web: %s\n' "$*"; }
+command -v npm >/dev/null || { echo "web: Node.js 20.19+ and npm are required" >&2; exit 1; }
+
+stamp=node_modules/.pramana-lock
+want=$(sha256sum package.json package-lock.json | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  step "npm ci"
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+fi
+
+step "typecheck"
+npm run --silent typecheck
+
+step "test"
+npm test --silent
+
+step "build"
+npm run --silent build

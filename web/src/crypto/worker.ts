@@ -1,0 +1,140 @@
+// The crypto Web Worker: seals and opens envelopes and unlocks the keystore off the page's
+// thread. Chunks go out as transferred buffers, a few at a time (the page acknowledges each
+// one it consumed), with progress events. Unlocked keys stay in the worker: the page holds a
+// handle, never a secret. `serve` also runs over a MessagePort, which is how the tests drive it.
+import { DecryptError, MalformedError, RecipientsError, open, seal, type OpenOutput, type SealOutput, type Source } from "./envelope";
+import { KeystoreError, parseKeystore, unlockKeystore, type UnlockedKeys } from "./keystore";
+
+/** Page → worker. */
+export type Request =
+  | { type: "seal"; id: number; docId: Uint8Array; recipients: Uint8Array[]; input: Blob | ReadableStream<Uint8Array> }
+  | {
+      type: "open";
+      id: number;
+      docId: Uint8Array;
+      key: string;
+      header?: Uint8Array;
+      input: Blob | ReadableStream<Uint8Array>;
+    }
+  | { type: "unlock"; id: number; keystore: string; passphrase: string }
+  | { type: "forget"; id: number; key: string }
+  | { type: "ack"; id: number }
+  | { type: "cancel"; id: number };
+
+export interface Unlocked {
+  /** Names the unlocked keys in later `open` requests. */
+  key: string;
+  address: string;
+  x25519Public: Uint8Array;
+}
+
+/** Worker → page. */
+export type Response =
+  | { type: "chunk"; id: number; chunk: Uint8Array }
+  | { type: "progress"; id: number; bytes: number }
+  | { type: "done"; id: number; result: SealOutput | OpenOutput | Unlocked | null }
+  | { type: "error"; id: number; name: string; message: string };
+
+/** What `serve` needs of a worker scope or a MessagePort. */
+export interface Port {
+  postMessage(message: unknown, transfer: Transferable[]): void;
+  addEventListener(type: "message", listener: (e: MessageEvent) => void): void;
+  start?(): void;
+}
+
+/** Chunks in flight before the worker waits for the page to consume one. */
+export const WINDOW = 8;
+
+interface Job {
+  credits: number;
+  wake?: () => void;
+  cancelled: boolean;
+}
+
+const KNOWN_ERRORS = [DecryptError, MalformedError, RecipientsError, KeystoreError].map((e) => e.name);
+
+export function serve(port: Port): void {
+  const jobs = new Map<number, Job>();
+  const keys = new Map<string, UnlockedKeys>();
+  let nextKey = 0;
+  const post = (r: Response, transfer: Transferable[] = []) => port.postMessage(r, transfer);
+
+  async function stream(id: number, gen: AsyncGenerator<Uint8Array<ArrayBuffer>, SealOutput | OpenOutput, void>) {
+    const job: Job = { credits: WINDOW, cancelled: false };
+    jobs.set(id, job);
+    try {
+      for (let r = await gen.next(); ; r = await gen.next()) {
+        if (r.done) {
+          post({ type: "done", id, result: r.value });
+          return;
+        }
+        while (job.credits === 0 && !job.cancelled) await new Promise<void>((res) => (job.wake = res));
+        if (job.cancelled) {
+          await gen.return(undefined as never);
+          throw new Error("cancelled");
+        }
+        job.credits -= 1;
+        post({ type: "chunk", id, chunk: r.value }, [r.value.buffer]);
+      }
+    } finally {
+      jobs.delete(id);
+    }
+  }
+
+  async function handle(req: Request): Promise<void> {
+    const progress = (bytes: number) => post({ type: "progress", id: req.id, bytes });
+    switch (req.type) {
+      case "seal":
+        return stream(req.id, seal(toSource(req.input), { docId: req.docId, recipients: req.recipients, onProgress: progress }));
+      case "open": {
+        const k = keys.get(req.key);
+        if (!k) throw new Error("those keys are not unlocked");
+        const opts = { docId: req.docId, identity: k.identity, onProgress: progress };
+        return stream(req.id, open(toSource(req.input), req.header ? { ...opts, header: req.header } : opts));
+      }
+      case "unlock": {
+        const unlocked = await unlockKeystore(parseKeystore(req.keystore), req.passphrase);
+        const key = `k${nextKey++}`;
+        keys.set(key, unlocked);
+        const x25519Public = unlocked.identity.publicKey;
+        return post({ type: "done", id: req.id, result: { key, address: unlocked.address, x25519Public } });
+      }
+      case "forget": {
+        const k = keys.get(req.key);
+        k?.identity.secretKey.fill(0);
+        keys.delete(req.key);
+        return post({ type: "done", id: req.id, result: null });
+      }
+      case "ack":
+      case "cancel": {
+        const job = jobs.get(req.id);
+        if (!job) return;
+        if (req.type === "cancel") job.cancelled = true;
+        else job.credits += 1;
+        job.wake?.();
+        job.wake = undefined;
+        return;
+      }
+    }
+  }
+
+  port.addEventListener("message", (e: MessageEvent) => {
+    const req = e.data as Request;
+    handle(req).catch((err: unknown) => {
+      const name = err instanceof Error && KNOWN_ERRORS.includes(err.name) ? err.name : "Error";
+      const message = err instanceof Error ? err.message : String(err);
+      post({ type: "error", id: req.id, name, message });
+    });
+  });
+  port.start?.();
+}
+
+function toSource(input: Blob | ReadableStream<Uint8Array>): Source {
+  return input instanceof Blob ? (input.stream() as ReadableStream<Uint8Array>) : input;
+}
+
+// Started as a worker (not when imported by a test).
+declare const WorkerGlobalScope: { new (): unknown } | undefined;
+if (typeof WorkerGlobalScope !== "undefined" && self instanceof WorkerGlobalScope) {
+  serve(self as unknown as Port);
+}
