@@ -1,5 +1,5 @@
-//! Builds the application: state, router with its middleware stack, listener, and the serve
-//! loop with graceful shutdown.
+//! Builds the application: router with its middleware stack, listener, and the serve loop with
+//! graceful shutdown.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -11,69 +11,21 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use metrics_exporter_prometheus::PrometheusHandle;
-use pramana_core::EthAddress;
 use secrecy::ExposeSecret as _;
-use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::password::PasswordHasher;
-use crate::auth::rate_limit::{IpLimiter, ip_limiter};
-use crate::auth::tokens::TokenService;
 use crate::error::{ApiError, REQUEST_ID};
+use crate::state::AppState;
 use crate::storage::{BlobStore, IpfsStore, LocalStore, S3Config, S3Store};
 use crate::{auth, routes};
 use pramana_server::config::{Settings, StorageBackend};
-use pramana_server::{store, telemetry};
+use pramana_server::store;
 
 const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
-
-/// Shared, cheaply clonable state for handlers.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    /// Postgres pool.
-    pub pool: PgPool,
-    /// Validated settings.
-    pub settings: Arc<Settings>,
-    /// Access-token issuer and verifier.
-    pub tokens: Arc<TokenService>,
-    /// Argon2id hasher.
-    pub hasher: Arc<PasswordHasher>,
-    /// Rate limiter for `/v1/auth/*`.
-    pub auth_limiter: IpLimiter,
-    /// Prometheus exposition.
-    pub metrics: PrometheusHandle,
-    /// The ConsentRegistry address, from configuration or the deploy script's record.
-    pub contract: Option<EthAddress>,
-    /// Where payloads are stored.
-    pub storage: Arc<dyn BlobStore>,
-}
-
-impl AppState {
-    /// Builds state from settings and a pool.
-    pub fn new(settings: Settings, pool: PgPool, storage: Arc<dyn BlobStore>) -> anyhow::Result<Self> {
-        let auth = &settings.auth;
-        Ok(Self {
-            tokens: Arc::new(TokenService::new(auth)),
-            hasher: Arc::new(PasswordHasher::new(auth.argon2_memory_kib, auth.argon2_iterations)?),
-            auth_limiter: ip_limiter(auth.rate_limit_per_minute, auth.rate_limit_burst),
-            metrics: telemetry::metrics_handle(),
-            contract: settings.chain.resolve_contract()?,
-            storage,
-            pool,
-            settings: Arc::new(settings),
-        })
-    }
-
-    /// Refresh-token lifetime in seconds.
-    pub fn refresh_ttl_secs(&self) -> i64 {
-        i64::try_from(self.settings.auth.refresh_token_ttl_secs).unwrap_or(i64::MAX / 2)
-    }
-}
 
 /// A bound, ready-to-serve API.
 #[derive(Debug)]

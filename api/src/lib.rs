@@ -7,10 +7,15 @@
 pub mod app;
 pub mod auth;
 pub mod error;
+pub mod password;
+pub mod rate_limit;
 pub mod routes;
 pub mod service;
+pub mod state;
 pub mod storage;
+pub mod tokens;
 pub mod views;
 
-pub use app::{AppState, Application};
+pub use app::Application;
 pub use pramana_server::Settings;
+pub use state::AppState;

@@ -1,19 +1,16 @@
 //! Authentication and authorisation: roles, password hashing, access and refresh tokens, the
 //! `AuthUser` extractor and the rate limiter for `/v1/auth/*`.
 
-pub mod password;
-pub mod rate_limit;
 pub mod service;
-pub mod tokens;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 pub use pramana_core::Role;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::error::{ApiError, current_request_id};
 use crate::service::Actor;
+use crate::state::AppState;
 use pramana_server::store;
 
 /// The subject id of the bootstrap admin (there is one admin account).

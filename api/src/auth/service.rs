@@ -5,10 +5,10 @@ use pramana_core::{AbhaAddress, AbhaNumber, HfrId};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::tokens::{self, new_refresh_token};
 use super::{ADMIN_ID, Role};
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::tokens::{self, new_refresh_token};
 use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
 use pramana_server::store::sessions::RefreshOutcome;
 use pramana_server::store::{credentials, patients, sessions};

@@ -9,11 +9,11 @@ use pramana_wire::{AuditorCreate, AuditorCreated, HospitalCreate, HospitalCreate
 use uuid::Uuid;
 
 use super::auth::check_name;
-use crate::app::AppState;
-use crate::auth::tokens::new_secret;
 use crate::auth::{AuthUser, Role};
 use crate::error::current_request_id;
 use crate::error::{ApiError, ApiJson, ApiResult, conflict_as};
+use crate::state::AppState;
+use crate::tokens::new_secret;
 use pramana_server::store::StoreError;
 use pramana_server::store::accounts::{self, HospitalRow};
 use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};

@@ -10,9 +10,9 @@ use pramana_wire::{
     LogPage, LogQuery, LogReport, PositionProof, ProofQuery, TreeHead, TreeSizeQuery,
 };
 
-use crate::app::AppState;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::state::AppState;
 use pramana_server::store::audit::{self, AuditRow, ProofUnavailable};
 
 fn page_bounds(after: Option<i64>, limit: Option<i64>) -> ApiResult<(i64, i64)> {

@@ -5,11 +5,11 @@ use pramana_core::{AbhaAddress, AbhaNumber, PatientId};
 use pramana_wire::{LoginRequest, PatientView, RefreshRequest, RegisterRequest, TokenResponse};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::auth::service::{self, TokenPair};
 use crate::auth::{AuthUser, Role};
 use crate::error::current_request_id;
 use crate::error::{ApiError, ApiJson, ApiResult, conflict_as};
+use crate::state::AppState;
 use axum::extract::State;
 use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
 use pramana_server::store::{StoreError, credentials, patients};

@@ -4,8 +4,8 @@
 use axum::extract::State;
 use pramana_wire::ChainInfo;
 
-use crate::app::AppState;
 use crate::error::{ApiJson, ApiResult};
+use crate::state::AppState;
 
 /// The chain id and ConsentRegistry address (no sign-in needed).
 #[utoipa::path(get, path = "/v1/chain", tag = "chain", responses((status = 200, body = ChainInfo)))]

@@ -15,10 +15,10 @@ use pramana_wire::{
 };
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::service::consents::{self as service, GrantInput, NewRequest, SignedFields};
+use crate::state::AppState;
 use crate::views;
 use pramana_server::store::consents::{self, ConsentRow};
 use pramana_server::store::keys;

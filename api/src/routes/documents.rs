@@ -15,10 +15,10 @@ use serde_json::json;
 use tokio::io::AsyncReadExt as _;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::service::documents::{self as service, BodyError, Upload};
+use crate::state::AppState;
 use crate::storage::{BoxReader, VerifyingReader};
 use crate::views;
 use pramana_server::store::anchor;

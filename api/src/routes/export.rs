@@ -6,10 +6,10 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
 use crate::service::export::{self as service, ChainRef};
+use crate::state::AppState;
 
 /// The calling patient's whole record as one tar archive (docs/export.md).
 #[utoipa::path(get, path = "/v1/patients/me/export", tag = "patients", security(("bearer" = [])),

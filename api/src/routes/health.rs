@@ -8,8 +8,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 use pramana_server::store;
 
 /// `/healthz`, `/readyz`, `/metrics`.

@@ -14,11 +14,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::consents::{chain_domain, parse_signature};
-use crate::app::AppState;
 use crate::auth::{AuthUser, Role};
 use crate::error::current_request_id;
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::service::consents as rules;
+use crate::state::AppState;
 use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
 use pramana_server::store::credentials;
 use pramana_server::store::keys::{self, KeyRow};

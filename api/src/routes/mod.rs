@@ -20,7 +20,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -58,7 +58,7 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(auth::auth_login))
         .routes(routes!(auth::auth_refresh))
         .routes(routes!(auth::auth_logout))
-        .route_layer(axum::middleware::from_fn_with_state(state, crate::auth::rate_limit::limit_auth));
+        .route_layer(axum::middleware::from_fn_with_state(state, limit_auth));
 
     let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth_routes)
@@ -96,4 +96,19 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::webhook_deliveries));
     openapi::CommonResponses.modify(router.get_openapi_mut());
     router
+}
+
+/// Middleware: 429 once a client IP exceeds the auth quota.
+async fn limit_auth(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let ip = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|ci| ci.0.ip());
+    if let Some(ip) = ip
+        && state.auth_limiter.check_key(&ip).is_err()
+    {
+        return axum::response::IntoResponse::into_response(crate::error::ApiError::RateLimited);
+    }
+    next.run(req).await
 }

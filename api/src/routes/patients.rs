@@ -8,10 +8,10 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::auth::{check_name, parse_addresses};
-use crate::app::AppState;
 use crate::auth::{AuthUser, Role};
 use crate::error::current_request_id;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, conflict_as};
+use crate::state::AppState;
 use pramana_server::store::StoreError;
 use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
 use pramana_server::store::patients::{self, Patient};

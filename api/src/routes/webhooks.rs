@@ -10,9 +10,9 @@ use pramana_wire::{AttemptView, DeliveriesQuery, DeliveryView, WebhookCreated, W
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult};
+use crate::state::AppState;
 use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
 use pramana_server::store::webhooks::{self as store, AttemptRow, EndpointRow, EventRow};
 use pramana_server::webhooks::{check_url, new_secret};

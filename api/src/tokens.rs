@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::Role;
+use pramana_core::Role;
 use pramana_server::config::AuthSettings;
 
 /// Claims carried by an access token.

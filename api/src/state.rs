@@ -1,0 +1,58 @@
+//! `AppState`: what every handler shares — the pool, settings, token service, password hasher,
+//! the auth rate limiter, the metrics handle, the configured contract and the blob store.
+
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use pramana_core::EthAddress;
+use pramana_server::config::Settings;
+use pramana_server::telemetry;
+use sqlx::PgPool;
+
+use crate::password::PasswordHasher;
+use crate::rate_limit::{IpLimiter, ip_limiter};
+use crate::storage::BlobStore;
+use crate::tokens::TokenService;
+
+/// Shared, cheaply clonable state for handlers.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// Postgres pool.
+    pub pool: PgPool,
+    /// Validated settings.
+    pub settings: Arc<Settings>,
+    /// Access-token issuer and verifier.
+    pub tokens: Arc<TokenService>,
+    /// Argon2id hasher.
+    pub hasher: Arc<PasswordHasher>,
+    /// Rate limiter for `/v1/auth/*`.
+    pub auth_limiter: IpLimiter,
+    /// Prometheus exposition.
+    pub metrics: PrometheusHandle,
+    /// The ConsentRegistry address, from configuration or the deploy script's record.
+    pub contract: Option<EthAddress>,
+    /// Where payloads are stored.
+    pub storage: Arc<dyn BlobStore>,
+}
+
+impl AppState {
+    /// Builds state from settings and a pool.
+    pub fn new(settings: Settings, pool: PgPool, storage: Arc<dyn BlobStore>) -> anyhow::Result<Self> {
+        let auth = &settings.auth;
+        Ok(Self {
+            tokens: Arc::new(TokenService::new(auth)),
+            hasher: Arc::new(PasswordHasher::new(auth.argon2_memory_kib, auth.argon2_iterations)?),
+            auth_limiter: ip_limiter(auth.rate_limit_per_minute, auth.rate_limit_burst),
+            metrics: telemetry::metrics_handle(),
+            contract: settings.chain.resolve_contract()?,
+            storage,
+            pool,
+            settings: Arc::new(settings),
+        })
+    }
+
+    /// Refresh-token lifetime in seconds.
+    pub fn refresh_ttl_secs(&self) -> i64 {
+        i64::try_from(self.settings.auth.refresh_token_ttl_secs).unwrap_or(i64::MAX / 2)
+    }
+}
