@@ -98,7 +98,7 @@ pub fn grant_body(
         valid_from: now - 60,
         nonce: 0,
         deadline: now + 3_600,
-        signature: format!("0x{}", hex::encode(signed.signature)),
+        signature: pramana_core::hex0x(signed.signature),
         headers: Vec::new(),
     }
 }
@@ -118,7 +118,7 @@ pub fn revoke_body(signer: &ConsentSigner, c: &ConsentView, now: u64) -> Consent
         deadline: now + 3_600,
     };
     let signed = signer.sign_revoke(revoke, &domain(31337, CONTRACT.parse().unwrap())).unwrap();
-    ConsentRevokeBody { nonce: 0, deadline: now + 3_600, signature: format!("0x{}", hex::encode(signed.signature)) }
+    ConsentRevokeBody { nonce: 0, deadline: now + 3_600, signature: pramana_core::hex0x(signed.signature) }
 }
 
 /// [`revoke_body`] as JSON, for a consent `c` as JSON.

@@ -230,7 +230,7 @@ impl Anchorer {
 
     /// Claims the oldest jobs, builds their tree, and signs, stores and broadcasts the anchor.
     async fn submit_next_batch(&self, backlog: i64) -> Result<StepOutcome, WorkerError> {
-        let mut tx = self.pool.begin().await.map_err(store::StoreError::from)?;
+        let mut tx = store::begin(&self.pool).await?;
         let jobs = anchor::claim_next_jobs(&mut tx, self.rules.batch_max_size).await?;
         let Some(oldest) = jobs.first() else { return Ok(StepOutcome::Contended { pending: backlog }) };
         let full = jobs.len() >= self.rules.batch_max_size as usize;
@@ -257,7 +257,7 @@ impl Anchorer {
             // next step settles it on the earlier anchor.
             tracing::warn!(%root, "root already anchored; recording the batch without a transaction");
             let batch_id = anchor::insert_batch(&mut tx, &new_batch).await?;
-            tx.commit().await.map_err(store::StoreError::from)?;
+            store::commit(tx).await?;
             return Ok(StepOutcome::Submitted { batch_id, leaves: jobs.len() });
         }
         let nonce = self.chain.pending_nonce().await?;
@@ -265,7 +265,7 @@ impl Anchorer {
         let signed = self.chain.sign_anchor(root, n, nonce, fees)?;
         let batch_id = anchor::insert_batch(&mut tx, &new_batch).await?;
         anchor::insert_anchor_tx(&mut *tx, &new_tx(batch_id, nonce, fees, &signed)).await?;
-        tx.commit().await.map_err(store::StoreError::from)?;
+        store::commit(tx).await?;
         metrics::histogram!("anchor_batch_size").record(n as f64);
         tracing::info!(batch_id, leaves = n, %root, nonce, tx = %signed.hash, "batch signed and stored; broadcasting");
         self.send(batch_id, &signed.raw).await?;
@@ -426,9 +426,9 @@ impl Anchorer {
             };
             proofs.push((l.job_id, json.map_err(|e| WorkerError::Internal(e.to_string()))?));
         }
-        let mut tx = self.pool.begin().await.map_err(store::StoreError::from)?;
+        let mut tx = store::begin(&self.pool).await?;
         let done = anchor::mark_batch_confirmed(&mut tx, batch.id, &confirmation, &proofs).await?;
-        tx.commit().await.map_err(store::StoreError::from)?;
+        store::commit(tx).await?;
         if done {
             metrics::counter!("anchor_documents_total").increment(leaves.len() as u64);
             metrics::counter!("anchor_gas_used_total").increment(m.gas_used);

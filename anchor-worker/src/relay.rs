@@ -93,20 +93,20 @@ impl Anchorer {
     /// dry run: one the chain already holds is settled, one it refuses for good is marked failed
     /// with the contract's reason. `None` when no rotation is ready.
     pub(crate) async fn submit_rotation(&self) -> Result<Option<StepOutcome>, WorkerError> {
-        let mut tx = self.pool.begin().await.map_err(store::StoreError::from)?;
+        let mut tx = store::begin(&self.pool).await?;
         let Some(r) = relay::claim_next_rotation(&mut tx).await? else { return Ok(None) };
         let call = rotation_call(&r);
         match self.chain.preflight_rotation(&call).await? {
             RelayCheck::Relayable => {}
             RelayCheck::OnChain => {
                 relay::mark_rotation_confirmed(&mut tx, r.id).await?;
-                tx.commit().await.map_err(store::StoreError::from)?;
+                store::commit(tx).await?;
                 return Ok(Some(StepOutcome::Checked { settled: 1, failed: 0, set_aside: 0 }));
             }
             RelayCheck::Refused(reason) => {
                 tracing::warn!(rotation = r.id, account = %call.account, %reason, "the contract refuses this signer rotation; marked failed");
                 relay::mark_rotation_failed(&mut tx, r.id, &reason).await?;
-                tx.commit().await.map_err(store::StoreError::from)?;
+                store::commit(tx).await?;
                 return Ok(Some(StepOutcome::Checked { settled: 0, failed: 1, set_aside: 0 }));
             }
         }
@@ -128,7 +128,7 @@ impl Anchorer {
         };
         let batch_id = relay::insert_rotation_batch(&mut tx, &batch, r.id).await?;
         anchor::insert_anchor_tx(&mut *tx, &crate::anchoring::new_tx(batch_id, nonce, fees, &signed)).await?;
-        tx.commit().await.map_err(store::StoreError::from)?;
+        store::commit(tx).await?;
         tracing::info!(batch_id, rotation = r.id, account = %call.account, nonce, tx = %signed.hash,
             "signer rotation signed and stored; broadcasting");
         self.send(batch_id, &signed.raw).await?;
@@ -140,7 +140,7 @@ impl Anchorer {
     /// when nothing of `kind` is ready.
     pub(crate) async fn submit_consent_batch(&self, kind: EventKind) -> Result<Option<StepOutcome>, WorkerError> {
         let max = self.rules.batch_max_size.clamp(1, CONSENT_BATCH_MAX);
-        let mut tx = self.pool.begin().await.map_err(store::StoreError::from)?;
+        let mut tx = store::begin(&self.pool).await?;
         let events = relay::claim_ready_events(&mut tx, kind, max).await?;
         let Some(oldest) = events.first() else { return Ok(None) };
         let waited = (chrono::Utc::now() - oldest.created_at).to_std().unwrap_or_default();
@@ -176,7 +176,7 @@ impl Anchorer {
             }
         }
         if relayable.is_empty() {
-            tx.commit().await.map_err(store::StoreError::from)?;
+            store::commit(tx).await?;
             return Ok(Some(StepOutcome::Checked { settled, failed, set_aside }));
         }
         let calldata = match kind {
@@ -206,7 +206,7 @@ impl Anchorer {
         };
         let batch_id = relay::insert_consent_batch(&mut tx, &batch).await?;
         anchor::insert_anchor_tx(&mut *tx, &crate::anchoring::new_tx(batch_id, nonce, fees, &signed)).await?;
-        tx.commit().await.map_err(store::StoreError::from)?;
+        store::commit(tx).await?;
         metrics::histogram!("relay_batch_size", "kind" => kind.code()).record(event_ids.len() as f64);
         tracing::info!(batch_id, kind = kind.code(), messages = event_ids.len(), settled, failed, nonce,
             tx = %signed.hash, "consent batch signed and stored; broadcasting");
@@ -261,9 +261,9 @@ impl Anchorer {
 
     /// Gives up a consent batch that cannot land as built; its messages are checked again.
     pub(crate) async fn abandon(&self, batch: &anchor::BatchRow, why: &str) -> Result<StepOutcome, WorkerError> {
-        let mut tx = self.pool.begin().await.map_err(store::StoreError::from)?;
+        let mut tx = store::begin(&self.pool).await?;
         let released = relay::mark_batch_abandoned(&mut tx, batch.id).await?;
-        tx.commit().await.map_err(store::StoreError::from)?;
+        store::commit(tx).await?;
         tracing::warn!(batch_id = batch.id, kind = %batch.kind, released, why, "consent batch abandoned; its messages will be checked again");
         metrics::counter!("relay_abandoned_total").increment(1);
         Ok(StepOutcome::Abandoned { batch_id: batch.id })
@@ -275,9 +275,9 @@ impl Anchorer {
         batch: &anchor::BatchRow,
         confirmation: &anchor::Confirmation<'_>,
     ) -> Result<StepOutcome, WorkerError> {
-        let mut tx = self.pool.begin().await.map_err(store::StoreError::from)?;
+        let mut tx = store::begin(&self.pool).await?;
         let done = relay::mark_consent_batch_confirmed(&mut tx, batch.id, confirmation).await?;
-        tx.commit().await.map_err(store::StoreError::from)?;
+        store::commit(tx).await?;
         if done {
             metrics::counter!("relay_messages_total", "kind" => batch.kind.clone())
                 .increment(u64::try_from(batch.leaf_count).unwrap_or(0));

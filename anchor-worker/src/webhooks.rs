@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use pramana_server::config::WebhookSettings;
+use pramana_server::store::StoreResult;
 use pramana_server::store::webhooks::{self as store, AttemptOutcome, ClaimedEvent, NextState};
-use pramana_server::store::{StoreError, StoreResult};
 use pramana_server::webhooks::{Backoff, EventType, record_consent_event, signature_header};
 use sqlx::PgPool;
 use tokio::sync::watch;
@@ -133,7 +133,7 @@ impl Deliverer {
             if record_consent_event(&mut tx, id, EventType::Expired, now).await? {
                 recorded += 1;
             }
-            tx.commit().await.map_err(StoreError::from)?;
+            pramana_server::store::commit(tx).await?;
         }
         Ok(recorded)
     }
@@ -173,7 +173,7 @@ impl Deliverer {
         };
         let mut tx = self.pool.begin().await?;
         let current = store::mark_attempt_finished(&mut tx, &outcome, next).await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        pramana_server::store::commit(tx).await?;
         if !current {
             tracing::warn!(event = %e.id, attempt = e.attempt, "a later attempt took over this event");
         }

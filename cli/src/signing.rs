@@ -24,7 +24,7 @@ pub fn hex32(v: Option<&str>, what: &str) -> anyhow::Result<[u8; 32]> {
 
 /// A signature as the API takes it: `0x` and hex.
 pub fn signature_hex(signature: &[u8]) -> String {
-    format!("0x{}", hex::encode(signature))
+    pramana_core::hex0x(signature)
 }
 
 /// Where a patient's signature goes: the contract's EIP-712 domain and the patient's nonce on

@@ -63,7 +63,7 @@ pub(crate) fn report(bundle: &ProofBundle, digest: &[u8; 32], v: &Verification) 
         "verified": v.verified,
         "sha256": hex::encode(digest),
         "document_id": bundle.document_id,
-        "root": format!("0x{}", hex::encode(v.root)),
+        "root": pramana_core::hex0x(v.root),
         "leaf_index": bundle.merkle.leaf_index,
         "leaf_count": bundle.merkle.leaf_count,
         "chain_id": v.chain_id,
@@ -72,7 +72,7 @@ pub(crate) fn report(bundle: &ProofBundle, digest: &[u8; 32], v: &Verification) 
         "block_number": v.anchored_block,
         "block_timestamp": v.anchored_at,
         "anchored_at": if v.verified { Some(utc(v.anchored_at)) } else { None },
-        "tx_hash": format!("0x{}", hex::encode(bundle.anchor.tx_hash)),
+        "tx_hash": pramana_core::hex0x(bundle.anchor.tx_hash),
         "problems": v.problems,
         "notes": v.notes,
     })

@@ -261,7 +261,7 @@ async fn a_squatted_consent_id_is_never_read_as_the_patients() {
         deadline: now + 3_600,
     };
     let squat = squatter.sign_grant(squat, &domain(31_337, p.contract)).unwrap().to_request();
-    let data = format!("0x{}", hex::encode(ConsentRegistry::grantConsentCall { g: squat }.abi_encode()));
+    let data = pramana_core::hex0x(ConsentRegistry::grantConsentCall { g: squat }.abi_encode());
     // Anvil's third development account (unlocked): the stranger's relayer.
     let tx = json!([{"from": "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", "to": p.contract.to_string(),
                      "data": data, "gas": "0x100000"}]);

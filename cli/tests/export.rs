@@ -263,7 +263,7 @@ async fn a_patient_exports_everything_and_verifies_it_against_the_chain_only() {
     let mut changed = entries(&archive).into_iter().find(|(n, _)| *n == env_path).unwrap().1;
     let last = changed.len() - 1;
     changed[last] ^= 1;
-    let changed_sha = format!("0x{}", hex::encode(Sha256::digest(&changed)));
+    let changed_sha = pramana_core::hex0x(Sha256::digest(&changed));
     let step = files.join("step.tar");
     rewrite(&archive, &step, &env_path, |b| b.clone_from(&changed));
     let forged = files.join("forged.tar");

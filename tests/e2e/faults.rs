@@ -35,7 +35,7 @@ async fn latest_tx_hash(p: &Platform) -> String {
         .fetch_one(&p.app.pool)
         .await
         .unwrap();
-    format!("0x{}", hex::encode(hash))
+    pramana_core::hex0x(hash)
 }
 
 async fn automine(p: &Platform, on: bool) {
@@ -109,7 +109,7 @@ async fn a_thousand_documents_through_every_fault() {
                         .fetch_one(&p.app.pool)
                         .await
                         .unwrap();
-                let tx = format!("0x{}", hex::encode(tx));
+                let tx = pramana_core::hex0x(tx);
                 for _ in 0..500 {
                     if !p.anvil.rpc("eth_getTransactionReceipt", json!([tx])).await.is_null() {
                         break;
@@ -174,7 +174,7 @@ async fn a_thousand_documents_through_every_fault() {
         .fetch_one(&p.app.pool)
         .await
         .unwrap();
-    assert_eq!(format!("0x{}", hex::encode(mined)), latest_tx_hash(&p).await, "the last replacement was mined");
+    assert_eq!(pramana_core::hex0x(mined), latest_tx_hash(&p).await, "the last replacement was mined");
     run.check(&p, start).await;
     drop(worker);
 

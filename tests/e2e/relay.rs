@@ -77,7 +77,7 @@ fn grant_call(g: &Granted, grantee: Address) -> String {
         deadline: g.grant_body["deadline"].as_u64().unwrap(),
     };
     let g = SignedGrant { grant, signature: sig.try_into().unwrap() }.to_request();
-    format!("0x{}", hex::encode(ConsentRegistry::grantConsentCall { g }.abi_encode()))
+    pramana_core::hex0x(ConsentRegistry::grantConsentCall { g }.abi_encode())
 }
 
 /// Sends a transaction from an unlocked Anvil account; returns its hash.
@@ -130,7 +130,7 @@ async fn grants_and_revocations_reach_the_chain_once_and_bad_messages_fail_alone
         .fetch_one(&p.app.pool)
         .await
         .unwrap();
-    let batch_tx = format!("0x{}", hex::encode(batch_tx));
+    let batch_tx = pramana_core::hex0x(batch_tx);
     for g in &all[..2] {
         let c = shown(&p, g).await;
         assert_eq!(c["chain"]["grant"]["state"], "confirmed");
@@ -319,7 +319,7 @@ async fn a_stranger_who_grants_a_consent_id_first_with_its_own_key_squats_nothin
         deadline: now + 3_600,
     };
     let squat = squatter.sign_grant(squat, &domain(31_337, p.contract)).unwrap().to_request();
-    let data = format!("0x{}", hex::encode(ConsentRegistry::grantConsentCall { g: squat }.abi_encode()));
+    let data = pramana_core::hex0x(ConsentRegistry::grantConsentCall { g: squat }.abi_encode());
     let squat_tx = send_from(&p, STRANGER, &data, 1).await;
     let receipt = rpc_call(&p.anvil.url, "eth_getTransactionReceipt", json!([squat_tx])).await.unwrap();
     assert_eq!(receipt["status"], "0x1", "the stranger's grant of its own record is mined");

@@ -22,7 +22,7 @@ fn now() -> u64 {
 }
 
 fn hex_sig(sig: [u8; 64]) -> String {
-    format!("0x{}", hex::encode(sig))
+    pramana_core::hex0x(sig)
 }
 
 /// `incrementNonce()` sent as the patient (an impersonated Anvil account): voids every
@@ -31,7 +31,7 @@ async fn bump_nonce(p: &Platform, patient: Address) {
     let from = patient.to_string();
     rpc_call(&p.anvil.url, "anvil_setBalance", json!([from, "0xde0b6b3a7640000"])).await.unwrap();
     rpc_call(&p.anvil.url, "anvil_impersonateAccount", json!([from])).await.unwrap();
-    let data = format!("0x{}", hex::encode(ConsentRegistry::incrementNonceCall { account: patient }.abi_encode()));
+    let data = pramana_core::hex0x(ConsentRegistry::incrementNonceCall { account: patient }.abi_encode());
     let tx = json!([{"from": from, "to": p.contract.to_string(), "data": data, "gas": "0x100000"}]);
     rpc_call(&p.anvil.url, "eth_sendTransaction", tx).await.unwrap();
 }

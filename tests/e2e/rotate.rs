@@ -20,7 +20,7 @@ fn now() -> u64 {
 }
 
 fn hex_sig(sig: [u8; 64]) -> String {
-    format!("0x{}", hex::encode(sig))
+    pramana_core::hex0x(sig)
 }
 
 /// `POST /v1/keys` for `new` with `rotation` (if any).
@@ -155,7 +155,7 @@ async fn bump_nonce(p: &Platform, account: Address) {
     let from = account.to_string();
     pramana_tests::rpc_call(&p.anvil.url, "anvil_setBalance", json!([from, "0xde0b6b3a7640000"])).await.unwrap();
     pramana_tests::rpc_call(&p.anvil.url, "anvil_impersonateAccount", json!([from])).await.unwrap();
-    let data = format!("0x{}", hex::encode(ConsentRegistry::incrementNonceCall { account }.abi_encode()));
+    let data = pramana_core::hex0x(ConsentRegistry::incrementNonceCall { account }.abi_encode());
     let tx = json!([{"from": from, "to": p.contract.to_string(), "data": data, "gas": "0x100000"}]);
     pramana_tests::rpc_call(&p.anvil.url, "eth_sendTransaction", tx).await.unwrap();
 }

@@ -324,7 +324,7 @@ mod tests {
             nonce: 0,
             deadline: u64::MAX,
         };
-        let hex = |b: &[u8]| format!("0x{}", hex::encode(b));
+        let hex = |b: &[u8]| crate::hex0x(b);
         let cases = [
             serde_json::json!({
                 "primary_type": "Grant",
