@@ -2,8 +2,9 @@
 # Brings the whole platform up on this machine: Postgres (found or started), a local Anvil chain
 # with the ConsentRegistry contract deployed, the API and the anchor worker. Ctrl-C stops it all.
 #
-# Overrides: PG_SERVER_URL, ANVIL_PORT (8545), PRAMANA_SERVER__PORT (8080),
-# PRAMANA_WORKER__HEALTH_PORT (8081). Secrets for local use are generated once into .local/dev.env.
+# Overrides: PG_SERVER_URL, PRAMANA_DEV_DB (pramana), ANVIL_PORT (8545), PRAMANA_SERVER__PORT
+# (8080), PRAMANA_WORKER__HEALTH_PORT (8081). Secrets for local use are generated once into
+# .local/dev.env (variables already set win). The web portal is built first (scripts/web.sh build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -29,10 +30,11 @@ wait_http() { # url seconds
 echo "==> postgres"
 ensure_postgres
 psql_bin=$(pg_find_bin psql)
-if [ "$("$psql_bin" "$PG_SERVER_URL/postgres" -Atqc "SELECT 1 FROM pg_database WHERE datname = 'pramana'")" != 1 ]; then
-  "$psql_bin" "$PG_SERVER_URL/postgres" -qc 'CREATE DATABASE pramana'
+db=${PRAMANA_DEV_DB:-pramana}
+if [ "$("$psql_bin" "$PG_SERVER_URL/postgres" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$db'")" != 1 ]; then
+  "$psql_bin" "$PG_SERVER_URL/postgres" -qc "CREATE DATABASE \"$db\""
 fi
-export PRAMANA_DATABASE__URL="$PG_SERVER_URL/pramana"
+export PRAMANA_DATABASE__URL="$PG_SERVER_URL/$db"
 echo "database: $PRAMANA_DATABASE__URL"
 
 if [ ! -f .local/dev.env ]; then
@@ -43,7 +45,9 @@ if [ ! -f .local/dev.env ]; then
   } > .local/dev.env
   umask 022
 fi
-set -a; source .local/dev.env; set +a
+while IFS='=' read -r name value; do
+  [ -n "${!name:-}" ] || export "$name=$value"
+done < .local/dev.env
 
 echo "==> chain"
 bash scripts/tools.sh
@@ -67,6 +71,7 @@ export PRAMANA_CHAIN__SIGNER_KEY=${PRAMANA_CHAIN__SIGNER_KEY:-0xac0974bec39a17e3
 export PRAMANA_WEBHOOKS__ALLOW_HTTP=${PRAMANA_WEBHOOKS__ALLOW_HTTP:-true}
 
 echo "==> build"
+bash scripts/web.sh build
 cargo build --locked --bin pramana-api --bin pramana-anchor-worker --bin pramana
 
 echo "==> start"
@@ -83,7 +88,8 @@ wait_http "http://127.0.0.1:$worker_port/readyz" 30
 cat <<INFO
 
 Pramana is running.
-  API          http://127.0.0.1:$api_port      (docs: http://127.0.0.1:$api_port/docs)
+  portal       http://127.0.0.1:$api_port/     (patients: register, keys, documents, consents)
+  API          http://127.0.0.1:$api_port/v1   (docs: http://127.0.0.1:$api_port/docs)
   worker       http://127.0.0.1:$worker_port/healthz
   chain        $RPC_URL (Anvil, chain id 31337)
   contract     ConsentRegistry at $(node -p 'require("./deployments/31337.json").address')

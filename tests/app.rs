@@ -91,7 +91,7 @@ pub async fn spawn_app_with(overrides: Value) -> TestApp {
     let storage_dir = std::env::temp_dir().join(format!("pramana-objects-{}", uuid::Uuid::new_v4()));
     let mut config = json!({
         "storage": {"local_dir": storage_dir},
-        "server": {"host": "127.0.0.1", "port": 0},
+        "server": {"host": "127.0.0.1", "port": 0, "web_dir": concat!(env!("CARGO_MANIFEST_DIR"), "/../web/dist")},
         "database": {"url": database_url, "max_connections": 5},
         "auth": {
             "jwt_secret": JWT_SECRET,
@@ -180,10 +180,10 @@ impl TestApp {
 
     /// Logs in; panics unless it succeeds. Returns (access, refresh).
     pub async fn login(&self, login: &str, password: &str) -> (String, String) {
-        let body = LoginRequest { login: login.to_owned(), password: password.to_owned() };
+        let body = LoginRequest { login: login.to_owned(), password: password.to_owned(), refresh_cookie: false };
         let tokens = self.client().login(&body).await.unwrap_or_else(|e| panic!("login: {e}"));
         self.passwords.lock().expect("passwords").insert(tokens.access_token.clone(), password.to_owned());
-        (tokens.access_token, tokens.refresh_token)
+        (tokens.access_token, tokens.refresh_token.expect("a refresh token in the body"))
     }
 
     /// The password (or hospital API secret) `token` was logged in with.

@@ -95,7 +95,7 @@ pub fn router(state: AppState) -> Router {
         .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .route_layer(middleware::from_fn(track_metrics))
         .merge(routes::health::router())
-        .fallback(|| async { ApiError::NotFound })
+        .fallback_service(crate::web::router(&settings.server.web_dir, settings.chain.public_rpc_url.as_deref()))
         .method_not_allowed_fallback(|| async {
             ApiError::BadRequest {
                 status: StatusCode::METHOD_NOT_ALLOWED,

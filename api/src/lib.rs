@@ -15,6 +15,7 @@ pub mod state;
 pub mod storage;
 pub mod tokens;
 pub mod views;
+pub mod web;
 
 pub use app::Application;
 pub use pramana_server::Settings;

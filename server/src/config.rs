@@ -102,6 +102,8 @@ pub struct ServerSettings {
     pub request_timeout_secs: u64,
     /// Seconds to let in-flight requests finish after SIGTERM.
     pub shutdown_grace_secs: u64,
+    /// The built web portal (`npm run build` in `web/`), served at `/`.
+    pub web_dir: PathBuf,
 }
 
 /// Postgres.
@@ -274,6 +276,7 @@ port = 8080
 max_json_body_bytes = 65536
 request_timeout_secs = 30
 shutdown_grace_secs = 10
+web_dir = "web/dist"
 
 [database]
 url = "postgres://postgres@127.0.0.1:5432/pramana"

@@ -35,3 +35,48 @@ async fn a_given_request_id_is_echoed() {
     let body = assert_error(r, 404, "not_found").await;
     assert_eq!(body["request_id"], "req-abc-123");
 }
+
+/// The web portal's API client is generated from `web/src/api/openapi.json` (scripts/web.sh
+/// checks the generated types); that copy must be the document the API serves. After an API
+/// change: `PRAMANA_UPDATE_OPENAPI=1 cargo test -p pramana-tests --test e2e openapi_copy`.
+#[tokio::test]
+async fn openapi_copy_for_the_web_client_is_current() {
+    let app = spawn_app().await;
+    let served: serde_json::Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    let text = serde_json::to_string_pretty(&served).unwrap() + "\n";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/src/api/openapi.json");
+    if std::env::var_os("PRAMANA_UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == text,
+        "web/src/api/openapi.json is not the served document; run \
+         PRAMANA_UPDATE_OPENAPI=1 cargo test -p pramana-tests --test e2e openapi_copy, then npm run gen:api in web/"
+    );
+}
+
+#[tokio::test]
+async fn the_portal_is_served_with_strict_headers() {
+    let app = spawn_app().await;
+    // scripts/test.sh builds the portal (scripts/web.sh) before the Rust tests.
+    let built = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/dist/index.html").is_file();
+    // The SPA fallback answers any non-API path with the page.
+    for path in ["/", "/documents", "/consents/some-id"] {
+        let r = app.get(path, None).await;
+        if !built {
+            assert_error(r, 404, "not_found").await;
+            continue;
+        }
+        assert_eq!(r.status(), 200, "{path}");
+        let h = r.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval'"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(h["referrer-policy"], "no-referrer");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert!(r.text().await.unwrap().contains("<div id=\"root\">"));
+    }
+    // API paths keep their JSON errors.
+    assert_error(app.get("/v1/nothing-here", None).await, 404, "not_found").await;
+}

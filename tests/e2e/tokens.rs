@@ -8,11 +8,11 @@ use pramana_wire::{LoginRequest, RefreshRequest};
 use serde_json::{Value, json};
 
 fn login(login: &str, password: &str) -> LoginRequest {
-    LoginRequest { login: login.to_owned(), password: password.to_owned() }
+    LoginRequest { login: login.to_owned(), password: password.to_owned(), refresh_cookie: false }
 }
 
 fn refresh(token: &str) -> RefreshRequest {
-    RefreshRequest { refresh_token: token.to_owned() }
+    RefreshRequest { refresh_token: Some(token.to_owned()) }
 }
 
 #[tokio::test]
@@ -93,7 +93,7 @@ async fn refresh_rotates_and_reuse_revokes_the_session() {
 
     let api = app.client();
     let second = api.refresh(&refresh(&p.refresh)).await.unwrap();
-    let (access2, refresh2) = (second.access_token, second.refresh_token);
+    let (access2, refresh2) = (second.access_token, second.refresh_token.unwrap());
     assert_ne!(refresh2, p.refresh);
     app.client_as(&access2).patient_me().await.unwrap();
 

@@ -1,19 +1,81 @@
-// The app shell: one page saying what Pramana is. The real pages (documents, consents, proofs)
-// come later; the crypto they will use lives in ./crypto and runs in a Web Worker.
+// The patient portal: routes, the session restored from the refresh cookie on load, and the
+// keys gate in front of every page that needs the patient's keys.
+import { useEffect, useState, type ReactNode } from "react";
+import { BrowserRouter, Navigate, Route, Routes } from "react-router";
+import { refresh } from "./api/client";
+import { LangProvider, useT } from "./i18n";
+import { Header, Nav, SessionExpiredDialog } from "./Layout";
+import { Access } from "./pages/Access";
+import { Account } from "./pages/Account";
+import { Consents } from "./pages/consents/Consents";
+import { ConsentDetail } from "./pages/consents/ConsentDetail";
+import { Documents } from "./pages/documents/Documents";
+import { DocumentDetail } from "./pages/documents/DocumentDetail";
+import { KeysGate, KeysSetup } from "./pages/Keys";
+import { Login } from "./pages/Login";
+import { NotFound } from "./pages/NotFound";
+import { Register } from "./pages/Register";
+import { Verify } from "./pages/Verify";
+import { useSession } from "./state/hooks";
+
 export function App() {
   return (
-    <main>
-      <h1>Pramana</h1>
-      <p>
-        Your medical documents, encrypted on your device before they leave it. You decide which
-        hospital may read each one; every consent and every revocation is recorded on a public
-        chain, so anyone can check it without trusting us.
-      </p>
-      <ul>
-        <li>Keys and plaintext never leave your device.</li>
-        <li>Each document is anchored by a salted fingerprint that reveals nothing about it.</li>
-        <li>A proof file lets anyone check a document against the chain.</li>
-      </ul>
-    </main>
+    <LangProvider>
+      <BrowserRouter>
+        <Shell />
+      </BrowserRouter>
+    </LangProvider>
   );
 }
+
+function Shell() {
+  const t = useT();
+  const session = useSession();
+  const [restoring, setRestoring] = useState(true);
+  useEffect(() => {
+    // A reload keeps the session through the HttpOnly refresh cookie (the access token was
+    // only in memory).
+    refresh().finally(() => setRestoring(false));
+  }, []);
+  if (restoring) {
+    return (
+      <main id="main">
+        <p>{t("app.loading")}</p>
+      </main>
+    );
+  }
+  const signedIn = (page: ReactNode, needsKeys = true) =>
+    session ? needsKeys ? <KeysGate>{page}</KeysGate> : page : <Navigate to="/" replace />;
+  return (
+    <>
+      <Header />
+      {session && <Nav />}
+      <main id="main" tabIndex={-1}>
+        <Routes>
+          <Route path="/" element={session ? <Navigate to="/documents" replace /> : <Login />} />
+          <Route path="/register" element={session ? <Navigate to="/keys" replace /> : <Register />} />
+          <Route path="/keys" element={session ? <KeysOrHome /> : <Navigate to="/" replace />} />
+          <Route path="/documents" element={signedIn(<Documents />)} />
+          <Route path="/documents/:id" element={signedIn(<DocumentDetail />)} />
+          <Route path="/consents" element={signedIn(<Consents />)} />
+          <Route path="/consents/:id" element={signedIn(<ConsentDetail />)} />
+          <Route path="/access" element={signedIn(<Access />, false)} />
+          <Route path="/verify" element={<Verify />} />
+          <Route path="/account" element={signedIn(<Account />)} />
+          <Route path="*" element={<NotFound />} />
+        </Routes>
+      </main>
+      {session && <SessionExpiredDialog />}
+    </>
+  );
+}
+
+function KeysOrHome() {
+  return (
+    <KeysGate>
+      <Navigate to="/documents" replace />
+    </KeysGate>
+  );
+}
+
+export { KeysSetup };

@@ -43,6 +43,11 @@ pub struct LoginRequest {
     pub login: String,
     /// Password or hospital API secret.
     pub password: String,
+    /// `true` (the web portal): the refresh token is set as an `HttpOnly; Secure;
+    /// SameSite=Strict` cookie scoped to `/v1/auth`, with a CSRF cookie beside it, and left out
+    /// of the body.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refresh_cookie: bool,
 }
 
 /// A refresh token to rotate.
@@ -50,8 +55,10 @@ pub struct LoginRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
-    /// The refresh token from the last login or refresh; single use.
-    pub refresh_token: String,
+    /// The refresh token from the last login or refresh; single use. Left out in cookie mode:
+    /// the refresh cookie is used, and the `X-CSRF-Token` header must repeat the CSRF cookie.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 pub use pramana_core::Role;
@@ -66,8 +73,9 @@ pub struct TokenResponse {
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: i64,
-    /// Single-use refresh token; using it twice ends the session.
-    pub refresh_token: String,
+    /// Single-use refresh token; using it twice ends the session. Absent in cookie mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     /// The holder's role.
     pub role: Role,
     /// The holder's id.

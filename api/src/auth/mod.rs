@@ -1,6 +1,7 @@
 //! Authentication and authorisation: roles, password hashing, access and refresh tokens, the
 //! `AuthUser` extractor and the rate limiter for `/v1/auth/*`.
 
+pub mod cookies;
 pub mod service;
 
 use axum::extract::FromRequestParts;

@@ -1,10 +1,12 @@
 //! `/v1/auth`: patient registration, login, refresh-token rotation, logout.
 
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse as _, Response};
 use pramana_core::{AbhaAddress, AbhaNumber, PatientId};
 use pramana_wire::{LoginRequest, PatientView, RefreshRequest, RegisterRequest, TokenResponse};
 use serde_json::json;
 
+use crate::auth::cookies;
 use crate::auth::service::{self, TokenPair};
 use crate::auth::{AuthUser, Role};
 use crate::error::current_request_id;
@@ -25,7 +27,7 @@ impl From<TokenPair> for TokenResponse {
             access_token: p.access_token,
             token_type: "Bearer".to_owned(),
             expires_in: p.expires_in,
-            refresh_token: p.refresh_token,
+            refresh_token: Some(p.refresh_token),
             role: p.role,
             subject_id: p.subject_id,
         }
@@ -107,42 +109,64 @@ pub async fn auth_register(
     Ok((StatusCode::CREATED, ApiJson(super::patients::patient_view(patient))))
 }
 
-/// Opens a session.
+/// Opens a session. With `refresh_cookie`, the refresh token is set as cookies instead.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
-        (status = 200, description = "Logged in", body = TokenResponse),
+        (status = 200, description = "Logged in (with `refresh_cookie`: `Set-Cookie` holds the refresh and CSRF cookies, and the body no refresh token)", body = TokenResponse),
         (status = 401, description = "Wrong login or password (never says which)", body = crate::error::ErrorBody),
         (status = 429, description = "Too many requests", body = crate::error::ErrorBody),
     ))]
-pub async fn auth_login(
-    State(state): State<AppState>,
-    ApiJson(body): ApiJson<LoginRequest>,
-) -> ApiResult<ApiJson<TokenResponse>> {
+pub async fn auth_login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginRequest>) -> ApiResult<Response> {
     if body.login.len() > 256 || body.password.len() > MAX_PASSWORD_LEN * 4 {
         return Err(ApiError::Unauthorized);
     }
     let pair = service::login(&state, &body.login, body.password, current_request_id()).await?;
-    Ok(ApiJson(pair.into()))
+    Ok(tokens_response(&state, pair, body.refresh_cookie))
 }
 
-/// Rotates a refresh token. A reused token ends its session.
+/// The token pair as JSON; in cookie mode the refresh token goes in cookies instead.
+fn tokens_response(state: &AppState, pair: TokenPair, cookie_mode: bool) -> Response {
+    if !cookie_mode {
+        return ApiJson(TokenResponse::from(pair)).into_response();
+    }
+    let set = cookies::set(&pair.refresh_token, state.settings.auth.refresh_token_ttl_secs);
+    let mut response = ApiJson(TokenResponse { refresh_token: None, ..pair.into() }).into_response();
+    for cookie in set {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// Rotates a refresh token. A reused token ends its session. Without `refresh_token` in the
+/// body, the refresh cookie is used (cookie mode), with the `X-CSRF-Token` header.
 #[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    params(("X-CSRF-Token" = Option<String>, Header, description = "Cookie mode: the value of the `pramana_csrf` cookie")),
     responses(
-        (status = 200, description = "New token pair", body = TokenResponse),
+        (status = 200, description = "New token pair (in cookie mode, new cookies)", body = TokenResponse),
         (status = 401, description = "Unknown, expired or reused token", body = crate::error::ErrorBody),
+        (status = 403, description = "Cookie mode: the CSRF header does not repeat the CSRF cookie (`csrf_failed`)", body = crate::error::ErrorBody),
     ))]
 pub async fn auth_refresh(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<RefreshRequest>,
-) -> ApiResult<ApiJson<TokenResponse>> {
-    let pair = service::refresh(&state, &body.refresh_token, current_request_id()).await?;
-    Ok(ApiJson(pair.into()))
+) -> ApiResult<Response> {
+    let (token, cookie_mode) = match body.refresh_token {
+        Some(token) => (token, false),
+        None => (cookies::refresh_token(&headers)?, true),
+    };
+    let pair = service::refresh(&state, &token, current_request_id()).await?;
+    Ok(tokens_response(&state, pair, cookie_mode))
 }
 
 /// Ends the caller's session.
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", security(("bearer" = [])),
-    responses((status = 204, description = "Session ended"), (status = 401, description = "Not logged in", body = crate::error::ErrorBody)))]
-pub async fn auth_logout(State(state): State<AppState>, user: AuthUser) -> ApiResult<StatusCode> {
+    responses((status = 204, description = "Session ended (and the session cookies deleted)"), (status = 401, description = "Not logged in", body = crate::error::ErrorBody)))]
+pub async fn auth_logout(State(state): State<AppState>, user: AuthUser) -> ApiResult<Response> {
     service::logout(&state, &user, current_request_id()).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    for cookie in cookies::clear() {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
 }

@@ -16,7 +16,8 @@ pub struct Args {
 
 pub async fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     let password = secret("PRAMANA_PASSWORD", "Password: ")?;
-    let session = ctx.client.login(&LoginRequest { login: a.login, password: password.clone() }).await?;
+    let session =
+        ctx.client.login(&LoginRequest { login: a.login, password: password.clone(), refresh_cookie: false }).await?;
     std::fs::create_dir_all(&ctx.home)?;
     write_private(&ctx.home.join("session.json"), serde_json::to_value(&session)?.to_string().as_bytes())?;
     // Publish this keystore's keys if the account does not have them yet.

@@ -3,7 +3,8 @@
 // key: `unlock` leaves the keys in the worker and returns a handle.
 import { DecryptError, MalformedError, RecipientsError, type OpenOutput, type SealOutput } from "./envelope";
 import { KeystoreError } from "./keystore";
-import type { Request, Response, Unlocked } from "./worker";
+import type { Domain, Message } from "./eip712";
+import type { Created, Request, Response, Rewrapped, Unlocked } from "./worker";
 
 /** What the client needs of a Worker or a MessagePort. */
 export interface WorkerLike {
@@ -65,6 +66,21 @@ export class CryptoClient {
   /** Unlocks a keystore file's text in the worker; the keys stay there. */
   unlock(keystore: string, passphrase: string): Promise<Unlocked> {
     return this.call<Unlocked>((id) => ({ type: "unlock", id, keystore, passphrase }));
+  }
+
+  /** Creates a keystore under `passphrase`: the file's text to save, and the keys unlocked. */
+  create(passphrase: string): Promise<Created> {
+    return this.call<Created>((id) => ({ type: "create", id, passphrase }));
+  }
+
+  /** Signs an EIP-712 message (a grant, a revocation) with the unlocked signing key. */
+  sign(key: string, domain: Domain, message: Message): Promise<`0x${string}`> {
+    return this.call<`0x${string}`>((id) => ({ type: "sign", id, key, domain, message }));
+  }
+
+  /** Adds recipients (X25519 public keys) to and removes recipients (key ids) from a header. */
+  rewrap(key: string, header: Uint8Array, change: { add?: Uint8Array[]; remove?: Uint8Array[] }): Promise<Rewrapped> {
+    return this.call<Rewrapped>((id) => ({ type: "rewrap", id, key, header, add: change.add ?? [], remove: change.remove ?? [] }));
   }
 
   /** Drops unlocked keys from the worker. */

@@ -2,8 +2,24 @@
 // thread. Chunks go out as transferred buffers, a few at a time (the page acknowledges each
 // one it consumed), with progress events. Unlocked keys stay in the worker: the page holds a
 // handle, never a secret. `serve` also runs over a MessagePort, which is how the tests drive it.
-import { DecryptError, MalformedError, RecipientsError, open, seal, type OpenOutput, type SealOutput, type Source } from "./envelope";
-import { KeystoreError, parseKeystore, unlockKeystore, type UnlockedKeys } from "./keystore";
+import { equal } from "./bytes";
+import { sign, type Domain, type Message } from "./eip712";
+import {
+  DecryptError,
+  MalformedError,
+  RecipientsError,
+  addRecipient,
+  encodeHeader,
+  keyId,
+  open,
+  parseHeader,
+  removeRecipient,
+  seal,
+  type OpenOutput,
+  type SealOutput,
+  type Source,
+} from "./envelope";
+import { KeystoreError, createKeystore, parseKeystore, serializeKeystore, unlockKeystore, type UnlockedKeys } from "./keystore";
 
 /** Page → worker. */
 export type Request =
@@ -17,6 +33,9 @@ export type Request =
       input: Blob | ReadableStream<Uint8Array>;
     }
   | { type: "unlock"; id: number; keystore: string; passphrase: string }
+  | { type: "create"; id: number; passphrase: string }
+  | { type: "sign"; id: number; key: string; domain: Domain; message: Message }
+  | { type: "rewrap"; id: number; key: string; header: Uint8Array; add: Uint8Array[]; remove: Uint8Array[] }
   | { type: "forget"; id: number; key: string }
   | { type: "ack"; id: number }
   | { type: "cancel"; id: number };
@@ -28,11 +47,22 @@ export interface Unlocked {
   x25519Public: Uint8Array;
 }
 
+/** A new keystore: its file's text (the recovery kit) and its keys, unlocked. */
+export interface Created extends Unlocked {
+  keystore: string;
+}
+
+/** A header after `rewrap`, and the recipients it already had (added) or lacked (removed). */
+export interface Rewrapped {
+  header: Uint8Array;
+  unchanged: number;
+}
+
 /** Worker → page. */
 export type Response =
   | { type: "chunk"; id: number; chunk: Uint8Array }
   | { type: "progress"; id: number; bytes: number }
-  | { type: "done"; id: number; result: SealOutput | OpenOutput | Unlocked | null }
+  | { type: "done"; id: number; result: SealOutput | OpenOutput | Unlocked | Created | Rewrapped | string | null }
   | { type: "error"; id: number; name: string; message: string };
 
 /** What `serve` needs of a worker scope or a MessagePort. */
@@ -81,14 +111,19 @@ export function serve(port: Port): void {
     }
   }
 
+  function unlocked(key: string): UnlockedKeys {
+    const k = keys.get(key);
+    if (!k) throw new KeystoreError("those keys are not unlocked");
+    return k;
+  }
+
   async function handle(req: Request): Promise<void> {
     const progress = (bytes: number) => post({ type: "progress", id: req.id, bytes });
     switch (req.type) {
       case "seal":
         return stream(req.id, seal(toSource(req.input), { docId: req.docId, recipients: req.recipients, onProgress: progress }));
       case "open": {
-        const k = keys.get(req.key);
-        if (!k) throw new Error("those keys are not unlocked");
+        const k = unlocked(req.key);
         const opts = { docId: req.docId, identity: k.identity, onProgress: progress };
         return stream(req.id, open(toSource(req.input), req.header ? { ...opts, header: req.header } : opts));
       }
@@ -98,6 +133,33 @@ export function serve(port: Port): void {
         keys.set(key, unlocked);
         const x25519Public = unlocked.identity.publicKey;
         return post({ type: "done", id: req.id, result: { key, address: unlocked.address, x25519Public } });
+      }
+      case "create": {
+        const { file, keys: created } = await createKeystore(req.passphrase);
+        const key = `k${nextKey++}`;
+        keys.set(key, created);
+        const result: Created = { key, address: created.address, x25519Public: created.identity.publicKey, keystore: serializeKeystore(file) };
+        return post({ type: "done", id: req.id, result });
+      }
+      case "sign": {
+        const k = unlocked(req.key);
+        return post({ type: "done", id: req.id, result: await sign(k.signerKey, req.domain, req.message) });
+      }
+      case "rewrap": {
+        const k = unlocked(req.key);
+        let { header } = parseHeader(req.header);
+        let unchanged = 0;
+        for (const pk of req.add) {
+          const id = await keyId(pk);
+          if (header.stanzas.some((s) => equal(s.keyId, id))) unchanged++;
+          else header = await addRecipient(header, k.identity, pk);
+        }
+        for (const id of req.remove) {
+          if (!header.stanzas.some((s) => equal(s.keyId, id))) unchanged++;
+          else header = await removeRecipient(header, k.identity, id);
+        }
+        const result: Rewrapped = { header: encodeHeader(header), unchanged };
+        return post({ type: "done", id: req.id, result });
       }
       case "forget": {
         const k = keys.get(req.key);

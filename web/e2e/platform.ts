@@ -1,0 +1,123 @@
+// What the browser tests need of the platform besides the page: the addresses scripts/browser.sh
+// started it on, and the other side of each journey (the operator registering a hospital, a
+// hospital asking for consent) done through the API from Node, as those users' own tools would.
+import { expect, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdirSync } from "node:fs";
+
+export const BASE = process.env.PRAMANA_BASE_URL ?? "";
+export const RPC_URL = process.env.PRAMANA_RPC_URL ?? "";
+const ADMIN_PASSWORD = process.env.PRAMANA_ADMIN_PASSWORD ?? "";
+
+export async function apiCall<T = unknown>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
+  const r = await fetch(`${BASE}${path}`, {
+    method,
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export async function loginAs(login: string, password: string): Promise<string> {
+  return (await apiCall<{ access_token: string }>("POST", "/v1/auth/login", { login, password })).access_token;
+}
+
+let counter = 0;
+/** A fresh valid ABHA number (14 digits, Luhn check digit last). */
+export function newAbhaNumber(): string {
+  const body = `9${String(Date.now() % 1e9).padStart(9, "0")}${String(process.pid % 100).padStart(2, "0")}${counter++ % 10}`;
+  let sum = 0;
+  for (let i = 0; i < body.length; i++) {
+    let d = body.charCodeAt(body.length - 1 - i) - 48;
+    if (i % 2 === 0) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return body + String((10 - (sum % 10)) % 10);
+}
+
+export function newHfrId(): string {
+  return `IN${String(Date.now() % 1e10).padStart(10, "0")}`;
+}
+
+export interface Hospital {
+  id: string;
+  hfrId: string;
+  name: string;
+  token: string;
+  x25519Public: string;
+}
+
+/** The operator registers a hospital; the hospital signs in and registers an X25519 key. */
+export async function newHospital(name = "Sunrise Multispeciality Hospital"): Promise<Hospital> {
+  const admin = await loginAs("admin", ADMIN_PASSWORD);
+  const hfrId = newHfrId();
+  const created = await apiCall<{ hospital: { id: string }; api_secret: string }>(
+    "POST",
+    "/v1/hospitals",
+    { hfr_id: hfrId, name },
+    admin,
+  );
+  const token = await loginAs(hfrId, created.api_secret);
+  const { publicKey } = generateKeyPairSync("x25519");
+  const x25519Public = (publicKey.export({ format: "der", type: "spki" }) as Buffer).subarray(-32).toString("hex");
+  await apiCall("POST", "/v1/keys", { kind: "x25519", public_key: x25519Public, password: created.api_secret }, token);
+  return { id: created.hospital.id, hfrId, name, token, x25519Public };
+}
+
+/** A patient registered through the API (journeys that are not about registration). */
+export async function newPatientAccount(name = "Asha Kumari"): Promise<{ abha: string; password: string; name: string }> {
+  const abha = newAbhaNumber();
+  const password = "correct horse battery";
+  await apiCall("POST", "/v1/auth/register", { abha_number: abha, abha_addresses: [], name, password });
+  return { abha, password, name };
+}
+
+export const KEY_PASSPHRASE = "my key passphrase 1";
+
+/** Signs in through the page and creates keys (saving the recovery kit). */
+export async function signInWithNewKeys(page: Page, who: { abha: string; password: string }): Promise<void> {
+  await page.goto("/");
+  await page.getByLabel("ABHA number or ABHA address").fill(who.abha);
+  await page.getByLabel("Password", { exact: true }).fill(who.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByLabel("Key passphrase (12 characters or more)").fill(KEY_PASSPHRASE);
+  await page.getByLabel("Key passphrase again").fill(KEY_PASSPHRASE);
+  await page.getByRole("button", { name: "Create keys" }).click();
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Download recovery kit" }).click();
+  await download;
+  await page.getByLabel("I have saved my recovery kit").check();
+  await page.getByLabel("Your account password").fill(who.password);
+  await page.getByRole("button", { name: "Add keys to my account" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Documents" })).toBeVisible();
+}
+
+/** No serious or critical accessibility violation on the page as it is now. */
+export async function expectAccessible(page: Page): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`)).toEqual([]);
+}
+
+/** Saves a screenshot of the page for the README (desktop and phone). */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  const project = page.viewportSize()?.width === 360 ? "phone" : "desktop";
+  mkdirSync("e2e-screenshots", { recursive: true });
+  await page.screenshot({ path: `e2e-screenshots/${name}-${project}.png`, fullPage: true });
+}
+
+/** Fails the test on any CSP violation or page error (script injection defences must hold). */
+export function watchConsole(page: Page): string[] {
+  const problems: string[] = [];
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy|Refused to/.test(m.text())) problems.push(m.text());
+  });
+  return problems;
+}

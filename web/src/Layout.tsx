@@ -1,0 +1,117 @@
+// The frame around every signed-in page: header with language and sign-out, the main
+// navigation (a bottom bar on phones), and the dialog that asks to sign in again when the
+// session ends mid-task (the page underneath keeps its state).
+import { useEffect, useRef, useState, type ReactNode } from "react";
+import { NavLink, useNavigate } from "react-router";
+import { logout, setSessionExpiredHandler } from "./api/client";
+import { LANGS, useLang, useT } from "./i18n";
+import { LoginForm } from "./pages/Login";
+import { setUnlocked } from "./state/keys";
+import { useSession } from "./state/hooks";
+
+export function Header() {
+  const { t, lang, setLang } = useLang();
+  const session = useSession();
+  const navigate = useNavigate();
+  return (
+    <header className="top">
+      <a className="skip" href="#main">
+        {t("app.skip")}
+      </a>
+      <span className="brand">{t("app.name")}</span>
+      <label className="lang">
+        <span className="visually-hidden">{t("lang.label")}</span>
+        <select value={lang} onChange={(e) => setLang(e.target.value === "hi" ? "hi" : "en")} aria-label={t("lang.label")}>
+          {LANGS.map((l) => (
+            <option key={l.code} value={l.code}>
+              {l.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      {session && (
+        <button
+          type="button"
+          className="quiet"
+          onClick={async () => {
+            setUnlocked(null);
+            await logout().catch(() => {});
+            navigate("/");
+          }}
+        >
+          {t("nav.logout")}
+        </button>
+      )}
+    </header>
+  );
+}
+
+export function Nav() {
+  const t = useT();
+  const items = [
+    { to: "/documents", label: t("nav.documents") },
+    { to: "/consents", label: t("nav.consents") },
+    { to: "/access", label: t("nav.access") },
+    { to: "/verify", label: t("nav.verify") },
+    { to: "/account", label: t("nav.account") },
+  ];
+  return (
+    <nav className="main-nav" aria-label={t("nav.label")}>
+      {items.map((i) => (
+        <NavLink key={i.to} to={i.to}>
+          {i.label}
+        </NavLink>
+      ))}
+    </nav>
+  );
+}
+
+/** Asks for a new sign-in when a request finds the session over; resumes the request after. */
+export function SessionExpiredDialog() {
+  const t = useT();
+  const [waiting, setWaiting] = useState<(() => void)[] | null>(null);
+  const dialog = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    setSessionExpiredHandler(
+      () =>
+        new Promise<void>((resolve) => {
+          setWaiting((w) => [...(w ?? []), resolve]);
+        }),
+    );
+    return () => setSessionExpiredHandler(null);
+  }, []);
+  useEffect(() => {
+    const d = dialog.current;
+    if (waiting && d && !d.open) d.showModal();
+    if (!waiting && d?.open) d.close();
+  }, [waiting]);
+  return (
+    <dialog ref={dialog} aria-labelledby="expired-title" onCancel={(e) => e.preventDefault()}>
+      <h2 id="expired-title">{t("session.expired.title")}</h2>
+      <p>{t("session.expired.body")}</p>
+      {waiting && (
+        <LoginForm
+          onDone={() => {
+            for (const resolve of waiting) resolve();
+            setWaiting(null);
+          }}
+        />
+      )}
+    </dialog>
+  );
+}
+
+export function Page({ title, children, actions }: { title: string; children: ReactNode; actions?: ReactNode }) {
+  useEffect(() => {
+    document.title = `${title} · Pramana`;
+  }, [title]);
+  return (
+    <>
+      <div className="page-head">
+        <h1>{title}</h1>
+        {actions}
+      </div>
+      {children}
+    </>
+  );
+}

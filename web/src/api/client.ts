@@ -1,0 +1,145 @@
+// The API client: openapi-fetch over the types openapi-typescript generated from the API's
+// own OpenAPI document (schema.d.ts, from openapi.json; `npm run gen:api`). The access token
+// lives in this module's memory only; the refresh token is an HttpOnly cookie the page cannot
+// read, rotated through POST /v1/auth/refresh with the CSRF header. A 401 refreshes once and
+// retries; when the session is over, `onSessionExpired` waits for the person to sign in again
+// (the page keeps its state) and the call is retried.
+import createClient, { type Middleware } from "openapi-fetch";
+import type { components, paths } from "./schema";
+
+export type Schemas = components["schemas"];
+export type TokenResponse = Schemas["TokenResponse"];
+
+/** An error the API answered with (its stable code and message), or a network failure. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+interface Session {
+  accessToken: string;
+  expiresAt: number;
+  role: TokenResponse["role"];
+  subjectId: string;
+}
+
+let session: Session | null = null;
+let refreshing: Promise<boolean> | null = null;
+let expiredHandler: (() => Promise<void>) | null = null;
+const listeners = new Set<(s: Session | null) => void>();
+
+export function currentSession(): Session | null {
+  return session;
+}
+
+export function onSessionChange(f: (s: Session | null) => void): () => void {
+  listeners.add(f);
+  return () => listeners.delete(f);
+}
+
+/** Called when a request needs a session that has ended; resolves once signed in again. */
+export function setSessionExpiredHandler(f: (() => Promise<void>) | null): void {
+  expiredHandler = f;
+}
+
+function setSession(t: TokenResponse | null): void {
+  session = t
+    ? { accessToken: t.access_token, expiresAt: Date.now() + t.expires_in * 1000, role: t.role, subjectId: t.subject_id }
+    : null;
+  for (const f of listeners) f(session);
+}
+
+function csrfToken(): string {
+  const m = /(?:^|;\s*)pramana_csrf=([^;]*)/.exec(document.cookie);
+  return m?.[1] ?? "";
+}
+
+const auth: Middleware = {
+  onRequest({ request }) {
+    if (session && !request.headers.has("authorization")) request.headers.set("authorization", `Bearer ${session.accessToken}`);
+    return request;
+  },
+};
+
+/** The raw typed client (no retry); most code uses `call`. */
+export const api = createClient<paths>({ baseUrl: location.origin, credentials: "same-origin" });
+api.use(auth);
+
+type Result<D> = { data?: D; error?: unknown; response: Response };
+
+function toError(r: Result<unknown>): ApiError {
+  const body = r.error as { code?: string; message?: string } | undefined;
+  return new ApiError(r.response.status, body?.code ?? `http_${r.response.status}`, body?.message ?? r.response.statusText);
+}
+
+/**
+ * Runs a typed request with the session: refreshes an expired access token first, on a 401
+ * refreshes once and retries, and when the session is over waits for a new sign-in.
+ * Returns the response body; throws `ApiError` with the API's code otherwise.
+ */
+export async function call<D>(request: () => Promise<Result<D>>): Promise<D> {
+  if (session && session.expiresAt - Date.now() < 30_000) await refresh();
+  let r = await send(request);
+  if (r.response.status === 401) {
+    if (!(await refresh()) && expiredHandler) {
+      await expiredHandler();
+    }
+    r = await send(request);
+  }
+  if (r.error !== undefined || !r.response.ok) throw toError(r);
+  return r.data as D;
+}
+
+async function send<D>(request: () => Promise<Result<D>>): Promise<Result<D>> {
+  try {
+    return await request();
+  } catch (e) {
+    throw new ApiError(0, "network", e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** Signs in; the refresh token is set as an HttpOnly cookie. */
+export async function login(login: string, password: string): Promise<TokenResponse> {
+  const r = await send(() => api.POST("/v1/auth/login", { body: { login, password, refresh_cookie: true } }));
+  if (!r.data) throw toError(r);
+  setSession(r.data);
+  return r.data;
+}
+
+/** Rotates the refresh cookie for a new access token; false when the session is over. */
+export function refresh(): Promise<boolean> {
+  refreshing ??= (async () => {
+    try {
+      const r = await api.POST("/v1/auth/refresh", { body: {}, headers: { "x-csrf-token": csrfToken() } });
+      setSession(r.data ?? null);
+      return r.data !== undefined;
+    } catch {
+      return false;
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
+}
+
+/** Ends the session on the server and forgets the access token. */
+export async function logout(): Promise<void> {
+  try {
+    if (session) await api.POST("/v1/auth/logout");
+  } finally {
+    setSession(null);
+  }
+}
+
+/** For requests openapi-fetch cannot make (streamed uploads with progress): the auth header. */
+export async function authHeader(): Promise<string> {
+  if (!session || session.expiresAt - Date.now() < 30_000) await refresh();
+  if (!session && expiredHandler) await expiredHandler();
+  return session ? `Bearer ${session.accessToken}` : "";
+}

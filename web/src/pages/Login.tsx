@@ -1,0 +1,79 @@
+// The first page: what Pramana promises, and signing in.
+import { useState, type FormEvent } from "react";
+import { Link, useNavigate } from "react-router";
+import { login } from "../api/client";
+import { useT } from "../i18n";
+import { ErrorAlert, Field } from "../ui";
+
+/** The sign-in form; `onDone` runs after a successful sign-in (default: go to documents). */
+export function LoginForm({ onDone, fixedLogin }: { onDone?: () => void; fixedLogin?: string }) {
+  const t = useT();
+  const navigate = useNavigate();
+  const [id, setId] = useState(fixedLogin ?? "");
+  const [password, setPassword] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await login(id.trim(), password);
+      setPassword("");
+      if (onDone) onDone();
+      else navigate("/documents");
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form onSubmit={submit} aria-label={t("login.title")}>
+      <ErrorAlert error={error} />
+      <Field
+        label={t("login.id")}
+        hint={t("login.id.hint")}
+        autoComplete="username"
+        required
+        value={id}
+        onChange={(e) => setId(e.target.value)}
+        readOnly={fixedLogin !== undefined}
+      />
+      <Field
+        label={t("login.password")}
+        type="password"
+        autoComplete="current-password"
+        required
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+      />
+      <button type="submit" className="primary" disabled={busy}>
+        {busy ? t("login.busy") : t("login.submit")}
+      </button>
+    </form>
+  );
+}
+
+export function Login() {
+  const t = useT();
+  return (
+    <div className="narrow">
+      <p className="lead">{t("app.tagline")}</p>
+      <section className="card">
+        <h1>{t("login.title")}</h1>
+        <LoginForm />
+        <p>
+          <Link to="/register">{t("login.register")}</Link>
+        </p>
+      </section>
+      <ul className="promises">
+        <li>{t("login.promise1")}</li>
+        <li>{t("login.promise2")}</li>
+        <li>{t("login.promise3")}</li>
+      </ul>
+    </div>
+  );
+}
