@@ -72,13 +72,15 @@ export PRAMANA_WEBHOOKS__ALLOW_HTTP=${PRAMANA_WEBHOOKS__ALLOW_HTTP:-true}
 
 echo "==> build"
 bash scripts/web.sh build
-cargo build --locked --bin pramana-api --bin pramana-anchor-worker --bin pramana
+# PRAMANA_DEV_PREBUILT=1 uses the binaries already in $CARGO_TARGET_DIR/debug as they are.
+bin=${CARGO_TARGET_DIR:-target}/debug
+[ "${PRAMANA_DEV_PREBUILT:-}" = 1 ] || cargo build --locked --bin pramana-api --bin pramana-anchor-worker --bin pramana
 
 echo "==> start"
-target/debug/pramana-api migrate
-target/debug/pramana-api &
+"$bin/pramana-api" migrate
+"$bin/pramana-api" &
 pids+=($!)
-target/debug/pramana-anchor-worker &
+"$bin/pramana-anchor-worker" &
 pids+=($!)
 api_port=${PRAMANA_SERVER__PORT:-8080}
 worker_port=${PRAMANA_WORKER__HEALTH_PORT:-8081}
