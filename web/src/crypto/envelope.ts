@@ -8,7 +8,7 @@ import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256, type KemInte
 import { DhkemX25519HkdfSha256 as DhkemX25519Fallback } from "@hpke/dhkem-x25519";
 import { concat, copy, equal, utf8, type Bytes } from "./bytes";
 import { documentCommitment } from "./commitment";
-import { sha256Hasher } from "./hash";
+import { offThreadSha256, sha256Hasher, type AsyncHasher } from "./hash";
 
 export const MAGIC = utf8("PRMENV");
 export const VERSION = 1;
@@ -397,7 +397,7 @@ export class Sealer {
     readonly headerBytes: Bytes,
     private readonly keys: Keys,
     private readonly salt: Bytes,
-    private readonly ptHash: Awaited<ReturnType<typeof sha256Hasher>>,
+    private readonly ptHash: AsyncHasher,
     private readonly ctHash: Awaited<ReturnType<typeof sha256Hasher>>,
   ) {}
 
@@ -415,7 +415,7 @@ export class Sealer {
     dataKey.fill(0);
     const header: Header = { docId, nonce, stanzas, mac: new Uint8Array(32) };
     header.mac = await headerMac(keys, header);
-    return new Sealer(header, encodeHeader(header), keys, salt, await sha256Hasher(), await sha256Hasher());
+    return new Sealer(header, encodeHeader(header), keys, salt, await offThreadSha256(), await sha256Hasher());
   }
 
   /** Seals one chunk (`CHUNK_SIZE` bytes unless it is the last) and returns `ciphertext ‖ tag`. */
@@ -454,7 +454,7 @@ export class Sealer {
   }
 
   async output(): Promise<SealOutput> {
-    const plaintextSha256 = this.ptHash.digest();
+    const plaintextSha256 = await this.ptHash.digest();
     const d = await documentCommitment(this.salt, plaintextSha256);
     return {
       header: this.header,
@@ -543,7 +543,7 @@ export async function* open(input: Source, opts: OpenOptions): AsyncGenerator<By
     if (!equal(header.docId, opts.docId)) throw new DecryptError();
     const { dataKey, keys } = await unlock(header, opts.identity);
     dataKey.fill(0);
-    const ptHash = await sha256Hasher();
+    const ptHash = await offThreadSha256();
     let counter = 0;
     let total = 0;
     let held = 0;
@@ -577,7 +577,7 @@ export async function* open(input: Source, opts: OpenOptions): AsyncGenerator<By
       buf[0] = buf[batch]!;
       held = 1;
     }
-    return { plaintextLen: total, plaintextSha256: ptHash.digest() };
+    return { plaintextLen: total, plaintextSha256: await ptHash.digest() };
   } finally {
     await reader.close();
   }
