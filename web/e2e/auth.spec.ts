@@ -89,8 +89,8 @@ test("a key file that does not parse gets a clear message", async ({ page }) => 
   await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("button", { name: "Import a key file" }).click();
-  await page.getByLabel("Key file").setInputFiles({ name: "keys.json", mimeType: "application/json", buffer: Buffer.from("{not json") });
-  await page.getByLabel("Key passphrase").fill(KEY_PASSPHRASE);
+  await page.getByLabel("Key file", { exact: true }).setInputFiles({ name: "keys.json", mimeType: "application/json", buffer: Buffer.from("{not json") });
+  await page.getByLabel("Key passphrase", { exact: true }).fill(KEY_PASSPHRASE);
   await page.getByLabel("Your account password").fill(password);
   await page.getByRole("button", { name: "Import and unlock" }).click();
   await expect(page.getByRole("alert")).toContainText("not a Pramana key file");

@@ -83,7 +83,8 @@ interface Job {
   cancelled: boolean;
 }
 
-const KNOWN_ERRORS = [DecryptError, MalformedError, RecipientsError, KeystoreError].map((e) => e.name);
+// Literal names: a minifier renames classes, but each error sets its `name` as a string.
+const KNOWN_ERRORS = ["DecryptError", "MalformedError", "RecipientsError", "KeystoreError"];
 
 export function serve(port: Port): void {
   const jobs = new Map<number, Job>();

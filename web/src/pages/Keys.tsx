@@ -3,13 +3,12 @@
 // recovery kit, or the CLI's), or creates keys — showing the recovery kit to save before the
 // keys are registered with the account.
 import { useEffect, useState, type FormEvent, type ReactNode } from "react";
-import { useLocation } from "react-router";
 import { api, call, type Schemas } from "../api/client";
 import { toHex } from "../crypto/bytes";
 import { parseKeystore } from "../crypto/keystore";
 import type { Created, Unlocked } from "../crypto/worker";
 import { useT } from "../i18n";
-import { cryptoClient, downloadFile, savedKeystore, saveKeystore, setUnlocked } from "../state/keys";
+import { cryptoClient, downloadFile, savedKeystore, saveKeystore, setUnlocked, takeRegistrationPassword } from "../state/keys";
 import { useSession, useUnlocked } from "../state/hooks";
 import { Alert, ErrorAlert, Field } from "../ui";
 
@@ -41,8 +40,7 @@ type Stage =
 export function KeysSetup() {
   const t = useT();
   const session = useSession();
-  const location = useLocation();
-  const passwordFromRegistration = (location.state as { password?: string } | null)?.password ?? "";
+  const [passwordFromRegistration] = useState(takeRegistrationPassword);
   const [keys, setKeys] = useState<KeyView[]>([]);
   const [stage, setStage] = useState<Stage>({ kind: "loading" });
   const [error, setError] = useState<unknown>(null);

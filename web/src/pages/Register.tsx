@@ -5,6 +5,7 @@ import { Link, useNavigate } from "react-router";
 import { api, call, login } from "../api/client";
 import { useT } from "../i18n";
 import { checkAbhaNumber, validAbhaAddress } from "../lib/abha";
+import { holdRegistrationPassword } from "../state/keys";
 import { ErrorAlert, Field } from "../ui";
 
 export function Register() {
@@ -46,10 +47,10 @@ export function Register() {
       await call(() =>
         api.POST("/v1/auth/register", { body: { abha_number: check.digits, abha_addresses: addresses, name: name.trim(), password } }),
       );
+      // Registering keys needs the password again: hand it to the keys page in memory.
+      holdRegistrationPassword(password);
       await login(check.digits, password);
-      // The keys page asks for the password again before registering keys; pass it along in
-      // memory (router state is not persisted).
-      navigate("/keys", { state: { password } });
+      navigate("/keys");
     } catch (err) {
       setError(err);
     } finally {

@@ -37,6 +37,20 @@ export async function forgetKeystore(subjectId: string): Promise<void> {
   await del(storeKey(subjectId));
 }
 
+/**
+ * The password just used to register, held in memory for the keys page (which must send it
+ * again with the new keys) and taken from here once; never stored.
+ */
+let registrationPassword = "";
+export function holdRegistrationPassword(p: string): void {
+  registrationPassword = p;
+}
+export function takeRegistrationPassword(): string {
+  const p = registrationPassword;
+  registrationPassword = "";
+  return p;
+}
+
 /** The unlocked keys of this session (a handle into the worker). */
 let unlocked: Unlocked | null = null;
 const listeners = new Set<(u: Unlocked | null) => void>();
