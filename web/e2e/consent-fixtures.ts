@@ -1,10 +1,30 @@
 // The other side of the consent, access and export journeys, done through the API from Node as
 // the users' own tools would: a patient's device sealing and uploading a document (the page's
 // own envelope code, run here), a hospital asking for consent or reading a document.
-import { randomUUID } from "node:crypto";
+import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { fromHex, toHex } from "../src/crypto/bytes";
 import { collect, seal } from "../src/crypto/envelope";
-import { BASE, apiCall, type Hospital } from "./platform";
+import { BASE, apiCall, loginAs, newHfrId, type Hospital } from "./platform";
+
+/**
+ * A hospital that can be granted consent: registered by the operator, with an X25519 key (to be
+ * added to documents) and an Ethereum address (the grant's grantee), as `newHospital()` plus the
+ * address.
+ */
+export async function newGranteeHospital(name: string): Promise<Hospital & { address: string }> {
+  const admin = await loginAs("admin", process.env.PRAMANA_ADMIN_PASSWORD ?? "");
+  const hfrId = newHfrId();
+  const created = await apiCall<{ hospital: { id: string }; api_secret: string }>("POST", "/v1/hospitals", { hfr_id: hfrId, name }, admin);
+  const token = await loginAs(hfrId, created.api_secret);
+  const { publicKey } = generateKeyPairSync("x25519");
+  const x25519Public = (publicKey.export({ format: "der", type: "spki" }) as Buffer).subarray(-32).toString("hex");
+  const address = privateKeyToAccount(generatePrivateKey()).address;
+  for (const [kind, key] of [["x25519", x25519Public], ["ethereum", address]]) {
+    await apiCall("POST", "/v1/keys", { kind, public_key: key, password: created.api_secret }, token);
+  }
+  return { id: created.hospital.id, hfrId, name, token, x25519Public, address };
+}
 
 export interface Session {
   token: string;

@@ -3,14 +3,14 @@
 // hospital reads what was granted and nothing else; the patient takes access back and the chain
 // confirms that too; a second request is refused.
 import { expect, test } from "@playwright/test";
-import { expectAccessible, newHospital, newPatientAccount, screenshot, signInWithNewKeys, watchConsole } from "./platform";
+import { expectAccessible, newPatientAccount, screenshot, signInWithNewKeys, watchConsole } from "./platform";
 import { parseHeader } from "../src/crypto/envelope";
-import { hospitalReads, requestConsent, signIn, uploadDocument, x25519Of } from "./consent-fixtures";
+import { hospitalReads, newGranteeHospital, requestConsent, signIn, uploadDocument, x25519Of } from "./consent-fixtures";
 
 test("approve with narrowing, confirmed on chain; revoke with progress; refuse a second request", async ({ page }) => {
   test.setTimeout(240_000);
   const problems = watchConsole(page);
-  const hospital = await newHospital(`Sunrise Hospital ${Date.now() % 100000}`);
+  const hospital = await newGranteeHospital(`Sunrise Hospital ${Date.now() % 100000}`);
   const patient = await newPatientAccount();
   await signInWithNewKeys(page, patient);
 
