@@ -45,6 +45,11 @@ const en = {
   "freq.WEEK": "up to {value} times a week",
   "freq.MONTH": "up to {value} times a month",
   "freq.YEAR": "up to {value} times a year",
+  "freq1.HOUR": "once an hour",
+  "freq1.DAY": "once a day",
+  "freq1.WEEK": "once a week",
+  "freq1.MONTH": "once a month",
+  "freq1.YEAR": "once a year",
 
   "consent.fact.hospital": "Hospital",
   "consent.fact.purpose": "Why",
@@ -161,6 +166,11 @@ const hi: Record<keyof typeof en, string> = {
   "freq.WEEK": "सप्ताह में अधिकतम {value} बार",
   "freq.MONTH": "महीने में अधिकतम {value} बार",
   "freq.YEAR": "साल में अधिकतम {value} बार",
+  "freq1.HOUR": "घंटे में एक बार",
+  "freq1.DAY": "दिन में एक बार",
+  "freq1.WEEK": "सप्ताह में एक बार",
+  "freq1.MONTH": "महीने में एक बार",
+  "freq1.YEAR": "साल में एक बार",
 
   "consent.fact.hospital": "अस्पताल",
   "consent.fact.purpose": "किस लिए",

@@ -11,7 +11,6 @@ import { useUnlocked } from "../../state/hooks";
 import { Alert, ErrorAlert } from "../../ui";
 import {
   ConsentFacts,
-  ConsentMoreFacts,
   RelayState,
   StatusBadge,
   chainBusy,
@@ -69,8 +68,7 @@ export function ConsentDetail() {
             <p>
               <StatusBadge status={c.status} />
             </p>
-            <ConsentFacts c={c} hospital={name} />
-            <ConsentMoreFacts c={c} />
+            <ConsentFacts c={c} hospital={name} full />
           </section>
 
           {c.status === "REQUESTED" &&

@@ -4,6 +4,7 @@ import { useEffect, useState } from "react";
 import { api, call, type Schemas } from "../../api/client";
 import { formatDate, useLang, type Key, type T } from "../../i18n";
 import { GranteeKeysError, type ConsentView } from "../../lib/consentActions";
+import { sortHiTypes } from "../../lib/consentScope";
 import { ChainSetupError } from "../../lib/consentSigning";
 import { errorText } from "../../ui";
 
@@ -62,10 +63,11 @@ export function StatusBadge({ status }: { status: string }) {
   return <span className={`badge ${STATUS_BADGE[status] ?? ""}`}>{words(t, "consent.status", status)}</span>;
 }
 
-/** The consent's scope and dates in plain words. */
-export function ConsentFacts({ c, hospital }: { c: ConsentView; hospital: string }) {
+/** The consent's scope and dates in plain words; `full` adds what the hospital may do, how often, and when. */
+export function ConsentFacts({ c, hospital, full = false }: { c: ConsentView; hospital: string; full?: boolean }) {
   const { t, lang } = useLang();
   const open = c.status === "REQUESTED";
+  const f = c.frequency;
   return (
     <dl className="facts">
       <dt>{t("consent.fact.hospital")}</dt>
@@ -75,7 +77,7 @@ export function ConsentFacts({ c, hospital }: { c: ConsentView; hospital: string
       <dt>{t("consent.fact.types")}</dt>
       <dd>
         <ul className="plain">
-          {c.hi_types.map((h) => (
+          {sortHiTypes(c.hi_types).map((h) => (
             <li key={h}>{words(t, "hi", h)}</li>
           ))}
         </ul>
@@ -90,25 +92,20 @@ export function ConsentFacts({ c, hospital }: { c: ConsentView; hospital: string
           <dd>{formatDate(lang, c.expires_at, true)}</dd>
         </>
       )}
-    </dl>
-  );
-}
-
-/** The rest of the request: what the hospital may do, how often, and when. */
-export function ConsentMoreFacts({ c }: { c: ConsentView }) {
-  const { t, lang } = useLang();
-  return (
-    <dl className="facts">
-      <dt>{t("consent.fact.mode")}</dt>
-      <dd>{words(t, "mode", c.access_mode)}</dd>
-      <dt>{t("consent.fact.frequency")}</dt>
-      <dd>{words(t, "freq", c.frequency.unit, { value: c.frequency.value })}</dd>
-      <dt>{t("consent.fact.asked")}</dt>
-      <dd>{formatDate(lang, c.created_at, true)}</dd>
-      {c.decided_at && (
+      {full && (
         <>
-          <dt>{t("consent.fact.decided")}</dt>
-          <dd>{formatDate(lang, c.decided_at, true)}</dd>
+          <dt>{t("consent.fact.mode")}</dt>
+          <dd>{words(t, "mode", c.access_mode)}</dd>
+          <dt>{t("consent.fact.frequency")}</dt>
+          <dd>{words(t, f.value === 1 ? "freq1" : "freq", f.unit, { value: f.value })}</dd>
+          <dt>{t("consent.fact.asked")}</dt>
+          <dd>{formatDate(lang, c.created_at, true)}</dd>
+          {c.decided_at && (
+            <>
+              <dt>{t("consent.fact.decided")}</dt>
+              <dd>{formatDate(lang, c.decided_at, true)}</dd>
+            </>
+          )}
         </>
       )}
     </dl>
