@@ -42,6 +42,13 @@ const en = {
   "error.decrypt": "This document cannot be decrypted with your keys, or it was tampered with.",
   "error.malformed": "This file is not a Pramana envelope, or it is damaged.",
   "error.recipients": "The document's recipients could not be changed: {message}",
+  "error.export_too_large": "Your records are too large to download as one file (more than 512 MB of documents). Delete documents you no longer need, or ask Pramana support for help.",
+  "error.invalid_transition": "This consent has changed meanwhile (it was decided, taken back or it expired). Reload the page.",
+  "error.invalid_signature": "Pramana did not accept your signature. Check that you unlocked the keys of this account and try again.",
+  "error.document_changed": "A document changed while this was running. Try again.",
+  "error.nothing_to_resign": "There is nothing to sign again.",
+  "error.no_patient_key": "Your account has no signing key yet. Set up your keys first.",
+  "error.no_hospital_key": "This hospital has not registered its keys yet, so it cannot be given access.",
 } as const;
 
 const hi: Record<keyof typeof en, string> = {
@@ -86,6 +93,13 @@ const hi: Record<keyof typeof en, string> = {
   "error.decrypt": "यह दस्तावेज़ आपकी कुंजियों से नहीं खुलता, या इससे छेड़छाड़ हुई है।",
   "error.malformed": "यह प्रमाण का एन्वेलप नहीं है, या यह खराब है।",
   "error.recipients": "दस्तावेज़ के प्राप्तकर्ता नहीं बदले जा सके: {message}",
+  "error.export_too_large": "आपके रिकॉर्ड एक फ़ाइल में डाउनलोड करने के लिए बहुत बड़े हैं (512 MB से अधिक दस्तावेज़)। जिन दस्तावेज़ों की ज़रूरत नहीं, उन्हें हटाएँ, या प्रमाण सहायता से मदद माँगें।",
+  "error.invalid_transition": "इस बीच यह सहमति बदल गई है (निर्णय हो गया, वापस ली गई या समय समाप्त हुआ)। पेज फिर से लोड करें।",
+  "error.invalid_signature": "प्रमाण ने आपका हस्ताक्षर स्वीकार नहीं किया। जाँचें कि आपने इसी खाते की कुंजियाँ अनलॉक की हैं और फिर कोशिश करें।",
+  "error.document_changed": "इस दौरान एक दस्तावेज़ बदल गया। फिर कोशिश करें।",
+  "error.nothing_to_resign": "फिर से हस्ताक्षर करने के लिए कुछ नहीं है।",
+  "error.no_patient_key": "आपके खाते में अभी हस्ताक्षर की कुंजी नहीं है। पहले अपनी कुंजियाँ सेट करें।",
+  "error.no_hospital_key": "इस अस्पताल ने अभी अपनी कुंजियाँ पंजीकृत नहीं की हैं, इसलिए उसे पहुँच नहीं दी जा सकती।",
 };
 
 export const common = { en, hi };

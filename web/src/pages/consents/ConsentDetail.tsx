@@ -1,8 +1,104 @@
-// Placeholder: built next.
+// One consent: its facts in plain words, the decision the patient can take now (approve with
+// narrowing, refuse, take access back, sign again), and where each signed decision is on its way
+// to the blockchain, with the transaction.
+import { useCallback, useEffect, useState } from "react";
+import { Link, useParams } from "react-router";
+import { api, call } from "../../api/client";
 import { useT } from "../../i18n";
+import { documentsWithHospitalKey, type ConsentView } from "../../lib/consentActions";
 import { Page } from "../../Layout";
+import { useUnlocked } from "../../state/hooks";
+import { Alert, ErrorAlert } from "../../ui";
+import {
+  ConsentFacts,
+  RelayState,
+  StatusBadge,
+  chainBusy,
+  hospitalName,
+  useHospitals,
+  usePolling,
+} from "./consentParts";
+import { ApproveForm, DenyButton, ResignButton, RevokePanel } from "./Decide";
 
 export function ConsentDetail() {
   const t = useT();
-  return <Page title={t("consents.title")}>{null}</Page>;
+  const { id = "" } = useParams();
+  const keys = useUnlocked();
+  const hospitals = useHospitals();
+  const [c, setC] = useState<ConsentView | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  // For a revoked consent: documents that still carry the hospital's key (an interrupted revoke).
+  const [keyLeft, setKeyLeft] = useState(0);
+
+  const load = useCallback(() => {
+    call(() => api.GET("/v1/consents/{id}", { params: { path: { id } } }))
+      .then((v) => {
+        setC(v);
+        setError(null);
+      })
+      .catch(setError);
+  }, [id]);
+  useEffect(load, [load]);
+  usePolling(load, !!c && chainBusy(c));
+  const revoked = c?.status === "REVOKED";
+  useEffect(() => {
+    if (!revoked) return;
+    documentsWithHospitalKey(id).then(
+      (r) => setKeyLeft(r.docs.length),
+      () => setKeyLeft(0),
+    );
+  }, [id, revoked]);
+
+  const name = c ? hospitalName(t, hospitals, c.hospital_id) : "";
+  const done = (message: string) => (v: ConsentView) => {
+    setC(v);
+    setKeyLeft(0);
+    setNotice(message);
+  };
+  const failed = c && [c.chain.grant, c.chain.revoke].some((r) => r?.state === "failed");
+
+  return (
+    <Page title={c ? name : t("consents.title")} actions={<Link to="/consents">{t("action.back")}</Link>}>
+      <ErrorAlert error={error} />
+      {notice && <Alert kind="ok">{notice}</Alert>}
+      {c && (
+        <>
+          <section className="card" aria-label={t("consent.fact.status")}>
+            <p>
+              <StatusBadge status={c.status} />
+            </p>
+            <ConsentFacts c={c} hospital={name} full />
+          </section>
+
+          {c.status === "REQUESTED" &&
+            (keys ? (
+              <>
+                <ApproveForm c={c} hospital={name} keys={keys} onDone={done(t("approve.done", { hospital: name }))} />
+                <div className="actions">
+                  <DenyButton c={c} hospital={name} onDone={done(t("deny.done"))} />
+                </div>
+              </>
+            ) : (
+              <Alert kind="info">{t("consent.needsKeys")}</Alert>
+            ))}
+
+          {keys && (c.status === "GRANTED" || (revoked && keyLeft > 0)) && (
+            <RevokePanel c={c} hospital={name} keys={keys} onDone={done(t("revoke.done", { hospital: name }))} />
+          )}
+
+          <section className="card" aria-labelledby="chain-title">
+            <h2 id="chain-title">{t("chain.title")}</h2>
+            <p className="muted">{t("chain.explain")}</p>
+            {!c.chain.grant && !c.chain.revoke && <p>{t("chain.none")}</p>}
+            {c.chain.grant && <RelayState label={t("chain.grant")} relay={c.chain.grant} />}
+            {c.chain.grant?.state === "failed" && c.status === "GRANTED" && <Alert kind="warn">{t("chain.grantFailed")}</Alert>}
+            {c.chain.revoke && <RelayState label={t("chain.revoke")} relay={c.chain.revoke} />}
+            {c.chain.revoke?.state === "failed" && <Alert kind="warn">{t("chain.revokeFailed")}</Alert>}
+            {failed && keys && <ResignButton c={c} keys={keys} onDone={done(t("chain.resigned"))} />}
+          </section>
+        </>
+      )}
+    </Page>
+  );
 }
