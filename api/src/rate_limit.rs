@@ -121,10 +121,10 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
                 self.retain_recent();
             }
             if self.keyed.len() >= self.max_keys {
-                return self.overflow.check().map_err(retry_after);
+                return self.overflow.check().map_err(|n| retry_after(&n));
             }
         }
-        self.keyed.check_key(key).map_err(retry_after)
+        self.keyed.check_key(key).map_err(|n| retry_after(&n))
     }
 
     /// Drops every key whose bucket has refilled.
@@ -144,7 +144,7 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
     }
 }
 
-fn retry_after(not_until: NotUntil<<DefaultClock as Clock>::Instant>) -> RetryAfter {
+fn retry_after(not_until: &NotUntil<<DefaultClock as Clock>::Instant>) -> RetryAfter {
     let wait = not_until.wait_time_from(DefaultClock::default().now());
     RetryAfter((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
 }
