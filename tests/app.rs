@@ -96,10 +96,19 @@ pub async fn spawn_app_with(overrides: Value) -> TestApp {
         "auth": {
             "jwt_secret": JWT_SECRET,
             "admin_password": ADMIN_PASSWORD,
-            "rate_limit_per_minute": 10000,
-            "rate_limit_burst": 10000,
             "argon2_memory_kib": 8192,
             "argon2_iterations": 1,
+        },
+        // Limits no test reaches unless it sets its own (tests/e2e/limits.rs).
+        "rate_limit": {
+            "login_per_account_per_minute": 10000,
+            "login_per_account_burst": 10000,
+            "auth_per_ip_per_minute": 10000,
+            "auth_per_ip_burst": 10000,
+            "per_subject_per_minute": 100000,
+            "per_subject_burst": 100000,
+            "per_ip_per_minute": 100000,
+            "per_ip_burst": 100000,
         },
         "telemetry": {"log_filter": "warn"},
     });

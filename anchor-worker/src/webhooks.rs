@@ -7,6 +7,13 @@
 //! pushes its next attempt past the request timeout before any HTTP is sent. Delivery is
 //! therefore at least once — a worker that dies after the receiver answered but before it
 //! recorded the answer causes one more attempt, later — and receivers deduplicate by event id.
+//!
+//! The HTTP client connects only to public addresses (`egress`): its resolver drops every
+//! special-purpose address on each attempt, IP literals are checked before sending, no proxy
+//! is used and redirects are not followed. The log records an outcome class, the status and a
+//! duration in whole seconds, never the client's error text.
+
+mod egress;
 
 use std::time::{Duration, Instant};
 
@@ -14,7 +21,9 @@ use chrono::{DateTime, Utc};
 use pramana_server::config::WebhookSettings;
 use pramana_server::store::StoreResult;
 use pramana_server::store::webhooks::{self as store, AttemptOutcome, ClaimedEvent, NextState};
-use pramana_server::webhooks::{Backoff, EventType, record_consent_event, signature_header};
+use pramana_server::webhooks::{
+    Backoff, DeliveryOutcome, EventType, coarse_duration, record_consent_event, signature_header,
+};
 use sqlx::PgPool;
 use tokio::sync::watch;
 
@@ -56,6 +65,7 @@ pub struct Deliverer {
     lease: Duration,
     concurrency: u32,
     poll_interval: Duration,
+    allow_local: bool,
 }
 
 impl Deliverer {
@@ -64,8 +74,12 @@ impl Deliverer {
         let timeout = Duration::from_secs(settings.timeout_secs);
         let http = reqwest::Client::builder()
             .timeout(timeout)
-            // A redirect is not an answer: the hospital registers the URL it wants called.
+            // A redirect is not an answer: the hospital registers the URL it wants called (and
+            // a redirect could point anywhere).
             .redirect(reqwest::redirect::Policy::none())
+            // Connect only to addresses the filter kept; a proxy would resolve the host itself.
+            .dns_resolver(egress::FilteringResolver { allow_local: settings.allow_http })
+            .no_proxy()
             .user_agent("Pramana-Webhooks/1")
             .build()?;
         Ok(Self {
@@ -79,6 +93,7 @@ impl Deliverer {
             lease: timeout + LEASE_MARGIN,
             concurrency: settings.concurrency,
             poll_interval: Duration::from_millis(settings.poll_interval_ms),
+            allow_local: settings.allow_http,
         })
     }
 
@@ -141,38 +156,26 @@ impl Deliverer {
     /// Sends one claimed event and records the outcome.
     async fn attempt(&self, e: &ClaimedEvent, now: DateTime<Utc>) -> StoreResult<NextState> {
         let started = Instant::now();
-        let (status_code, error, next) = match (&e.url, &e.secret) {
-            (Some(url), Some(secret)) => {
-                let body = serde_json::to_vec(&e.payload).unwrap_or_default();
-                let sent = self
-                    .http
-                    .post(url)
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .header("Pramana-Event-Id", e.id.to_string())
-                    .header("Pramana-Event-Type", &e.event_type)
-                    .header("Pramana-Signature", signature_header(secret, now.timestamp(), &body))
-                    .body(body)
-                    .send()
-                    .await;
-                match sent {
-                    Ok(r) if r.status().is_success() => (Some(r.status().as_u16()), None, NextState::Delivered),
-                    Ok(r) => (Some(r.status().as_u16()), None, self.after_failure(e.attempt, now)),
-                    Err(err) => (None, Some(describe(err)), self.after_failure(e.attempt, now)),
-                }
-            }
-            _ => (None, Some("no endpoint: removed by the hospital".to_owned()), NextState::Cancelled),
+        let (status_code, outcome) = match (&e.url, &e.secret) {
+            (Some(url), Some(secret)) => self.send(e, url, secret, now).await,
+            _ => (None, DeliveryOutcome::NoEndpoint),
         };
-        let elapsed = started.elapsed();
-        let outcome = AttemptOutcome {
+        let next = match outcome {
+            DeliveryOutcome::Delivered => NextState::Delivered,
+            DeliveryOutcome::NoEndpoint => NextState::Cancelled,
+            _ => self.after_failure(e.attempt, now),
+        };
+        let elapsed = coarse_duration(started.elapsed());
+        let outcome_row = AttemptOutcome {
             event_id: e.id,
             attempt: e.attempt,
             finished_at: now + chrono::Duration::from_std(elapsed).unwrap_or(chrono::Duration::zero()),
             duration_ms: i32::try_from(elapsed.as_millis()).unwrap_or(i32::MAX),
             status_code: status_code.map(i32::from),
-            error,
+            outcome,
         };
         let mut tx = self.pool.begin().await?;
-        let current = store::mark_attempt_finished(&mut tx, &outcome, next).await?;
+        let current = store::mark_attempt_finished(&mut tx, &outcome_row, next).await?;
         pramana_server::store::commit(tx).await?;
         if !current {
             tracing::warn!(event = %e.id, attempt = e.attempt, "a later attempt took over this event");
@@ -184,8 +187,44 @@ impl Deliverer {
             NextState::Cancelled => "cancelled",
         };
         metrics::counter!("webhook_deliveries_total", "result" => result).increment(1);
-        tracing::debug!(event = %e.id, attempt = e.attempt, status = ?status_code, result, "webhook attempt");
+        metrics::counter!("webhook_attempts_total", "outcome" => outcome.as_str()).increment(1);
+        tracing::debug!(event = %e.id, attempt = e.attempt, status = ?status_code, outcome = outcome.as_str(), result, "webhook attempt");
         Ok(next)
+    }
+
+    /// POSTs the event to `url`, signed with `secret`: the receiver's status, if it answered,
+    /// and the outcome class. The client's error goes to the worker's log, not the hospital's.
+    async fn send(
+        &self,
+        e: &ClaimedEvent,
+        url: &str,
+        secret: &str,
+        now: DateTime<Utc>,
+    ) -> (Option<u16>, DeliveryOutcome) {
+        if egress::literal_refused(url, self.allow_local) {
+            tracing::info!(event = %e.id, "webhook refused: the endpoint is a special-purpose address");
+            return (None, DeliveryOutcome::RefusedAddress);
+        }
+        let body = serde_json::to_vec(&e.payload).unwrap_or_default();
+        let sent = self
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("Pramana-Event-Id", e.id.to_string())
+            .header("Pramana-Event-Type", &e.event_type)
+            .header("Pramana-Signature", signature_header(secret, now.timestamp(), &body))
+            .body(body)
+            .send()
+            .await;
+        match sent {
+            Ok(r) if r.status().is_success() => (Some(r.status().as_u16()), DeliveryOutcome::Delivered),
+            Ok(r) => (Some(r.status().as_u16()), DeliveryOutcome::HttpError),
+            Err(err) => {
+                let outcome = classify(&err);
+                tracing::info!(event = %e.id, outcome = outcome.as_str(), error = %err.without_url(), "webhook not delivered");
+                (None, outcome)
+            }
+        }
     }
 
     /// After failed attempt `attempt`: retry after the backoff, or give up after the last.
@@ -199,13 +238,13 @@ impl Deliverer {
     }
 }
 
-/// Why a request got no answer, without the URL.
-fn describe(e: reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timeout".to_owned()
-    } else if e.is_connect() {
-        "connection failed".to_owned()
+/// The outcome class of a request that got no answer.
+fn classify(e: &reqwest::Error) -> DeliveryOutcome {
+    if egress::is_refused_address(e) {
+        DeliveryOutcome::RefusedAddress
+    } else if e.is_timeout() {
+        DeliveryOutcome::Timeout
     } else {
-        e.without_url().to_string().chars().take(200).collect()
+        DeliveryOutcome::ConnectFailed
     }
 }

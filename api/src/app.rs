@@ -19,6 +19,7 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::{ApiError, REQUEST_ID};
+use crate::rate_limit::{RetryAfter, ip_key};
 use crate::state::AppState;
 use crate::storage::{BlobStore, IpfsStore, LocalStore, S3Config, S3Store};
 use crate::{auth, routes};
@@ -60,6 +61,7 @@ impl Application {
             }
         };
         let state = AppState::new(settings, pool, storage)?;
+        state.limiters.spawn_housekeeping(Duration::from_secs(60));
         auth::service::bootstrap_admin(&state).await?;
         let router = router(state.clone());
         let listener = TcpListener::bind(addr).await?;
@@ -93,6 +95,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .route_layer(middleware::from_fn_with_state(state.clone(), limit_requests))
         .route_layer(middleware::from_fn(track_metrics))
         .merge(routes::health::router())
         .fallback_service(crate::web::router(&settings.server.web_dir, settings.chain.public_rpc_url.as_deref()))
@@ -118,6 +121,33 @@ pub fn router(state: AppState) -> Router {
         .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
         .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid))
+}
+
+/// Answers 429 `rate_limited` once the caller has used its quota: an authenticated caller (a
+/// valid access token; its session is the handler's to check) per subject, anyone else per
+/// client IP. `/v1/auth/*` has its own limits (`routes::limit_auth`, and per account at login).
+async fn limit_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with("/v1/auth/") {
+        return next.run(req).await;
+    }
+    let subject = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|token| state.tokens.verify_access(token).ok())
+        .map(|claims| claims.sub);
+    let checked = match subject {
+        Some(sub) => state.limiters.per_subject.check(&sub),
+        None => match req.extensions().get::<axum::extract::ConnectInfo<SocketAddr>>() {
+            Some(ci) => state.limiters.per_ip.check(&ip_key(ci.0.ip())),
+            None => Ok(()),
+        },
+    };
+    match checked {
+        Ok(()) => next.run(req).await,
+        Err(RetryAfter(secs)) => ApiError::RateLimited { retry_after_secs: secs }.into_response(),
+    }
 }
 
 /// Answers 503 `timeout`, with the error body every error has, when the handler has not

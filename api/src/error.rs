@@ -68,9 +68,13 @@ pub enum ApiError {
     /// The thing already exists (409).
     #[error("{0}")]
     Conflict(&'static str, &'static str),
-    /// Too many requests from this client (429).
-    #[error("too many requests; slow down")]
-    RateLimited,
+    /// Too many requests from this client, subject or for this account (429, with
+    /// `Retry-After`).
+    #[error("too many requests; retry after {retry_after_secs} s")]
+    RateLimited {
+        /// Whole seconds until a request may succeed again (at least 1).
+        retry_after_secs: u64,
+    },
     /// Postgres is unreachable or failing (503 for readiness, 500 otherwise).
     #[error("service unavailable")]
     Unavailable,
@@ -113,7 +117,7 @@ impl ApiError {
             Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden".into(), None),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found".into(), None),
             Self::Conflict(code, _) => (StatusCode::CONFLICT, (*code).to_owned(), None),
-            Self::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited".into(), None),
+            Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited".into(), None),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable".into(), None),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal".into(), None),
         }
@@ -133,7 +137,12 @@ impl IntoResponse for ApiError {
             Self::Unavailable => tracing::warn!(%request_id, "dependency unavailable"),
             _ => tracing::debug!(%request_id, %code, %message, "client error"),
         }
-        (status, Json(ErrorBody { code, message, request_id, field: field.map(str::to_owned) })).into_response()
+        let mut response =
+            (status, Json(ErrorBody { code, message, request_id, field: field.map(str::to_owned) })).into_response();
+        if let Self::RateLimited { retry_after_secs } = self {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+        }
+        response
     }
 }
 

@@ -1,5 +1,5 @@
 //! `AppState`: what every handler shares — the pool, settings, token service, password hasher,
-//! the auth rate limiter, the metrics handle, the configured contract and the blob store.
+//! the rate limiters, the metrics handle, the configured contract and the blob store.
 
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ use pramana_server::telemetry;
 use sqlx::PgPool;
 
 use crate::password::PasswordHasher;
-use crate::rate_limit::{IpLimiter, ip_limiter};
+use crate::rate_limit::Limiters;
 use crate::storage::BlobStore;
 use crate::tokens::TokenService;
 
@@ -25,8 +25,8 @@ pub struct AppState {
     pub tokens: Arc<TokenService>,
     /// Argon2id hasher.
     pub hasher: Arc<PasswordHasher>,
-    /// Rate limiter for `/v1/auth/*`.
-    pub auth_limiter: IpLimiter,
+    /// The rate limiters (per account, client IP and subject).
+    pub limiters: Arc<Limiters>,
     /// Prometheus exposition.
     pub metrics: PrometheusHandle,
     /// The ConsentRegistry address, from configuration or the deploy script's record.
@@ -42,7 +42,7 @@ impl AppState {
         Ok(Self {
             tokens: Arc::new(TokenService::new(auth)),
             hasher: Arc::new(PasswordHasher::new(auth.argon2_memory_kib, auth.argon2_iterations)?),
-            auth_limiter: ip_limiter(auth.rate_limit_per_minute, auth.rate_limit_burst),
+            limiters: Arc::new(Limiters::new(&settings.rate_limit)),
             metrics: telemetry::metrics_handle(),
             contract: settings.chain.resolve_contract()?,
             storage,

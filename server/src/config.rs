@@ -30,6 +30,35 @@ pub struct Settings {
     pub storage: StorageSettings,
     /// Consent webhooks: who may register what, and how the worker delivers.
     pub webhooks: WebhookSettings,
+    /// The API's request rate limits.
+    pub rate_limit: RateLimitSettings,
+}
+
+/// The API's request rate limits (GCRA: a steady rate per minute and a burst). Each API
+/// replica keeps its own counters, so with N replicas behind a balancer a client gets up to N
+/// times these; put a shared limit in the proxy if that matters.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RateLimitSettings {
+    /// Login attempts per account (successful or not), whichever address they come from.
+    pub login_per_account_per_minute: u32,
+    /// Burst of login attempts per account.
+    pub login_per_account_burst: u32,
+    /// Requests to `/v1/auth/*` per client IP (IPv6: per /64): loose, since one hospital's
+    /// staff may share one NAT address, but it slows one address spraying many accounts.
+    pub auth_per_ip_per_minute: u32,
+    /// Burst of `/v1/auth/*` requests per client IP.
+    pub auth_per_ip_burst: u32,
+    /// Other requests with a valid access token, per subject (patient, hospital, ...).
+    pub per_subject_per_minute: u32,
+    /// Burst per subject.
+    pub per_subject_burst: u32,
+    /// Other requests without a valid access token, per client IP (IPv6: per /64).
+    pub per_ip_per_minute: u32,
+    /// Burst per client IP.
+    pub per_ip_burst: u32,
+    /// Most keys (accounts, addresses, subjects) one limiter tracks; beyond it, requests share
+    /// one overflow bucket until idle keys are dropped (every minute).
+    pub max_keys: usize,
 }
 
 /// Consent webhooks (docs/webhooks.md).
@@ -134,10 +163,6 @@ pub struct AuthSettings {
     pub admin_username: String,
     /// Bootstrap admin password; no admin account exists while this is unset.
     pub admin_password: Option<SecretString>,
-    /// Requests per minute per client IP on `/v1/auth/*`.
-    pub rate_limit_per_minute: u32,
-    /// Burst allowance on `/v1/auth/*`.
-    pub rate_limit_burst: u32,
     /// Argon2id memory cost in KiB (OWASP minimum: 19456).
     pub argon2_memory_kib: u32,
     /// Argon2id iterations.
@@ -289,10 +314,19 @@ audience = "pramana-api"
 access_token_ttl_secs = 900
 refresh_token_ttl_secs = 2592000
 admin_username = "admin"
-rate_limit_per_minute = 30
-rate_limit_burst = 10
 argon2_memory_kib = 19456
 argon2_iterations = 2
+
+[rate_limit]
+login_per_account_per_minute = 5
+login_per_account_burst = 10
+auth_per_ip_per_minute = 120
+auth_per_ip_burst = 60
+per_subject_per_minute = 600
+per_subject_burst = 300
+per_ip_per_minute = 300
+per_ip_burst = 100
+max_keys = 100000
 
 [telemetry]
 log_format = "pretty"
@@ -361,6 +395,15 @@ impl Settings {
     }
 
     fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
+        // Replaced settings are an error rather than silently ignored.
+        for (old, new) in [
+            ("auth.rate_limit_per_minute", "rate_limit.auth_per_ip_per_minute"),
+            ("auth.rate_limit_burst", "rate_limit.auth_per_ip_burst"),
+        ] {
+            if figment.find_value(old).is_ok() {
+                return Err(ConfigError::Invalid(format!("{old} was replaced by {new} (see the rate_limit section)")));
+            }
+        }
         let settings: Settings = figment.extract().map_err(Box::new)?;
         settings.validate()?;
         Ok(settings)
@@ -383,8 +426,21 @@ impl Settings {
         {
             return invalid("auth.admin_password must be at least 12 characters");
         }
-        if self.auth.rate_limit_per_minute == 0 || self.auth.rate_limit_burst == 0 {
-            return invalid("auth.rate_limit_per_minute and auth.rate_limit_burst must be positive");
+        let r = &self.rate_limit;
+        if [
+            r.login_per_account_per_minute,
+            r.login_per_account_burst,
+            r.auth_per_ip_per_minute,
+            r.auth_per_ip_burst,
+            r.per_subject_per_minute,
+            r.per_subject_burst,
+            r.per_ip_per_minute,
+            r.per_ip_burst,
+        ]
+        .contains(&0)
+            || r.max_keys == 0
+        {
+            return invalid("every rate_limit setting must be positive");
         }
         if self.auth.argon2_memory_kib < 8 * 1024 || self.auth.argon2_iterations == 0 {
             return invalid("auth.argon2_memory_kib must be at least 8192 and argon2_iterations at least 1");
@@ -522,6 +578,15 @@ mod tests {
             serde_json::json!({"auth": {"jwt_secret": "x".repeat(32)}, "server": {"port": "eighty"}}),
         );
         assert!(r.is_err());
+        let r = Settings::from_overrides(
+            serde_json::json!({"auth": {"jwt_secret": "x".repeat(32)}, "rate_limit": {"per_subject_burst": 0}}),
+        );
+        assert!(r.is_err());
+        let err = Settings::from_overrides(
+            serde_json::json!({"auth": {"jwt_secret": "x".repeat(32), "rate_limit_per_minute": 30}}),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("rate_limit.auth_per_ip_per_minute"), "{err}");
     }
 }
 

@@ -1,8 +1,10 @@
 //! Consent webhooks (format in docs/webhooks.md): event types and payloads, recording an event
 //! in the caller's transaction (the outbox), endpoint URL rules, secrets, the signature and the
-//! retry schedule. The anchor worker delivers (`pramana_anchor_worker::webhooks`).
+//! retry schedule, the outcome classes of the delivery log, and (`address`) which IP addresses
+//! a delivery may reach. The anchor worker delivers (`pramana_anchor_worker::webhooks`).
 
-use std::net::IpAddr;
+pub mod address;
+
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -127,8 +129,12 @@ pub fn signature_header(secret: &str, t: i64, body: &[u8]) -> String {
 }
 
 /// Checks an endpoint URL: `https://` with a host name and no credentials or fragment, at most
-/// 2,048 characters; `allow_http` (development) also admits `http://` and loopback, private
-/// and link-local addresses. Returns the URL as it will be called, or what is wrong.
+/// 2,048 characters, not `localhost` nor an IP literal in a special-purpose range
+/// ([`address::may_deliver_to`]); `allow_http` (development) also admits `http://`, `localhost`
+/// and loopback and private literals. Returns the URL as it will be called, or what is wrong.
+///
+/// This is the early, friendly refusal; the worker decides again on every attempt, from the
+/// addresses the name resolves to then.
 pub fn check_url(raw: &str, allow_http: bool) -> Result<String, &'static str> {
     let raw = raw.trim();
     if raw.len() > MAX_URL_LEN {
@@ -140,38 +146,71 @@ pub fn check_url(raw: &str, allow_http: bool) -> Result<String, &'static str> {
         "http" if allow_http => {}
         _ => return Err("must be an https:// URL"),
     }
-    let Some(host) = url.host_str().filter(|h| !h.is_empty()) else { return Err("must name a host") };
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("must name a host");
+    }
     if !url.username().is_empty() || url.password().is_some() {
         return Err("must not carry credentials");
     }
     if url.fragment().is_some() {
         return Err("must not have a #fragment");
     }
-    if !allow_http && is_local(host) {
-        return Err("must not point at a loopback, private or link-local address");
+    let refused = match url.host() {
+        Some(url::Host::Ipv4(ip)) => !address::may_deliver_to(ip.into(), allow_http),
+        Some(url::Host::Ipv6(ip)) => !address::may_deliver_to(ip.into(), allow_http),
+        Some(url::Host::Domain(name)) => {
+            let name = name.to_ascii_lowercase();
+            !allow_http && (name == "localhost" || name.ends_with(".localhost"))
+        }
+        None => true,
+    };
+    if refused {
+        return Err("must not point at a loopback, private, link-local or other special-purpose address");
     }
     Ok(url.to_string())
 }
 
-/// Whether `host` is `localhost` or an IP literal that only reaches the operator's own network.
-fn is_local(host: &str) -> bool {
-    if host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost") {
-        return true;
-    }
-    match host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
-        Ok(IpAddr::V4(ip)) => {
-            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast()
+/// How one delivery attempt ended: what the hospital's delivery log shows, by stable name. No
+/// error text and no precise timing: the log is not a probe of what lies behind an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    /// The endpoint answered `2xx`.
+    Delivered,
+    /// The endpoint answered another status (shown beside it; redirects are not followed).
+    HttpError,
+    /// No complete answer within `webhooks.timeout_secs`.
+    Timeout,
+    /// The host name did not resolve, or no connection or TLS session could be made.
+    ConnectFailed,
+    /// Every address of the host is special-purpose (loopback, private, link-local, ...), so
+    /// nothing was sent.
+    RefusedAddress,
+    /// The endpoint had been removed; the event is cancelled.
+    NoEndpoint,
+}
+
+impl DeliveryOutcome {
+    /// Every outcome, in a fixed order.
+    pub const ALL: [Self; 6] =
+        [Self::Delivered, Self::HttpError, Self::Timeout, Self::ConnectFailed, Self::RefusedAddress, Self::NoEndpoint];
+
+    /// The stable name, e.g. `refused_address`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Delivered => "delivered",
+            Self::HttpError => "http_error",
+            Self::Timeout => "timeout",
+            Self::ConnectFailed => "connect_failed",
+            Self::RefusedAddress => "refused_address",
+            Self::NoEndpoint => "no_endpoint",
         }
-        Ok(IpAddr::V6(ip)) => {
-            let first = ip.segments()[0];
-            ip.is_loopback()
-                || ip.is_unspecified()
-                || (first & 0xfe00) == 0xfc00 // unique local
-                || (first & 0xffc0) == 0xfe80 // link-local
-                || ip.to_ipv4_mapped().is_some_and(|v4| is_local(&v4.to_string()))
-        }
-        Err(_) => false,
     }
+}
+
+/// An attempt's duration as it is recorded and shown: rounded up to whole seconds, so the log
+/// cannot time connections finely (a refused or closed port answers in microseconds).
+pub fn coarse_duration(elapsed: Duration) -> Duration {
+    Duration::from_secs(elapsed.as_secs() + u64::from(elapsed.subsec_nanos() > 0))
 }
 
 /// The retry schedule.
@@ -228,12 +267,32 @@ mod tests {
             "https://[::1]/",
             "https://[fd00::1]/",
             "https://localhost:8443/",
+            "https://api.localhost/",
+            "https://[::ffff:10.0.0.1]/",
+            "https://100.64.0.1/",
+            "https://0.0.0.0/",
+            "https://[fe80::1]/",
+            "https://[2001:db8::1]/",
+            "https://198.18.0.1/",
         ] {
             assert!(check_url(bad, false).is_err(), "{bad}");
         }
         assert!(check_url(&format!("https://h.example/{}", "a".repeat(2048)), false).is_err());
         assert!(check_url("http://127.0.0.1:9000/hook", true).is_ok());
+        assert!(check_url("http://localhost:9000/hook", true).is_ok());
         assert!(check_url("ftp://127.0.0.1/", true).is_err());
+        assert!(check_url("http://169.254.169.254/", true).is_err(), "metadata stays refused in development");
+        assert!(check_url("https://8.8.8.8/hook", false).is_ok(), "a public literal is fine");
+    }
+
+    #[test]
+    fn durations_are_rounded_up_to_whole_seconds() {
+        assert_eq!(coarse_duration(Duration::ZERO), Duration::ZERO);
+        assert_eq!(coarse_duration(Duration::from_micros(30)), Duration::from_secs(1));
+        assert_eq!(coarse_duration(Duration::from_millis(1000)), Duration::from_secs(1));
+        assert_eq!(coarse_duration(Duration::from_millis(9_001)), Duration::from_secs(10));
+        let names: Vec<&str> = DeliveryOutcome::ALL.iter().map(|o| o.as_str()).collect();
+        assert_eq!(names, ["delivered", "http_error", "timeout", "connect_failed", "refused_address", "no_endpoint"]);
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod faults;
 mod health;
 mod ipfs;
 mod keys;
+mod limits;
 mod patients;
 mod registration;
 mod relay;

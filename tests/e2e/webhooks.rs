@@ -251,7 +251,13 @@ async fn a_grant_is_delivered_signed_retried_until_accepted_and_a_revocation_fol
     let starts: Vec<DateTime<Utc>> =
         attempts.iter().map(|a| a["started_at"].as_str().unwrap().parse().unwrap()).collect();
     assert!(starts[0] < starts[1] && starts[1] < starts[2]);
-    assert!(attempts.iter().all(|a| a["duration_ms"].is_number() && a["error"].is_null()));
+    let outcomes: Vec<&Value> = attempts.iter().map(|a| &a["outcome"]).collect();
+    assert_eq!(outcomes, [&json!("http_error"), &json!("http_error"), &json!("delivered")]);
+    for a in attempts {
+        let ms = a["duration_ms"].as_i64().unwrap();
+        assert_eq!(ms % 1000, 0, "durations are shown in whole seconds: {a}");
+        assert!(a.get("error").is_none(), "no error text: {a}");
+    }
 
     // A revocation follows the same way.
     g.revoke().await;
@@ -473,6 +479,7 @@ async fn a_worker_that_stops_mid_attempt_delays_the_retry_and_leaves_an_open_log
     assert_eq!(log[0]["attempts"], 2);
     let attempts = log[0]["attempt_log"].as_array().unwrap();
     assert!(attempts[0]["finished_at"].is_null() && attempts[0]["status_code"].is_null(), "the lost attempt");
+    assert!(attempts[0]["outcome"].is_null());
     assert_eq!(attempts[1]["status_code"], 200);
 }
 
@@ -495,7 +502,9 @@ async fn the_running_worker_delivers_beside_anchoring() {
     let deny = format!("/v1/consents/{}/deny", c["id"].as_str().unwrap());
     assert_eq!(app.post(&deny, Some(&patient.access), &json!({})).await.status(), 200);
 
-    let worker = p.worker(json!({"webhooks": {"poll_interval_ms": 10, "backoff_base_ms": 1}})).await;
+    // The worker connects to loopback only in development (allow_http).
+    let worker =
+        p.worker(json!({"webhooks": {"poll_interval_ms": 10, "backoff_base_ms": 1, "allow_http": true}})).await;
     let port = worker.health_port();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(worker.run_until_stopped(async {
@@ -515,4 +524,76 @@ async fn the_running_worker_delivers_beside_anchoring() {
     assert!(metrics.contains("webhook_deliveries_total"), "{metrics}");
     stop.send(()).unwrap();
     handle.await.unwrap().unwrap();
+}
+
+/// Points the hospital's endpoint at `url` directly in the database, as an endpoint registered
+/// before its name was re-pointed (DNS) would be: the API refuses such URLs at registration.
+async fn set_endpoint_directly(app: &TestApp, hospital_id: &str, url: &str) {
+    sqlx::query(
+        "INSERT INTO webhook_endpoints (hospital_id, url, secret) VALUES ($1::uuid, $2, 'whsec_direct')
+         ON CONFLICT (hospital_id) DO UPDATE SET url = EXCLUDED.url",
+    )
+    .bind(hospital_id)
+    .bind(url)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn deliveries_to_loopback_and_other_special_addresses_are_refused_on_every_attempt() {
+    // Production settings: https only, no local addresses.
+    let app = spawn_app().await;
+    let patient = app.new_patient().await;
+    let (hosp, hosp_id) = app.new_hospital("IN2710000001").await;
+    let receiver = spawn_receiver(&[]).await;
+    let port = receiver.url.split(':').nth(2).unwrap().split('/').next().unwrap().to_owned();
+    let by_name = format!("http://localhost:{port}/hooks/pramana");
+    let r = app.http.put(app.url("/v1/hospitals/me/webhook")).bearer_auth(&hosp);
+    let r = r.json(&json!({"url": format!("https://localhost:{port}/hooks/pramana")})).send().await.unwrap();
+    assert_error(r, 422, "invalid_url").await;
+
+    // The name passed registration once and now resolves to 127.0.0.1 (and ::1): the worker's
+    // resolver keeps no address, so nothing is sent, and the log says only `refused_address`.
+    set_endpoint_directly(&app, &hosp_id, &by_name).await;
+    let c: Value =
+        app.post("/v1/consents", Some(&hosp), &request(patient.abha.as_digits())).await.json().await.unwrap();
+    let deny = format!("/v1/consents/{}/deny", c["id"].as_str().unwrap());
+    assert_eq!(app.post(&deny, Some(&patient.access), &json!({})).await.status(), 200);
+    let production = WebhookSettings { allow_http: false, ..settings(20) };
+    let d = Deliverer::new(app.pool.clone(), &production).unwrap();
+    let now = Utc::now();
+    assert_eq!(d.step(now).await.unwrap().retrying, 1);
+
+    // An IP literal never reaches a resolver: it is checked before sending, on every attempt.
+    for literal in [
+        format!("http://127.0.0.1:{port}/hooks/pramana"),
+        format!("http://[::ffff:127.0.0.1]:{port}/hooks/pramana"),
+        "http://169.254.169.254/latest/meta-data".to_owned(),
+    ] {
+        set_endpoint_directly(&app, &hosp_id, &literal).await;
+        let due = next_attempt_at(&app).await;
+        assert_eq!(d.step(due).await.unwrap().retrying, 1, "{literal}");
+    }
+    assert!(receiver.got().is_empty(), "the receiver was never called");
+
+    let log = deliveries(&app, &hosp).await;
+    assert_eq!(log[0]["state"], "pending");
+    let attempts = log[0]["attempt_log"].as_array().unwrap();
+    assert_eq!(attempts.len(), 4);
+    for a in attempts {
+        assert_eq!(a["outcome"], "refused_address", "{a}");
+        assert!(a["status_code"].is_null() && a.get("error").is_none(), "{a}");
+        assert_eq!(a["duration_ms"].as_i64().unwrap() % 1000, 0, "{a}");
+    }
+
+    // The same endpoint by name is reachable in development (allow_http admits loopback), so
+    // the refusals above were the address filter's.
+    set_endpoint_directly(&app, &hosp_id, &by_name).await;
+    let development = Deliverer::new(app.pool.clone(), &settings(20)).unwrap();
+    let due = next_attempt_at(&app).await;
+    assert_eq!(development.step(due).await.unwrap().delivered, 1);
+    assert_eq!(receiver.got().len(), 1);
+    let log = deliveries(&app, &hosp).await;
+    assert_eq!(log[0]["attempt_log"][4]["outcome"], "delivered");
 }

@@ -74,12 +74,14 @@ pub struct AttemptView {
     pub started_at: DateTime<Utc>,
     /// When it ended; absent if the worker stopped mid-attempt.
     pub finished_at: Option<DateTime<Utc>>,
-    /// How long the exchange took, in milliseconds.
+    /// How long the exchange took, in milliseconds, rounded up to whole seconds.
     pub duration_ms: Option<i32>,
     /// The endpoint's HTTP status, if it answered.
     pub status_code: Option<i32>,
-    /// Why there was no answer (timeout, connection refused, ...).
-    pub error: Option<String>,
+    /// How it ended: `delivered`, `http_error` (see `status_code`), `timeout`, `connect_failed`,
+    /// `refused_address` (the host resolves only to loopback, private or other special-purpose
+    /// addresses: nothing was sent) or `no_endpoint`; absent if the worker stopped mid-attempt.
+    pub outcome: Option<String>,
 }
 
 /// An event and its delivery.

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::{ADMIN_ID, Role};
 use crate::error::{ApiError, ApiResult};
+use crate::rate_limit::RetryAfter;
 use crate::state::AppState;
 use crate::tokens::{self, new_refresh_token};
 use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
@@ -53,7 +54,15 @@ pub async fn login(
     password: String,
     request_id: Option<String>,
 ) -> ApiResult<TokenPair> {
-    let credential = match normalise_login(state, login).await? {
+    let normalised = normalise_login(state, login).await?;
+    // Per account, before any password work: the same account under another spelling (an ABHA
+    // address, dashes) is the same key; an unknown login is limited under its own spelling.
+    let key = normalised.as_deref().map_or_else(|| login.trim().to_ascii_lowercase(), str::to_owned);
+    if let Err(RetryAfter(secs)) = state.limiters.login_per_account.check(&key) {
+        tracing::info!("login refused: too many attempts for this account");
+        return Err(ApiError::RateLimited { retry_after_secs: secs });
+    }
+    let credential = match normalised {
         Some(l) => credentials::find_credential_by_login(&state.pool, &l).await?,
         None => None,
     };

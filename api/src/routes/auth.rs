@@ -74,7 +74,6 @@ pub fn parse_addresses(raw: &[String]) -> ApiResult<Vec<AbhaAddress>> {
         (status = 201, description = "Registered", body = PatientView),
         (status = 409, description = "ABHA number or address already registered (`already_registered`)", body = crate::error::ErrorBody),
         (status = 422, description = "A field is invalid (`invalid_<field>`)", body = crate::error::ErrorBody),
-        (status = 429, description = "Too many requests", body = crate::error::ErrorBody),
     ))]
 pub async fn auth_register(
     State(state): State<AppState>,
@@ -114,7 +113,6 @@ pub async fn auth_register(
     responses(
         (status = 200, description = "Logged in (with `refresh_cookie`: `Set-Cookie` holds the refresh and CSRF cookies, and the body no refresh token)", body = TokenResponse),
         (status = 401, description = "Wrong login or password (never says which)", body = crate::error::ErrorBody),
-        (status = 429, description = "Too many requests", body = crate::error::ErrorBody),
     ))]
 pub async fn auth_login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginRequest>) -> ApiResult<Response> {
     if body.login.len() > 256 || body.password.len() > MAX_PASSWORD_LEN * 4 {

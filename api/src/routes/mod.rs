@@ -98,7 +98,8 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
     router
 }
 
-/// Middleware: 429 once a client IP exceeds the auth quota.
+/// Middleware: 429 once a client IP (IPv6: its /64) exceeds the `/v1/auth/*` quota, which is
+/// loose (staff behind one NAT address); logins are also limited per account.
 async fn limit_auth(
     axum::extract::State(state): axum::extract::State<AppState>,
     req: axum::extract::Request,
@@ -106,9 +107,12 @@ async fn limit_auth(
 ) -> axum::response::Response {
     let ip = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|ci| ci.0.ip());
     if let Some(ip) = ip
-        && state.auth_limiter.check_key(&ip).is_err()
+        && let Err(crate::rate_limit::RetryAfter(secs)) =
+            state.limiters.auth_per_ip.check(&crate::rate_limit::ip_key(ip))
     {
-        return axum::response::IntoResponse::into_response(crate::error::ApiError::RateLimited);
+        return axum::response::IntoResponse::into_response(crate::error::ApiError::RateLimited {
+            retry_after_secs: secs,
+        });
     }
     next.run(req).await
 }

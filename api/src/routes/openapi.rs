@@ -8,12 +8,15 @@
 //!   limit), 415 `unsupported_media_type`, 422 `invalid_body` (well-formed JSON of the wrong shape);
 //! - query parameters (`ApiQuery`): 400 `invalid_query`;
 //! - path parameters (`ApiPath`): 404 `not_found` (a malformed id names nothing);
-//! - under `/v1/auth/`: 429 `rate_limited`;
+//! - every operation: 429 `rate_limited` with `Retry-After` (the rate limiters: per subject or
+//!   client IP, `/v1/auth/*` per client IP, and login attempts per account);
 //! - every operation: 500 `internal` (a fault, or a handler that panicked) and 503 `unavailable`
 //!   (the database is unreachable) or `timeout` (the request ran out of time).
 
 use utoipa::Modify;
+use utoipa::openapi::header::Header;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 
 /// Adds the middleware's and extractors' error responses to every operation (see the module).
@@ -22,10 +25,9 @@ pub struct CommonResponses;
 
 impl Modify for CommonResponses {
     fn modify(&self, openapi: &mut OpenApi) {
-        for (path, item) in &mut openapi.paths.paths {
-            let rate_limited = path.starts_with("/v1/auth/");
+        for item in openapi.paths.paths.values_mut() {
             for op in operations(item) {
-                add_common(op, rate_limited);
+                add_common(op);
             }
         }
     }
@@ -46,7 +48,7 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
     .filter_map(Option::as_mut)
 }
 
-fn add_common(op: &mut Operation, rate_limited: bool) {
+fn add_common(op: &mut Operation) {
     let bearer = op
         .security
         .as_ref()
@@ -82,11 +84,26 @@ fn add_common(op: &mut Operation, rate_limited: bool) {
         add("415", "`unsupported_media_type`: the body is not sent as `application/json`");
         add("422", "`invalid_body`: the JSON does not have the request's shape");
     }
-    if rate_limited {
-        add("429", "`rate_limited`: too many requests from this client; slow down");
-    }
     add("500", "`internal`: a fault on the server (the cause is logged under the request id)");
     add("503", "`unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows");
+    op.responses.responses.entry("429".to_owned()).or_insert_with(rate_limited_response);
+}
+
+fn rate_limited_response() -> RefOr<utoipa::openapi::Response> {
+    let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+    let seconds = ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1));
+    let mut retry_after = Header::new(seconds);
+    retry_after.description = Some("whole seconds to wait before a request can succeed again".to_owned());
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(
+                "`rate_limited`: too many requests from this caller (per subject, else per client IP; \
+                 `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds",
+            )
+            .header("Retry-After", retry_after)
+            .content("application/json", content)
+            .build(),
+    )
 }
 
 fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {

@@ -78,7 +78,7 @@ fn attempt_view(a: AttemptRow) -> AttemptView {
         finished_at: a.finished_at,
         duration_ms: a.duration_ms,
         status_code: a.status_code,
-        error: a.error,
+        outcome: a.outcome,
     }
 }
 

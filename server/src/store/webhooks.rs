@@ -7,6 +7,7 @@ use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use super::StoreResult;
+use crate::webhooks::DeliveryOutcome;
 
 /// A hospital's endpoint, without its secret.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -187,14 +188,14 @@ pub struct AttemptOutcome {
     pub event_id: Uuid,
     /// Attempt number, as claimed.
     pub attempt: i32,
-    /// When the attempt ended.
+    /// When the attempt ended (its start plus `duration_ms`).
     pub finished_at: DateTime<Utc>,
-    /// How long the HTTP exchange took.
+    /// How long the HTTP exchange took, in whole seconds (`webhooks::coarse_duration`).
     pub duration_ms: i32,
     /// The receiver's status, if it answered.
     pub status_code: Option<i32>,
-    /// Why it did not count as delivered, when it did not answer.
-    pub error: Option<String>,
+    /// How it ended.
+    pub outcome: DeliveryOutcome,
 }
 
 /// Records an attempt's outcome and the event's next state (call inside a transaction). Does
@@ -219,7 +220,7 @@ pub async fn mark_attempt_finished(conn: &mut PgConnection, o: &AttemptOutcome, 
     .execute(&mut *conn)
     .await?;
     sqlx::query(
-        "UPDATE webhook_attempts SET finished_at = $3, duration_ms = $4, status_code = $5, error = $6
+        "UPDATE webhook_attempts SET finished_at = $3, duration_ms = $4, status_code = $5, outcome = $6
           WHERE event_id = $1 AND attempt = $2",
     )
     .bind(o.event_id)
@@ -227,7 +228,7 @@ pub async fn mark_attempt_finished(conn: &mut PgConnection, o: &AttemptOutcome, 
     .bind(o.finished_at)
     .bind(o.duration_ms)
     .bind(o.status_code)
-    .bind(&o.error)
+    .bind(o.outcome.as_str())
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -284,18 +285,18 @@ pub struct AttemptRow {
     pub started_at: DateTime<Utc>,
     /// When it ended (none: the worker stopped mid-attempt).
     pub finished_at: Option<DateTime<Utc>>,
-    /// How long it took.
+    /// How long it took, in whole seconds.
     pub duration_ms: Option<i32>,
     /// The receiver's HTTP status.
     pub status_code: Option<i32>,
-    /// Why there was no status (timeout, refused connection, ...).
-    pub error: Option<String>,
+    /// How it ended (a `DeliveryOutcome` name; none while unfinished).
+    pub outcome: Option<String>,
 }
 
 /// Every attempt of these events, in order.
 pub async fn find_attempts_by_events(db: impl PgExecutor<'_>, event_ids: &[Uuid]) -> StoreResult<Vec<AttemptRow>> {
     Ok(sqlx::query_as(
-        "SELECT event_id, attempt, started_at, finished_at, duration_ms, status_code, error
+        "SELECT event_id, attempt, started_at, finished_at, duration_ms, status_code, outcome
            FROM webhook_attempts WHERE event_id = ANY($1) ORDER BY event_id, attempt",
     )
     .bind(event_ids)
