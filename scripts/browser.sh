@@ -32,6 +32,8 @@ export PRAMANA_AUTH__JWT_SECRET=$(secret) PRAMANA_AUTH__ADMIN_PASSWORD=$(secret)
 # The tests sign in many times from one address.
 export PRAMANA_AUTH__RATE_LIMIT_PER_MINUTE=100000 PRAMANA_AUTH__RATE_LIMIT_BURST=100000
 export PRAMANA_TELEMETRY__LOG_FORMAT=json PRAMANA_TELEMETRY__LOG_FILTER=warn
+# Small enough that the documents tests can try a file over the limit.
+export PRAMANA_STORAGE__MAX_DOCUMENT_BYTES=5242880
 mkdir -p .local
 log=.local/browser-platform.log
 
