@@ -1,7 +1,7 @@
 // Verify a document against the chain, signed in or not: the file is hashed in this browser and
 // never leaves it; the proof bundle is checked here; the anchor is read from the contract
 // through the chain's RPC endpoint directly, not through Pramana's API.
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useId, useState, type FormEvent } from "react";
 import { api } from "../api/client";
 import { formatDate, useLang } from "../i18n";
 import { Page } from "../Layout";
@@ -105,7 +105,7 @@ export function Verify() {
 }
 
 function FileField(props: { label: string; hint: string; accept?: string; onFile: (f: File | null) => void }) {
-  const id = props.label.replace(/\W+/g, "-").toLowerCase();
+  const id = useId();
   return (
     <div className="field">
       <label htmlFor={id}>{props.label}</label>

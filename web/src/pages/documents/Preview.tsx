@@ -3,7 +3,8 @@
 // when the page closes.
 import { useEffect, useState } from "react";
 import { useT } from "../../i18n";
-import { Cancelled, ChecksumError, downloadAndOpen, fileName, sniff, type DocumentView, type Kind } from "../../lib/documents";
+import { Cancelled, ChecksumError, downloadAndOpen, type DocumentView } from "../../lib/documents";
+import { fileName, sniff, type Kind } from "../../lib/files";
 import { downloadFile } from "../../state/keys";
 import { useUnlocked } from "../../state/hooks";
 import { Alert, Progress, errorText } from "../../ui";
@@ -43,10 +44,9 @@ export function Preview({ doc }: { doc: DocumentView }) {
     }
   }
 
-  // Decrypt small documents straight away.
+  // Decrypt small documents straight away (once per document, not on every metadata poll).
   useEffect(() => {
     if (doc.plaintext_size <= AUTO_PREVIEW_BYTES && !doc.deleted_at) void decrypt();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [doc.id]);
 
   // Release the decrypted copy when leaving.
