@@ -102,6 +102,7 @@ export async function sealAndUpload(opts: {
     payload_sha256: toHex(sealed.payloadSha256),
   });
   const url = `/v1/documents/${id}?${query}`;
+  onProgress({ phase: "uploading", done: 0, total: envelope.size });
   const doc = await putWithSession(url, envelope, signal, (done) => onProgress({ phase: "uploading", done, total: envelope.size }));
   return { doc, sharedWith: shared.length };
 }
