@@ -35,3 +35,4 @@ npm test --silent
 
 step "build"
 npm run --silent build
+node bench/bundle-size.mjs

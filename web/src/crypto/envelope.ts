@@ -8,7 +8,7 @@ import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256, type KemInte
 import { DhkemX25519HkdfSha256 as DhkemX25519Fallback } from "@hpke/dhkem-x25519";
 import { concat, copy, equal, utf8, type Bytes } from "./bytes";
 import { documentCommitment } from "./commitment";
-import { sha256Hasher } from "./hash";
+import { offThreadSha256, sha256Hasher, type AsyncHasher } from "./hash";
 
 export const MAGIC = utf8("PRMENV");
 export const VERSION = 1;
@@ -18,6 +18,10 @@ export const TAG_LEN = 16;
 /** Ciphertext bytes per full chunk. */
 export const CHUNK_CT_SIZE = CHUNK_SIZE + TAG_LEN;
 export const MAX_STANZAS = 64;
+/** Chunks sealed or opened concurrently (1 MiB of plaintext). */
+const BATCH_CHUNKS = 16;
+/** Plaintext bytes in one batch. */
+export const BATCH_BYTES = BATCH_CHUNKS * CHUNK_SIZE;
 /** Bytes before the stanzas. */
 export const FIXED_LEN = 46;
 export const STANZA_LEN = 97;
@@ -393,7 +397,7 @@ export class Sealer {
     readonly headerBytes: Bytes,
     private readonly keys: Keys,
     private readonly salt: Bytes,
-    private readonly ptHash: Awaited<ReturnType<typeof sha256Hasher>>,
+    private readonly ptHash: AsyncHasher,
     private readonly ctHash: Awaited<ReturnType<typeof sha256Hasher>>,
   ) {}
 
@@ -411,27 +415,46 @@ export class Sealer {
     dataKey.fill(0);
     const header: Header = { docId, nonce, stanzas, mac: new Uint8Array(32) };
     header.mac = await headerMac(keys, header);
-    return new Sealer(header, encodeHeader(header), keys, salt, await sha256Hasher(), await sha256Hasher());
+    return new Sealer(header, encodeHeader(header), keys, salt, await offThreadSha256(), await sha256Hasher());
   }
 
   /** Seals one chunk (`CHUNK_SIZE` bytes unless it is the last) and returns `ciphertext ‖ tag`. */
   async sealChunk(plain: Uint8Array, last: boolean): Promise<Bytes> {
+    return (await this.sealChunks([plain], last))[0]!;
+  }
+
+  /**
+   * Seals consecutive chunks at once (the last of them is the envelope's last when `last`):
+   * the encryptions run concurrently — WebCrypto works off the calling thread, so one call in
+   * flight at a time would leave it idle between chunks — and the hashes see them in order.
+   * WebCrypto copies its input when called, so the caller may reuse `plains`' memory after.
+   */
+  async sealChunks(plains: Uint8Array[], last: boolean): Promise<Bytes[]> {
     if (this.finished) throw new Error("the last chunk was sealed already");
-    if (!last && plain.length !== CHUNK_SIZE) throw new Error("only the last chunk may be short");
+    plains.forEach((p, i) => {
+      if (!(last && i === plains.length - 1) && p.length !== CHUNK_SIZE) throw new Error("only the last chunk may be short");
+    });
     this.finished = last;
-    this.ptHash.update(plain);
-    const ct = new Uint8Array(
-      await crypto.subtle.encrypt({ name: "AES-GCM", iv: chunkNonce(this.counter, last) }, this.keys.payload, copy(plain)),
-    );
-    this.ctHash.update(ct);
-    this.counter += 1;
-    this.plaintextLen += plain.length;
-    this.payloadLen += ct.length;
-    return ct;
+    const first = this.counter;
+    const cts = plains.map((plain, i) => {
+      this.ptHash.update(plain);
+      const iv = chunkNonce(first + i, last && i === plains.length - 1);
+      return crypto.subtle.encrypt({ name: "AES-GCM", iv }, this.keys.payload, plain as Bytes);
+    });
+    this.counter += plains.length;
+    const out: Bytes[] = [];
+    for (const [i, pending] of cts.entries()) {
+      const ct = new Uint8Array(await pending);
+      this.ctHash.update(ct);
+      this.plaintextLen += plains[i]!.length;
+      this.payloadLen += ct.length;
+      out.push(ct);
+    }
+    return out;
   }
 
   async output(): Promise<SealOutput> {
-    const plaintextSha256 = this.ptHash.digest();
+    const plaintextSha256 = await this.ptHash.digest();
     const d = await documentCommitment(this.salt, plaintextSha256);
     return {
       header: this.header,
@@ -455,18 +478,20 @@ export async function* seal(input: Source, opts: SealOptions): AsyncGenerator<By
   const sealer = await Sealer.create(opts);
   yield sealer.headerBytes;
   const reader = new SourceReader(input);
-  // One byte of look-ahead tells whether a full chunk is the last.
-  const buf = new Uint8Array(CHUNK_SIZE + 1);
+  // A batch of chunks at a time, plus one byte of look-ahead that tells whether the batch's
+  // last chunk is the envelope's last.
+  const batch = BATCH_CHUNKS * CHUNK_SIZE;
+  const buf = new Uint8Array(batch + 1);
   let held = 0;
   try {
     for (;;) {
       held = await reader.fill(buf, held);
-      if (held <= CHUNK_SIZE) {
-        yield await sealer.sealChunk(buf.subarray(0, held), true);
-        break;
-      }
-      yield await sealer.sealChunk(buf.subarray(0, CHUNK_SIZE), false);
-      buf[0] = buf[CHUNK_SIZE]!;
+      const last = held <= batch;
+      const n = last ? Math.max(1, Math.ceil(held / CHUNK_SIZE)) : BATCH_CHUNKS;
+      const plains = Array.from({ length: n }, (_, i) => buf.subarray(i * CHUNK_SIZE, Math.min(held, (i + 1) * CHUNK_SIZE)));
+      for (const ct of await sealer.sealChunks(plains, last)) yield ct;
+      if (last) break;
+      buf[0] = buf[batch]!;
       held = 1;
       opts.onProgress?.(sealer.plaintextLen);
     }
@@ -500,7 +525,8 @@ export interface OpenOptions {
  */
 export async function* open(input: Source, opts: OpenOptions): AsyncGenerator<Bytes, OpenOutput, void> {
   const reader = new SourceReader(input);
-  const buf = new Uint8Array(CHUNK_CT_SIZE + 1);
+  const batch = BATCH_CHUNKS * CHUNK_CT_SIZE;
+  const buf = new Uint8Array(batch + 1);
   try {
     let header: Header;
     try {
@@ -517,38 +543,41 @@ export async function* open(input: Source, opts: OpenOptions): AsyncGenerator<By
     if (!equal(header.docId, opts.docId)) throw new DecryptError();
     const { dataKey, keys } = await unlock(header, opts.identity);
     dataKey.fill(0);
-    const ptHash = await sha256Hasher();
+    const ptHash = await offThreadSha256();
     let counter = 0;
     let total = 0;
     let held = 0;
     for (;;) {
       const n = await reader.fill(buf, held);
-      // More than one chunk's worth: this one is not the last.
-      const last = n <= CHUNK_CT_SIZE;
-      const len = Math.min(n, CHUNK_CT_SIZE);
-      if (len < TAG_LEN || (last && counter > 0 && len === TAG_LEN)) throw new DecryptError();
-      let plain: Bytes;
+      // More than a batch's worth: the batch's last chunk is not the envelope's last.
+      const last = n <= batch;
+      const count = last ? Math.max(1, Math.ceil(n / CHUNK_CT_SIZE)) : BATCH_CHUNKS;
+      // Decrypt the batch's chunks concurrently (see `sealChunks`); release them in order.
+      const pending = Array.from({ length: count }, (_, i) => {
+        const ct = buf.subarray(i * CHUNK_CT_SIZE, Math.min(n, (i + 1) * CHUNK_CT_SIZE));
+        const isLast = last && i === count - 1;
+        if (ct.length < TAG_LEN || (isLast && counter + i > 0 && ct.length === TAG_LEN)) return Promise.reject(new DecryptError());
+        return crypto.subtle.decrypt({ name: "AES-GCM", iv: chunkNonce(counter + i, isLast) }, keys.payload, ct);
+      });
+      let plains: ArrayBuffer[];
       try {
-        plain = new Uint8Array(
-          await crypto.subtle.decrypt(
-            { name: "AES-GCM", iv: chunkNonce(counter, last) },
-            keys.payload,
-            buf.subarray(0, len),
-          ),
-        );
+        plains = await Promise.all(pending);
       } catch {
         throw new DecryptError();
       }
-      ptHash.update(plain);
-      total += plain.length;
-      counter += 1;
-      yield plain;
+      for (const p of plains) {
+        const plain = new Uint8Array(p);
+        ptHash.update(plain);
+        total += plain.length;
+        yield plain;
+      }
+      counter += count;
       opts.onProgress?.(total);
       if (last) break;
-      buf[0] = buf[CHUNK_CT_SIZE]!;
+      buf[0] = buf[batch]!;
       held = 1;
     }
-    return { plaintextLen: total, plaintextSha256: ptHash.digest() };
+    return { plaintextLen: total, plaintextSha256: await ptHash.digest() };
   } finally {
     await reader.close();
   }

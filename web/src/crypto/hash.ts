@@ -21,6 +21,47 @@ function wrap(h: IHasher): Hasher {
   return self;
 }
 
+/** A streaming hash whose digest may be computed elsewhere (see `offThreadSha256`). */
+export interface AsyncHasher {
+  update(data: Uint8Array): void;
+  digest(): Promise<Bytes>;
+}
+
+let hashWorker: Worker | null = null;
+let nextHash = 0;
+const waiting = new Map<number, (d: Bytes) => void>();
+
+/**
+ * A streaming SHA-256 computed in a second worker (another core) where workers can be started,
+ * else in this thread. `update` copies the bytes, so the caller may reuse its buffer.
+ */
+export async function offThreadSha256(): Promise<AsyncHasher> {
+  if (typeof Worker === "undefined") {
+    const h = await sha256Hasher();
+    return { update: (d) => void h.update(d), digest: async () => h.digest() };
+  }
+  if (!hashWorker) {
+    hashWorker = new Worker(new URL("./hashWorker.ts", import.meta.url), { type: "module", name: "pramana-hash" });
+    hashWorker.onmessage = (e: MessageEvent<{ id: number; digest: Uint8Array }>) => {
+      waiting.get(e.data.id)?.(new Uint8Array(e.data.digest));
+      waiting.delete(e.data.id);
+    };
+  }
+  const w = hashWorker;
+  const id = nextHash++;
+  return {
+    update(data) {
+      const c = data.slice();
+      w.postMessage({ type: "update", id, data: c.buffer }, [c.buffer]);
+    },
+    digest: () =>
+      new Promise<Bytes>((resolve) => {
+        waiting.set(id, resolve);
+        w.postMessage({ type: "digest", id });
+      }),
+  };
+}
+
 /** A new streaming SHA-256. */
 export async function sha256Hasher(): Promise<Hasher> {
   return wrap(await createSHA256());
