@@ -5,7 +5,7 @@ import { useEffect, useId, useState, type FormEvent } from "react";
 import { api } from "../api/client";
 import { formatDate, useLang } from "../i18n";
 import { Page } from "../Layout";
-import { UnreadableBundle, hashFile, readBundle, verifyDocument, type Outcome, type Trusted } from "../lib/verify";
+import type { Outcome, Trusted } from "../lib/verify";
 import { Alert, Progress } from "../ui";
 
 function useTrusted(): { trusted: Trusted | null; problem: "loading" | "none" | null } {
@@ -43,13 +43,25 @@ export function Verify() {
     setOutcome(null);
     setError(null);
     try {
-      const bundle = await readBundle(bundleFile);
+      // The chain client loads only here, not with every page.
+      const lib = await import("../lib/verify").catch(() => null);
+      if (!lib) {
+        setError(t("error.network"));
+        return;
+      }
+      let bundle: unknown;
+      try {
+        bundle = await lib.readBundle(bundleFile);
+      } catch {
+        setError(t("verify.error.bundle"));
+        return;
+      }
       setHashing(0);
-      const sha = await hashFile(file, setHashing);
+      const sha = await lib.hashFile(file, setHashing);
       setHashing(null);
-      setOutcome(await verifyDocument(sha, bundle, trusted));
-    } catch (err) {
-      setError(err instanceof UnreadableBundle ? t("verify.error.bundle") : t("verify.error.rpc", { url: trusted.rpcUrl }));
+      setOutcome(await lib.verifyDocument(sha, bundle, trusted));
+    } catch {
+      setError(t("verify.error.rpc", { url: trusted.rpcUrl }));
     } finally {
       setHashing(null);
       setBusy(false);
