@@ -43,7 +43,7 @@ test("a browser upload opens in the CLI, and a CLI upload opens in the browser",
   await page.getByRole("link", { name: "Documents" }).click();
   await page.getByRole("link", { name: "Diagnostic report" }).click();
   await expect(page).toHaveURL(new RegExp(`/documents/${uploaded.id}$`));
-  await expect(page.locator("pre.preview-text")).toHaveText(report);
+  await expect(page.locator("pre.preview-text")).toContainText("Ultrasound abdomen: no abnormality detected.");
   const event = page.waitForEvent("download");
   await page.getByRole("button", { name: "Download", exact: true }).click();
   const d = await event;
