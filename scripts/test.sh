@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check: formatting, clippy (-D warnings), the API against its OpenAPI document
 # (schemathesis), the contract checks (Foundry tests, gas snapshot, checked-in ABI), the web
-# client's checks (typecheck, vitest, build) and all Rust tests against a real Postgres, Anvil
-# and Garage. CI runs exactly this.
+# client's checks (generated API types, typecheck, vitest, build) and all Rust tests against a
+# real Postgres, Anvil and Garage, then the portal's browser tests (Playwright in Debian's
+# Chromium against the whole platform). CI runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
@@ -43,6 +44,9 @@ NO_COLOR=1 bash scripts/web.sh 2>&1 | tee >(grep -v 'Test Files' >> "$log")
 
 step "rust tests"
 cargo test --workspace --locked 2>&1 | tee -a "$log"
+
+step "browser tests (the portal in Chromium against the whole platform)"
+bash scripts/browser.sh 2>&1 | tee -a "$log"
 
 # One closing line for the whole run, summed over every test binary and forge suite.
 passed=$( { grep -Eo '[0-9]+ passed' "$log" || true; } | awk '{s+=$1} END {print s+0}')
