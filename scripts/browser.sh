@@ -22,7 +22,7 @@ fi
 "$chromium" --version 2>/dev/null | head -n1 || true
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-secret() { head -c 24 /dev/urandom | base64 | tr -d '\n/+='; }
+secret() { head -c 48 /dev/urandom | base64 | tr -d '\n/+='; }
 
 ensure_postgres
 export PG_SERVER_URL
