@@ -5,9 +5,6 @@
 import { concat, equal } from "./bytes";
 import { sign, type Domain, type Message } from "./eip712";
 import {
-  DecryptError,
-  MalformedError,
-  RecipientsError,
   addRecipient,
   encodeHeader,
   keyId,
@@ -83,7 +80,9 @@ interface Job {
   cancelled: boolean;
 }
 
-const KNOWN_ERRORS = [DecryptError, MalformedError, RecipientsError, KeystoreError].map((e) => e.name);
+// The names as the errors set them (`this.name`), not the classes' own `name`: the production
+// build shortens class names, so those would never match.
+const KNOWN_ERRORS = ["DecryptError", "MalformedError", "RecipientsError", "KeystoreError"];
 
 export function serve(port: Port): void {
   const jobs = new Map<number, Job>();
