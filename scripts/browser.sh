@@ -34,6 +34,8 @@ for limit in LOGIN_PER_ACCOUNT AUTH_PER_IP PER_SUBJECT PER_IP; do
   export "PRAMANA_RATE_LIMIT__${limit}_PER_MINUTE=1000000" "PRAMANA_RATE_LIMIT__${limit}_BURST=1000000"
 done
 export PRAMANA_TELEMETRY__LOG_FORMAT=json PRAMANA_TELEMETRY__LOG_FILTER=warn
+# Small enough that the documents tests can try a file over the limit.
+export PRAMANA_STORAGE__MAX_DOCUMENT_BYTES=5242880
 mkdir -p .local
 log=.local/browser-platform.log
 

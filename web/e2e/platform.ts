@@ -5,6 +5,7 @@ import { expect, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 
 export const BASE = process.env.PRAMANA_BASE_URL ?? "";
 export const RPC_URL = process.env.PRAMANA_RPC_URL ?? "";
@@ -80,8 +81,8 @@ export async function newPatientAccount(name = "Asha Kumari"): Promise<{ abha: s
 
 export const KEY_PASSPHRASE = "my key passphrase 1";
 
-/** Signs in through the page and creates keys (saving the recovery kit). */
-export async function signInWithNewKeys(page: Page, who: { abha: string; password: string }): Promise<void> {
+/** Signs in through the page and creates keys (saving the recovery kit); returns the kit's text. */
+export async function signInWithNewKeys(page: Page, who: { abha: string; password: string }): Promise<string> {
   await page.goto("/");
   await page.getByLabel("ABHA number or ABHA address").fill(who.abha);
   await page.getByLabel("Password", { exact: true }).fill(who.password);
@@ -91,11 +92,12 @@ export async function signInWithNewKeys(page: Page, who: { abha: string; passwor
   await page.getByRole("button", { name: "Create keys" }).click();
   const download = page.waitForEvent("download");
   await page.getByRole("button", { name: "Download recovery kit" }).click();
-  await download;
+  const kit = await readFile((await (await download).path()) ?? "", "utf8");
   await page.getByLabel("I have saved my recovery kit").check();
   await page.getByLabel("Your account password").fill(who.password);
   await page.getByRole("button", { name: "Add keys to my account" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Documents" })).toBeVisible();
+  return kit;
 }
 
 /** No serious or critical accessibility violation on the page as it is now. */

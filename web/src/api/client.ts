@@ -87,9 +87,7 @@ export async function call<D>(request: () => Promise<Result<D>>): Promise<D> {
   if (session && session.expiresAt - Date.now() < 30_000) await refresh();
   let r = await send(request);
   if (r.response.status === 401) {
-    if (!(await refresh()) && expiredHandler) {
-      await expiredHandler();
-    }
+    await renewSession();
     r = await send(request);
   }
   if (r.error !== undefined || !r.response.ok) throw toError(r);
@@ -102,6 +100,14 @@ async function send<D>(request: () => Promise<Result<D>>): Promise<Result<D>> {
   } catch (e) {
     throw new ApiError(0, "network", e instanceof Error ? e.message : String(e));
   }
+}
+
+/**
+ * After a 401: a new access token from the refresh cookie, else (the session was ended, e.g.
+ * signed out in another tab) waits until the person signs in again in the dialog.
+ */
+export async function renewSession(): Promise<void> {
+  if (!(await refresh()) && expiredHandler) await expiredHandler();
 }
 
 /** Signs in; the refresh token is set as an HttpOnly cookie. */
@@ -117,7 +123,9 @@ export function refresh(): Promise<boolean> {
   refreshing ??= (async () => {
     try {
       const r = await api.POST("/v1/auth/refresh", { body: {}, headers: { "x-csrf-token": csrfToken() } });
-      setSession(r.data ?? null);
+      // A session that ends mid-task stays in place while the sign-in dialog is up (clearing it
+      // would leave the signed-in pages and lose what the person was doing).
+      if (r.data || !expiredHandler) setSession(r.data ?? null);
       return r.data !== undefined;
     } catch {
       return false;

@@ -5,9 +5,6 @@
 import { concat, equal } from "./bytes";
 import { sign, type Domain, type Message } from "./eip712";
 import {
-  DecryptError,
-  MalformedError,
-  RecipientsError,
   addRecipient,
   encodeHeader,
   keyId,
@@ -83,7 +80,8 @@ interface Job {
   cancelled: boolean;
 }
 
-// Literal names: a minifier renames classes, but each error sets its `name` as a string.
+// The names as the errors set them (`this.name`), not the classes' own `name`: the production
+// build shortens class names, so those would never match.
 const KNOWN_ERRORS = ["DecryptError", "MalformedError", "RecipientsError", "KeystoreError"];
 
 export function serve(port: Port): void {

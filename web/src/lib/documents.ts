@@ -1,0 +1,234 @@
+// Documents on the wire: sealing a file in the crypto worker and uploading the envelope,
+// downloading and opening one, and the proof bundle. Plaintext and keys stay in this browser;
+// the server gets the envelope and the hashes the upload declares (docs/envelope.md).
+import { ApiError, api, authHeader, call, renewSession, type Schemas } from "../api/client";
+import { fromHex, toHex } from "../crypto/bytes";
+import { collectToBlob, uuidBytes } from "./files";
+import type { SealOutput } from "../crypto/envelope";
+import type { ProofBundle } from "../crypto/proof";
+import { cryptoClient } from "../state/keys";
+
+export type DocumentView = Schemas["DocumentView"];
+
+/** The seven ABDM HI types, in the order the upload form offers them. */
+export const HI_TYPES = [
+  "OPConsultation",
+  "Prescription",
+  "DischargeSummary",
+  "DiagnosticReport",
+  "ImmunizationRecord",
+  "HealthDocumentRecord",
+  "WellnessRecord",
+] as const;
+export type HiType = (typeof HI_TYPES)[number];
+
+/** Thrown when the person cancelled; not an error to show. */
+export class Cancelled extends Error {
+  constructor() {
+    super("cancelled");
+    this.name = "Cancelled";
+  }
+}
+
+/**
+ * The X25519 keys of the hospitals whose active grant covers a new document of this type and
+ * care date, as the CLI's `upload` does: a document added inside a granted scope is shared as
+ * the grant would have shared it had the document existed then.
+ */
+export async function grantedRecipients(hiType: string, careDate: string): Promise<Uint8Array[]> {
+  const consents = await call(() => api.GET("/v1/consents"));
+  const out: Uint8Array[] = [];
+  const seen = new Set<string>();
+  for (const c of consents) {
+    const covers =
+      c.status === "GRANTED" && c.hi_types.includes(hiType) && c.date_range.from <= careDate && careDate <= c.date_range.to;
+    if (!covers) continue;
+    const keys = await call(() => api.GET("/v1/consents/{id}/grantee-keys", { params: { path: { id: c.id } } }));
+    const hex = keys.x25519_public_key;
+    if (hex && /^[0-9a-fA-F]{64}$/.test(hex) && !seen.has(hex.toLowerCase())) {
+      seen.add(hex.toLowerCase());
+      out.push(fromHex(hex));
+    }
+  }
+  return out;
+}
+
+export interface UploadProgress {
+  phase: "sealing" | "uploading";
+  done: number;
+  total: number;
+}
+
+/**
+ * Seals `file` to the patient's own key and the hospitals granted its scope, then uploads the
+ * envelope. `signal` cancels at any point: before the upload finishes, nothing is stored.
+ */
+export async function sealAndUpload(opts: {
+  file: File;
+  hiType: string;
+  careDate: string;
+  ownKey: Uint8Array;
+  onProgress: (p: UploadProgress) => void;
+  signal: AbortSignal;
+}): Promise<{ doc: DocumentView; sharedWith: number }> {
+  const { file, hiType, careDate, onProgress, signal } = opts;
+  const shared = await grantedRecipients(hiType, careDate);
+  if (signal.aborted) throw new Cancelled();
+  const id = crypto.randomUUID();
+  onProgress({ phase: "sealing", done: 0, total: file.size });
+  const job = cryptoClient().seal(file, {
+    docId: uuidBytes(id),
+    recipients: [opts.ownKey, ...shared],
+    onProgress: (bytes) => onProgress({ phase: "sealing", done: bytes, total: file.size }),
+  });
+  const stop = () => job.cancel();
+  signal.addEventListener("abort", stop);
+  let envelope: Blob;
+  let sealed: SealOutput;
+  try {
+    [envelope, sealed] = await Promise.all([collectToBlob(job.stream), job.done]);
+  } catch (e) {
+    if (signal.aborted) throw new Cancelled();
+    throw e;
+  } finally {
+    signal.removeEventListener("abort", stop);
+  }
+  if (signal.aborted) throw new Cancelled();
+  const query = new URLSearchParams({
+    hi_type: hiType,
+    care_date: careDate,
+    plaintext_sha256: toHex(sealed.plaintextSha256),
+    salt: toHex(sealed.salt),
+    payload_sha256: toHex(sealed.payloadSha256),
+  });
+  const url = `/v1/documents/${id}?${query}`;
+  onProgress({ phase: "uploading", done: 0, total: envelope.size });
+  const doc = await putWithSession(url, envelope, signal, (done) => onProgress({ phase: "uploading", done, total: envelope.size }));
+  return { doc, sharedWith: shared.length };
+}
+
+/** PUTs a Blob with XMLHttpRequest (upload progress); a 401 renews the session once and retries. */
+async function putWithSession(url: string, body: Blob, signal: AbortSignal, onProgress: (done: number) => void): Promise<DocumentView> {
+  let r = await xhrPut(url, body, await authHeader(), signal, onProgress);
+  if (r.status === 401) {
+    await renewSession();
+    r = await xhrPut(url, body, await authHeader(), signal, onProgress);
+  }
+  const parsed = parseJson(r.text) as { code?: string; message?: string } | undefined;
+  if (r.status !== 201) {
+    throw new ApiError(r.status, parsed?.code ?? `http_${r.status}`, parsed?.message ?? "");
+  }
+  return parsed as unknown as DocumentView;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function xhrPut(
+  url: string,
+  body: Blob,
+  authorization: string,
+  signal: AbortSignal,
+  onProgress: (done: number) => void,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Cancelled());
+    const xhr = new XMLHttpRequest();
+    xhr.open("PUT", url);
+    xhr.setRequestHeader("content-type", "application/octet-stream");
+    if (authorization) xhr.setRequestHeader("authorization", authorization);
+    xhr.upload.onprogress = (e) => onProgress(e.loaded);
+    const abort = () => xhr.abort();
+    signal.addEventListener("abort", abort);
+    const finish = () => signal.removeEventListener("abort", abort);
+    xhr.onload = () => {
+      finish();
+      resolve({ status: xhr.status, text: xhr.responseText });
+    };
+    xhr.onabort = () => {
+      finish();
+      reject(new Cancelled());
+    };
+    xhr.onerror = () => {
+      finish();
+      // The server may answer a too-large body before reading it and close the connection;
+      // the browser then reports only a network failure.
+      reject(new ApiError(0, "network", "the upload was interrupted"));
+    };
+    xhr.send(body);
+  });
+}
+
+/** fetch with the session's bearer token; a 401 renews the session once and retries. */
+export async function authedFetch(path: string, init: RequestInit = {}): Promise<Response> {
+  const go = async () => {
+    const headers = new Headers(init.headers);
+    const auth = await authHeader();
+    if (auth) headers.set("authorization", auth);
+    try {
+      return await fetch(path, { ...init, headers, credentials: "same-origin" });
+    } catch (e) {
+      if (init.signal?.aborted) throw new Cancelled();
+      throw new ApiError(0, "network", e instanceof Error ? e.message : String(e));
+    }
+  };
+  let r = await go();
+  if (r.status === 401) {
+    await renewSession();
+    r = await go();
+  }
+  if (!r.ok) {
+    const body = parseJson(await r.text()) as { code?: string; message?: string } | undefined;
+    throw new ApiError(r.status, body?.code ?? `http_${r.status}`, body?.message ?? r.statusText);
+  }
+  return r;
+}
+
+/** The decrypted document's SHA-256 did not match the one recorded at upload. */
+export class ChecksumError extends Error {
+  constructor() {
+    super("checksum");
+    this.name = "ChecksumError";
+  }
+}
+
+/**
+ * Downloads the envelope and opens it in the worker with the unlocked keys; the plaintext comes
+ * back as a Blob once the whole document decrypted and its SHA-256 matched the recorded one
+ * (as `pramana download` checks). Nothing partial is ever returned.
+ */
+export async function downloadAndOpen(
+  doc: DocumentView,
+  key: string,
+  onProgress: (done: number, total: number) => void,
+  signal?: AbortSignal,
+): Promise<Blob> {
+  const r = await authedFetch(`/v1/documents/${doc.id}/content`, { signal });
+  if (!r.body) throw new ApiError(0, "network", "empty response");
+  const job = cryptoClient().open(r.body, {
+    docId: uuidBytes(doc.id),
+    key,
+    onProgress: (bytes) => onProgress(bytes, doc.envelope_size),
+  });
+  signal?.addEventListener("abort", () => job.cancel());
+  const [plain, opened] = await Promise.all([collectToBlob(job.stream), job.done]);
+  if (toHex(opened.plaintextSha256) !== doc.plaintext_sha256.toLowerCase()) throw new ChecksumError();
+  return plain;
+}
+
+/** The proof bundle, once the document is anchored; bundles never change, so they are cached. */
+const proofs = new Map<string, ProofBundle>();
+
+export async function fetchProof(id: string): Promise<ProofBundle> {
+  const cached = proofs.get(id);
+  if (cached) return cached;
+  const r = await authedFetch(`/v1/documents/${id}/proof`);
+  const bundle = (await r.json()) as ProofBundle;
+  proofs.set(id, bundle);
+  return bundle;
+}

@@ -1,0 +1,115 @@
+// The document decrypted in this browser: shown in the page when it is a PDF, an image or text,
+// and saved as a file. The decrypted copy lives in a blob: URL of this page only and is released
+// when the page closes.
+import { useEffect, useState } from "react";
+import { useT } from "../../i18n";
+import { Cancelled, ChecksumError, downloadAndOpen, type DocumentView } from "../../lib/documents";
+import { fileName, sniff, type Kind } from "../../lib/files";
+import { downloadFile } from "../../state/keys";
+import { useUnlocked } from "../../state/hooks";
+import { Alert, Progress, errorText } from "../../ui";
+
+/** Larger documents are decrypted when asked, not on opening the page (phones, data plans). */
+const AUTO_PREVIEW_BYTES = 20 << 20;
+
+type State =
+  | { kind: "idle" }
+  | { kind: "working"; done: number; total: number }
+  | { kind: "ready"; blob: Blob; url: string; type: Kind; text?: string }
+  | { kind: "failed"; error: unknown };
+
+export function Preview({ doc }: { doc: DocumentView }) {
+  const t = useT();
+  const unlocked = useUnlocked();
+  const [state, setState] = useState<State>({ kind: "idle" });
+  const [abort, setAbort] = useState<AbortController | null>(null);
+
+  async function decrypt(): Promise<Blob | null> {
+    if (!unlocked) return null;
+    const ctl = new AbortController();
+    setAbort(ctl);
+    setState({ kind: "working", done: 0, total: doc.envelope_size });
+    try {
+      const plain = await downloadAndOpen(doc, unlocked.key, (done, total) => setState({ kind: "working", done, total }), ctl.signal);
+      const type = await sniff(plain);
+      const blob = new Blob([plain], { type: type.mime });
+      const text = type.kind === "text" && blob.size <= 2 << 20 ? await blob.text() : undefined;
+      setState({ kind: "ready", blob, url: URL.createObjectURL(blob), type, text });
+      return blob;
+    } catch (e) {
+      setState(ctl.signal.aborted || e instanceof Cancelled ? { kind: "idle" } : { kind: "failed", error: e });
+      return null;
+    } finally {
+      setAbort(null);
+    }
+  }
+
+  // Decrypt small documents straight away (once per document, not on every metadata poll).
+  useEffect(() => {
+    if (doc.plaintext_size <= AUTO_PREVIEW_BYTES && !doc.deleted_at) void decrypt();
+  }, [doc.id]);
+
+  // Release the decrypted copy when leaving.
+  const url = state.kind === "ready" ? state.url : null;
+  useEffect(() => () => void (url && URL.revokeObjectURL(url)), [url]);
+
+  async function save() {
+    if (state.kind === "ready") {
+      downloadFile(fileName(doc, state.type.ext), state.blob);
+      return;
+    }
+    const blob = await decrypt();
+    if (blob) downloadFile(fileName(doc, (await sniff(blob)).ext), blob);
+  }
+
+  const failure =
+    state.kind === "failed" ? (state.error instanceof ChecksumError ? t("documents.preview.checksum") : errorText(t, state.error)) : null;
+
+  return (
+    <section className="card" aria-labelledby="preview-title">
+      <h2 id="preview-title">{t("documents.preview.title")}</h2>
+      {state.kind === "idle" && <p className="muted">{t("documents.preview.large")}</p>}
+      {state.kind === "working" && (
+        <>
+          <p aria-live="polite">{t("documents.preview.decrypting")}</p>
+          <Progress value={state.done} max={state.total} label={t("documents.preview.decrypting")} />
+          <button type="button" onClick={() => abort?.abort()}>
+            {t("action.cancel")}
+          </button>
+        </>
+      )}
+      {failure && <Alert>{failure}</Alert>}
+      {state.kind === "ready" && <Shown state={state} title={t("documents.preview.frame")} />}
+      <div className="actions">
+        <button type="button" className="primary" onClick={save} disabled={state.kind === "working"}>
+          {t("documents.preview.download")}
+        </button>
+        {state.kind === "idle" && (
+          <button type="button" onClick={() => void decrypt()}>
+            {t("documents.preview.show")}
+          </button>
+        )}
+      </div>
+    </section>
+  );
+}
+
+function Shown({ state, title }: { state: Extract<State, { kind: "ready" }>; title: string }) {
+  const t = useT();
+  switch (state.type.kind) {
+    case "pdf":
+      return <iframe className="preview-frame" src={state.url} title={title} />;
+    case "image":
+      return <img className="preview-image" src={state.url} alt={title} />;
+    case "text":
+      return state.text !== undefined ? (
+        <pre className="preview-text" tabIndex={0} aria-label={title}>
+          {state.text}
+        </pre>
+      ) : (
+        <p className="muted">{t("documents.preview.none")}</p>
+      );
+    default:
+      return <p className="muted">{t("documents.preview.none")}</p>;
+  }
+}

@@ -1,0 +1,206 @@
+// Adding documents: the type and care date first, then files from the picker or dropped on the
+// zone. Each file is encrypted in this browser (the crypto worker) to the patient's own key and
+// to the hospitals whose active grant covers it, then uploaded; one at a time, each with its
+// progress and a Cancel that leaves nothing on the server.
+import { useEffect, useRef, useState, type DragEvent } from "react";
+import { Link } from "react-router";
+import { formatBytes, useT } from "../../i18n";
+import { Cancelled, HI_TYPES, sealAndUpload, type UploadProgress } from "../../lib/documents";
+import { useUnlocked } from "../../state/hooks";
+import { Alert, Field, Progress, Select, errorText } from "../../ui";
+
+interface Item {
+  key: number;
+  file: File;
+  hiType: string;
+  careDate: string;
+  state: "waiting" | "working" | "done" | "failed" | "cancelled";
+  progress?: UploadProgress;
+  error?: string;
+  docId?: string;
+  sharedWith?: number;
+  abort: AbortController;
+}
+
+/** Today in the browser's own time zone, as YYYY-MM-DD. */
+export function today(): string {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
+let nextKey = 1;
+
+export function Upload({ onUploaded }: { onUploaded: () => void }) {
+  const t = useT();
+  const unlocked = useUnlocked();
+  const [hiType, setHiType] = useState("");
+  const [careDate, setCareDate] = useState(today);
+  const [items, setItems] = useState<Item[]>([]);
+  const [dragging, setDragging] = useState(false);
+  const [missing, setMissing] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
+  const running = useRef(false);
+
+  const update = (key: number, change: Partial<Item>) =>
+    setItems((list) => list.map((i) => (i.key === key ? { ...i, ...change } : i)));
+
+  function add(files: FileList | File[]) {
+    if (!hiType || !careDate) {
+      setMissing(true);
+      return;
+    }
+    setMissing(false);
+    const added = Array.from(files).map<Item>((file) => ({
+      key: nextKey++,
+      file,
+      hiType,
+      careDate,
+      state: "waiting",
+      abort: new AbortController(),
+    }));
+    setItems((list) => [...list, ...added]);
+  }
+
+  // One upload at a time: the next waiting file starts when the previous one ends.
+  useEffect(() => {
+    if (running.current || !unlocked) return;
+    const item = items.find((i) => i.state === "waiting");
+    if (!item) return;
+    running.current = true;
+    update(item.key, { state: "working" });
+    sealAndUpload({
+      file: item.file,
+      hiType: item.hiType,
+      careDate: item.careDate,
+      ownKey: unlocked.x25519Public,
+      signal: item.abort.signal,
+      onProgress: (progress) => update(item.key, { progress }),
+    })
+      .then(({ doc, sharedWith }) => {
+        update(item.key, { state: "done", docId: doc.id, sharedWith });
+        onUploaded();
+      })
+      .catch((e: unknown) => {
+        if (e instanceof Cancelled || item.abort.signal.aborted) update(item.key, { state: "cancelled" });
+        else update(item.key, { state: "failed", error: errorText(t, e) });
+      })
+      .finally(() => {
+        running.current = false;
+        setItems((list) => [...list]); // look for the next waiting file
+      });
+  }, [items, unlocked, onUploaded, t]);
+
+  function cancel(item: Item) {
+    item.abort.abort();
+    if (item.state === "waiting") update(item.key, { state: "cancelled" });
+  }
+
+  function onDrop(e: DragEvent) {
+    e.preventDefault();
+    setDragging(false);
+    if (e.dataTransfer.files.length > 0) add(e.dataTransfer.files);
+  }
+
+  return (
+    <section className="card" aria-labelledby="upload-title">
+      <h2 id="upload-title">{t("documents.upload.title")}</h2>
+      <p className="muted">{t("documents.upload.lead")}</p>
+      <div className="upload-choices">
+        <Select label={t("documents.field.type")} value={hiType} onChange={(e) => setHiType(e.target.value)} required>
+          <option value="">{t("documents.field.type.choose")}</option>
+          {HI_TYPES.map((h) => (
+            <option key={h} value={h}>
+              {t(`hi.${h}`)}
+            </option>
+          ))}
+        </Select>
+        <Field
+          label={t("documents.field.care_date")}
+          type="date"
+          max={today()}
+          required
+          value={careDate}
+          onChange={(e) => setCareDate(e.target.value)}
+        />
+      </div>
+      {missing && <Alert>{t("documents.upload.choose_first")}</Alert>}
+      <div
+        className={`dropzone${dragging ? " dragging" : ""}`}
+        data-testid="dropzone"
+        onDragOver={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={onDrop}
+      >
+        <button type="button" className="primary" onClick={() => input.current?.click()}>
+          {t("documents.upload.choose")}
+        </button>
+        <span className="muted">{t("documents.upload.drop")}</span>
+        <input
+          ref={input}
+          type="file"
+          multiple
+          className="visually-hidden"
+          tabIndex={-1}
+          aria-label={t("documents.upload.files")}
+          onChange={(e) => {
+            if (e.target.files) add(e.target.files);
+            e.target.value = "";
+          }}
+        />
+      </div>
+      {items.length > 0 && (
+        <ul className="list uploads" aria-label={t("documents.upload.queue")}>
+          {items.map((i) => (
+            <UploadRow key={i.key} item={i} onCancel={() => cancel(i)} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function UploadRow({ item, onCancel }: { item: Item; onCancel: () => void }) {
+  const t = useT();
+  const p = item.progress;
+  const name = item.file.name;
+  return (
+    <li>
+      <div className="row-head">
+        <strong className="file-name">{name}</strong>
+        <span className="muted">
+          {t(`hi.${item.hiType}` as "hi.OPConsultation")} · {formatBytes(item.file.size)}
+        </span>
+      </div>
+      {item.state === "waiting" && <p className="muted">{t("documents.upload.waiting")}</p>}
+      {item.state === "working" && p && (
+        <Progress
+          value={p.done}
+          max={p.total}
+          label={t(p.phase === "sealing" ? "documents.upload.sealing" : "documents.upload.uploading", { name })}
+        />
+      )}
+      {item.state === "working" && (
+        <p className="muted" aria-live="polite">
+          {t(p?.phase === "uploading" ? "documents.upload.uploading" : "documents.upload.sealing", { name })}
+        </p>
+      )}
+      {item.state === "done" && item.docId && (
+        <p className="ok">
+          {t("documents.upload.done")}{" "}
+          {item.sharedWith ? t("documents.upload.shared", { n: item.sharedWith }) + " " : ""}
+          <Link to={`/documents/${item.docId}`}>{t("documents.upload.open")}</Link>
+        </p>
+      )}
+      {item.state === "cancelled" && <p className="muted">{t("documents.upload.cancelled")}</p>}
+      {item.state === "failed" && <Alert>{item.error}</Alert>}
+      {(item.state === "waiting" || item.state === "working") && (
+        <button type="button" onClick={onCancel} aria-label={t("documents.upload.cancel", { name })}>
+          {t("action.cancel")}
+        </button>
+      )}
+    </li>
+  );
+}

@@ -1,0 +1,91 @@
+// The page's file helpers (kind from the first bytes, names, Blob collection) and the verify
+// outcomes decided before the chain is asked (a changed file, an altered bundle, another
+// contract). The chain step itself runs in the browser tests (e2e/verify.spec.ts).
+import { describe, expect, it } from "vitest";
+import { fromHex, toHex } from "../src/crypto/bytes";
+import { documentLeaf } from "../src/crypto/commitment";
+import { sha256 } from "../src/crypto/hash";
+import type { ProofBundle } from "../src/crypto/proof";
+import { formatDay } from "../src/lib/dates";
+import { collectToBlob, fileName, sniff, uuidBytes } from "../src/lib/files";
+import { verifyDocument } from "../src/lib/verify";
+
+const blob = (...bytes: number[]) => new Blob([new Uint8Array(bytes)]);
+
+describe("files", () => {
+  it("tells PDF, images, text and other files apart", async () => {
+    expect((await sniff(new Blob(["%PDF-1.4\n"]))).kind).toBe("pdf");
+    expect((await sniff(blob(0x89, 0x50, 0x4e, 0x47, 13, 10))).mime).toBe("image/png");
+    expect((await sniff(blob(0xff, 0xd8, 0xff, 0xe0))).mime).toBe("image/jpeg");
+    expect((await sniff(new Blob(["नमस्ते, plain text\n"]))).kind).toBe("text");
+    expect((await sniff(blob(1, 2, 0, 4))).kind).toBe("other");
+    expect((await sniff(blob(0xc3, 0x28))).kind).toBe("other"); // not UTF-8
+    expect((await sniff(new Blob([]))).kind).toBe("other");
+  });
+
+  it("accepts a multi-byte character cut at the end of the sample", async () => {
+    const text = "अ".repeat(2000); // 3 bytes each: the 4096-byte sample ends mid-character
+    expect((await sniff(new Blob([text]))).kind).toBe("text");
+  });
+
+  it("names a decrypted document by type and care date", () => {
+    expect(fileName({ hi_type: "DischargeSummary", care_date: "2025-01-15" }, "pdf")).toBe("discharge-summary-2025-01-15.pdf");
+    expect(fileName({ hi_type: "OPConsultation", care_date: "2025-01-15" }, "txt")).toBe("opconsultation-2025-01-15.txt");
+  });
+
+  it("collects a stream into a Blob in order", async () => {
+    const parts = [new Uint8Array(3 << 20).fill(1), new Uint8Array(3 << 20).fill(2), new Uint8Array([3])];
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (const p of parts) c.enqueue(p);
+        c.close();
+      },
+    });
+    const out = new Uint8Array(await (await collectToBlob(stream)).arrayBuffer());
+    expect(out.length).toBe((6 << 20) + 1);
+    expect([out[0], out[(3 << 20) - 1], out[3 << 20], out[6 << 20]]).toEqual([1, 1, 2, 3]);
+  });
+
+  it("reads a UUID's bytes and formats calendar days in any time zone", () => {
+    expect(toHex(uuidBytes("5b0b7d0e-2a63-4a5c-8f7e-3a7f2f4f9b10"))).toBe("5b0b7d0e2a634a5c8f7e3a7f2f4f9b10");
+    expect(formatDay("en", "2025-04-04")).toBe("4 Apr 2025");
+  });
+});
+
+describe("verify, before the chain", () => {
+  const document = new TextEncoder().encode("HbA1c 5.6 %\n");
+  const salt = `0x${"11".repeat(32)}`;
+  const trusted = { chainId: 31337, contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3", rpcUrl: "http://127.0.0.1:1" };
+
+  async function bundle(): Promise<ProofBundle> {
+    const sha = `0x${toHex(await sha256(document))}`;
+    const leaf = `0x${toHex(await documentLeaf(fromHex(salt), fromHex(sha)))}`;
+    return {
+      format: "pramana-proof",
+      version: 1,
+      document_id: "5b0b7d0e-2a63-4a5c-8f7e-3a7f2f4f9b10",
+      leaf: { sha256: sha, salt, leaf },
+      merkle: { root: leaf, leaf_index: 0, leaf_count: 1, proof: [] },
+      anchor: { chain_id: 31337, contract: trusted.contract, tx_hash: salt, block_number: 7, block_hash: salt, block_timestamp: 1 },
+    };
+  }
+
+  it("says a changed file does not match", async () => {
+    const other = await sha256(new TextEncoder().encode("HbA1c 5.9 %\n"));
+    expect((await verifyDocument(other, await bundle(), trusted)).kind).toBe("mismatch");
+  });
+
+  it("refuses an altered bundle", async () => {
+    const b = await bundle();
+    b.merkle.root = `0x${"22".repeat(32)}`;
+    const outcome = await verifyDocument(await sha256(document), b, trusted);
+    expect(outcome).toMatchObject({ kind: "tampered", problems: ["the Merkle path does not lead to the root"] });
+    expect((await verifyDocument(await sha256(document), { format: "other" }, trusted)).kind).toBe("tampered");
+  });
+
+  it("does not take a bundle's word for the contract", async () => {
+    const b = await bundle();
+    b.anchor.contract = "0x000000000000000000000000000000000000dEaD";
+    expect(await verifyDocument(await sha256(document), b, trusted)).toEqual({ kind: "wrong_contract", named: b.anchor.contract });
+  });
+});
