@@ -20,5 +20,6 @@ mod resign;
 mod rotate;
 mod s3;
 mod tokens;
+mod uploads;
 mod webhooks;
 mod worker;
