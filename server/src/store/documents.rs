@@ -158,16 +158,6 @@ pub async fn lock_patient_usage(conn: &mut PgConnection, patient_id: Uuid) -> St
     .await?)
 }
 
-/// The bytes a patient's live documents use.
-pub async fn find_patient_usage(db: impl PgExecutor<'_>, patient_id: Uuid) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT COALESCE(sum(payload_size), 0)::bigint FROM documents WHERE owner_patient_id = $1 AND deleted_at IS NULL",
-    )
-    .bind(patient_id)
-    .fetch_one(db)
-    .await?)
-}
-
 /// Reserves `bytes` of `patient_id`'s quota for upload `id` if the patient's live documents and
 /// their other uploads in flight leave room under `quota` (call inside a transaction: it takes
 /// the patient row's lock). Reservations older than `max_age_secs` are what a crash left and do
