@@ -152,6 +152,8 @@ async fn a_stalled_upload_gets_408_and_leaves_nothing() {
     let openapi: Value = app.get("/openapi.json", None).await.json().await.unwrap();
     let described = &openapi["paths"]["/v1/documents/{id}"]["put"]["responses"]["408"]["description"];
     assert!(described.as_str().is_some_and(|d| d.contains("body_idle_timeout")), "{described}");
+    let unavailable = &openapi["paths"]["/v1/documents/{id}"]["put"]["responses"]["503"]["description"];
+    assert!(unavailable.as_str().is_some_and(|d| !d.contains("`timeout`:")), "{unavailable}");
 }
 
 #[tokio::test]

@@ -80,6 +80,7 @@ fn with_idle_timeout(body: Body, idle: Duration) -> impl Stream<Item = Result<By
         (status = 411, description = "`length_required`", body = crate::error::ErrorBody),
         (status = 413, description = "`body_too_large`, `quota_exceeded` (the patient's documents and uploads in flight leave no room for `Content-Length`)", body = crate::error::ErrorBody),
         (status = 422, description = "`invalid_<field>`, `malformed_envelope`, `hash_mismatch`, `missing_stanza`, `no_patient_key`", body = crate::error::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is unreachable (an upload has no overall time limit, so never `timeout`)", body = crate::error::ErrorBody),
     ))]
 pub async fn documents_put(
     State(state): State<AppState>,

@@ -10,7 +10,8 @@
 //! - path parameters (`ApiPath`): 404 `not_found` (a malformed id names nothing);
 //! - under `/v1/auth/`: 429 `rate_limited`;
 //! - every operation: 500 `internal` (a fault, or a handler that panicked) and 503 `unavailable`
-//!   (the database is unreachable) or `timeout` (the request ran out of time).
+//!   (the database is unreachable) or `timeout` (the request ran out of time; not the document
+//!   upload, which has an idle timeout on its body instead and documents its own 503).
 
 use utoipa::Modify;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
