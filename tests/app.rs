@@ -89,6 +89,11 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(overrides: Value) -> TestApp {
     let database_url = fresh_database().await.expect("fresh database");
     let storage_dir = std::env::temp_dir().join(format!("pramana-objects-{}", uuid::Uuid::new_v4()));
+    spawn_app_on(database_url, storage_dir, overrides).await
+}
+
+/// Spawns the API on an existing database and object store directory.
+async fn spawn_app_on(database_url: String, storage_dir: std::path::PathBuf, overrides: Value) -> TestApp {
     let mut config = json!({
         "storage": {"local_dir": storage_dir},
         "server": {"host": "127.0.0.1", "port": 0, "web_dir": concat!(env!("CARGO_MANIFEST_DIR"), "/../web/dist")},
@@ -134,6 +139,12 @@ pub(crate) fn merge(into: &mut Value, from: Value) {
 }
 
 impl TestApp {
+    /// Another API on this one's database and object store, with `overrides`: what a restart
+    /// (or a second replica) finds. Its own start-up runs (migrations, the staging sweep).
+    pub async fn restart_with(&self, overrides: Value) -> TestApp {
+        spawn_app_on(self.database_url.clone(), self.storage_dir.clone(), overrides).await
+    }
+
     /// A typed client of this API, not signed in.
     pub fn client(&self) -> Client {
         Client::with_http(self.http.clone(), &self.base)

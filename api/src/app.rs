@@ -60,6 +60,7 @@ impl Application {
                 })?)
             }
         };
+        sweep_staging(&pool, &*storage, settings.storage.staging_max_age_secs).await;
         let state = AppState::new(settings, pool, storage)?;
         state.limiters.spawn_housekeeping(Duration::from_secs(60));
         auth::service::bootstrap_admin(&state).await?;
@@ -151,8 +152,12 @@ async fn limit_requests(State(state): State<AppState>, req: Request, next: Next)
 }
 
 /// Answers 503 `timeout`, with the error body every error has, when the handler has not
-/// answered within `limit` (what `tower_http`'s timeout layer did, without a body).
+/// answered within `limit` (what `tower_http`'s timeout layer did, without a body). Document
+/// uploads are exempt: their body has an idle timeout instead (`routes::documents::is_upload`).
 async fn request_timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    if routes::documents::is_upload(&req) {
+        return next.run(req).await;
+    }
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
         Err(_) => {
@@ -164,6 +169,21 @@ async fn request_timeout(State(limit): State<Duration>, req: Request, next: Next
             }
             .into_response()
         }
+    }
+}
+
+/// Removes what a crash left of uploads older than `max_age_secs`: staged objects and quota
+/// reservations. A failure is logged and start-up goes on; the next start tries again.
+async fn sweep_staging(pool: &sqlx::PgPool, storage: &dyn BlobStore, max_age_secs: u64) {
+    match storage.sweep_staging(Duration::from_secs(max_age_secs)).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, "stale staged uploads removed"),
+        Err(e) => tracing::warn!(error = %e, "stale staged uploads not swept"),
+    }
+    match store::documents::delete_stale_upload_reservations(pool, max_age_secs).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(released = n, "stale upload reservations released"),
+        Err(e) => tracing::warn!(error = %e, "stale upload reservations not released"),
     }
 }
 

@@ -169,6 +169,10 @@ impl From<ServiceError> for ApiError {
                 status(StatusCode::LENGTH_REQUIRED, "length_required", "Content-Length is required".into())
             }
             ServiceError::BadBody { code, message } => status(StatusCode::BAD_REQUEST, code, message),
+            e @ ServiceError::BodyIdle(_) => {
+                let message = format!("{e}; the upload was dropped, send it again");
+                status(StatusCode::REQUEST_TIMEOUT, "body_idle_timeout", message)
+            }
             ServiceError::Store(e) => e.into(),
             ServiceError::Internal(e) => Self::Internal(e),
         }

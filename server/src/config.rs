@@ -90,8 +90,13 @@ pub struct StorageSettings {
     pub local_dir: PathBuf,
     /// Largest accepted envelope (header and payload), in bytes.
     pub max_document_bytes: u64,
-    /// Total payload bytes a patient's record may hold.
+    /// Total payload bytes a patient's record may hold, counting uploads in flight.
     pub quota_bytes_per_patient: u64,
+    /// At start-up the API removes staged uploads (staging files, S3 staging objects and
+    /// unfinished multipart uploads, quota reservations) older than this many seconds: what a
+    /// crash left behind. Must be longer than any upload takes, since other replicas' uploads
+    /// in flight look the same.
+    pub staging_max_age_secs: u64,
     /// S3 endpoint URL (Garage, MinIO, …); empty for AWS itself.
     pub s3_endpoint: String,
     /// S3 bucket.
@@ -127,8 +132,12 @@ pub struct ServerSettings {
     pub port: u16,
     /// Largest JSON request body, in bytes.
     pub max_json_body_bytes: usize,
-    /// Time allowed for a request before it is answered 503.
+    /// Time allowed for a request before it is answered 503 — except a document upload, whose
+    /// body may take as long as it keeps arriving (see `body_idle_timeout_secs`).
     pub request_timeout_secs: u64,
+    /// A document upload whose body sends no bytes for this many seconds is answered 408
+    /// `body_idle_timeout` and its staged bytes are removed.
+    pub body_idle_timeout_secs: u64,
     /// Seconds to let in-flight requests finish after SIGTERM.
     pub shutdown_grace_secs: u64,
     /// The built web portal (`npm run build` in `web/`), served at `/`.
@@ -300,6 +309,7 @@ host = "127.0.0.1"
 port = 8080
 max_json_body_bytes = 65536
 request_timeout_secs = 30
+body_idle_timeout_secs = 30
 shutdown_grace_secs = 10
 web_dir = "web/dist"
 
@@ -348,6 +358,7 @@ backend = "local"
 local_dir = ".local/objects"
 max_document_bytes = 1100000000
 quota_bytes_per_patient = 10737418240
+staging_max_age_secs = 86400
 s3_endpoint = ""
 s3_region = "us-east-1"
 ipfs_api_url = "http://127.0.0.1:5001"
@@ -444,6 +455,9 @@ impl Settings {
         }
         if self.auth.argon2_memory_kib < 8 * 1024 || self.auth.argon2_iterations == 0 {
             return invalid("auth.argon2_memory_kib must be at least 8192 and argon2_iterations at least 1");
+        }
+        if self.server.request_timeout_secs == 0 || self.server.body_idle_timeout_secs == 0 {
+            return invalid("server.request_timeout_secs and server.body_idle_timeout_secs must be positive");
         }
         if self.server.max_json_body_bytes < 1024 {
             return invalid("server.max_json_body_bytes must be at least 1024");

@@ -21,5 +21,6 @@ mod resign;
 mod rotate;
 mod s3;
 mod tokens;
+mod uploads;
 mod webhooks;
 mod worker;

@@ -3,12 +3,15 @@
 //! (crypto-shredding). The server never sees plaintext or a data key; what an upload, a delete
 //! or a header change checks and records is `service::documents`.
 
+use std::time::Duration;
+
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use chrono::{NaiveDate, Utc};
-use futures::StreamExt as _;
+use futures::{Stream, StreamExt as _};
 use pramana_core::HiType;
 use pramana_wire::{DocumentView, RemoveRecipient, UploadQuery};
 use serde_json::json;
@@ -36,8 +39,34 @@ pub(crate) async fn view_for(state: &AppState, user: &AuthUser, d: DocumentRow) 
     Ok(views::document_view(d, &mine))
 }
 
+/// Whether `req` is a document upload: the one route exempt from the request timeout (a large
+/// body on a slow link may take hours), bounded instead by `server.body_idle_timeout_secs`
+/// between body bytes and by `storage.max_document_bytes`.
+pub fn is_upload(req: &axum::extract::Request) -> bool {
+    req.method() == axum::http::Method::PUT
+        && req.extensions().get::<axum::extract::MatchedPath>().is_some_and(|p| p.as_str() == UPLOAD_PATH)
+}
+
+const UPLOAD_PATH: &str = "/v1/documents/{id}";
+
+/// The body's chunks, ending in `BodyError::Idle` when none arrives within `idle`.
+fn with_idle_timeout(body: Body, idle: Duration) -> impl Stream<Item = Result<Bytes, BodyError>> + Send + Unpin {
+    Box::pin(futures::stream::unfold(Some(body.into_data_stream()), move |chunks| async move {
+        let mut chunks = chunks?;
+        match tokio::time::timeout(idle, chunks.next()).await {
+            Err(_) => Some((Err(BodyError::Idle(idle)), None)),
+            Ok(None) => None,
+            Ok(Some(Err(_))) => Some((Err(BodyError::Read), None)),
+            Ok(Some(Ok(bytes))) => Some((Ok(bytes), Some(chunks))),
+        }
+    }))
+}
+
 /// Uploads an envelope. The body is `header ‖ payload` as `pramana_core::envelope::seal` wrote
-/// it, sealed for this document id; `Content-Length` is required.
+/// it, sealed for this document id; `Content-Length` is required. No overall time limit: the
+/// body may take as long as it keeps coming, but a pause longer than
+/// `server.body_idle_timeout_secs` ends it with `408 body_idle_timeout`. The declared length
+/// counts against the patient's quota while the upload is in flight.
 #[utoipa::path(put, path = "/v1/documents/{id}", tag = "documents", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Document id the envelope was sealed for"), UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The envelope"),
@@ -46,10 +75,12 @@ pub(crate) async fn view_for(state: &AppState, user: &AuthUser, d: DocumentRow) 
         (status = 400, description = "`invalid_query`, `length_mismatch` (the body is not `Content-Length` long), `body_read_failed`", body = crate::error::ErrorBody),
         (status = 403, description = "neither a patient nor a hospital", body = crate::error::ErrorBody),
         (status = 404, description = "`not_found`: no such patient, or another patient's id", body = crate::error::ErrorBody),
+        (status = 408, description = "`body_idle_timeout`: no bytes of the body arrived for `server.body_idle_timeout_secs`; nothing was stored", body = crate::error::ErrorBody),
         (status = 409, description = "`document_exists`", body = crate::error::ErrorBody),
         (status = 411, description = "`length_required`", body = crate::error::ErrorBody),
-        (status = 413, description = "`body_too_large`, `quota_exceeded`", body = crate::error::ErrorBody),
+        (status = 413, description = "`body_too_large`, `quota_exceeded` (the patient's documents and uploads in flight leave no room for `Content-Length`)", body = crate::error::ErrorBody),
         (status = 422, description = "`invalid_<field>`, `malformed_envelope`, `hash_mismatch`, `missing_stanza`, `no_patient_key`", body = crate::error::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is unreachable (an upload has no overall time limit, so never `timeout`)", body = crate::error::ErrorBody),
     ))]
 pub async fn documents_put(
     State(state): State<AppState>,
@@ -70,9 +101,9 @@ pub async fn documents_put(
         payload_sha256: hex32("payload_sha256", &q.payload_sha256)?,
         content_length: headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()),
     };
-    let body = body.into_data_stream().map(|chunk| chunk.map_err(|_| BodyError));
+    let body = with_idle_timeout(body, Duration::from_secs(state.settings.server.body_idle_timeout_secs));
     let limits = &state.settings.storage;
-    let row = service::upload(&state.pool, &*state.storage, limits, &user.actor(), upload, body, Utc::now()).await?;
+    let row = service::upload(&state.pool, &state.storage, limits, &user.actor(), upload, body, Utc::now()).await?;
     Ok((StatusCode::CREATED, ApiJson(view_for(&state, &user, row).await?)))
 }
 

@@ -11,7 +11,8 @@
 //! - every operation: 429 `rate_limited` with `Retry-After` (the rate limiters: per subject or
 //!   client IP, `/v1/auth/*` per client IP, and login attempts per account);
 //! - every operation: 500 `internal` (a fault, or a handler that panicked) and 503 `unavailable`
-//!   (the database is unreachable) or `timeout` (the request ran out of time).
+//!   (the database is unreachable) or `timeout` (the request ran out of time; not the document
+//!   upload, which has an idle timeout on its body instead and documents its own 503).
 
 use utoipa::Modify;
 use utoipa::openapi::header::Header;

@@ -1,7 +1,11 @@
-//! Documents: upload (the envelope streamed; header checked, payload hashed into staging, then
-//! one transaction for the row, its stanza index, its anchor job and the audit event), who may
+//! Documents: upload (the declared length reserved against the quota; the envelope streamed,
+//! header checked, payload hashed into staging; then one transaction for the row, its stanza
+//! index, its anchor job, the audit event and the reservation's release), who may
 //! see one, delete (crypto-shredding), and a header change that drops one recipient. The server
 //! never holds a key: it checks framing, hashes and stanza key ids only.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -44,20 +48,29 @@ pub struct Upload {
     pub content_length: Option<u64>,
 }
 
-/// A body chunk could not be read.
-#[derive(Debug)]
-pub struct BodyError;
+/// Why the next chunk of an upload's body did not come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyError {
+    /// The body could not be read (the connection failed or broke the framing).
+    Read,
+    /// No bytes arrived for this long.
+    Idle(Duration),
+}
 
 /// Uploads an envelope streamed as `body` (`header ‖ payload`, as `envelope::seal` wrote it).
-/// Nothing stays behind on any refusal: the staged object is aborted, or removed when the
-/// transaction fails.
+///
+/// The declared length is reserved against the owner's quota (beside their documents and their
+/// other uploads in flight) before anything is staged. Nothing stays behind on any refusal or
+/// failure: the staged object is aborted, a committed object no row names is deleted and the
+/// reservation released — awaited on an error, and in a spawned task if this future is dropped
+/// (the client went away) or a panic unwinds through it.
 pub async fn upload<S>(
     pool: &PgPool,
-    storage: &dyn BlobStore,
+    storage: &Arc<dyn BlobStore>,
     limits: &StorageSettings,
     actor: &Actor,
     up: Upload,
-    mut body: S,
+    body: S,
     now: DateTime<Utc>,
 ) -> ServiceResult<DocumentRow>
 where
@@ -96,11 +109,62 @@ where
         .find(|k| k.owner_id == owner && k.retired_at.is_none())
         .and_then(|k| key_id_of(&k.public_key))
         .ok_or_else(|| ServiceError::refused("no_patient_key", "the patient has no registered X25519 key"))?;
-    let used = documents::find_patient_usage(pool, owner).await?;
-    if used as u64 + content_length > limits.quota_bytes_per_patient {
+
+    // Reserve the declared length: parallel uploads cannot together pass the quota.
+    let mut in_flight = InFlight::new(pool, storage);
+    let mut tx = store::begin(pool).await?;
+    let room = documents::reserve_upload(
+        &mut tx,
+        in_flight.reservation,
+        owner,
+        content_length,
+        limits.quota_bytes_per_patient,
+        limits.staging_max_age_secs,
+    )
+    .await?;
+    if !room {
+        in_flight.forget();
         return Err(too_large("quota_exceeded", "this would exceed the patient's storage quota"));
     }
+    store::commit(tx).await?;
 
+    let ctx = Receive { pool, storage: storage.as_ref(), limits, actor, owner, owner_key, known_keys: &known_keys };
+    match receive(&ctx, &up, content_length, body, &mut in_flight).await {
+        Ok(()) => {
+            in_flight.forget();
+            documents::find_document_by_id(pool, up.id).await?.ok_or(ServiceError::NotFound)
+        }
+        Err(e) => {
+            in_flight.release().await;
+            Err(e)
+        }
+    }
+}
+
+/// What `receive` works with.
+struct Receive<'a> {
+    pool: &'a PgPool,
+    storage: &'a dyn BlobStore,
+    limits: &'a StorageSettings,
+    actor: &'a Actor,
+    owner: Uuid,
+    owner_key: [u8; 16],
+    known_keys: &'a [keys::OwnedKey],
+}
+
+/// Streams the body (header parsed and checked, payload hashed into staging), commits the
+/// object and records the document in one transaction with its quota re-check, stanza index,
+/// anchor job and audit event, releasing the reservation in it.
+async fn receive<S>(
+    ctx: &Receive<'_>,
+    up: &Upload,
+    content_length: u64,
+    mut body: S,
+    in_flight: &mut InFlight,
+) -> ServiceResult<()>
+where
+    S: Stream<Item = Result<Bytes, BodyError>> + Unpin + Send,
+{
     // 2. Stream: header first (parsed and checked), then the payload into staging.
     let mut received = Received { bytes: 0, declared: content_length };
     let mut head: Vec<u8> = Vec::new();
@@ -118,13 +182,15 @@ where
     if header.doc_id != *up.id.as_bytes() {
         return Err(malformed("the envelope was sealed for another document id"));
     }
-    if header.stanza(&owner_key).is_none() {
+    if header.stanza(&ctx.owner_key).is_none() {
         return Err(ServiceError::refused(
             "missing_stanza",
             "the envelope has no stanza for the patient's current key",
         ));
     }
-    let mut staged = storage.begin().await.map_err(ServiceError::internal)?;
+    // Dropped without `commit` (an error below, or this future dropped), the upload discards
+    // its staged bytes itself; the explicit abort makes it finish before the answer.
+    let mut staged = ctx.storage.begin().await.map_err(ServiceError::internal)?;
     let streamed = stream_payload(&mut body, &mut received, &mut staged, &head[header.len()..]).await;
     let checked = streamed.and_then(|(payload_len, actual_sha)| {
         let plaintext_len = envelope::plaintext_len(payload_len)
@@ -142,14 +208,16 @@ where
         }
     };
     let key = staged.commit(hex::encode(up.payload_sha256)).await.map_err(ServiceError::internal)?;
+    in_flight.object = Some(key.clone());
 
-    // 3. One transaction: quota re-check under a row lock, document, stanza index, anchor job, audit.
+    // 3. One transaction: quota re-check under a row lock, document, stanza index, anchor job,
+    // audit, and the reservation released.
     let leaf = document_leaf(&up.salt, &up.plaintext_sha256);
     let holders: Vec<StanzaHolder> = header
         .stanzas
         .iter()
         .map(|s| {
-            let holder = known_keys.iter().find(|k| key_id_of(&k.public_key) == Some(s.key_id));
+            let holder = ctx.known_keys.iter().find(|k| key_id_of(&k.public_key) == Some(s.key_id));
             StanzaHolder {
                 key_id: s.key_id,
                 holder_role: holder.map(|k| if k.owner_role == "patient" { "patient" } else { "hospital" }),
@@ -160,9 +228,9 @@ where
     let header_bytes = header.to_bytes();
     let new = NewDocument {
         id: up.id,
-        owner_patient_id: owner,
-        uploaded_by_role: actor.role.as_str(),
-        uploaded_by_id: actor.id,
+        owner_patient_id: ctx.owner,
+        uploaded_by_role: ctx.actor.role.as_str(),
+        uploaded_by_id: ctx.actor.id,
         hi_type: up.hi_type.code(),
         care_date: up.care_date,
         plaintext_size: plaintext_len as i64,
@@ -175,30 +243,70 @@ where
         header: &header_bytes,
     };
     let details = json!({"hi_type": up.hi_type.code(), "payload_size": payload_len});
-    let audit = event(actor, "document.upload", Outcome::Ok, up.id, owner).details(details);
-    let committed = async {
-        let mut tx = store::begin(pool).await?;
-        let used = documents::lock_patient_usage(&mut tx, owner).await?;
-        if used as u64 + payload_len > limits.quota_bytes_per_patient {
-            return Err(too_large("quota_exceeded", "this would exceed the patient's storage quota"));
-        }
-        documents::insert_document(&mut tx, &new, &holders).await.map_err(|e| match e {
-            StoreError::Conflict(_) => ServiceError::conflict("document_exists", "a document with this id exists"),
-            other => other.into(),
-        })?;
-        insert_audit_event(&mut tx, &audit).await?;
-        store::commit(tx).await?;
-        Ok(())
+    let audit = event(ctx.actor, "document.upload", Outcome::Ok, up.id, ctx.owner).details(details);
+    let mut tx = store::begin(ctx.pool).await?;
+    let used = documents::lock_patient_usage(&mut tx, ctx.owner).await?;
+    if used as u64 + payload_len > ctx.limits.quota_bytes_per_patient {
+        return Err(too_large("quota_exceeded", "this would exceed the patient's storage quota"));
     }
-    .await;
-    if let Err(e) = committed {
-        // No row points at the object: remove it, unless an identical payload is in use.
-        if !documents::is_object_in_use(pool, &key).await.unwrap_or(true) {
-            let _ = storage.delete(&key).await;
-        }
-        return Err(e);
+    documents::insert_document(&mut tx, &new, &holders).await.map_err(|e| match e {
+        StoreError::Conflict(_) => ServiceError::conflict("document_exists", "a document with this id exists"),
+        other => other.into(),
+    })?;
+    documents::delete_upload_reservation(&mut *tx, in_flight.reservation).await?;
+    insert_audit_event(&mut tx, &audit).await?;
+    store::commit(tx).await?;
+    Ok(())
+}
+
+/// What an upload holds until its document is recorded: its quota reservation and, once the
+/// object is committed to the store, the object. Dropped while it still holds them (this
+/// request's future was dropped, or a panic unwinds), it releases both in a spawned task.
+struct InFlight {
+    pool: PgPool,
+    storage: Arc<dyn BlobStore>,
+    reservation: Uuid,
+    object: Option<String>,
+    armed: bool,
+}
+
+impl InFlight {
+    fn new(pool: &PgPool, storage: &Arc<dyn BlobStore>) -> Self {
+        Self { pool: pool.clone(), storage: storage.clone(), reservation: Uuid::new_v4(), object: None, armed: true }
     }
-    documents::find_document_by_id(pool, up.id).await?.ok_or(ServiceError::NotFound)
+
+    /// Nothing to release: the document was recorded, or nothing was reserved.
+    fn forget(&mut self) {
+        self.armed = false;
+    }
+
+    /// Releases the reservation and the object (unless a live document uses the same bytes).
+    async fn release(&mut self) {
+        self.armed = false;
+        release(self.pool.clone(), self.storage.clone(), self.reservation, self.object.take()).await;
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if self.armed
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(release(self.pool.clone(), self.storage.clone(), self.reservation, self.object.take()));
+        }
+    }
+}
+
+async fn release(pool: PgPool, storage: Arc<dyn BlobStore>, reservation: Uuid, object: Option<String>) {
+    if let Some(key) = object
+        && !documents::is_object_in_use(&pool, &key).await.unwrap_or(true)
+        && let Err(e) = storage.delete(&key).await
+    {
+        tracing::error!(error = %e, %key, "object of a failed upload not deleted; no row names it");
+    }
+    if let Err(e) = documents::delete_upload_reservation(&pool, reservation).await {
+        tracing::warn!(error = %e, %reservation, "upload reservation not released; the start-up sweep will");
+    }
 }
 
 /// Loads a document the caller may see: its owner, the hospital that uploaded it, or a hospital
@@ -346,10 +454,11 @@ where
 {
     match body.next().await {
         None => Ok(None),
-        Some(Err(BodyError)) => Err(ServiceError::BadBody {
+        Some(Err(BodyError::Read)) => Err(ServiceError::BadBody {
             code: "body_read_failed",
             message: "the request body could not be read".into(),
         }),
+        Some(Err(BodyError::Idle(idle))) => Err(ServiceError::BodyIdle(idle)),
         Some(Ok(bytes)) => {
             received.bytes += bytes.len() as u64;
             if received.bytes > received.declared {

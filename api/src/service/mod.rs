@@ -98,6 +98,9 @@ pub enum ServiceError {
         /// What did not match.
         message: String,
     },
+    /// A streamed upload's body sent no bytes for this long (`body_idle_timeout`).
+    #[error("no bytes of the body arrived for {} s", .0.as_secs())]
+    BodyIdle(std::time::Duration),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -15,7 +15,7 @@ use pramana_core::cid::CidBuilder;
 use tokio::fs;
 use tokio::io::AsyncWriteExt as _;
 
-use super::{BlobStore, BlobUpload, BoxFuture, BoxReader};
+use super::{BlobStore, BlobUpload, BoxFuture, BoxReader, StagingFile, sweep_dir};
 
 /// Objects on a Kubo node.
 #[derive(Debug, Clone)]
@@ -52,17 +52,17 @@ fn rpc_err(e: reqwest::Error) -> io::Error {
 
 struct IpfsUpload {
     store: IpfsStore,
-    tmp: PathBuf,
+    // Declared before `tmp`: the file is closed before the staging guard removes it.
     file: fs::File,
+    tmp: StagingFile,
     cid: CidBuilder,
 }
 
 impl BlobStore for IpfsStore {
     fn begin(&self) -> BoxFuture<'_, io::Result<Box<dyn BlobUpload>>> {
         Box::pin(async move {
-            let tmp = self.staging.join(format!("{}.part", uuid::Uuid::new_v4()));
-            let file = fs::OpenOptions::new().write(true).create_new(true).open(&tmp).await?;
-            Ok(Box::new(IpfsUpload { store: self.clone(), tmp, file, cid: CidBuilder::new() }) as Box<dyn BlobUpload>)
+            let (tmp, file) = StagingFile::create(&self.staging).await?;
+            Ok(Box::new(IpfsUpload { store: self.clone(), file, tmp, cid: CidBuilder::new() }) as Box<dyn BlobUpload>)
         })
     }
 
@@ -97,6 +97,12 @@ impl BlobStore for IpfsStore {
             }
         })
     }
+
+    fn sweep_staging(&self, older_than: std::time::Duration) -> BoxFuture<'_, io::Result<usize>> {
+        // Only local staging: an object the node added but no row names is pinned, and is
+        // removed by the upload's own clean-up, not here.
+        Box::pin(async move { sweep_dir(&self.staging, older_than).await })
+    }
 }
 
 impl BlobUpload for IpfsUpload {
@@ -109,13 +115,15 @@ impl BlobUpload for IpfsUpload {
 
     fn commit(self: Box<Self>, _sha256_hex: String) -> BoxFuture<'static, io::Result<String>> {
         Box::pin(async move {
-            let Self { store, tmp, mut file, cid } = *self;
+            // `tmp` removes the staging file when this future ends, however it ends.
+            let Self { store, mut file, tmp, cid } = *self;
             let result = async {
                 file.flush().await?;
                 drop(file);
                 let ours = cid.finish();
-                let len = fs::metadata(&tmp).await?.len();
-                let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(fs::File::open(&tmp).await?));
+                let len = fs::metadata(tmp.path()).await?.len();
+                let body =
+                    reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(fs::File::open(tmp.path()).await?));
                 let part = reqwest::multipart::Part::stream_with_length(body, len).file_name("payload");
                 let form = reqwest::multipart::Form::new().part("file", part);
                 let resp = store
@@ -142,16 +150,14 @@ impl BlobUpload for IpfsUpload {
                 Ok(ours)
             }
             .await;
-            let _ = fs::remove_file(&tmp).await;
+            drop(tmp);
             result
         })
     }
 
     fn abort(self: Box<Self>) -> BoxFuture<'static, ()> {
-        Box::pin(async move {
-            let Self { tmp, file, .. } = *self;
-            drop(file);
-            let _ = fs::remove_file(&tmp).await;
-        })
+        // Dropping the upload removes its staging file.
+        drop(self);
+        Box::pin(async {})
     }
 }

@@ -1,5 +1,6 @@
 //! Local-filesystem backend: objects at `<root>/objects/<2 hex>/<64 hex>`, staged in
-//! `<root>/tmp`, made durable by write → fsync → rename → fsync of the directory.
+//! `<root>/tmp/<uuid>.part` (removed on every path but a successful commit), made durable by
+//! write → fsync → rename → fsync of the directory.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -7,7 +8,7 @@ use std::path::{Path, PathBuf};
 use tokio::fs;
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
 
-use super::{BlobStore, BlobUpload, BoxFuture, BoxReader};
+use super::{BlobStore, BlobUpload, BoxFuture, BoxReader, StagingFile, sweep_dir};
 
 /// Objects in a directory.
 #[derive(Debug, Clone)]
@@ -34,16 +35,16 @@ impl LocalStore {
 
 struct LocalUpload {
     store: LocalStore,
-    tmp: PathBuf,
+    // Declared before `tmp`: the file is closed before the staging guard removes it.
     file: fs::File,
+    tmp: StagingFile,
 }
 
 impl BlobStore for LocalStore {
     fn begin(&self) -> BoxFuture<'_, io::Result<Box<dyn BlobUpload>>> {
         Box::pin(async move {
-            let tmp = self.root.join("tmp").join(format!("{}.part", uuid::Uuid::new_v4()));
-            let file = fs::OpenOptions::new().write(true).create_new(true).open(&tmp).await?;
-            Ok(Box::new(LocalUpload { store: self.clone(), tmp, file }) as Box<dyn BlobUpload>)
+            let (tmp, file) = StagingFile::create(&self.root.join("tmp")).await?;
+            Ok(Box::new(LocalUpload { store: self.clone(), file, tmp }) as Box<dyn BlobUpload>)
         })
     }
 
@@ -63,6 +64,10 @@ impl BlobStore for LocalStore {
             }
         })
     }
+
+    fn sweep_staging(&self, older_than: std::time::Duration) -> BoxFuture<'_, io::Result<usize>> {
+        Box::pin(async move { sweep_dir(&self.root.join("tmp"), older_than).await })
+    }
 }
 
 impl BlobUpload for LocalUpload {
@@ -72,33 +77,26 @@ impl BlobUpload for LocalUpload {
 
     fn commit(self: Box<Self>, sha256_hex: String) -> BoxFuture<'static, io::Result<String>> {
         Box::pin(async move {
-            let Self { store, tmp, mut file } = *self;
-            let result = async {
-                file.flush().await?;
-                file.sync_all().await?;
-                drop(file);
-                let dest = store.object_path(&sha256_hex)?;
-                let dir = dest.parent().map(Path::to_path_buf).unwrap_or_default();
-                fs::create_dir_all(&dir).await?;
-                fs::rename(&tmp, &dest).await?;
-                // Make the rename itself durable.
-                fs::File::open(&dir).await?.sync_all().await?;
-                Ok(sha256_hex)
-            }
-            .await;
-            if result.is_err() {
-                let _ = fs::remove_file(&tmp).await;
-            }
-            result
+            // On any error (or if this future is dropped) `tmp` removes the staging file.
+            let Self { store, mut file, tmp } = *self;
+            file.flush().await?;
+            file.sync_all().await?;
+            drop(file);
+            let dest = store.object_path(&sha256_hex)?;
+            let dir = dest.parent().map(Path::to_path_buf).unwrap_or_default();
+            fs::create_dir_all(&dir).await?;
+            fs::rename(tmp.path(), &dest).await?;
+            tmp.keep();
+            // Make the rename itself durable.
+            fs::File::open(&dir).await?.sync_all().await?;
+            Ok(sha256_hex)
         })
     }
 
     fn abort(self: Box<Self>) -> BoxFuture<'static, ()> {
-        Box::pin(async move {
-            let Self { tmp, file, .. } = *self;
-            drop(file);
-            let _ = fs::remove_file(&tmp).await;
-        })
+        // Dropping the upload removes its staging file.
+        drop(self);
+        Box::pin(async {})
     }
 }
 
@@ -141,7 +139,21 @@ mod tests {
         let up = store.begin().await.unwrap();
         up.abort().await;
         assert_eq!(std::fs::read_dir(dir.join("tmp")).unwrap().count(), 0);
+        let mut up = store.begin().await.unwrap();
+        up.write(b"some bytes").await.unwrap();
+        drop(up);
+        assert_eq!(std::fs::read_dir(dir.join("tmp")).unwrap().count(), 0, "a dropped upload leaves nothing staged");
         assert!(store.read("../etc/passwd", 0, 1).await.is_err());
+
+        // The sweep removes old staging files only.
+        let day = std::time::Duration::from_secs(86_400);
+        let old = dir.join("tmp").join("old.part");
+        std::fs::File::create(&old).unwrap().set_modified(std::time::SystemTime::now() - 2 * day).unwrap();
+        std::fs::write(dir.join("tmp").join("fresh.part"), b"in flight").unwrap();
+        std::fs::write(dir.join("tmp").join("notes.txt"), b"not ours").unwrap();
+        assert_eq!(store.sweep_staging(day).await.unwrap(), 1);
+        assert!(!old.exists());
+        assert_eq!(std::fs::read_dir(dir.join("tmp")).unwrap().count(), 2);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

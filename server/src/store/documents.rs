@@ -158,14 +158,55 @@ pub async fn lock_patient_usage(conn: &mut PgConnection, patient_id: Uuid) -> St
     .await?)
 }
 
-/// The bytes a patient's live documents use.
-pub async fn find_patient_usage(db: impl PgExecutor<'_>, patient_id: Uuid) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT COALESCE(sum(payload_size), 0)::bigint FROM documents WHERE owner_patient_id = $1 AND deleted_at IS NULL",
+/// Reserves `bytes` of `patient_id`'s quota for upload `id` if the patient's live documents and
+/// their other uploads in flight leave room under `quota` (call inside a transaction: it takes
+/// the patient row's lock). Reservations older than `max_age_secs` are what a crash left and do
+/// not count. Returns false, reserving nothing, when there is no room.
+pub async fn reserve_upload(
+    conn: &mut PgConnection,
+    id: Uuid,
+    patient_id: Uuid,
+    bytes: u64,
+    quota: u64,
+    max_age_secs: u64,
+) -> StoreResult<bool> {
+    let used = lock_patient_usage(&mut *conn, patient_id).await?;
+    let reserved: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(sum(bytes), 0)::bigint FROM upload_reservations
+          WHERE patient_id = $1 AND created_at >= now() - make_interval(secs => $2)",
     )
     .bind(patient_id)
-    .fetch_one(db)
-    .await?)
+    .bind(max_age_secs as f64)
+    .fetch_one(&mut *conn)
+    .await?;
+    let total =
+        u64::try_from(used).unwrap_or(0).saturating_add(u64::try_from(reserved).unwrap_or(0)).saturating_add(bytes);
+    if total > quota {
+        return Ok(false);
+    }
+    sqlx::query("INSERT INTO upload_reservations (id, patient_id, bytes) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(patient_id)
+        .bind(i64::try_from(bytes).unwrap_or(i64::MAX))
+        .execute(&mut *conn)
+        .await?;
+    Ok(true)
+}
+
+/// Releases upload `id`'s quota reservation (releasing a missing one is not an error).
+pub async fn delete_upload_reservation(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<()> {
+    sqlx::query("DELETE FROM upload_reservations WHERE id = $1").bind(id).execute(db).await?;
+    Ok(())
+}
+
+/// Releases every reservation older than `max_age_secs` (what a crashed API left behind);
+/// returns how many.
+pub async fn delete_stale_upload_reservations(db: impl PgExecutor<'_>, max_age_secs: u64) -> StoreResult<u64> {
+    let done = sqlx::query("DELETE FROM upload_reservations WHERE created_at < now() - make_interval(secs => $1)")
+        .bind(max_age_secs as f64)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// Inserts a document, its stanza index and its anchor job (call inside a transaction).
