@@ -18,7 +18,7 @@ fn default_login_limits() -> serde_json::Value {
 }
 
 async fn login_status(app: &TestApp, login: &str, password: &str) -> reqwest::Response {
-    let body = LoginRequest { login: login.to_owned(), password: password.to_owned() };
+    let body = LoginRequest { login: login.to_owned(), password: password.to_owned(), refresh_cookie: false };
     app.http.post(app.url("/v1/auth/login")).json(&body).send().await.unwrap()
 }
 

@@ -3,7 +3,9 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{EncodingKey, Header};
-use pramana_tests::{JWT_SECRET, PATIENT_PASSWORD, assert_refused, random_abha, spawn_app, spawn_app_with};
+use pramana_tests::{
+    JWT_SECRET, PATIENT_PASSWORD, assert_error, assert_refused, random_abha, spawn_app, spawn_app_with,
+};
 use pramana_wire::{LoginRequest, RefreshRequest};
 use serde_json::{Value, json};
 
@@ -139,4 +141,67 @@ async fn auth_endpoints_are_rate_limited_per_client_ip() {
     assert_eq!(statuses[3], 429, "{statuses:?}");
     // Health endpoints are not limited.
     assert_eq!(app.get("/healthz", None).await.status(), 200);
+}
+
+/// The portal's cookie mode: the refresh token only ever in an HttpOnly cookie, and a forged
+/// cross-site refresh (the cookie rides along, but the attacker cannot read the CSRF cookie)
+/// refused without touching the session.
+#[tokio::test]
+async fn cookie_mode_refresh_needs_the_csrf_header_and_logout_clears_the_cookies() {
+    let app = spawn_app().await;
+    let p = app.new_patient().await;
+    let body = json!({"login": p.abha.as_digits(), "password": PATIENT_PASSWORD, "refresh_cookie": true});
+    let r = app.post("/v1/auth/login", None, &body).await;
+    assert_eq!(r.status(), 200);
+    let cookies: Vec<String> =
+        r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    let tokens: Value = r.json().await.unwrap();
+    assert!(tokens.get("refresh_token").is_none(), "no refresh token in the body: {tokens}");
+    let cookie = |name: &str| {
+        let c = cookies.iter().find(|c| c.starts_with(&format!("{name}="))).unwrap_or_else(|| panic!("{name} set"));
+        (c.clone(), c.split(';').next().unwrap().split_once('=').unwrap().1.to_owned())
+    };
+    let (refresh_cookie, refresh) = cookie("pramana_refresh");
+    let (csrf_cookie, csrf) = cookie("pramana_csrf");
+    for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/v1/auth"] {
+        assert!(refresh_cookie.contains(attr), "{refresh_cookie} lacks {attr}");
+    }
+    assert!(!csrf_cookie.contains("HttpOnly") && csrf_cookie.contains("SameSite=Strict"));
+
+    let send = |csrf_header: Option<String>| {
+        let mut req = app
+            .http
+            .post(app.url("/v1/auth/refresh"))
+            .header("cookie", format!("pramana_refresh={refresh}; pramana_csrf={csrf}"))
+            .json(&json!({}));
+        if let Some(h) = csrf_header {
+            req = req.header("x-csrf-token", h);
+        }
+        req.send()
+    };
+    // Forged: no header, or a header that is not this session's token.
+    let before = app.table_counts().await;
+    assert_error(send(None).await.unwrap(), 403, "csrf_failed").await;
+    assert_error(send(Some("guess".into())).await.unwrap(), 403, "csrf_failed").await;
+    assert_eq!(app.table_counts().await, before, "a refused refresh changes nothing");
+
+    // Genuine: rotates, with new cookies.
+    let ok = send(Some(csrf.clone())).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let rotated: Vec<String> =
+        ok.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    assert!(rotated.iter().any(|c| c.starts_with("pramana_refresh=") && !c.contains(&refresh)));
+    let access = ok.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    // The old cookie is spent: reusing it ends the session.
+    assert_eq!(send(Some(csrf.clone())).await.unwrap().status(), 401);
+    assert_eq!(app.get("/v1/patients/me", Some(&access)).await.status(), 401);
+
+    // Logout deletes both cookies.
+    let fresh = app.post("/v1/auth/login", None, &body).await;
+    let token = fresh.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let out = app.post("/v1/auth/logout", Some(&token), &json!({})).await;
+    assert_eq!(out.status(), 204);
+    let cleared: Vec<&str> = out.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).collect();
+    assert!(cleared.iter().any(|c| c.starts_with("pramana_refresh=;") && c.contains("Max-Age=0")), "{cleared:?}");
+    assert!(cleared.iter().any(|c| c.starts_with("pramana_csrf=;") && c.contains("Max-Age=0")), "{cleared:?}");
 }

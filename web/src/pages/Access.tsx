@@ -124,7 +124,7 @@ function what(t: T, lang: Parameters<typeof formatDate>[0], e: AuditEntry, ctx: 
   if (target.kind === "document") {
     const d = ctx.documents.get(target.id);
     const text = d
-      ? t("access.what.document", { type: words(t, "hi", d.hi_type), date: formatDate(lang, d.care_date) })
+      ? t("access.what.document", { type: words(t, "hitypes", d.hi_type), date: formatDate(lang, d.care_date) })
       : t("access.what.deletedDocument");
     return `: ${text}`;
   }

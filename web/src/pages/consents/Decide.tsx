@@ -163,7 +163,7 @@ export function ApproveForm({
               checked={types.includes(h)}
               onChange={(e) => setTypes(e.target.checked ? [...types, h] : types.filter((x) => x !== h))}
             />
-            {words(t, "hi", h)}
+            {words(t, "hitypes", h)}
           </label>
         ))}
         {typesBad && <p className="field-error">{t("approve.typesNone")}</p>}

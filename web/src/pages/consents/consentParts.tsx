@@ -78,7 +78,7 @@ export function ConsentFacts({ c, hospital, full = false }: { c: ConsentView; ho
       <dd>
         <ul className="plain">
           {sortHiTypes(c.hi_types).map((h) => (
-            <li key={h}>{words(t, "hi", h)}</li>
+            <li key={h}>{words(t, "hitypes", h)}</li>
           ))}
         </ul>
       </dd>
