@@ -426,7 +426,10 @@ export interface paths {
         get: operations["documents_get"];
         /**
          * Uploads an envelope. The body is `header ‖ payload` as `pramana_core::envelope::seal` wrote
-         *     it, sealed for this document id; `Content-Length` is required.
+         *     it, sealed for this document id; `Content-Length` is required. No overall time limit: the
+         *     body may take as long as it keeps coming, but a pause longer than
+         *     `server.body_idle_timeout_secs` ends it with `408 body_idle_timeout`. The declared length
+         *     counts against the patient's quota while the upload is in flight.
          */
         put: operations["documents_put"];
         post?: never;
@@ -3903,6 +3906,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `body_idle_timeout`: no bytes of the body arrived for `server.body_idle_timeout_secs`; nothing was stored */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `document_exists` */
             409: {
                 headers: {
@@ -3921,7 +3933,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description `body_too_large`, `quota_exceeded` */
+            /** @description `body_too_large`, `quota_exceeded` (the patient's documents and uploads in flight leave no room for `Content-Length`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3959,7 +3971,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            /** @description `unavailable`: the database is unreachable (an upload has no overall time limit, so never `timeout`) */
             503: {
                 headers: {
                     [name: string]: unknown;
