@@ -1,19 +1,12 @@
 // The consent scope as the contract commits to it (docs/contract.md, core::consent): the
 // `scopeHash` a patient signs in a grant, so a narrowed grant signs exactly what it covers.
 import { encodeAbiParameters, keccak256, parseAbiParameters, type Hex } from "viem";
+import { HI_TYPES } from "./hiTypes";
 
 export const SCOPE_VERSION = "pramana-consent-scope-v1";
 
 /** The HI types, in the vocabulary's order (how the platform stores and lists them). */
-export const HI_TYPES = [
-  "OPConsultation",
-  "Prescription",
-  "DischargeSummary",
-  "DiagnosticReport",
-  "ImmunizationRecord",
-  "HealthDocumentRecord",
-  "WellnessRecord",
-] as const;
+export { HI_TYPES };
 
 export interface ConsentScope {
   purpose: string;

@@ -11,16 +11,8 @@ import { cryptoClient } from "../state/keys";
 export type DocumentView = Schemas["DocumentView"];
 
 /** The seven ABDM HI types, in the order the upload form offers them. */
-export const HI_TYPES = [
-  "OPConsultation",
-  "Prescription",
-  "DischargeSummary",
-  "DiagnosticReport",
-  "ImmunizationRecord",
-  "HealthDocumentRecord",
-  "WellnessRecord",
-] as const;
-export type HiType = (typeof HI_TYPES)[number];
+export { HI_TYPES, type HiType } from "./hiTypes";
+import { HI_TYPES } from "./hiTypes";
 
 /** Thrown when the person cancelled; not an error to show. */
 export class Cancelled extends Error {
