@@ -244,6 +244,32 @@ test("a session ended elsewhere: sign in again in the dialog and the upload comp
   expect(problems).toEqual([]);
 });
 
+test("someone else signing in in the session dialog does not inherit the page or the keys", async ({ page }) => {
+  const asha = await newPatientAccount("Asha Kumari");
+  const ravi = await newPatientAccount("Ravi Verma");
+  await signInWithNewKeys(page, asha);
+  await choose(page, "Prescription", "2025-02-02");
+  await addFiles(page, [text("asha-rx.txt", "metformin 500 mg")]);
+  await expect(uploadRow(page, "asha-rx.txt")).toContainText("Added.");
+
+  // Asha's session ends (signed out in another tab); Ravi, at the same device, signs in.
+  const other = await page.context().newPage();
+  await other.goto("/");
+  await other.getByRole("button", { name: "Sign out" }).click();
+  await other.close();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Consents" }).click();
+  const dialog = page.getByRole("dialog", { name: "Your session has ended" });
+  await expect(dialog).toBeVisible();
+  await dialog.getByLabel("ABHA number or ABHA address").fill(ravi.abha);
+  await dialog.getByLabel("Password", { exact: true }).fill(ravi.password);
+  await dialog.getByRole("button", { name: "Sign in" }).click();
+
+  // A fresh page for Ravi: his own keys to set up, nothing of Asha's on screen.
+  await expect(page.getByRole("heading", { name: "Create your keys" })).toBeVisible();
+  await expect(page.getByText("asha-rx.txt")).toHaveCount(0);
+  await expect(page.getByText("Prescription")).toHaveCount(0);
+});
+
 /** A reload keeps the session but locks the keys: unlock them again. */
 async function unlockIfAsked(page: Page): Promise<void> {
   const unlock = page.getByRole("button", { name: "Unlock" });

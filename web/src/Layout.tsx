@@ -3,7 +3,7 @@
 // session ends mid-task (the page underneath keeps its state).
 import { useEffect, useRef, useState, type ReactNode } from "react";
 import { NavLink, useNavigate } from "react-router";
-import { logout, setSessionExpiredHandler } from "./api/client";
+import { currentSession, logout, setSessionExpiredHandler } from "./api/client";
 import { LANGS, useLang, useT } from "./i18n";
 import { LoginForm } from "./pages/Login";
 import { setUnlocked } from "./state/keys";
@@ -71,10 +71,13 @@ export function SessionExpiredDialog() {
   const t = useT();
   const [waiting, setWaiting] = useState<(() => void)[] | null>(null);
   const dialog = useRef<HTMLDialogElement>(null);
+  // Whose page this is: someone else signing in here must not inherit it.
+  const owner = useRef<string | null>(null);
   useEffect(() => {
     setSessionExpiredHandler(
       () =>
         new Promise<void>((resolve) => {
+          owner.current ??= currentSession()?.subjectId ?? null;
           setWaiting((w) => [...(w ?? []), resolve]);
         }),
     );
@@ -92,6 +95,14 @@ export function SessionExpiredDialog() {
       {waiting && (
         <LoginForm
           onDone={() => {
+            if (owner.current && currentSession()?.subjectId !== owner.current) {
+              // Another account: nothing of this page (decrypted documents, unlocked keys,
+              // half-done work) may carry over to it. Start afresh.
+              setUnlocked(null);
+              location.assign("/");
+              return;
+            }
+            owner.current = null;
             for (const resolve of waiting) resolve();
             setWaiting(null);
           }}
