@@ -19,6 +19,19 @@ pub struct Garage {
     pub secret_key: String,
 }
 
+impl Garage {
+    /// The `storage` settings that point the API at this server's bucket.
+    pub fn storage_settings(&self) -> serde_json::Value {
+        serde_json::json!({
+            "backend": "s3",
+            "s3_endpoint": self.endpoint,
+            "s3_bucket": self.bucket,
+            "s3_access_key_id": self.access_key,
+            "s3_secret_access_key": self.secret_key,
+        })
+    }
+}
+
 impl Drop for Garage {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -9,14 +9,7 @@ use uuid::Uuid;
 #[tokio::test]
 async fn documents_on_garage() {
     let garage = spawn_garage().await.unwrap();
-    let app = spawn_app_with(json!({"storage": {
-        "backend": "s3",
-        "s3_endpoint": garage.endpoint,
-        "s3_bucket": garage.bucket,
-        "s3_access_key_id": garage.access_key,
-        "s3_secret_access_key": garage.secret_key,
-    }}))
-    .await;
+    let app = spawn_app_with(json!({"storage": garage.storage_settings()})).await;
     let p = app.new_patient().await;
     let key = register_x25519(&app, &p.access).await;
 

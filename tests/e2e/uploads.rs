@@ -244,14 +244,7 @@ async fn dropped_and_stale_uploads_leave_nothing_on_garage() {
     use pramana_api::storage::{BlobStore as _, S3Config, S3Store};
 
     let garage = pramana_tests::spawn_garage().await.unwrap();
-    let app = spawn_app_with(json!({"storage": {
-        "backend": "s3",
-        "s3_endpoint": garage.endpoint,
-        "s3_bucket": garage.bucket,
-        "s3_access_key_id": garage.access_key,
-        "s3_secret_access_key": garage.secret_key,
-    }}))
-    .await;
+    let app = spawn_app_with(json!({"storage": garage.storage_settings()})).await;
     let store = S3Store::new(&S3Config {
         endpoint: &garage.endpoint,
         bucket: &garage.bucket,
@@ -273,15 +266,8 @@ async fn dropped_and_stale_uploads_leave_nothing_on_garage() {
     assert!(eventually(async || reservations(&app).await == 0).await, "the reservation is released");
 
     // A stalled one too, before its answer.
-    let app = app
-        .restart_with(json!({"server": {"body_idle_timeout_secs": 1}, "storage": {
-            "backend": "s3",
-            "s3_endpoint": garage.endpoint,
-            "s3_bucket": garage.bucket,
-            "s3_access_key_id": garage.access_key,
-            "s3_secret_access_key": garage.secret_key,
-        }}))
-        .await;
+    let app =
+        app.restart_with(json!({"server": {"body_idle_timeout_secs": 1}, "storage": garage.storage_settings()})).await;
     let mut up = RawUpload::start(&app, &p.access, doc, &q, file.len()).await;
     up.send(&file[..file.len() / 2]).await;
     let (status, body) = up.response().await;
