@@ -13,7 +13,7 @@ use pramana_server::store::documents::DocumentRow;
 use pramana_server::store::relay::{ChainEventState, EventKind};
 use uuid::Uuid;
 
-use pramana_wire::{ChainView, ConsentView, DateRange, DocumentView, Frequency, RelayView};
+use pramana_wire::{ChainView, ConsentView, DateRange, DocumentView, Frequency, GrantSignatureView, RelayView};
 
 /// The view of consent `c` with its chain state (`chain` may hold other consents' states too).
 pub fn consent_view(c: ConsentRow, chain: &[ChainEventState], now: DateTime<Utc>) -> ConsentView {
@@ -42,6 +42,11 @@ pub fn consent_view(c: ConsentRow, chain: &[ChainEventState], now: DateTime<Utc>
         patient_address: c.patient_address.map(checksum),
         grantee_address: c.grantee_address.map(checksum),
         valid_from: c.valid_from,
+        grant_signature: c.grant.map(|g| GrantSignatureView {
+            nonce: g.nonce,
+            deadline: g.deadline,
+            signature: hex0x(g.signature),
+        }),
     }
 }
 

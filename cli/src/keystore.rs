@@ -27,6 +27,21 @@ pub struct KeystoreFile {
     pub nonce: String,
     /// AES-256-GCM ciphertext with tag (hex) of the two 32-byte secrets.
     pub ciphertext: String,
+    /// The Ethereum addresses (EIP-55) that signed for this account before `eth_address`,
+    /// oldest first, carried over by `identity rotate` from the keystore it unlocked: grants
+    /// they signed are still the patient's own (`grants::signed_by_me`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_signers: Vec<String>,
+}
+
+impl KeystoreFile {
+    /// Every key that signs or signed for this account: this keystore's and those before it.
+    pub fn own_signers(&self) -> anyhow::Result<Vec<alloy::primitives::Address>> {
+        std::iter::once(&self.eth_address)
+            .chain(&self.previous_signers)
+            .map(|a| a.parse().with_context(|| format!("the keystore's address {a} does not parse")))
+            .collect()
+    }
 }
 
 /// Argon2id parameters.
@@ -94,12 +109,18 @@ pub fn create(path: &Path, passphrase: &str) -> anyhow::Result<KeystoreFile> {
         kdf,
         nonce: hex::encode(nonce),
         ciphertext: hex::encode(ct),
+        previous_signers: Vec::new(),
     };
+    save(path, &file)?;
+    Ok(file)
+}
+
+/// Writes `file` to `path` (owner-only), replacing what is there.
+pub fn save(path: &Path, file: &KeystoreFile) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    crate::ctx::write_private(path, serde_json::to_string_pretty(&file)?.as_bytes())?;
-    Ok(file)
+    crate::ctx::write_private(path, serde_json::to_string_pretty(file)?.as_bytes())
 }
 
 fn hpke_fill(rng: &mut impl EnvelopeRng, buf: &mut [u8]) {

@@ -10,6 +10,7 @@ mod audit;
 mod auditlog;
 mod cmd;
 mod ctx;
+mod grants;
 mod keystore;
 mod signing;
 mod trust;

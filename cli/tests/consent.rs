@@ -203,6 +203,65 @@ async fn a_patient_approves_from_the_cli_and_the_hospital_decrypts() {
     };
     assert_eq!(stanzas(later[1]).await.len(), 1, "out of scope: not shared");
 
+    // A server that lies cannot add recipients. It widens the patient's grant to prescriptions:
+    // a new prescription is not sealed to the hospital, since the patient never signed that scope.
+    let widen = |types: &'static [&'static str]| {
+        let (pool, id) = (app.pool.clone(), id.clone());
+        async move {
+            sqlx::query("UPDATE consents SET hi_types = $2 WHERE id = $1::uuid")
+                .bind(&id)
+                .bind(types)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    };
+    widen(&["DiagnosticReport", "Prescription"]).await;
+    let file = home.join("rx.txt");
+    std::fs::write(&file, b"metformin 500 mg").unwrap();
+    let (code, rx, err) =
+        patient(s(&["upload", file.to_str().unwrap(), "--type", "Prescription", "--date", "2025-08-01"]))
+            .await
+            .unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(&format!("not sealed to the hospital of consent {id}")), "{err}");
+    assert_eq!(stanzas(rx["id"].as_str().unwrap().parse().unwrap()).await.len(), 1, "sealed to the patient alone");
+    widen(&["DiagnosticReport"]).await;
+    // It lists a grant to another hospital that the patient never made, carrying the real
+    // grant's signature: the real grant's hospital gets the document, the made-up one does not.
+    let (intruder, _) = app.new_hospital("IN2710000002").await;
+    let intruder_key = pramana_tests::register_x25519(app, &intruder).await;
+    assert_eq!(app.post_key(&intruder, "ethereum", &format!("0x{}", "66".repeat(20))).await.status(), 201);
+    let forged: Value = app.post("/v1/consents", Some(&intruder), &body).await.json().await.unwrap();
+    sqlx::query(
+        "UPDATE consents f SET status = 'GRANTED', decided_at = now(), hi_types = g.hi_types, date_from = g.date_from,
+                date_to = g.date_to, data_erase_at = g.data_erase_at, patient_address = g.patient_address,
+                grantee_address = decode(repeat('66', 20), 'hex'), valid_from = g.valid_from,
+                grant_nonce = g.grant_nonce, grant_deadline = g.grant_deadline, grant_signature = g.grant_signature
+           FROM consents g WHERE f.id = $1::uuid AND g.id = $2::uuid",
+    )
+    .bind(forged["id"].as_str().unwrap())
+    .bind(&id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let file = home.join("forged.txt");
+    std::fs::write(&file, b"ferritin again").unwrap();
+    let (code, doc, err) =
+        patient(s(&["upload", file.to_str().unwrap(), "--type", "DiagnosticReport", "--date", "2025-08-02"]))
+            .await
+            .unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!("not sealed to the hospital of consent {}", forged["id"].as_str().unwrap())),
+        "{err}"
+    );
+    let kids: Vec<_> =
+        stanzas(doc["id"].as_str().unwrap().parse().unwrap()).await.into_iter().map(|st| st.key_id).collect();
+    assert_eq!(kids.len(), 2, "the patient and the hospital really granted");
+    assert!(kids.contains(&hospital_key.recipient().key_id()));
+    assert!(!kids.contains(&intruder_key.recipient().key_id()), "never the made-up grantee");
+
     // Revoked from the CLI: the hospital's access ends at once.
     let (code, revoked, err) = patient(s(&["consent", "revoke", &id])).await.unwrap();
     assert_eq!(code, 0, "{err}");
@@ -263,7 +322,7 @@ async fn a_patient_with_a_new_keystore_rotates_and_revokes_from_the_cli() {
     let account = address(old);
 
     let (hospital, _) = app.new_hospital("IN2710000001").await;
-    pramana_tests::register_x25519(app, &hospital).await;
+    let hospital_key = pramana_tests::register_x25519(app, &hospital).await;
     assert_eq!(app.post_key(&hospital, "ethereum", &format!("0x{}", "42".repeat(20))).await.status(), 201);
     let c: Value = app
         .post("/v1/consents", Some(&hospital), &pramana_tests::consent::request(abha.as_digits()))
@@ -294,6 +353,21 @@ async fn a_patient_with_a_new_keystore_rotates_and_revokes_from_the_cli() {
     let (code, _, err) = cli(old, &["consent", "revoke", &id]).await.unwrap();
     assert_ne!(code, 0);
     assert!(err.contains("invalid_signature"), "{err}");
+    // The new keystore remembers the key before it: a document added inside the grant the old
+    // key signed is still sealed to the hospital.
+    let file = format!("{}/report.txt", homes[new]);
+    std::fs::write(&file, b"haemoglobin 12.9 g/dL").unwrap();
+    let (code, doc, err) =
+        cli(new, &["upload", &file, "--type", "DiagnosticReport", "--date", "2025-06-01"]).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("not sealed"), "{err}");
+    let header: Vec<u8> = sqlx::query_scalar("SELECT header FROM documents WHERE id = $1::uuid")
+        .bind(doc["id"].as_str().unwrap())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let stanzas = pramana_core::envelope::Header::parse(&header).unwrap().0.stanzas;
+    assert!(stanzas.iter().any(|st| st.key_id == hospital_key.recipient().key_id()), "shared as granted");
     let (code, revoked, err) = cli(new, &["consent", "revoke", &id]).await.unwrap();
     assert_eq!((code, revoked["status"].as_str()), (0, Some("REVOKED")), "{err}");
     assert_eq!(revoked["patient_address"].as_str().unwrap().to_lowercase(), account.to_lowercase());

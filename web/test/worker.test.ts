@@ -32,7 +32,8 @@ describe("crypto worker", () => {
     const unlocked = await client.unlock(serializeKeystore(file), PASSPHRASE);
     expect(toHex(unlocked.x25519Public)).toBe(file.x25519_public);
     expect(unlocked.address).toBe(file.eth_address);
-    expect(Object.keys(unlocked).sort()).toEqual(["address", "key", "x25519Public"]);
+    expect(Object.keys(unlocked).sort()).toEqual(["address", "key", "signers", "x25519Public"]);
+    expect(unlocked.signers).toEqual([file.eth_address]);
 
     const plain = data(3 * CHUNK_SIZE + 123);
     const progress: number[] = [];

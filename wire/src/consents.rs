@@ -106,11 +106,28 @@ pub struct ConsentView {
     pub grantee_address: Option<String>,
     /// The validity start signed (`validFrom`), once granted; `validUntil` is `data_erase_at`.
     pub valid_from: Option<DateTime<Utc>>,
+    /// The rest of the patient's signed `Grant` (docs/contract.md), once granted: with the fields
+    /// above, a client rebuilds the message and checks that the signature is its own key's before
+    /// it seals a new document to the hospital (a server cannot list a grant it made up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_signature: Option<GrantSignatureView>,
     /// The chain mirror: where the signed grant and revocation are on their way to the chain.
     /// A grant whose relay `failed` gives the hospital no access until the patient signs it
     /// again (`POST /v1/consents/{id}/resign`); so does a failed revocation need re-signing to
     /// reach the chain (access already ended on the platform).
     pub chain: ChainView,
+}
+
+/// A grant's signed nonce, deadline and signature.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GrantSignatureView {
+    /// The contract nonce signed.
+    pub nonce: u64,
+    /// The signature deadline signed (Unix seconds).
+    pub deadline: u64,
+    /// EIP-2098 compact signature (`0x` + 128 hex digits).
+    pub signature: String,
 }
 
 /// A consent's signed messages on their way to the chain (absent until signed).

@@ -199,6 +199,7 @@ mod tests {
             patient_address: None,
             grantee_address: None,
             valid_from: None,
+            grant: None,
         };
         for (status, fhir) in [
             (ConsentStatus::Requested, "proposed"),

@@ -473,6 +473,7 @@ fn check_request(req: &NewRequest, hospital_id: Uuid, now: DateTime<Utc>) -> Ser
         patient_address: None,
         grantee_address: None,
         valid_from: None,
+        grant: None,
     })
 }
 

@@ -105,6 +105,16 @@ async fn rotate(ctx: &Ctx, old_keystore: &std::path::Path, rpc: Option<&str>) ->
         }),
     };
     let v = api.key_create(&body).await?;
+    // Grants the old key signed stay the patient's own: the new keystore remembers the keys
+    // before it (taken from the keystore just unlocked, not from the server).
+    let old_file = keystore::load(old_keystore)?;
+    let mut file = keystore::load(&ctx.keystore_path())?;
+    for a in old_file.previous_signers.iter().chain([&old_file.eth_address]) {
+        if !file.previous_signers.contains(a) && *a != file.eth_address {
+            file.previous_signers.push(a.clone());
+        }
+    }
+    keystore::save(&ctx.keystore_path(), &file)?;
     ctx.print(&v, || {
         format!("account {account} handed from {active} to {new_signer}; the rotation is queued for the chain")
     });

@@ -12,7 +12,7 @@ use pramana_core::envelope::{self, Recipient, os_rng};
 use uuid::Uuid;
 
 use crate::Ctx;
-use crate::keystore;
+use crate::{grants, keystore};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -28,15 +28,42 @@ pub struct Args {
 
 /// The X25519 keys of the hospitals whose active grant covers a document of `hi_type` and care
 /// date `date`: a new document in a granted scope is sealed to them too, as a grant would have
-/// done had the document existed then.
-async fn granted_recipients(api: &Client, hi_type: &str, date: &str) -> anyhow::Result<Vec<Recipient>> {
+/// done had the document existed then. Only grants the patient's own keys signed count
+/// (`grants::signed_by_me`); any other listed grant is named on stderr and left out.
+async fn granted_recipients(
+    api: &Client,
+    keys: &keystore::KeystoreFile,
+    hi_type: &str,
+    date: &str,
+) -> anyhow::Result<Vec<Recipient>> {
+    let covering: Vec<_> = api
+        .consents()
+        .await?
+        .into_iter()
+        .filter(|c| {
+            c.status == "GRANTED"
+                && c.hi_types.iter().any(|t| t == hi_type)
+                && c.date_range.from.to_string().as_str() <= date
+                && date <= c.date_range.to.to_string().as_str()
+        })
+        .collect();
+    if covering.is_empty() {
+        return Ok(Vec::new());
+    }
+    let chain = api.chain().await?;
+    let Some(contract) = chain.contract_address.as_deref().and_then(|a| a.parse().ok()) else {
+        eprintln!(
+            "warning: the platform names no consent contract, so no grant can be checked; \
+             the document is sealed to you alone"
+        );
+        return Ok(Vec::new());
+    };
+    let domain = pramana_core::chain::domain(chain.chain_id, contract);
+    let mine = keys.own_signers()?;
     let mut out = Vec::new();
-    for c in api.consents().await? {
-        let covers = c.status == "GRANTED"
-            && c.hi_types.iter().any(|t| t == hi_type)
-            && c.date_range.from.to_string().as_str() <= date
-            && date <= c.date_range.to.to_string().as_str();
-        if !covers {
+    for c in covering {
+        if let Err(why) = grants::signed_by_me(&c, &domain, &mine) {
+            eprintln!("warning: not sealed to the hospital of consent {}: {why}", c.id);
             continue;
         }
         let keys = api.consent_grantee_keys(c.id).await?;
@@ -58,7 +85,7 @@ pub async fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     let mut pk = [0u8; 32];
     hex::decode_to_slice(&keys.x25519_public, &mut pk).context("keystore public key")?;
     let mut recipients = vec![Recipient(pk)];
-    recipients.extend(granted_recipients(&api, hi_type, date).await?);
+    recipients.extend(granted_recipients(&api, &keys, hi_type, date).await?);
     let shared = recipients.len() - 1;
     let id = Uuid::new_v4();
     let tmp = ctx.home.join(format!("upload-{id}.env"));

@@ -51,6 +51,21 @@ pub struct ConsentRow {
     pub grantee_address: Option<EthAddress>,
     /// The validity start signed, once granted.
     pub valid_from: Option<DateTime<Utc>>,
+    /// The grant's signed nonce, deadline and signature, once granted (the latest, when the
+    /// patient signed it again).
+    pub grant: Option<GrantSignature>,
+}
+
+/// What a patient signed besides the artefact's own fields: with them and the fields above, a
+/// client rebuilds the EIP-712 `Grant` and checks whose signature it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantSignature {
+    /// The contract nonce signed.
+    pub nonce: u64,
+    /// The signature deadline (Unix seconds).
+    pub deadline: u64,
+    /// The 64-byte compact signature.
+    pub signature: [u8; 64],
 }
 
 impl ConsentRow {
@@ -97,6 +112,9 @@ struct RawConsent {
     patient_address: Option<Vec<u8>>,
     grantee_address: Option<Vec<u8>>,
     valid_from: Option<DateTime<Utc>>,
+    signed_grant_nonce: Option<i64>,
+    signed_grant_deadline: Option<i64>,
+    signed_grant_signature: Option<Vec<u8>>,
 }
 
 impl TryFrom<RawConsent> for ConsentRow {
@@ -108,6 +126,18 @@ impl TryFrom<RawConsent> for ConsentRow {
         };
         let address = |column: &str, raw: &Option<Vec<u8>>| -> StoreResult<Option<EthAddress>> {
             raw.as_deref().map(|b| <[u8; 20]>::try_from(b).map(EthAddress).map_err(|_| bad(column, &b))).transpose()
+        };
+        let grant = match (
+            r.signed_grant_nonce,
+            r.signed_grant_deadline,
+            fixed(r.id, "grant_signature", r.signed_grant_signature.clone())?,
+        ) {
+            (Some(n), Some(d), Some(signature)) => Some(GrantSignature {
+                nonce: u64::try_from(n).map_err(|_| bad("grant_nonce", &n))?,
+                deadline: u64::try_from(d).map_err(|_| bad("grant_deadline", &d))?,
+                signature,
+            }),
+            _ => None,
         };
         let mut hi_types = Vec::with_capacity(r.hi_types.len());
         for t in &r.hi_types {
@@ -135,6 +165,7 @@ impl TryFrom<RawConsent> for ConsentRow {
             created_at: r.created_at,
             decided_at: r.decided_at,
             valid_from: r.valid_from,
+            grant,
         })
     }
 }
@@ -145,7 +176,8 @@ fn codes(hi_types: &[HiType]) -> Vec<&'static str> {
 
 const COLUMNS: &str = "id, patient_id, hospital_id, purpose, hi_types, access_mode, date_from, date_to, data_erase_at, \
      frequency_unit, frequency_value, frequency_repeats, request_expires_at, status, created_at, decided_at, \
-     patient_address, grantee_address, valid_from";
+     patient_address, grantee_address, valid_from, grant_nonce AS signed_grant_nonce, \
+     grant_deadline AS signed_grant_deadline, grant_signature AS signed_grant_signature";
 
 /// Closes the patient's open artefact with the hospital if it has expired (its request, or its
 /// grant's `data_erase_at`), so a new request can take its place. Returns whether one was closed.

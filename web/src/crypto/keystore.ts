@@ -17,6 +17,11 @@ export interface KeystoreFile {
   nonce: string;
   /** AES-256-GCM ciphertext with tag (hex) of the two 32-byte secrets. */
   ciphertext: string;
+  /**
+   * The addresses that signed for this account before `eth_address`, oldest first (the CLI's
+   * `identity rotate` carries them over): grants they signed are still the patient's own.
+   */
+  previous_signers?: string[];
 }
 
 export interface UnlockedKeys {
@@ -67,6 +72,10 @@ export function parseKeystore(text: string): KeystoreFile {
   if (file?.version !== 1) throw new KeystoreError(`unsupported keystore version ${String(file?.version)}`);
   const k = file.kdf;
   if (!k || ![k.m_kib, k.t, k.p].every((x) => Number.isInteger(x) && x > 0) || typeof k.salt !== "string") {
+    throw new KeystoreError("keystore is not valid");
+  }
+  const previous = file.previous_signers;
+  if (previous !== undefined && !(Array.isArray(previous) && previous.every((a) => typeof a === "string" && /^0x[0-9a-fA-F]{40}$/.test(a)))) {
     throw new KeystoreError("keystore is not valid");
   }
   return file;
@@ -141,7 +150,8 @@ export async function createKeystore(passphrase: string, opts: CreateOptions = {
 
 /** The file's text exactly as the CLI writes it (serde_json's pretty form, no final newline). */
 export function serializeKeystore(file: KeystoreFile): string {
-  const { version, x25519_public, eth_address, kdf, nonce, ciphertext } = file;
+  const { version, x25519_public, eth_address, kdf, nonce, ciphertext, previous_signers } = file;
   const { m_kib, t, p, salt } = kdf;
-  return JSON.stringify({ version, x25519_public, eth_address, kdf: { m_kib, t, p, salt }, nonce, ciphertext }, null, 2);
+  const previous = previous_signers?.length ? { previous_signers } : {};
+  return JSON.stringify({ version, x25519_public, eth_address, kdf: { m_kib, t, p, salt }, nonce, ciphertext, ...previous }, null, 2);
 }

@@ -42,6 +42,8 @@ export interface Unlocked {
   key: string;
   address: string;
   x25519Public: Uint8Array;
+  /** Every address that signs or signed for the account: `address` and the keystore's earlier ones. */
+  signers: string[];
 }
 
 /** A new keystore: its file's text (the recovery kit) and its keys, unlocked. */
@@ -143,17 +145,25 @@ export function serve(port: Port): void {
         return stream(req.id, open(toSource(req.input), req.header ? { ...opts, header: req.header } : opts));
       }
       case "unlock": {
-        const unlocked = await unlockKeystore(parseKeystore(req.keystore), req.passphrase);
+        const file = parseKeystore(req.keystore);
+        const unlocked = await unlockKeystore(file, req.passphrase);
         const key = `k${nextKey++}`;
         keys.set(key, unlocked);
         const x25519Public = unlocked.identity.publicKey;
-        return post({ type: "done", id: req.id, result: { key, address: unlocked.address, x25519Public } });
+        const signers = [unlocked.address, ...(file.previous_signers ?? [])];
+        return post({ type: "done", id: req.id, result: { key, address: unlocked.address, x25519Public, signers } });
       }
       case "create": {
         const { file, keys: created } = await createKeystore(req.passphrase);
         const key = `k${nextKey++}`;
         keys.set(key, created);
-        const result: Created = { key, address: created.address, x25519Public: created.identity.publicKey, keystore: serializeKeystore(file) };
+        const result: Created = {
+          key,
+          address: created.address,
+          x25519Public: created.identity.publicKey,
+          signers: [created.address],
+          keystore: serializeKeystore(file),
+        };
         return post({ type: "done", id: req.id, result });
       }
       case "sign": {

@@ -30,6 +30,8 @@ const en = {
   "documents.upload.uploading": "Uploading {name}",
   "documents.upload.done": "Added.",
   "documents.upload.shared": "Also shared with {n} hospital(s) you have given consent to for this type and date.",
+  "documents.upload.refused":
+    "Not shared with {n} hospital(s) the platform lists as having your consent: your keys did not sign that consent as it is listed. Check your consents; if this persists, tell the platform's operator.",
   "documents.upload.open": "Open it",
   "documents.upload.cancelled": "Cancelled. Nothing was stored.",
   "documents.upload.cancel": "Cancel {name}",
@@ -151,6 +153,8 @@ const hi: Record<keyof typeof en, string> = {
   "documents.upload.uploading": "{name} अपलोड हो रही है",
   "documents.upload.done": "जोड़ दिया गया।",
   "documents.upload.shared": "{n} अस्पताल(लों) के साथ भी साझा किया गया, जिन्हें आपने इस प्रकार और तारीख के लिए सहमति दी है।",
+  "documents.upload.refused":
+    "{n} अस्पताल(लों) के साथ साझा नहीं किया गया जिन्हें प्लेटफ़ॉर्म आपकी सहमति वाला बताता है: आपकी कुंजियों ने वह सहमति, जैसी दिखाई गई है, हस्ताक्षरित नहीं की। अपनी सहमतियाँ जाँचें; ऐसा बार-बार हो तो प्लेटफ़ॉर्म के संचालक को बताएँ।",
   "documents.upload.open": "इसे खोलें",
   "documents.upload.cancelled": "रद्द किया गया। कुछ भी सहेजा नहीं गया।",
   "documents.upload.cancel": "{name} रद्द करें",

@@ -7,6 +7,9 @@ import { collectToBlob, uuidBytes } from "./files";
 import type { SealOutput } from "../crypto/envelope";
 import type { ProofBundle } from "../crypto/proof";
 import { cryptoClient } from "../state/keys";
+import { getAddress } from "viem";
+import { domain } from "../crypto/eip712";
+import { grantProblem } from "./grants";
 
 export type DocumentView = Schemas["DocumentView"];
 
@@ -25,16 +28,30 @@ export class Cancelled extends Error {
 /**
  * The X25519 keys of the hospitals whose active grant covers a new document of this type and
  * care date, as the CLI's `upload` does: a document added inside a granted scope is shared as
- * the grant would have shared it had the document existed then.
+ * the grant would have shared it had the document existed then. Only grants one of `signers`
+ * (the keystore's own addresses) signed count; the others are counted in `refused`.
  */
-export async function grantedRecipients(hiType: string, careDate: string): Promise<Uint8Array[]> {
+export async function grantedRecipients(
+  hiType: string,
+  careDate: string,
+  signers: string[],
+): Promise<{ keys: Uint8Array[]; refused: number }> {
   const consents = await call(() => api.GET("/v1/consents"));
+  const covering = consents.filter(
+    (c) => c.status === "GRANTED" && c.hi_types.includes(hiType) && c.date_range.from <= careDate && careDate <= c.date_range.to,
+  );
   const out: Uint8Array[] = [];
+  if (covering.length === 0) return { keys: out, refused: 0 };
+  const chain = await call(() => api.GET("/v1/chain"));
+  if (!chain.contract_address) return { keys: out, refused: covering.length };
+  const d = domain(chain.chain_id, getAddress(chain.contract_address));
   const seen = new Set<string>();
-  for (const c of consents) {
-    const covers =
-      c.status === "GRANTED" && c.hi_types.includes(hiType) && c.date_range.from <= careDate && careDate <= c.date_range.to;
-    if (!covers) continue;
+  let refused = 0;
+  for (const c of covering) {
+    if ((await grantProblem(c, d, signers)) !== null) {
+      refused += 1;
+      continue;
+    }
     const keys = await call(() => api.GET("/v1/consents/{id}/grantee-keys", { params: { path: { id: c.id } } }));
     const hex = keys.x25519_public_key;
     if (hex && /^[0-9a-fA-F]{64}$/.test(hex) && !seen.has(hex.toLowerCase())) {
@@ -42,7 +59,7 @@ export async function grantedRecipients(hiType: string, careDate: string): Promi
       out.push(fromHex(hex));
     }
   }
-  return out;
+  return { keys: out, refused };
 }
 
 export interface UploadProgress {
@@ -60,11 +77,13 @@ export async function sealAndUpload(opts: {
   hiType: string;
   careDate: string;
   ownKey: Uint8Array;
+  /** The keystore's own addresses: only grants they signed are sealed to. */
+  signers: string[];
   onProgress: (p: UploadProgress) => void;
   signal: AbortSignal;
-}): Promise<{ doc: DocumentView; sharedWith: number }> {
+}): Promise<{ doc: DocumentView; sharedWith: number; refused: number }> {
   const { file, hiType, careDate, onProgress, signal } = opts;
-  const shared = await grantedRecipients(hiType, careDate);
+  const { keys: shared, refused } = await grantedRecipients(hiType, careDate, opts.signers);
   if (signal.aborted) throw new Cancelled();
   const id = crypto.randomUUID();
   onProgress({ phase: "sealing", done: 0, total: file.size });
@@ -96,7 +115,7 @@ export async function sealAndUpload(opts: {
   const url = `/v1/documents/${id}?${query}`;
   onProgress({ phase: "uploading", done: 0, total: envelope.size });
   const doc = await putWithSession(url, envelope, signal, (done) => onProgress({ phase: "uploading", done, total: envelope.size }));
-  return { doc, sharedWith: shared.length };
+  return { doc, sharedWith: shared.length, refused };
 }
 
 /** PUTs a Blob with XMLHttpRequest (upload progress); a 401 renews the session once and retries. */

@@ -308,7 +308,7 @@ function RecoveryKit({ created, subject, password: initial }: { created: Created
     try {
       await registerKeys(created, password);
       await saveKeystore(subject, created.keystore);
-      setUnlocked({ key: created.key, address: created.address, x25519Public: created.x25519Public });
+      setUnlocked({ key: created.key, address: created.address, x25519Public: created.x25519Public, signers: created.signers });
     } catch (err) {
       setError(err);
     } finally {

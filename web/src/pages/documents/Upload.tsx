@@ -19,6 +19,7 @@ interface Item {
   error?: string;
   docId?: string;
   sharedWith?: number;
+  refused?: number;
   abort: AbortController;
 }
 
@@ -73,11 +74,12 @@ export function Upload({ onUploaded }: { onUploaded: () => void }) {
       hiType: item.hiType,
       careDate: item.careDate,
       ownKey: unlocked.x25519Public,
+      signers: unlocked.signers,
       signal: item.abort.signal,
       onProgress: (progress) => update(item.key, { progress }),
     })
-      .then(({ doc, sharedWith }) => {
-        update(item.key, { state: "done", docId: doc.id, sharedWith });
+      .then(({ doc, sharedWith, refused }) => {
+        update(item.key, { state: "done", docId: doc.id, sharedWith, refused });
         onUploaded();
       })
       .catch((e: unknown) => {
@@ -194,6 +196,7 @@ function UploadRow({ item, onCancel }: { item: Item; onCancel: () => void }) {
           <Link to={`/documents/${item.docId}`}>{t("documents.upload.open")}</Link>
         </p>
       )}
+      {item.state === "done" && item.refused ? <Alert>{t("documents.upload.refused", { n: item.refused })}</Alert> : null}
       {item.state === "cancelled" && <p className="muted">{t("documents.upload.cancelled")}</p>}
       {item.state === "failed" && <Alert>{item.error}</Alert>}
       {(item.state === "waiting" || item.state === "working") && (
