@@ -227,6 +227,20 @@ impl TestApp {
         (token, h.hospital.id.to_string())
     }
 
+    /// Links hospital `hospital` (its access token) to `patient`'s record: the hospital asks, the
+    /// patient approves. Returns the link's id.
+    pub async fn link(&self, hospital: &str, patient: &Patient) -> String {
+        let r = self
+            .post("/v1/links", Some(hospital), &serde_json::json!({"patient_abha_number": patient.abha.as_digits()}))
+            .await;
+        assert_eq!(r.status(), 201, "link requested");
+        let link: serde_json::Value = r.json().await.expect("link");
+        let id = link["id"].as_str().expect("link id").to_owned();
+        let r = self.post(&format!("/v1/links/{id}/approve"), Some(&patient.access), &serde_json::json!({})).await;
+        assert_eq!(r.status(), 200, "link approved");
+        id
+    }
+
     /// The bootstrap admin's access token.
     pub async fn admin_token(&self) -> String {
         self.login("admin", ADMIN_PASSWORD).await.0

@@ -10,9 +10,10 @@ use pramana_wire::{
     AuditPage, AuditQuery, AuditorCreate, AuditorCreated, ChainInfo, ConsentGrantBody, ConsentRequestCreate,
     ConsentResignBody, ConsentRevokeBody, ConsentView, ConsistencyProof, ConsistencyQuery, DeliveriesQuery,
     DeliveryView, DocumentView, ErrorBody, GranteeKeys, HeadsPage, HeadsQuery, HospitalCreate, HospitalCreated,
-    HospitalView, InclusionProof, KeyCreate, KeyView, LogPage, LogQuery, LogReport, LoginRequest, PatientPatch,
-    PatientView, PositionProof, ProofQuery, RefreshRequest, RegisterRequest, RemoveRecipient, SignedConsentPage,
-    SignedConsentQuery, TokenResponse, TreeSizeQuery, UploadQuery, WebhookCreated, WebhookSet, WebhookView,
+    HospitalView, InclusionProof, KeyCreate, KeyView, LinkRequestCreate, LinkView, LogPage, LogQuery, LogReport,
+    LoginRequest, PatientPatch, PatientView, PositionProof, ProofQuery, RefreshRequest, RegisterRequest,
+    RemoveRecipient, SignedConsentPage, SignedConsentQuery, TokenResponse, TreeSizeQuery, UploadQuery, WebhookCreated,
+    WebhookSet, WebhookView,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::Serialize;
@@ -359,6 +360,21 @@ impl Client {
     /// `POST /v1/consents`: a hospital's request.
     pub async fn consent_request(&self, body: &ConsentRequestCreate) -> Result<ConsentView> {
         self.send(self.post("/v1/consents", body), StatusCode::CREATED).await
+    }
+
+    /// `POST /v1/links`: a hospital asks to add documents to a patient's record.
+    pub async fn link_request(&self, body: &LinkRequestCreate) -> Result<LinkView> {
+        self.send(self.post("/v1/links", body), StatusCode::CREATED).await
+    }
+
+    /// `GET /v1/links`: the caller's links.
+    pub async fn links(&self) -> Result<Vec<LinkView>> {
+        self.send(self.get("/v1/links"), StatusCode::OK).await
+    }
+
+    /// `POST /v1/links/{id}/{action}`: `approve` or `deny` (the patient), `end` (either party).
+    pub async fn link_decide(&self, id: Uuid, action: &str) -> Result<LinkView> {
+        self.send(self.request(Method::POST, &format!("/v1/links/{id}/{action}")), StatusCode::OK).await
     }
 
     /// `GET /v1/consents`: the caller's artefacts.

@@ -92,6 +92,9 @@ pub struct StorageSettings {
     pub max_document_bytes: u64,
     /// Total payload bytes a patient's record may hold, counting uploads in flight.
     pub quota_bytes_per_patient: u64,
+    /// Payload bytes one linked hospital may put into one patient's record (its live uploads
+    /// there and those in flight), inside the patient's own quota.
+    pub quota_bytes_per_link: u64,
     /// At start-up the API removes staged uploads (staging files, S3 staging objects and
     /// unfinished multipart uploads, quota reservations) older than this many seconds: what a
     /// crash left behind. Must be longer than any upload takes, since other replicas' uploads
@@ -358,6 +361,7 @@ backend = "local"
 local_dir = ".local/objects"
 max_document_bytes = 1100000000
 quota_bytes_per_patient = 10737418240
+quota_bytes_per_link = 2147483648
 staging_max_age_secs = 86400
 s3_endpoint = ""
 s3_region = "us-east-1"
@@ -461,6 +465,9 @@ impl Settings {
         }
         if self.server.max_json_body_bytes < 1024 {
             return invalid("server.max_json_body_bytes must be at least 1024");
+        }
+        if self.storage.quota_bytes_per_link == 0 {
+            return invalid("storage.quota_bytes_per_link must be positive");
         }
         if self.storage.max_document_bytes < 1024
             || self.storage.quota_bytes_per_patient < self.storage.max_document_bytes

@@ -184,6 +184,14 @@ async fn other_tenants_get_404_and_hospitals_upload_into_a_record() {
     let hkey = register_key(&app, &hospital).await;
     let hdoc = Uuid::new_v4();
     let (file, info) = seal(hdoc, &[key.recipient(), hkey.recipient()], b"discharge summary");
+    // Only once the patient linked it (tests/e2e/links.rs has the rest).
+    let before = app.table_counts().await;
+    let r =
+        put(&app, &hospital, hdoc, &format!("{}&patient_id={}", query(&info, "DischargeSummary"), p.id), file.clone())
+            .await;
+    assert_error(r, 422, "not_linked").await;
+    assert_eq!(app.table_counts().await, before, "the refusal changed nothing");
+    app.link(&hospital, &p).await;
     let r =
         put(&app, &hospital, hdoc, &format!("{}&patient_id={}", query(&info, "DischargeSummary"), p.id), file).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());

@@ -14,6 +14,7 @@ mod health;
 mod ipfs;
 mod keys;
 mod limits;
+mod links;
 mod patients;
 mod registration;
 mod relay;

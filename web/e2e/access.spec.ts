@@ -2,7 +2,7 @@
 // in plain words, filtered by hospital.
 import { expect, test } from "@playwright/test";
 import { expectAccessible, newHospital, newPatientAccount, screenshot, signInWithNewKeys, watchConsole } from "./platform";
-import { hospitalReads, signIn, uploadDocument, x25519Of } from "./consent-fixtures";
+import { hospitalReads, requestLink, signIn, uploadDocument, x25519Of } from "./consent-fixtures";
 
 test("access history shows who read what, a refused attempt, and filters by hospital", async ({ page }) => {
   const problems = watchConsole(page);
@@ -12,6 +12,27 @@ test("access history shows who read what, a refused attempt, and filters by hosp
   const patient = await newPatientAccount();
   await signInWithNewKeys(page, patient);
   const me = await signIn(patient.abha, patient.password);
+
+  // The lab may add documents only once the patient lets it: it asks, the patient approves on
+  // the Consents page. An unlinked upload is refused.
+  await expect(
+    uploadDocument(lab.token, [await x25519Of(me.token), lab.x25519Public], {
+      hiType: "DiagnosticReport",
+      careDate: "2026-01-10",
+      text: "junk",
+      patientId: me.subjectId,
+    }),
+  ).rejects.toThrow(/not_linked/);
+  await requestLink(lab, patient.abha);
+  await page.getByRole("link", { name: "Consents", exact: true }).click();
+  const asking = page.locator(".consent-item").filter({ hasText: lab.name }).filter({ hasText: "Asking to add documents" });
+  await expect(asking).toBeVisible();
+  await expectAccessible(page);
+  await screenshot(page, "links-request");
+  await asking.getByRole("button", { name: "Let it add documents" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Let it add documents" }).click();
+  await expect(page.getByText(`${lab.name} can now add documents to your record.`)).toBeVisible();
+  await expect(page.locator(".consent-item").filter({ hasText: lab.name })).toContainText("Can add documents");
 
   // The lab puts a report into the patient's record and reads it back; the other clinic, with
   // no consent, is refused.
@@ -36,6 +57,7 @@ test("access history shows who read what, a refused attempt, and filters by hosp
   await expect(download).toContainText("Allowed");
   const refused = items.filter({ hasText: other.name });
   await expect(refused).toHaveCount(1);
+  await expect(items.filter({ hasText: "Let a hospital add documents" })).toHaveCount(1);
   await expect(refused).toContainText("Looked at a document's details");
   await expect(refused).toContainText("Refused");
   await expectAccessible(page);

@@ -74,6 +74,11 @@ export async function uploadDocument(
   return id;
 }
 
+/** The hospital asks to add documents to the patient's record (the patient decides in the portal). */
+export async function requestLink(hospital: Hospital, abha: string): Promise<{ id: string; status: string }> {
+  return apiCall("POST", "/v1/links", { patient_abha_number: abha }, hospital.token);
+}
+
 export interface ConsentView {
   id: string;
   status: string;

@@ -13,6 +13,7 @@ pub mod consents;
 pub mod documents;
 pub mod error;
 pub mod keys;
+pub mod links;
 pub mod patients;
 pub mod webhooks;
 
@@ -24,5 +25,6 @@ pub use consents::*;
 pub use documents::*;
 pub use error::*;
 pub use keys::*;
+pub use links::*;
 pub use patients::*;
 pub use webhooks::*;

@@ -11,6 +11,7 @@ pub mod export;
 pub mod fhir;
 pub mod health;
 pub mod keys;
+pub mod links;
 pub mod openapi;
 pub mod patients;
 pub mod webhooks;
@@ -92,6 +93,10 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(consents::consents_grant))
         .routes(routes!(consents::consents_revoke))
         .routes(routes!(consents::consents_resign))
+        .routes(routes!(links::links_create, links::links_list))
+        .routes(routes!(links::links_approve))
+        .routes(routes!(links::links_deny))
+        .routes(routes!(links::links_end))
         .routes(routes!(webhooks::webhook_put, webhooks::webhook_get, webhooks::webhook_delete))
         .routes(routes!(webhooks::webhook_deliveries));
     openapi::CommonResponses.modify(router.get_openapi_mut());

@@ -17,7 +17,7 @@ use pramana_core::merkle::document_leaf;
 use pramana_core::{HiType, PatientId, Role};
 use pramana_server::config::StorageSettings;
 use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event, insert_audit_event_now};
-use pramana_server::store::documents::{self, DocumentRow, NewDocument, StanzaHolder};
+use pramana_server::store::documents::{self, DocumentRow, NewDocument, NoRoom, StanzaHolder};
 use pramana_server::store::{self, StoreError, keys};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -101,6 +101,10 @@ where
     // must be able to decrypt: the envelope needs a stanza for one of their keys.
     let mut conn = pool.acquire().await.map_err(StoreError::from)?;
     store::patients::find_patient_by_id(&mut conn, PatientId(owner)).await?.ok_or(ServiceError::NotFound)?;
+    // A hospital writes into a record only where the patient linked it.
+    if actor.role == Role::Hospital && !store::links::is_linked(&mut conn, owner, actor.id).await? {
+        return Err(not_linked());
+    }
     drop(conn);
     let parties: Vec<Uuid> = if owner == actor.id { vec![owner] } else { vec![owner, actor.id] };
     let known_keys = keys::find_x25519_keys_by_owners(pool, &parties).await?;
@@ -113,18 +117,30 @@ where
     // Reserve the declared length: parallel uploads cannot together pass the quota.
     let mut in_flight = InFlight::new(pool, storage);
     let mut tx = store::begin(pool).await?;
+    let link = (actor.role == Role::Hospital).then_some((actor.id, limits.quota_bytes_per_link));
     let room = documents::reserve_upload(
         &mut tx,
         in_flight.reservation,
         owner,
         content_length,
         limits.quota_bytes_per_patient,
+        link,
         limits.staging_max_age_secs,
     )
     .await?;
-    if !room {
-        in_flight.forget();
-        return Err(too_large("quota_exceeded", "this would exceed the patient's storage quota"));
+    match room {
+        Ok(()) => {}
+        Err(NoRoom::Patient) => {
+            in_flight.forget();
+            return Err(too_large("quota_exceeded", "this would exceed the patient's storage quota"));
+        }
+        Err(NoRoom::Link) => {
+            in_flight.forget();
+            return Err(too_large(
+                "link_quota_exceeded",
+                "this would exceed what one hospital may store in a patient's record (storage.quota_bytes_per_link)",
+            ));
+        }
     }
     store::commit(tx).await?;
 
@@ -248,6 +264,10 @@ where
     let used = documents::lock_patient_usage(&mut tx, ctx.owner).await?;
     if used as u64 + payload_len > ctx.limits.quota_bytes_per_patient {
         return Err(too_large("quota_exceeded", "this would exceed the patient's storage quota"));
+    }
+    // The patient may have unlinked the hospital while the body arrived.
+    if ctx.actor.role == Role::Hospital && !store::links::is_linked(&mut tx, ctx.owner, ctx.actor.id).await? {
+        return Err(not_linked());
     }
     documents::insert_document(&mut tx, &new, &holders).await.map_err(|e| match e {
         StoreError::Conflict(_) => ServiceError::conflict("document_exists", "a document with this id exists"),
@@ -431,6 +451,13 @@ pub fn decode_header(b64: &str) -> Option<Vec<u8>> {
 /// The audit event for an action on document `doc_id` of patient `owner`.
 fn event(actor: &Actor, action: &'static str, outcome: Outcome, doc_id: Uuid, owner: Uuid) -> AuditEvent {
     actor.event(action, outcome).patient(owner).target("document", doc_id)
+}
+
+fn not_linked() -> ServiceError {
+    ServiceError::refused(
+        "not_linked",
+        "the patient has not linked this hospital to their record (POST /v1/links asks)",
+    )
 }
 
 fn too_large(code: &'static str, message: &str) -> ServiceError {

@@ -8,6 +8,7 @@
 pub mod consents;
 pub mod documents;
 pub mod export;
+pub mod links;
 
 use pramana_core::{Role, ValidationError};
 use pramana_server::store::StoreError;

@@ -7,6 +7,7 @@ mod delete;
 mod download;
 mod export;
 mod identity;
+mod link;
 mod login;
 mod ls;
 mod proof;
@@ -43,6 +44,9 @@ pub enum Command {
     /// Consents, read from the chain.
     #[command(subcommand)]
     Consent(consent::ConsentCmd),
+    /// Which hospitals may add documents to your record.
+    #[command(subcommand)]
+    Link(link::LinkCmd),
     /// Rebuild every consent's history from the chain's events, with each one's status now; no
     /// call to the platform unless `--token` asks to compare with it.
     Audit(audit::Args),
@@ -75,6 +79,7 @@ impl Command {
             Self::Delete(a) => delete::run(ctx, a).await?,
             Self::Proof(a) => proof::run(ctx, a).await?,
             Self::Consent(c) => c.run(ctx).await?,
+            Self::Link(c) => c.run(ctx).await?,
             Self::Audit(a) => return audit::run(ctx, a).await,
             Self::AuditLog(c) => return c.run(ctx).await,
             Self::Export(a) => export::run(ctx, a).await?,

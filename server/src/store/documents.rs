@@ -158,18 +158,30 @@ pub async fn lock_patient_usage(conn: &mut PgConnection, patient_id: Uuid) -> St
     .await?)
 }
 
+/// Why an upload could not reserve room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoRoom {
+    /// The patient's record is full.
+    Patient,
+    /// The uploading hospital used its link's share of the record.
+    Link,
+}
+
 /// Reserves `bytes` of `patient_id`'s quota for upload `id` if the patient's live documents and
-/// their other uploads in flight leave room under `quota` (call inside a transaction: it takes
-/// the patient row's lock). Reservations older than `max_age_secs` are what a crash left and do
-/// not count. Returns false, reserving nothing, when there is no room.
+/// their other uploads in flight leave room under `quota`, and, for a hospital's upload
+/// (`hospital`: its id and its link's quota), if what it put into this record leaves room under
+/// that quota too (call inside a transaction: it takes the patient row's lock). Reservations
+/// older than `max_age_secs` are what a crash left and do not count. Reserves nothing when there
+/// is no room.
 pub async fn reserve_upload(
     conn: &mut PgConnection,
     id: Uuid,
     patient_id: Uuid,
     bytes: u64,
     quota: u64,
+    hospital: Option<(Uuid, u64)>,
     max_age_secs: u64,
-) -> StoreResult<bool> {
+) -> StoreResult<Result<(), NoRoom>> {
     let used = lock_patient_usage(&mut *conn, patient_id).await?;
     let reserved: i64 = sqlx::query_scalar(
         "SELECT COALESCE(sum(bytes), 0)::bigint FROM upload_reservations
@@ -182,15 +194,22 @@ pub async fn reserve_upload(
     let total =
         u64::try_from(used).unwrap_or(0).saturating_add(u64::try_from(reserved).unwrap_or(0)).saturating_add(bytes);
     if total > quota {
-        return Ok(false);
+        return Ok(Err(NoRoom::Patient));
     }
-    sqlx::query("INSERT INTO upload_reservations (id, patient_id, bytes) VALUES ($1, $2, $3)")
+    if let Some((hospital_id, link_quota)) = hospital
+        && super::links::link_usage(&mut *conn, patient_id, hospital_id, max_age_secs).await?.saturating_add(bytes)
+            > link_quota
+    {
+        return Ok(Err(NoRoom::Link));
+    }
+    sqlx::query("INSERT INTO upload_reservations (id, patient_id, bytes, hospital_id) VALUES ($1, $2, $3, $4)")
         .bind(id)
         .bind(patient_id)
         .bind(i64::try_from(bytes).unwrap_or(i64::MAX))
+        .bind(hospital.map(|(h, _)| h))
         .execute(&mut *conn)
         .await?;
-    Ok(true)
+    Ok(Ok(()))
 }
 
 /// Releases upload `id`'s quota reservation (releasing a missing one is not an error).

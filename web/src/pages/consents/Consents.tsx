@@ -9,6 +9,7 @@ import { Page } from "../../Layout";
 import { Alert, ErrorAlert } from "../../ui";
 import { ChainSummary, ConsentFacts, StatusBadge, chainBusy, hospitalName, useHospitals, usePolling } from "./consentParts";
 import { DenyButton } from "./Decide";
+import { LinksSection } from "./Links";
 
 export function Consents() {
   const t = useT();
@@ -81,6 +82,7 @@ export function Consents() {
               </>
             )}
           </Section>
+          <LinksSection />
         </>
       )}
     </Page>

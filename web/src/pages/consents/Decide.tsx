@@ -11,7 +11,7 @@ import { Alert, Field, Progress } from "../../ui";
 import { consentErrorText, words } from "./consentParts";
 
 /** A modal question with a confirm and a cancel button. */
-function ConfirmDialog({
+export function ConfirmDialog({
   open,
   title,
   children,
