@@ -62,6 +62,7 @@ export function Consents() {
               </>
             )}
           </Section>
+          <LinksSection />
           <Section title={t("consents.active")} empty={t("consents.active.none")} items={active}>
             {(c) => (
               <>
@@ -82,7 +83,6 @@ export function Consents() {
               </>
             )}
           </Section>
-          <LinksSection />
         </>
       )}
     </Page>
