@@ -2,8 +2,7 @@
 // chain through the RPC endpoint; a changed file, an altered proof and a proof naming another
 // contract are refused with plain messages.
 import { expect, test, type Page } from "@playwright/test";
-import { readFile } from "node:fs/promises";
-import { expectAccessible, newPatientAccount, screenshot, signInWithNewKeys, watchConsole } from "./platform";
+import { anchoredDocumentWithProof, expectAccessible, screenshot, watchConsole } from "./platform";
 
 const REPORT = "HbA1c 5.6 %\nFasting glucose 92 mg/dL\n";
 
@@ -15,22 +14,7 @@ async function check(page: Page, doc: Buffer, proof: string): Promise<void> {
 
 test("a document and its proof verify on chain; a changed file, an altered proof, another contract do not", async ({ page }) => {
   const problems = watchConsole(page);
-  const who = await newPatientAccount();
-  await signInWithNewKeys(page, who);
-  await page.getByLabel("Type of document", { exact: true }).selectOption({ label: "Diagnostic report" });
-  await page.getByLabel("Date of care").fill("2025-08-08");
-  await page.getByLabel("Files to add").setInputFiles({ name: "report.txt", mimeType: "text/plain", buffer: Buffer.from(REPORT) });
-  await page.getByRole("link", { name: "Open it" }).click();
-
-  // Once anchored, the proof bundle downloads.
-  const proofButton = page.getByRole("button", { name: "Download proof" });
-  await expect(proofButton).toBeEnabled({ timeout: 90_000 });
-  const event = page.waitForEvent("download");
-  await proofButton.click();
-  const d = await event;
-  expect(d.suggestedFilename()).toBe("diagnostic-report-2025-08-08.proof.json");
-  const proof = await readFile((await d.path()) ?? "", "utf8");
-  const bundle = JSON.parse(proof);
+  const { text: proof, bundle } = await anchoredDocumentWithProof(page, REPORT);
   expect(bundle.format).toBe("pramana-proof");
 
   // Signed out: the page still works, and says what it trusts and how it checks.
@@ -67,5 +51,8 @@ test("a document and its proof verify on chain; a changed file, an altered proof
   // Not a proof at all.
   await check(page, Buffer.from(REPORT), "{not json");
   await expect(page.getByRole("alert")).toContainText("The proof file is not readable");
+  // JSON, but not a proof.
+  await check(page, Buffer.from(REPORT), JSON.stringify({ hello: "world" }));
+  await expect(page.getByRole("alert")).toContainText("This is not a proof file.");
   expect(problems).toEqual([]);
 });
