@@ -50,13 +50,18 @@ function staticHost(): Server {
 
 /** A JSON-RPC endpoint of another chain (chain id 1): it answers, but for the wrong chain. */
 function otherChainRpc(): Server {
+  const cors = { "access-control-allow-origin": "*", "access-control-allow-headers": "content-type" };
   return createServer((req, res) => {
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, cors).end(); // the browser's CORS preflight
+      return;
+    }
     let body = "";
     req.on("data", (c: Buffer) => (body += c.toString()));
     req.on("end", () => {
       const answer = (m: { id: number; method: string }) => ({ jsonrpc: "2.0", id: m.id, result: m.method === "eth_chainId" ? "0x1" : "0x" });
       const msg = JSON.parse(body) as { id: number; method: string } | { id: number; method: string }[];
-      res.writeHead(200, { "content-type": "application/json", "access-control-allow-origin": "*", "access-control-allow-headers": "content-type" });
+      res.writeHead(200, { "content-type": "application/json", ...cors });
       res.end(JSON.stringify(Array.isArray(msg) ? msg.map(answer) : answer(msg)));
     });
   });
@@ -105,11 +110,12 @@ test.afterAll(async () => {
 
 test("verifies with only the static page and the RPC endpoint; bad cases get plain messages", async ({ page }) => {
   const problems = watchConsole(page);
-  const rpcOrigin = new URL(RPC_URL).origin;
+  // Every request goes to the static host or to an RPC endpoint the page was given.
+  const down = await closedPort();
+  const allowed = new Set([origin, new URL(RPC_URL).origin, otherRpc, down]);
   const elsewhere: string[] = [];
   page.on("request", (r) => {
-    const o = new URL(r.url()).origin;
-    if (o !== origin && o !== rpcOrigin && o !== otherRpc && !r.url().startsWith("data:")) elsewhere.push(r.url());
+    if (!r.url().startsWith("data:") && !allowed.has(new URL(r.url()).origin)) elsewhere.push(r.url());
   });
   const pinned = { chain_id: doc.bundle.anchor.chain_id, contract_address: doc.bundle.anchor.contract };
   chainFile = { ...pinned, public_rpc_url: RPC_URL };
@@ -145,7 +151,6 @@ test("verifies with only the static page and the RPC endpoint; bad cases get pla
   await expect(page.getByRole("alert")).toContainText("The proof file is not readable");
 
   // The endpoint is down.
-  const down = await closedPort();
   chainFile = { ...pinned, public_rpc_url: down };
   await page.reload();
   await check(page, REPORT, doc.text);
