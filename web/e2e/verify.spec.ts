@@ -23,6 +23,10 @@ test("a document and its proof verify on chain; a changed file, an altered proof
   await expect(page.getByRole("heading", { level: 1, name: "Verify a document" })).toBeVisible();
   await expect(page.getByText("not through Pramana's servers")).toBeVisible();
   await expect(page.getByText(bundle.anchor.contract)).toBeVisible();
+  // The platform pins its contract in /pramana-chain.json, which the page reads first.
+  await expect(page.getByText("Pinned by this site's deployment file (pramana-chain.json).")).toBeVisible();
+  const pinned = (await (await page.request.get("/pramana-chain.json")).json()) as { chain_id: number; contract_address: string };
+  expect(pinned).toMatchObject({ chain_id: bundle.anchor.chain_id, contract_address: bundle.anchor.contract });
 
   await check(page, Buffer.from(REPORT), proof);
   const ok = page.getByRole("status").filter({ hasText: "Verified" });
