@@ -91,6 +91,9 @@ impl Application {
 /// The full router: API routes, docs, health, metrics, and the middleware stack.
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
+    let contract = state.contract.map(|a| a.to_checksum());
+    let chain_file =
+        crate::web::chain_file(settings.chain.chain_id, contract.as_deref(), settings.chain.public_rpc_url.as_deref());
     let (api, openapi) = routes::api_router(state.clone()).split_for_parts();
 
     Router::new()
@@ -99,7 +102,11 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), limit_requests))
         .route_layer(middleware::from_fn(track_metrics))
         .merge(routes::health::router())
-        .fallback_service(crate::web::router(&settings.server.web_dir, settings.chain.public_rpc_url.as_deref()))
+        .fallback_service(crate::web::router(
+            &settings.server.web_dir,
+            settings.chain.public_rpc_url.as_deref(),
+            chain_file,
+        ))
         .method_not_allowed_fallback(|| async {
             ApiError::BadRequest {
                 status: StatusCode::METHOD_NOT_ALLOWED,

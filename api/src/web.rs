@@ -4,6 +4,11 @@
 //! (the page holds the unlocked keys), so the Content-Security-Policy allows only the portal's
 //! own scripts and WebAssembly (the keystore's Argon2id), no inline script, no `eval`, and the
 //! page talks only to its own origin and the chain's public RPC endpoint.
+//!
+//! `/pramana-chain.json` is the deployment file the verify page reads first (docs/verify-page.md):
+//! the chain, the pinned contract and the public RPC endpoint, written here from the settings so
+//! that a normal deployment needs nothing more, and copied as-is to a static-only host so the
+//! page verifies with the API switched off.
 
 use std::path::Path;
 
@@ -49,9 +54,22 @@ fn origin(url: &str) -> Option<String> {
         .then(|| format!("{scheme}://{host}"))
 }
 
-/// The router serving the portal from `dir`, for the app's fallback.
-pub fn router(dir: &Path, public_rpc_url: Option<&str>) -> Router {
+/// Where the verify page looks for the deployment file.
+pub const CHAIN_FILE_PATH: &str = "/pramana-chain.json";
+
+/// The body of `/pramana-chain.json`: what the verify page trusts. `None` without a contract
+/// (nothing is pinned, so the page must not be told anything).
+pub fn chain_file(chain_id: u64, contract: Option<&str>, public_rpc_url: Option<&str>) -> Option<String> {
+    let rpc = public_rpc_url.map(str::trim).filter(|u| !u.is_empty());
+    contract
+        .map(|c| serde_json::json!({ "chain_id": chain_id, "contract_address": c, "public_rpc_url": rpc }).to_string())
+}
+
+/// The router serving the portal from `dir`, for the app's fallback; `chain_file` is the body of
+/// `/pramana-chain.json` (see [`chain_file`]).
+pub fn router(dir: &Path, public_rpc_url: Option<&str>, chain_file: Option<String>) -> Router {
     let csp = content_security_policy(public_rpc_url.and_then(origin).as_deref());
+    let chain_file: Option<std::sync::Arc<str>> = chain_file.map(Into::into);
     let index = dir.join("index.html");
     if !index.is_file() {
         tracing::warn!(dir = %dir.display(), "the web portal is not built (npm run build in web/); / answers 404");
@@ -66,7 +84,8 @@ pub fn router(dir: &Path, public_rpc_url: Option<&str>) -> Router {
     Router::new()
         .fallback_service(tower::service_fn(move |req: Request| {
             let files = files.clone();
-            async move { Ok::<_, std::convert::Infallible>(serve(files, req).await) }
+            let chain_file = chain_file.clone();
+            async move { Ok::<_, std::convert::Infallible>(serve(files, chain_file.as_deref(), req).await) }
         }))
         .layer(header("content-security-policy", &csp))
         .layer(header("x-content-type-options", "nosniff"))
@@ -80,8 +99,9 @@ pub fn router(dir: &Path, public_rpc_url: Option<&str>) -> Router {
 }
 
 /// Serves a file; `/v1/...` paths that reached the fallback are the API's 404, and only GET and
-/// HEAD read files.
-async fn serve(files: ServeDir<ServeFile>, req: Request) -> Response {
+/// HEAD read files. The deployment file comes from the settings when they pin a contract (a
+/// stale copy left in the web directory must not override them).
+async fn serve(files: ServeDir<ServeFile>, chain_file: Option<&str>, req: Request) -> Response {
     let path = req.uri().path();
     if path == "/v1" || path.starts_with("/v1/") {
         return ApiError::NotFound.into_response();
@@ -93,6 +113,12 @@ async fn serve(files: ServeDir<ServeFile>, req: Request) -> Response {
             message: "method not allowed on this path".into(),
         }
         .into_response();
+    }
+    if path == CHAIN_FILE_PATH
+        && let Some(body) = chain_file
+    {
+        let headers = [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-cache")];
+        return (headers, body.to_owned()).into_response();
     }
     // Hashed build outputs never change; the page itself is checked on every load.
     let immutable = path.starts_with("/assets/");
@@ -122,5 +148,18 @@ mod tests {
         assert!(csp.contains("connect-src 'self' https://rpc.example.org;"));
         assert!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"));
         assert!(csp.contains("frame-ancestors 'none'"));
+    }
+
+    #[test]
+    fn chain_file_pins_the_contract_or_says_nothing() {
+        let body =
+            chain_file(31337, Some("0x5FbDB2315678afecb367f032d93F642f64180aa3"), Some(" http://127.0.0.1:8545 "));
+        let v: serde_json::Value = serde_json::from_str(&body.unwrap()).unwrap();
+        assert_eq!(v["chain_id"], 31337);
+        assert_eq!(v["contract_address"], "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+        assert_eq!(v["public_rpc_url"], "http://127.0.0.1:8545");
+        let no_rpc: serde_json::Value = serde_json::from_str(&chain_file(1, Some("0xab"), Some("")).unwrap()).unwrap();
+        assert!(no_rpc["public_rpc_url"].is_null());
+        assert_eq!(chain_file(1, None, Some("http://x")), None);
     }
 }

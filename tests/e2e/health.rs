@@ -1,6 +1,6 @@
 //! Health, readiness, metrics, OpenAPI and error-body basics.
 
-use pramana_tests::{assert_error, spawn_app};
+use pramana_tests::{assert_error, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn health_ready_metrics_and_docs() {
@@ -79,4 +79,27 @@ async fn the_portal_is_served_with_strict_headers() {
     }
     // API paths keep their JSON errors.
     assert_error(app.get("/v1/nothing-here", None).await, 404, "not_found").await;
+}
+
+/// The verify page reads `/pramana-chain.json` first, so it works from a static host with the API
+/// off; the platform writes it from its settings, the same values as `/v1/chain`.
+#[tokio::test]
+async fn the_deployment_file_pins_the_chain_from_the_settings() {
+    let contract = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+    let app = spawn_app_with(serde_json::json!({"chain": {
+        "chain_id": 31337, "contract_address": contract, "public_rpc_url": "https://rpc.example.org/key"
+    }}))
+    .await;
+    let r = app.get("/pramana-chain.json", None).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let file: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        file,
+        serde_json::json!({"chain_id": 31337, "contract_address": contract, "public_rpc_url": "https://rpc.example.org/key"})
+    );
+    let chain: serde_json::Value = app.get("/v1/chain", None).await.json().await.unwrap();
+    for field in ["chain_id", "contract_address", "public_rpc_url"] {
+        assert_eq!(file[field], chain[field], "{field}");
+    }
 }

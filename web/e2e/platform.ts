@@ -100,6 +100,34 @@ export async function signInWithNewKeys(page: Page, who: { abha: string; passwor
   return kit;
 }
 
+/** A proof bundle as the page downloads it: its text and the fields the tests look at. */
+export interface DownloadedProof {
+  text: string;
+  bundle: { format: string; anchor: { chain_id: number; contract: string; block_number: number }; merkle: { root: string } };
+}
+
+/**
+ * A new patient uploads `content` as a diagnostic report, waits until it is anchored and
+ * downloads its proof bundle; the page is left signed in on the document.
+ */
+export async function anchoredDocumentWithProof(page: Page, content: string): Promise<DownloadedProof> {
+  const who = await newPatientAccount();
+  await signInWithNewKeys(page, who);
+  await page.getByLabel("Type of document", { exact: true }).selectOption({ label: "Diagnostic report" });
+  await page.getByLabel("Date of care").fill("2025-08-08");
+  await page.getByLabel("Files to add").setInputFiles({ name: "report.txt", mimeType: "text/plain", buffer: Buffer.from(content) });
+  await page.getByRole("link", { name: "Open it" }).click();
+  // Once anchored, the proof bundle downloads.
+  const proofButton = page.getByRole("button", { name: "Download proof" });
+  await expect(proofButton).toBeEnabled({ timeout: 90_000 });
+  const event = page.waitForEvent("download");
+  await proofButton.click();
+  const d = await event;
+  expect(d.suggestedFilename()).toBe("diagnostic-report-2025-08-08.proof.json");
+  const text = await readFile((await d.path()) ?? "", "utf8");
+  return { text, bundle: JSON.parse(text) as DownloadedProof["bundle"] };
+}
+
 /** No serious or critical accessibility violation on the page as it is now. */
 export async function expectAccessible(page: Page): Promise<void> {
   const results = await new AxeBuilder({ page }).analyze();

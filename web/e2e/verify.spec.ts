@@ -2,8 +2,7 @@
 // chain through the RPC endpoint; a changed file, an altered proof and a proof naming another
 // contract are refused with plain messages.
 import { expect, test, type Page } from "@playwright/test";
-import { readFile } from "node:fs/promises";
-import { expectAccessible, newPatientAccount, screenshot, signInWithNewKeys, watchConsole } from "./platform";
+import { anchoredDocumentWithProof, expectAccessible, screenshot, watchConsole } from "./platform";
 
 const REPORT = "HbA1c 5.6 %\nFasting glucose 92 mg/dL\n";
 
@@ -15,22 +14,7 @@ async function check(page: Page, doc: Buffer, proof: string): Promise<void> {
 
 test("a document and its proof verify on chain; a changed file, an altered proof, another contract do not", async ({ page }) => {
   const problems = watchConsole(page);
-  const who = await newPatientAccount();
-  await signInWithNewKeys(page, who);
-  await page.getByLabel("Type of document", { exact: true }).selectOption({ label: "Diagnostic report" });
-  await page.getByLabel("Date of care").fill("2025-08-08");
-  await page.getByLabel("Files to add").setInputFiles({ name: "report.txt", mimeType: "text/plain", buffer: Buffer.from(REPORT) });
-  await page.getByRole("link", { name: "Open it" }).click();
-
-  // Once anchored, the proof bundle downloads.
-  const proofButton = page.getByRole("button", { name: "Download proof" });
-  await expect(proofButton).toBeEnabled({ timeout: 90_000 });
-  const event = page.waitForEvent("download");
-  await proofButton.click();
-  const d = await event;
-  expect(d.suggestedFilename()).toBe("diagnostic-report-2025-08-08.proof.json");
-  const proof = await readFile((await d.path()) ?? "", "utf8");
-  const bundle = JSON.parse(proof);
+  const { text: proof, bundle } = await anchoredDocumentWithProof(page, REPORT);
   expect(bundle.format).toBe("pramana-proof");
 
   // Signed out: the page still works, and says what it trusts and how it checks.
@@ -39,6 +23,10 @@ test("a document and its proof verify on chain; a changed file, an altered proof
   await expect(page.getByRole("heading", { level: 1, name: "Verify a document" })).toBeVisible();
   await expect(page.getByText("not through Pramana's servers")).toBeVisible();
   await expect(page.getByText(bundle.anchor.contract)).toBeVisible();
+  // The platform pins its contract in /pramana-chain.json, which the page reads first.
+  await expect(page.getByText("Pinned by this site's deployment file (pramana-chain.json).")).toBeVisible();
+  const pinned = (await (await page.request.get("/pramana-chain.json")).json()) as { chain_id: number; contract_address: string };
+  expect(pinned).toMatchObject({ chain_id: bundle.anchor.chain_id, contract_address: bundle.anchor.contract });
 
   await check(page, Buffer.from(REPORT), proof);
   const ok = page.getByRole("status").filter({ hasText: "Verified" });
@@ -67,5 +55,8 @@ test("a document and its proof verify on chain; a changed file, an altered proof
   // Not a proof at all.
   await check(page, Buffer.from(REPORT), "{not json");
   await expect(page.getByRole("alert")).toContainText("The proof file is not readable");
+  // JSON, but not a proof.
+  await check(page, Buffer.from(REPORT), JSON.stringify({ hello: "world" }));
+  await expect(page.getByRole("alert")).toContainText("This is not a proof file.");
   expect(problems).toEqual([]);
 });

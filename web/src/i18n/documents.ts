@@ -94,7 +94,9 @@ const en = {
   "verify.trust.rpc": "Read through",
   "verify.trust.how":
     "This page asks the blockchain directly through the endpoint above, not through Pramana's servers. A proof that names another contract is not accepted.",
-  "verify.error.no_chain": "No blockchain endpoint is configured here, so documents cannot be verified on this site.",
+  "verify.error.no_chain":
+    "This site does not say which blockchain it records documents on. Enter the endpoint, the chain id and the contract address you were given.",
+  "verify.error.no_rpc": "This site names its contract but no public endpoint to read the blockchain through. Enter one to verify.",
   "verify.error.bundle": "The proof file is not readable. Choose the proof (.json) you downloaded for this document.",
   "verify.error.rpc": "The blockchain could not be reached at {url}. Try again later.",
   "verify.form.title": "Document and proof",
@@ -116,10 +118,53 @@ const en = {
   "verify.details": "Details",
   "verify.contract.title": "Not verified: the proof names another contract.",
   "verify.contract.body": "The proof names {named}, but the contract trusted here is {trusted}.",
-  "verify.chain.title": "Not verified: another blockchain.",
-  "verify.chain.body": "The proof is for chain {named}, but the endpoint is on chain {actual}.",
+  "verify.chain.title": "Not verified: the proof is for another blockchain.",
+  "verify.chain.body": "The proof names chain {named}, but the contract trusted here is on chain {trusted}.",
   "verify.unanchored.title": "Not recorded.",
   "verify.unanchored.body": "The contract {contract} has no record of this document.",
+  "verify.not_proof.title": "This is not a proof file.",
+  "verify.not_proof.body":
+    "It is JSON, but not a Pramana proof (or a version this page does not know). Choose the .json proof downloaded from the document's page.",
+  "verify.rpc_down.title": "The blockchain could not be reached.",
+  "verify.rpc_down.body":
+    "The endpoint {url} did not answer, so nothing was checked. Try again later, or use another endpoint.",
+  "verify.rpc_chain.title": "The endpoint is on the wrong blockchain.",
+  "verify.rpc_chain.body":
+    "The endpoint {url} answers for chain {actual}, but the contract trusted here is on chain {expected}, so nothing was checked. Use an endpoint of chain {expected}.",
+  "verify.no_contract.title": "The contract could not be read.",
+  "verify.no_contract.body":
+    "Chain {chain} has no contract answering at {contract}, so nothing was checked. The contract address or the endpoint may be wrong.",
+  "verify.trust.source.file": "Pinned by this site's deployment file (pramana-chain.json).",
+  "verify.trust.source.api": "Pinned by the platform's settings.",
+  "verify.trust.source.typed":
+    "Typed by you. Get the contract address from someone you trust (the hospital, the platform's operator): a proof is only as good as the contract it is checked against.",
+  "verify.trust.source.rpc_typed": "The contract and chain are pinned by this site; the endpoint is the one you typed.",
+  "verify.trust.unset": "not set",
+  "verify.custom.summary": "Use another endpoint",
+  "verify.custom.summary.none": "Choose the blockchain",
+  "verify.custom.lead":
+    "The contract and the chain are pinned by this site. You can read them through another RPC endpoint of that chain, for instance your own node.",
+  "verify.custom.lead.none":
+    "Type the chain's RPC endpoint, its chain id and the contract's address, as given by the hospital or the platform's operator.",
+  "verify.custom.rpc": "RPC endpoint",
+  "verify.custom.rpc.hint": "An http:// or https:// address, for instance https://polygon-rpc.com",
+  "verify.custom.chain": "Chain id",
+  "verify.custom.contract": "Contract address",
+  "verify.custom.apply": "Use these",
+  "verify.custom.invalid.rpc": "Enter an address starting with http:// or https://.",
+  "verify.custom.invalid.chain": "Enter the chain id, a whole number such as 137.",
+  "verify.custom.invalid.contract": "Enter the contract address: 0x and 40 hexadecimal digits.",
+  "verify.explain.title": "What a match proves, and what it does not",
+  "verify.explain.yes": "A match proves",
+  "verify.explain.yes.bytes":
+    "that these exact bytes (not one letter changed) are the document the platform's anchoring key recorded on the blockchain;",
+  "verify.explain.yes.when": "when: the block number and that block's time, read from the chain, not from the proof file;",
+  "verify.explain.yes.where": "where: in the contract and on the chain shown above. A proof naming another contract or chain is refused.",
+  "verify.explain.no": "It does not prove",
+  "verify.explain.no.true": "that what the document says is medically true or correct;",
+  "verify.explain.no.author": "who wrote or signed it: only that the platform recorded it;",
+  "verify.explain.no.consent": "that the patient consented to share it with you;",
+  "verify.explain.no.held": "that the platform still holds the document today.",
 } as const;
 
 const hi: Record<keyof typeof en, string> = {
@@ -215,7 +260,9 @@ const hi: Record<keyof typeof en, string> = {
   "verify.trust.rpc": "किसके ज़रिए पढ़ा गया",
   "verify.trust.how":
     "यह पेज ऊपर दिए एंडपॉइंट से सीधे ब्लॉकचेन से पूछता है, प्रमाण के सर्वरों से नहीं। किसी दूसरे कॉन्ट्रैक्ट का नाम लेने वाली प्रमाण फ़ाइल स्वीकार नहीं होती।",
-  "verify.error.no_chain": "यहाँ कोई ब्लॉकचेन एंडपॉइंट सेट नहीं है, इसलिए इस साइट पर दस्तावेज़ सत्यापित नहीं हो सकते।",
+  "verify.error.no_chain":
+    "यह साइट नहीं बताती कि दस्तावेज़ किस ब्लॉकचेन पर दर्ज होते हैं। वह एंडपॉइंट, चेन आईडी और कॉन्ट्रैक्ट का पता भरें जो आपको दिया गया है।",
+  "verify.error.no_rpc": "यह साइट अपना कॉन्ट्रैक्ट बताती है, पर ब्लॉकचेन पढ़ने का कोई सार्वजनिक एंडपॉइंट नहीं। सत्यापन के लिए एक एंडपॉइंट भरें।",
   "verify.error.bundle": "प्रमाण फ़ाइल पढ़ी नहीं जा सकी। इस दस्तावेज़ के लिए डाउनलोड की गई प्रमाण फ़ाइल (.json) चुनें।",
   "verify.error.rpc": "{url} पर ब्लॉकचेन से संपर्क नहीं हो सका। बाद में फिर कोशिश करें।",
   "verify.form.title": "दस्तावेज़ और प्रमाण",
@@ -236,10 +283,53 @@ const hi: Record<keyof typeof en, string> = {
   "verify.details": "विवरण",
   "verify.contract.title": "सत्यापित नहीं: प्रमाण में कोई दूसरा कॉन्ट्रैक्ट है।",
   "verify.contract.body": "प्रमाण में {named} है, पर यहाँ भरोसेमंद कॉन्ट्रैक्ट {trusted} है।",
-  "verify.chain.title": "सत्यापित नहीं: दूसरी ब्लॉकचेन।",
-  "verify.chain.body": "प्रमाण चेन {named} का है, पर एंडपॉइंट चेन {actual} पर है।",
+  "verify.chain.title": "सत्यापित नहीं: यह प्रमाण किसी दूसरी ब्लॉकचेन का है।",
+  "verify.chain.body": "प्रमाण में चेन {named} है, पर यहाँ भरोसेमंद कॉन्ट्रैक्ट चेन {trusted} पर है।",
   "verify.unanchored.title": "दर्ज नहीं है।",
   "verify.unanchored.body": "कॉन्ट्रैक्ट {contract} में इस दस्तावेज़ का कोई रिकॉर्ड नहीं है।",
+  "verify.not_proof.title": "यह प्रमाण फ़ाइल नहीं है।",
+  "verify.not_proof.body":
+    "यह JSON है, पर Pramana की प्रमाण फ़ाइल नहीं (या ऐसा संस्करण जिसे यह पेज नहीं जानता)। दस्तावेज़ के पेज से डाउनलोड की गई .json प्रमाण फ़ाइल चुनें।",
+  "verify.rpc_down.title": "ब्लॉकचेन से संपर्क नहीं हो सका।",
+  "verify.rpc_down.body":
+    "एंडपॉइंट {url} ने जवाब नहीं दिया, इसलिए कुछ जाँचा नहीं गया। बाद में फिर कोशिश करें, या कोई दूसरा एंडपॉइंट इस्तेमाल करें।",
+  "verify.rpc_chain.title": "एंडपॉइंट गलत ब्लॉकचेन पर है।",
+  "verify.rpc_chain.body":
+    "एंडपॉइंट {url} चेन {actual} के लिए जवाब देता है, पर यहाँ भरोसेमंद कॉन्ट्रैक्ट चेन {expected} पर है, इसलिए कुछ जाँचा नहीं गया। चेन {expected} का एंडपॉइंट इस्तेमाल करें।",
+  "verify.no_contract.title": "कॉन्ट्रैक्ट पढ़ा नहीं जा सका।",
+  "verify.no_contract.body":
+    "चेन {chain} पर पते {contract} पर कोई कॉन्ट्रैक्ट जवाब नहीं देता, इसलिए कुछ जाँचा नहीं गया। कॉन्ट्रैक्ट का पता या एंडपॉइंट गलत हो सकता है।",
+  "verify.trust.source.file": "इस साइट की डिप्लॉयमेंट फ़ाइल (pramana-chain.json) द्वारा तय।",
+  "verify.trust.source.api": "प्लेटफ़ॉर्म की सेटिंग्स द्वारा तय।",
+  "verify.trust.source.typed":
+    "आपके द्वारा भरा गया। कॉन्ट्रैक्ट का पता किसी भरोसेमंद स्रोत (अस्पताल, प्लेटफ़ॉर्म के संचालक) से लें: प्रमाण उतना ही भरोसेमंद है जितना वह कॉन्ट्रैक्ट जिससे उसकी जाँच होती है।",
+  "verify.trust.source.rpc_typed": "कॉन्ट्रैक्ट और चेन इस साइट द्वारा तय हैं; एंडपॉइंट वह है जो आपने भरा।",
+  "verify.trust.unset": "सेट नहीं",
+  "verify.custom.summary": "दूसरा एंडपॉइंट इस्तेमाल करें",
+  "verify.custom.summary.none": "ब्लॉकचेन चुनें",
+  "verify.custom.lead":
+    "कॉन्ट्रैक्ट और चेन इस साइट द्वारा तय हैं। आप उन्हें उसी चेन के किसी दूसरे RPC एंडपॉइंट से पढ़ सकते हैं, जैसे अपने स्वयं के नोड से।",
+  "verify.custom.lead.none":
+    "चेन का RPC एंडपॉइंट, उसकी चेन आईडी और कॉन्ट्रैक्ट का पता भरें, जैसा अस्पताल या प्लेटफ़ॉर्म के संचालक ने दिया है।",
+  "verify.custom.rpc": "RPC एंडपॉइंट",
+  "verify.custom.rpc.hint": "http:// या https:// से शुरू होने वाला पता, जैसे https://polygon-rpc.com",
+  "verify.custom.chain": "चेन आईडी",
+  "verify.custom.contract": "कॉन्ट्रैक्ट का पता",
+  "verify.custom.apply": "इन्हें इस्तेमाल करें",
+  "verify.custom.invalid.rpc": "http:// या https:// से शुरू होने वाला पता भरें।",
+  "verify.custom.invalid.chain": "चेन आईडी भरें, एक पूर्ण संख्या जैसे 137।",
+  "verify.custom.invalid.contract": "कॉन्ट्रैक्ट का पता भरें: 0x और उसके बाद 40 हेक्साडेसिमल अंक।",
+  "verify.explain.title": "मिलान क्या सिद्ध करता है, और क्या नहीं",
+  "verify.explain.yes": "मिलान यह सिद्ध करता है",
+  "verify.explain.yes.bytes":
+    "कि ठीक यही बाइट्स (एक अक्षर का भी बदलाव नहीं) वह दस्तावेज़ हैं जिसे प्लेटफ़ॉर्म की एंकरिंग कुंजी ने ब्लॉकचेन पर दर्ज किया;",
+  "verify.explain.yes.when": "कब: ब्लॉक संख्या और उस ब्लॉक का समय, जो चेन से पढ़ा जाता है, प्रमाण फ़ाइल से नहीं;",
+  "verify.explain.yes.where": "कहाँ: ऊपर दिखाए कॉन्ट्रैक्ट में और ऊपर दिखाई चेन पर। किसी दूसरे कॉन्ट्रैक्ट या चेन वाला प्रमाण अस्वीकार होता है।",
+  "verify.explain.no": "यह सिद्ध नहीं करता",
+  "verify.explain.no.true": "कि दस्तावेज़ में लिखी बात चिकित्सकीय रूप से सही है;",
+  "verify.explain.no.author": "कि इसे किसने लिखा या हस्ताक्षर किया: केवल यह कि प्लेटफ़ॉर्म ने इसे दर्ज किया;",
+  "verify.explain.no.consent": "कि मरीज़ ने इसे आपके साथ साझा करने की सहमति दी है;",
+  "verify.explain.no.held": "कि प्लेटफ़ॉर्म के पास यह दस्तावेज़ आज भी है।",
 };
 
 export const documents = { en, hi };
