@@ -37,3 +37,22 @@ describe("fhir-gen", () => {
     expect(checkDocument(JSON.stringify(broken.bundle), "DiagnosticReport").map(issueText)).toEqual(["entry[5].resource.code: missing"]);
   });
 });
+
+describe("records", () => {
+  it("groups the sample's lab values by test, splits medicines and orders the timeline newest first", async () => {
+    const { collect } = await import("../src/lib/records");
+    const read = sample()
+      .filter((d) => !d.name.startsWith("malformed"))
+      .map((d, i) => ({ id: `d${i}`, hiType: d.hiType, careDate: d.careDate, x: extract(d.bundle as never) }));
+    const r = collect(read);
+    const hba1c = r.labs.find((s) => s.code === "4548-4")!;
+    expect(hba1c.points.map((p) => p.date)).toEqual([...hba1c.points.map((p) => p.date)].sort());
+    expect(hba1c.points).toHaveLength(3);
+    expect(hba1c.high).toBe(5.6);
+    expect(r.vitals.length).toBeGreaterThan(0);
+    expect(r.currentMedications.length).toBeGreaterThan(0);
+    expect(r.timeline).toHaveLength(5);
+    expect(r.timeline[0]!.date >= r.timeline[4]!.date).toBe(true);
+    expect(r.timeline.every((e) => e.hospital)).toBe(true);
+  });
+});
