@@ -42,34 +42,43 @@ function useRecords() {
     setRead([]);
     setSkipped(0);
     setReading({ kind: "listing" });
+    // A run replaced by a newer one (or left behind by leaving the page) stops without a word.
+    const stale = () => abort.current !== ctl;
     let docs: DocumentView[];
     try {
       docs = await call(() => api.GET("/v1/documents"));
     } catch (e) {
-      setReading({ kind: "failed", error: e });
+      if (!stale()) setReading({ kind: "failed", error: e });
       return;
     }
+    if (stale()) return;
     const small = docs.filter((d) => !d.deleted_at && d.plaintext_size <= MAX_RECORD_BYTES);
-    setSkipped(docs.length - small.length);
+    setSkipped(docs.filter((d) => !d.deleted_at).length - small.length);
     for (let i = 0; i < small.length; i++) {
+      if (stale()) return;
       if (ctl.signal.aborted) return setReading({ kind: "stopped", done: i, total: small.length });
       setReading({ kind: "reading", done: i, total: small.length });
       const doc = small[i]!;
       try {
         const record = await readRecord(doc, unlocked.key, ctl.signal);
+        if (stale()) return;
         if (record) setRead((list) => [...list, record]);
         else setSkipped((n) => n + 1);
       } catch (e) {
+        if (stale()) return;
         if (ctl.signal.aborted || e instanceof Cancelled) return setReading({ kind: "stopped", done: i, total: small.length });
         setSkipped((n) => n + 1); // one unreadable document does not hide the others
       }
     }
-    setReading({ kind: "done" });
+    if (!stale()) setReading({ kind: "done" });
   }, [unlocked]);
 
   useEffect(() => {
     void start();
-    return () => abort.current?.abort();
+    return () => {
+      abort.current?.abort();
+      abort.current = null;
+    };
   }, [start]);
 
   return { reading, read, skipped, start, cancel: () => abort.current?.abort() };
