@@ -179,7 +179,7 @@ function documentBundle(rng, { hiType, date, patient, hospital, doctor, sections
 
 const cc = (system, code, display, text) => ({ coding: [{ system, code, display }], text: text ?? display });
 
-function observation(rng, { code, name, value, unit, unitText, date, range, vital, patientRef, dp }) {
+function observation(rng, { code, name, short, value, unit, unitText, date, range, vital, patientRef, dp }) {
   const v = round(value, dp);
   const out = range && (v < range[0] || v > range[1]);
   return {
@@ -191,7 +191,7 @@ function observation(rng, { code, name, value, unit, unitText, date, range, vita
         ? cc("http://terminology.hl7.org/CodeSystem/observation-category", "vital-signs", "Vital Signs")
         : cc("http://terminology.hl7.org/CodeSystem/observation-category", "laboratory", "Laboratory"),
     ],
-    code: cc(LNC, code, name),
+    code: cc(LNC, code, name, short),
     subject: patientRef,
     effectiveDateTime: date,
     valueQuantity: { value: v, unit: unitText ?? unit, system: UCUM, code: unit },

@@ -3,6 +3,7 @@
 // one timeline of care across hospitals. Pure: the page decrypts, this only sorts and merges.
 import type { Extracted, Measurement } from "./fhir";
 import { isCurrent } from "./fhir";
+import { unitLabel } from "./fhir/units";
 import type { Allergy, Condition, Immunization, Medication } from "./fhir/extract";
 
 /** A document the page decrypted and read: its id, HI type, care date and what it says. */
@@ -52,7 +53,7 @@ export function collect(docs: ReadDocument[]): Records {
     for (const m of d.x.measurements) {
       const key = `${m.code}|${m.unit}`;
       let s = series.get(key);
-      if (!s) series.set(key, (s = { code: m.code, name: m.name, unit: m.unit, vital: m.vital, points: [] }));
+      if (!s) series.set(key, (s = { code: m.code, name: m.name, unit: unitLabel(m.unit), vital: m.vital, points: [] }));
       s.points.push({ ...m, date: day(m.date) || d.careDate, docId: d.id });
     }
   }

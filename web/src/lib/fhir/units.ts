@@ -55,3 +55,9 @@ export function toChartUnit(loinc: string, value: number, unit: { code?: string;
   }
   return null;
 }
+
+/** How a UCUM unit is written for people ("mm[Hg]" is "mmHg"). */
+export function unitLabel(ucum: string): string {
+  const labels: Record<string, string> = { "mm[Hg]": "mmHg", "/min": "beats/min", Cel: "°C", "m[IU]/L": "mIU/L", "kg/m2": "kg/m²" };
+  return labels[ucum] ?? ucum;
+}

@@ -132,7 +132,7 @@ export function Records() {
   );
 }
 
-function RecordsView({ data }: { data: RecordsData }) {
+export function RecordsView({ data }: { data: RecordsData }) {
   const t = useT();
   return (
     <>
@@ -209,10 +209,10 @@ function TestCard({ series }: { series: Series }) {
         <span className="muted">{formatDay(lang, latest.date)}</span>{" "}
         {latest.flag && <span className="badge badge-err">{t(flagKey[latest.flag])}</span>}
       </p>
-      <TrendChart series={series} label={label} />
+      {series.points.length > 1 && <TrendChart series={series} label={label} />}
       <p className="muted">
         {range ? t("records.chart.band", { range }) + " " : ""}
-        {t("records.chart.count", { n: series.points.length, flagged })}
+        {t(range || flagged ? "records.chart.count" : "records.chart.count_only", { n: series.points.length, flagged })}
       </p>
       <details>
         <summary>{t("records.values", { n: series.points.length })}</summary>

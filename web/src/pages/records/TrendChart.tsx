@@ -7,7 +7,7 @@ import type { Series } from "../../lib/records";
 
 const W = 340;
 const H = 180;
-const M = { top: 12, right: 16, bottom: 30, left: 44 };
+const M = { top: 16, right: 16, bottom: 30, left: 44 };
 
 export function TrendChart({ series, label }: { series: Series; label: string }) {
   const { lang } = useLang();
@@ -23,7 +23,10 @@ export function TrendChart({ series, label }: { series: Series; label: string })
   hi += pad;
   const t0 = Math.min(...times);
   const t1 = Math.max(...times);
-  const x = (t: number) => (t1 === t0 ? M.left + (W - M.left - M.right) / 2 : M.left + ((t - t0) / (t1 - t0)) * (W - M.left - M.right));
+  // Points sit a little inside the axes, so a first value's H never covers a tick label.
+  const left = M.left + 14;
+  const right = W - M.right - 10;
+  const x = (t: number) => (t1 === t0 ? (left + right) / 2 : left + ((t - t0) / (t1 - t0)) * (right - left));
   const y = (v: number) => M.top + (1 - (v - lo) / (hi - lo)) * (H - M.top - M.bottom);
   const ticks = [lo + (hi - lo) * 0.1, (lo + hi) / 2, hi - (hi - lo) * 0.1].map((v) => roundNice(v, hi - lo));
   const dateTicks = pts.length > 2 ? [0, Math.floor((pts.length - 1) / 2), pts.length - 1] : pts.map((_, i) => i);
@@ -38,6 +41,9 @@ export function TrendChart({ series, label }: { series: Series; label: string })
       {(series.low !== undefined || series.high !== undefined) && (
         <rect x={M.left} width={W - M.left - M.right} y={band.top} height={Math.max(0, band.bottom - band.top)} className="trend-band" />
       )}
+      <text x={2} y={9} className="trend-label">
+        {series.unit}
+      </text>
       <line x1={M.left} x2={M.left} y1={M.top} y2={H - M.bottom} className="trend-axis" />
       <line x1={M.left} x2={W - M.right} y1={H - M.bottom} y2={H - M.bottom} className="trend-axis" />
       {ticks.map((v) => (
