@@ -1,7 +1,7 @@
 // The FHIR checks run before a document is sealed, and what the records page reads from a
 // document: precise element paths for each problem, unit conversion, flags from ranges.
 import { describe, expect, it } from "vitest";
-import { checkDocument, extract, issueText, looksLikeBundle, type Issue } from "../src/lib/fhir";
+import { checkDocument, extract, fileIssues, issueText, looksLikeBundle, type Issue } from "../src/lib/fhir";
 import { toChartUnit } from "../src/lib/fhir/units";
 
 const SCT = "http://snomed.info/sct";
@@ -100,6 +100,16 @@ describe("fhir check", () => {
       { fullUrl: "urn:uuid:i1", resource: { resourceType: "Immunization", status: "completed", occurrenceDateTime: "2024-01-01" } },
     );
     expect(check(b)).toEqual(["entry[5].resource.medication[x]: missing", "entry[6].resource.vaccineCode: missing"]);
+  });
+});
+
+describe("fhir upload check", () => {
+  it("checks only files that are FHIR Bundles", async () => {
+    expect(await fileIssues(new Blob(["%PDF-1.4"]), "Prescription")).toBeNull();
+    expect(await fileIssues(new Blob(['{"a":1}']), "Prescription")).toBeNull();
+    expect(await fileIssues(new Blob([JSON.stringify(labBundle())]), "DiagnosticReport")).toEqual([]);
+    const issues = await fileIssues(new Blob([JSON.stringify(labBundle())]), "Prescription");
+    expect(issues?.map(issueText)).toEqual(["entry[0].resource.type: wrong type (SNOMED 440545006)"]);
   });
 });
 

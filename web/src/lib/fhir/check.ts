@@ -181,3 +181,18 @@ export function loincCode(v: unknown): string | undefined {
   for (const c of arr(v.coding)) if (isObj(c) && c.system === LOINC && str(c.code)) return c.code as string;
   return undefined;
 }
+
+/** FHIR files are checked when at most this large (a visit's bundle is tens of KB). */
+export const CHECK_BYTES = 2 << 20;
+
+/**
+ * The checks' findings for a file chosen for upload that is a FHIR Bundle; null when it is not
+ * one (then it is stored as it is, like any PDF or image) or too large to read here.
+ */
+export async function fileIssues(file: Blob, hiType: HiType): Promise<Issue[] | null> {
+  if (file.size > CHECK_BYTES) return null;
+  const head = (await file.slice(0, 64).text()).trimStart();
+  if (!head.startsWith("{")) return null;
+  const text = await file.text();
+  return looksLikeBundle(text) ? checkDocument(text, hiType) : null;
+}

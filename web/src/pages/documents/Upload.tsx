@@ -8,7 +8,7 @@ import { useEffect, useRef, useState, type DragEvent } from "react";
 import { Link } from "react-router";
 import { formatBytes, useT } from "../../i18n";
 import { Cancelled, HI_TYPES, sealAndUpload, type HiType, type UploadProgress } from "../../lib/documents";
-import { checkDocument, looksLikeBundle, type Issue } from "../../lib/fhir";
+import type { Issue } from "../../lib/fhir";
 import { useUnlocked } from "../../state/hooks";
 import { Alert, Field, Progress, Select, errorText } from "../../ui";
 
@@ -34,21 +34,6 @@ export function today(): string {
 }
 
 let nextKey = 1;
-
-/** FHIR documents are checked when at most this large (a visit's bundle is tens of KB). */
-const CHECK_BYTES = 2 << 20;
-
-/**
- * The FHIR checks' findings for a file that is a FHIR Bundle; null when it is not one (then it
- * is stored as it is, like any PDF or image).
- */
-export async function fhirIssues(file: File, hiType: HiType): Promise<Issue[] | null> {
-  if (file.size > CHECK_BYTES) return null;
-  const head = (await file.slice(0, 64).text()).trimStart();
-  if (!head.startsWith("{")) return null;
-  const text = await file.text();
-  return looksLikeBundle(text) ? checkDocument(text, hiType) : null;
-}
 
 export function Upload({ onUploaded }: { onUploaded: () => void }) {
   const t = useT();
@@ -83,7 +68,9 @@ export function Upload({ onUploaded }: { onUploaded: () => void }) {
       // Only a row still being checked moves on (the patient may have cancelled it meanwhile).
       const settle = (change: Partial<Item>) =>
         setItems((list) => list.map((i) => (i.key === item.key && i.state === "checking" ? { ...i, ...change } : i)));
-      fhirIssues(item.file, item.hiType as HiType)
+      // The checker loads when first needed: the sign-in page stays light.
+      import("../../lib/fhir/check")
+        .then(({ fileIssues }) => fileIssues(item.file, item.hiType as HiType))
         .then((issues) => settle(issues && issues.length > 0 ? { state: "invalid", issues } : { state: "waiting", issues: issues ?? undefined }))
         .catch(() => settle({ state: "waiting" })); // unreadable here: sealing will say so
     }
