@@ -145,13 +145,17 @@ export function RecordsView({ data }: { data: RecordsData }) {
         <a href="#timeline">{t("records.timeline.title")}</a>
       </nav>
       <Section id="labs" title={t("records.labs.title")} empty={data.labs.length === 0 && data.vitals.length === 0}>
-        {data.labs.map((s) => (
-          <TestCard key={`${s.code}|${s.unit}`} series={s} />
-        ))}
+        <div className="test-grid">
+          {data.labs.map((s) => (
+            <TestCard key={`${s.code}|${s.unit}`} series={s} />
+          ))}
+        </div>
         {data.vitals.length > 0 && <h3>{t("records.vitals.title")}</h3>}
-        {data.vitals.map((s) => (
-          <TestCard key={`${s.code}|${s.unit}`} series={s} />
-        ))}
+        <div className="test-grid">
+          {data.vitals.map((s) => (
+            <TestCard key={`${s.code}|${s.unit}`} series={s} />
+          ))}
+        </div>
       </Section>
       <Medications data={data} />
       <Immunizations data={data} />
