@@ -1,6 +1,6 @@
 // The patient portal: routes, the session restored from the refresh cookie on load, and the
 // keys gate in front of every page that needs the patient's keys.
-import { useEffect, useState, type ReactNode } from "react";
+import { lazy, Suspense, useEffect, useState, type ReactNode } from "react";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router";
 import { refresh } from "./api/client";
 import { LangProvider, useT } from "./i18n";
@@ -17,6 +17,9 @@ import { NotFound } from "./pages/NotFound";
 import { Register } from "./pages/Register";
 import { Verify } from "./pages/Verify";
 import { useSession } from "./state/hooks";
+
+// The records page carries the FHIR reader and the charts; only people who open it load them.
+const Records = lazy(() => import("./pages/records/Records").then((m) => ({ default: m.Records })));
 
 export function App() {
   return (
@@ -57,6 +60,14 @@ function Shell() {
           <Route path="/keys" element={session ? <KeysOrHome /> : <Navigate to="/" replace />} />
           <Route path="/documents" element={signedIn(<Documents />)} />
           <Route path="/documents/:id" element={signedIn(<DocumentDetail />)} />
+          <Route
+            path="/records"
+            element={signedIn(
+              <Suspense fallback={<p>{t("app.loading")}</p>}>
+                <Records />
+              </Suspense>,
+            )}
+          />
           <Route path="/consents" element={signedIn(<Consents />)} />
           <Route path="/consents/:id" element={signedIn(<ConsentDetail />)} />
           <Route path="/access" element={signedIn(<Access />, false)} />

@@ -50,6 +50,7 @@ export function Nav() {
   const t = useT();
   const items = [
     { to: "/documents", label: t("nav.documents") },
+    { to: "/records", label: t("nav.records") },
     { to: "/consents", label: t("nav.consents") },
     { to: "/access", label: t("nav.access") },
     { to: "/verify", label: t("nav.verify") },

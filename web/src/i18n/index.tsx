@@ -7,6 +7,7 @@ import { auth } from "./auth";
 import { documents } from "./documents";
 import { consents } from "./consents";
 import { access } from "./access";
+import { records } from "./records";
 
 export type Lang = "en" | "hi";
 export const LANGS: { code: Lang; name: string }[] = [
@@ -14,9 +15,9 @@ export const LANGS: { code: Lang; name: string }[] = [
   { code: "hi", name: "हिन्दी" },
 ];
 
-const en = { ...common.en, ...auth.en, ...documents.en, ...consents.en, ...access.en };
+const en = { ...common.en, ...auth.en, ...documents.en, ...consents.en, ...access.en, ...records.en };
 export type Key = keyof typeof en;
-const hi: Record<Key, string> = { ...common.hi, ...auth.hi, ...documents.hi, ...consents.hi, ...access.hi };
+const hi: Record<Key, string> = { ...common.hi, ...auth.hi, ...documents.hi, ...consents.hi, ...access.hi, ...records.hi };
 export const catalogue: Record<Lang, Record<Key, string>> = { en, hi };
 
 export type Vars = Record<string, string | number>;

@@ -1,11 +1,14 @@
 // Adding documents: the type and care date first, then files from the picker or dropped on the
 // zone. Each file is encrypted in this browser (the crypto worker) to the patient's own key and
 // to the hospitals whose active grant covers it, then uploaded; one at a time, each with its
-// progress and a Cancel that leaves nothing on the server.
+// progress and a Cancel that leaves nothing on the server. A JSON file that is a FHIR Bundle is
+// checked first against its HI type's profile; one that fails is stored only if the patient
+// chooses to keep it as a plain document.
 import { useEffect, useRef, useState, type DragEvent } from "react";
 import { Link } from "react-router";
 import { formatBytes, useT } from "../../i18n";
-import { Cancelled, HI_TYPES, sealAndUpload, type UploadProgress } from "../../lib/documents";
+import { Cancelled, HI_TYPES, sealAndUpload, type HiType, type UploadProgress } from "../../lib/documents";
+import type { Issue } from "../../lib/fhir";
 import { useUnlocked } from "../../state/hooks";
 import { Alert, Field, Progress, Select, errorText } from "../../ui";
 
@@ -14,7 +17,9 @@ interface Item {
   file: File;
   hiType: string;
   careDate: string;
-  state: "waiting" | "working" | "done" | "failed" | "cancelled";
+  state: "checking" | "invalid" | "waiting" | "working" | "done" | "failed" | "cancelled";
+  /** The FHIR checks' findings: empty when the file is a valid record, absent when not FHIR. */
+  issues?: Issue[];
   progress?: UploadProgress;
   error?: string;
   docId?: string;
@@ -56,10 +61,20 @@ export function Upload({ onUploaded }: { onUploaded: () => void }) {
       file,
       hiType,
       careDate,
-      state: "waiting",
+      state: "checking",
       abort: new AbortController(),
     }));
     setItems((list) => [...list, ...added]);
+    for (const item of added) {
+      // Only a row still being checked moves on (the patient may have cancelled it meanwhile).
+      const settle = (change: Partial<Item>) =>
+        setItems((list) => list.map((i) => (i.key === item.key && i.state === "checking" ? { ...i, ...change } : i)));
+      // The checker loads when first needed: the sign-in page stays light.
+      import("../../lib/fhir/check")
+        .then(({ fileIssues }) => fileIssues(item.file, item.hiType as HiType))
+        .then((issues) => settle(issues && issues.length > 0 ? { state: "invalid", issues } : { state: "waiting", issues: issues ?? undefined }))
+        .catch(() => settle({ state: "waiting" })); // unreadable here: sealing will say so
+    }
   }
 
   // One upload at a time: the next waiting file starts when the previous one ends.
@@ -94,7 +109,7 @@ export function Upload({ onUploaded }: { onUploaded: () => void }) {
 
   function cancel(item: Item) {
     item.abort.abort();
-    if (item.state === "waiting") update(item.key, { state: "cancelled" });
+    if (item.state !== "working") update(item.key, { state: "cancelled" });
   }
 
   function onDrop(e: DragEvent) {
@@ -156,7 +171,7 @@ export function Upload({ onUploaded }: { onUploaded: () => void }) {
       {items.length > 0 && (
         <ul className="list uploads" aria-label={t("documents.upload.queue")}>
           {items.map((i) => (
-            <UploadRow key={i.key} item={i} onCancel={() => cancel(i)} />
+            <UploadRow key={i.key} item={i} onCancel={() => cancel(i)} onStorePlain={() => update(i.key, { state: "waiting" })} />
           ))}
         </ul>
       )}
@@ -164,7 +179,7 @@ export function Upload({ onUploaded }: { onUploaded: () => void }) {
   );
 }
 
-function UploadRow({ item, onCancel }: { item: Item; onCancel: () => void }) {
+function UploadRow({ item, onCancel, onStorePlain }: { item: Item; onCancel: () => void; onStorePlain: () => void }) {
   const t = useT();
   const p = item.progress;
   const name = item.file.name;
@@ -176,6 +191,9 @@ function UploadRow({ item, onCancel }: { item: Item; onCancel: () => void }) {
           {t(`hi.${item.hiType}` as "hi.OPConsultation")} · {formatBytes(item.file.size)}
         </span>
       </div>
+      {item.state === "checking" && <p className="muted">{t("records.check.checking")}</p>}
+      {item.state === "invalid" && item.issues && <FhirProblems item={item} onStorePlain={onStorePlain} onSkip={onCancel} />}
+      {item.issues?.length === 0 && <p className="ok">{t("records.check.ok", { type: t(`hi.${item.hiType}` as "hi.OPConsultation") })}</p>}
       {item.state === "waiting" && <p className="muted">{t("documents.upload.waiting")}</p>}
       {item.state === "working" && p && (
         <Progress
@@ -199,11 +217,43 @@ function UploadRow({ item, onCancel }: { item: Item; onCancel: () => void }) {
       {item.state === "done" && item.refused ? <Alert>{t("documents.upload.refused", { n: item.refused })}</Alert> : null}
       {item.state === "cancelled" && <p className="muted">{t("documents.upload.cancelled")}</p>}
       {item.state === "failed" && <Alert>{item.error}</Alert>}
-      {(item.state === "waiting" || item.state === "working") && (
+      {(item.state === "checking" || item.state === "waiting" || item.state === "working") && (
         <button type="button" onClick={onCancel} aria-label={t("documents.upload.cancel", { name })}>
           {t("action.cancel")}
         </button>
       )}
     </li>
+  );
+}
+
+/** How many problems a row lists before "and N more" (a broken export can have hundreds). */
+const SHOWN_ISSUES = 8;
+
+/** The checks' findings, each naming its element, and the patient's two ways on. */
+function FhirProblems({ item, onStorePlain, onSkip }: { item: Item; onStorePlain: () => void; onSkip: () => void }) {
+  const t = useT();
+  const issues = item.issues ?? [];
+  return (
+    <div className="alert alert-warn" role="alert">
+      <p>{t("records.check.failed", { name: item.file.name, type: t(`hi.${item.hiType}` as "hi.OPConsultation") })}</p>
+      <ul className="fhir-issues">
+        {issues.slice(0, SHOWN_ISSUES).map((i, n) => (
+          <li key={n}>
+            <code>{i.path}</code>: {t(`records.problem.${i.problem}`)}
+            {i.detail ? ` (${i.detail})` : ""}
+          </li>
+        ))}
+        {issues.length > SHOWN_ISSUES && <li>{t("records.check.more", { n: issues.length - SHOWN_ISSUES })}</li>}
+      </ul>
+      <p>{t("records.check.explain")}</p>
+      <div className="actions">
+        <button type="button" onClick={onStorePlain}>
+          {t("records.check.store_plain")}
+        </button>
+        <button type="button" onClick={onSkip}>
+          {t("records.check.skip")}
+        </button>
+      </div>
+    </div>
   );
 }

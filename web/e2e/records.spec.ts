@@ -1,0 +1,86 @@
+// Health records in the browser: FHIR bundles from the generator's sample set uploaded through
+// the page (each checked against its HI type first), then read on this device in /records —
+// a lab trend with its points and out-of-range flags, medicines, the timeline across
+// hospitals — and a malformed bundle that names its broken element and is stored as plain.
+import { expect, test, type Page } from "@playwright/test";
+import { readFile } from "node:fs/promises";
+import { expectAccessible, newPatientAccount, screenshot, signInWithNewKeys, watchConsole } from "./platform";
+
+const FIXTURES = "e2e/fixtures/fhir";
+
+/** The sample set (web/scripts/fhir-gen.mjs --sample): file, type label in the form, date of care. */
+const GOOD = [
+  { file: "2025-09-28-DiagnosticReport.json", type: "Diagnostic report", date: "2025-09-28" },
+  { file: "2026-01-18-DiagnosticReport.json", type: "Diagnostic report", date: "2026-01-18" },
+  { file: "2026-06-12-DiagnosticReport.json", type: "Diagnostic report", date: "2026-06-12" },
+  { file: "2026-02-27-Prescription.json", type: "Prescription", date: "2026-02-27" },
+  { file: "2026-02-27-OPConsultation.json", type: "OP consultation", date: "2026-02-27" },
+];
+
+const uploadRow = (page: Page, name: string) => page.getByRole("list", { name: "Files being added" }).getByRole("listitem").filter({ hasText: name });
+
+async function upload(page: Page, file: string, type: string, date: string): Promise<void> {
+  await page.getByLabel("Type of document", { exact: true }).selectOption({ label: type });
+  await page.getByLabel("Date of care").fill(date);
+  const buffer = await readFile(`${FIXTURES}/${file}`);
+  await page.getByLabel("Files to add").setInputFiles([{ name: file, mimeType: "application/json", buffer }]);
+}
+
+test("FHIR documents are checked at upload and read as records: lab trend, medicines, timeline", async ({ page }) => {
+  const problems = watchConsole(page);
+  const who = await newPatientAccount("Asha Rao");
+  await signInWithNewKeys(page, who);
+
+  for (const g of GOOD) {
+    await upload(page, g.file, g.type, g.date);
+    await expect(uploadRow(page, g.file)).toContainText(`Valid FHIR ${g.type} record.`);
+    await expect(uploadRow(page, g.file)).toContainText("Added.");
+  }
+
+  // A lab report with an Observation missing its code: the element is named, and the patient
+  // can still keep it as a plain document.
+  await upload(page, "malformed-DiagnosticReport.json", "Diagnostic report", "2025-09-29");
+  const broken = uploadRow(page, "malformed-DiagnosticReport.json");
+  await expect(broken.getByRole("alert")).toContainText("entry[5].resource.code: missing");
+  await expect(broken).not.toContainText("Added.");
+  await expectAccessible(page);
+  await screenshot(page, "records-upload-check");
+  await broken.getByRole("button", { name: "Store it as a plain document anyway" }).click();
+  await expect(broken).toContainText("Added.");
+  await expect(page.getByRole("list", { name: "Your documents" }).getByRole("listitem")).toHaveCount(6);
+
+  // The records page decrypts the six here and reads the five that pass the checks.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Records" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Health records" })).toBeVisible();
+  await expect(page.getByText("1 document(s) are not shown here")).toBeVisible();
+
+  const hba1c = page.getByTestId("test-4548-4");
+  await expect(hba1c.getByRole("heading", { name: "HbA1c" })).toBeVisible();
+  const chart = hba1c.getByRole("img", { name: /3 results over time; latest 6\.5 %/ });
+  await expect(chart).toBeVisible();
+  await expect(chart.locator("circle")).toHaveCount(3);
+  await expect(chart.locator("text.trend-flag")).toHaveCount(3); // every value above 5.6 %, marked H in the chart
+  await expect(hba1c).toContainText("Shaded band: normal range 4–5.6 %.");
+  await expect(hba1c).toContainText("3 result(s), 3 outside the normal range");
+  await hba1c.getByText("All values (3)").click();
+  await expect(hba1c.getByRole("row").filter({ hasText: "High" })).toHaveCount(3);
+
+  const current = page.getByRole("list", { name: "Current medicines" });
+  await expect(current).toContainText("Metformin 500 mg tablet");
+  await expect(current).toContainText("1 tablet twice a day after meals");
+
+  const timeline = page.getByRole("list", { name: "Timeline of care" }).getByRole("listitem");
+  await expect(timeline).toHaveCount(5);
+  await expect(timeline.first()).toContainText("12 Jun 2026");
+  await expect(timeline.filter({ hasText: "Prescription" })).toContainText("AIIMS New Delhi");
+  await expect(page.getByRole("heading", { name: "Vital signs" })).toBeVisible();
+
+  await expectAccessible(page);
+  await screenshot(page, "records");
+
+  // Hindi: the same page in the other language.
+  await page.getByLabel("Language").selectOption({ label: "हिन्दी" });
+  await expect(page.getByRole("heading", { level: 1, name: "स्वास्थ्य रिकॉर्ड" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "इलाज की समय-रेखा" })).toBeVisible();
+  expect(problems).toEqual([]);
+});

@@ -1,0 +1,378 @@
+// The records page: the patient's FHIR documents decrypted on this device and read as health
+// records — lab results by test with a trend each, medicines, immunizations, allergies,
+// conditions and one timeline of care across hospitals. Nothing read here leaves the page;
+// documents that are not FHIR bundles, fail the checks or are large are left out.
+import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
+import { Link } from "react-router";
+import { api, call } from "../../api/client";
+import { useLang, useT, type Key } from "../../i18n";
+import { formatDay } from "../../lib/dates";
+import { Cancelled, downloadAndOpen, type DocumentView } from "../../lib/documents";
+import { checkBundle, extract, parseFhir } from "../../lib/fhir";
+import type { HiType } from "../../lib/hiTypes";
+import { collect, type ReadDocument, type Records as RecordsData, type Series } from "../../lib/records";
+import { Page } from "../../Layout";
+import { useUnlocked } from "../../state/hooks";
+import { Alert, ErrorAlert, Progress } from "../../ui";
+import { TrendChart } from "./TrendChart";
+
+/** Documents above this are not decrypted here (a FHIR bundle of a visit is tens of KB). */
+export const MAX_RECORD_BYTES = 2 << 20;
+
+type Reading =
+  | { kind: "listing" }
+  | { kind: "reading"; done: number; total: number }
+  | { kind: "stopped"; done: number; total: number }
+  | { kind: "done" }
+  | { kind: "failed"; error: unknown };
+
+/** Lists the documents, then decrypts and reads the small ones one by one; cancellable. */
+function useRecords() {
+  const unlocked = useUnlocked();
+  const [reading, setReading] = useState<Reading>({ kind: "listing" });
+  const [read, setRead] = useState<ReadDocument[]>([]);
+  const [skipped, setSkipped] = useState(0);
+  const abort = useRef<AbortController | null>(null);
+
+  const start = useCallback(async () => {
+    if (!unlocked) return;
+    abort.current?.abort();
+    const ctl = new AbortController();
+    abort.current = ctl;
+    setRead([]);
+    setSkipped(0);
+    setReading({ kind: "listing" });
+    // A run replaced by a newer one (or left behind by leaving the page) stops without a word.
+    const stale = () => abort.current !== ctl;
+    let docs: DocumentView[];
+    try {
+      docs = await call(() => api.GET("/v1/documents"));
+    } catch (e) {
+      if (!stale()) setReading({ kind: "failed", error: e });
+      return;
+    }
+    if (stale()) return;
+    const small = docs.filter((d) => !d.deleted_at && d.plaintext_size <= MAX_RECORD_BYTES);
+    setSkipped(docs.filter((d) => !d.deleted_at).length - small.length);
+    for (let i = 0; i < small.length; i++) {
+      if (stale()) return;
+      if (ctl.signal.aborted) return setReading({ kind: "stopped", done: i, total: small.length });
+      setReading({ kind: "reading", done: i, total: small.length });
+      const doc = small[i]!;
+      try {
+        const record = await readRecord(doc, unlocked.key, ctl.signal);
+        if (stale()) return;
+        if (record) setRead((list) => [...list, record]);
+        else setSkipped((n) => n + 1);
+      } catch (e) {
+        if (stale()) return;
+        if (ctl.signal.aborted || e instanceof Cancelled) return setReading({ kind: "stopped", done: i, total: small.length });
+        setSkipped((n) => n + 1); // one unreadable document does not hide the others
+      }
+    }
+    if (!stale()) setReading({ kind: "done" });
+  }, [unlocked]);
+
+  useEffect(() => {
+    void start();
+    return () => {
+      abort.current?.abort();
+      abort.current = null;
+    };
+  }, [start]);
+
+  return { reading, read, skipped, start, cancel: () => abort.current?.abort() };
+}
+
+/** The document as a record, or null when it is not a FHIR document bundle that passes the checks. */
+async function readRecord(doc: DocumentView, key: string, signal: AbortSignal): Promise<ReadDocument | null> {
+  const plain = await downloadAndOpen(doc, key, () => {}, signal);
+  const head = new TextDecoder().decode(await plain.slice(0, 64).arrayBuffer()).trimStart();
+  if (!head.startsWith("{")) return null;
+  const parsed = parseFhir(await plain.text());
+  if (!("resource" in parsed) || parsed.resource.resourceType !== "Bundle") return null;
+  // Stored "as a plain document anyway" after failing the checks: shown only in Documents.
+  if (checkBundle(parsed.resource, doc.hi_type as HiType).length > 0) return null;
+  return { id: doc.id, hiType: doc.hi_type, careDate: doc.care_date, x: extract(parsed.resource) };
+}
+
+export function Records() {
+  const t = useT();
+  const { reading, read, skipped, start, cancel } = useRecords();
+  const data = collect(read);
+  const busy = reading.kind === "listing" || reading.kind === "reading";
+  return (
+    <Page title={t("records.title")}>
+      <p className="muted">{t("records.lead")}</p>
+      {reading.kind === "listing" && <p>{t("app.loading")}</p>}
+      {reading.kind === "reading" && (
+        <div className="card" aria-live="polite">
+          <p>{t("records.reading", { done: reading.done, total: reading.total })}</p>
+          <Progress value={reading.done} max={reading.total} label={t("records.reading.label")} />
+          <div className="actions">
+            <button type="button" onClick={cancel}>
+              {t("action.cancel")}
+            </button>
+          </div>
+        </div>
+      )}
+      {reading.kind === "stopped" && (
+        <Alert kind="info">
+          {t("records.stopped", { done: reading.done, total: reading.total })}{" "}
+          <button type="button" onClick={() => void start()}>
+            {t("records.read_again")}
+          </button>
+        </Alert>
+      )}
+      {reading.kind === "failed" && <ErrorAlert error={reading.error} />}
+      {!busy && read.length === 0 && reading.kind !== "failed" && <p className="muted">{t("records.empty")}</p>}
+      {skipped > 0 && !busy && <p className="muted">{t("records.skipped", { n: skipped })}</p>}
+      {read.length > 0 && <RecordsView data={data} />}
+    </Page>
+  );
+}
+
+export function RecordsView({ data }: { data: RecordsData }) {
+  const t = useT();
+  return (
+    <>
+      <nav className="card records-toc" aria-label={t("records.sections")}>
+        <a href="#labs">{t("records.labs.title")}</a>
+        <a href="#medications">{t("records.meds.title")}</a>
+        <a href="#immunizations">{t("records.imm.title")}</a>
+        <a href="#allergies">{t("records.allergies.title")}</a>
+        <a href="#conditions">{t("records.conditions.title")}</a>
+        <a href="#timeline">{t("records.timeline.title")}</a>
+      </nav>
+      <Section id="labs" title={t("records.labs.title")} empty={data.labs.length === 0 && data.vitals.length === 0}>
+        <div className="test-grid">
+          {data.labs.map((s) => (
+            <TestCard key={`${s.code}|${s.unit}`} series={s} />
+          ))}
+        </div>
+        {data.vitals.length > 0 && <h3>{t("records.vitals.title")}</h3>}
+        <div className="test-grid">
+          {data.vitals.map((s) => (
+            <TestCard key={`${s.code}|${s.unit}`} series={s} />
+          ))}
+        </div>
+      </Section>
+      <Medications data={data} />
+      <Immunizations data={data} />
+      <Allergies data={data} />
+      <Conditions data={data} />
+      <Timeline data={data} />
+    </>
+  );
+}
+
+function Section({ id, title, empty, children }: { id: string; title: string; empty: boolean; children: ReactNode }) {
+  const t = useT();
+  return (
+    <section aria-labelledby={`${id}-title`} id={id} className="records-section">
+      <h2 id={`${id}-title`}>{title}</h2>
+      {empty ? <p className="muted">{t("records.none")}</p> : children}
+    </section>
+  );
+}
+
+const flagKey = { high: "records.flag.high", low: "records.flag.low", abnormal: "records.flag.abnormal" } as const satisfies Record<string, Key>;
+
+function rangeText(t: ReturnType<typeof useT>, s: { low?: number; high?: number; unit: string }): string | null {
+  if (s.low !== undefined && s.high !== undefined) return t("records.range", { low: s.low, high: s.high, unit: s.unit });
+  if (s.high !== undefined) return t("records.range.below", { high: s.high, unit: s.unit });
+  if (s.low !== undefined) return t("records.range.above", { low: s.low, unit: s.unit });
+  return null;
+}
+
+/** One test: latest value, the trend, the reference range in words, and every value in a table. */
+function TestCard({ series }: { series: Series }) {
+  const { t, lang } = useLang();
+  const latest = series.points[series.points.length - 1]!;
+  const range = rangeText(t, series);
+  const id = `test-${series.code.replace(/[^A-Za-z0-9]/g, "-")}`;
+  const flagged = series.points.filter((p) => p.flag).length;
+  const label = t("records.chart.label", {
+    name: series.name,
+    n: series.points.length,
+    value: `${latest.value} ${series.unit}`,
+    date: formatDay(lang, latest.date),
+  });
+  return (
+    <article className="card test-card" aria-labelledby={`${id}-name`} data-testid={`test-${series.code}`}>
+      <div className="row-head">
+        <h3 id={`${id}-name`} className="test-name">
+          {series.name}
+        </h3>
+        <span className="muted">LOINC {series.code.startsWith("text:") ? "—" : series.code}</span>
+      </div>
+      <p className="test-latest">
+        <strong>
+          {latest.value} {series.unit}
+        </strong>{" "}
+        <span className="muted">{formatDay(lang, latest.date)}</span>{" "}
+        {latest.flag && <span className="badge badge-err">{t(flagKey[latest.flag])}</span>}
+      </p>
+      {series.points.length > 1 && <TrendChart series={series} label={label} />}
+      <p className="muted">
+        {range ? t("records.chart.band", { range }) + " " : ""}
+        {t(range || flagged ? "records.chart.count" : "records.chart.count_only", { n: series.points.length, flagged })}
+      </p>
+      <details>
+        <summary>{t("records.values", { n: series.points.length })}</summary>
+        <table>
+          <caption className="visually-hidden">{series.name}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t("records.col.date")}</th>
+              <th scope="col">{t("records.col.value")}</th>
+              <th scope="col">{t("records.col.flag")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {[...series.points].reverse().map((p, i) => (
+              <tr key={i}>
+                <td>
+                  <Link to={`/documents/${p.docId}`}>{formatDay(lang, p.date)}</Link>
+                </td>
+                <td>
+                  {p.value} {series.unit}
+                  {p.raw !== `${p.value} ${series.unit}` && <span className="muted"> ({p.raw})</span>}
+                </td>
+                <td>{p.flag ? <strong className="flag">{t(flagKey[p.flag])}</strong> : t("records.flag.none")}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+    </article>
+  );
+}
+
+function Medications({ data }: { data: RecordsData }) {
+  const { t, lang } = useLang();
+  const row = (m: RecordsData["currentMedications"][number], i: number) => (
+    <li key={i}>
+      <strong>{m.name}</strong>
+      {m.dosage && <p>{m.dosage}</p>}
+      <p className="muted">
+        {m.date ? t("records.meds.prescribed", { date: formatDay(lang, m.date.slice(0, 10)) }) + " · " : ""}
+        {statusText(t, m.status)}
+      </p>
+    </li>
+  );
+  return (
+    <Section id="medications" title={t("records.meds.title")} empty={data.currentMedications.length + data.pastMedications.length === 0}>
+      <h3>{t("records.meds.current")}</h3>
+      {data.currentMedications.length === 0 ? (
+        <p className="muted">{t("records.none")}</p>
+      ) : (
+        <ul className="list" aria-label={t("records.meds.current")}>
+          {data.currentMedications.map(row)}
+        </ul>
+      )}
+      {data.pastMedications.length > 0 && (
+        <details>
+          <summary>{t("records.meds.past", { n: data.pastMedications.length })}</summary>
+          <ul className="list" aria-label={t("records.meds.past", { n: data.pastMedications.length })}>
+            {data.pastMedications.map(row)}
+          </ul>
+        </details>
+      )}
+    </Section>
+  );
+}
+
+const STATUS: Record<string, Key> = {
+  active: "records.status.active",
+  completed: "records.status.completed",
+  stopped: "records.status.stopped",
+  "on-hold": "records.status.on_hold",
+  cancelled: "records.status.stopped",
+  resolved: "records.status.resolved",
+  inactive: "records.status.inactive",
+};
+
+function statusText(t: ReturnType<typeof useT>, status: string | undefined): string {
+  const key = status ? STATUS[status] : undefined;
+  return key ? t(key) : status ?? "";
+}
+
+function Immunizations({ data }: { data: RecordsData }) {
+  const { t, lang } = useLang();
+  return (
+    <Section id="immunizations" title={t("records.imm.title")} empty={data.immunizations.length === 0}>
+      <ul className="list">
+        {data.immunizations.map((v, i) => (
+          <li key={i}>
+            <strong>{v.vaccine}</strong>
+            <p className="muted">
+              {v.date ? formatDay(lang, v.date.slice(0, 10)) : ""}
+              {v.lot ? ` · ${t("records.imm.lot", { lot: v.lot })}` : ""}
+            </p>
+          </li>
+        ))}
+      </ul>
+    </Section>
+  );
+}
+
+function Allergies({ data }: { data: RecordsData }) {
+  const { t, lang } = useLang();
+  return (
+    <Section id="allergies" title={t("records.allergies.title")} empty={data.allergies.length === 0}>
+      <ul className="list">
+        {data.allergies.map((a, i) => (
+          <li key={i}>
+            <strong>{a.substance}</strong>{" "}
+            {a.criticality === "high" && <span className="badge badge-err">{t("records.allergies.high")}</span>}
+            {a.date && <p className="muted">{t("records.recorded", { date: formatDay(lang, a.date.slice(0, 10)) })}</p>}
+          </li>
+        ))}
+      </ul>
+    </Section>
+  );
+}
+
+function Conditions({ data }: { data: RecordsData }) {
+  const { t, lang } = useLang();
+  return (
+    <Section id="conditions" title={t("records.conditions.title")} empty={data.conditions.length === 0}>
+      <ul className="list">
+        {data.conditions.map((c, i) => (
+          <li key={i}>
+            <strong>{c.name}</strong>
+            <p className="muted">
+              {statusText(t, c.status)}
+              {c.date ? ` · ${t("records.recorded", { date: formatDay(lang, c.date.slice(0, 10)) })}` : ""}
+            </p>
+          </li>
+        ))}
+      </ul>
+    </Section>
+  );
+}
+
+function Timeline({ data }: { data: RecordsData }) {
+  const { t, lang } = useLang();
+  return (
+    <Section id="timeline" title={t("records.timeline.title")} empty={data.timeline.length === 0}>
+      <ol className="list timeline" aria-label={t("records.timeline.title")}>
+        {data.timeline.map((e) => (
+          <li key={e.docId}>
+            <div className="row-head">
+              <Link to={`/documents/${e.docId}`}>{e.title ?? t(`hi.${e.hiType}` as Key)}</Link>
+              <time dateTime={e.date} className="muted">
+                {formatDay(lang, e.date)}
+              </time>
+            </div>
+            <p className="muted">
+              {t(`hi.${e.hiType}` as Key)}
+              {e.hospital ? ` · ${e.hospital}` : ""}
+            </p>
+          </li>
+        ))}
+      </ol>
+    </Section>
+  );
+}
