@@ -9,11 +9,14 @@ use pramana_core::consent::chain_consent_id;
 use pramana_core::envelope::{self, Header};
 use pramana_core::{EthAddress, hex0x};
 use pramana_server::store::consents::ConsentRow;
-use pramana_server::store::documents::DocumentRow;
+use pramana_server::store::documents::{DocumentRow, HeaderVersionRow};
 use pramana_server::store::relay::{ChainEventState, EventKind};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use pramana_wire::{ChainView, ConsentView, DateRange, DocumentView, Frequency, GrantSignatureView, RelayView};
+use pramana_wire::{
+    ChainView, ConsentView, DateRange, DocumentView, Frequency, GrantSignatureView, HeaderVersionView, RelayView,
+};
 
 /// The view of consent `c` with its chain state (`chain` may hold other consents' states too).
 pub fn consent_view(c: ConsentRow, chain: &[ChainEventState], now: DateTime<Utc>) -> ConsentView {
@@ -115,5 +118,20 @@ pub fn document_view(d: DocumentRow, my_key_ids: &[[u8; 16]]) -> DocumentView {
         header: d.header.map(|h| B64.encode(h)),
         my_stanza,
         anchor_state: d.anchor_state.unwrap_or_else(|| "pending".to_owned()),
+    }
+}
+
+/// The view of a header version; `current` when it is the newest (the document's header is
+/// always its newest version).
+pub fn header_version_view(v: HeaderVersionRow, current: bool) -> HeaderVersionView {
+    HeaderVersionView {
+        version: u32::try_from(v.version).unwrap_or(0),
+        created_at: v.created_at,
+        reason: v.reason.as_str().to_owned(),
+        actor_role: v.actor_role,
+        actor_id: v.actor_id,
+        header_sha256: hex::encode(Sha256::digest(&v.header)),
+        current,
+        header: B64.encode(&v.header),
     }
 }

@@ -9,9 +9,9 @@ use pramana_core::proof::ProofBundle;
 use pramana_wire::{
     AuditPage, AuditQuery, AuditorCreate, AuditorCreated, ChainInfo, ConsentGrantBody, ConsentRequestCreate,
     ConsentResignBody, ConsentRevokeBody, ConsentView, ConsistencyProof, ConsistencyQuery, DeliveriesQuery,
-    DeliveryView, DocumentView, ErrorBody, GranteeKeys, HeadsPage, HeadsQuery, HospitalCreate, HospitalCreated,
-    HospitalView, InclusionProof, KeyCreate, KeyView, LinkRequestCreate, LinkView, LogPage, LogQuery, LogReport,
-    LoginRequest, PatientPatch, PatientView, PositionProof, ProofQuery, RefreshRequest, RegisterRequest,
+    DeliveryView, DocumentView, ErrorBody, GranteeKeys, HeaderVersionView, HeadsPage, HeadsQuery, HospitalCreate,
+    HospitalCreated, HospitalView, InclusionProof, KeyCreate, KeyView, LinkRequestCreate, LinkView, LogPage, LogQuery,
+    LogReport, LoginRequest, PatientPatch, PatientView, PositionProof, ProofQuery, RefreshRequest, RegisterRequest,
     RemoveRecipient, SignedConsentPage, SignedConsentQuery, TokenResponse, TreeSizeQuery, UploadQuery, WebhookCreated,
     WebhookSet, WebhookView,
 };
@@ -353,6 +353,18 @@ impl Client {
     /// `POST /v1/documents/{id}/header`: drops one recipient's stanza.
     pub async fn document_remove_recipient(&self, id: Uuid, body: &RemoveRecipient) -> Result<()> {
         self.send_empty(self.post(&format!("/v1/documents/{id}/header"), body)).await
+    }
+
+    /// `GET /v1/documents/{id}/headers`: every version of the header, newest first (owner only).
+    pub async fn document_headers(&self, id: Uuid) -> Result<Vec<HeaderVersionView>> {
+        self.send(self.get(&format!("/v1/documents/{id}/headers")), StatusCode::OK).await
+    }
+
+    /// `POST /v1/documents/{id}/headers/{version}/restore`: makes that version current again (as a
+    /// new version). Check its MAC first: the server cannot.
+    pub async fn document_header_restore(&self, id: Uuid, version: u32) -> Result<HeaderVersionView> {
+        let rb = self.request(Method::POST, &format!("/v1/documents/{id}/headers/{version}/restore"));
+        self.send(rb, StatusCode::OK).await
     }
 
     // -- consents ----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ mod consents;
 mod contract;
 mod documents;
 mod faults;
+mod headers;
 mod health;
 mod ipfs;
 mod keys;

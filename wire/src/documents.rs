@@ -90,3 +90,28 @@ pub struct RemoveRecipient {
     /// The new header (base64): the stored one without that stanza, with its MAC recomputed.
     pub header: String,
 }
+
+/// One version of a document's header. Every header a document has had is kept (append-only),
+/// newest first in lists; the owner can make an earlier one current again. The server cannot
+/// check a header's MAC: check it with your own key before restoring.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HeaderVersionView {
+    /// 1 for the first header, then one more per change.
+    pub version: u32,
+    /// When it was written.
+    pub created_at: DateTime<Utc>,
+    /// Why: `upload`, `grant`, `remove_recipient`, `restore`, or `backfill` (the header a
+    /// document had when history-keeping began).
+    pub reason: String,
+    /// Who wrote it (`patient` or `hospital`); absent for `backfill`.
+    pub actor_role: Option<String>,
+    /// Their id; absent for `backfill`.
+    pub actor_id: Option<Uuid>,
+    /// The header (base64).
+    pub header: String,
+    /// SHA-256 of the header bytes (hex), to compare versions at a glance.
+    pub header_sha256: String,
+    /// Whether this is the document's header now (the newest version).
+    pub current: bool,
+}

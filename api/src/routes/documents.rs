@@ -1,7 +1,8 @@
 //! `/v1/documents`: upload (the body is the envelope, streamed), list, metadata with the caller's
 //! stanza, content download (streamed, HTTP ranges), the proof bundle once anchored, and delete
-//! (crypto-shredding). The server never sees plaintext or a data key; what an upload, a delete
-//! or a header change checks and records is `service::documents`.
+//! (crypto-shredding), and the header's history (list, restore). The server never sees plaintext
+//! or a data key; what an upload, a delete or a header change checks and records is
+//! `service::documents`.
 
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use bytes::Bytes;
 use chrono::{NaiveDate, Utc};
 use futures::{Stream, StreamExt as _};
 use pramana_core::HiType;
-use pramana_wire::{DocumentView, RemoveRecipient, UploadQuery};
+use pramana_wire::{DocumentView, HeaderVersionView, RemoveRecipient, UploadQuery};
 use serde_json::json;
 use tokio::io::AsyncReadExt as _;
 use uuid::Uuid;
@@ -288,6 +289,41 @@ pub async fn documents_remove_recipient(
     hex::decode_to_slice(&body.key_id, &mut key_id).map_err(|_| ApiError::invalid_field("key_id", "32 hex digits"))?;
     service::remove_recipient(&state.pool, &user.actor(), id, key_id, &body.header).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every version of the document's header, newest first (its owner only; anyone else 404). A
+/// deleted document has none: they were shredded with it. Check a version's MAC with your own
+/// key before restoring it: the server cannot.
+#[utoipa::path(get, path = "/v1/documents/{id}/headers", tag = "documents", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<HeaderVersionView>), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn documents_headers(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<ApiJson<Vec<HeaderVersionView>>> {
+    let versions = service::header_versions(&state.pool, &user.actor(), id).await?;
+    let views = versions.into_iter().enumerate().map(|(i, v)| views::header_version_view(v, i == 0)).collect();
+    Ok(ApiJson(views))
+}
+
+/// The owner makes an earlier header version current again; it is recorded as a new version
+/// (reason `restore`), which is returned. Refusals change nothing.
+#[utoipa::path(post, path = "/v1/documents/{id}/headers/{version}/restore", tag = "documents",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("version" = u32, Path, description = "The version to make current again")),
+    responses((status = 200, description = "The new current version", body = HeaderVersionView),
+               (status = 404, description = "`not_found` (no such document, or not yours), `version_not_found`",
+                body = crate::error::ErrorBody),
+               (status = 409, description = "`version_is_current`, `document_deleted`, `document_changed`",
+                body = crate::error::ErrorBody)))]
+pub async fn documents_header_restore(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath((id, version)): ApiPath<(Uuid, u32)>,
+) -> ApiResult<ApiJson<HeaderVersionView>> {
+    let restored = service::restore_header(&state.pool, &user.actor(), id, version).await?;
+    Ok(ApiJson(views::header_version_view(restored, true)))
 }
 
 #[cfg(test)]

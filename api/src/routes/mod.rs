@@ -85,6 +85,8 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(documents::documents_proof))
         .routes(routes!(documents::documents_fhir))
         .routes(routes!(documents::documents_remove_recipient))
+        .routes(routes!(documents::documents_headers))
+        .routes(routes!(documents::documents_header_restore))
         .routes(routes!(consents::consents_create, consents::consents_list))
         .routes(routes!(consents::consents_get))
         .routes(routes!(consents::consents_fhir))

@@ -265,7 +265,9 @@ pub async fn grant(
         return Err(refused());
     }
     for (doc_id, old, new) in &updates {
-        if !consents::add_hospital_stanza(&mut tx, *doc_id, old, new, &hospital_key, c.hospital_id).await? {
+        if !consents::add_hospital_stanza(&mut tx, *doc_id, old, new, &hospital_key, c.hospital_id, c.patient_id)
+            .await?
+        {
             return Err(ServiceError::conflict("document_changed", "a document in scope changed meanwhile; try again"));
         }
     }

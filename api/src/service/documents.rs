@@ -1,8 +1,10 @@
 //! Documents: upload (the declared length reserved against the quota; the envelope streamed,
 //! header checked, payload hashed into staging; then one transaction for the row, its stanza
 //! index, its anchor job, the audit event and the reservation's release), who may
-//! see one, delete (crypto-shredding), and a header change that drops one recipient. The server
-//! never holds a key: it checks framing, hashes and stanza key ids only.
+//! see one, delete (crypto-shredding), a header change that drops one recipient, and the header
+//! history (every version kept; the owner lists them and restores one). The server never holds a
+//! key: it checks framing, hashes and stanza key ids only, so a header with a bad MAC can pass;
+//! the history is how the owner undoes one.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +19,9 @@ use pramana_core::merkle::document_leaf;
 use pramana_core::{HiType, PatientId, Role};
 use pramana_server::config::StorageSettings;
 use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event, insert_audit_event_now};
-use pramana_server::store::documents::{self, DocumentRow, NewDocument, NoRoom, StanzaHolder};
+use pramana_server::store::documents::{
+    self, DocumentRow, HeaderChange, HeaderReason, HeaderVersionRow, NewDocument, NoRoom, StanzaHolder,
+};
 use pramana_server::store::{self, StoreError, keys};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -419,8 +423,9 @@ pub async fn remove_recipient(
             "the stored header without that key's stanza, nothing else changed",
         ));
     }
+    let change = HeaderChange { reason: HeaderReason::RemoveRecipient, actor_role: "patient", actor_id: actor.id };
     let mut tx = store::begin(pool).await?;
-    if !documents::remove_stanza(&mut tx, id, stored, &new, &key_id).await? {
+    if !documents::remove_stanza(&mut tx, id, stored, &new, &key_id, &change).await? {
         return Err(ServiceError::conflict("document_changed", "the document changed meanwhile; try again"));
     }
     let audit =
@@ -428,6 +433,66 @@ pub async fn remove_recipient(
     insert_audit_event(&mut tx, &audit).await?;
     store::commit(tx).await?;
     Ok(())
+}
+
+/// Loads a document for its owner only: anyone else (another patient, a hospital even with a
+/// grant, any other role) gets `NotFound`, audited as a denial when the document exists.
+async fn load_owned(pool: &PgPool, actor: &Actor, id: Uuid, action: &'static str) -> ServiceResult<DocumentRow> {
+    let doc = documents::find_document_by_id(pool, id).await?.ok_or(ServiceError::NotFound)?;
+    if actor.role != Role::Patient || doc.owner_patient_id != actor.id {
+        insert_audit_event_now(pool, &event(actor, action, Outcome::Denied, id, doc.owner_patient_id)).await?;
+        return Err(ServiceError::NotFound);
+    }
+    Ok(doc)
+}
+
+/// Every version of a document's header, newest first (its owner only). A deleted document has
+/// none: crypto-shredding destroyed them with the header.
+pub async fn header_versions(pool: &PgPool, actor: &Actor, id: Uuid) -> ServiceResult<Vec<HeaderVersionRow>> {
+    const ACTION: &str = "document.header.list";
+    let doc = load_owned(pool, actor, id, ACTION).await?;
+    let versions = documents::find_header_versions(pool, id).await?;
+    record_read(pool, actor, &doc, ACTION, json!({"versions": versions.len()})).await?;
+    Ok(versions)
+}
+
+/// The owner makes an earlier header version current again, as a new version (reason
+/// `restore`), with the stanza index rebuilt from it; returns the new version. The server cannot
+/// check the MAC: the owner's device checks it before asking (`pramana document restore-header`).
+/// Refusals (`version_not_found`, `version_is_current`, `document_deleted`, `document_changed`)
+/// write nothing but the audit of a denied caller.
+pub async fn restore_header(pool: &PgPool, actor: &Actor, id: Uuid, version: u32) -> ServiceResult<HeaderVersionRow> {
+    const ACTION: &str = "document.header.restore";
+    let doc = load_owned(pool, actor, id, ACTION).await?;
+    let Some(current) = doc.header.as_deref().filter(|_| doc.deleted_at.is_none()) else {
+        return Err(ServiceError::conflict("document_deleted", "the document was deleted, and its headers with it"));
+    };
+    let missing = || ServiceError::Missing {
+        code: "version_not_found",
+        message: format!("document {id} has no header version {version}"),
+    };
+    let wanted = i32::try_from(version).map_err(|_| missing())?;
+    let chosen = documents::find_header_version(pool, id, wanted).await?.ok_or_else(missing)?;
+    if chosen.header == current {
+        return Err(ServiceError::conflict("version_is_current", "that version's header is the current header"));
+    }
+    // Every stored version passed the upload or change checks; one that no longer parses or
+    // names another document is a broken store, not a bad request.
+    let header = match Header::parse(&chosen.header) {
+        Ok((h, len)) if len == chosen.header.len() && h.doc_id == *id.as_bytes() => h,
+        _ => return Err(ServiceError::internal(anyhow::anyhow!("stored header version {version} of {id} unreadable"))),
+    };
+    let key_ids: Vec<[u8; 16]> = header.stanzas.iter().map(|s| s.key_id).collect();
+    let change = HeaderChange { reason: HeaderReason::Restore, actor_role: "patient", actor_id: actor.id };
+    let mut tx = store::begin(pool).await?;
+    let Some(restored) = documents::restore_header(&mut tx, id, current, &chosen.header, &key_ids, &change).await?
+    else {
+        return Err(ServiceError::conflict("document_changed", "the document changed meanwhile; try again"));
+    };
+    let details = json!({"version": version, "new_version": restored.version});
+    insert_audit_event(&mut tx, &event(actor, ACTION, Outcome::Ok, id, doc.owner_patient_id).details(details)).await?;
+    store::commit(tx).await?;
+    Ok(restored)
 }
 
 /// The key id of a registered X25519 key (hex).

@@ -47,6 +47,15 @@ pub enum ServiceError {
     /// The caller's role may not do this.
     #[error("this account may not do that")]
     Forbidden,
+    /// A named part of something the caller may see does not exist (404 with its own stable
+    /// code, e.g. `version_not_found`).
+    #[error("{message}")]
+    Missing {
+        /// Stable code.
+        code: &'static str,
+        /// What is missing.
+        message: String,
+    },
     /// An input field is not a valid domain value.
     #[error("{field}: {source}")]
     Invalid {

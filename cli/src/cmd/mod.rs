@@ -4,6 +4,7 @@ mod audit;
 mod audit_log;
 mod consent;
 mod delete;
+mod document;
 mod download;
 mod export;
 mod identity;
@@ -39,6 +40,9 @@ pub enum Command {
     Download(download::Args),
     /// Delete a document (crypto-shredding).
     Delete(delete::Args),
+    /// A document's header history: list the versions, restore one.
+    #[command(subcommand)]
+    Document(document::DocumentCmd),
     /// Save a document's proof bundle (available once its batch is anchored and confirmed).
     Proof(proof::Args),
     /// Consents, read from the chain.
@@ -77,6 +81,7 @@ impl Command {
             Self::Ls => ls::run(ctx).await?,
             Self::Download(a) => download::run(ctx, a).await?,
             Self::Delete(a) => delete::run(ctx, a).await?,
+            Self::Document(c) => c.run(ctx).await?,
             Self::Proof(a) => proof::run(ctx, a).await?,
             Self::Consent(c) => c.run(ctx).await?,
             Self::Link(c) => c.run(ctx).await?,

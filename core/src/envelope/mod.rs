@@ -357,5 +357,12 @@ pub fn remove_recipient(header: &Header, identity: &Identity, key_id: &[u8; 16])
     Ok(out)
 }
 
+/// Checks that `identity` can open `header`: it has the identity's stanza, the stanza unwraps,
+/// and the MAC verifies. What a key holder's device runs before sending a header to the server,
+/// which cannot check the MAC itself. Any failure is the one opaque `CryptoError::Decrypt`.
+pub fn verify_header(header: &Header, identity: &Identity) -> Result<()> {
+    unlock(header, identity).map(drop)
+}
+
 #[cfg(test)]
 mod tests;

@@ -563,3 +563,20 @@ fn committed_vectors_open_with_their_keys() {
     }
     assert_eq!(opened, 6, "three small cases, two recipients each");
 }
+
+#[test]
+fn verify_header_checks_the_mac_for_a_key_holder() {
+    let who = ids(2);
+    let (file, _) = seal_bytes(b"x", &who, 1);
+    let (header, _) = Header::parse(&file).unwrap();
+    assert!(verify_header(&header, &who[0]).is_ok());
+    assert!(verify_header(&header, &who[1]).is_ok());
+    // A flipped MAC byte keeps the structure valid (what the server checks) but fails here.
+    let mut broken = header.clone();
+    broken.mac[0] ^= 1;
+    assert!(Header::parse(&broken.to_bytes()).is_ok());
+    assert!(matches!(verify_header(&broken, &who[0]), Err(CryptoError::Decrypt)));
+    // No stanza for the key: the same opaque error.
+    let stranger = ids(3).pop().unwrap();
+    assert!(matches!(verify_header(&header, &stranger), Err(CryptoError::Decrypt)));
+}

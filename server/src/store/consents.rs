@@ -519,8 +519,8 @@ pub async fn find_documents_in_scope(
 }
 
 /// Replaces a document's header with one that adds the hospital's stanza, if the stored header
-/// is still `old` (call inside a transaction), and indexes the stanza. Returns false when the
-/// header changed meanwhile.
+/// is still `old` (call inside a transaction), records it as the next header version (by the
+/// granting patient), and indexes the stanza. Returns false when the header changed meanwhile.
 pub async fn add_hospital_stanza(
     conn: &mut PgConnection,
     document_id: Uuid,
@@ -528,8 +528,11 @@ pub async fn add_hospital_stanza(
     new: &[u8],
     key_id: &[u8; 16],
     hospital_id: Uuid,
+    patient_id: Uuid,
 ) -> StoreResult<bool> {
-    if !super::documents::swap_header(conn, document_id, old, new).await? {
+    use super::documents::{HeaderChange, HeaderReason, swap_header};
+    let change = HeaderChange { reason: HeaderReason::Grant, actor_role: "patient", actor_id: patient_id };
+    if !swap_header(conn, document_id, old, new, &change).await? {
         return Ok(false);
     }
     sqlx::query(

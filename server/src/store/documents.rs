@@ -1,4 +1,5 @@
-//! `documents`, `document_stanzas` and the `anchor_jobs` outbox.
+//! `documents`, `document_stanzas`, `document_header_versions` (every header a document has had,
+//! append-only) and the `anchor_jobs` outbox.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgExecutor};
@@ -228,7 +229,8 @@ pub async fn delete_stale_upload_reservations(db: impl PgExecutor<'_>, max_age_s
     Ok(done.rows_affected())
 }
 
-/// Inserts a document, its stanza index and its anchor job (call inside a transaction).
+/// Inserts a document, its stanza index, its header as version 1 and its anchor job (call inside
+/// a transaction).
 pub async fn insert_document(
     conn: &mut PgConnection,
     d: &NewDocument<'_>,
@@ -267,6 +269,9 @@ pub async fn insert_document(
         .execute(&mut *conn)
         .await?;
     }
+    let upload =
+        HeaderChange { reason: HeaderReason::Upload, actor_role: d.uploaded_by_role, actor_id: d.uploaded_by_id };
+    insert_header_version(conn, d.id, d.header, &upload).await?;
     sqlx::query("INSERT INTO anchor_jobs (kind, document_id, leaf) VALUES ('document', $1, $2)")
         .bind(d.id)
         .bind(d.leaf)
@@ -337,8 +342,9 @@ pub async fn find_documents_for_hospital(db: impl PgExecutor<'_>, hospital_id: U
     )
 }
 
-/// Crypto-shreds a document: drops its header and stanza index, keeps the hashes (call inside a
-/// transaction). Returns false if it was already deleted.
+/// Crypto-shreds a document: drops its header, its header history (old headers hold wrapped data
+/// keys too) and its stanza index, keeps the hashes (call inside a transaction). Returns false if
+/// it was already deleted.
 pub async fn mark_document_deleted(conn: &mut PgConnection, id: Uuid) -> StoreResult<bool> {
     let done =
         sqlx::query("UPDATE documents SET header = NULL, deleted_at = now() WHERE id = $1 AND deleted_at IS NULL")
@@ -346,6 +352,8 @@ pub async fn mark_document_deleted(conn: &mut PgConnection, id: Uuid) -> StoreRe
             .execute(&mut *conn)
             .await?;
     sqlx::query("DELETE FROM document_stanzas WHERE document_id = $1").bind(id).execute(&mut *conn).await?;
+    // The table's trigger allows this delete only now that the document is a tombstone.
+    sqlx::query("DELETE FROM document_header_versions WHERE document_id = $1").bind(id).execute(&mut *conn).await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -366,8 +374,9 @@ pub async fn remove_stanza(
     old: &[u8],
     new: &[u8],
     key_id: &[u8; 16],
+    change: &HeaderChange<'_>,
 ) -> StoreResult<bool> {
-    if !swap_header(conn, document_id, old, new).await? {
+    if !swap_header(conn, document_id, old, new, change).await? {
         return Ok(false);
     }
     sqlx::query("DELETE FROM document_stanzas WHERE document_id = $1 AND key_id = $2")
@@ -379,13 +388,211 @@ pub async fn remove_stanza(
 }
 
 /// Replaces a live document's header with `new` if it is still `old` (optimistic concurrency: the
-/// patient's device built `new` from `old`). Returns false when it changed meanwhile.
-pub async fn swap_header(conn: &mut PgConnection, document_id: Uuid, old: &[u8], new: &[u8]) -> StoreResult<bool> {
+/// patient's device built `new` from `old`) and records `new` as the next version (call inside a
+/// transaction). Returns false, writing nothing, when it changed meanwhile.
+pub async fn swap_header(
+    conn: &mut PgConnection,
+    document_id: Uuid,
+    old: &[u8],
+    new: &[u8],
+    change: &HeaderChange<'_>,
+) -> StoreResult<bool> {
     let done = sqlx::query("UPDATE documents SET header = $3 WHERE id = $1 AND header = $2 AND deleted_at IS NULL")
         .bind(document_id)
         .bind(old)
         .bind(new)
         .execute(&mut *conn)
         .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    // The UPDATE holds the document's row lock until commit, so versions are numbered one
+    // writer at a time.
+    insert_header_version(conn, document_id, new, change).await?;
+    Ok(true)
+}
+
+/// Why a header version was written (`document_header_versions.reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderReason {
+    /// The envelope's header as uploaded.
+    Upload,
+    /// A grant added a hospital's stanza.
+    Grant,
+    /// The owner dropped a recipient's stanza (after a revocation, say).
+    RemoveRecipient,
+    /// The owner made an earlier version current again.
+    Restore,
+    /// Recorded by the migration that started the history (no actor known).
+    Backfill,
+}
+
+impl HeaderReason {
+    /// The stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Upload => "upload",
+            Self::Grant => "grant",
+            Self::RemoveRecipient => "remove_recipient",
+            Self::Restore => "restore",
+            Self::Backfill => "backfill",
+        }
+    }
+
+    /// Parses the stored text.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Upload, Self::Grant, Self::RemoveRecipient, Self::Restore, Self::Backfill]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+/// Who changed a header, and why.
+#[derive(Debug, Clone, Copy)]
+pub struct HeaderChange<'a> {
+    /// Why.
+    pub reason: HeaderReason,
+    /// `patient` or `hospital`.
+    pub actor_role: &'a str,
+    /// The patient's or hospital's id.
+    pub actor_id: Uuid,
+}
+
+/// One stored version of a document's header.
+#[derive(Debug, Clone)]
+pub struct HeaderVersionRow {
+    /// 1 for the first header, then one more per change.
+    pub version: i32,
+    /// The header's bytes.
+    pub header: Vec<u8>,
+    /// When it was written.
+    pub created_at: DateTime<Utc>,
+    /// Why it was written.
+    pub reason: HeaderReason,
+    /// Who wrote it (`patient` or `hospital`); `None` for a backfilled version.
+    pub actor_role: Option<String>,
+    /// Their id; `None` for a backfilled version.
+    pub actor_id: Option<Uuid>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RawHeaderVersion {
+    document_id: Uuid,
+    version: i32,
+    header: Vec<u8>,
+    created_at: DateTime<Utc>,
+    reason: String,
+    actor_role: Option<String>,
+    actor_id: Option<Uuid>,
+}
+
+impl TryFrom<RawHeaderVersion> for HeaderVersionRow {
+    type Error = StoreError;
+
+    fn try_from(r: RawHeaderVersion) -> StoreResult<Self> {
+        let reason = HeaderReason::parse(&r.reason).ok_or_else(|| {
+            StoreError::Schema(format!(
+                "document_header_versions.reason of {} v{}: {:?} does not parse",
+                r.document_id, r.version, r.reason
+            ))
+        })?;
+        Ok(Self {
+            version: r.version,
+            header: r.header,
+            created_at: r.created_at,
+            reason,
+            actor_role: r.actor_role,
+            actor_id: r.actor_id,
+        })
+    }
+}
+
+const VERSION_COLUMNS: &str = "document_id, version, header, created_at, reason, actor_role, actor_id";
+
+/// Appends `header` as the document's next version (call inside the transaction that makes it
+/// the document's header).
+pub async fn insert_header_version(
+    conn: &mut PgConnection,
+    document_id: Uuid,
+    header: &[u8],
+    change: &HeaderChange<'_>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO document_header_versions (document_id, version, header, actor_role, actor_id, reason)
+         SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4, $5 FROM document_header_versions WHERE document_id = $1",
+    )
+    .bind(document_id)
+    .bind(header)
+    .bind(change.actor_role)
+    .bind(change.actor_id)
+    .bind(change.reason.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Every stored version of a document's header, newest first.
+pub async fn find_header_versions(db: impl PgExecutor<'_>, document_id: Uuid) -> StoreResult<Vec<HeaderVersionRow>> {
+    let rows: Vec<RawHeaderVersion> = sqlx::query_as(&format!(
+        "SELECT {VERSION_COLUMNS} FROM document_header_versions WHERE document_id = $1 ORDER BY version DESC"
+    ))
+    .bind(document_id)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(HeaderVersionRow::try_from).collect()
+}
+
+/// One stored version of a document's header.
+pub async fn find_header_version(
+    db: impl PgExecutor<'_>,
+    document_id: Uuid,
+    version: i32,
+) -> StoreResult<Option<HeaderVersionRow>> {
+    let row: Option<RawHeaderVersion> = sqlx::query_as(&format!(
+        "SELECT {VERSION_COLUMNS} FROM document_header_versions WHERE document_id = $1 AND version = $2"
+    ))
+    .bind(document_id)
+    .bind(version)
+    .fetch_optional(db)
+    .await?;
+    row.map(HeaderVersionRow::try_from).transpose()
+}
+
+/// Makes `restored` (an earlier version's bytes) the header again if it is still `old`, as a new
+/// version, and rebuilds the stanza index from it: the key ids it carries, each with its holder
+/// when a registered key has that id (call inside a transaction). Returns the new version, or
+/// `None`, writing nothing, when the header changed meanwhile.
+pub async fn restore_header(
+    conn: &mut PgConnection,
+    document_id: Uuid,
+    old: &[u8],
+    restored: &[u8],
+    key_ids: &[[u8; 16]],
+    change: &HeaderChange<'_>,
+) -> StoreResult<Option<HeaderVersionRow>> {
+    if !swap_header(conn, document_id, old, restored, change).await? {
+        return Ok(None);
+    }
+    sqlx::query("DELETE FROM document_stanzas WHERE document_id = $1").bind(document_id).execute(&mut *conn).await?;
+    let ids: Vec<Vec<u8>> = key_ids.iter().map(|k| k.to_vec()).collect();
+    sqlx::query(
+        "INSERT INTO document_stanzas (document_id, key_id, holder_role, holder_id)
+         SELECT $1, k.key_id, pk.owner_role, pk.owner_id
+           FROM unnest($2::bytea[]) AS k(key_id)
+           LEFT JOIN LATERAL (SELECT owner_role, owner_id FROM public_keys
+                               WHERE kind = 'x25519' AND substring(sha256(decode(public_key, 'hex')) FROM 1 FOR 16) = k.key_id
+                               ORDER BY created_at DESC LIMIT 1) pk ON true
+         ON CONFLICT (document_id, key_id) DO NOTHING",
+    )
+    .bind(document_id)
+    .bind(ids)
+    .execute(&mut *conn)
+    .await?;
+    let newest: RawHeaderVersion = sqlx::query_as(&format!(
+        "SELECT {VERSION_COLUMNS} FROM document_header_versions WHERE document_id = $1 ORDER BY version DESC LIMIT 1"
+    ))
+    .bind(document_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    HeaderVersionRow::try_from(newest).map(Some)
 }

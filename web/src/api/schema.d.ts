@@ -504,6 +504,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/documents/{id}/headers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every version of the document's header, newest first (its owner only; anyone else 404). A
+         *     deleted document has none: they were shredded with it. Check a version's MAC with your own
+         *     key before restoring it: the server cannot.
+         */
+        get: operations["documents_headers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/documents/{id}/headers/{version}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The owner makes an earlier header version current again; it is recorded as a new version
+         *     (reason `restore`), which is returned. Refusals change nothing.
+         */
+        post: operations["documents_header_restore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/documents/{id}/proof": {
         parameters: {
             query?: never;
@@ -1276,6 +1317,41 @@ export interface components {
             document_id: string;
             /** @description The new header (base64). */
             header: string;
+        };
+        /**
+         * @description One version of a document's header. Every header a document has had is kept (append-only),
+         *     newest first in lists; the owner can make an earlier one current again. The server cannot
+         *     check a header's MAC: check it with your own key before restoring.
+         */
+        HeaderVersionView: {
+            /**
+             * Format: uuid
+             * @description Their id; absent for `backfill`.
+             */
+            actor_id?: string | null;
+            /** @description Who wrote it (`patient` or `hospital`); absent for `backfill`. */
+            actor_role?: string | null;
+            /**
+             * Format: date-time
+             * @description When it was written.
+             */
+            created_at: string;
+            /** @description Whether this is the document's header now (the newest version). */
+            current: boolean;
+            /** @description The header (base64). */
+            header: string;
+            /** @description SHA-256 of the header bytes (hex), to compare versions at a glance. */
+            header_sha256: string;
+            /**
+             * @description Why: `upload`, `grant`, `remove_recipient`, `restore`, or `backfill` (the header a
+             *     document had when history-keeping began).
+             */
+            reason: string;
+            /**
+             * Format: int32
+             * @description 1 for the first header, then one more per change.
+             */
+            version: number;
         };
         /** @description Tree heads. */
         HeadsPage: {
@@ -4428,6 +4504,153 @@ export interface operations {
             };
             /** @description `invalid_key_id`, `invalid_header`, `own_key` */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    documents_headers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeaderVersionView"][];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or its session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    documents_header_restore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                /** @description The version to make current again */
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new current version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeaderVersionView"];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or its session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found` (no such document, or not yours), `version_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `version_is_current`, `document_deleted`, `document_changed` */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -106,6 +106,10 @@ pub async fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
         let Some(header) = d.header.as_deref().filter(|_| in_scope) else { continue };
         let (old, _) = Header::parse(&B64.decode(header)?).context("a stored header does not parse")?;
         let new = envelope::add_recipient(&old, &unlocked.identity, &hospital_x25519, &mut os_rng())?;
+        // The server can only check the structure; check the MAC here before sending, so a bad
+        // header never leaves this device (`add_recipient` recomputes it, so this should hold).
+        envelope::verify_header(&new, &unlocked.identity)
+            .with_context(|| format!("the new header of document {} does not verify; not sending it", d.id))?;
         headers.push(HeaderUpdate { document_id: d.id, header: B64.encode(new.to_bytes()) });
     }
 

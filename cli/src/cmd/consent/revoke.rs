@@ -58,6 +58,9 @@ pub async fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
                 continue;
             }
             let new = envelope::remove_recipient(&old, &unlocked.identity, &key_id)?;
+            // The server can only check the structure; check the MAC here before sending.
+            envelope::verify_header(&new, &unlocked.identity)
+                .with_context(|| format!("the new header of document {} does not verify; not sending it", d.id))?;
             let body = RemoveRecipient { key_id: hex::encode(key_id), header: B64.encode(new.to_bytes()) };
             api.document_remove_recipient(d.id, &body).await?;
             rekeyed += 1;
