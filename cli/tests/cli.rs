@@ -1,5 +1,5 @@
 //! The real `pramana` binary against the real API: keystore, register, login (publishes keys),
-//! upload, list, download with SHA-256 check, delete.
+//! upload, list, download with SHA-256 check, header history, links, delete.
 
 use std::path::Path;
 use std::process::Command;
@@ -74,6 +74,35 @@ async fn a_patient_round_trip_through_the_cli() {
     assert_eq!(v["size"], data.len());
     let (ok, _, err) = run(s(&["identity", "check"]), pass).await;
     assert!(ok, "{err}");
+
+    // The header's history: one version so far; restoring the current one changes nothing.
+    let (ok, versions, err) = run(s(&["document", "headers", &id]), pass).await;
+    assert!(ok, "{err}");
+    assert_eq!((versions.as_array().unwrap().len(), versions[0]["reason"].as_str()), (1, Some("upload")), "{versions}");
+    let (ok, _, err) = run(s(&["document", "restore-header", &id, "1"]), pass).await;
+    assert!(!ok && err.contains("already the current header"), "{err}");
+    let (ok, _, err) = run(s(&["document", "restore-header", &id, "7"]), pass).await;
+    assert!(!ok && err.contains("has no header version 7"), "{err}");
+
+    // A hospital asks to add documents; the patient sees it and approves from the CLI.
+    let (hospital, _) = app.new_hospital("IN2710000001").await;
+    let r = app.post("/v1/links", Some(&hospital), &serde_json::json!({"patient_abha_number": abha.as_digits()})).await;
+    assert_eq!(r.status(), 201);
+    let (ok, links, err) = run(s(&["link", "list"]), pass).await;
+    assert!(ok, "{err}");
+    assert_eq!(
+        (links[0]["status"].as_str(), links[0]["hospital_name"].as_str()),
+        (Some("REQUESTED"), Some("City Hospital"))
+    );
+    let link = links[0]["id"].as_str().unwrap().to_owned();
+    let (ok, v, err) = run(s(&["link", "approve", &link]), pass).await;
+    assert!(ok, "{err}");
+    assert_eq!(v["status"], "LINKED");
+    let (ok, _, err) = run(s(&["link", "approve", &link]), pass).await;
+    assert!(!ok && err.contains("invalid_transition"), "{err}");
+    let (ok, v, err) = run(s(&["link", "end", &link]), pass).await;
+    assert!(ok, "{err}");
+    assert_eq!((v["status"].as_str(), v["ended_by"].as_str()), (Some("UNLINKED"), Some("patient")));
 
     let (ok, _, err) = run(s(&["delete", &id]), pass).await;
     assert!(ok, "{err}");
