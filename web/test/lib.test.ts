@@ -16,6 +16,20 @@ import { verifyDocument } from "../src/lib/verify";
 
 const blob = (...bytes: number[]) => new Blob([new Uint8Array(bytes)]);
 
+/** A proof bundle for `document` alone (a one-leaf tree) at block 7 of chain 31337. */
+async function oneLeafBundle(document: Uint8Array, salt: string, contract: string): Promise<ProofBundle> {
+  const sha = `0x${toHex(await sha256(document))}`;
+  const leaf = `0x${toHex(await documentLeaf(fromHex(salt), fromHex(sha)))}`;
+  return {
+    format: "pramana-proof",
+    version: 1,
+    document_id: "5b0b7d0e-2a63-4a5c-8f7e-3a7f2f4f9b10",
+    leaf: { sha256: sha, salt, leaf },
+    merkle: { root: leaf, leaf_index: 0, leaf_count: 1, proof: [] },
+    anchor: { chain_id: 31337, contract, tx_hash: salt, block_number: 7, block_hash: salt, block_timestamp: 1 },
+  };
+}
+
 describe("files", () => {
   it("tells PDF, images, text and other files apart", async () => {
     expect((await sniff(new Blob(["%PDF-1.4\n"]))).kind).toBe("pdf");
@@ -61,18 +75,7 @@ describe("verify, before the chain", () => {
   const salt = `0x${"11".repeat(32)}`;
   const trusted = { chainId: 31337, contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3", rpcUrl: "http://127.0.0.1:1" };
 
-  async function bundle(): Promise<ProofBundle> {
-    const sha = `0x${toHex(await sha256(document))}`;
-    const leaf = `0x${toHex(await documentLeaf(fromHex(salt), fromHex(sha)))}`;
-    return {
-      format: "pramana-proof",
-      version: 1,
-      document_id: "5b0b7d0e-2a63-4a5c-8f7e-3a7f2f4f9b10",
-      leaf: { sha256: sha, salt, leaf },
-      merkle: { root: leaf, leaf_index: 0, leaf_count: 1, proof: [] },
-      anchor: { chain_id: 31337, contract: trusted.contract, tx_hash: salt, block_number: 7, block_hash: salt, block_timestamp: 1 },
-    };
-  }
+  const bundle = () => oneLeafBundle(document, salt, trusted.contract);
 
   it("says a changed file does not match", async () => {
     const other = await sha256(new TextEncoder().encode("HbA1c 5.9 %\n"));
@@ -136,18 +139,7 @@ describe("verify, when the endpoint misbehaves", () => {
   });
   afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
 
-  async function bundle(): Promise<ProofBundle> {
-    const sha = `0x${toHex(await sha256(document))}`;
-    const leaf = `0x${toHex(await documentLeaf(fromHex(salt), fromHex(sha)))}`;
-    return {
-      format: "pramana-proof",
-      version: 1,
-      document_id: "5b0b7d0e-2a63-4a5c-8f7e-3a7f2f4f9b10",
-      leaf: { sha256: sha, salt, leaf },
-      merkle: { root: leaf, leaf_index: 0, leaf_count: 1, proof: [] },
-      anchor: { chain_id: 31337, contract, tx_hash: salt, block_number: 7, block_hash: salt, block_timestamp: 1 },
-    };
-  }
+  const bundle = () => oneLeafBundle(document, salt, contract);
 
   it("says an endpoint that does not answer is down", async () => {
     const closed = await new Promise<number>((ok) => {

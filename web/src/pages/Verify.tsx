@@ -3,7 +3,7 @@
 // through the chain's RPC endpoint directly, not through Pramana's API. What is trusted comes
 // from the deployment file next to the page (lib/trust), so the page also works from a static
 // host with the platform's API switched off.
-import { useEffect, useId, useState, type FormEvent } from "react";
+import { useEffect, useId, useState, type FormEvent, type ReactNode } from "react";
 import { formatDate, useLang, type Key } from "../i18n";
 import { Page } from "../Layout";
 import { loadPinned, parseChainId, parseContract, parseRpcUrl, toTrusted, type Pinned, type TrustSource } from "../lib/trust";
@@ -143,6 +143,17 @@ function FileField(props: { label: string; hint: string; accept?: string; onFile
   );
 }
 
+/** A result that is not a verified match: its title, what it means, and any details. */
+function Failure({ title, body, children }: { title: string; body: string; children?: ReactNode }) {
+  return (
+    <div className="alert alert-error verify-result" role="alert">
+      <strong>{title}</strong>
+      <p>{body}</p>
+      {children}
+    </div>
+  );
+}
+
 function Result({ outcome, trusted, lang }: { outcome: Outcome; trusted: Trusted; lang: "en" | "hi" }) {
   const { t } = useLang();
   switch (outcome.kind) {
@@ -162,17 +173,10 @@ function Result({ outcome, trusted, lang }: { outcome: Outcome; trusted: Trusted
         </div>
       );
     case "mismatch":
-      return (
-        <div className="alert alert-error verify-result" role="alert">
-          <strong>{t("verify.mismatch.title")}</strong>
-          <p>{t("verify.mismatch.body")}</p>
-        </div>
-      );
+      return <Failure title={t("verify.mismatch.title")} body={t("verify.mismatch.body")} />;
     case "tampered":
       return (
-        <div className="alert alert-error verify-result" role="alert">
-          <strong>{t("verify.tampered.title")}</strong>
-          <p>{t("verify.tampered.body")}</p>
+        <Failure title={t("verify.tampered.title")} body={t("verify.tampered.body")}>
           <details>
             <summary>{t("verify.details")}</summary>
             <ul>
@@ -181,57 +185,22 @@ function Result({ outcome, trusted, lang }: { outcome: Outcome; trusted: Trusted
               ))}
             </ul>
           </details>
-        </div>
+        </Failure>
       );
     case "wrong_contract":
-      return (
-        <div className="alert alert-error verify-result" role="alert">
-          <strong>{t("verify.contract.title")}</strong>
-          <p>{t("verify.contract.body", { named: outcome.named, trusted: trusted.contract })}</p>
-        </div>
-      );
+      return <Failure title={t("verify.contract.title")} body={t("verify.contract.body", { named: outcome.named, trusted: trusted.contract })} />;
     case "wrong_chain":
-      return (
-        <div className="alert alert-error verify-result" role="alert">
-          <strong>{t("verify.chain.title")}</strong>
-          <p>{t("verify.chain.body", { named: outcome.named, trusted: outcome.trusted })}</p>
-        </div>
-      );
+      return <Failure title={t("verify.chain.title")} body={t("verify.chain.body", { named: outcome.named, trusted: outcome.trusted })} />;
     case "not_a_proof":
-      return (
-        <div className="alert alert-error verify-result" role="alert">
-          <strong>{t("verify.not_proof.title")}</strong>
-          <p>{t("verify.not_proof.body")}</p>
-        </div>
-      );
+      return <Failure title={t("verify.not_proof.title")} body={t("verify.not_proof.body")} />;
     case "rpc_unreachable":
-      return (
-        <div className="alert alert-error verify-result" role="alert">
-          <strong>{t("verify.rpc_down.title")}</strong>
-          <p>{t("verify.rpc_down.body", { url: outcome.url })}</p>
-        </div>
-      );
+      return <Failure title={t("verify.rpc_down.title")} body={t("verify.rpc_down.body", { url: outcome.url })} />;
     case "rpc_wrong_chain":
-      return (
-        <div className="alert alert-error verify-result" role="alert">
-          <strong>{t("verify.rpc_chain.title")}</strong>
-          <p>{t("verify.rpc_chain.body", { url: trusted.rpcUrl, actual: outcome.actual, expected: outcome.expected })}</p>
-        </div>
-      );
+      return <Failure title={t("verify.rpc_chain.title")} body={t("verify.rpc_chain.body", { url: trusted.rpcUrl, actual: outcome.actual, expected: outcome.expected })} />;
     case "no_contract":
-      return (
-        <div className="alert alert-error verify-result" role="alert">
-          <strong>{t("verify.no_contract.title")}</strong>
-          <p>{t("verify.no_contract.body", { chain: trusted.chainId, contract: outcome.contract })}</p>
-        </div>
-      );
+      return <Failure title={t("verify.no_contract.title")} body={t("verify.no_contract.body", { chain: trusted.chainId, contract: outcome.contract })} />;
     case "not_anchored":
-      return (
-        <div className="alert alert-error verify-result" role="alert">
-          <strong>{t("verify.unanchored.title")}</strong>
-          <p>{t("verify.unanchored.body", { contract: trusted.contract })}</p>
-        </div>
-      );
+      return <Failure title={t("verify.unanchored.title")} body={t("verify.unanchored.body", { contract: trusted.contract })} />;
   }
 }
 
