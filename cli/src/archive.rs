@@ -10,6 +10,8 @@ use std::process::ExitCode;
 
 use alloy::primitives::{Address, B256};
 use anyhow::{Context as _, bail};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 use pramana_core::chain::eip712::domain;
 use pramana_core::chain::history::{self, ChainStatus};
 use pramana_core::envelope::{self, Header, Identity};
@@ -18,75 +20,218 @@ use pramana_core::proof::ProofBundle;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
-use crate::ctx::{secret, write_private};
+use crate::ctx::{CallingTheApi as _, secret, write_private};
 use crate::{Ctx, keystore, trust, verify};
 
-/// Downloads the caller's export archive to `output` (written whole, then renamed into place).
+/// What `pramana export` keeps next to a partial download (`<output>.part.json`), so running
+/// it again resumes the same export instead of starting over.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Partial {
+    /// The API it came from.
+    api: String,
+    /// The export being downloaded.
+    export: uuid::Uuid,
+    /// Its full length.
+    size: u64,
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    name.into()
+}
+
+/// Downloads the caller's export archive to `output`, streaming it to `<output>.part` and
+/// renaming it into place once whole. A download that breaks (or is killed) resumes from the
+/// bytes already there when the same command runs again, as long as the export is still
+/// downloadable (a day); otherwise a new export starts.
 pub async fn download(ctx: &Ctx, output: &Path) -> anyhow::Result<()> {
-    let mut resp = ctx.authed()?.patient_me_export().await?;
-    let bar = ctx.progress(resp.content_length().unwrap_or(0), "exporting");
-    let mut bytes = Vec::new();
-    while let Some(chunk) = resp.chunk().await? {
-        bytes.extend_from_slice(&chunk);
-        bar.inc(chunk.len() as u64);
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+
+    let client = ctx.authed()?;
+    let (part, state) = (with_suffix(output, ".part"), with_suffix(output, ".part.json"));
+    let earlier: Option<Partial> = std::fs::read(&state)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .filter(|p: &Partial| p.api == ctx.client.base_url() && part.exists());
+    let mut resumed = None;
+    if let Some(p) = earlier {
+        let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0).min(p.size);
+        match client.patient_me_export_download(p.export, have).await {
+            Ok(resp) => resumed = Some((p, have, resp)),
+            Err(e) if e.code() == Some("export_not_found") => {
+                eprintln!("the earlier export of this file can no longer be downloaded; starting a new one");
+            }
+            Err(e) => return Err(e).calling_the_api(),
+        }
     }
+    let (partial, from, mut resp) = match resumed {
+        Some(r) => r,
+        None => {
+            let export = client.patient_me_export_create().await.calling_the_api()?;
+            let p = Partial { api: ctx.client.base_url().to_owned(), export: export.id, size: export.size };
+            write_private(&state, &serde_json::to_vec(&p)?).with_context(|| format!("writing {}", state.display()))?;
+            let resp = client.patient_me_export_download(export.id, 0).await.calling_the_api()?;
+            (p, 0, resp)
+        }
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&part)
+        .with_context(|| format!("opening {}", part.display()))?;
+    file.set_len(from)?;
+    std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(from))?;
+    let bar = ctx.progress(partial.size, "exporting");
+    bar.set_position(from);
+    let mut got = from;
+    let broke = |got: u64, e: &dyn std::fmt::Display| {
+        anyhow::anyhow!(
+            "the download broke after {got} of {} bytes ({e}); run the same command again to resume",
+            partial.size
+        )
+    };
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                file.write_all(&chunk)?;
+                got += chunk.len() as u64;
+                bar.set_position(got);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                file.sync_all()?;
+                bar.abandon();
+                return Err(broke(got, &e));
+            }
+        }
+    }
+    file.sync_all()?;
     bar.finish_and_clear();
-    let files = read_tar(&bytes).context("the platform's archive is not a readable tar")?;
-    let manifest = manifest_of(&files)?;
-    write_private(output, &bytes).with_context(|| format!("writing {}", output.display()))?;
+    if got != partial.size {
+        return Err(broke(got, &"the platform sent fewer bytes than the export holds"));
+    }
+    drop(file);
+    let manifest = read_manifest_from(&part).context("the platform's archive is not a readable export")?;
+    std::fs::rename(&part, output).with_context(|| format!("writing {}", output.display()))?;
+    std::fs::remove_file(&state).ok();
     let v = json!({
-        "output": output, "bytes": bytes.len(), "documents": manifest.documents.len(),
-        "exported_at": manifest.exported_at,
+        "output": output, "bytes": got, "documents": manifest.documents.len(),
+        "exported_at": manifest.exported_at, "export": partial.export, "resumed_from": from,
     });
     ctx.print(&v, || {
         format!(
-            "saved {} documents ({} bytes) to {}\ncheck it: pramana verify --archive {} --rpc URL",
+            "saved {} documents ({} bytes) to {}{}\ncheck it: pramana verify --archive {} --rpc URL",
             manifest.documents.len(),
-            bytes.len(),
+            got,
             output.display(),
+            if from > 0 { format!(" (resumed after {from} bytes)") } else { String::new() },
             output.display()
         )
     });
     Ok(())
 }
 
+/// The manifest of the archive at `path` (read without the rest of the archive).
+fn read_manifest_from(path: &Path) -> anyhow::Result<Manifest> {
+    let file = std::fs::File::open(path)?;
+    let mut archive = tar::Archive::new(std::io::BufReader::new(file));
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        if entry.path()?.to_string_lossy().trim_start_matches("./") == export::MANIFEST_PATH {
+            let mut text = Vec::new();
+            entry.read_to_end(&mut text)?;
+            return parse_manifest(&text);
+        }
+    }
+    bail!("the archive has no manifest.json")
+}
+
+/// Where a file's bytes are: read (the small JSON files) or left in the archive (envelopes,
+/// read as a stream when checked, so memory does not grow with the archive).
+enum Body {
+    Bytes(Vec<u8>),
+    At { offset: u64, size: u64 },
+}
+
+/// Files at least this large, and every envelope, stay in the archive until checked.
+const READ_LIMIT: u64 = 64 * 1024 * 1024;
+
 /// The archive's regular files by path, and any path that occurs more than once (a tar can
 /// hold two entries under one name; extractors keep the last, so the verifier refuses both).
 struct Files {
-    by_path: BTreeMap<String, Vec<u8>>,
+    archive: std::path::PathBuf,
+    by_path: BTreeMap<String, Body>,
     duplicates: Vec<String>,
 }
 
-fn read_tar(bytes: &[u8]) -> anyhow::Result<Files> {
-    let mut archive = tar::Archive::new(bytes);
-    let mut files = Files { by_path: BTreeMap::new(), duplicates: Vec::new() };
-    for entry in archive.entries()? {
-        let mut entry = entry?;
-        if entry.header().entry_type() != tar::EntryType::Regular {
-            continue;
+impl Files {
+    fn read(archive: &Path) -> anyhow::Result<Self> {
+        let file = std::fs::File::open(archive)?;
+        let mut tar = tar::Archive::new(std::io::BufReader::new(file));
+        let mut files = Files { archive: archive.to_owned(), by_path: BTreeMap::new(), duplicates: Vec::new() };
+        for entry in tar.entries()? {
+            let mut entry = entry?;
+            if entry.header().entry_type() != tar::EntryType::Regular {
+                continue;
+            }
+            // `tar cf x.tar .` writes `./manifest.json`: the same file.
+            let path = entry.path()?.to_string_lossy().trim_start_matches("./").to_owned();
+            let size = entry.size();
+            let body = if size >= READ_LIMIT || path.ends_with(".envelope") {
+                Body::At { offset: entry.raw_file_position(), size }
+            } else {
+                let mut bytes = Vec::new();
+                entry.read_to_end(&mut bytes)?;
+                Body::Bytes(bytes)
+            };
+            if files.by_path.insert(path.clone(), body).is_some() {
+                files.duplicates.push(path);
+            }
         }
-        // `tar cf x.tar .` writes `./manifest.json`: the same file.
-        let path = entry.path()?.to_string_lossy().trim_start_matches("./").to_owned();
-        let mut body = Vec::new();
-        entry.read_to_end(&mut body)?;
-        if files.by_path.insert(path.clone(), body).is_some() {
-            files.duplicates.push(path);
-        }
+        Ok(files)
     }
-    Ok(files)
+
+    /// A small file's bytes (a large one is read now).
+    fn bytes(&self, path: &str) -> Option<anyhow::Result<Vec<u8>>> {
+        Some(match self.by_path.get(path)? {
+            Body::Bytes(b) => Ok(b.clone()),
+            Body::At { .. } => self.reader(path)?.and_then(|mut r| {
+                let mut out = Vec::new();
+                r.read_to_end(&mut out)?;
+                Ok(out)
+            }),
+        })
+    }
+
+    /// A file's bytes as a stream.
+    fn reader(&self, path: &str) -> Option<anyhow::Result<Box<dyn std::io::Read>>> {
+        Some(match self.by_path.get(path)? {
+            Body::Bytes(b) => Ok(Box::new(std::io::Cursor::new(b.clone()))),
+            Body::At { offset, size } => (|| {
+                let mut f = std::fs::File::open(&self.archive)?;
+                std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(*offset))?;
+                let r: Box<dyn std::io::Read> = Box::new(std::io::BufReader::new(f).take(*size));
+                Ok(r)
+            })(),
+        })
+    }
 }
 
 fn manifest_of(files: &Files) -> anyhow::Result<Manifest> {
-    let text = files.by_path.get(export::MANIFEST_PATH).context("the archive has no manifest.json")?;
-    let manifest: Manifest = serde_json::from_slice(text).context("manifest.json is not readable")?;
-    if manifest.format != export::FORMAT || manifest.version != export::VERSION {
-        bail!("not a {} version {} archive", export::FORMAT, export::VERSION);
-    }
-    Ok(manifest)
+    let text = files.bytes(export::MANIFEST_PATH).context("the archive has no manifest.json")??;
+    parse_manifest(&text)
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    export::hex0x(Sha256::digest(bytes))
+fn parse_manifest(text: &[u8]) -> anyhow::Result<Manifest> {
+    let manifest: Manifest = serde_json::from_slice(text).context("manifest.json is not readable")?;
+    if manifest.format != export::FORMAT || !export::READ_VERSIONS.contains(&manifest.version) {
+        bail!("not a {} archive of version {:?}", export::FORMAT, export::READ_VERSIONS);
+    }
+    Ok(manifest)
 }
 
 fn parse_hash(s: &str) -> Option<[u8; 32]> {
@@ -123,12 +268,11 @@ struct DocReport {
 
 /// Checks `--archive FILE`; exit 0 verified, 1 not verified (errors, exit 2, are returned).
 pub async fn verify(ctx: &Ctx, path: &Path, rpc: &str, contract: Option<&str>) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let files = read_tar(&bytes).with_context(|| format!("{} is not a readable tar archive", path.display()))?;
+    let files = Files::read(path).with_context(|| format!("{} is not a readable tar archive", path.display()))?;
     let manifest = manifest_of(&files)?;
-    let consents_text = files.by_path.get(&manifest.consents).context("the archive has no consents.json")?;
+    let consents_text = files.bytes(&manifest.consents).context("the archive has no consents.json")??;
     let consents: Vec<ExportedConsent> =
-        serde_json::from_slice(consents_text).context("consents.json is not readable")?;
+        serde_json::from_slice(&consents_text).context("consents.json is not readable")?;
     let provider = verify::connect(rpc)?;
     let trusted = trust::resolve(ctx, contract, &provider).await?;
     let (contract, chain_id) = (trusted.address, trusted.chain_id);
@@ -309,24 +453,36 @@ async fn check_document(
             problems.push("the manifest lists no envelope for a live document".to_owned());
             "missing"
         }
-        (Some(p), _) => match files.by_path.get(p) {
+        (Some(p), _) => match files.reader(p) {
             None => {
                 problems.push(format!("{p} is missing from the archive"));
                 "missing"
             }
-            Some(bytes) if Some(sha256_hex(bytes)) != d.envelope_sha256 => {
-                problems.push(format!("{p} does not match the SHA-256 in the manifest (the envelope was changed)"));
-                "changed"
-            }
-            Some(bytes) => {
-                // The envelope is the one the metadata describes (payload hash), checked without keys.
-                let payload = Header::parse(bytes).ok().map(|(_, len)| &bytes[len..]);
+            Some(reader) => {
+                let facts = read_envelope(reader?).with_context(|| format!("reading {p}"))?;
+                let recorded_header = d.metadata["header"].as_str().and_then(|h| B64.decode(h).ok());
                 let recorded_payload = d.metadata["payload_sha256"].as_str().map(|h| format!("0x{h}"));
-                if payload.map(sha256_hex) != recorded_payload {
+                let mut envelope = "ok";
+                // Version 1 hashes the file; version 2 gives its size. Either way the envelope
+                // must be the metadata's header followed by the payload the metadata hashes.
+                if d.envelope_sha256.is_some() && Some(&facts.sha256) != d.envelope_sha256.as_ref() {
+                    problems.push(format!("{p} does not match the SHA-256 in the manifest (the envelope was changed)"));
+                    envelope = "changed";
+                } else if d.envelope_size.is_some_and(|n| n != facts.size) {
+                    problems.push(format!("{p} is not the size the manifest gives (the envelope was changed)"));
+                    envelope = "changed";
+                }
+                if facts.header.is_none() || facts.header_bytes.as_ref() != recorded_header.as_ref() {
+                    problems.push("the envelope's header is not the one in the metadata".to_owned());
+                    envelope = "changed";
+                }
+                if facts.payload_sha256.as_ref() != recorded_payload.as_ref() {
                     problems.push("the envelope's payload does not match the metadata's payload_sha256".to_owned());
+                    envelope = "changed";
                 }
                 if let Keys::Available { identity, .. } = keys {
-                    match open_digest(&d.id, identity, bytes) {
+                    let reader = files.reader(p).context("the envelope vanished")??;
+                    match open_digest(&d.id, identity, facts.header.as_ref(), reader) {
                         Opened::Digest(sha) => {
                             decrypted = Some(sha);
                             content = "checked";
@@ -343,7 +499,7 @@ async fn check_document(
                         }
                     }
                 }
-                "ok"
+                envelope
             }
         },
     };
@@ -357,12 +513,9 @@ async fn check_document(
         (None, "confirmed") => problems.push("confirmed, but the archive has no proof bundle".to_owned()),
         (None, _) => {}
         (Some(p), _) => {
-            let bundle = files
-                .by_path
-                .get(p)
-                .map(|b| ProofBundle::from_json(&String::from_utf8_lossy(b)))
-                .transpose()
-                .map_err(|e| e.to_string());
+            let bundle = files.bytes(p).transpose().map_err(|e| e.to_string()).and_then(|b| {
+                b.map(|b| ProofBundle::from_json(&String::from_utf8_lossy(&b))).transpose().map_err(|e| e.to_string())
+            });
             match (bundle, digest) {
                 (Ok(None), _) => problems.push(format!("{p} is missing from the archive")),
                 (Err(e), _) => problems.push(format!("{p}: {e}")),
@@ -416,13 +569,60 @@ enum Opened {
     Failed,
 }
 
+/// What one pass over an envelope says, without keys.
+struct EnvelopeFacts {
+    /// Its length.
+    size: u64,
+    /// SHA-256 of the whole file, `0x` hex.
+    sha256: String,
+    /// Its header, when one parses, and the header's bytes.
+    header: Option<Header>,
+    header_bytes: Option<Vec<u8>>,
+    /// SHA-256 of the bytes after the header, `0x` hex.
+    payload_sha256: Option<String>,
+}
+
+/// Reads an envelope once, hashing the whole and the payload (constant memory).
+fn read_envelope(mut r: impl std::io::Read) -> std::io::Result<EnvelopeFacts> {
+    // A header is at most FIXED_LEN + 64 stanzas + MAC (a few KiB): the first block holds it.
+    let mut head = Vec::with_capacity(HEAD_READ);
+    (&mut r).take(HEAD_READ as u64).read_to_end(&mut head)?;
+    let parsed = Header::parse(&head).ok();
+    let (mut whole, mut payload) = (Sha256::new(), Sha256::new());
+    whole.update(&head);
+    if let Some((_, len)) = &parsed {
+        payload.update(&head[*len..]);
+    }
+    let mut size = head.len() as u64;
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = r.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        whole.update(&buf[..n]);
+        payload.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok(EnvelopeFacts {
+        size,
+        sha256: export::hex0x(whole.finalize()),
+        header_bytes: parsed.as_ref().map(|(_, len)| head[..*len].to_vec()),
+        payload_sha256: parsed.as_ref().map(|_| export::hex0x(payload.finalize())),
+        header: parsed.map(|(h, _)| h),
+    })
+}
+
+/// Bytes read before looking for the header.
+const HEAD_READ: usize = 64 * 1024;
+
 /// Decrypts an envelope into nothing, returning its plaintext SHA-256.
-fn open_digest(id: &uuid::Uuid, identity: &Identity, bytes: &[u8]) -> Opened {
-    let Ok((header, _)) = Header::parse(bytes) else { return Opened::Failed };
+fn open_digest(id: &uuid::Uuid, identity: &Identity, header: Option<&Header>, envelope: impl std::io::Read) -> Opened {
+    let Some(header) = header else { return Opened::Failed };
     if header.stanza(&identity.recipient().key_id()).is_none() {
         return Opened::NotForThisKey;
     }
-    match envelope::open(id.as_bytes(), identity, bytes, std::io::sink()) {
+    match envelope::open(id.as_bytes(), identity, envelope, std::io::sink()) {
         Ok(out) => Opened::Digest(out.plaintext_sha256),
         Err(_) => Opened::Failed,
     }
@@ -445,10 +645,28 @@ mod tests {
 
     #[test]
     fn repacked_paths_are_the_same_files_and_a_path_twice_is_flagged() {
-        let files =
-            read_tar(&tar(&[("./manifest.json", b"{}"), ("proofs/a.json", b"1"), ("./proofs/a.json", b"2")])).unwrap();
-        assert_eq!(files.by_path.keys().collect::<Vec<_>>(), ["manifest.json", "proofs/a.json"]);
+        let dir = std::env::temp_dir().join(format!("pramana-archive-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("a.tar");
+        std::fs::write(
+            &path,
+            tar(&[
+                ("./manifest.json", b"{}"),
+                ("proofs/a.json", b"1"),
+                ("./proofs/a.json", b"2"),
+                ("documents/x.envelope", b"env"),
+            ]),
+        )
+        .unwrap();
+        let files = Files::read(&path).unwrap();
+        assert_eq!(
+            files.by_path.keys().collect::<Vec<_>>(),
+            ["documents/x.envelope", "manifest.json", "proofs/a.json"]
+        );
         assert_eq!(files.duplicates, ["proofs/a.json"]);
+        assert!(matches!(files.by_path["documents/x.envelope"], Body::At { size: 3, .. }), "envelopes stay on disk");
+        assert_eq!(files.bytes("documents/x.envelope").unwrap().unwrap(), b"env");
         assert!(manifest_of(&files).is_err(), "not a pramana-export manifest");
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

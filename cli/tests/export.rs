@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 
 use pramana_tests::{assert_error, register_x25519, run_worker_until_idle, spawn_platform};
 use serde_json::{Value, json};
-use sha2::{Digest as _, Sha256};
 
 mod common;
 
@@ -184,6 +183,28 @@ async fn a_patient_exports_everything_and_verifies_it_against_the_chain_only() {
     assert_eq!(exports.len(), 1, "{page}");
     assert_eq!(exports[0]["details"]["documents"], 4);
 
+    // A download that broke half-way resumes from the bytes on disk: the same command again.
+    let made: Value = p.app.post("/v1/patients/me/exports", Some(token), &json!({})).await.json().await.unwrap();
+    let whole = p.app.get(made["download"].as_str().unwrap(), Some(token)).await.bytes().await.unwrap();
+    let resumed = files.join("resumed.tar");
+    let half = whole.len() / 2 + 7;
+    std::fs::write(files.join("resumed.tar.part"), &whole[..half]).unwrap();
+    let partial = json!({"api": api, "export": made["id"], "size": made["size"]});
+    std::fs::write(files.join("resumed.tar.part.json"), partial.to_string()).unwrap();
+    let (code, v, err) = run(&api, &home, &["export", "-o", resumed.to_str().unwrap()]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!((v["resumed_from"].clone(), v["export"].clone()), (json!(half), made["id"].clone()), "{v}");
+    assert_eq!(std::fs::read(&resumed).unwrap(), whole[..], "byte for byte the export");
+    assert!(!files.join("resumed.tar.part").exists() && !files.join("resumed.tar.part.json").exists());
+    // One that can no longer be resumed (expired, or a document in it deleted) starts over.
+    std::fs::write(files.join("again.tar.part"), &whole[..half]).unwrap();
+    let gone = json!({"api": api, "export": uuid::Uuid::new_v4(), "size": made["size"]});
+    std::fs::write(files.join("again.tar.part.json"), gone.to_string()).unwrap();
+    let (code, v, err) = run(&api, &home, &["export", "-o", files.join("again.tar").to_str().unwrap()]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["resumed_from"], 0, "{v}");
+    assert!(err.contains("starting a new one"), "{err}");
+
     // The patient trusts the operator's published deployment once; no contract given after that.
     let contract = p.contract.to_string();
     let (code, v, err) = run(NOWHERE, &home, &["trust", "add", "--chain-id", "31337", &contract]).await;
@@ -257,20 +278,13 @@ async fn a_patient_exports_everything_and_verifies_it_against_the_chain_only() {
     assert!(problems(&v).contains(&format!("document {}", ids[1])), "{v}");
     assert!(!problems(&v).contains(&format!("document {}", ids[0])), "only that document: {v}");
 
-    // A changed envelope with the manifest's hash rewritten to match: the payload hash in the
-    // metadata catches it without keys, decryption with them.
+    // A changed envelope: the payload hash in the metadata catches it without keys, decryption
+    // with them; one a byte longer is not the size the manifest gives either.
     let env_path = format!("documents/{}.envelope", ids[0]);
-    let mut changed = entries(&archive).into_iter().find(|(n, _)| *n == env_path).unwrap().1;
-    let last = changed.len() - 1;
-    changed[last] ^= 1;
-    let changed_sha = pramana_core::hex0x(Sha256::digest(&changed));
-    let step = files.join("step.tar");
-    rewrite(&archive, &step, &env_path, |b| b.clone_from(&changed));
     let forged = files.join("forged.tar");
-    rewrite(&step, &forged, "manifest.json", |b| {
-        let mut m: Value = serde_json::from_slice(b).unwrap();
-        m["documents"][0]["envelope_sha256"] = json!(changed_sha);
-        *b = serde_json::to_vec(&m).unwrap();
+    rewrite(&archive, &forged, &env_path, |b| {
+        let last = b.len() - 1;
+        b[last] ^= 1;
     });
     let f = forged.to_str().unwrap();
     let (code, v, err) =
@@ -280,6 +294,28 @@ async fn a_patient_exports_everything_and_verifies_it_against_the_chain_only() {
     let (code, v, err) = run(NOWHERE, &home, &["verify", "--archive", f, "--rpc", &rpc]).await;
     assert_eq!(code, 1, "{err}");
     assert!(problems(&v).contains("does not decrypt"), "{v}");
+    let longer = files.join("longer.tar");
+    rewrite(&archive, &longer, &env_path, |b| b.push(0));
+    let (code, v, err) = run(NOWHERE, &home, &["verify", "--archive", longer.to_str().unwrap(), "--rpc", &rpc]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(problems(&v).contains("is not the size the manifest gives"), "{v}");
+    // The envelope of another of the patient's documents under this one's name: its header is
+    // not the one in the metadata.
+    let other_env =
+        entries(&archive).into_iter().find(|(n, _)| *n == format!("documents/{}.envelope", ids[1])).unwrap().1;
+    let swapped = files.join("swapped.tar");
+    rewrite(&archive, &swapped, &env_path, |b| b.clone_from(&other_env));
+    let (code, v, err) = run(
+        NOWHERE,
+        &stranger,
+        &["verify", "--archive", swapped.to_str().unwrap(), "--rpc", &rpc, "--contract", &contract],
+    )
+    .await;
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        problems(&v).contains(&format!("document {}: the envelope's header is not the one in the metadata", ids[0])),
+        "{v}"
+    );
 
     // An edited proof bundle: exit 1, naming that document.
     let edited = files.join("edited.tar");

@@ -9,11 +9,11 @@ use pramana_core::proof::ProofBundle;
 use pramana_wire::{
     AuditPage, AuditQuery, AuditorCreate, AuditorCreated, ChainInfo, ConsentGrantBody, ConsentRequestCreate,
     ConsentResignBody, ConsentRevokeBody, ConsentView, ConsistencyProof, ConsistencyQuery, DeliveriesQuery,
-    DeliveryView, DocumentView, ErrorBody, GranteeKeys, HeaderVersionView, HeadsPage, HeadsQuery, HospitalCreate,
-    HospitalCreated, HospitalView, InclusionProof, KeyCreate, KeyView, LinkRequestCreate, LinkView, LogPage, LogQuery,
-    LogReport, LoginRequest, PatientPatch, PatientView, PositionProof, ProofQuery, RefreshRequest, RegisterRequest,
-    RemoveRecipient, SignedConsentPage, SignedConsentQuery, TokenResponse, TreeSizeQuery, UploadQuery, WebhookCreated,
-    WebhookSet, WebhookView,
+    DeliveryView, DocumentView, ErrorBody, ExportView, GranteeKeys, HeaderVersionView, HeadsPage, HeadsQuery,
+    HospitalCreate, HospitalCreated, HospitalView, InclusionProof, KeyCreate, KeyView, LinkRequestCreate, LinkView,
+    LogPage, LogQuery, LogReport, LoginRequest, PatientPatch, PatientView, PositionProof, ProofQuery, RefreshRequest,
+    RegisterRequest, RemoveRecipient, SignedConsentPage, SignedConsentQuery, TokenResponse, TreeSizeQuery, UploadQuery,
+    WebhookCreated, WebhookSet, WebhookView,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::Serialize;
@@ -214,9 +214,26 @@ impl Client {
         self.send(self.get(&format!("/v1/patients/{id}")), StatusCode::OK).await
     }
 
-    /// `GET /v1/patients/me/export`: the export archive (a tar), streamed.
+    /// `GET /v1/patients/me/export`: a new export archive (a tar), streamed.
     pub async fn patient_me_export(&self) -> Result<Response> {
         self.send_expecting(self.get("/v1/patients/me/export"), StatusCode::OK).await
+    }
+
+    /// `POST /v1/patients/me/exports`: freezes a new export archive to download.
+    pub async fn patient_me_export_create(&self) -> Result<ExportView> {
+        self.send(self.request(Method::POST, "/v1/patients/me/exports"), StatusCode::CREATED).await
+    }
+
+    /// `GET /v1/patients/me/exports/{id}` from byte `from` (a `206` range unless 0), streamed.
+    pub async fn patient_me_export_download(&self, id: Uuid, from: u64) -> Result<Response> {
+        let rb = self.get(&format!("/v1/patients/me/exports/{id}"));
+        if from == 0 {
+            return self.send_expecting(rb, StatusCode::OK).await;
+        }
+        let rb = rb
+            .header(reqwest::header::RANGE, format!("bytes={from}-"))
+            .header(reqwest::header::IF_RANGE, format!("\"{id}\""));
+        self.send_expecting(rb, StatusCode::PARTIAL_CONTENT).await
     }
 
     // -- keys --------------------------------------------------------------------------------

@@ -14,8 +14,12 @@ use crate::consent::{AccessMode, ConsentScope, HiType, Purpose, chain_consent_id
 
 /// The manifest's `format`.
 pub const FORMAT: &str = "pramana-export";
-/// The archive layout this code writes and reads.
-pub const VERSION: u32 = 1;
+/// The archive layout this code writes.
+pub const VERSION: u32 = 2;
+/// The layouts this code reads: 1 (the manifest hashes each envelope) and 2 (it gives each
+/// envelope's size; the envelope is the metadata's header followed by the payload the metadata
+/// hashes, so the archive can be streamed with the manifest first).
+pub const READ_VERSIONS: [u32; 2] = [1, VERSION];
 /// Path of the manifest inside the archive.
 pub const MANIFEST_PATH: &str = "manifest.json";
 /// Path of the consent records inside the archive.
@@ -36,7 +40,7 @@ pub fn proof_path(id: &Uuid) -> String {
 pub struct Manifest {
     /// Always `"pramana-export"`.
     pub format: String,
-    /// Always 1 for this layout.
+    /// 2 for what this code writes; 1 is still read ([`READ_VERSIONS`]).
     pub version: u32,
     /// When the platform built the archive.
     pub exported_at: DateTime<Utc>,
@@ -170,8 +174,12 @@ pub struct ExportedDocument {
     pub deleted_at: Option<DateTime<Utc>>,
     /// Path of the envelope (`documents/<id>.envelope`), absent once deleted.
     pub envelope: Option<String>,
-    /// SHA-256 of the envelope file (`0x` + 64 hex digits), absent once deleted.
+    /// Version 1 only: SHA-256 of the envelope file (`0x` + 64 hex digits), absent once deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub envelope_sha256: Option<String>,
+    /// Version 2: length of the envelope file in bytes, absent once deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub envelope_size: Option<u64>,
     /// Path of the proof bundle (`proofs/<id>.json`), present once confirmed.
     pub proof: Option<String>,
 }

@@ -9,6 +9,7 @@ mod authz;
 mod consents;
 mod contract;
 mod documents;
+mod exports;
 mod faults;
 mod headers;
 mod health;

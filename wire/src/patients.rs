@@ -46,3 +46,25 @@ pub struct PatientPatch {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<std::collections::BTreeSet<String>>, max_items = 16, pattern = r"^[a-z0-9_][a-z0-9._]{0,63}@(abdm|sbx)$"))]
     pub abha_addresses: Option<Vec<String>>,
 }
+
+/// An export archive, frozen when it was made (docs/export.md): download it from `download`
+/// (resumable with `Range`) until `expires_at`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExportView {
+    /// Export id.
+    pub id: Uuid,
+    /// The snapshot's time (the manifest's `exported_at`).
+    pub exported_at: DateTime<Utc>,
+    /// When it can no longer be downloaded.
+    pub expires_at: DateTime<Utc>,
+    /// The archive's length in bytes.
+    pub size: u64,
+    /// Documents in the manifest, deleted ones included.
+    pub documents: u32,
+    /// Consent artefacts in `consents.json`.
+    pub consents: u32,
+    /// Path of the archive: `GET` it, with `Range: bytes=N-` to resume.
+    #[cfg_attr(feature = "openapi", schema(example = "/v1/patients/me/exports/0195f0c2-7d7a-7c4e-8a55-6f1f3e1d2b9a"))]
+    pub download: String,
+}

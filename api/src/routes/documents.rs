@@ -239,8 +239,9 @@ pub async fn documents_content(
     Ok(resp)
 }
 
-/// `bytes=a-b`, `bytes=a-` or `bytes=-n` within `total`; inclusive bounds.
-fn parse_range(value: &str, total: u64) -> Option<(u64, u64)> {
+/// One `bytes=a-b`, `bytes=a-` or `bytes=-n` range of `total` bytes, as inclusive offsets;
+/// `None` when unsupported (several ranges) or unsatisfiable.
+pub(crate) fn parse_range(value: &str, total: u64) -> Option<(u64, u64)> {
     let spec = value.trim().strip_prefix("bytes=")?;
     if spec.contains(',') || total == 0 {
         return None;

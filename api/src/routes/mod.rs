@@ -66,6 +66,8 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(patients::patients_me_get, patients::patients_me_patch))
         .routes(routes!(patients::patients_get))
         .routes(routes!(export::patients_me_export))
+        .routes(routes!(export::patients_me_exports_create))
+        .routes(routes!(export::patients_me_exports_get))
         .routes(routes!(keys::keys_list, keys::keys_create))
         .routes(routes!(accounts::hospitals_create, accounts::hospitals_list))
         .routes(routes!(accounts::auditors_create))

@@ -3,34 +3,42 @@
 //! one tar archive (layout in `docs/export.md`) that `pramana verify --archive` checks against
 //! the chain without the platform.
 //!
-//! The archive is built in memory from one database snapshot, so an export is refused with
-//! `export_too_large` above [`MAX_EXPORT_BYTES`] of envelopes.
+//! [`create`] freezes an archive from one database snapshot: every file's path, size and source
+//! (the small JSON files inline, each envelope as its header then the stored payload object), so
+//! the tar's bytes are fixed before the first is sent. [`open`] then streams any byte range of
+//! it in constant memory — no size limit, and a broken download resumes where it stopped.
 
 use std::collections::HashMap;
+use std::io;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use pramana_core::export::{
     self, CONSENTS_PATH, ExportedChain, ExportedConsent, ExportedDocument, ExportedGrant, ExportedPatient,
     ExportedRevocation, ExportedRotation, MANIFEST_PATH, Manifest,
 };
 use pramana_core::{EthAddress, PatientId, Role, hex0x};
-use pramana_server::store::audit::{Outcome, insert_audit_event_now};
+use pramana_server::store::audit::{Outcome, insert_audit_event};
 use pramana_server::store::consents::SignedConsentRow;
-use pramana_server::store::documents::DocumentRow;
+use pramana_server::store::exports::{self, ExportFile, ExportRow, FileSource};
 use pramana_server::store::relay::{self, ChainEventState};
 use pramana_server::store::{self, anchor, consents, documents, patients};
 use serde_json::json;
-use sha2::{Digest as _, Sha256};
 use sqlx::PgPool;
-use tokio::io::AsyncReadExt as _;
+use tokio::io::{AsyncWrite, AsyncWriteExt as _};
 use uuid::Uuid;
 
 use super::{Actor, ServiceError, ServiceResult};
-use crate::storage::{BlobStore, VerifyingReader};
+use crate::storage::{BlobStore, BoxReader, VerifyingReader};
 use crate::views;
 
-/// Largest total of envelope bytes one export holds (the archive is built in memory).
-pub const MAX_EXPORT_BYTES: u64 = 512 * 1024 * 1024;
+/// How long an export can be downloaded (and resumed) after it is made.
+pub const EXPORT_TTL: Duration = Duration::hours(24);
+/// Exports a patient can have at once; making one more drops the oldest.
+pub const MAX_LIVE_EXPORTS: i64 = 3;
+/// A tar block.
+const BLOCK: u64 = 512;
+/// Files read from the database at a time while streaming.
+const FILES_PER_PAGE: i64 = 64;
 
 /// The chain the platform anchors to, named in the manifest.
 #[derive(Debug, Clone, Copy)]
@@ -41,23 +49,13 @@ pub struct ChainRef {
     pub contract: Option<EthAddress>,
 }
 
-/// A built archive.
-#[derive(Debug)]
-pub struct Archive {
-    /// The tar bytes.
-    pub bytes: Vec<u8>,
-    /// When it was taken (the snapshot's time, in the manifest and every entry's mtime).
-    pub exported_at: DateTime<Utc>,
-}
-
-/// The calling patient's whole record as one tar archive (docs/export.md).
-pub async fn export(
+/// Freezes the calling patient's whole record as an archive (docs/export.md) and audits it.
+pub async fn create(
     pool: &PgPool,
-    storage: &dyn BlobStore,
     chain_ref: ChainRef,
     actor: &Actor,
     exported_at: DateTime<Utc>,
-) -> ServiceResult<Archive> {
+) -> ServiceResult<ExportRow> {
     actor.require(&[Role::Patient])?;
     let patient_id = actor.id;
 
@@ -73,31 +71,39 @@ pub async fn export(
     let rotations = relay::find_rotations_by_patient(&mut *tx, patient_id).await?;
     store::commit(tx).await?;
 
-    let total: u64 = docs.iter().filter(|d| d.deleted_at.is_none()).map(envelope_len).sum();
-    if total > MAX_EXPORT_BYTES {
-        return Err(ServiceError::TooLarge {
-            code: "export_too_large",
-            message: format!("the export would hold {total} bytes of envelopes; the limit is {MAX_EXPORT_BYTES}"),
-        });
-    }
-
     let internal = |e: serde_json::Error| ServiceError::internal(e);
     let mine = super::documents::my_key_ids(pool, patient_id).await?;
-    let mut files: Vec<(String, Vec<u8>)> = Vec::with_capacity(2 + 2 * docs.len());
+    let mut files: Vec<ExportFile> = Vec::with_capacity(2 + 2 * docs.len());
     let mut manifest_docs = Vec::with_capacity(docs.len());
+    let mut live = Vec::new();
     for d in docs {
         let id = d.id;
-        let (envelope, envelope_sha256) = match read_envelope(storage, &d).await? {
-            Some(bytes) => {
-                let sha = hex0x(Sha256::digest(&bytes));
-                files.push((export::envelope_path(&id), bytes));
-                (Some(export::envelope_path(&id)), Some(sha))
+        let envelope = match (&d.header, d.deleted_at) {
+            (Some(header), None) => {
+                let size = u64::try_from(views::envelope_size(&d)).map_err(ServiceError::internal)?;
+                files.push(ExportFile {
+                    path: export::envelope_path(&id),
+                    size,
+                    source: FileSource::Envelope {
+                        document_id: id,
+                        header: header.clone(),
+                        storage_key: d.storage_key.clone(),
+                        payload_sha256: d.payload_sha256,
+                    },
+                });
+                live.push(id);
+                Some(size)
             }
-            None => (None, None),
+            _ => None,
         };
         let proof = match proofs.get(&id) {
             Some(p) => {
-                files.push((export::proof_path(&id), serde_json::to_vec_pretty(p).map_err(internal)?));
+                let bytes = serde_json::to_vec_pretty(p).map_err(internal)?;
+                files.push(ExportFile {
+                    path: export::proof_path(&id),
+                    size: len(&bytes),
+                    source: FileSource::Inline(bytes),
+                });
                 Some(export::proof_path(&id))
             }
             None => None,
@@ -109,8 +115,9 @@ pub async fn export(
             anchor_state: view.anchor_state.clone(),
             metadata: serde_json::to_value(&view).map_err(internal)?,
             deleted_at,
-            envelope,
-            envelope_sha256,
+            envelope: envelope.map(|_| export::envelope_path(&id)),
+            envelope_sha256: None,
+            envelope_size: envelope,
             proof,
         });
     }
@@ -139,36 +146,171 @@ pub async fn export(
         consents: CONSENTS_PATH.to_owned(),
     };
     let n_documents = manifest.documents.len();
-    files.insert(0, (MANIFEST_PATH.to_owned(), serde_json::to_vec_pretty(&manifest).map_err(internal)?));
-    files.insert(1, (CONSENTS_PATH.to_owned(), serde_json::to_vec_pretty(&exported_consents).map_err(internal)?));
-    let bytes = tar_of(files, exported_at).map_err(ServiceError::internal)?;
+    let manifest = serde_json::to_vec_pretty(&manifest).map_err(internal)?;
+    let consents = serde_json::to_vec_pretty(&exported_consents).map_err(internal)?;
+    files.insert(
+        0,
+        ExportFile { path: MANIFEST_PATH.to_owned(), size: len(&manifest), source: FileSource::Inline(manifest) },
+    );
+    files.insert(
+        1,
+        ExportFile { path: CONSENTS_PATH.to_owned(), size: len(&consents), source: FileSource::Inline(consents) },
+    );
 
+    let size = files.iter().map(|f| BLOCK + padded(f.size)).sum::<u64>() + 2 * BLOCK;
+    let count = |n: usize| i32::try_from(n).map_err(ServiceError::internal);
+    let row = ExportRow {
+        id: Uuid::now_v7(),
+        patient_id,
+        exported_at,
+        expires_at: exported_at + EXPORT_TTL,
+        size: i64::try_from(size).map_err(ServiceError::internal)?,
+        documents: count(n_documents)?,
+        consents: count(n_consents)?,
+    };
+    let mut tx = store::begin(pool).await?;
+    // A document deleted since the snapshot must not be in a new export (its header is a wrapped
+    // key): the live ones are held until this commits, and crypto-shredding drops the exports
+    // holding a document in its own transaction.
+    if documents::lock_live_documents(&mut tx, &live).await? != live.len() {
+        return Err(ServiceError::conflict("document_changed", "a document was deleted meanwhile; try again"));
+    }
+    exports::prune_exports(&mut tx, patient_id, exported_at, MAX_LIVE_EXPORTS).await?;
+    exports::insert_export(&mut tx, &row, &files).await?;
     let audit = actor
         .event("patient.export", Outcome::Ok)
         .patient(patient_id)
         .target("patient", patient_id)
-        .details(json!({"documents": n_documents, "consents": n_consents, "bytes": bytes.len()}));
-    insert_audit_event_now(pool, &audit).await?;
-    Ok(Archive { bytes, exported_at })
+        .details(json!({"export": row.id, "documents": n_documents, "consents": n_consents, "bytes": size}));
+    insert_audit_event(&mut tx, &audit).await?;
+    store::commit(tx).await?;
+    Ok(row)
 }
 
-/// Bytes of a live document's envelope (header and payload).
-fn envelope_len(d: &DocumentRow) -> u64 {
-    u64::try_from(views::envelope_size(d)).unwrap_or(0)
+/// The caller's export `id`, while it can be downloaded.
+pub async fn find(pool: &PgPool, actor: &Actor, id: Uuid, now: DateTime<Utc>) -> ServiceResult<ExportRow> {
+    actor.require(&[Role::Patient])?;
+    exports::find_live_export(pool, id, actor.id, now).await?.ok_or_else(|| ServiceError::Missing {
+        code: "export_not_found",
+        message: "no such export: it expired, a document in it was deleted, or it is not yours; make a new one".into(),
+    })
 }
 
-/// A live document's envelope (`header ‖ payload`) exactly as stored, the payload checked
-/// against its recorded SHA-256 as it is read; `None` for a deleted document.
-async fn read_envelope(storage: &dyn BlobStore, d: &DocumentRow) -> ServiceResult<Option<Vec<u8>>> {
-    let (Some(head), None) = (&d.header, d.deleted_at) else { return Ok(None) };
-    let bad = |what: &str| ServiceError::internal(anyhow::anyhow!("document {}: stored {what} unreadable", d.id));
-    let payload_len = u64::try_from(d.payload_size).map_err(|_| bad("payload size"))?;
-    let mut out = Vec::with_capacity(head.len() + usize::try_from(payload_len).map_err(|_| bad("payload size"))?);
-    out.extend_from_slice(head);
-    let object = storage.read(&d.storage_key, 0, payload_len).await.map_err(ServiceError::internal)?;
-    let mut reader = VerifyingReader::new(object, d.payload_sha256);
-    reader.read_to_end(&mut out).await.map_err(ServiceError::internal)?;
-    Ok(Some(out))
+/// Writes bytes `[start, end)` of export `row` to `out`, reading payloads from `storage` as it
+/// goes (constant memory). A payload sent whole is checked against its recorded SHA-256; a
+/// failure (an object gone or corrupt, the export dropped meanwhile) ends the output early,
+/// so the client sees a short body and can resume.
+pub async fn write_range(
+    pool: &PgPool,
+    storage: &dyn BlobStore,
+    row: &ExportRow,
+    start: u64,
+    end: u64,
+    out: &mut (dyn AsyncWrite + Unpin + Send),
+) -> io::Result<()> {
+    let extents = exports::find_extents(pool, row.id).await.map_err(io::Error::other)?;
+    let mtime = u64::try_from(row.exported_at.timestamp()).unwrap_or(0);
+    let mut w = RangeWriter { pos: 0, start, end, out };
+    // Skip the files that end before `start` without reading them.
+    let mut first = 0usize;
+    for e in &extents {
+        let size = u64::try_from(e.size).map_err(io::Error::other)?;
+        if w.pos + BLOCK + padded(size) > start {
+            break;
+        }
+        w.pos += BLOCK + padded(size);
+        first += 1;
+    }
+    let mut seq = i32::try_from(first).map_err(io::Error::other)?;
+    while w.pos < end && usize::try_from(seq).is_ok_and(|s| s < extents.len()) {
+        let page = exports::find_files(pool, row.id, seq, FILES_PER_PAGE).await.map_err(io::Error::other)?;
+        if page.is_empty() {
+            return Err(io::Error::other("the export was dropped while being read"));
+        }
+        for f in &page {
+            if w.pos >= end {
+                break;
+            }
+            w.put(&tar_header(&f.path, f.size, mtime)?).await?;
+            match &f.source {
+                FileSource::Inline(bytes) => w.put(bytes).await?,
+                FileSource::Envelope { header, storage_key, payload_sha256, .. } => {
+                    w.put(header).await?;
+                    let payload_len = f.size.saturating_sub(len(header));
+                    w.put_object(storage, storage_key, payload_len, *payload_sha256).await?;
+                }
+            }
+            w.put(&[0u8; BLOCK as usize][..usize::try_from(padded(f.size) - f.size).unwrap_or(0)]).await?;
+        }
+        seq += i32::try_from(page.len()).map_err(io::Error::other)?;
+    }
+    w.put(&[0u8; 2 * BLOCK as usize]).await?;
+    w.out.flush().await
+}
+
+/// Writes the part of the archive's byte stream that falls in `[start, end)`.
+struct RangeWriter<'a> {
+    /// Archive position of the next byte offered.
+    pos: u64,
+    start: u64,
+    end: u64,
+    out: &'a mut (dyn AsyncWrite + Unpin + Send),
+}
+
+impl RangeWriter<'_> {
+    /// The overlap of `[pos, pos + n)` with the range, as offsets into those `n` bytes.
+    fn overlap(&self, n: u64) -> Option<(u64, u64)> {
+        let from = self.start.max(self.pos);
+        let to = self.end.min(self.pos + n);
+        (from < to).then(|| (from - self.pos, to - self.pos))
+    }
+
+    async fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if let Some((a, b)) = self.overlap(len(bytes)) {
+            self.out.write_all(&bytes[usize::try_from(a).unwrap_or(0)..usize::try_from(b).unwrap_or(0)]).await?;
+        }
+        self.pos += len(bytes);
+        Ok(())
+    }
+
+    /// `n` bytes of a stored object; checked against `sha256` when all of it is sent.
+    async fn put_object(&mut self, storage: &dyn BlobStore, key: &str, n: u64, sha256: [u8; 32]) -> io::Result<()> {
+        if let Some((a, b)) = self.overlap(n) {
+            let reader: BoxReader = storage.read(key, a, b - a).await?;
+            let mut reader: BoxReader =
+                if a == 0 && b == n { Box::pin(VerifyingReader::new(reader, sha256)) } else { reader };
+            let copied = tokio::io::copy(&mut reader, &mut self.out).await?;
+            if copied != b - a {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("object {key} is shorter than recorded"),
+                ));
+            }
+        }
+        self.pos += n;
+        Ok(())
+    }
+}
+
+/// `n` rounded up to whole tar blocks.
+const fn padded(n: u64) -> u64 {
+    n.div_ceil(BLOCK) * BLOCK
+}
+
+fn len(bytes: &[u8]) -> u64 {
+    bytes.len() as u64
+}
+
+/// The ustar header of a regular file: mode 0644, owner 0, `mtime`; the same bytes every time.
+fn tar_header(path: &str, size: u64, mtime: u64) -> io::Result<[u8; BLOCK as usize]> {
+    let mut h = tar::Header::new_ustar();
+    h.set_path(path)?;
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_size(size);
+    h.set_mode(0o644);
+    h.set_mtime(mtime);
+    h.set_cksum();
+    Ok(*h.as_bytes())
 }
 
 /// A consent artefact as the patient sees it, with its signed grant and revocation.
@@ -210,39 +352,45 @@ fn exported_consent(
     Ok(ExportedConsent { artefact, grant, revocation })
 }
 
-/// A ustar archive of `files`, in order, each with mode 0644 and `mtime`. Each file is dropped
-/// once copied, so the peak is about the archive's size plus one file.
-fn tar_of(files: Vec<(String, Vec<u8>)>, mtime: DateTime<Utc>) -> std::io::Result<Vec<u8>> {
-    let total: usize = files.iter().map(|(_, b)| b.len() + 1024).sum();
-    let mut builder = tar::Builder::new(Vec::with_capacity(total + 1024));
-    for (path, bytes) in files {
-        let mut h = tar::Header::new_ustar();
-        h.set_entry_type(tar::EntryType::Regular);
-        h.set_size(bytes.len() as u64);
-        h.set_mode(0o644);
-        h.set_mtime(u64::try_from(mtime.timestamp()).unwrap_or(0));
-        builder.append_data(&mut h, &path, &bytes[..])?;
-    }
-    builder.into_inner()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn tar_round_trips_in_order() {
-        let files =
-            vec![("manifest.json".to_owned(), b"{}".to_vec()), ("documents/a.envelope".to_owned(), vec![7; 1000])];
-        let bytes = tar_of(files.clone(), Utc::now()).unwrap();
+    #[tokio::test]
+    async fn headers_and_padding_make_a_tar_that_reads_back() {
+        let files: [(&str, &[u8]); 3] =
+            [("manifest.json", b"{}"), ("documents/a.envelope", &[7; 1000]), ("proofs/a.json", &[1; 512])];
+        let mut bytes = Vec::new();
+        for (path, body) in files {
+            bytes.extend_from_slice(&tar_header(path, len(body), 1_700_000_000).unwrap());
+            bytes.extend_from_slice(body);
+            bytes.resize(bytes.len() + usize::try_from(padded(len(body)) - len(body)).unwrap(), 0);
+        }
+        bytes.extend_from_slice(&[0; 1024]);
+        assert_eq!(len(&bytes), files.iter().map(|(_, b)| BLOCK + padded(len(b))).sum::<u64>() + 1024);
         let mut archive = tar::Archive::new(&bytes[..]);
         let mut seen = Vec::new();
         for entry in archive.entries().unwrap() {
             let mut entry = entry.unwrap();
             let mut body = Vec::new();
             std::io::Read::read_to_end(&mut entry, &mut body).unwrap();
+            assert_eq!(entry.header().mtime().unwrap(), 1_700_000_000);
             seen.push((entry.path().unwrap().to_string_lossy().into_owned(), body));
         }
-        assert_eq!(seen, files);
+        assert_eq!(seen, files.iter().map(|(p, b)| ((*p).to_owned(), b.to_vec())).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn a_range_writer_sends_exactly_the_overlap() {
+        let whole: Vec<u8> = (0..=255).collect();
+        for (start, end) in [(0, 256), (0, 1), (10, 20), (100, 256), (255, 256), (300, 400)] {
+            let mut out = Vec::new();
+            let mut w = RangeWriter { pos: 0, start, end, out: &mut out };
+            for piece in whole.chunks(37) {
+                w.put(piece).await.unwrap();
+            }
+            let (a, b) = (start.min(256) as usize, end.min(256) as usize);
+            assert_eq!(out, whole[a..b], "{start}..{end}");
+        }
     }
 }

@@ -343,8 +343,8 @@ pub async fn find_documents_for_hospital(db: impl PgExecutor<'_>, hospital_id: U
 }
 
 /// Crypto-shreds a document: drops its header, its header history (old headers hold wrapped data
-/// keys too) and its stanza index, keeps the hashes (call inside a transaction). Returns false if
-/// it was already deleted.
+/// keys too), every export archive holding it and its stanza index, keeps the hashes (call
+/// inside a transaction). Returns false if it was already deleted.
 pub async fn mark_document_deleted(conn: &mut PgConnection, id: Uuid) -> StoreResult<bool> {
     let done =
         sqlx::query("UPDATE documents SET header = NULL, deleted_at = now() WHERE id = $1 AND deleted_at IS NULL")
@@ -354,7 +354,20 @@ pub async fn mark_document_deleted(conn: &mut PgConnection, id: Uuid) -> StoreRe
     sqlx::query("DELETE FROM document_stanzas WHERE document_id = $1").bind(id).execute(&mut *conn).await?;
     // The table's trigger allows this delete only now that the document is a tombstone.
     sqlx::query("DELETE FROM document_header_versions WHERE document_id = $1").bind(id).execute(&mut *conn).await?;
+    // An export frozen before holds the header too.
+    super::exports::delete_exports_holding(&mut *conn, id).await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Locks those of `ids` that are live against deletion until the transaction ends; returns how
+/// many are live.
+pub async fn lock_live_documents(conn: &mut PgConnection, ids: &[Uuid]) -> StoreResult<usize> {
+    let locked: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM documents WHERE id = ANY($1) AND deleted_at IS NULL FOR SHARE")
+            .bind(ids)
+            .fetch_all(conn)
+            .await?;
+    Ok(locked.len())
 }
 
 /// Whether any live document still uses this object (objects are content-addressed).

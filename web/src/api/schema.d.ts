@@ -773,8 +773,45 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The calling patient's whole record as one tar archive (docs/export.md). */
+        /**
+         * The calling patient's whole record as one tar archive (docs/export.md): an export made and
+         *     sent at once. To resume a broken download, make one with `POST /v1/patients/me/exports`.
+         */
         get: operations["patients_me_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/patients/me/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Freezes the calling patient's whole record as an archive to download (docs/export.md). */
+        post: operations["patients_me_exports_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/patients/me/exports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An export archive as a tar, whole or from a byte offset (`Range: bytes=N-`, one range). */
+        get: operations["patients_me_exports_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1268,6 +1305,47 @@ export interface components {
             message: string;
             /** @description The request id, also sent as the `x-request-id` header. */
             request_id: string;
+        };
+        /**
+         * @description An export archive, frozen when it was made (docs/export.md): download it from `download`
+         *     (resumable with `Range`) until `expires_at`.
+         */
+        ExportView: {
+            /**
+             * Format: int32
+             * @description Consent artefacts in `consents.json`.
+             */
+            consents: number;
+            /**
+             * Format: int32
+             * @description Documents in the manifest, deleted ones included.
+             */
+            documents: number;
+            /**
+             * @description Path of the archive: `GET` it, with `Range: bytes=N-` to resume.
+             * @example /v1/patients/me/exports/0195f0c2-7d7a-7c4e-8a55-6f1f3e1d2b9a
+             */
+            download: string;
+            /**
+             * Format: date-time
+             * @description When it can no longer be downloaded.
+             */
+            expires_at: string;
+            /**
+             * Format: date-time
+             * @description The snapshot's time (the manifest's `exported_at`).
+             */
+            exported_at: string;
+            /**
+             * Format: uuid
+             * @description Export id.
+             */
+            id: string;
+            /**
+             * Format: int64
+             * @description The archive's length in bytes.
+             */
+            size: number;
         };
         /** @description How often the hospital may fetch (ABDM `frequency`). */
         Frequency: {
@@ -6142,7 +6220,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A tar archive: manifest.json, documents/<id>.envelope, proofs/<id>.json, consents.json */
+            /** @description A tar archive: manifest.json, consents.json, documents/<id>.envelope, proofs/<id>.json */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6169,8 +6247,180 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description `export_too_large`: more than 512 MiB of envelopes */
-            413: {
+            /** @description `document_changed`: a document was deleted meanwhile; try again */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    patients_me_exports_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export; download it from `download` within a day */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportView"];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or its session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not a patient */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `document_changed`: a document was deleted meanwhile; try again */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    patients_me_exports_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tar archive: manifest.json, consents.json, documents/<id>.envelope, proofs/<id>.json */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-tar": unknown;
+                };
+            };
+            /** @description The requested range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-tar": unknown;
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or its session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not a patient */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `export_not_found`: expired, dropped (a document in it was deleted) or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `range_not_satisfiable` */
+            416: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -57,6 +57,9 @@ const en = {
   "export.button": "Download all my records",
   "export.working": "Preparing your records…",
   "export.done": "Downloaded {name} ({size}).",
+  "export.progress": "Downloading your records: {got} of {size}…",
+  "export.large": "Your records come to {size}. Choose where to save the file: it is written there as it arrives, and a dropped connection picks up where it stopped.",
+  "export.choose": "Choose where to save it",
 } as const;
 
 const hi: Record<keyof typeof en, string> = {
@@ -116,6 +119,9 @@ const hi: Record<keyof typeof en, string> = {
   "export.button": "मेरे सभी रिकॉर्ड डाउनलोड करें",
   "export.working": "आपके रिकॉर्ड तैयार हो रहे हैं…",
   "export.done": "{name} डाउनलोड हुई ({size})।",
+  "export.progress": "आपके रिकॉर्ड डाउनलोड हो रहे हैं: {size} में से {got}…",
+  "export.large": "आपके रिकॉर्ड {size} के हैं। फ़ाइल सहेजने की जगह चुनें: डेटा आते ही वहीं लिखा जाता है, और कनेक्शन टूटने पर वहीं से फिर शुरू होता है।",
+  "export.choose": "सहेजने की जगह चुनें",
 };
 
 export const access = { en, hi };

@@ -1,9 +1,10 @@
 // The account page: the key file to take elsewhere, and the export archive (all the patient's
 // records as one file, docs/export.md).
 import { useEffect, useState } from "react";
-import { ApiError, authHeader, currentSession } from "../api/client";
+import { ApiError, api, authHeader, call, currentSession } from "../api/client";
 import { toHex } from "../crypto/bytes";
 import { formatBytes, useT } from "../i18n";
+import { DownloadError, downloadExport, memorySink } from "../lib/exportDownload";
 import { Page } from "../Layout";
 import { downloadFile, savedKeystore } from "../state/keys";
 import { useUnlocked } from "../state/hooks";
@@ -43,21 +44,25 @@ export function Account() {
   );
 }
 
-/** The archive as the API sends it, with the file name it suggests. */
-async function fetchExport(): Promise<{ name: string; blob: Blob }> {
-  // A plain fetch (not the typed client) to read the suggested file name from the response.
-  let r: Response;
-  try {
-    r = await fetch("/v1/patients/me/export", { headers: { authorization: await authHeader() }, credentials: "same-origin" });
-  } catch (e) {
-    throw new ApiError(0, "network", e instanceof Error ? e.message : String(e));
-  }
-  if (!r.ok) {
-    const body = (await r.json().catch(() => ({}))) as { code?: string; message?: string };
-    throw new ApiError(r.status, body.code ?? `http_${r.status}`, body.message ?? r.statusText);
-  }
-  const name = /filename="([^"]+)"/.exec(r.headers.get("content-disposition") ?? "")?.[1] ?? "pramana-export.tar";
-  return { name, blob: await r.blob() };
+/** Above this the archive is written straight to a file the patient picks, where the browser
+ * can (Chromium's File System Access API), instead of being held in memory first. */
+const IN_MEMORY_LIMIT = 256 * 1024 * 1024;
+
+type ExportView = { id: string; exported_at: string; size: number; download: string };
+
+/** The file name the API suggests: `pramana-export-20261130T182535Z.tar`. */
+function exportName(e: ExportView): string {
+  return `pramana-export-${e.exported_at.replace(/\.\d+/, "").replace(/[-:]/g, "")}.tar`;
+}
+
+interface SaveFilePicker {
+  showSaveFilePicker(o: { suggestedName: string }): Promise<{
+    createWritable(): Promise<{ write(d: Uint8Array): Promise<void>; close(): Promise<void>; abort(): Promise<void> }>;
+  }>;
+}
+
+function pickerOf(w: Window): SaveFilePicker | null {
+  return "showSaveFilePicker" in w ? (w as unknown as SaveFilePicker) : null;
 }
 
 function ExportSection() {
@@ -65,30 +70,80 @@ function ExportSection() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
-  const run = async () => {
+  const [received, setReceived] = useState<{ got: number; size: number } | null>(null);
+  const [large, setLarge] = useState<ExportView | null>(null);
+  const options = (e: ExportView) => ({
+    path: e.download,
+    size: e.size,
+    id: e.id,
+    auth: authHeader,
+    onProgress: (got: number) => setReceived({ got, size: e.size }),
+  });
+  const guard = async (work: () => Promise<void>) => {
     setBusy(true);
     setError(null);
     setDone(null);
     try {
-      const { name, blob } = await fetchExport();
-      downloadFile(name, blob);
-      setDone(t("export.done", { name, size: formatBytes(blob.size) }));
+      await work();
     } catch (e) {
-      setError(e);
+      setError(e instanceof DownloadError ? new ApiError(e.status, e.code, e.message) : e);
     } finally {
       setBusy(false);
+      setReceived(null);
     }
   };
+  const run = () =>
+    guard(async () => {
+      const e = await call(() => api.POST("/v1/patients/me/exports"));
+      if (e.size > IN_MEMORY_LIMIT && pickerOf(window)) {
+        setLarge(e); // the file picker needs a click of its own
+        return;
+      }
+      const sink = memorySink();
+      await downloadExport(options(e), sink);
+      downloadFile(exportName(e), sink.blob("application/x-tar"));
+      setDone(t("export.done", { name: exportName(e), size: formatBytes(e.size) }));
+    });
+  const saveLarge = (e: ExportView, picker: SaveFilePicker) =>
+    guard(async () => {
+      const file = await (await picker.showSaveFilePicker({ suggestedName: exportName(e) })).createWritable();
+      try {
+        await downloadExport(options(e), file);
+        await file.close();
+      } catch (err) {
+        await file.abort();
+        throw err;
+      }
+      setLarge(null);
+      setDone(t("export.done", { name: exportName(e), size: formatBytes(e.size) }));
+    });
+  const picker = pickerOf(window);
   return (
     <section className="card" aria-labelledby="export-title">
       <h2 id="export-title">{t("export.title")}</h2>
       <p>{t("export.body")}</p>
       <ErrorAlert error={error} />
       {done && <Alert kind="ok">{done}</Alert>}
-      {busy && <p aria-live="polite">{t("export.working")}</p>}
-      <button type="button" onClick={run} disabled={busy}>
-        {t("export.button")}
-      </button>
+      {busy && (
+        <p aria-live="polite">
+          {received
+            ? t("export.progress", { got: formatBytes(received.got), size: formatBytes(received.size) })
+            : t("export.working")}
+        </p>
+      )}
+      {busy && received && <progress max={received.size} value={received.got} />}
+      {large && picker ? (
+        <>
+          <p>{t("export.large", { size: formatBytes(large.size) })}</p>
+          <button type="button" onClick={() => void saveLarge(large, picker)} disabled={busy}>
+            {t("export.choose")}
+          </button>
+        </>
+      ) : (
+        <button type="button" onClick={() => void run()} disabled={busy}>
+          {t("export.button")}
+        </button>
+      )}
     </section>
   );
 }
