@@ -7,6 +7,7 @@ pub mod audit;
 pub mod consents;
 pub mod credentials;
 pub mod documents;
+pub mod health;
 pub mod keys;
 pub mod links;
 pub mod patients;
