@@ -4,7 +4,7 @@
 // image with a one-sentence summary; the numbers themselves are in the table below the charts.
 const W = 340;
 const H = 150;
-const M = { top: 12, right: 10, bottom: 26, left: 46 };
+const M = { top: 12, right: 10, bottom: 26, left: 60 }; // room for a duration tick in Hindi
 
 export function HourChart({
   starts,
