@@ -7,13 +7,13 @@
 
 use pramana_core::proof::ProofBundle;
 use pramana_wire::{
-    AuditPage, AuditQuery, AuditorCreate, AuditorCreated, ChainInfo, ConsentGrantBody, ConsentRequestCreate,
-    ConsentResignBody, ConsentRevokeBody, ConsentView, ConsistencyProof, ConsistencyQuery, DeliveriesQuery,
-    DeliveryView, DocumentView, ErrorBody, ExportView, GranteeKeys, HeaderVersionView, HeadsPage, HeadsQuery,
-    HospitalCreate, HospitalCreated, HospitalView, InclusionProof, KeyCreate, KeyView, LinkRequestCreate, LinkView,
-    LogPage, LogQuery, LogReport, LoginRequest, PatientPatch, PatientView, PositionProof, ProofQuery, RefreshRequest,
-    RegisterRequest, RemoveRecipient, SignedConsentPage, SignedConsentQuery, TokenResponse, TreeSizeQuery, UploadQuery,
-    WebhookCreated, WebhookSet, WebhookView,
+    AuditPage, AuditQuery, AuditorCreate, AuditorCreated, AuditorView, ChainInfo, ConsentGrantBody,
+    ConsentRequestCreate, ConsentResignBody, ConsentRevokeBody, ConsentView, ConsistencyProof, ConsistencyQuery,
+    DeliveriesQuery, DeliveryView, DocumentView, ErrorBody, ExportView, GranteeKeys, HeaderVersionView, HeadsPage,
+    HeadsQuery, HospitalCreate, HospitalCreated, HospitalStatus, HospitalView, InclusionProof, KeyCreate, KeyView,
+    LinkRequestCreate, LinkView, LogPage, LogQuery, LogReport, LoginRequest, PatientPatch, PatientView, PlatformHealth,
+    PositionProof, ProofQuery, RefreshRequest, RegisterRequest, RemoveRecipient, SignedConsentPage, SignedConsentQuery,
+    TokenResponse, TreeSizeQuery, UploadQuery, WebhookCreated, WebhookSet, WebhookView,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::Serialize;
@@ -263,6 +263,21 @@ impl Client {
     /// `POST /v1/admin/auditors` (operator).
     pub async fn auditor_create(&self, body: &AuditorCreate) -> Result<AuditorCreated> {
         self.send(self.post("/v1/admin/auditors", body), StatusCode::CREATED).await
+    }
+
+    /// `GET /v1/admin/hospitals`: hospitals with their keys and webhook (operator).
+    pub async fn admin_hospitals(&self) -> Result<Vec<HospitalStatus>> {
+        self.send(self.get("/v1/admin/hospitals"), StatusCode::OK).await
+    }
+
+    /// `GET /v1/admin/auditors` (operator).
+    pub async fn auditors(&self) -> Result<Vec<AuditorView>> {
+        self.send(self.get("/v1/admin/auditors"), StatusCode::OK).await
+    }
+
+    /// `GET /v1/admin/health`: anchoring, relay and webhooks now and per hour (operator).
+    pub async fn platform_health(&self) -> Result<PlatformHealth> {
+        self.send(self.get("/v1/admin/health"), StatusCode::OK).await
     }
 
     // -- audit -------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ mod ipfs;
 mod keys;
 mod limits;
 mod links;
+mod operator;
 mod patients;
 mod registration;
 mod relay;

@@ -187,6 +187,13 @@ async fn grants_and_revocations_reach_the_chain_once_and_bad_messages_fail_alone
     .unwrap();
     assert_eq!(open, 0, "nothing left in the queue");
     assert_eq!(run_worker_until_idle(&worker, &p.anvil.url).await, vec![], "idle");
+
+    // The operator's health view counts the refused grant as a failed relay, now and in this
+    // hour's point.
+    let admin = p.app.client_as(&p.app.admin_token().await);
+    let health = admin.platform_health().await.unwrap();
+    assert_eq!((health.relay.open, health.relay.failed_24h, health.relay.failed_total), (0, 1, 1), "{health:?}");
+    assert_eq!(health.hours.iter().map(|h| h.relay_failed).sum::<i64>(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,7 +15,7 @@ import { BASE, apiCall, loginAs, newHfrId, type Hospital } from "./platform";
 export async function newGranteeHospital(name: string): Promise<Hospital & { address: string }> {
   const admin = await loginAs("admin", process.env.PRAMANA_ADMIN_PASSWORD ?? "");
   const hfrId = newHfrId();
-  const created = await apiCall<{ hospital: { id: string }; api_secret: string }>("POST", "/v1/hospitals", { hfr_id: hfrId, name }, admin);
+  const created = await apiCall<{ hospital: { id: string }; api_secret: string }>("POST", "/v1/admin/hospitals", { hfr_id: hfrId, name }, admin);
   const token = await loginAs(hfrId, created.api_secret);
   const { publicKey } = generateKeyPairSync("x25519");
   const x25519Public = (publicKey.export({ format: "der", type: "spki" }) as Buffer).subarray(-32).toString("hex");

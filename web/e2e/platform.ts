@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 
 export const BASE = process.env.PRAMANA_BASE_URL ?? "";
 export const RPC_URL = process.env.PRAMANA_RPC_URL ?? "";
-const ADMIN_PASSWORD = process.env.PRAMANA_ADMIN_PASSWORD ?? "";
+export const ADMIN_PASSWORD = process.env.PRAMANA_ADMIN_PASSWORD ?? "";
 
 export async function apiCall<T = unknown>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
   const r = await fetch(`${BASE}${path}`, {
@@ -60,7 +60,7 @@ export async function newHospital(name = "Sunrise Multispeciality Hospital"): Pr
   const hfrId = newHfrId();
   const created = await apiCall<{ hospital: { id: string }; api_secret: string }>(
     "POST",
-    "/v1/hospitals",
+    "/v1/admin/hospitals",
     { hfr_id: hfrId, name },
     admin,
   );

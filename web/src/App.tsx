@@ -1,10 +1,11 @@
-// The patient portal: routes, the session restored from the refresh cookie on load, and the
-// keys gate in front of every page that needs the patient's keys.
+// The portal: routes, the session restored from the refresh cookie on load, and the keys gate
+// in front of every page that needs the patient's keys. The operator console (/operator) is a
+// separate area, loaded only when opened.
 import { lazy, Suspense, useEffect, useState, type ReactNode } from "react";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router";
 import { refresh } from "./api/client";
 import { LangProvider, useT } from "./i18n";
-import { Header, Nav, SessionExpiredDialog } from "./Layout";
+import { Header, Nav, SessionExpiredDialog, useOperatorArea } from "./Layout";
 import { Access } from "./pages/Access";
 import { Account } from "./pages/Account";
 import { Consents } from "./pages/consents/Consents";
@@ -20,6 +21,8 @@ import { useSession } from "./state/hooks";
 
 // The records page carries the FHIR reader and the charts; only people who open it load them.
 const Records = lazy(() => import("./pages/records/Records").then((m) => ({ default: m.Records })));
+// The operator console: its pages, strings and charts load only at /operator.
+const Operator = lazy(() => import("./operator/Operator").then((m) => ({ default: m.Operator })));
 
 export function App() {
   return (
@@ -34,6 +37,7 @@ export function App() {
 function Shell() {
   const t = useT();
   const session = useSession();
+  const operatorArea = useOperatorArea();
   const [restoring, setRestoring] = useState(true);
   useEffect(() => {
     // A reload keeps the session through the HttpOnly refresh cookie (the access token was
@@ -52,10 +56,13 @@ function Shell() {
   return (
     <>
       <Header />
-      {session && <Nav />}
+      {session && !operatorArea && session.role !== "admin" && <Nav />}
       <main id="main" tabIndex={-1}>
         <Routes>
-          <Route path="/" element={session ? <Navigate to="/documents" replace /> : <Login />} />
+          <Route
+            path="/"
+            element={session ? <Navigate to={session.role === "admin" ? "/operator" : "/documents"} replace /> : <Login />}
+          />
           <Route path="/register" element={session ? <Navigate to="/keys" replace /> : <Register />} />
           <Route path="/keys" element={session ? <KeysOrHome /> : <Navigate to="/" replace />} />
           <Route path="/documents" element={signedIn(<Documents />)} />
@@ -72,6 +79,14 @@ function Shell() {
           <Route path="/consents/:id" element={signedIn(<ConsentDetail />)} />
           <Route path="/access" element={signedIn(<Access />, false)} />
           <Route path="/verify" element={<Verify />} />
+          <Route
+            path="/operator/*"
+            element={
+              <Suspense fallback={<p>{t("app.loading")}</p>}>
+                <Operator />
+              </Suspense>
+            }
+          />
           <Route path="/account" element={signedIn(<Account />)} />
           <Route path="*" element={<NotFound />} />
         </Routes>

@@ -2,17 +2,23 @@
 // navigation (a bottom bar on phones), and the dialog that asks to sign in again when the
 // session ends mid-task (the page underneath keeps its state).
 import { useEffect, useRef, useState, type ReactNode } from "react";
-import { NavLink, useNavigate } from "react-router";
+import { NavLink, useLocation, useNavigate } from "react-router";
 import { currentSession, logout, setSessionExpiredHandler } from "./api/client";
 import { LANGS, useLang, useT } from "./i18n";
 import { LoginForm } from "./pages/Login";
 import { setUnlocked } from "./state/keys";
 import { useSession } from "./state/hooks";
 
+/** Whether the page is in the operator console (`/operator/...`). */
+export function useOperatorArea(): boolean {
+  return useLocation().pathname.startsWith("/operator");
+}
+
 export function Header() {
   const { t, lang, setLang } = useLang();
   const session = useSession();
   const navigate = useNavigate();
+  const operatorArea = useOperatorArea();
   return (
     <header className="top">
       <a className="skip" href="#main">
@@ -36,7 +42,7 @@ export function Header() {
           onClick={async () => {
             setUnlocked(null);
             await logout().catch(() => {});
-            navigate("/");
+            navigate(operatorArea ? "/operator" : "/");
           }}
         >
           {t("nav.logout")}
@@ -70,6 +76,7 @@ export function Nav() {
 /** Asks for a new sign-in when a request finds the session over; resumes the request after. */
 export function SessionExpiredDialog() {
   const t = useT();
+  const operatorArea = useOperatorArea();
   const [waiting, setWaiting] = useState<(() => void)[] | null>(null);
   const dialog = useRef<HTMLDialogElement>(null);
   // Whose page this is: someone else signing in here must not inherit it.
@@ -95,12 +102,13 @@ export function SessionExpiredDialog() {
       <p>{t("session.expired.body")}</p>
       {waiting && (
         <LoginForm
+          operator={operatorArea}
           onDone={() => {
             if (owner.current && currentSession()?.subjectId !== owner.current) {
               // Another account: nothing of this page (decrypted documents, unlocked keys,
               // half-done work) may carry over to it. Start afresh.
               setUnlocked(null);
-              location.assign("/");
+              location.assign(operatorArea ? "/operator" : "/");
               return;
             }
             owner.current = null;

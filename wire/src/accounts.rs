@@ -82,3 +82,40 @@ pub struct AuditorCreated {
     /// Generated password.
     pub password: String,
 }
+
+/// A hospital as the operator sees it: what it has set up so far (`GET /v1/admin/hospitals`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HospitalStatus {
+    /// Id.
+    pub id: Uuid,
+    /// HFR id.
+    pub hfr_id: String,
+    /// Display name.
+    pub name: String,
+    /// Registration time.
+    pub created_at: DateTime<Utc>,
+    /// It has registered an X25519 encryption key (`POST /v1/keys`): patients can share
+    /// documents with it.
+    pub encryption_key: bool,
+    /// It has registered an Ethereum address: patients can sign consent grants to it.
+    pub signing_key: bool,
+    /// It has a consent webhook endpoint.
+    pub webhook: bool,
+    /// Its webhook deliveries the worker gave up on (after the last attempt), all time.
+    pub failed_webhook_deliveries: i64,
+}
+
+/// An auditor account (never its password).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditorView {
+    /// Auditor id.
+    pub id: Uuid,
+    /// Login name.
+    pub username: String,
+    /// Display name.
+    pub name: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}

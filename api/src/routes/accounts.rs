@@ -1,11 +1,14 @@
 //! `/v1/admin/*` and `/v1/hospitals`: the operator registers hospitals (with an API secret) and
-//! auditors (with a generated password); anyone signed in can list hospitals.
+//! auditors (with a generated password) and lists both with what each has set up; anyone signed
+//! in can list hospitals.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 
 use pramana_core::{AbhaNumber, HfrId, HospitalId};
-use pramana_wire::{AuditorCreate, AuditorCreated, HospitalCreate, HospitalCreated, HospitalView};
+use pramana_wire::{
+    AuditorCreate, AuditorCreated, AuditorView, HospitalCreate, HospitalCreated, HospitalStatus, HospitalView,
+};
 use uuid::Uuid;
 
 use super::auth::check_name;
@@ -15,7 +18,7 @@ use crate::error::{ApiError, ApiJson, ApiResult, conflict_as};
 use crate::state::AppState;
 use crate::tokens::new_secret;
 use pramana_server::store::StoreError;
-use pramana_server::store::accounts::{self, HospitalRow};
+use pramana_server::store::accounts::{self, AuditorRow, HospitalRow, HospitalStatusRow};
 use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
 use pramana_server::store::credentials;
 
@@ -70,6 +73,44 @@ pub async fn hospitals_create(
 pub async fn hospitals_list(State(state): State<AppState>, _user: AuthUser) -> ApiResult<ApiJson<Vec<HospitalView>>> {
     let rows = accounts::list_hospitals(&state.pool).await?;
     Ok(ApiJson(rows.into_iter().map(hospital_view).collect()))
+}
+
+/// Lists hospitals with their keys, webhook and failed deliveries (operator only).
+#[utoipa::path(get, path = "/v1/admin/hospitals", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = Vec<HospitalStatus>), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn admin_hospitals_list(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> ApiResult<ApiJson<Vec<HospitalStatus>>> {
+    user.require(&[Role::Admin])?;
+    let rows = accounts::list_hospital_statuses(&state.pool).await?;
+    Ok(ApiJson(rows.into_iter().map(hospital_status).collect()))
+}
+
+fn hospital_status(h: HospitalStatusRow) -> HospitalStatus {
+    HospitalStatus {
+        id: h.id,
+        hfr_id: h.hfr_id,
+        name: h.name,
+        created_at: h.created_at,
+        encryption_key: h.encryption_key,
+        signing_key: h.signing_key,
+        webhook: h.webhook,
+        failed_webhook_deliveries: h.failed_webhook_deliveries,
+    }
+}
+
+/// Lists auditor accounts (operator only).
+#[utoipa::path(get, path = "/v1/admin/auditors", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = Vec<AuditorView>), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn auditors_list(State(state): State<AppState>, user: AuthUser) -> ApiResult<ApiJson<Vec<AuditorView>>> {
+    user.require(&[Role::Admin])?;
+    let rows = accounts::list_auditors(&state.pool).await?;
+    Ok(ApiJson(
+        rows.into_iter()
+            .map(|a: AuditorRow| AuditorView { id: a.id, username: a.username, name: a.name, created_at: a.created_at })
+            .collect(),
+    ))
 }
 
 /// Creates an auditor account (operator only).

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod links;
 pub mod openapi;
 pub mod patients;
+pub mod platform;
 pub mod webhooks;
 
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -32,7 +33,7 @@ use crate::state::AppState;
         (name = "auth", description = "Registration, login, token rotation"),
         (name = "patients", description = "Patient profiles and the patient's export archive"),
         (name = "keys", description = "Encryption keys and signing addresses"),
-        (name = "accounts", description = "Operator: hospitals and auditors"),
+        (name = "accounts", description = "Operator: hospitals, auditors and platform health"),
         (name = "audit", description = "The access log: a verifiable (RFC 9162) log anchored on chain"),
         (name = "documents", description = "Encrypted documents: upload, list, metadata, download, proof, FHIR, delete"),
         (name = "consents", description = "Consent artefacts: hospital requests, patient decisions"),
@@ -69,8 +70,11 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(export::patients_me_exports_create))
         .routes(routes!(export::patients_me_exports_get))
         .routes(routes!(keys::keys_list, keys::keys_create))
-        .routes(routes!(accounts::hospitals_create, accounts::hospitals_list))
-        .routes(routes!(accounts::auditors_create))
+        // One `routes!` per path: handlers of two paths in one call would be served on both.
+        .routes(routes!(accounts::hospitals_create, accounts::admin_hospitals_list))
+        .routes(routes!(accounts::hospitals_list))
+        .routes(routes!(accounts::auditors_create, accounts::auditors_list))
+        .routes(routes!(platform::platform_health_get))
         .routes(routes!(audit::audit_list))
         .routes(routes!(audit::audit_verify))
         .routes(routes!(audit::audit_log_list))

@@ -74,3 +74,46 @@ pub async fn insert_auditor(db: impl PgExecutor<'_>, id: Uuid, username: &str, n
     .fetch_one(db)
     .await?)
 }
+
+/// Lists auditors by username.
+pub async fn list_auditors(db: impl PgExecutor<'_>) -> StoreResult<Vec<AuditorRow>> {
+    Ok(sqlx::query_as("SELECT id, username, name, created_at FROM auditors ORDER BY username").fetch_all(db).await?)
+}
+
+/// A hospital with what it has set up.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HospitalStatusRow {
+    /// Id.
+    pub id: Uuid,
+    /// HFR id.
+    pub hfr_id: String,
+    /// Display name.
+    pub name: String,
+    /// Registration time.
+    pub created_at: DateTime<Utc>,
+    /// An active X25519 key.
+    pub encryption_key: bool,
+    /// An active Ethereum address.
+    pub signing_key: bool,
+    /// A webhook endpoint.
+    pub webhook: bool,
+    /// Webhook deliveries given up.
+    pub failed_webhook_deliveries: i64,
+}
+
+/// Every hospital with its active keys, webhook and failed deliveries, by HFR id.
+pub async fn list_hospital_statuses(db: impl PgExecutor<'_>) -> StoreResult<Vec<HospitalStatusRow>> {
+    Ok(sqlx::query_as(
+        "SELECT h.id, h.hfr_id, h.name, h.created_at,
+                EXISTS (SELECT 1 FROM public_keys k WHERE k.owner_role = 'hospital' AND k.owner_id = h.id
+                           AND k.kind = 'x25519' AND k.retired_at IS NULL) AS encryption_key,
+                EXISTS (SELECT 1 FROM public_keys k WHERE k.owner_role = 'hospital' AND k.owner_id = h.id
+                           AND k.kind = 'ethereum' AND k.retired_at IS NULL) AS signing_key,
+                EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.hospital_id = h.id) AS webhook,
+                (SELECT count(*) FROM webhook_events e WHERE e.hospital_id = h.id AND e.state = 'failed')
+                   AS failed_webhook_deliveries
+           FROM hospitals h ORDER BY h.hfr_id",
+    )
+    .fetch_all(db)
+    .await?)
+}

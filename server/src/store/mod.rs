@@ -8,6 +8,7 @@ pub mod consents;
 pub mod credentials;
 pub mod documents;
 pub mod exports;
+pub mod health;
 pub mod keys;
 pub mod links;
 pub mod patients;

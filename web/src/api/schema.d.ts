@@ -11,10 +11,28 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Lists auditor accounts (operator only). */
+        get: operations["auditors_list"];
         put?: never;
         /** Creates an auditor account (operator only). */
         post: operations["auditors_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The platform's health now and over the last 24 hours (operator only). */
+        get: operations["platform_health_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -28,7 +46,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Lists hospitals with their keys, webhook and failed deliveries (operator only). */
+        get: operations["admin_hospitals_list"];
         put?: never;
         /** Registers a hospital (operator only). */
         post: operations["hospitals_create"];
@@ -841,6 +860,34 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Document anchoring now. */
+        AnchoringHealth: {
+            /**
+             * Format: int64
+             * @description Anchor jobs (documents and access-log tree heads) waiting for a batch: the worker's backlog.
+             */
+            backlog: number;
+            /**
+             * Format: date-time
+             * @description When the last anchoring batch was confirmed.
+             */
+            last_confirmed_at?: string | null;
+            /**
+             * Format: int64
+             * @description Its block.
+             */
+            last_confirmed_block?: number | null;
+            /**
+             * Format: int64
+             * @description Age in seconds of the oldest job not anchored yet: the anchoring lag now.
+             */
+            oldest_unanchored_secs?: number | null;
+            /**
+             * Format: int64
+             * @description Anchor jobs not anchored yet (waiting, or in a batch not confirmed yet).
+             */
+            unanchored: number;
+        };
         /** @description One delivery attempt. */
         AttemptView: {
             /**
@@ -957,6 +1004,23 @@ export interface components {
             name: string;
             /** @description Generated password. */
             password: string;
+            /** @description Login name. */
+            username: string;
+        };
+        /** @description An auditor account (never its password). */
+        AuditorView: {
+            /**
+             * Format: date-time
+             * @description Creation time.
+             */
+            created_at: string;
+            /**
+             * Format: uuid
+             * @description Auditor id.
+             */
+            id: string;
+            /** @description Display name. */
+            name: string;
             /** @description Login name. */
             username: string;
         };
@@ -1441,6 +1505,40 @@ export interface components {
              */
             next_after?: number | null;
         };
+        /** @description One hour of the platform's history. */
+        HealthHour: {
+            /**
+             * Format: int64
+             * @description Anchor jobs confirmed in the hour.
+             */
+            anchored: number;
+            /**
+             * Format: int64
+             * @description Anchor jobs queued but not anchored at the hour's end (now, for the current hour).
+             */
+            backlog: number;
+            /**
+             * Format: int64
+             * @description The longest time, in seconds, from being queued to confirmation of a job confirmed in the
+             *     hour (none anchored: null).
+             */
+            max_lag_secs?: number | null;
+            /**
+             * Format: int64
+             * @description Relay messages the contract refused for good in the hour.
+             */
+            relay_failed: number;
+            /**
+             * Format: date-time
+             * @description The hour's start.
+             */
+            start: string;
+            /**
+             * Format: int64
+             * @description Webhook delivery attempts in the hour that did not succeed.
+             */
+            webhook_failed_attempts: number;
+        };
         /** @description A hospital to register. */
         HospitalCreate: {
             /**
@@ -1457,6 +1555,37 @@ export interface components {
             api_secret: string;
             /** @description The hospital. */
             hospital: components["schemas"]["HospitalView"];
+        };
+        /** @description A hospital as the operator sees it: what it has set up so far (`GET /v1/admin/hospitals`). */
+        HospitalStatus: {
+            /**
+             * Format: date-time
+             * @description Registration time.
+             */
+            created_at: string;
+            /**
+             * @description It has registered an X25519 encryption key (`POST /v1/keys`): patients can share
+             *     documents with it.
+             */
+            encryption_key: boolean;
+            /**
+             * Format: int64
+             * @description Its webhook deliveries the worker gave up on (after the last attempt), all time.
+             */
+            failed_webhook_deliveries: number;
+            /** @description HFR id. */
+            hfr_id: string;
+            /**
+             * Format: uuid
+             * @description Id.
+             */
+            id: string;
+            /** @description Display name. */
+            name: string;
+            /** @description It has registered an Ethereum address: patients can sign consent grants to it. */
+            signing_key: boolean;
+            /** @description It has a consent webhook endpoint. */
+            webhook: boolean;
         };
         /** @description A hospital. */
         HospitalView: {
@@ -1662,6 +1791,22 @@ export interface components {
              */
             updated_at: string;
         };
+        /** @description The platform's health now and over the last hours. */
+        PlatformHealth: {
+            /** @description Document anchoring. */
+            anchoring: components["schemas"]["AnchoringHealth"];
+            /**
+             * Format: date-time
+             * @description When these numbers were read.
+             */
+            generated_at: string;
+            /** @description One point per hour, oldest first, ending with the hour now under way (24 points). */
+            hours: components["schemas"]["HealthHour"][];
+            /** @description Consent grants, revocations and signer rotations relayed to the contract. */
+            relay: components["schemas"]["RelayHealth"];
+            /** @description Consent webhooks to hospitals. */
+            webhooks: components["schemas"]["WebhookHealth"];
+        };
         /** @description An inclusion proof by position. */
         PositionProof: {
             /**
@@ -1701,6 +1846,29 @@ export interface components {
             name: string;
             /** @description 12 to 256 characters. */
             password: string;
+        };
+        /** @description The consent relay now. */
+        RelayHealth: {
+            /**
+             * Format: int64
+             * @description Messages the contract refused for good in the last 24 hours.
+             */
+            failed_24h: number;
+            /**
+             * Format: int64
+             * @description Messages the contract refused for good, all time.
+             */
+            failed_total: number;
+            /**
+             * Format: int64
+             * @description Messages not settled yet (grants, revocations, signer rotations).
+             */
+            open: number;
+            /**
+             * Format: int64
+             * @description Of those, set aside by the worker to be checked again later.
+             */
+            set_aside: number;
         };
         /** @description One relayed message. */
         RelayView: {
@@ -1877,6 +2045,24 @@ export interface components {
             /** @description Where events are POSTed. */
             url: string;
         };
+        /** @description Consent webhooks now. */
+        WebhookHealth: {
+            /**
+             * Format: int64
+             * @description Deliveries given up (after the last attempt) in the last 24 hours.
+             */
+            failed_24h: number;
+            /**
+             * Format: int64
+             * @description Hospitals whose latest finished delivery attempt did not succeed.
+             */
+            failing_hospitals: number;
+            /**
+             * Format: int64
+             * @description Deliveries waiting for their next attempt.
+             */
+            pending: number;
+        };
         /** @description The endpoint to set. */
         WebhookSet: {
             /**
@@ -1909,6 +2095,71 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    auditors_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditorView"][];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or its session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     auditors_create: {
         parameters: {
             query?: never;
@@ -1984,6 +2235,136 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    platform_health_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlatformHealth"];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or its session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    admin_hospitals_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HospitalStatus"][];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or its session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

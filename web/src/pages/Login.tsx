@@ -5,8 +5,11 @@ import { login } from "../api/client";
 import { useT } from "../i18n";
 import { ErrorAlert, Field } from "../ui";
 
-/** The sign-in form; `onDone` runs after a successful sign-in (default: go to documents). */
-export function LoginForm({ onDone, fixedLogin }: { onDone?: () => void; fixedLogin?: string }) {
+/**
+ * The sign-in form; `onDone` runs after a successful sign-in (default: go to documents).
+ * `operator`: the login is a username, not an ABHA number (the operator console).
+ */
+export function LoginForm({ onDone, fixedLogin, operator }: { onDone?: () => void; fixedLogin?: string; operator?: boolean }) {
   const t = useT();
   const navigate = useNavigate();
   const [id, setId] = useState(fixedLogin ?? "");
@@ -34,8 +37,8 @@ export function LoginForm({ onDone, fixedLogin }: { onDone?: () => void; fixedLo
     <form onSubmit={submit} aria-label={t("login.title")}>
       <ErrorAlert error={error} />
       <Field
-        label={t("login.id")}
-        hint={t("login.id.hint")}
+        label={operator ? t("login.username") : t("login.id")}
+        hint={operator ? undefined : t("login.id.hint")}
         autoComplete="username"
         required
         value={id}
