@@ -83,9 +83,7 @@ where
     S: Stream<Item = Result<Bytes, BodyError>> + Unpin + Send,
 {
     // 1. Everything that can be checked before reading the body.
-    let content_length = up.content_length.ok_or(ServiceError::LengthRequired)?;
-    let admitted = admit(pool, limits, actor, &up, content_length, now).await?;
-    let Admitted { owner, owner_key, known_keys } = admitted;
+    let Admitted { owner, owner_key, known_keys, length: content_length } = admit(pool, limits, actor, &up, now).await?;
 
     // Reserve the declared length: parallel uploads cannot together pass the quota.
     let mut in_flight = InFlight::new(pool, storage, Uuid::new_v4(), false);
@@ -127,17 +125,19 @@ pub(crate) struct Admitted {
     pub owner_key: [u8; 16],
     /// The registered X25519 keys of the owner (and of the uploading hospital).
     pub known_keys: Vec<keys::OwnedKey>,
+    /// The envelope's declared length.
+    pub length: u64,
 }
 
-/// Everything an upload of `length` bytes declaring `up` can be checked for before any byte of
-/// it: the caller's role and the record it writes into, the care date, the size limit, the
-/// document id, the owner's key and, for a hospital, its care link. Changes nothing.
+/// Everything an upload declaring `up` can be checked for before any byte of it: the caller's
+/// role and the record it writes into, the care date, the declared length (required) against
+/// the size limit, the document id, the owner's key and, for a hospital, its care link.
+/// Changes nothing.
 pub(crate) async fn admit(
     pool: &PgPool,
     limits: &StorageSettings,
     actor: &Actor,
     up: &Upload,
-    length: u64,
     now: DateTime<Utc>,
 ) -> ServiceResult<Admitted> {
     let owner = match (actor.role, up.patient_id) {
@@ -153,6 +153,7 @@ pub(crate) async fn admit(
     if up.care_date > now.date_naive() {
         return Err(ServiceError::invalid_field("care_date", "must be YYYY-MM-DD and not in the future"));
     }
+    let length = up.content_length.ok_or(ServiceError::LengthRequired)?;
     if length > limits.max_document_bytes {
         return Err(too_large("body_too_large", "the envelope is larger than storage.max_document_bytes"));
     }
@@ -169,7 +170,7 @@ pub(crate) async fn admit(
     }
     drop(conn);
     let (owner_key, known_keys) = envelope_keys(pool, actor, owner).await?;
-    Ok(Admitted { owner, owner_key, known_keys })
+    Ok(Admitted { owner, owner_key, known_keys, length })
 }
 
 /// The owner's current key id and every registered key of the owner and the uploader.

@@ -52,7 +52,8 @@ pub async fn create(
     length: u64,
     now: DateTime<Utc>,
 ) -> ServiceResult<ResumableUpload> {
-    let admitted = documents::admit(pool, limits, actor, up, length, now).await?;
+    let declared = Upload { content_length: Some(length), ..up.clone() };
+    let admitted = documents::admit(pool, limits, actor, &declared, now).await?;
     let expires_at = i64::try_from(limits.upload_expiry_secs)
         .ok()
         .and_then(chrono::TimeDelta::try_seconds)
