@@ -390,13 +390,7 @@ impl Client {
 
     /// `PATCH {upload}`: appends `body` (`len` bytes) at `offset`; returns the new offset. The
     /// last byte records the document.
-    pub async fn upload_append(
-        &self,
-        url: &str,
-        offset: u64,
-        body: impl Into<reqwest::Body>,
-        len: u64,
-    ) -> Result<u64> {
+    pub async fn upload_append(&self, url: &str, offset: u64, body: impl Into<reqwest::Body>, len: u64) -> Result<u64> {
         let rb = self
             .tus_request(Method::PATCH, url)
             .header(reqwest::header::CONTENT_TYPE, "application/offset+octet-stream")
@@ -606,9 +600,14 @@ mod tests {
 
     #[test]
     fn metadata_values_are_standard_base64() {
-        for (plain, encoded) in
-            [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("2026-01-15", "MjAyNi0wMS0xNQ==")]
-        {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("2026-01-15", "MjAyNi0wMS0xNQ=="),
+        ] {
             assert_eq!(base64(plain.as_bytes()), encoded);
         }
         assert_eq!(base64(&[0xfb, 0xff]), "+/8=");

@@ -208,8 +208,8 @@ async fn a_dropped_upload_resumes_into_one_document_anchored_once() {
 
 #[tokio::test]
 async fn refusals_change_nothing() {
-    let app = spawn_app_with(json!({"storage": {"max_document_bytes": 300_000, "quota_bytes_per_patient": 400_000}}))
-        .await;
+    let app =
+        spawn_app_with(json!({"storage": {"max_document_bytes": 300_000, "quota_bytes_per_patient": 400_000}})).await;
     let patient = app.new_patient().await;
     let key = register_x25519(&app, &patient.access).await;
     let (_, _, file, meta) = sealed(&key, 200_000);

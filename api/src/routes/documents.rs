@@ -54,7 +54,10 @@ pub fn is_upload(req: &axum::extract::Request) -> bool {
 const UPLOAD_PATH: &str = "/v1/documents/{id}";
 
 /// The body's chunks, ending in `BodyError::Idle` when none arrives within `idle`.
-pub(crate) fn with_idle_timeout(body: Body, idle: Duration) -> impl Stream<Item = Result<Bytes, BodyError>> + Send + Unpin {
+pub(crate) fn with_idle_timeout(
+    body: Body,
+    idle: Duration,
+) -> impl Stream<Item = Result<Bytes, BodyError>> + Send + Unpin {
     Box::pin(futures::stream::unfold(Some(body.into_data_stream()), move |chunks| async move {
         let mut chunks = chunks?;
         match tokio::time::timeout(idle, chunks.next()).await {

@@ -332,8 +332,9 @@ mod tests {
 
     #[test]
     fn metadata_pairs() {
-        let m = parse_metadata("filename d29ybGRfZG9taW5hdGlvbl9wbGFuLnBkZg==,is_confidential, hi_type UHJlc2NyaXB0aW9u")
-            .unwrap();
+        let m =
+            parse_metadata("filename d29ybGRfZG9taW5hdGlvbl9wbGFuLnBkZg==,is_confidential, hi_type UHJlc2NyaXB0aW9u")
+                .unwrap();
         assert_eq!(m["filename"], "world_domination_plan.pdf");
         assert_eq!(m["is_confidential"], "");
         assert_eq!(m["hi_type"], "Prescription");

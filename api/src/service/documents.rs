@@ -83,7 +83,8 @@ where
     S: Stream<Item = Result<Bytes, BodyError>> + Unpin + Send,
 {
     // 1. Everything that can be checked before reading the body.
-    let Admitted { owner, owner_key, known_keys, length: content_length } = admit(pool, limits, actor, &up, now).await?;
+    let Admitted { owner, owner_key, known_keys, length: content_length } =
+        admit(pool, limits, actor, &up, now).await?;
 
     // Reserve the declared length: parallel uploads cannot together pass the quota.
     let mut in_flight = InFlight::new(pool, storage, Uuid::new_v4(), false);

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use futures::StreamExt as _;
-use pramana_client::{Client, ClientError};
 use pramana_client::wire::UploadQuery;
+use pramana_client::{Client, ClientError};
 use pramana_core::envelope::{self, Recipient, os_rng};
 use uuid::Uuid;
 
@@ -313,7 +313,10 @@ fn is_passing(e: &anyhow::Error) -> bool {
         Some(ClientError::Transport(_)) => true,
         Some(ClientError::Api { status, body, .. }) => {
             status.is_server_error()
-                || matches!(body.code.as_str(), "upload_busy" | "offset_mismatch" | "body_idle_timeout" | "rate_limited")
+                || matches!(
+                    body.code.as_str(),
+                    "upload_busy" | "offset_mismatch" | "body_idle_timeout" | "rate_limited"
+                )
         }
         Some(ClientError::UnexpectedStatus { .. }) | None => false,
     }
@@ -362,18 +365,19 @@ async fn step(
     tokio::io::AsyncSeekExt::seek(&mut file, std::io::SeekFrom::Start(offset)).await?;
     let throttle = std::env::var("PRAMANA_UPLOAD_THROTTLE_MS").ok().and_then(|v| v.parse::<u64>().ok());
     let sent = bar.clone();
-    let stream = tokio_util::io::ReaderStream::with_capacity(file, if throttle.is_some() { 64 * 1024 } else { 1 << 20 })
-        .then(move |chunk| async move {
-            if let Some(ms) = throttle {
-                tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-            }
-            chunk
-        })
-        .inspect(move |chunk| {
-            if let Ok(c) = chunk {
-                sent.inc(c.len() as u64);
-            }
-        });
+    let stream =
+        tokio_util::io::ReaderStream::with_capacity(file, if throttle.is_some() { 64 * 1024 } else { 1 << 20 })
+            .then(move |chunk| async move {
+                if let Some(ms) = throttle {
+                    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                }
+                chunk
+            })
+            .inspect(move |chunk| {
+                if let Ok(c) = chunk {
+                    sent.inc(c.len() as u64);
+                }
+            });
     let remaining = pending.envelope_len - offset;
     let reached = api.upload_append(&url, offset, reqwest::Body::wrap_stream(stream), remaining).await?;
     Ok(if reached >= pending.envelope_len { Step::Done } else { Step::Again })
