@@ -402,3 +402,36 @@ async fn expired_uploads_are_swept_with_their_reservations() {
     assert_eq!(staged_files(&restarted), 0, "the staged bytes are removed");
     assert_eq!(count(&restarted, "documents").await, 0);
 }
+
+#[tokio::test]
+async fn a_stalled_patch_gets_408_and_keeps_what_arrived() {
+    let app = spawn_app_with(json!({"server": {"request_timeout_secs": 1, "body_idle_timeout_secs": 2}})).await;
+    let patient = app.new_patient().await;
+    let key = register_x25519(&app, &patient.access).await;
+    let (_, _, file, meta) = sealed(&key, 100_000);
+    let r = create(&app, &patient.access, file.len(), &meta).await;
+    let location = header(&r, "location");
+
+    // Part of the body, then silence: longer than the request timeout (a PATCH is exempt from
+    // it, like a one-shot upload), until the idle timeout ends it.
+    let host = app.base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(host).await.unwrap();
+    let head = format!(
+        "PATCH {location} HTTP/1.1\r\nhost: {host}\r\nauthorization: Bearer {}\r\ntus-resumable: 1.0.0\r\n\
+         content-type: application/offset+octet-stream\r\nupload-offset: 0\r\ncontent-length: {}\r\n\
+         connection: close\r\n\r\n",
+        patient.access,
+        file.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&file[..30_000]).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("body_idle_timeout") && answer.contains("tus-resumable: 1.0.0"), "{answer}");
+    assert_eq!(offset_of(&app, &patient.access, &location).await, 30_000, "what arrived is kept");
+    let r = patch(&app, &patient.access, &location, 30_000, &file[30_000..]).await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(count(&app, "documents").await, 1);
+}
