@@ -293,8 +293,8 @@ pub async fn uploads_patch(
         let mut resp = StatusCode::NO_CONTENT.into_response();
         let h = resp.headers_mut();
         h.insert(UPLOAD_OFFSET, HeaderValue::from(progress.offset));
-        if !progress.complete {
-            h.insert(UPLOAD_EXPIRES, http_date(progress.expires_at));
+        if let Some(expires_at) = progress.expires_at {
+            h.insert(UPLOAD_EXPIRES, http_date(expires_at));
         }
         Ok::<_, ApiError>(resp)
     }

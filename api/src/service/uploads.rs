@@ -34,8 +34,8 @@ pub struct Progress {
     pub offset: u64,
     /// The declared length.
     pub length: u64,
-    /// When the upload expires.
-    pub expires_at: DateTime<Utc>,
+    /// When the upload expires; `None` once complete.
+    pub expires_at: Option<DateTime<Utc>>,
     /// The last byte arrived and the document is recorded (the upload is gone).
     pub complete: bool,
 }
@@ -187,7 +187,7 @@ where
         outcome?;
     }
     if offset < u.length {
-        return Ok(Progress { offset, length: u.length, expires_at: u.expires_at, complete: false });
+        return Ok(Progress { offset, length: u.length, expires_at: Some(u.expires_at), complete: false });
     }
     // The last byte is in. Finish in a task of its own, holding the writer's lock: a client
     // that goes away now does not cut the record path short, and no second request runs it.
@@ -201,7 +201,7 @@ where
     .await
     .map_err(|e| ServiceError::internal(anyhow::anyhow!("finishing the upload failed: {e}")))?;
     finished?;
-    Ok(Progress { offset, length: offset, expires_at: now, complete: true })
+    Ok(Progress { offset, length: offset, expires_at: None, complete: true })
 }
 
 /// Checks and records a complete upload through the one-shot upload's path. A refusal ends the
