@@ -21,7 +21,7 @@ use tower_http::trace::TraceLayer;
 use crate::error::{ApiError, REQUEST_ID};
 use crate::rate_limit::{RetryAfter, ip_key};
 use crate::state::AppState;
-use crate::storage::{BlobStore, IpfsStore, LocalStore, S3Config, S3Store};
+use crate::storage::{BlobStore, IpfsStore, LocalStore, ResumableFiles, S3Config, S3Store};
 use crate::{auth, routes};
 use pramana_server::config::{Settings, StorageBackend};
 use pramana_server::store;
@@ -61,8 +61,11 @@ impl Application {
             }
         };
         sweep_staging(&pool, &*storage, settings.storage.staging_max_age_secs).await;
-        let state = AppState::new(settings, pool, storage)?;
+        let resumable = Arc::new(ResumableFiles::open(settings.storage.local_dir.join("resumable")).await?);
+        sweep_resumable(&pool, &resumable).await;
+        let state = AppState::new(settings, pool, storage, resumable)?;
         state.limiters.spawn_housekeeping(Duration::from_secs(60));
+        spawn_resumable_sweep(state.pool.clone(), state.resumable.clone(), Duration::from_secs(60));
         auth::service::bootstrap_admin(&state).await?;
         let router = router(state.clone());
         let listener = TcpListener::bind(addr).await?;
@@ -160,7 +163,8 @@ async fn limit_requests(State(state): State<AppState>, req: Request, next: Next)
 
 /// Answers 503 `timeout`, with the error body every error has, when the handler has not
 /// answered within `limit` (what `tower_http`'s timeout layer did, without a body). Document
-/// uploads are exempt: their body has an idle timeout instead (`routes::documents::is_upload`).
+/// uploads (and resumable uploads' `PATCH`es) are exempt: their body has an idle timeout
+/// instead (`routes::documents::is_upload`).
 async fn request_timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
     if routes::documents::is_upload(&req) {
         return next.run(req).await;
@@ -192,6 +196,29 @@ async fn sweep_staging(pool: &sqlx::PgPool, storage: &dyn BlobStore, max_age_sec
         Ok(n) => tracing::info!(released = n, "stale upload reservations released"),
         Err(e) => tracing::warn!(error = %e, "stale upload reservations not released"),
     }
+}
+
+/// Removes expired resumable uploads (their rows, reservations and staged bytes) and staged
+/// files no upload names. A failure is logged; the next sweep tries again.
+async fn sweep_resumable(pool: &sqlx::PgPool, files: &ResumableFiles) {
+    match crate::service::uploads::sweep(pool, files, chrono::Utc::now()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, "expired resumable uploads removed"),
+        Err(e) => tracing::warn!(error = %e, "expired resumable uploads not swept"),
+    }
+}
+
+/// Runs [`sweep_resumable`] every `every`, for as long as the runtime lives.
+fn spawn_resumable_sweep(pool: sqlx::PgPool, files: Arc<ResumableFiles>, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            sweep_resumable(&pool, &files).await;
+        }
+    });
 }
 
 /// Makes the request id available to error responses and the audit log.

@@ -1,5 +1,6 @@
 //! `AppState`: what every handler shares — the pool, settings, token service, password hasher,
-//! the rate limiters, the metrics handle, the configured contract and the blob store.
+//! the rate limiters, the metrics handle, the configured contract, the blob store and the
+//! staged bytes of resumable uploads.
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use sqlx::PgPool;
 
 use crate::password::PasswordHasher;
 use crate::rate_limit::Limiters;
-use crate::storage::BlobStore;
+use crate::storage::{BlobStore, ResumableFiles};
 use crate::tokens::TokenService;
 
 /// Shared, cheaply clonable state for handlers.
@@ -33,11 +34,18 @@ pub struct AppState {
     pub contract: Option<EthAddress>,
     /// Where payloads are stored.
     pub storage: Arc<dyn BlobStore>,
+    /// Resumable uploads' staged bytes (`<storage.local_dir>/resumable`).
+    pub resumable: Arc<ResumableFiles>,
 }
 
 impl AppState {
     /// Builds state from settings and a pool.
-    pub fn new(settings: Settings, pool: PgPool, storage: Arc<dyn BlobStore>) -> anyhow::Result<Self> {
+    pub fn new(
+        settings: Settings,
+        pool: PgPool,
+        storage: Arc<dyn BlobStore>,
+        resumable: Arc<ResumableFiles>,
+    ) -> anyhow::Result<Self> {
         let auth = &settings.auth;
         Ok(Self {
             tokens: Arc::new(TokenService::new(auth)),
@@ -46,6 +54,7 @@ impl AppState {
             metrics: telemetry::metrics_handle(),
             contract: settings.chain.resolve_contract()?,
             storage,
+            resumable,
             pool,
             settings: Arc::new(settings),
         })

@@ -109,3 +109,83 @@ async fn a_patient_round_trip_through_the_cli() {
     let (ok, _, err) = run(s(&["download", &id, "-o", output.to_str().unwrap()]), pass).await;
     assert!(!ok && err.contains("not_found"), "{err}");
 }
+
+/// `pramana upload` killed mid-way (the attack: a long upload lost to a dead laptop battery)
+/// and run again resumes from what the server has, into one document.
+#[tokio::test]
+async fn a_killed_upload_resumes_when_run_again() {
+    let app = spawn_app().await;
+    let home = std::env::temp_dir().join(format!("pramana-cli-{}", uuid::Uuid::new_v4()));
+    let api = app.base.clone();
+    let abha = random_abha();
+    let pass = "correct horse battery staple";
+    let run = |args: Vec<String>| {
+        let (api, home) = (api.clone(), home.clone());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                pramana(&api, &home, pass, &args)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+    assert!(run(s(&["identity", "create"])).await.0);
+    assert!(run(s(&["register", "--abha", &abha.hyphenated(), "--name", "Asha"])).await.0);
+    assert!(run(s(&["login", "--login", abha.as_digits()])).await.0);
+
+    let input = home.join("scan.dcm");
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 239) as u8).collect();
+    std::fs::write(&input, &data).unwrap();
+    let upload = ["upload", input.to_str().unwrap(), "--type", "DiagnosticReport", "--date", "2026-01-10"];
+
+    // First run: slowed down (64 KiB every 40 ms), killed once part of the envelope is staged.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pramana"))
+        .args(["--json"])
+        .args(upload)
+        .env("PRAMANA_API", &api)
+        .env("PRAMANA_HOME", &home)
+        .env("PRAMANA_PASSPHRASE", pass)
+        .env("PRAMANA_UPLOAD_THROTTLE_MS", "40")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(home.join("first-run.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let staged_dir = app.storage_dir.join("resumable");
+    let staged = || -> u64 {
+        std::fs::read_dir(&staged_dir)
+            .map(|d| d.filter_map(Result::ok).filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum())
+            .unwrap_or(0)
+    };
+    let mut waited = 0;
+    while staged() < 512 * 1024 {
+        let log = || std::fs::read_to_string(home.join("first-run.log")).unwrap_or_default();
+        assert!(waited < 600, "the upload never got going: {}", log());
+        assert!(child.try_wait().unwrap().is_none(), "the upload ended before it was killed");
+        // (Not a blocking sleep: the API runs on this test's runtime.)
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = staged();
+    assert!(before > 0 && before < data.len() as u64, "part of it is on the server: {before}");
+    let pending = std::fs::read_dir(home.join("uploads")).unwrap().count();
+    assert_eq!(pending, 2, "the sealed envelope and the upload's state are kept");
+
+    // Second run: resumes (HEAD, then PATCH from the offset) and finishes.
+    let (ok, doc, err) = run(s(&upload)).await;
+    assert!(ok, "{err}");
+    assert!(err.contains("resuming the upload of document"), "{err}");
+    let id = doc["id"].as_str().unwrap().to_owned();
+    let (ok, list, _) = run(s(&["ls"])).await;
+    assert!(ok);
+    assert_eq!(list.as_array().unwrap().len(), 1, "one document: {list}");
+    assert_eq!(std::fs::read_dir(home.join("uploads")).unwrap().count(), 0, "the state is cleaned up");
+    assert_eq!(staged(), 0, "nothing left staged on the server");
+    let output = home.join("out.dcm");
+    let (ok, _, err) = run(s(&["download", &id, "-o", output.to_str().unwrap()])).await;
+    assert!(ok, "{err}");
+    assert_eq!(std::fs::read(&output).unwrap(), data);
+}

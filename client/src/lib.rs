@@ -357,6 +357,87 @@ impl Client {
         self.send(rb, StatusCode::CREATED).await
     }
 
+    // -- resumable uploads (tus 1.0, docs/uploads.md) -----------------------------------------
+
+    /// `OPTIONS /v1/uploads`: the largest envelope accepted when the API speaks tus 1.0 with
+    /// the `creation` extension, `None` when it does not.
+    pub async fn uploads_supported(&self) -> Result<Option<u64>> {
+        let resp = self.send_raw(self.request(Method::OPTIONS, "/v1/uploads")).await?;
+        let h = resp.headers();
+        let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let speaks = text("tus-version").split(',').any(|v| v.trim() == TUS_VERSION)
+            && text("tus-extension").split(',').any(|e| e.trim() == "creation");
+        Ok(speaks.then(|| text("tus-max-size").parse().unwrap_or(u64::MAX)))
+    }
+
+    /// `POST /v1/uploads`: creates a resumable upload of the `len`-byte envelope sealed for
+    /// document `id`, declaring `q` in `Upload-Metadata`; returns its URL (`Location`).
+    pub async fn upload_create(&self, id: Uuid, q: &UploadQuery, len: u64) -> Result<String> {
+        let mut pairs = vec![
+            ("document_id", id.to_string()),
+            ("hi_type", q.hi_type.clone()),
+            ("care_date", q.care_date.clone()),
+            ("plaintext_sha256", q.plaintext_sha256.clone()),
+            ("salt", q.salt.clone()),
+            ("payload_sha256", q.payload_sha256.clone()),
+        ];
+        if let Some(p) = q.patient_id {
+            pairs.push(("patient_id", p.to_string()));
+        }
+        let metadata: Vec<String> = pairs.iter().map(|(k, v)| format!("{k} {}", base64(v.as_bytes()))).collect();
+        let rb = self
+            .request(Method::POST, "/v1/uploads")
+            .header("tus-resumable", TUS_VERSION)
+            .header("upload-length", len)
+            .header("upload-metadata", metadata.join(","));
+        let resp = self.send_expecting(rb, StatusCode::CREATED).await?;
+        let location = resp.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let location = if location.is_empty() { format!("/v1/uploads/{id}") } else { location.to_owned() };
+        Ok(self.upload_url(&location))
+    }
+
+    /// The absolute URL of an upload from its `Location` (absolute, or a path on this API).
+    pub fn upload_url(&self, location: &str) -> String {
+        if location.starts_with("http://") || location.starts_with("https://") {
+            location.to_owned()
+        } else {
+            self.url(location)
+        }
+    }
+
+    fn tus_request(&self, method: Method, url: &str) -> RequestBuilder {
+        let rb = self.http.request(method, url).header("tus-resumable", TUS_VERSION);
+        match &self.token {
+            Some(t) => rb.bearer_auth(t),
+            None => rb,
+        }
+    }
+
+    /// `HEAD {upload}`: the bytes received so far (`Upload-Offset`). A 404 (`code` `error`: a
+    /// `HEAD` answer has no body) means the upload is gone: finished, terminated or expired.
+    pub async fn upload_offset(&self, url: &str) -> Result<u64> {
+        let resp = self.send_expecting(self.tus_request(Method::HEAD, url), StatusCode::OK).await?;
+        Ok(offset_of(&resp))
+    }
+
+    /// `PATCH {upload}`: appends `body` (`len` bytes) at `offset`; returns the new offset. The
+    /// last byte records the document.
+    pub async fn upload_append(&self, url: &str, offset: u64, body: impl Into<reqwest::Body>, len: u64) -> Result<u64> {
+        let rb = self
+            .tus_request(Method::PATCH, url)
+            .header(reqwest::header::CONTENT_TYPE, "application/offset+octet-stream")
+            .header(reqwest::header::CONTENT_LENGTH, len)
+            .header("upload-offset", offset)
+            .body(body);
+        let resp = self.send_expecting(rb, StatusCode::NO_CONTENT).await?;
+        Ok(offset_of(&resp))
+    }
+
+    /// `DELETE {upload}`: ends the upload; its bytes and reservation go.
+    pub async fn upload_terminate(&self, url: &str) -> Result<()> {
+        self.send_empty(self.tus_request(Method::DELETE, url)).await
+    }
+
     /// `GET /v1/documents/{id}`: metadata.
     pub async fn document(&self, id: Uuid) -> Result<DocumentView> {
         self.send(self.get(&format!("/v1/documents/{id}")), StatusCode::OK).await
@@ -485,6 +566,28 @@ impl Client {
 }
 
 /// `path?k=v&…` from a flat query struct; absent (`null`) fields are left out.
+/// The tus protocol version spoken.
+const TUS_VERSION: &str = "1.0.0";
+
+/// An answer's `Upload-Offset` (0 when absent).
+fn offset_of(resp: &Response) -> u64 {
+    resp.headers().get("upload-offset").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+/// Standard base64 with padding, as `Upload-Metadata` values are written.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            out.push(if i <= chunk.len() { char::from(ALPHABET[((n >> shift) & 63) as usize]) } else { '=' });
+        }
+    }
+    out
+}
+
 fn with_query<Q: Serialize>(path: &str, q: &Q) -> String {
     let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(q) else { return path.to_owned() };
     let mut out = String::new();
@@ -525,5 +628,20 @@ mod tests {
         let q = AuditQuery { after: Some(5), limit: None };
         assert_eq!(with_query("/v1/audit", &q), "/v1/audit?after=5");
         assert_eq!(encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+    }
+
+    #[test]
+    fn metadata_values_are_standard_base64() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("2026-01-15", "MjAyNi0wMS0xNQ=="),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+        assert_eq!(base64(&[0xfb, 0xff]), "+/8=");
     }
 }

@@ -100,6 +100,10 @@ pub struct StorageSettings {
     /// crash left behind. Must be longer than any upload takes, since other replicas' uploads
     /// in flight look the same.
     pub staging_max_age_secs: u64,
+    /// A resumable (tus) upload not finished this many seconds after its creation expires:
+    /// its staged bytes are removed and its quota reservation released. At most
+    /// `staging_max_age_secs`, which treats older reservations as a crash's leftovers.
+    pub upload_expiry_secs: u64,
     /// S3 endpoint URL (Garage, MinIO, …); empty for AWS itself.
     pub s3_endpoint: String,
     /// S3 bucket.
@@ -363,6 +367,7 @@ max_document_bytes = 1100000000
 quota_bytes_per_patient = 10737418240
 quota_bytes_per_link = 2147483648
 staging_max_age_secs = 86400
+upload_expiry_secs = 86400
 s3_endpoint = ""
 s3_region = "us-east-1"
 ipfs_api_url = "http://127.0.0.1:5001"
@@ -475,6 +480,9 @@ impl Settings {
             return invalid(
                 "storage.max_document_bytes must be at least 1024 and not above storage.quota_bytes_per_patient",
             );
+        }
+        if self.storage.upload_expiry_secs == 0 || self.storage.upload_expiry_secs > self.storage.staging_max_age_secs {
+            return invalid("storage.upload_expiry_secs must be positive and not above storage.staging_max_age_secs");
         }
         if self.storage.backend == StorageBackend::S3
             && (self.storage.s3_bucket.is_none()

@@ -25,6 +25,7 @@ mod resign;
 mod rotate;
 mod s3;
 mod tokens;
+mod tus;
 mod uploads;
 mod webhooks;
 mod worker;

@@ -28,7 +28,8 @@ use crate::views;
 use pramana_server::store::anchor;
 use pramana_server::store::documents::{self, DocumentRow};
 
-fn hex32(field: &'static str, s: &str) -> ApiResult<[u8; 32]> {
+/// 32 bytes from 64 hex digits, or 422 `invalid_<field>`.
+pub(crate) fn hex32(field: &'static str, s: &str) -> ApiResult<[u8; 32]> {
     let mut out = [0u8; 32];
     hex::decode_to_slice(s.trim(), &mut out).map_err(|_| ApiError::invalid_field(field, "must be 64 hex digits"))?;
     Ok(out)
@@ -40,18 +41,23 @@ pub(crate) async fn view_for(state: &AppState, user: &AuthUser, d: DocumentRow) 
     Ok(views::document_view(d, &mine))
 }
 
-/// Whether `req` is a document upload: the one route exempt from the request timeout (a large
-/// body on a slow link may take hours), bounded instead by `server.body_idle_timeout_secs`
-/// between body bytes and by `storage.max_document_bytes`.
+/// Whether `req` is a document upload (`PUT /v1/documents/{id}`, or a resumable upload's
+/// `PATCH`): the routes exempt from the request timeout (a large body on a slow link may take
+/// hours), bounded instead by `server.body_idle_timeout_secs` between body bytes and by
+/// `storage.max_document_bytes`.
 pub fn is_upload(req: &axum::extract::Request) -> bool {
-    req.method() == axum::http::Method::PUT
-        && req.extensions().get::<axum::extract::MatchedPath>().is_some_and(|p| p.as_str() == UPLOAD_PATH)
+    let path = req.extensions().get::<axum::extract::MatchedPath>().map(axum::extract::MatchedPath::as_str);
+    (req.method() == axum::http::Method::PUT && path == Some(UPLOAD_PATH))
+        || (req.method() == axum::http::Method::PATCH && path == Some(super::uploads::UPLOAD_PATH))
 }
 
 const UPLOAD_PATH: &str = "/v1/documents/{id}";
 
 /// The body's chunks, ending in `BodyError::Idle` when none arrives within `idle`.
-fn with_idle_timeout(body: Body, idle: Duration) -> impl Stream<Item = Result<Bytes, BodyError>> + Send + Unpin {
+pub(crate) fn with_idle_timeout(
+    body: Body,
+    idle: Duration,
+) -> impl Stream<Item = Result<Bytes, BodyError>> + Send + Unpin {
     Box::pin(futures::stream::unfold(Some(body.into_data_stream()), move |chunks| async move {
         let mut chunks = chunks?;
         match tokio::time::timeout(idle, chunks.next()).await {

@@ -15,6 +15,7 @@ pub mod links;
 pub mod openapi;
 pub mod patients;
 pub mod platform;
+pub mod uploads;
 pub mod webhooks;
 
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -35,7 +36,7 @@ use crate::state::AppState;
         (name = "keys", description = "Encryption keys and signing addresses"),
         (name = "accounts", description = "Operator: hospitals, auditors and platform health"),
         (name = "audit", description = "The access log: a verifiable (RFC 9162) log anchored on chain"),
-        (name = "documents", description = "Encrypted documents: upload, list, metadata, download, proof, FHIR, delete"),
+        (name = "documents", description = "Encrypted documents: upload (one-shot or resumable, tus 1.0), list, metadata, download, proof, FHIR, delete"),
         (name = "consents", description = "Consent artefacts: hospital requests, patient decisions"),
         (name = "chain", description = "The chain and contract the platform anchors to"),
         (name = "webhooks", description = "Hospitals: signed consent webhooks and their delivery log"),
@@ -93,6 +94,8 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(documents::documents_remove_recipient))
         .routes(routes!(documents::documents_headers))
         .routes(routes!(documents::documents_header_restore))
+        .routes(routes!(uploads::uploads_options, uploads::uploads_create))
+        .routes(routes!(uploads::uploads_head, uploads::uploads_patch, uploads::uploads_delete))
         .routes(routes!(consents::consents_create, consents::consents_list))
         .routes(routes!(consents::consents_get))
         .routes(routes!(consents::consents_fhir))

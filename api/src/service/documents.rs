@@ -59,6 +59,8 @@ pub enum BodyError {
     Read,
     /// No bytes arrived for this long.
     Idle(Duration),
+    /// The server's own staged copy could not be read (a resumable upload's file).
+    Staging,
 }
 
 /// Uploads an envelope streamed as `body` (`header ‖ payload`, as `envelope::seal` wrote it).
@@ -81,6 +83,64 @@ where
     S: Stream<Item = Result<Bytes, BodyError>> + Unpin + Send,
 {
     // 1. Everything that can be checked before reading the body.
+    let Admitted { owner, owner_key, known_keys, length: content_length } =
+        admit(pool, limits, actor, &up, now).await?;
+
+    // Reserve the declared length: parallel uploads cannot together pass the quota.
+    let mut in_flight = InFlight::new(pool, storage, Uuid::new_v4(), false);
+    let mut tx = store::begin(pool).await?;
+    if let Err(e) = reserve(&mut tx, in_flight.reservation, actor, owner, content_length, limits).await {
+        in_flight.forget();
+        return Err(e);
+    }
+    store::commit(tx).await?;
+
+    let ctx = Receive {
+        pool,
+        storage: storage.as_ref(),
+        limits,
+        actor,
+        owner,
+        owner_key,
+        known_keys: &known_keys,
+        resumable: false,
+    };
+    match receive(&ctx, &up, content_length, body, &mut in_flight).await {
+        Ok(()) => {
+            in_flight.forget();
+            documents::find_document_by_id(pool, up.id).await?.ok_or(ServiceError::NotFound)
+        }
+        Err(e) => {
+            in_flight.release().await;
+            Err(e)
+        }
+    }
+}
+
+/// Who an admitted upload's document belongs to, and the keys its envelope is checked against.
+#[derive(Debug)]
+pub(crate) struct Admitted {
+    /// The patient whose record the document joins.
+    pub owner: Uuid,
+    /// The key id of the owner's current X25519 key: the envelope needs a stanza for it.
+    pub owner_key: [u8; 16],
+    /// The registered X25519 keys of the owner (and of the uploading hospital).
+    pub known_keys: Vec<keys::OwnedKey>,
+    /// The envelope's declared length.
+    pub length: u64,
+}
+
+/// Everything an upload declaring `up` can be checked for before any byte of it: the caller's
+/// role and the record it writes into, the care date, the declared length (required) against
+/// the size limit, the document id, the owner's key and, for a hospital, its care link.
+/// Changes nothing.
+pub(crate) async fn admit(
+    pool: &PgPool,
+    limits: &StorageSettings,
+    actor: &Actor,
+    up: &Upload,
+    now: DateTime<Utc>,
+) -> ServiceResult<Admitted> {
     let owner = match (actor.role, up.patient_id) {
         (Role::Patient, None) => actor.id,
         (Role::Patient, Some(p)) if p == actor.id => p,
@@ -94,8 +154,8 @@ where
     if up.care_date > now.date_naive() {
         return Err(ServiceError::invalid_field("care_date", "must be YYYY-MM-DD and not in the future"));
     }
-    let content_length = up.content_length.ok_or(ServiceError::LengthRequired)?;
-    if content_length > limits.max_document_bytes {
+    let length = up.content_length.ok_or(ServiceError::LengthRequired)?;
+    if length > limits.max_document_bytes {
         return Err(too_large("body_too_large", "the envelope is larger than storage.max_document_bytes"));
     }
     if documents::find_document_by_id(pool, up.id).await?.is_some() {
@@ -110,6 +170,16 @@ where
         return Err(not_linked());
     }
     drop(conn);
+    let (owner_key, known_keys) = envelope_keys(pool, actor, owner).await?;
+    Ok(Admitted { owner, owner_key, known_keys, length })
+}
+
+/// The owner's current key id and every registered key of the owner and the uploader.
+pub(crate) async fn envelope_keys(
+    pool: &PgPool,
+    actor: &Actor,
+    owner: Uuid,
+) -> ServiceResult<([u8; 16], Vec<keys::OwnedKey>)> {
     let parties: Vec<Uuid> = if owner == actor.id { vec![owner] } else { vec![owner, actor.id] };
     let known_keys = keys::find_x25519_keys_by_owners(pool, &parties).await?;
     let owner_key = known_keys
@@ -117,65 +187,59 @@ where
         .find(|k| k.owner_id == owner && k.retired_at.is_none())
         .and_then(|k| key_id_of(&k.public_key))
         .ok_or_else(|| ServiceError::refused("no_patient_key", "the patient has no registered X25519 key"))?;
+    Ok((owner_key, known_keys))
+}
 
-    // Reserve the declared length: parallel uploads cannot together pass the quota.
-    let mut in_flight = InFlight::new(pool, storage);
-    let mut tx = store::begin(pool).await?;
+/// Reserves `length` bytes of `owner`'s quota (and, for a hospital, of its link's) as
+/// reservation `id`, in `conn`'s transaction; refused with `quota_exceeded` or
+/// `link_quota_exceeded` when there is no room, reserving nothing.
+pub(crate) async fn reserve(
+    conn: &mut sqlx::PgConnection,
+    id: Uuid,
+    actor: &Actor,
+    owner: Uuid,
+    length: u64,
+    limits: &StorageSettings,
+) -> ServiceResult<()> {
     let link = (actor.role == Role::Hospital).then_some((actor.id, limits.quota_bytes_per_link));
     let room = documents::reserve_upload(
-        &mut tx,
-        in_flight.reservation,
+        conn,
+        id,
         owner,
-        content_length,
+        length,
         limits.quota_bytes_per_patient,
         link,
         limits.staging_max_age_secs,
     )
     .await?;
     match room {
-        Ok(()) => {}
-        Err(NoRoom::Patient) => {
-            in_flight.forget();
-            return Err(too_large("quota_exceeded", "this would exceed the patient's storage quota"));
-        }
-        Err(NoRoom::Link) => {
-            in_flight.forget();
-            return Err(too_large(
-                "link_quota_exceeded",
-                "this would exceed what one hospital may store in a patient's record (storage.quota_bytes_per_link)",
-            ));
-        }
-    }
-    store::commit(tx).await?;
-
-    let ctx = Receive { pool, storage: storage.as_ref(), limits, actor, owner, owner_key, known_keys: &known_keys };
-    match receive(&ctx, &up, content_length, body, &mut in_flight).await {
-        Ok(()) => {
-            in_flight.forget();
-            documents::find_document_by_id(pool, up.id).await?.ok_or(ServiceError::NotFound)
-        }
-        Err(e) => {
-            in_flight.release().await;
-            Err(e)
-        }
+        Ok(()) => Ok(()),
+        Err(NoRoom::Patient) => Err(too_large("quota_exceeded", "this would exceed the patient's storage quota")),
+        Err(NoRoom::Link) => Err(too_large(
+            "link_quota_exceeded",
+            "this would exceed what one hospital may store in a patient's record (storage.quota_bytes_per_link)",
+        )),
     }
 }
 
 /// What `receive` works with.
-struct Receive<'a> {
-    pool: &'a PgPool,
-    storage: &'a dyn BlobStore,
-    limits: &'a StorageSettings,
-    actor: &'a Actor,
-    owner: Uuid,
-    owner_key: [u8; 16],
-    known_keys: &'a [keys::OwnedKey],
+pub(crate) struct Receive<'a> {
+    pub(crate) pool: &'a PgPool,
+    pub(crate) storage: &'a dyn BlobStore,
+    pub(crate) limits: &'a StorageSettings,
+    pub(crate) actor: &'a Actor,
+    pub(crate) owner: Uuid,
+    pub(crate) owner_key: [u8; 16],
+    pub(crate) known_keys: &'a [keys::OwnedKey],
+    /// The body is a finished resumable upload's staged bytes: recording the document also
+    /// deletes the upload (and with it its reservation).
+    pub(crate) resumable: bool,
 }
 
 /// Streams the body (header parsed and checked, payload hashed into staging), commits the
 /// object and records the document in one transaction with its quota re-check, stanza index,
 /// anchor job and audit event, releasing the reservation in it.
-async fn receive<S>(
+pub(crate) async fn receive<S>(
     ctx: &Receive<'_>,
     up: &Upload,
     content_length: u64,
@@ -277,7 +341,11 @@ where
         StoreError::Conflict(_) => ServiceError::conflict("document_exists", "a document with this id exists"),
         other => other.into(),
     })?;
-    documents::delete_upload_reservation(&mut *tx, in_flight.reservation).await?;
+    if ctx.resumable {
+        store::uploads::delete_resumable_upload(&mut tx, up.id).await?;
+    } else {
+        documents::delete_upload_reservation(&mut *tx, in_flight.reservation).await?;
+    }
     insert_audit_event(&mut tx, &audit).await?;
     store::commit(tx).await?;
     Ok(())
@@ -285,29 +353,37 @@ where
 
 /// What an upload holds until its document is recorded: its quota reservation and, once the
 /// object is committed to the store, the object. Dropped while it still holds them (this
-/// request's future was dropped, or a panic unwinds), it releases both in a spawned task.
-struct InFlight {
+/// request's future was dropped, or a panic unwinds), it releases both in a spawned task. A
+/// resumable upload's reservation is kept (`keep_reservation`): it lasts as long as the upload.
+pub(crate) struct InFlight {
     pool: PgPool,
     storage: Arc<dyn BlobStore>,
     reservation: Uuid,
+    keep_reservation: bool,
     object: Option<String>,
     armed: bool,
 }
 
 impl InFlight {
-    fn new(pool: &PgPool, storage: &Arc<dyn BlobStore>) -> Self {
-        Self { pool: pool.clone(), storage: storage.clone(), reservation: Uuid::new_v4(), object: None, armed: true }
+    /// Holds reservation `reservation` (released on failure unless `keep_reservation`).
+    pub(crate) fn new(pool: &PgPool, storage: &Arc<dyn BlobStore>, reservation: Uuid, keep_reservation: bool) -> Self {
+        Self { pool: pool.clone(), storage: storage.clone(), reservation, keep_reservation, object: None, armed: true }
     }
 
     /// Nothing to release: the document was recorded, or nothing was reserved.
-    fn forget(&mut self) {
+    pub(crate) fn forget(&mut self) {
         self.armed = false;
     }
 
     /// Releases the reservation and the object (unless a live document uses the same bytes).
-    async fn release(&mut self) {
+    pub(crate) async fn release(&mut self) {
         self.armed = false;
-        release(self.pool.clone(), self.storage.clone(), self.reservation, self.object.take()).await;
+        release(self.pool.clone(), self.storage.clone(), self.reservation(), self.object.take()).await;
+    }
+
+    /// The reservation to release on failure.
+    fn reservation(&self) -> Option<Uuid> {
+        (!self.keep_reservation).then_some(self.reservation)
     }
 }
 
@@ -316,19 +392,21 @@ impl Drop for InFlight {
         if self.armed
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
-            runtime.spawn(release(self.pool.clone(), self.storage.clone(), self.reservation, self.object.take()));
+            runtime.spawn(release(self.pool.clone(), self.storage.clone(), self.reservation(), self.object.take()));
         }
     }
 }
 
-async fn release(pool: PgPool, storage: Arc<dyn BlobStore>, reservation: Uuid, object: Option<String>) {
+async fn release(pool: PgPool, storage: Arc<dyn BlobStore>, reservation: Option<Uuid>, object: Option<String>) {
     if let Some(key) = object
         && !documents::is_object_in_use(&pool, &key).await.unwrap_or(true)
         && let Err(e) = storage.delete(&key).await
     {
         tracing::error!(error = %e, %key, "object of a failed upload not deleted; no row names it");
     }
-    if let Err(e) = documents::delete_upload_reservation(&pool, reservation).await {
+    if let Some(reservation) = reservation
+        && let Err(e) = documents::delete_upload_reservation(&pool, reservation).await
+    {
         tracing::warn!(error = %e, %reservation, "upload reservation not released; the start-up sweep will");
     }
 }
@@ -551,6 +629,9 @@ where
             message: "the request body could not be read".into(),
         }),
         Some(Err(BodyError::Idle(idle))) => Err(ServiceError::BodyIdle(idle)),
+        Some(Err(BodyError::Staging)) => {
+            Err(ServiceError::internal(anyhow::anyhow!("a resumable upload's staged bytes could not be read")))
+        }
         Some(Ok(bytes)) => {
             received.bytes += bytes.len() as u64;
             if received.bytes > received.declared {

@@ -8,6 +8,7 @@
 
 pub mod ipfs;
 pub mod local;
+pub mod resumable;
 pub mod s3;
 
 use std::future::Future;
@@ -22,6 +23,7 @@ use tokio::io::{AsyncRead, ReadBuf};
 
 pub use ipfs::IpfsStore;
 pub use local::LocalStore;
+pub use resumable::ResumableFiles;
 pub use s3::{S3Config, S3Store};
 
 /// A boxed future, so the trait can be used as `dyn BlobStore`.

@@ -1,17 +1,21 @@
-//! `pramana upload FILE`: seals the file into a temporary envelope (constant memory), to the
-//! caller and every hospital whose active grant covers it, then streams it up.
+//! `pramana upload FILE`: seals the file into an envelope on disk (constant memory), to the
+//! caller and every hospital whose active grant covers it, then streams it up — resumably (tus,
+//! docs/uploads.md) when the API speaks it: the envelope and the upload's URL are kept under
+//! `PRAMANA_HOME/uploads/` until the document is recorded, so the same command run again after
+//! a kill or a dropped connection sends only the bytes the server does not have.
 
 use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use futures::StreamExt as _;
-use pramana_client::Client;
 use pramana_client::wire::UploadQuery;
+use pramana_client::{Client, ClientError};
 use pramana_core::envelope::{self, Recipient, os_rng};
 use uuid::Uuid;
 
 use crate::Ctx;
+use crate::ctx::CallingTheApi as _;
 use crate::{grants, keystore};
 
 #[derive(Debug, clap::Args)]
@@ -78,9 +82,81 @@ async fn granted_recipients(
     Ok(out)
 }
 
+/// What a resumable upload keeps in `PRAMANA_HOME/uploads/<key>.json` until it is done, beside
+/// the sealed envelope (`<key>.env`, encrypted): sealing is randomized, so resuming needs these
+/// very bytes. `<key>` hashes the API, the file's SHA-256, the HI type and the care date, so
+/// running the same `pramana upload` again finds it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Pending {
+    document_id: Uuid,
+    hi_type: String,
+    care_date: String,
+    plaintext_sha256: String,
+    salt: String,
+    payload_sha256: String,
+    plaintext_len: u64,
+    envelope_len: u64,
+    shared: usize,
+    /// The upload's URL once created.
+    url: Option<String>,
+}
+
+impl Pending {
+    fn query(&self) -> UploadQuery {
+        UploadQuery {
+            hi_type: self.hi_type.clone(),
+            care_date: self.care_date.clone(),
+            plaintext_sha256: self.plaintext_sha256.clone(),
+            salt: self.salt.clone(),
+            payload_sha256: self.payload_sha256.clone(),
+            patient_id: None,
+        }
+    }
+}
+
+/// The files of one pending upload.
+struct StateFiles {
+    json: PathBuf,
+    envelope: PathBuf,
+}
+
+impl StateFiles {
+    fn load(&self) -> Option<Pending> {
+        let pending: Pending = serde_json::from_slice(&std::fs::read(&self.json).ok()?).ok()?;
+        let len = std::fs::metadata(&self.envelope).ok()?.len();
+        (len == pending.envelope_len).then_some(pending)
+    }
+
+    fn save(&self, pending: &Pending) -> anyhow::Result<()> {
+        crate::ctx::write_private(&self.json, &serde_json::to_vec(pending)?)
+    }
+
+    fn remove(&self) {
+        let _ = std::fs::remove_file(&self.json);
+        let _ = std::fs::remove_file(&self.envelope);
+    }
+}
+
+/// SHA-256 of a file, streamed, off the async runtime.
+async fn file_sha256(file: &Path) -> anyhow::Result<[u8; 32]> {
+    let path = file.to_path_buf();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<[u8; 32]> {
+        use sha2::Digest as _;
+        let mut f = std::fs::File::open(&path).with_context(|| format!("reading {}", path.display()))?;
+        let mut hasher = sha2::Sha256::new();
+        std::io::copy(&mut f, &mut hasher)?;
+        Ok(hasher.finalize().into())
+    })
+    .await?
+}
+
 pub async fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     let (file, hi_type, date) = (a.file.as_path(), a.hi_type.as_str(), a.date.as_str());
     let api = ctx.authed()?;
+    // The API speaks tus: a resumable upload, picked up again by the next run if this one dies.
+    if api.uploads_supported().await.ok().flatten().is_some() {
+        return run_resumable(ctx, &api, &a).await;
+    }
     let keys = keystore::load(&ctx.keystore_path())?;
     let mut pk = [0u8; 32];
     hex::decode_to_slice(&keys.x25519_public, &mut pk).context("keystore public key")?;
@@ -116,14 +192,195 @@ pub async fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     .await;
     let _ = tokio::fs::remove_file(&tmp).await;
     let doc = result?;
-    ctx.print(&doc, || {
+    print_uploaded(ctx, &doc, &hex::encode(sealed.plaintext_sha256), sealed.plaintext_len, shared);
+    Ok(())
+}
+
+fn print_uploaded(ctx: &Ctx, doc: &pramana_client::wire::DocumentView, sha: &str, len: u64, shared: usize) {
+    ctx.print(doc, || {
         format!(
-            "uploaded {id}\nsha256 {}\nsize   {} bytes\nshared with {shared} hospital(s) holding an active grant for it",
-            hex::encode(sealed.plaintext_sha256),
-            sealed.plaintext_len
+            "uploaded {}\nsha256 {sha}\nsize   {len} bytes\nshared with {shared} hospital(s) holding an active grant for it",
+            doc.id
         )
     });
-    Ok(())
+}
+
+/// Consecutive failed attempts (a dropped connection, a busy or unavailable server) before a
+/// run gives up; the next run resumes from where the server got to.
+const MAX_ATTEMPTS: u32 = 6;
+
+/// The upload over tus: seal once (or find the envelope a killed run sealed), create the upload
+/// (or find it), then `HEAD` for the offset and `PATCH` from there until the last byte is in.
+async fn run_resumable(ctx: &Ctx, api: &Client, a: &Args) -> anyhow::Result<()> {
+    let (file, hi_type, date) = (a.file.as_path(), a.hi_type.as_str(), a.date.as_str());
+    let plaintext_sha = file_sha256(file).await?;
+    let key = {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        for part in [api.base_url().as_bytes(), &plaintext_sha[..], hi_type.as_bytes(), date.as_bytes()] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+        hex::encode(h.finalize())
+    };
+    let dir = ctx.home.join("uploads");
+    std::fs::create_dir_all(&dir)?;
+    let state = StateFiles { json: dir.join(format!("{key}.json")), envelope: dir.join(format!("{key}.env")) };
+    let mut pending = match state.load() {
+        Some(p) => {
+            eprintln!("resuming the upload of document {}", p.document_id);
+            p
+        }
+        None => {
+            let keys = keystore::load(&ctx.keystore_path())?;
+            let mut pk = [0u8; 32];
+            hex::decode_to_slice(&keys.x25519_public, &mut pk).context("keystore public key")?;
+            let mut recipients = vec![Recipient(pk)];
+            recipients.extend(granted_recipients(api, &keys, hi_type, date).await?);
+            let shared = recipients.len() - 1;
+            let id = Uuid::new_v4();
+            let partial = dir.join(format!("{key}.env.part"));
+            let sealed = seal(file, &partial, id, recipients).await?;
+            std::fs::rename(&partial, &state.envelope)?;
+            let pending = Pending {
+                document_id: id,
+                hi_type: hi_type.to_owned(),
+                care_date: date.to_owned(),
+                plaintext_sha256: hex::encode(sealed.plaintext_sha256),
+                salt: hex::encode(sealed.salt),
+                payload_sha256: hex::encode(sealed.payload_sha256),
+                plaintext_len: sealed.plaintext_len,
+                envelope_len: std::fs::metadata(&state.envelope)?.len(),
+                shared,
+                url: None,
+            };
+            state.save(&pending)?;
+            pending
+        }
+    };
+    let id = pending.document_id;
+    let len = pending.envelope_len;
+    let bar = ctx.progress(len, "uploading");
+    let mut failures = 0;
+    let outcome = loop {
+        match step(api, &state, &mut pending, &bar).await {
+            Ok(Step::Done) => break Ok(()),
+            Ok(Step::Again) => failures = 0,
+            Err(e) if is_passing(&e) && failures + 1 < MAX_ATTEMPTS => {
+                failures += 1;
+                let wait = std::time::Duration::from_millis(500 << failures);
+                eprintln!("upload interrupted ({e}); resuming in {} ms", wait.as_millis());
+                tokio::time::sleep(wait).await;
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    bar.finish_and_clear();
+    match outcome {
+        Ok(()) => {
+            let doc = api.document(id).await.calling_the_api()?;
+            state.remove();
+            print_uploaded(ctx, &doc, &pending.plaintext_sha256, pending.plaintext_len, pending.shared);
+            Ok(())
+        }
+        Err(e) => {
+            // A refused envelope (or its declarations) will be refused again: start afresh next
+            // time. Anything else (no answer, a session to renew) resumes next run.
+            let refused = matches!(
+                e.downcast_ref::<ClientError>().and_then(ClientError::status),
+                Some(s) if s == reqwest::StatusCode::UNPROCESSABLE_ENTITY || s == reqwest::StatusCode::PAYLOAD_TOO_LARGE
+            );
+            if refused {
+                state.remove();
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Where one step of the loop got to.
+enum Step {
+    /// The document is recorded.
+    Done,
+    /// Progress; go on.
+    Again,
+}
+
+/// A failure the next attempt may not have: no answer, a busy or failing server, an offset
+/// that moved, a body the server stopped waiting for.
+fn is_passing(e: &anyhow::Error) -> bool {
+    match e.downcast_ref::<ClientError>() {
+        Some(ClientError::Transport(_)) => true,
+        Some(ClientError::Api { status, body, .. }) => {
+            status.is_server_error()
+                || matches!(
+                    body.code.as_str(),
+                    "upload_busy" | "offset_mismatch" | "body_idle_timeout" | "rate_limited"
+                )
+        }
+        Some(ClientError::UnexpectedStatus { .. }) | None => false,
+    }
+}
+
+/// One step: create the upload if it has no URL yet, else ask its offset and send the rest.
+async fn step(
+    api: &Client,
+    state: &StateFiles,
+    pending: &mut Pending,
+    bar: &indicatif::ProgressBar,
+) -> anyhow::Result<Step> {
+    let id = pending.document_id;
+    let Some(url) = pending.url.clone() else {
+        let url = match api.upload_create(id, &pending.query(), pending.envelope_len).await {
+            Ok(url) => url,
+            // Created by a run killed before it wrote the URL down: the URL is the document's.
+            Err(e) if e.code() == Some("upload_exists") => api.upload_url(&format!("/v1/uploads/{id}")),
+            Err(e) => {
+                // Finished by a run killed before it cleaned up.
+                if e.code() == Some("document_exists") && api.document(id).await.is_ok() {
+                    return Ok(Step::Done);
+                }
+                return Err(e.into());
+            }
+        };
+        pending.url = Some(url);
+        // Not written down, the next run finds the upload by its id anyway.
+        let _ = state.save(pending);
+        return Ok(Step::Again);
+    };
+    let offset = match api.upload_offset(&url).await {
+        Ok(offset) => offset,
+        Err(e) if e.status() == Some(reqwest::StatusCode::NOT_FOUND) => {
+            // Gone: finished (by a run killed before it heard so), or expired.
+            if api.document(id).await.is_ok() {
+                return Ok(Step::Done);
+            }
+            pending.url = None;
+            return Ok(Step::Again);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    bar.set_position(offset);
+    let mut file = tokio::fs::File::open(&state.envelope).await.context("the sealed envelope of this upload")?;
+    tokio::io::AsyncSeekExt::seek(&mut file, std::io::SeekFrom::Start(offset)).await?;
+    let throttle = std::env::var("PRAMANA_UPLOAD_THROTTLE_MS").ok().and_then(|v| v.parse::<u64>().ok());
+    let sent = bar.clone();
+    let stream =
+        tokio_util::io::ReaderStream::with_capacity(file, if throttle.is_some() { 64 * 1024 } else { 1 << 20 })
+            .then(move |chunk| async move {
+                if let Some(ms) = throttle {
+                    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                }
+                chunk
+            })
+            .inspect(move |chunk| {
+                if let Ok(c) = chunk {
+                    sent.inc(c.len() as u64);
+                }
+            });
+    let remaining = pending.envelope_len - offset;
+    let reached = api.upload_append(&url, offset, reqwest::Body::wrap_stream(stream), remaining).await?;
+    Ok(if reached >= pending.envelope_len { Step::Done } else { Step::Again })
 }
 
 /// Seals `file` into the envelope file `dst`, off the async runtime.

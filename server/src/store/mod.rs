@@ -14,6 +14,7 @@ pub mod links;
 pub mod patients;
 pub mod relay;
 pub mod sessions;
+pub mod uploads;
 pub mod webhooks;
 
 use sqlx::PgPool;
