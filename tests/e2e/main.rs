@@ -22,6 +22,7 @@ mod relay;
 mod resign;
 mod rotate;
 mod s3;
+mod stanzas;
 mod tokens;
 mod uploads;
 mod webhooks;

@@ -9,6 +9,7 @@ pub mod consents;
 pub mod documents;
 pub mod export;
 pub mod links;
+pub mod stanzas;
 
 use pramana_core::{Role, ValidationError};
 use pramana_server::store::StoreError;
