@@ -117,7 +117,7 @@ fn new_header(d: &StanzaDocument, identity: &Identity, change: Change) -> Result
     let not_mine = "this keystore cannot open it (sealed to another or an older key?)".to_owned();
     let new = match change {
         // A stanza left from an earlier grant: sent back as it is, the server records it as held.
-        Change::Add(to) if old.stanza(&to.key_id()).is_some() => old.clone(),
+        Change::Add(to) if old.stanza(&to.key_id()).is_some() => old,
         Change::Add(to) => envelope::add_recipient(&old, identity, &to, &mut os_rng()).map_err(|_| not_mine.clone())?,
         Change::Remove(key_id) if old.stanza(&key_id).is_none() => return Ok(None),
         Change::Remove(key_id) => envelope::remove_recipient(&old, identity, &key_id).map_err(|_| not_mine.clone())?,
@@ -177,7 +177,7 @@ pub fn thousands(n: i64) -> String {
         out.push('-');
     }
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
