@@ -10,6 +10,7 @@
 //! - `platform` — the API and the chain together, the worker, the anchoring invariants.
 //! - `garage` — an S3 server; `faults` — a JSON-RPC proxy that fails on demand.
 //! - `fixtures` — the accounts and consents tests start from; `consent` — signed grants.
+//! - `seed` — thousands of documents written straight into the database.
 
 pub mod anvil;
 pub mod app;
@@ -18,6 +19,7 @@ pub mod faults;
 pub mod fixtures;
 pub mod garage;
 pub mod platform;
+pub mod seed;
 
 pub use anvil::*;
 pub use app::*;

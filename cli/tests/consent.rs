@@ -396,3 +396,228 @@ async fn a_patient_with_a_new_keystore_rotates_and_revokes_from_the_cli() {
     assert_eq!(code, 0, "{v} {err}");
     assert_eq!((&v["verified"], &v["consents"][0]["on_chain"]), (&json!(true), &json!("revoked")), "{v}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patient_grants_a_large_record_in_pages_resumes_and_revokes_from_the_cli() {
+    use pramana_core::envelope::{Header, Identity, Recipient, os_rng};
+    use pramana_tests::seed::Holder;
+
+    let platform = pramana_tests::spawn_platform().await;
+    let app = &platform.app;
+    let api = app.base.clone();
+    let home = std::env::temp_dir().join(format!("pramana-pages-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&home).unwrap();
+    let h = home.to_str().unwrap().to_owned();
+    let patient = |args: Vec<String>| {
+        let (api, h) = (api.clone(), h.clone());
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            common::pramana_json(
+                &args,
+                &[
+                    ("PRAMANA_API", &api),
+                    ("PRAMANA_HOME", &h),
+                    ("PRAMANA_PASSPHRASE", "a passphrase"),
+                    ("PRAMANA_PASSWORD", "a long enough password"),
+                ],
+            )
+        })
+    };
+    let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+    let abha = pramana_tests::random_abha();
+    assert_eq!(patient(s(&["identity", "create"])).await.unwrap().0, 0);
+    assert_eq!(patient(s(&["register", "--abha", &abha.hyphenated(), "--name", "Asha"])).await.unwrap().0, 0);
+    assert_eq!(patient(s(&["login", "--login", abha.as_digits()])).await.unwrap().0, 0);
+    let keystore: Value = serde_json::from_str(&std::fs::read_to_string(home.join("identity.json")).unwrap()).unwrap();
+    let mut pk = [0u8; 32];
+    hex::decode_to_slice(keystore["x25519_public"].as_str().unwrap(), &mut pk).unwrap();
+    let patient_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM patients WHERE abha_number = $1")
+        .bind(abha.as_digits())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let me = Holder { key: Recipient(pk), role: "patient", id: patient_id };
+    let date = chrono::NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
+    // More than one request's worth (150 used to be the ceiling), and one sealed to an older key.
+    let docs = app.seed_documents(patient_id, ("patient", patient_id), &[me], "DiagnosticReport", date, 420).await;
+    let old_key = Holder { key: Identity::generate(&mut os_rng()).recipient(), ..me };
+    let old = app.seed_documents(patient_id, ("patient", patient_id), &[old_key], "DiagnosticReport", date, 1).await;
+
+    let (hospital, _) = app.new_hospital("IN2710000001").await;
+    let hospital_key = pramana_tests::register_x25519(app, &hospital).await;
+    assert_eq!(app.post_key(&hospital, "ethereum", &format!("0x{}", "42".repeat(20))).await.status(), 201);
+    let c: Value = app
+        .post("/v1/consents", Some(&hospital), &pramana_tests::consent::request(abha.as_digits()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = c["id"].as_str().unwrap().to_owned();
+    let hospital_kid = hospital_key.recipient().key_id();
+    let holding = |ids: Vec<uuid::Uuid>| {
+        let pool = app.pool.clone();
+        async move {
+            let headers: Vec<Vec<u8>> = sqlx::query_scalar("SELECT header FROM documents WHERE id = ANY($1)")
+                .bind(&ids)
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+            headers.iter().filter(|h| Header::parse(h).unwrap().0.stanza(&hospital_kid).is_some()).count()
+        }
+    };
+
+    // A header whose MAC is broken (the server cannot tell): this device will not build on it.
+    let broken = docs[17];
+    sqlx::query(
+        "UPDATE documents SET header = set_byte(header, length(header) - 1, (get_byte(header, length(header) - 1) + 1) % 256)
+          WHERE id = $1",
+    )
+        .bind(broken)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
+    let (code, granted, err) = patient(s(&["consent", "approve", &id])).await.unwrap();
+    assert_eq!((code, granted["status"].as_str()), (0, Some("GRANTED")), "{err}");
+    assert_eq!(holding(docs.clone()).await, 419, "every document in scope but the broken one, over several pages");
+    assert!(err.contains("2 document(s) could not be opened"), "{err}");
+    assert!(err.contains(&old[0].to_string()), "the old-key document is named: {err}");
+    assert!(err.contains(&broken.to_string()), "the broken one too: {err}");
+    assert_eq!(holding(old.clone()).await + holding(vec![broken]).await, 0);
+
+    // Stopped half-way (here: 60 more documents the grant has not reached yet): approving again
+    // finishes the grant without signing anything new.
+    let more = app.seed_documents(patient_id, ("patient", patient_id), &[me], "DiagnosticReport", date, 60).await;
+    let relayed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM consent_chain_events").fetch_one(&app.pool).await.unwrap();
+    let (code, again, err) = patient(s(&["consent", "approve", &id])).await.unwrap();
+    assert_eq!((code, again["status"].as_str()), (0, Some("GRANTED")), "{err}");
+    assert_eq!(holding(more).await, 60);
+    let relayed_after: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM consent_chain_events").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(relayed_after, relayed, "no second grant");
+
+    // A server that lies cannot get the record opened to a hospital the patient never granted:
+    // it lists another hospital's request as GRANTED, with the real grant's signature.
+    let (intruder, _) = app.new_hospital("IN2710000002").await;
+    let intruder_key = pramana_tests::register_x25519(app, &intruder).await;
+    assert_eq!(app.post_key(&intruder, "ethereum", &format!("0x{}", "66".repeat(20))).await.status(), 201);
+    let forged: Value = app
+        .post("/v1/consents", Some(&intruder), &pramana_tests::consent::request(abha.as_digits()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE consents f SET status = 'GRANTED', decided_at = now(), hi_types = g.hi_types, date_from = g.date_from,
+                date_to = g.date_to, data_erase_at = g.data_erase_at, patient_address = g.patient_address,
+                grantee_address = decode(repeat('66', 20), 'hex'), valid_from = g.valid_from,
+                grant_nonce = g.grant_nonce, grant_deadline = g.grant_deadline, grant_signature = g.grant_signature
+           FROM consents g WHERE f.id = $1::uuid AND g.id = $2::uuid",
+    )
+    .bind(forged["id"].as_str().unwrap())
+    .bind(&id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let (code, _, err) = patient(s(&["consent", "approve", forged["id"].as_str().unwrap()])).await.unwrap();
+    assert_ne!(code, 0);
+    assert!(err.contains("not by you"), "{err}");
+    let intruders: i64 = sqlx::query_scalar("SELECT count(*) FROM document_stanzas WHERE key_id = $1")
+        .bind(&intruder_key.recipient().key_id()[..])
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(intruders, 0);
+    sqlx::query("UPDATE consents SET status = 'DENIED' WHERE id = $1::uuid")
+        .bind(forged["id"].as_str().unwrap())
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
+    // Revoked: access ends at once, and the hospital's stanza leaves all 480 headers, page by page.
+    let (code, revoked, err) = patient(s(&["consent", "revoke", &id])).await.unwrap();
+    assert_eq!((code, revoked["status"].as_str()), (0, Some("REVOKED")), "{err}");
+    let all: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM documents WHERE owner_patient_id = $1")
+        .bind(patient_id)
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 481);
+    assert_eq!(holding(all).await, 0);
+    // Run again, it has nothing left to do.
+    let (code, _, err) = patient(s(&["consent", "revoke", &id])).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+}
+
+/// The benchmark of docs/benchmarks.md ("Granting a whole record"): `BENCH_DOCUMENTS` (10,000)
+/// in-scope documents seeded straight into the database, then `pramana consent approve` timed
+/// end to end (listing, sealing each stanza on this machine, sending pages). Not a test: run it
+/// with `cargo test --release --locked -p pramana-cli --test consent -- --ignored --nocapture
+/// grant_bench`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: minutes, and its numbers depend on the machine"]
+async fn grant_bench() {
+    use pramana_tests::seed::Holder;
+
+    let n: usize = std::env::var("BENCH_DOCUMENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let platform = pramana_tests::spawn_platform().await;
+    let app = &platform.app;
+    let api = app.base.clone();
+    let home = std::env::temp_dir().join(format!("pramana-bench-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&home).unwrap();
+    let h = home.to_str().unwrap().to_owned();
+    let patient = |args: Vec<String>| {
+        let (api, h) = (api.clone(), h.clone());
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            common::pramana_json(
+                &args,
+                &[
+                    ("PRAMANA_API", &api),
+                    ("PRAMANA_HOME", &h),
+                    ("PRAMANA_PASSPHRASE", "a passphrase"),
+                    ("PRAMANA_PASSWORD", "a long enough password"),
+                ],
+            )
+        })
+    };
+    let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+    let abha = pramana_tests::random_abha();
+    assert_eq!(patient(s(&["identity", "create"])).await.unwrap().0, 0);
+    assert_eq!(patient(s(&["register", "--abha", &abha.hyphenated(), "--name", "Asha"])).await.unwrap().0, 0);
+    assert_eq!(patient(s(&["login", "--login", abha.as_digits()])).await.unwrap().0, 0);
+    let keystore: Value = serde_json::from_str(&std::fs::read_to_string(home.join("identity.json")).unwrap()).unwrap();
+    let mut pk = [0u8; 32];
+    hex::decode_to_slice(keystore["x25519_public"].as_str().unwrap(), &mut pk).unwrap();
+    let patient_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM patients WHERE abha_number = $1")
+        .bind(abha.as_digits())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let me = Holder { key: pramana_core::envelope::Recipient(pk), role: "patient", id: patient_id };
+    let date = chrono::NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
+    app.seed_documents(patient_id, ("patient", patient_id), &[me], "DiagnosticReport", date, n).await;
+    let (hospital, _) = app.new_hospital("IN2710000001").await;
+    pramana_tests::register_x25519(app, &hospital).await;
+    assert_eq!(app.post_key(&hospital, "ethereum", &format!("0x{}", "42".repeat(20))).await.status(), 201);
+    let c: Value = app
+        .post("/v1/consents", Some(&hospital), &pramana_tests::consent::request(abha.as_digits()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = c["id"].as_str().unwrap().to_owned();
+
+    let started = std::time::Instant::now();
+    let (code, granted, err) = patient(s(&["consent", "approve", &id])).await.unwrap();
+    let wall = started.elapsed();
+    assert_eq!((code, granted["status"].as_str()), (0, Some("GRANTED")), "{err}");
+    let summary = err.lines().find(|l| l.starts_with("stanzas:")).unwrap_or_default().to_owned();
+    assert!(summary.contains(&format!("{n} added")), "{summary}");
+    println!("grant of {n} documents: {:.1} s wall, {summary}", wall.as_secs_f64());
+    let started = std::time::Instant::now();
+    let (code, _, err) = patient(s(&["consent", "revoke", &id])).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    println!("revocation with {n} stanzas removed: {:.1} s wall", started.elapsed().as_secs_f64());
+}

@@ -13,7 +13,8 @@ use pramana_wire::{
     HeadsQuery, HospitalCreate, HospitalCreated, HospitalStatus, HospitalView, InclusionProof, KeyCreate, KeyView,
     LinkRequestCreate, LinkView, LogPage, LogQuery, LogReport, LoginRequest, PatientPatch, PatientView, PlatformHealth,
     PositionProof, ProofQuery, RefreshRequest, RegisterRequest, RemoveRecipient, SignedConsentPage, SignedConsentQuery,
-    TokenResponse, TreeSizeQuery, UploadQuery, WebhookCreated, WebhookSet, WebhookView,
+    StanzaChangeOutcome, StanzaChangePage, StanzaDocumentPage, StanzaQuery, TokenResponse, TreeSizeQuery, UploadQuery,
+    WebhookCreated, WebhookSet, WebhookView,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::Serialize;
@@ -530,6 +531,29 @@ impl Client {
     /// `POST /v1/consents/{id}/grant`.
     pub async fn consent_grant(&self, id: Uuid, body: &ConsentGrantBody) -> Result<ConsentView> {
         self.send(self.post(&format!("/v1/consents/{id}/grant"), body), StatusCode::OK).await
+    }
+
+    /// `GET /v1/consents/{id}/stanzas/pending`: documents in a grant's scope still lacking the
+    /// hospital's stanza, a page at a time.
+    pub async fn consent_stanzas_pending(&self, id: Uuid, q: &StanzaQuery) -> Result<StanzaDocumentPage> {
+        self.send(self.get(&with_query(&format!("/v1/consents/{id}/stanzas/pending"), q)), StatusCode::OK).await
+    }
+
+    /// `POST /v1/consents/{id}/stanzas`: adds the hospital's stanza to a page of documents.
+    pub async fn consent_stanzas_add(&self, id: Uuid, body: &StanzaChangePage) -> Result<StanzaChangeOutcome> {
+        self.send(self.post(&format!("/v1/consents/{id}/stanzas"), body), StatusCode::OK).await
+    }
+
+    /// `GET /v1/consents/{id}/stanzas/stale`: documents still carrying the hospital's stanza
+    /// after a revocation, a page at a time.
+    pub async fn consent_stanzas_stale(&self, id: Uuid, q: &StanzaQuery) -> Result<StanzaDocumentPage> {
+        self.send(self.get(&with_query(&format!("/v1/consents/{id}/stanzas/stale"), q)), StatusCode::OK).await
+    }
+
+    /// `POST /v1/consents/{id}/stanzas/remove`: removes the hospital's stanza from a page of
+    /// documents.
+    pub async fn consent_stanzas_remove(&self, id: Uuid, body: &StanzaChangePage) -> Result<StanzaChangeOutcome> {
+        self.send(self.post(&format!("/v1/consents/{id}/stanzas/remove"), body), StatusCode::OK).await
     }
 
     /// `POST /v1/consents/{id}/revoke`.

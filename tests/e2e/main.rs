@@ -24,6 +24,7 @@ mod relay;
 mod resign;
 mod rotate;
 mod s3;
+mod stanzas;
 mod tokens;
 mod tus;
 mod uploads;

@@ -64,6 +64,20 @@ test("approve with narrowing, confirmed on chain; revoke with progress; refuse a
   expect(consent.hi_types).toEqual(["DiagnosticReport"]);
   expect(Date.parse(consent.data_erase_at)).toBeLessThan(Date.now() + 31 * 86_400_000);
 
+  // An approval that stopped half-way (here: two documents it never reached, one of them with a
+  // header whose MAC is broken): the consent offers to finish; the broken one is counted, never
+  // built on.
+  const later = await uploadDocument(me.token, [myKey], { hiType: "DiagnosticReport", careDate: "2026-01-11", text: "HbA1c 5.9%" });
+  await uploadDocument(me.token, [myKey], { hiType: "DiagnosticReport", careDate: "2026-01-12", text: "tampered", breakMac: true });
+  await page.getByRole("link", { name: "Consents", exact: true }).click();
+  await page.getByRole("link", { name: `Details for ${hospital.name}` }).first().click();
+  const finish = page.getByRole("region", { name: "Finish opening your documents to the hospital" });
+  await expect(finish).toContainText("2 documents in this consent do not carry the hospital's key yet");
+  await finish.getByRole("button", { name: "Finish" }).click();
+  await expect(page.getByText(`${hospital.name} can now read the documents in this consent.`)).toBeVisible();
+  await expect(page.getByText("1 documents could not be opened with the keys on this device")).toBeVisible();
+  expect((await hospitalReads(hospital, later)).myStanza).toBeTruthy();
+
   // Take access back: a plain confirmation, then progress while the key comes off the document.
   await page.getByRole("button", { name: "Take back access" }).click();
   const dialog = page.getByRole("dialog");

@@ -202,8 +202,12 @@ pub struct ConsentGrantBody {
     /// EIP-2098 compact signature (`0x` + 128 hex digits) by the patient's registered Ethereum key.
     #[cfg_attr(feature = "openapi", schema(pattern = r"^(0x)?[0-9a-fA-F]{128}$"))]
     pub signature: String,
-    /// For every live document in the granted scope, its envelope header with one stanza added
-    /// for the hospital's current X25519 key (`envelope::add_recipient` on the patient's device).
+    /// Optional, for small records: for every live document in the granted scope that lacks the
+    /// hospital's stanza, its envelope header with one stanza added for the hospital's current
+    /// X25519 key (`envelope::add_recipient` on the patient's device), all in this one request.
+    /// Leave it empty to grant first and add the stanzas page by page afterwards
+    /// (`GET /v1/consents/{id}/stanzas/pending`, `POST /v1/consents/{id}/stanzas`): the way
+    /// that scales to any number of documents.
     #[serde(default)]
     pub headers: Vec<HeaderUpdate>,
 }
@@ -302,4 +306,91 @@ pub struct SignedConsentPage {
     pub consents: Vec<SignedConsentView>,
     /// Pass as `after` for the next page; absent at the end.
     pub next_after: Option<Uuid>,
+}
+
+/// Paging through a consent's documents whose stanzas still need changing.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct StanzaQuery {
+    /// Return documents with ids after this one (the previous page's `next_after`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false))]
+    pub after: Option<Uuid>,
+    /// Page size, 1 to 500 (default 100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false, minimum = 1, maximum = 500))]
+    pub limit: Option<i64>,
+}
+
+/// A document whose header the patient's device should change, with the header as stored now.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StanzaDocument {
+    /// The document.
+    pub document_id: Uuid,
+    /// Its header as stored now (base64): build the new one from exactly these bytes.
+    pub header: String,
+}
+
+/// One page of documents whose stanzas still need changing, in document id order, with the
+/// counts a client shows as progress.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StanzaDocumentPage {
+    /// The documents, in id order.
+    pub documents: Vec<StanzaDocument>,
+    /// Pass as `after` for the next page; absent at the end.
+    pub next_after: Option<Uuid>,
+    /// Documents the change concerns in all (for a grant: live documents in the granted scope).
+    pub total: i64,
+    /// Of those, documents still waiting for the change (this page and every later one, and any
+    /// earlier one a client skipped).
+    pub remaining: i64,
+}
+
+/// One document's new header in a page of stanza changes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StanzaChange {
+    /// The document.
+    pub document_id: Uuid,
+    /// SHA-256 (64 hex digits) of the header the new one was built from, as listed: when the
+    /// stored header is no longer that one, the document changed meanwhile and is reported in
+    /// `changed_meanwhile`, not changed.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[0-9a-fA-F]{64}$"))]
+    pub base_sha256: String,
+    /// The new header (base64): the base with one stanza added for the hospital's current key
+    /// (grant) or with the hospital's stanza removed (clean-up after a revocation), its MAC
+    /// recomputed. For a grant, a base that already carries the hospital's stanza may be sent
+    /// back unchanged: the stanza is then recorded as held.
+    pub header: String,
+}
+
+/// A page of stanza changes: at most 100 documents, applied in one transaction.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StanzaChangePage {
+    /// The documents' new headers, each document at most once.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
+    pub headers: Vec<StanzaChange>,
+}
+
+/// What a page of stanza changes did.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StanzaChangeOutcome {
+    /// Documents whose header was changed.
+    pub changed: Vec<Uuid>,
+    /// Documents already as asked (the hospital already held a stanza, or it was already
+    /// removed): nothing written.
+    pub already_done: Vec<Uuid>,
+    /// Documents whose header changed since it was listed (or that were deleted, or left the
+    /// scope): nothing written; list the pending documents again for a fresh header.
+    pub changed_meanwhile: Vec<Uuid>,
+    /// Documents still waiting for the change after this page.
+    pub remaining: i64,
 }

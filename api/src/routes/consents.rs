@@ -11,13 +11,15 @@ use pramana_core::chain::eip712::domain;
 use pramana_core::{AbhaNumber, AccessMode, HiType, Purpose, hex0x};
 use pramana_wire::{
     ConsentGrantBody, ConsentRequestCreate, ConsentResignBody, ConsentRevokeBody, ConsentView, GranteeKeys,
-    SignedConsentPage, SignedConsentQuery, SignedConsentView,
+    SignedConsentPage, SignedConsentQuery, SignedConsentView, StanzaChangeOutcome, StanzaChangePage, StanzaDocument,
+    StanzaDocumentPage, StanzaQuery,
 };
 use uuid::Uuid;
 
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::service::consents::{self as service, GrantInput, NewRequest, SignedFields};
+use crate::service::stanzas::{self, DocumentPage, NewHeader, PageOutcome};
 use crate::state::AppState;
 use crate::views;
 use pramana_server::store::consents::{self, ConsentRow};
@@ -166,7 +168,9 @@ pub(crate) fn chain_domain(state: &AppState) -> ApiResult<alloy::sol_types::Eip7
     })
 }
 
-/// The patient grants an open request, with a signature the contract will accept.
+/// The patient grants an open request, with a signature the contract will accept. Without
+/// `headers` the grant is recorded alone and the hospital's stanzas follow page by page
+/// (`/v1/consents/{id}/stanzas/pending`); a small record may send them all here instead.
 #[utoipa::path(post, path = "/v1/consents/{id}/grant", tag = "consents", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = ConsentGrantBody,
     responses((status = 200, body = ConsentView), (status = 403, description = "not a patient", body = crate::error::ErrorBody),
@@ -190,6 +194,124 @@ pub async fn consents_grant(
     };
     service::grant(&state.pool, signing_domain(&state).as_ref(), &user.actor(), id, input, Utc::now()).await?;
     reload_view(&state, id).await
+}
+
+/// The live documents in a granted consent's scope whose header still lacks a stanza for the
+/// hospital's current X25519 key (the patient only), in id order: what the patient's device
+/// adds a stanza to, page by page, after the grant. Documents the hospital already holds a
+/// stanza for (it uploaded them, or an earlier page gave it one) are not listed; `remaining`
+/// counts what is left, so a client shows progress, and resuming is listing again.
+#[utoipa::path(get, path = "/v1/consents/{id}/stanzas/pending", tag = "consents", security(("bearer" = [])),
+    params(("id" = Uuid, Path), StanzaQuery),
+    responses((status = 200, body = StanzaDocumentPage), (status = 403, description = "not a patient", body = crate::error::ErrorBody),
+               (status = 404, body = crate::error::ErrorBody),
+               (status = 409, description = "`invalid_transition`: not granted, or ended", body = crate::error::ErrorBody),
+               (status = 422, description = "`invalid_limit`, `no_hospital_key`", body = crate::error::ErrorBody)))]
+pub async fn consents_stanzas_pending(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<StanzaQuery>,
+) -> ApiResult<ApiJson<StanzaDocumentPage>> {
+    user.require(&[Role::Patient])?;
+    let page = stanzas::pending(&state.pool, &user.actor(), id, q.after, q.limit, Utc::now()).await?;
+    Ok(ApiJson(document_page(page)))
+}
+
+/// Adds the hospital's stanza to a page of documents of a granted, unexpired consent (the patient
+/// only), in one transaction. Each new header must be the listed one (`base_sha256`) plus one
+/// stanza for the hospital's current key; anything else refuses the whole page, which then
+/// changes nothing. Documents the hospital already holds a stanza for are skipped
+/// (`already_done`); those changed since they were listed are reported (`changed_meanwhile`).
+#[utoipa::path(post, path = "/v1/consents/{id}/stanzas", tag = "consents", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = StanzaChangePage,
+    responses((status = 200, body = StanzaChangeOutcome), (status = 403, description = "not a patient", body = crate::error::ErrorBody),
+               (status = 404, body = crate::error::ErrorBody),
+               (status = 409, description = "`invalid_transition`: not granted, or ended", body = crate::error::ErrorBody),
+               (status = 413, description = "`body_too_large`: send fewer headers per page", body = crate::error::ErrorBody),
+               (status = 422, description = "`invalid_headers` (the page changed nothing), `no_hospital_key`", body = crate::error::ErrorBody)))]
+pub async fn consents_stanzas_add(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<StanzaChangePage>,
+) -> ApiResult<ApiJson<StanzaChangeOutcome>> {
+    user.require(&[Role::Patient])?;
+    let out = stanzas::add(&state.pool, &user.actor(), id, new_headers(body), Utc::now()).await?;
+    Ok(ApiJson(outcome(out)))
+}
+
+/// The patient's live documents whose header still carries the hospital's stanza after the
+/// consent was revoked or ended (the patient only), in id order: what the patient's device
+/// takes the stanza out of, page by page. Access itself ended with the revocation.
+#[utoipa::path(get, path = "/v1/consents/{id}/stanzas/stale", tag = "consents", security(("bearer" = [])),
+    params(("id" = Uuid, Path), StanzaQuery),
+    responses((status = 200, body = StanzaDocumentPage), (status = 403, description = "not a patient", body = crate::error::ErrorBody),
+               (status = 404, body = crate::error::ErrorBody),
+               (status = 409, description = "`grant_in_force`: the hospital still holds a grant; `invalid_transition`: never granted", body = crate::error::ErrorBody),
+               (status = 422, description = "`invalid_limit`, `no_hospital_key`, `own_key`", body = crate::error::ErrorBody)))]
+pub async fn consents_stanzas_stale(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<StanzaQuery>,
+) -> ApiResult<ApiJson<StanzaDocumentPage>> {
+    user.require(&[Role::Patient])?;
+    let page = stanzas::stale(&state.pool, &user.actor(), id, q.after, q.limit, Utc::now()).await?;
+    Ok(ApiJson(document_page(page)))
+}
+
+/// Removes the hospital's stanza from a page of the patient's documents after the consent was
+/// revoked or ended (the patient only), in one transaction. Each new header must be the listed
+/// one (`base_sha256`) without the hospital's stanza, nothing else changed; anything else
+/// refuses the whole page, which then changes nothing.
+#[utoipa::path(post, path = "/v1/consents/{id}/stanzas/remove", tag = "consents", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = StanzaChangePage,
+    responses((status = 200, body = StanzaChangeOutcome), (status = 403, description = "not a patient", body = crate::error::ErrorBody),
+               (status = 404, body = crate::error::ErrorBody),
+               (status = 409, description = "`grant_in_force`, `invalid_transition`", body = crate::error::ErrorBody),
+               (status = 413, description = "`body_too_large`: send fewer headers per page", body = crate::error::ErrorBody),
+               (status = 422, description = "`invalid_headers` (the page changed nothing), `no_hospital_key`, `own_key`", body = crate::error::ErrorBody)))]
+pub async fn consents_stanzas_remove(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<StanzaChangePage>,
+) -> ApiResult<ApiJson<StanzaChangeOutcome>> {
+    user.require(&[Role::Patient])?;
+    let out = stanzas::remove(&state.pool, &user.actor(), id, new_headers(body), Utc::now()).await?;
+    Ok(ApiJson(outcome(out)))
+}
+
+fn document_page(p: DocumentPage) -> StanzaDocumentPage {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    StanzaDocumentPage {
+        documents: p
+            .documents
+            .into_iter()
+            .map(|(document_id, header)| StanzaDocument { document_id, header: b64.encode(header) })
+            .collect(),
+        next_after: p.next_after,
+        total: p.total,
+        remaining: p.remaining,
+    }
+}
+
+fn new_headers(body: StanzaChangePage) -> Vec<NewHeader> {
+    body.headers
+        .into_iter()
+        .map(|h| NewHeader { document_id: h.document_id, base_sha256: h.base_sha256, header: h.header })
+        .collect()
+}
+
+fn outcome(o: PageOutcome) -> StanzaChangeOutcome {
+    StanzaChangeOutcome {
+        changed: o.changed,
+        already_done: o.already_done,
+        changed_meanwhile: o.changed_meanwhile,
+        remaining: o.remaining,
+    }
 }
 
 /// The nonce, deadline and signature every patient-signed message carries.

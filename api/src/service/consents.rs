@@ -1,5 +1,6 @@
 //! The consent lifecycle: a hospital requests; the patient denies, or grants with a signature the
-//! contract will accept (and the hospital's stanza on every document in scope); the patient
+//! contract will accept (the hospital's stanzas on the documents in scope follow, page by page,
+//! in `stanzas`, or come with a small record's grant); the patient
 //! revokes, or signs again a message the chain refused for good. Which transitions are allowed
 //! is `ConsentStatus::can_become` (core), applied to the status as of now
 //! (`ConsentRow::status_at`); the store's conditional updates make the same check under
@@ -73,8 +74,9 @@ pub struct GrantInput {
     pub signed: SignedFields,
     /// Validity start signed (Unix seconds).
     pub valid_from: u64,
-    /// For each live document in scope: its new header (the stored one plus the hospital's
-    /// stanza), undecoded.
+    /// Empty (the stanzas follow page by page, `service::stanzas`), or for each live document
+    /// in scope that lacks the hospital's stanza: its new header (the stored one plus the
+    /// hospital's stanza), undecoded.
     pub headers: Vec<(Uuid, String)>,
 }
 
@@ -142,8 +144,9 @@ pub async fn deny(pool: &PgPool, actor: &Actor, id: Uuid, now: DateTime<Utc>) ->
     Ok(())
 }
 
-/// The patient grants an open request, with a signature the contract will accept, and adds the
-/// hospital's stanza to every live document in the granted scope.
+/// The patient grants an open request, with a signature the contract will accept; with headers,
+/// it also adds the hospital's stanza to every live document in the granted scope that lacks it
+/// (a small record, in one request), else the stanzas follow page by page (`service::stanzas`).
 pub async fn grant(
     pool: &PgPool,
     domain: Option<&Eip712Domain>,
@@ -237,28 +240,54 @@ pub async fn grant(
         deadline,
         signature: &signature,
     };
-    // Every in-scope document needs a header carrying the hospital's stanza, and nothing else may change.
+    // With headers (the all-in-one form, for a record small enough for one request): every
+    // in-scope document still lacking the hospital's stanza needs exactly one header carrying
+    // it, and nothing else may change. Without: the grant alone; the stanzas follow page by
+    // page (`service::stanzas`).
     let hospital_key = active_key(&hospital_keys, "x25519")
         .and_then(super::documents::key_id_of)
         .ok_or_else(|| ServiceError::refused("no_hospital_key", "the hospital has no registered X25519 key"))?;
-    let in_scope = consents::find_documents_in_scope(pool, c.patient_id, &hi_types, date_from, date_to).await?;
-    let mut updates = Vec::with_capacity(in_scope.len());
-    for (doc_id, old) in &in_scope {
+    let mut updates = Vec::new();
+    if !input.headers.is_empty() {
         let bad = |m: String| ServiceError::invalid_field("headers", m);
-        let given = input.headers.iter().filter(|(d, _)| d == doc_id).collect::<Vec<_>>();
-        let [(_, given)] = given[..] else { return Err(bad(format!("one header for document {doc_id} (in scope)"))) };
-        let new =
-            super::documents::decode_header(given).ok_or_else(|| bad(format!("document {doc_id}: not base64")))?;
-        let (old_h, _) = Header::parse(old)
-            .map_err(|_| ServiceError::internal(anyhow::anyhow!("stored header of {doc_id} unreadable")))?;
-        let ok = matches!(Header::parse(&new), Ok((h, len)) if len == new.len() && h.only_adds(&old_h, &hospital_key));
-        if !ok {
-            return Err(bad(format!("document {doc_id}: the stored header plus one stanza for the hospital's key")));
+        if input.headers.len() > super::stanzas::MAX_CHANGES {
+            return Err(bad(format!(
+                "at most {} in one grant; grant without headers and add them page by page",
+                super::stanzas::MAX_CHANGES
+            )));
         }
-        updates.push((*doc_id, old.clone(), new));
-    }
-    if input.headers.len() != in_scope.len() {
-        return Err(ServiceError::invalid_field("headers", "only documents in the granted scope"));
+        let scope = consents::StanzaScope {
+            patient_id: c.patient_id,
+            hi_types: &hi_types,
+            date_from,
+            date_to,
+            key_id: &hospital_key,
+        };
+        let limit = i64::try_from(super::stanzas::MAX_CHANGES + 1).unwrap_or(i64::MAX);
+        let in_scope = consents::find_documents_lacking_stanza(pool, &scope, None, limit).await?;
+        for (doc_id, old) in &in_scope {
+            let given = input.headers.iter().filter(|(d, _)| d == doc_id).collect::<Vec<_>>();
+            let [(_, given)] = given[..] else {
+                return Err(bad(format!(
+                    "one header for document {doc_id} (in scope, no stanza for the hospital yet)"
+                )));
+            };
+            let new =
+                super::documents::decode_header(given).ok_or_else(|| bad(format!("document {doc_id}: not base64")))?;
+            let (old_h, _) = Header::parse(old)
+                .map_err(|_| ServiceError::internal(anyhow::anyhow!("stored header of {doc_id} unreadable")))?;
+            let ok =
+                matches!(Header::parse(&new), Ok((h, len)) if len == new.len() && h.only_adds(&old_h, &hospital_key));
+            if !ok {
+                return Err(bad(format!(
+                    "document {doc_id}: the stored header plus one stanza for the hospital's key"
+                )));
+            }
+            updates.push((*doc_id, old.clone(), new));
+        }
+        if input.headers.len() != in_scope.len() {
+            return Err(bad("only documents in the granted scope that lack the hospital's stanza".to_owned()));
+        }
     }
     let mut tx = store::begin(pool).await?;
     if !consents::mark_consent_granted(&mut tx, c.id, &record).await? {

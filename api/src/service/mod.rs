@@ -9,6 +9,7 @@ pub mod consents;
 pub mod documents;
 pub mod export;
 pub mod links;
+pub mod stanzas;
 pub mod uploads;
 
 use pramana_core::{Role, ValidationError};

@@ -497,24 +497,177 @@ pub async fn is_document_granted(db: impl PgExecutor<'_>, document_id: Uuid, hos
     Ok(granted.unwrap_or(false))
 }
 
-/// A patient's live documents whose HI type and care date fall in a scope, with their headers.
-pub async fn find_documents_in_scope(
+/// SQL condition on documents `d` of patient `$1`: live, with an HI type in `$2` and a care date
+/// between `$3` and `$4` (a grant's scope).
+const IN_SCOPE: &str =
+    "d.owner_patient_id = $1 AND d.deleted_at IS NULL AND d.hi_type = ANY($2) AND d.care_date BETWEEN $3 AND $4";
+
+/// SQL condition: document `d` has no stanza for key id `$5` in its stanza index.
+const LACKS_STANZA: &str = "NOT EXISTS (SELECT 1 FROM document_stanzas s WHERE s.document_id = d.id AND s.key_id = $5)";
+
+/// A grant's scope and the key whose stanza its documents need, for paging through them.
+#[derive(Debug, Clone, Copy)]
+pub struct StanzaScope<'a> {
+    /// The patient.
+    pub patient_id: Uuid,
+    /// HI types granted.
+    pub hi_types: &'a [HiType],
+    /// First care date granted.
+    pub date_from: NaiveDate,
+    /// Last care date granted.
+    pub date_to: NaiveDate,
+    /// Key id of the hospital's current X25519 key.
+    pub key_id: &'a [u8; 16],
+}
+
+/// Live documents in the scope whose stanza index lacks the key (documents the hospital uploaded
+/// or was given already are indexed), with their headers, in id order after `after`, at most
+/// `limit`.
+pub async fn find_documents_lacking_stanza(
+    db: impl PgExecutor<'_>,
+    scope: &StanzaScope<'_>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> StoreResult<Vec<(Uuid, Vec<u8>)>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT d.id, d.header FROM documents d
+          WHERE {IN_SCOPE} AND {LACKS_STANZA} AND ($6::uuid IS NULL OR d.id > $6)
+          ORDER BY d.id LIMIT $7"
+    ))
+    .bind(scope.patient_id)
+    .bind(codes(scope.hi_types))
+    .bind(scope.date_from)
+    .bind(scope.date_to)
+    .bind(&scope.key_id[..])
+    .bind(after)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// How many live documents the scope covers, and how many of them lack the key's stanza.
+pub async fn count_documents_lacking_stanza(
+    db: impl PgExecutor<'_>,
+    scope: &StanzaScope<'_>,
+) -> StoreResult<(i64, i64)> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT count(*), count(*) FILTER (WHERE {LACKS_STANZA}) FROM documents d WHERE {IN_SCOPE}"
+    ))
+    .bind(scope.patient_id)
+    .bind(codes(scope.hi_types))
+    .bind(scope.date_from)
+    .bind(scope.date_to)
+    .bind(&scope.key_id[..])
+    .fetch_one(db)
+    .await?)
+}
+
+/// A document of a page of stanza changes, locked for the rest of the transaction.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LockedDocument {
+    /// The document.
+    pub id: Uuid,
+    /// Its header now.
+    pub header: Vec<u8>,
+    /// Whether the stanza index already has the key.
+    pub indexed: bool,
+}
+
+/// Locks the patient's live documents among `ids` that the scope covers (all live documents of
+/// the patient when `scope.hi_types` is empty), with their headers and whether the key is
+/// indexed (call inside a transaction; `FOR UPDATE`, so a page's checks and writes see the same
+/// headers).
+pub async fn lock_documents(
+    conn: &mut PgConnection,
+    scope: &StanzaScope<'_>,
+    ids: &[Uuid],
+) -> StoreResult<Vec<LockedDocument>> {
+    Ok(sqlx::query_as(
+        "SELECT d.id, d.header,
+                EXISTS (SELECT 1 FROM document_stanzas s WHERE s.document_id = d.id AND s.key_id = $5) AS indexed
+           FROM documents d
+          WHERE d.id = ANY($6) AND d.owner_patient_id = $1 AND d.deleted_at IS NULL
+            AND (cardinality($2::text[]) = 0 OR (d.hi_type = ANY($2) AND d.care_date BETWEEN $3 AND $4))
+          ORDER BY d.id FOR UPDATE",
+    )
+    .bind(scope.patient_id)
+    .bind(codes(scope.hi_types))
+    .bind(scope.date_from)
+    .bind(scope.date_to)
+    .bind(&scope.key_id[..])
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Records that a document's stored header already carries the hospital's stanza (call inside a
+/// transaction): indexes it, as a grant's stanza would be.
+pub async fn index_hospital_stanza(
+    conn: &mut PgConnection,
+    document_id: Uuid,
+    key_id: &[u8; 16],
+    hospital_id: Uuid,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO document_stanzas (document_id, key_id, holder_role, holder_id) VALUES ($1, $2, 'hospital', $3)
+         ON CONFLICT (document_id, key_id) DO NOTHING",
+    )
+    .bind(document_id)
+    .bind(&key_id[..])
+    .bind(hospital_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// SQL condition: document `d` of patient `$1` is live and its header carries the bytes of key
+/// id `$2` (a stanza for that key, short of a 2^-128 coincidence the client's parse rules out).
+const CARRIES_KEY: &str = "d.owner_patient_id = $1 AND d.deleted_at IS NULL AND position($2 IN d.header) > 0";
+
+/// The patient's live documents whose header still carries a stanza for the key (after a
+/// revocation), with their headers, in id order after `after`, at most `limit`.
+pub async fn find_documents_carrying_key(
     db: impl PgExecutor<'_>,
     patient_id: Uuid,
-    hi_types: &[HiType],
-    date_from: NaiveDate,
-    date_to: NaiveDate,
+    key_id: &[u8; 16],
+    after: Option<Uuid>,
+    limit: i64,
 ) -> StoreResult<Vec<(Uuid, Vec<u8>)>> {
-    Ok(sqlx::query_as(
-        "SELECT id, header FROM documents
-          WHERE owner_patient_id = $1 AND deleted_at IS NULL AND hi_type = ANY($2) AND care_date BETWEEN $3 AND $4
-          ORDER BY id",
+    Ok(sqlx::query_as(&format!(
+        "SELECT d.id, d.header FROM documents d WHERE {CARRIES_KEY} AND ($3::uuid IS NULL OR d.id > $3)
+          ORDER BY d.id LIMIT $4"
+    ))
+    .bind(patient_id)
+    .bind(&key_id[..])
+    .bind(after)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// How many of the patient's live documents still carry a stanza for the key.
+pub async fn count_documents_carrying_key(
+    db: impl PgExecutor<'_>,
+    patient_id: Uuid,
+    key_id: &[u8; 16],
+) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(&format!("SELECT count(*) FROM documents d WHERE {CARRIES_KEY}"))
+        .bind(patient_id)
+        .bind(&key_id[..])
+        .fetch_one(db)
+        .await?)
+}
+
+/// Whether the patient has a grant to the hospital that is in force now (granted, not past its
+/// end).
+pub async fn has_active_grant(db: impl PgExecutor<'_>, patient_id: Uuid, hospital_id: Uuid) -> StoreResult<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM consents WHERE patient_id = $1 AND hospital_id = $2
+                           AND status = 'GRANTED' AND data_erase_at > now())",
     )
     .bind(patient_id)
-    .bind(codes(hi_types))
-    .bind(date_from)
-    .bind(date_to)
-    .fetch_all(db)
+    .bind(hospital_id)
+    .fetch_one(db)
     .await?)
 }
 

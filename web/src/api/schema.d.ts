@@ -352,7 +352,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The patient grants an open request, with a signature the contract will accept. */
+        /**
+         * The patient grants an open request, with a signature the contract will accept. Without
+         *     `headers` the grant is recorded alone and the hospital's stanzas follow page by page
+         *     (`/v1/consents/{id}/stanzas/pending`); a small record may send them all here instead.
+         */
         post: operations["consents_grant"];
         delete?: never;
         options?: never;
@@ -411,6 +415,95 @@ export interface paths {
         put?: never;
         /** The patient revokes a grant; hospitals lose access at once. */
         post: operations["consents_revoke"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/consents/{id}/stanzas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Adds the hospital's stanza to a page of documents of a granted, unexpired consent (the patient
+         *     only), in one transaction. Each new header must be the listed one (`base_sha256`) plus one
+         *     stanza for the hospital's current key; anything else refuses the whole page, which then
+         *     changes nothing. Documents the hospital already holds a stanza for are skipped
+         *     (`already_done`); those changed since they were listed are reported (`changed_meanwhile`).
+         */
+        post: operations["consents_stanzas_add"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/consents/{id}/stanzas/pending": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The live documents in a granted consent's scope whose header still lacks a stanza for the
+         *     hospital's current X25519 key (the patient only), in id order: what the patient's device
+         *     adds a stanza to, page by page, after the grant. Documents the hospital already holds a
+         *     stanza for (it uploaded them, or an earlier page gave it one) are not listed; `remaining`
+         *     counts what is left, so a client shows progress, and resuming is listing again.
+         */
+        get: operations["consents_stanzas_pending"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/consents/{id}/stanzas/remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Removes the hospital's stanza from a page of the patient's documents after the consent was
+         *     revoked or ended (the patient only), in one transaction. Each new header must be the listed
+         *     one (`base_sha256`) without the hospital's stanza, nothing else changed; anything else
+         *     refuses the whole page, which then changes nothing.
+         */
+        post: operations["consents_stanzas_remove"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/consents/{id}/stanzas/stale": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The patient's live documents whose header still carries the hospital's stanza after the
+         *     consent was revoked or ended (the patient only), in id order: what the patient's device
+         *     takes the stanza out of, page by page. Access itself ended with the revocation.
+         */
+        get: operations["consents_stanzas_stale"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1126,8 +1219,12 @@ export interface components {
              */
             deadline: number;
             /**
-             * @description For every live document in the granted scope, its envelope header with one stanza added
-             *     for the hospital's current X25519 key (`envelope::add_recipient` on the patient's device).
+             * @description Optional, for small records: for every live document in the granted scope that lacks the
+             *     hospital's stanza, its envelope header with one stanza added for the hospital's current
+             *     X25519 key (`envelope::add_recipient` on the patient's device), all in this one request.
+             *     Leave it empty to grant first and add the stanzas page by page afterwards
+             *     (`GET /v1/consents/{id}/stanzas/pending`, `POST /v1/consents/{id}/stanzas`): the way
+             *     that scales to any number of documents.
              */
             headers?: components["schemas"]["HeaderUpdate"][];
             /** @description HI types granted: all requested when absent, else a non-empty subset. */
@@ -2043,6 +2140,86 @@ export interface components {
              * @description Validity end (`dataEraseAt`), Unix seconds.
              */
             valid_until: number;
+        };
+        /** @description One document's new header in a page of stanza changes. */
+        StanzaChange: {
+            /**
+             * @description SHA-256 (64 hex digits) of the header the new one was built from, as listed: when the
+             *     stored header is no longer that one, the document changed meanwhile and is reported in
+             *     `changed_meanwhile`, not changed.
+             */
+            base_sha256: string;
+            /**
+             * Format: uuid
+             * @description The document.
+             */
+            document_id: string;
+            /**
+             * @description The new header (base64): the base with one stanza added for the hospital's current key
+             *     (grant) or with the hospital's stanza removed (clean-up after a revocation), its MAC
+             *     recomputed. For a grant, a base that already carries the hospital's stanza may be sent
+             *     back unchanged: the stanza is then recorded as held.
+             */
+            header: string;
+        };
+        /** @description What a page of stanza changes did. */
+        StanzaChangeOutcome: {
+            /**
+             * @description Documents already as asked (the hospital already held a stanza, or it was already
+             *     removed): nothing written.
+             */
+            already_done: string[];
+            /** @description Documents whose header was changed. */
+            changed: string[];
+            /**
+             * @description Documents whose header changed since it was listed (or that were deleted, or left the
+             *     scope): nothing written; list the pending documents again for a fresh header.
+             */
+            changed_meanwhile: string[];
+            /**
+             * Format: int64
+             * @description Documents still waiting for the change after this page.
+             */
+            remaining: number;
+        };
+        /** @description A page of stanza changes: at most 100 documents, applied in one transaction. */
+        StanzaChangePage: {
+            /** @description The documents' new headers, each document at most once. */
+            headers: components["schemas"]["StanzaChange"][];
+        };
+        /** @description A document whose header the patient's device should change, with the header as stored now. */
+        StanzaDocument: {
+            /**
+             * Format: uuid
+             * @description The document.
+             */
+            document_id: string;
+            /** @description Its header as stored now (base64): build the new one from exactly these bytes. */
+            header: string;
+        };
+        /**
+         * @description One page of documents whose stanzas still need changing, in document id order, with the
+         *     counts a client shows as progress.
+         */
+        StanzaDocumentPage: {
+            /** @description The documents, in id order. */
+            documents: components["schemas"]["StanzaDocument"][];
+            /**
+             * Format: uuid
+             * @description Pass as `after` for the next page; absent at the end.
+             */
+            next_after?: string | null;
+            /**
+             * Format: int64
+             * @description Of those, documents still waiting for the change (this page and every later one, and any
+             *     earlier one a client skipped).
+             */
+            remaining: number;
+            /**
+             * Format: int64
+             * @description Documents the change concerns in all (for a grant: live documents in the granted scope).
+             */
+            total: number;
         };
         /** @description Tokens for a session. */
         TokenResponse: {
@@ -4390,6 +4567,472 @@ export interface operations {
                 };
             };
             /** @description `invalid_<field>`, `invalid_signature` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    consents_stanzas_add: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StanzaChangePage"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StanzaChangeOutcome"];
+                };
+            };
+            /** @description `malformed_json`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or its session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not a patient */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `invalid_transition`: not granted, or ended */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `body_too_large`: send fewer headers per page */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `invalid_headers` (the page changed nothing), `no_hospital_key` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    consents_stanzas_pending: {
+        parameters: {
+            query?: {
+                /** @description Return documents with ids after this one (the previous page's `next_after`). */
+                after?: string;
+                /** @description Page size, 1 to 500 (default 100). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StanzaDocumentPage"];
+                };
+            };
+            /** @description `invalid_query`: a query parameter is malformed or unknown */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or its session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not a patient */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `invalid_transition`: not granted, or ended */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `invalid_limit`, `no_hospital_key` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    consents_stanzas_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StanzaChangePage"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StanzaChangeOutcome"];
+                };
+            };
+            /** @description `malformed_json`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or its session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not a patient */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `grant_in_force`, `invalid_transition` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `body_too_large`: send fewer headers per page */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `invalid_headers` (the page changed nothing), `no_hospital_key`, `own_key` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    consents_stanzas_stale: {
+        parameters: {
+            query?: {
+                /** @description Return documents with ids after this one (the previous page's `next_after`). */
+                after?: string;
+                /** @description Page size, 1 to 500 (default 100). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StanzaDocumentPage"];
+                };
+            };
+            /** @description `invalid_query`: a query parameter is malformed or unknown */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or its session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not a patient */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `grant_in_force`: the hospital still holds a grant; `invalid_transition`: never granted */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `invalid_limit`, `no_hospital_key`, `own_key` */
             422: {
                 headers: {
                     [name: string]: unknown;

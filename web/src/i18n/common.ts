@@ -47,6 +47,8 @@ const en = {
   "error.invalid_signature": "Pramana did not accept your signature. Check that you unlocked the keys of this account and try again.",
   "error.document_changed": "A document changed while this was running. Try again.",
   "error.nothing_to_resign": "There is nothing to sign again.",
+  "error.grant_in_force": "The hospital still has access. Take access back first.",
+  "error.invalid_headers": "Pramana did not accept the changed documents, and nothing was changed. Try again.",
   "error.no_patient_key": "Your account has no signing key yet. Set up your keys first.",
   "error.no_hospital_key": "This hospital has not registered its keys yet, so it cannot be given access.",
 } as const;
@@ -98,6 +100,8 @@ const hi: Record<keyof typeof en, string> = {
   "error.invalid_signature": "प्रमाण ने आपका हस्ताक्षर स्वीकार नहीं किया। जाँचें कि आपने इसी खाते की कुंजियाँ अनलॉक की हैं और फिर कोशिश करें।",
   "error.document_changed": "इस दौरान एक दस्तावेज़ बदल गया। फिर कोशिश करें।",
   "error.nothing_to_resign": "फिर से हस्ताक्षर करने के लिए कुछ नहीं है।",
+  "error.grant_in_force": "अस्पताल के पास अभी भी पहुँच है। पहले पहुँच वापस लें।",
+  "error.invalid_headers": "प्रमाण ने बदले गए दस्तावेज़ स्वीकार नहीं किए, और कुछ नहीं बदला। फिर कोशिश करें।",
   "error.no_patient_key": "आपके खाते में अभी हस्ताक्षर की कुंजी नहीं है। पहले अपनी कुंजियाँ सेट करें।",
   "error.no_hospital_key": "इस अस्पताल ने अभी अपनी कुंजियाँ पंजीकृत नहीं की हैं, इसलिए उसे पहुँच नहीं दी जा सकती।",
 };

@@ -1,23 +1,24 @@
 //! `pramana consent approve ID`, on the patient's device: learns the hospital's keys from the
-//! platform, adds a stanza for the hospital to every document in scope (the data keys never
-//! leave this machine), signs the EIP-712 grant with the keystore's Ethereum key, and sends both;
-//! the server rebuilds the signed message from what it stores and checks it.
+//! platform, signs the EIP-712 grant with the keystore's Ethereum key and sends it (the server
+//! rebuilds the signed message from what it stores and checks it), then adds a stanza for the
+//! hospital to every document in scope page by page (the data keys never leave this machine).
+//! Run again on a consent already granted — after an interruption, say — it checks that the grant
+//! is this keystore's own and adds the stanzas still missing.
 
 use alloy::primitives::{Address, B256};
 use anyhow::{Context as _, bail};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, NaiveDate, Utc};
-use pramana_client::wire::{ConsentGrantBody, ConsentView, DateRange, HeaderUpdate};
+use pramana_client::wire::{ConsentGrantBody, ConsentView, DateRange};
 use pramana_core::chain::eip712::{ConsentSigner, Grant};
 use pramana_core::consent::ConsentScope;
-use pramana_core::envelope::{self, Header, Recipient, os_rng};
+use pramana_core::envelope::Recipient;
 use pramana_core::{AccessMode, HiType, Purpose};
 use uuid::Uuid;
 
+use super::stanzas::{self, Change, thousands};
 use crate::ctx::{Ctx, NonceRpcOpts, secret};
-use crate::keystore;
 use crate::signing::{self, hex32};
+use crate::{grants, keystore};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -84,35 +85,75 @@ pub async fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     let id = a.id;
     let api = ctx.authed()?;
     let c = api.consent(id).await?;
-    if c.status != "REQUESTED" {
-        bail!("consent {id} is {}, not an open request", c.status);
-    }
-    let (scope, erase) = narrowed(&c, &a)?;
     let keys = api.consent_grantee_keys(id).await?;
     let hospital_x25519 = Recipient(hex32(keys.x25519_public_key.as_deref(), "hospital X25519 key")?);
-    let grantee: Address = keys.ethereum_address.as_deref().context("the hospital has no Ethereum address")?.parse()?;
-
     let pass = secret("PRAMANA_PASSPHRASE", "Keystore passphrase: ")?;
-    let unlocked = keystore::unlock(&keystore::load(&ctx.keystore_path())?, &pass)?;
-    let account = signing::account_keys(&api).await?.0.unwrap_or(unlocked.signer.address());
-    let signing = signing::signing(&api, a.rpc.rpc.as_deref(), account).await?;
+    let file = keystore::load(&ctx.keystore_path())?;
+    let unlocked = keystore::unlock(&file, &pass)?;
 
-    // Every live document of mine in the granted scope gets a stanza for the hospital.
-    let types: Vec<&str> = scope.hi_types.iter().map(|t| t.code()).collect();
-    let mut headers = Vec::new();
-    for d in api.documents().await? {
-        let in_scope =
-            types.contains(&d.hi_type.as_str()) && d.care_date >= scope.date_from && d.care_date <= scope.date_to;
-        let Some(header) = d.header.as_deref().filter(|_| in_scope) else { continue };
-        let (old, _) = Header::parse(&B64.decode(header)?).context("a stored header does not parse")?;
-        let new = envelope::add_recipient(&old, &unlocked.identity, &hospital_x25519, &mut os_rng())?;
-        // The server can only check the structure; check the MAC here before sending, so a bad
-        // header never leaves this device (`add_recipient` recomputes it, so this should hold).
-        envelope::verify_header(&new, &unlocked.identity)
-            .with_context(|| format!("the new header of document {} does not verify; not sending it", d.id))?;
-        headers.push(HeaderUpdate { document_id: d.id, header: B64.encode(new.to_bytes()) });
+    let status = c.status.clone();
+    let (v, grantee) = match status.as_str() {
+        "REQUESTED" => grant(&api, &c, &a, &unlocked, keys.ethereum_address.as_deref()).await?,
+        "GRANTED" => {
+            // Resuming: only a grant this keystore's keys signed, exactly as listed, gets stanzas.
+            let chain = api.chain().await?;
+            let contract =
+                chain.contract_address.as_deref().context("the platform has no ConsentRegistry configured")?;
+            let domain = pramana_core::chain::domain(chain.chain_id, contract.parse()?);
+            let grantee = grants::signed_by_me(&c, &domain, &file.own_signers()?)
+                .map_err(|why| anyhow::anyhow!("consent {id} is GRANTED but not by you: {why}"))?;
+            if a.types.is_some() || a.from.is_some() || a.to.is_some() || a.days.is_some() {
+                eprintln!(
+                    "note: consent {id} is granted already; --types/--from/--to/--days apply only to a new grant"
+                );
+            }
+            (c, grantee)
+        }
+        other => bail!("consent {id} is {other}, not an open request (nor a grant to finish)"),
+    };
+
+    let report = stanzas::run(&api, id, &unlocked.identity, Change::Add(hospital_x25519), ctx.json).await?;
+    if !report.skipped.is_empty() {
+        eprintln!(
+            "warning: {} document(s) could not be opened with this keystore and were not shared (the hospital \
+             cannot read them); run with the keystore that holds their key, then `pramana consent approve {id}` again:\n{}",
+            report.skipped.len(),
+            report.skipped_lines()
+        );
     }
+    eprintln!(
+        "stanzas: {} added, {} already held, {} skipped, {} of {} in scope done, in {} request(s)",
+        report.changed,
+        report.already_done,
+        report.skipped.len(),
+        report.total - report.remaining,
+        report.total,
+        report.requests
+    );
+    let done = report.total - report.remaining;
+    ctx.print(&v, || {
+        format!(
+            "granted {id} to {grantee}; the hospital holds a key to {} of {} document(s) in scope",
+            thousands(done),
+            thousands(report.total)
+        )
+    });
+    Ok(())
+}
 
+/// Signs the grant for the (possibly narrowed) scope and sends it without headers.
+async fn grant(
+    api: &pramana_client::Client,
+    c: &ConsentView,
+    a: &Args,
+    unlocked: &keystore::Keys,
+    grantee: Option<&str>,
+) -> anyhow::Result<(ConsentView, Address)> {
+    let (scope, erase) = narrowed(c, a)?;
+    let grantee: Address = grantee.context("the hospital has no Ethereum address")?.parse()?;
+    let account = signing::account_keys(api).await?.0.unwrap_or(unlocked.signer.address());
+    let signing = signing::signing(api, a.rpc.rpc.as_deref(), account).await?;
+    let types: Vec<&str> = scope.hi_types.iter().map(|t| t.code()).collect();
     let now = u64::try_from(Utc::now().timestamp())?;
     let grant = Grant {
         consentId: B256::from(hex32(Some(&c.chain_consent_id), "consent id")?),
@@ -124,8 +165,7 @@ pub async fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
         nonce: signing.nonce,
         deadline: signing::deadline()?,
     };
-    let signed = ConsentSigner::new(unlocked.signer).sign_grant(grant.clone(), &signing.domain)?;
-    let n = headers.len();
+    let signed = ConsentSigner::new(unlocked.signer.clone()).sign_grant(grant.clone(), &signing.domain)?;
     let body = ConsentGrantBody {
         hi_types: Some(types.iter().map(|t| (*t).to_owned()).collect()),
         date_range: Some(DateRange { from: scope.date_from, to: scope.date_to }),
@@ -134,9 +174,7 @@ pub async fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
         nonce: grant.nonce,
         deadline: grant.deadline,
         signature: signing::signature_hex(&signed.signature),
-        headers,
+        headers: Vec::new(),
     };
-    let v = api.consent_grant(id, &body).await?;
-    ctx.print(&v, || format!("granted {id} to {grantee}; {n} document(s) opened to the hospital"));
-    Ok(())
+    Ok((api.consent_grant(c.id, &body).await?, grantee))
 }

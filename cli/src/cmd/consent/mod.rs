@@ -8,6 +8,7 @@ mod request;
 mod resign;
 mod revoke;
 mod show;
+mod stanzas;
 mod status;
 
 use clap::Subcommand;
@@ -26,11 +27,14 @@ pub enum ConsentCmd {
     List,
     /// One artefact.
     Show(show::Args),
-    /// (Patient) grant an open request, for its whole scope or a narrower one: adds a stanza for
-    /// the hospital to every document in the granted scope and signs the EIP-712 grant with this
-    /// keystore.
+    /// (Patient) grant an open request, for its whole scope or a narrower one: signs the EIP-712
+    /// grant with this keystore, then adds a stanza for the hospital to every document in the
+    /// granted scope, page by page. Run again on a granted consent to finish after an
+    /// interruption.
     Approve(approve::Args),
-    /// (Patient) revoke a grant, signed with this keystore; the hospital's access ends at once.
+    /// (Patient) revoke a grant, signed with this keystore; the hospital's access ends at once,
+    /// then its stanza is taken out of your documents page by page. Run again on a revoked
+    /// consent to finish after an interruption.
     Revoke(revoke::Args),
     /// (Patient) sign again a grant or revocation the chain refused for good (its chain state is
     /// `failed`, e.g. after you called `incrementNonce` or its deadline passed), with your

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useState } from "react";
 import { Link, useParams } from "react-router";
 import { api, call } from "../../api/client";
 import { useT } from "../../i18n";
-import { documentsWithHospitalKey, type ConsentView } from "../../lib/consentActions";
+import { pendingCount, staleCount, type ConsentView, type Decided } from "../../lib/consentActions";
 import { Page } from "../../Layout";
 import { useUnlocked } from "../../state/hooks";
 import { Alert, ErrorAlert } from "../../ui";
@@ -18,7 +18,7 @@ import {
   useHospitals,
   usePolling,
 } from "./consentParts";
-import { ApproveForm, DenyButton, ResignButton, RevokePanel } from "./Decide";
+import { ApproveForm, DenyButton, ResignButton, RevokePanel, SharePanel } from "./Decide";
 
 export function ConsentDetail() {
   const t = useT();
@@ -30,6 +30,9 @@ export function ConsentDetail() {
   const [notice, setNotice] = useState<string | null>(null);
   // For a revoked consent: documents that still carry the hospital's key (an interrupted revoke).
   const [keyLeft, setKeyLeft] = useState(0);
+  // For a granted one: documents in scope that do not carry it yet (an interrupted approval).
+  const [pending, setPending] = useState(0);
+  const [skipped, setSkipped] = useState(0);
 
   const load = useCallback(() => {
     call(() => api.GET("/v1/consents/{id}", { params: { path: { id } } }))
@@ -44,24 +47,30 @@ export function ConsentDetail() {
   const revoked = c?.status === "REVOKED";
   useEffect(() => {
     if (!revoked) return;
-    documentsWithHospitalKey(id).then(
-      (r) => setKeyLeft(r.docs.length),
-      () => setKeyLeft(0),
-    );
+    staleCount(id).then(setKeyLeft, () => setKeyLeft(0));
   }, [id, revoked]);
+  const granted = c?.status === "GRANTED";
+  useEffect(() => {
+    if (!granted) return;
+    pendingCount(id).then(setPending, () => setPending(0));
+  }, [id, granted]);
 
   const name = c ? hospitalName(t, hospitals, c.hospital_id) : "";
-  const done = (message: string) => (v: ConsentView) => {
-    setC(v);
+  const decided = (message: string) => (d: Decided) => {
+    setC(d.consent);
     setKeyLeft(0);
+    setPending(d.skipped.length);
+    setSkipped(d.skipped.length);
     setNotice(message);
   };
+  const done = (message: string) => (v: ConsentView) => decided(message)({ consent: v, skipped: [] });
   const failed = c && [c.chain.grant, c.chain.revoke].some((r) => r?.state === "failed");
 
   return (
     <Page title={c ? name : t("consents.title")} actions={<Link to="/consents">{t("action.back")}</Link>}>
       <ErrorAlert error={error} />
       {notice && <Alert kind="ok">{notice}</Alert>}
+      {skipped > 0 && <Alert kind="warn">{t("share.skipped", { count: skipped })}</Alert>}
       {c && (
         <>
           <section className="card" aria-label={t("consent.fact.status")}>
@@ -74,7 +83,7 @@ export function ConsentDetail() {
           {c.status === "REQUESTED" &&
             (keys ? (
               <>
-                <ApproveForm c={c} hospital={name} keys={keys} onDone={done(t("approve.done", { hospital: name }))} />
+                <ApproveForm c={c} hospital={name} keys={keys} onDone={decided(t("approve.done", { hospital: name }))} />
                 <div className="actions">
                   <DenyButton c={c} hospital={name} onDone={done(t("deny.done"))} />
                 </div>
@@ -83,8 +92,12 @@ export function ConsentDetail() {
               <Alert kind="info">{t("consent.needsKeys")}</Alert>
             ))}
 
-          {keys && (c.status === "GRANTED" || (revoked && keyLeft > 0)) && (
-            <RevokePanel c={c} hospital={name} keys={keys} onDone={done(t("revoke.done", { hospital: name }))} />
+          {keys && granted && pending > 0 && skipped === 0 && (
+            <SharePanel c={c} pending={pending} keys={keys} onDone={decided(t("share.done", { hospital: name }))} />
+          )}
+
+          {keys && (granted || (revoked && keyLeft > 0)) && (
+            <RevokePanel c={c} hospital={name} keys={keys} onDone={decided(t("revoke.done", { hospital: name }))} />
           )}
 
           <section className="card" aria-labelledby="chain-title">

@@ -1,11 +1,20 @@
 // The patient's decisions: approve (narrowed if they wish), refuse, take access back, and sign
-// again a message the chain refused. Each shows progress while it works and says plainly what
-// failed; nothing is sent for an approval unless every document was prepared.
+// again a message the chain refused; and finishing an approval or a revocation that stopped
+// half-way. Each shows progress while it works and says plainly what failed; documents this
+// device cannot open are skipped and counted, never fatal.
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { api, call } from "../../api/client";
 import type { Unlocked } from "../../crypto/worker";
 import { formatDate, useLang, useT } from "../../i18n";
-import { approveConsent, documentsInScope, resignConsent, revokeConsent, type ConsentView } from "../../lib/consentActions";
+import {
+  approveConsent,
+  documentsInScope,
+  resignConsent,
+  revokeConsent,
+  shareGranted,
+  type ConsentView,
+  type Decided,
+} from "../../lib/consentActions";
 import { sortHiTypes } from "../../lib/consentScope";
 import { Alert, Field, Progress } from "../../ui";
 import { consentErrorText, words } from "./consentParts";
@@ -103,7 +112,7 @@ export function ApproveForm({
   c: ConsentView;
   hospital: string;
   keys: Unlocked;
-  onDone(v: ConsentView): void;
+  onDone(d: Decided): void;
 }) {
   const { t, lang } = useLang();
   const requestedEnd = Date.parse(c.data_erase_at);
@@ -197,7 +206,7 @@ export function ApproveForm({
       {error != null && <Alert>{consentErrorText(t, error)}</Alert>}
       {progress && (
         <div aria-live="polite">
-          <p>{progress.total > 0 && progress.done === progress.total ? t("approve.signing") : t("approve.working")}</p>
+          <p>{progress.total === 0 ? t("approve.signing") : t("approve.working")}</p>
           <Progress value={progress.done} max={progress.total} label={t("approve.progress")} />
         </div>
       )}
@@ -212,6 +221,50 @@ function listDocuments() {
   return call(() => api.GET("/v1/documents"));
 }
 
+/** A granted consent whose documents do not all carry the hospital's key yet: finish sharing. */
+export function SharePanel({
+  c,
+  pending,
+  keys,
+  onDone,
+}: {
+  c: ConsentView;
+  pending: number;
+  keys: Unlocked;
+  onDone(d: Decided): void;
+}) {
+  const t = useT();
+  const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const share = async () => {
+    setError(null);
+    setProgress({ done: 0, total: 0 });
+    try {
+      onDone(await shareGranted(c, keys, (done, total) => setProgress({ done, total })));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setProgress(null);
+    }
+  };
+  return (
+    <section className="card" aria-labelledby="share-title">
+      <h2 id="share-title">{t("share.title")}</h2>
+      {error == null && <p>{t("share.unfinished", { count: pending })}</p>}
+      {error != null && <Alert>{consentErrorText(t, error)}</Alert>}
+      {progress && (
+        <div aria-live="polite">
+          <p>{t("approve.working")}</p>
+          <Progress value={progress.done} max={progress.total} label={t("approve.progress")} />
+        </div>
+      )}
+      <button type="button" className="primary" disabled={!!progress} onClick={share}>
+        {t("share.button")}
+      </button>
+    </section>
+  );
+}
+
 export function RevokePanel({
   c,
   hospital,
@@ -221,7 +274,7 @@ export function RevokePanel({
   c: ConsentView;
   hospital: string;
   keys: Unlocked;
-  onDone(v: ConsentView): void;
+  onDone(d: Decided): void;
 }) {
   const t = useT();
   const [asking, setAsking] = useState(false);

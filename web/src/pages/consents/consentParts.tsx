@@ -3,7 +3,7 @@
 import { useEffect, useState } from "react";
 import { api, call, type Schemas } from "../../api/client";
 import { formatDate, useLang, type Key, type T } from "../../i18n";
-import { GranteeKeysError, type ConsentView } from "../../lib/consentActions";
+import { GranteeKeysError, NotYourGrantError, type ConsentView } from "../../lib/consentActions";
 import { sortHiTypes } from "../../lib/consentScope";
 import { ChainSetupError } from "../../lib/consentSigning";
 import { errorText } from "../../ui";
@@ -168,5 +168,6 @@ export function ChainSummary({ c }: { c: ConsentView }) {
 export function consentErrorText(t: T, e: unknown): string {
   if (e instanceof ChainSetupError) return t(`error.chain.${e.reason}` as Key);
   if (e instanceof GranteeKeysError) return t("error.grantee_keys");
+  if (e instanceof NotYourGrantError) return t("error.not_your_grant");
   return errorText(t, e);
 }
