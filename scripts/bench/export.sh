@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/postgres.sh
+source scripts/lib/bench.sh
 docs=${DOCS:-10}
 doc_mib=${DOC_MIB:-1000}
 port=${BENCH_PORT:-18081}
@@ -19,31 +20,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build --release --locked --bin pramana --bin pramana-api >&2
+bench_platform pramana_bench_export
 bash scripts/tools.sh >&2
 # An empty chain for `verify --archive` (nothing is anchored: the envelopes are read, decrypted and
 # hashed, no proof is asked for).
 .tools/bin/anvil --port $((port + 1)) --silent >/dev/null 2>&1 &
 anvil_pid=$!
-ensure_postgres
-psql_bin=$(pg_find_bin psql)
-"$psql_bin" "$PG_SERVER_URL/postgres" -qc 'DROP DATABASE IF EXISTS pramana_bench_export' -c 'CREATE DATABASE pramana_bench_export' >&2
-
-export PRAMANA_DATABASE__URL="$PG_SERVER_URL/pramana_bench_export"
-export PRAMANA_AUTH__JWT_SECRET=bench-secret-bench-secret-bench-secret-0123
-export PRAMANA_SERVER__PORT=$port
-export PRAMANA_STORAGE__LOCAL_DIR="$work/objects"
-export PRAMANA_TELEMETRY__LOG_FILTER=warn
-target/release/pramana-api >&2 &
-api_pid=$!
-for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null && break; sleep 0.1; done
-
-export PRAMANA_API="http://127.0.0.1:$port" PRAMANA_HOME="$work/home"
-export PRAMANA_PASSPHRASE="bench passphrase 123" PRAMANA_PASSWORD="bench password 123"
-abha=91234567890129   # a valid Luhn number
-target/release/pramana identity create >/dev/null
-target/release/pramana register --abha "$abha" --name Bench >/dev/null
-target/release/pramana login --login "$abha" >/dev/null
 head -c "$((doc_mib * 1048576))" /dev/urandom > "$work/input"
 for i in $(seq 1 "$docs"); do
   target/release/pramana --json upload "$work/input" --type DiagnosticReport --date 2026-01-0$(( (i % 9) + 1 )) >/dev/null

@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/postgres.sh
+source scripts/lib/bench.sh
 size_mib=${SIZE_MIB:-1024}
 port=${BENCH_PORT:-18081}
 work=$(mktemp -d)
@@ -14,26 +15,7 @@ api_pid=
 cleanup() { [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-cargo build --release --locked --bin pramana --bin pramana-api >&2
-ensure_postgres
-psql_bin=$(pg_find_bin psql)
-"$psql_bin" "$PG_SERVER_URL/postgres" -qc 'DROP DATABASE IF EXISTS pramana_bench_tus' -c 'CREATE DATABASE pramana_bench_tus' >&2
-
-export PRAMANA_DATABASE__URL="$PG_SERVER_URL/pramana_bench_tus"
-export PRAMANA_AUTH__JWT_SECRET=bench-secret-bench-secret-bench-secret-0123
-export PRAMANA_SERVER__PORT=$port
-export PRAMANA_STORAGE__LOCAL_DIR="$work/objects"
-export PRAMANA_TELEMETRY__LOG_FILTER=warn
-target/release/pramana-api >&2 &
-api_pid=$!
-for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null && break; sleep 0.1; done
-
-export PRAMANA_API="http://127.0.0.1:$port" PRAMANA_HOME="$work/home"
-export PRAMANA_PASSPHRASE="bench passphrase 123" PRAMANA_PASSWORD="bench password 123"
-abha=91234567890129   # a valid Luhn number
-target/release/pramana identity create >/dev/null
-target/release/pramana register --abha "$abha" --name Bench >/dev/null
-target/release/pramana login --login "$abha" >/dev/null
+bench_platform pramana_bench_tus
 head -c "$((size_mib * 1048576))" /dev/urandom > "$work/a"
 head -c "$((size_mib * 1048576))" /dev/urandom > "$work/b"
 now() { date +%s.%N; }
