@@ -110,8 +110,9 @@ pub async fn add(
     headers: Vec<NewHeader>,
     now: DateTime<Utc>,
 ) -> ServiceResult<PageOutcome> {
-    let changes = parse_page(headers)?;
+    // The consent first: a page for one the caller cannot see is a 404 whatever it holds.
     let (c, key_id) = granted(pool, actor, id, now).await?;
+    let changes = parse_page(headers)?;
     let scope = scope_of(&c, &key_id);
     let mut out = apply(pool, actor, &c, &scope, Change::Add, changes).await?;
     out.remaining = consents::count_documents_lacking_stanza(pool, &scope).await?.1;
@@ -146,8 +147,8 @@ pub async fn remove(
     headers: Vec<NewHeader>,
     now: DateTime<Utc>,
 ) -> ServiceResult<PageOutcome> {
-    let changes = parse_page(headers)?;
     let (c, key_id) = ended(pool, actor, id, now).await?;
+    let changes = parse_page(headers)?;
     // Every live document of the patient's (no HI types: `lock_documents` then skips the scope).
     let scope = StanzaScope {
         patient_id: c.patient_id,
@@ -169,7 +170,7 @@ struct Parsed {
     bytes: Vec<u8>,
 }
 
-/// Checks a page's shape before anything is read: 1 to `MAX_CHANGES` documents, each once, each
+/// Checks a page's shape before any document is read: 1 to `MAX_CHANGES` documents, each once, each
 /// header a well-formed envelope header of exactly its length.
 fn parse_page(headers: Vec<NewHeader>) -> ServiceResult<Vec<Parsed>> {
     let bad = |m: String| ServiceError::invalid_field("headers", m);
