@@ -72,10 +72,11 @@ test("approve with narrowing, confirmed on chain; revoke with progress; refuse a
   await page.getByRole("link", { name: "Consents", exact: true }).click();
   await page.getByRole("link", { name: `Details for ${hospital.name}` }).first().click();
   const finish = page.getByRole("region", { name: "Finish opening your documents to the hospital" });
-  await expect(finish).toContainText("2 documents in this consent do not carry the hospital's key yet");
+  await expect(finish).toContainText("Documents in this consent that do not carry the hospital's key yet, so it cannot read them: 2.");
+  await screenshot(page, "consent-finish");
   await finish.getByRole("button", { name: "Finish" }).click();
   await expect(page.getByText(`${hospital.name} can now read the documents in this consent.`)).toBeVisible();
-  await expect(page.getByText("1 documents could not be opened with the keys on this device")).toBeVisible();
+  await expect(page.getByText("Documents the keys on this device could not open, so the hospital cannot read them: 1.")).toBeVisible();
   expect((await hospitalReads(hospital, later)).myStanza).toBeTruthy();
 
   // Take access back: a plain confirmation, then progress while the key comes off the document.

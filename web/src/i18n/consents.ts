@@ -129,10 +129,10 @@ const en = {
   "revoke.finish": "Finish removing the hospital's key",
   "revoke.unfinished": "Access ended, but the hospital's key is still on some documents. Try again to finish.",
   "share.title": "Finish opening your documents to the hospital",
-  "share.unfinished": "{count} documents in this consent do not carry the hospital's key yet, so it cannot read them.",
+  "share.unfinished": "Documents in this consent that do not carry the hospital's key yet, so it cannot read them: {count}.",
   "share.button": "Finish",
   "share.done": "{hospital} can now read the documents in this consent.",
-  "share.skipped": "{count} documents could not be opened with the keys on this device, so the hospital cannot read them. Unlock the key file that opens them and finish again.",
+  "share.skipped": "Documents the keys on this device could not open, so the hospital cannot read them: {count}. Unlock the key file that opens them and finish again.",
   "error.not_your_grant": "This consent does not carry your signature as it is shown, so no document was opened to the hospital.",
 
   "consent.needsKeys": "Unlock your keys to decide on this request.",
