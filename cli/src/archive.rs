@@ -3,6 +3,7 @@
 //! patient's keystore, every proof bundle on chain, every consent's signatures and its status on
 //! chain). Layout and rules in `docs/export.md`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::Path;
@@ -195,22 +196,22 @@ impl Files {
         Ok(files)
     }
 
-    /// A small file's bytes (a large one is read now).
-    fn bytes(&self, path: &str) -> Option<anyhow::Result<Vec<u8>>> {
+    /// A small file's bytes, borrowed (a large one is read now).
+    fn bytes(&self, path: &str) -> Option<anyhow::Result<Cow<'_, [u8]>>> {
         Some(match self.by_path.get(path)? {
-            Body::Bytes(b) => Ok(b.clone()),
+            Body::Bytes(b) => Ok(Cow::Borrowed(b)),
             Body::At { .. } => self.reader(path)?.and_then(|mut r| {
                 let mut out = Vec::new();
                 r.read_to_end(&mut out)?;
-                Ok(out)
+                Ok(Cow::Owned(out))
             }),
         })
     }
 
     /// A file's bytes as a stream.
-    fn reader(&self, path: &str) -> Option<anyhow::Result<Box<dyn std::io::Read>>> {
+    fn reader(&self, path: &str) -> Option<anyhow::Result<Box<dyn std::io::Read + '_>>> {
         Some(match self.by_path.get(path)? {
-            Body::Bytes(b) => Ok(Box::new(std::io::Cursor::new(b.clone()))),
+            Body::Bytes(b) => Ok(Box::new(&b[..])),
             Body::At { offset, size } => (|| {
                 let mut f = std::fs::File::open(&self.archive)?;
                 std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(*offset))?;
@@ -665,7 +666,7 @@ mod tests {
         );
         assert_eq!(files.duplicates, ["proofs/a.json"]);
         assert!(matches!(files.by_path["documents/x.envelope"], Body::At { size: 3, .. }), "envelopes stay on disk");
-        assert_eq!(files.bytes("documents/x.envelope").unwrap().unwrap(), b"env");
+        assert_eq!(&files.bytes("documents/x.envelope").unwrap().unwrap()[..], b"env");
         assert!(manifest_of(&files).is_err(), "not a pramana-export manifest");
         std::fs::remove_dir_all(&dir).ok();
     }

@@ -1,7 +1,7 @@
 // The account page: the key file to take elsewhere, and the export archive (all the patient's
 // records as one file, docs/export.md).
 import { useEffect, useState } from "react";
-import { ApiError, api, authHeader, call, currentSession } from "../api/client";
+import { ApiError, api, authHeader, call, currentSession, type Schemas } from "../api/client";
 import { toHex } from "../crypto/bytes";
 import { formatBytes, useT } from "../i18n";
 import { DownloadError, downloadExport, memorySink } from "../lib/exportDownload";
@@ -48,7 +48,7 @@ export function Account() {
  * can (Chromium's File System Access API), instead of being held in memory first. */
 const IN_MEMORY_LIMIT = 256 * 1024 * 1024;
 
-type ExportView = { id: string; exported_at: string; size: number; download: string };
+type ExportView = Schemas["ExportView"];
 
 /** The file name the API suggests: `pramana-export-20261130T182535Z.tar`. */
 function exportName(e: ExportView): string {
