@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use pramana_api::{Application, Settings};
 use pramana_client::Client;
 use pramana_core::AbhaNumber;
-use pramana_wire::{AuditorCreate, HospitalCreate, LoginRequest, RegisterRequest};
+use pramana_wire::{AbhaVerifyRequest, AuditorCreate, HospitalCreate, LoginRequest, RegisterRequest};
 use rand::Rng as _;
 use serde_json::{Value, json};
 use sqlx::{Connection as _, PgConnection, PgPool};
@@ -34,6 +34,9 @@ pub struct TestApp {
     /// The password (or API secret) each access token was obtained with: registering a key asks
     /// for it again.
     passwords: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    /// A hospital desk that verifies the ABHA numbers of patients [`TestApp::new_patient`]
+    /// makes (registered on first use): its access token.
+    desk: tokio::sync::OnceCell<String>,
 }
 
 /// A registered, logged-in patient.
@@ -123,7 +126,15 @@ async fn spawn_app_on(database_url: String, storage_dir: std::path::PathBuf, ove
     let base = format!("http://127.0.0.1:{}", app.port());
     let pool = app.state().pool.clone();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
-    TestApp { base, http: reqwest::Client::new(), pool, database_url, storage_dir, passwords: Default::default() }
+    TestApp {
+        base,
+        http: reqwest::Client::new(),
+        pool,
+        database_url,
+        storage_dir,
+        passwords: Default::default(),
+        desk: Default::default(),
+    }
 }
 
 /// Merges `from` into `into`, object by object.
@@ -183,8 +194,31 @@ impl TestApp {
         self.http.patch(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
     }
 
-    /// Registers and logs in a new patient.
+    /// Registers and logs in a new patient whose ABHA number is verified (by a hospital desk the
+    /// harness registers once), so consent and link requests reach them.
     pub async fn new_patient(&self) -> Patient {
+        let patient = self.new_claimed_patient().await;
+        let code =
+            self.client_as(&patient.access).abha_code_create().await.unwrap_or_else(|e| panic!("abha code: {e}"));
+        self.desk_verify(&patient.abha, &code.code).await;
+        patient
+    }
+
+    /// Staff at the harness's hospital desk (registered on first use) enter `code` for `abha`.
+    pub async fn desk_verify(&self, abha: &AbhaNumber, code: &str) {
+        let desk = self
+            .desk
+            .get_or_init(|| async {
+                let hfr = format!("IN99{:08}", rand::thread_rng().gen_range(0..100_000_000u32));
+                self.new_hospital(&hfr).await.0
+            })
+            .await;
+        let body = AbhaVerifyRequest { abha_number: abha.hyphenated(), code: code.to_owned() };
+        self.client_as(desk).abha_verify(&body).await.unwrap_or_else(|e| panic!("abha verify: {e}"));
+    }
+
+    /// Registers and logs in a new patient whose ABHA number is only claimed.
+    pub async fn new_claimed_patient(&self) -> Patient {
         let abha = random_abha();
         let body = RegisterRequest {
             abha_number: abha.hyphenated(),

@@ -174,6 +174,7 @@ impl From<ServiceError> for ApiError {
                 let message = format!("{e}; the upload was dropped, send it again");
                 status(StatusCode::REQUEST_TIMEOUT, "body_idle_timeout", message)
             }
+            ServiceError::Upstream { code, message } => status(StatusCode::SERVICE_UNAVAILABLE, code, message),
             ServiceError::Store(e) => e.into(),
             ServiceError::Internal(e) => Self::Internal(e),
         }

@@ -4,6 +4,7 @@
 //! `auth::service`) → `pramana_server::store::<table>` (all SQL). Configuration, the store,
 //! telemetry and the webhook outbox live in `pramana-server`, which the anchor worker shares.
 
+pub mod abdm;
 pub mod app;
 pub mod auth;
 pub mod error;

@@ -33,6 +33,8 @@ pub struct Limiters {
     pub per_subject: KeyedLimiter<Uuid>,
     /// Other requests without one, per client IP (IPv6 per /64).
     pub per_ip: KeyedLimiter<IpAddr>,
+    /// ABHA verification codes entered, per hospital.
+    pub abha_verify_per_hospital: KeyedLimiter<Uuid>,
 }
 
 impl Limiters {
@@ -48,15 +50,21 @@ impl Limiters {
             auth_per_ip: KeyedLimiter::new(settings.auth_per_ip_per_minute, settings.auth_per_ip_burst, max),
             per_subject: KeyedLimiter::new(settings.per_subject_per_minute, settings.per_subject_burst, max),
             per_ip: KeyedLimiter::new(settings.per_ip_per_minute, settings.per_ip_burst, max),
+            abha_verify_per_hospital: KeyedLimiter::new(
+                settings.abha_verify_per_hospital_per_minute,
+                settings.abha_verify_per_hospital_burst,
+                max,
+            ),
         }
     }
 
-    /// Drops every key whose bucket has refilled, in all four.
+    /// Drops every key whose bucket has refilled, in all of them.
     pub fn retain_recent(&self) {
         self.login_per_account.retain_recent();
         self.auth_per_ip.retain_recent();
         self.per_subject.retain_recent();
         self.per_ip.retain_recent();
+        self.abha_verify_per_hospital.retain_recent();
     }
 
     /// Runs [`Self::retain_recent`] every `period` until the limiters are dropped (it holds

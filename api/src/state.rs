@@ -10,6 +10,7 @@ use pramana_server::config::Settings;
 use pramana_server::telemetry;
 use sqlx::PgPool;
 
+use crate::abdm::AbhaOtpVerifier;
 use crate::password::PasswordHasher;
 use crate::rate_limit::Limiters;
 use crate::storage::{BlobStore, ResumableFiles};
@@ -36,6 +37,8 @@ pub struct AppState {
     pub storage: Arc<dyn BlobStore>,
     /// Resumable uploads' staged bytes (`<storage.local_dir>/resumable`).
     pub resumable: Arc<ResumableFiles>,
+    /// ABDM's ABHA verification, when `[abdm] enabled`.
+    pub abdm: Option<Arc<dyn AbhaOtpVerifier>>,
 }
 
 impl AppState {
@@ -53,6 +56,7 @@ impl AppState {
             limiters: Arc::new(Limiters::new(&settings.rate_limit)),
             metrics: telemetry::metrics_handle(),
             contract: settings.chain.resolve_contract()?,
+            abdm: crate::abdm::from_settings(&settings.abdm)?,
             storage,
             resumable,
             pool,

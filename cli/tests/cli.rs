@@ -84,9 +84,24 @@ async fn a_patient_round_trip_through_the_cli() {
     let (ok, _, err) = run(s(&["document", "restore-header", &id, "7"]), pass).await;
     assert!(!ok && err.contains("has no header version 7"), "{err}");
 
-    // A hospital asks to add documents; the patient sees it and approves from the CLI.
+    // A claimed number reaches no hospital; at the desk the patient shows a code from the CLI
+    // and staff verify the number with it.
     let (hospital, _) = app.new_hospital("IN2710000001").await;
-    let r = app.post("/v1/links", Some(&hospital), &serde_json::json!({"patient_abha_number": abha.as_digits()})).await;
+    let link_request = serde_json::json!({"patient_abha_number": abha.as_digits()});
+    let r = app.post("/v1/links", Some(&hospital), &link_request).await;
+    pramana_tests::assert_error(r, 422, "invalid_patient_abha_number").await;
+    let (ok, v, err) = run(s(&["abha", "status"]), pass).await;
+    assert!(ok && v["abha_status"] == "claimed", "{err}{v}");
+    let (ok, code, err) = run(s(&["abha", "code"]), pass).await;
+    assert!(ok, "{err}");
+    let body = serde_json::json!({"abha_number": abha.hyphenated(), "code": code["code"]});
+    let r = app.post("/v1/abha-verifications", Some(&hospital), &body).await;
+    assert_eq!(r.status(), 200);
+    let (ok, v, err) = run(s(&["abha", "status"]), pass).await;
+    assert!(ok && v["abha_status"] == "verified" && v["abha_verified_by"]["hfr_id"] == "IN2710000001", "{err}{v}");
+
+    // A hospital asks to add documents; the patient sees it and approves from the CLI.
+    let r = app.post("/v1/links", Some(&hospital), &link_request).await;
     assert_eq!(r.status(), 201);
     let (ok, links, err) = run(s(&["link", "list"]), pass).await;
     assert!(ok, "{err}");

@@ -115,6 +115,9 @@ async fn a_patient_approves_from_the_cli_and_the_hospital_decrypts() {
     assert_eq!(patient(s(&["identity", "create"])).await.unwrap().0, 0);
     assert_eq!(patient(s(&["register", "--abha", &abha.hyphenated(), "--name", "Asha"])).await.unwrap().0, 0);
     assert_eq!(patient(s(&["login", "--login", abha.as_digits()])).await.unwrap().0, 0);
+    let (code, shown, err) = patient(s(&["abha", "code"])).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    app.desk_verify(&abha, shown["code"].as_str().unwrap()).await;
     let file = home.join("report.txt");
     std::fs::write(&file, b"haemoglobin 13.5 g/dL").unwrap();
     let (code, doc, err) =
@@ -314,6 +317,9 @@ async fn a_patient_with_a_new_keystore_rotates_and_revokes_from_the_cli() {
     assert_eq!(cli(new, &["identity", "create"]).await.unwrap().0, 0);
     assert_eq!(cli(old, &["register", "--abha", &abha.hyphenated(), "--name", "Asha"]).await.unwrap().0, 0);
     assert_eq!(cli(old, &["login", "--login", abha.as_digits()]).await.unwrap().0, 0);
+    let (code, shown, err) = cli(old, &["abha", "code"]).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    app.desk_verify(&abha, shown["code"].as_str().unwrap()).await;
     let address = |home: usize| -> String {
         let file: Value =
             serde_json::from_str(&std::fs::read_to_string(format!("{}/identity.json", homes[home])).unwrap()).unwrap();
@@ -428,6 +434,9 @@ async fn a_patient_grants_a_large_record_in_pages_resumes_and_revokes_from_the_c
     assert_eq!(patient(s(&["identity", "create"])).await.unwrap().0, 0);
     assert_eq!(patient(s(&["register", "--abha", &abha.hyphenated(), "--name", "Asha"])).await.unwrap().0, 0);
     assert_eq!(patient(s(&["login", "--login", abha.as_digits()])).await.unwrap().0, 0);
+    let (code, shown, err) = patient(s(&["abha", "code"])).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    app.desk_verify(&abha, shown["code"].as_str().unwrap()).await;
     let keystore: Value = serde_json::from_str(&std::fs::read_to_string(home.join("identity.json")).unwrap()).unwrap();
     let mut pk = [0u8; 32];
     hex::decode_to_slice(keystore["x25519_public"].as_str().unwrap(), &mut pk).unwrap();
@@ -587,6 +596,9 @@ async fn grant_bench() {
     assert_eq!(patient(s(&["identity", "create"])).await.unwrap().0, 0);
     assert_eq!(patient(s(&["register", "--abha", &abha.hyphenated(), "--name", "Asha"])).await.unwrap().0, 0);
     assert_eq!(patient(s(&["login", "--login", abha.as_digits()])).await.unwrap().0, 0);
+    let (code, shown, err) = patient(s(&["abha", "code"])).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    app.desk_verify(&abha, shown["code"].as_str().unwrap()).await;
     let keystore: Value = serde_json::from_str(&std::fs::read_to_string(home.join("identity.json")).unwrap()).unwrap();
     let mut pk = [0u8; 32];
     hex::decode_to_slice(keystore["x25519_public"].as_str().unwrap(), &mut pk).unwrap();

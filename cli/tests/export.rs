@@ -92,6 +92,9 @@ async fn a_patient_exports_everything_and_verifies_it_against_the_chain_only() {
         let (code, _, err) = run(&api, &home, &args).await;
         assert_eq!(code, 0, "{args:?}: {err}");
     }
+    let (code, shown, err) = run(&api, &home, &["abha", "code"]).await;
+    assert_eq!(code, 0, "{err}");
+    p.app.desk_verify(&abha, shown["code"].as_str().unwrap()).await;
     let mut ids = Vec::new();
     for (i, (hi_type, date)) in
         [("DiagnosticReport", "2025-06-01"), ("Prescription", "2025-06-02"), ("DiagnosticReport", "2025-05-01")]

@@ -7,14 +7,15 @@
 
 use pramana_core::proof::ProofBundle;
 use pramana_wire::{
-    AuditPage, AuditQuery, AuditorCreate, AuditorCreated, AuditorView, ChainInfo, ConsentGrantBody,
-    ConsentRequestCreate, ConsentResignBody, ConsentRevokeBody, ConsentView, ConsistencyProof, ConsistencyQuery,
-    DeliveriesQuery, DeliveryView, DocumentView, ErrorBody, ExportView, GranteeKeys, HeaderVersionView, HeadsPage,
-    HeadsQuery, HospitalCreate, HospitalCreated, HospitalStatus, HospitalView, InclusionProof, KeyCreate, KeyView,
-    LinkRequestCreate, LinkView, LogPage, LogQuery, LogReport, LoginRequest, PatientPatch, PatientView, PlatformHealth,
-    PositionProof, ProofQuery, RefreshRequest, RegisterRequest, RemoveRecipient, SignedConsentPage, SignedConsentQuery,
-    StanzaChangeOutcome, StanzaChangePage, StanzaDocumentPage, StanzaQuery, TokenResponse, TreeSizeQuery, UploadQuery,
-    WebhookCreated, WebhookSet, WebhookView,
+    AbhaCodeView, AbhaVerifiedView, AbhaVerifyRequest, AuditPage, AuditQuery, AuditorCreate, AuditorCreated,
+    AuditorView, ChainInfo, ConsentGrantBody, ConsentRequestCreate, ConsentResignBody, ConsentRevokeBody, ConsentView,
+    ConsistencyProof, ConsistencyQuery, DeliveriesQuery, DeliveryView, DocumentView, ErrorBody, ExportView,
+    GranteeKeys, HeaderVersionView, HeadsPage, HeadsQuery, HospitalCreate, HospitalCreated, HospitalStatus,
+    HospitalView, InclusionProof, KeyCreate, KeyView, LinkRequestCreate, LinkView, LogPage, LogQuery, LogReport,
+    LoginRequest, PatientPatch, PatientView, PlatformHealth, PositionProof, ProofQuery, RefreshRequest,
+    RegisterRequest, RemoveRecipient, SignedConsentPage, SignedConsentQuery, StanzaChangeOutcome, StanzaChangePage,
+    StanzaDocumentPage, StanzaQuery, TokenResponse, TreeSizeQuery, UploadQuery, WebhookCreated, WebhookSet,
+    WebhookView,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::Serialize;
@@ -208,6 +209,16 @@ impl Client {
     /// `PATCH /v1/patients/me`.
     pub async fn patient_me_update(&self, body: &PatientPatch) -> Result<PatientView> {
         self.send(self.request(Method::PATCH, "/v1/patients/me").json(body), StatusCode::OK).await
+    }
+
+    /// `POST /v1/patients/me/abha-verification-code`: a one-time code to show hospital staff.
+    pub async fn abha_code_create(&self) -> Result<AbhaCodeView> {
+        self.send(self.request(Method::POST, "/v1/patients/me/abha-verification-code"), StatusCode::CREATED).await
+    }
+
+    /// `POST /v1/abha-verifications`: hospital staff verify a patient's ABHA number in person.
+    pub async fn abha_verify(&self, body: &AbhaVerifyRequest) -> Result<AbhaVerifiedView> {
+        self.send(self.post("/v1/abha-verifications", body), StatusCode::OK).await
     }
 
     /// `GET /v1/patients/{id}`.

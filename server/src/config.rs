@@ -32,6 +32,26 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     /// The API's request rate limits.
     pub rate_limit: RateLimitSettings,
+    /// ABDM's own ABHA verification (off by default; untested against ABDM).
+    pub abdm: AbdmSettings,
+}
+
+/// ABDM's ABHA verification by OTP (`api::abdm`). Off by default: the adapter follows ABDM's
+/// published API but has never talked to ABDM (no sandbox is reachable here).
+#[derive(Debug, Clone, Deserialize)]
+pub struct AbdmSettings {
+    /// Offer `POST /v1/patients/me/abha-verification/abdm`.
+    pub enabled: bool,
+    /// ABDM gateway, e.g. `https://dev.abdm.gov.in` (sandbox).
+    pub gateway_url: String,
+    /// ABHA service, e.g. `https://abhasbx.abdm.gov.in` (sandbox).
+    pub abha_url: String,
+    /// The consent manager id sent as `X-CM-ID` (`sbx` in the sandbox).
+    pub cm_id: String,
+    /// The gateway client id ABDM issued.
+    pub client_id: String,
+    /// Its secret.
+    pub client_secret: Option<SecretString>,
 }
 
 /// The API's request rate limits (GCRA: a steady rate per minute and a burst). Each API
@@ -56,6 +76,10 @@ pub struct RateLimitSettings {
     pub per_ip_per_minute: u32,
     /// Burst per client IP.
     pub per_ip_burst: u32,
+    /// ABHA verifications (codes entered at a desk) per hospital: slows guessing codes.
+    pub abha_verify_per_hospital_per_minute: u32,
+    /// Burst of ABHA verifications per hospital.
+    pub abha_verify_per_hospital_burst: u32,
     /// Most keys (accounts, addresses, subjects) one limiter tracks; beyond it, requests share
     /// one overflow bucket until idle keys are dropped (every minute).
     pub max_keys: usize,
@@ -343,6 +367,8 @@ per_subject_per_minute = 600
 per_subject_burst = 300
 per_ip_per_minute = 300
 per_ip_burst = 100
+abha_verify_per_hospital_per_minute = 30
+abha_verify_per_hospital_burst = 30
 max_keys = 100000
 
 [telemetry]
@@ -380,6 +406,13 @@ backoff_cap_secs = 3600
 max_attempts = 20
 concurrency = 8
 poll_interval_ms = 1000
+
+[abdm]
+enabled = false
+gateway_url = "https://dev.abdm.gov.in"
+abha_url = "https://abhasbx.abdm.gov.in"
+cm_id = "sbx"
+client_id = ""
 
 [chain]
 rpc_url = "http://127.0.0.1:8545"
@@ -434,6 +467,14 @@ impl Settings {
         let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
         if self.auth.jwt_secret.expose_secret().len() < 32 {
             return invalid("auth.jwt_secret must be at least 32 bytes (set PRAMANA_AUTH__JWT_SECRET)");
+        }
+        if self.abdm.enabled
+            && (self.abdm.client_id.is_empty()
+                || self.abdm.client_secret.is_none()
+                || !self.abdm.gateway_url.starts_with("https://")
+                || !self.abdm.abha_url.starts_with("https://"))
+        {
+            return invalid("abdm.enabled needs abdm.client_id, abdm.client_secret and https gateway_url and abha_url");
         }
         if self.auth.access_token_ttl_secs == 0 || self.auth.access_token_ttl_secs > 3600 {
             return invalid("auth.access_token_ttl_secs must be between 1 and 3600");

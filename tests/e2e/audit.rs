@@ -13,7 +13,7 @@ async fn patients_see_their_own_events_and_auditors_see_all() {
     let b = app.new_patient().await;
     let page = app.client_as(&a.access).audit(&AuditQuery::default()).await.unwrap();
     let actions: Vec<&str> = page.events.iter().map(|e| e.action.as_str()).collect();
-    assert_eq!(actions, ["patient.register", "auth.login"]);
+    assert_eq!(actions, ["patient.register", "auth.login", "abha.code", "abha.verify"]);
     assert!(page.events.iter().all(|e| e.subject_patient_id.map(|u| u.to_string()).as_deref() == Some(a.id.as_str())));
     assert!(!serde_json::to_string(&page).unwrap().contains(&b.id));
 

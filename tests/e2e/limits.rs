@@ -91,8 +91,8 @@ async fn other_routes_are_limited_per_subject_and_anonymous_callers_per_address(
             assert!(r429["headers"]["Retry-After"].is_object(), "{method} {path}: {r429}");
         }
     }
-    let a = app.new_patient().await;
-    let b = app.new_patient().await;
+    let a = app.new_claimed_patient().await;
+    let b = app.new_claimed_patient().await;
     for _ in 0..5 {
         assert_eq!(app.get("/v1/patients/me", Some(&a.access)).await.status(), 200);
     }

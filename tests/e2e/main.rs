@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on the first surprise")]
 
+mod abha;
 mod accounts;
 mod anchoring;
 mod audit;

@@ -71,7 +71,7 @@ async fn invalid_abha_numbers_are_422_naming_the_field_and_change_nothing() {
 }
 
 #[tokio::test]
-async fn duplicate_registration_is_409_and_changes_nothing() {
+async fn registering_a_number_again_with_its_password_is_409_and_changes_nothing() {
     let app = spawn_app().await;
     let p = app.new_patient().await;
     let before = app.table_counts().await;
@@ -83,26 +83,44 @@ async fn duplicate_registration_is_409_and_changes_nothing() {
         )
         .await;
     assert_error(r, 409, "already_registered").await;
-    // The same ABHA address twice: the second registration is refused whole.
-    let r = app
-        .post(
-            "/v1/auth/register",
-            None,
-            &json!({"abha_number": random_abha().as_digits(), "abha_addresses": ["dup@sbx"], "name": "A", "password": PATIENT_PASSWORD}),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
-    let before2 = app.table_counts().await;
-    let r = app
-        .post(
-            "/v1/auth/register",
-            None,
-            &json!({"abha_number": random_abha().as_digits(), "abha_addresses": ["DUP@sbx"], "name": "B", "password": PATIENT_PASSWORD}),
-        )
-        .await;
-    assert_error(r, 409, "already_registered").await;
-    assert_eq!(app.table_counts().await, before2);
-    assert_ne!(before, before2);
+    assert_eq!(app.table_counts().await, before);
+}
+
+#[tokio::test]
+async fn an_abha_address_claimed_twice_signs_in_to_neither_until_one_is_verified() {
+    let app = spawn_app().await;
+    let register = |name: &'static str, password: &'static str| {
+        let body = json!({"abha_number": random_abha().as_digits(), "abha_addresses": ["dup@sbx"], "name": name, "password": password});
+        let app = &app;
+        async move {
+            let r = app.post("/v1/auth/register", None, &body).await;
+            assert_eq!(r.status(), 201);
+            let v: serde_json::Value = r.json().await.unwrap();
+            (v["id"].as_str().unwrap().to_owned(), v["abha_number"].as_str().unwrap().to_owned())
+        }
+    };
+    let (a, a_abha) = register("A", "first password 12345").await;
+    // One holder: the address signs in.
+    let (token, _) = app.login("dup@sbx", "first password 12345").await;
+    // A second claim of the same address (in upper case) is taken; neither signs in by it now.
+    let (_, b_abha) = register("B", "second password 1234").await;
+    let login = |password: &'static str| {
+        let body = json!({"login": "DUP@sbx", "password": password});
+        let app = &app;
+        async move { app.post("/v1/auth/login", None, &body).await }
+    };
+    assert_error(login("first password 12345").await, 401, "unauthorized").await;
+    assert_error(login("second password 1234").await, 401, "unauthorized").await;
+    app.login(&b_abha, "second password 1234").await;
+    // Verifying A's number verifies its address: it signs in to A again.
+    let code: serde_json::Value =
+        app.post("/v1/patients/me/abha-verification-code", Some(&token), &json!({})).await.json().await.unwrap();
+    app.desk_verify(&pramana_core::AbhaNumber::parse(&a_abha).unwrap(), code["code"].as_str().unwrap()).await;
+    let r = login("first password 12345").await;
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["subject_id"], a);
+    assert_error(login("second password 1234").await, 401, "unauthorized").await;
 }
 
 #[tokio::test]

@@ -104,7 +104,10 @@ async fn refresh_rotates_and_reuse_revokes_the_session() {
     assert_refused(api.refresh(&refresh(&refresh2)).await, 401, "unauthorized");
     assert_refused(app.client_as(&access2).patient_me().await, 401, "unauthorized");
     assert_refused(app.client_as(&p.access).patient_me().await, 401, "unauthorized");
-    let reason: String = sqlx::query_scalar("SELECT revoked_reason FROM sessions").fetch_one(&app.pool).await.unwrap();
+    let reason: String = sqlx::query_scalar("SELECT revoked_reason FROM sessions WHERE role = 'patient'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(reason, "refresh_reuse");
 
     // Unknown refresh tokens change nothing.

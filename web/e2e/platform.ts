@@ -71,11 +71,35 @@ export async function newHospital(name = "Sunrise Multispeciality Hospital"): Pr
   return { id: created.hospital.id, hfrId, name, token, x25519Public };
 }
 
-/** A patient registered through the API (journeys that are not about registration). */
-export async function newPatientAccount(name = "Asha Kumari"): Promise<{ abha: string; password: string; name: string }> {
+let desk: Promise<Hospital> | undefined;
+/** A hospital whose desk verifies the ABHA numbers of patients these tests register. */
+export function deskHospital(): Promise<Hospital> {
+  desk ??= newHospital("Registration Desk Hospital");
+  return desk;
+}
+
+/** Staff at a hospital desk enter the code the patient's client shows for `abha`. */
+export async function verifyAtDesk(abha: string, code: string, hospital?: Hospital): Promise<void> {
+  const h = hospital ?? (await deskHospital());
+  await apiCall("POST", "/v1/abha-verifications", { abha_number: abha, code }, h.token);
+}
+
+/**
+ * A patient registered through the API (journeys that are not about registration), with the
+ * ABHA number verified at a hospital desk unless `claimedOnly`.
+ */
+export async function newPatientAccount(
+  name = "Asha Kumari",
+  { claimedOnly = false } = {},
+): Promise<{ abha: string; password: string; name: string }> {
   const abha = newAbhaNumber();
   const password = "correct horse battery";
   await apiCall("POST", "/v1/auth/register", { abha_number: abha, abha_addresses: [], name, password });
+  if (!claimedOnly) {
+    const token = await loginAs(abha, password);
+    const { code } = await apiCall<{ code: string }>("POST", "/v1/patients/me/abha-verification-code", undefined, token);
+    await verifyAtDesk(abha, code);
+  }
   return { abha, password, name };
 }
 

@@ -17,10 +17,88 @@ pub struct PatientView {
     pub abha_addresses: Vec<String>,
     /// Display name.
     pub name: String,
+    /// `claimed` (registered, not proven: no consent or link request reaches the account),
+    /// `verified` (proven in person at a hospital or through ABDM), or `displaced` (another
+    /// account's claim to the number was verified; this account keeps its documents).
+    #[cfg_attr(feature = "openapi", schema(example = "claimed"))]
+    pub abha_status: String,
+    /// When the number was verified.
+    pub abha_verified_at: Option<DateTime<Utc>>,
+    /// The hospital whose staff verified it in person (absent when verified through ABDM).
+    pub abha_verified_by: Option<AbhaVerifier>,
+    /// When another account's claim to the number was verified.
+    pub abha_displaced_at: Option<DateTime<Utc>>,
     /// Registration time.
     pub created_at: DateTime<Utc>,
     /// Last profile change.
     pub updated_at: DateTime<Utc>,
+}
+
+/// The hospital that verified an ABHA number in person.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AbhaVerifier {
+    /// Health Facility Registry id.
+    pub hfr_id: String,
+    /// Name.
+    pub name: String,
+}
+
+/// A one-time code for staff at a hospital desk to enter with the patient's ABHA number, after
+/// checking the ABHA card.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AbhaCodeView {
+    /// Eight digits, shown `1234-5678`.
+    #[cfg_attr(feature = "openapi", schema(example = "4821-0937"))]
+    pub code: String,
+    /// When it stops working (15 minutes; a new code replaces it).
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What hospital staff enter after checking a patient's ABHA card.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AbhaVerifyRequest {
+    /// The number on the card, with or without hyphens.
+    #[cfg_attr(feature = "openapi", schema(example = "91-2345-6789-0129"))]
+    pub abha_number: String,
+    /// The code the patient's screen shows (spaces and hyphens ignored).
+    #[cfg_attr(feature = "openapi", schema(example = "4821-0937"))]
+    pub code: String,
+}
+
+/// A number verified in person.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AbhaVerifiedView {
+    /// `XX-XXXX-XXXX-XXXX`.
+    pub abha_number: String,
+    /// The account's display name, for staff to compare with the card.
+    pub patient_name: String,
+    /// When.
+    pub verified_at: DateTime<Utc>,
+}
+
+/// An ABDM OTP verification under way: ABDM sent a one-time password to the mobile number
+/// registered with the ABHA number.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AbdmOtpStarted {
+    /// ABDM's transaction id, to send back with the OTP.
+    pub transaction_id: String,
+}
+
+/// The OTP ABDM sent, to finish an ABDM verification.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AbdmOtpConfirm {
+    /// From [`AbdmOtpStarted`].
+    pub transaction_id: String,
+    /// The one-time password.
+    pub otp: String,
 }
 
 /// Changes to a profile; absent fields stay as they are.

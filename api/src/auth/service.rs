@@ -11,8 +11,9 @@ use crate::rate_limit::RetryAfter;
 use crate::state::AppState;
 use crate::tokens::{self, new_refresh_token};
 use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
+use pramana_server::store::credentials::{self, Credential};
+use pramana_server::store::sessions;
 use pramana_server::store::sessions::RefreshOutcome;
-use pramana_server::store::{credentials, patients, sessions};
 
 /// A freshly issued token pair.
 #[derive(Debug, Clone)]
@@ -29,22 +30,35 @@ pub struct TokenPair {
     pub subject_id: Uuid,
 }
 
-/// Turns what a user typed into the stored login: an ABHA address resolves to its ABHA number,
-/// an ABHA number or HFR id is normalised, anything else is a lower-cased username.
-async fn normalise_login(state: &AppState, login: &str) -> ApiResult<Option<String>> {
+/// Most accounts a login by ABHA number tries: registration keeps at most
+/// [`crate::service::abha::MAX_LIVE_CLAIMS`] live claims of a number, and each verification
+/// displaces at most that many.
+const MAX_LOGIN_CANDIDATES: i64 = 2 * crate::service::abha::MAX_LIVE_CLAIMS as i64;
+
+/// The credentials what a user typed may sign in to, and the key its attempts are limited under
+/// (the same account under another spelling, an ABHA address or dashes, is the same key; an
+/// unknown login is limited under its own spelling). An ABHA number may be claimed by several
+/// accounts: the verified holder is tried first, then the claims, then displaced accounts.
+async fn login_candidates(state: &AppState, login: &str) -> ApiResult<(String, Vec<Credential>)> {
+    let spelled = login.trim().to_ascii_lowercase();
     if login.contains('@') {
-        return match AbhaAddress::parse(login) {
-            Ok(address) => Ok(patients::find_abha_number_by_address(&state.pool, &address).await?),
-            Err(_) => Ok(None),
+        let found = match AbhaAddress::parse(login) {
+            Ok(address) => credentials::find_patient_credential_by_address(&state.pool, address.as_str()).await?,
+            Err(_) => None,
         };
+        return Ok(match found {
+            Some((credential, number)) => (number, vec![credential]),
+            None => (spelled, Vec::new()),
+        });
     }
     if let Ok(n) = AbhaNumber::parse(login) {
-        return Ok(Some(n.as_digits().to_owned()));
+        let digits = n.as_digits().to_owned();
+        let found = credentials::find_patient_credentials_by_abha(&state.pool, &digits, MAX_LOGIN_CANDIDATES).await?;
+        return Ok((digits, found));
     }
-    if let Ok(h) = HfrId::parse(login) {
-        return Ok(Some(h.as_str().to_owned()));
-    }
-    Ok(Some(login.trim().to_ascii_lowercase()))
+    let key = HfrId::parse(login).map_or(spelled, |h| h.as_str().to_owned());
+    let found = credentials::find_credential_by_login(&state.pool, &key).await?;
+    Ok((key, found.into_iter().collect()))
 }
 
 /// Checks a login and password and opens a session. Every failure is the same 401.
@@ -54,29 +68,27 @@ pub async fn login(
     password: String,
     request_id: Option<String>,
 ) -> ApiResult<TokenPair> {
-    let normalised = normalise_login(state, login).await?;
-    // Per account, before any password work: the same account under another spelling (an ABHA
-    // address, dashes) is the same key; an unknown login is limited under its own spelling.
-    let key = normalised.as_deref().map_or_else(|| login.trim().to_ascii_lowercase(), str::to_owned);
+    let (key, candidates) = login_candidates(state, login).await?;
+    // Per account, before any password work.
     if let Err(RetryAfter(secs)) = state.limiters.login_per_account.check(&key) {
         tracing::info!("login refused: too many attempts for this account");
         return Err(ApiError::RateLimited { retry_after_secs: secs });
     }
-    let credential = match normalised {
-        Some(l) => credentials::find_credential_by_login(&state.pool, &l).await?,
-        None => None,
-    };
-    let ok = state
-        .hasher
-        .verify(password, credential.as_ref().map(|c| c.password_hash.clone()))
-        .await
-        .map_err(ApiError::internal)?;
-    let credential = match credential {
-        Some(c) if ok => c,
-        _ => {
-            tracing::info!("login refused");
-            return Err(ApiError::Unauthorized);
+    // An unknown login still costs one hash, like a known one.
+    let mut matched = None;
+    if candidates.is_empty() {
+        state.hasher.verify(password, None).await.map_err(ApiError::internal)?;
+    } else {
+        for c in candidates {
+            if state.hasher.verify(password.clone(), Some(c.password_hash.clone())).await.map_err(ApiError::internal)? {
+                matched = Some(c);
+                break;
+            }
         }
+    }
+    let Some(credential) = matched else {
+        tracing::info!("login refused");
+        return Err(ApiError::Unauthorized);
     };
 
     let (refresh_token, refresh_hash) = new_refresh_token();

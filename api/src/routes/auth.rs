@@ -11,10 +11,14 @@ use crate::auth::service::{self, TokenPair};
 use crate::auth::{AuthUser, Role};
 use crate::error::current_request_id;
 use crate::error::{ApiError, ApiJson, ApiResult, conflict_as};
+use crate::service::ServiceError;
 use crate::state::AppState;
 use axum::extract::State;
 use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
-use pramana_server::store::{StoreError, credentials, patients};
+use pramana_server::store::{StoreError, abha, credentials, patients};
+
+/// What registering a number already taken is told.
+const ALREADY_REGISTERED: &str = "this ABHA number is already registered; sign in instead";
 
 /// Shortest accepted password.
 pub const MIN_PASSWORD_LEN: usize = 12;
@@ -71,8 +75,8 @@ pub fn parse_addresses(raw: &[String]) -> ApiResult<Vec<AbhaAddress>> {
 /// Registers a patient.
 #[utoipa::path(post, path = "/v1/auth/register", tag = "auth", request_body = RegisterRequest,
     responses(
-        (status = 201, description = "Registered", body = PatientView),
-        (status = 409, description = "ABHA number or address already registered (`already_registered`)", body = crate::error::ErrorBody),
+        (status = 201, description = "Registered; the ABHA number is *claimed* until verified in person at a hospital or through ABDM", body = PatientView),
+        (status = 409, description = "`already_registered`: this number with this password, or as many claims of the number as one number may have", body = crate::error::ErrorBody),
         (status = 422, description = "A field is invalid (`invalid_<field>`)", body = crate::error::ErrorBody),
     ))]
 pub async fn auth_register(
@@ -84,9 +88,19 @@ pub async fn auth_register(
     let name = check_name(&body.name)?;
     check_password(&body.password)?;
 
+    // Several accounts may claim one number (verification settles who holds it), but one person
+    // registering twice with the same password would only ever sign in to the first.
+    let claims = credentials::find_patient_credentials_by_abha(&state.pool, abha_number.as_digits(), 8).await?;
+    for claim in claims {
+        if state.hasher.verify(body.password.clone(), Some(claim.password_hash)).await.map_err(ApiError::internal)? {
+            return Err(ApiError::from(ServiceError::conflict("already_registered", ALREADY_REGISTERED)));
+        }
+    }
     let hash = state.hasher.hash(body.password).await.map_err(ApiError::internal)?;
     let id = PatientId::new();
     let mut tx = pramana_server::store::begin(&state.pool).await?;
+    abha::lock_abha_number(&mut tx, abha_number.as_digits()).await?;
+    crate::service::abha::check_room_for_claim(&mut tx, abha_number.as_digits()).await?;
     let result: Result<(), StoreError> = async {
         patients::insert_patient(&mut tx, id, &abha_number, &name, &addresses).await?;
         credentials::insert_credential(&mut *tx, Role::Patient, id.0, abha_number.as_digits(), &hash).await?;
@@ -102,7 +116,7 @@ pub async fn auth_register(
         Ok(())
     }
     .await;
-    result.map_err(conflict_as("already_registered", "this ABHA number or address is already registered"))?;
+    result.map_err(conflict_as("already_registered", ALREADY_REGISTERED))?;
     let patient = patients::find_patient_by_id(&mut tx, id).await?.ok_or(ApiError::NotFound)?;
     pramana_server::store::commit(tx).await?;
     Ok((StatusCode::CREATED, ApiJson(super::patients::patient_view(patient))))

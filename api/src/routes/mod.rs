@@ -1,6 +1,7 @@
 //! HTTP handlers, one module per resource, named `<resource>_<verb>`. The OpenAPI document is
 //! generated from these handlers' annotations.
 
+pub mod abha;
 pub mod accounts;
 pub mod audit;
 pub mod auth;
@@ -67,6 +68,10 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .merge(auth_routes)
         .routes(routes!(patients::patients_me_get, patients::patients_me_patch))
         .routes(routes!(patients::patients_get))
+        .routes(routes!(abha::abha_code_create))
+        .routes(routes!(abha::abha_verifications_create))
+        .routes(routes!(abha::abdm_otp_request))
+        .routes(routes!(abha::abdm_otp_confirm))
         .routes(routes!(export::patients_me_export))
         .routes(routes!(export::patients_me_exports_create))
         .routes(routes!(export::patients_me_exports_get))

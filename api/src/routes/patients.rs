@@ -3,7 +3,7 @@
 use axum::extract::State;
 
 use pramana_core::PatientId;
-use pramana_wire::{PatientPatch, PatientView};
+use pramana_wire::{AbhaVerifier, PatientPatch, PatientView};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -22,6 +22,10 @@ pub(crate) fn patient_view(p: Patient) -> PatientView {
         abha_number: p.abha_number.hyphenated(),
         abha_addresses: p.abha_addresses.iter().map(ToString::to_string).collect(),
         name: p.name,
+        abha_status: p.abha_status.as_str().to_owned(),
+        abha_verified_at: p.abha_verified_at,
+        abha_verified_by: p.abha_verified_by.map(|(hfr_id, name)| AbhaVerifier { hfr_id, name }),
+        abha_displaced_at: p.abha_displaced_at,
         created_at: p.created_at,
         updated_at: p.updated_at,
     }

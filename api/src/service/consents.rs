@@ -16,6 +16,7 @@ use pramana_core::consent::chain_consent_id;
 use pramana_core::envelope::Header;
 use pramana_core::{AbhaNumber, AccessMode, ConsentStatus, EthAddress, HiType, Purpose, Role};
 use pramana_server::store;
+use pramana_server::store::abha;
 use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event, insert_audit_event_now};
 use pramana_server::store::consents::{self, ConsentRow, GrantRecord, Signed};
 use pramana_server::store::keys::{self, KeyRow};
@@ -91,14 +92,18 @@ pub struct SignedFields {
     pub signature: [u8; 64],
 }
 
+/// What a consent or link request for a number no verified account holds is told: the same
+/// whether nobody, or only unverified accounts, claim it.
+pub const NO_VERIFIED_PATIENT: &str = "no patient holds this ABHA number verified (a number counts once verified in person at a hospital or through ABDM)";
+
 /// A hospital asks a patient for consent (one open artefact per hospital and patient).
 pub async fn request(pool: &PgPool, actor: &Actor, req: NewRequest, now: DateTime<Utc>) -> ServiceResult<ConsentRow> {
     actor.require(&[Role::Hospital])?;
     // Everything that needs no database first.
     let mut row = check_request(&req, actor.id, now)?;
-    row.patient_id = consents::find_patient_id_by_abha(pool, req.patient_abha.as_digits()).await?.ok_or_else(|| {
-        ServiceError::invalid_field("patient_abha_number", "no patient is registered with this ABHA number")
-    })?;
+    row.patient_id = abha::find_verified_patient_id(pool, req.patient_abha.as_digits())
+        .await?
+        .ok_or_else(|| ServiceError::invalid_field("patient_abha_number", NO_VERIFIED_PATIENT))?;
     let mut tx = store::begin(pool).await?;
     consents::mark_open_consent_expired(&mut tx, row.patient_id, actor.id).await?;
     consents::insert_consent(&mut tx, &row).await.map_err(conflict_as(

@@ -6,8 +6,8 @@
 
 use pramana_core::{AbhaNumber, Role};
 use pramana_server::store;
+use pramana_server::store::abha::find_verified_patient_id;
 use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event, insert_audit_event_now};
-use pramana_server::store::consents::find_patient_id_by_abha;
 use pramana_server::store::links::{self, LinkRow};
 use serde_json::json;
 use sqlx::PgPool;
@@ -18,9 +18,9 @@ use super::{Actor, ServiceError, ServiceResult, conflict_as};
 /// A hospital asks to be linked to the patient with ABHA number `abha`.
 pub async fn request(pool: &PgPool, actor: &Actor, abha: &AbhaNumber) -> ServiceResult<LinkRow> {
     actor.require(&[Role::Hospital])?;
-    let patient_id = find_patient_id_by_abha(pool, abha.as_digits()).await?.ok_or_else(|| {
-        ServiceError::invalid_field("patient_abha_number", "no patient is registered with this ABHA number")
-    })?;
+    let patient_id = find_verified_patient_id(pool, abha.as_digits())
+        .await?
+        .ok_or_else(|| ServiceError::invalid_field("patient_abha_number", super::consents::NO_VERIFIED_PATIENT))?;
     let id = Uuid::now_v7();
     let mut tx = store::begin(pool).await?;
     links::insert_link_request(&mut tx, id, patient_id, actor.id).await.map_err(conflict_as(

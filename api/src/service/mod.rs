@@ -5,6 +5,7 @@
 //! events, webhook events) and its audit event in one transaction. Nothing here knows axum or
 //! status codes: `error` maps a `ServiceError` to a response.
 
+pub mod abha;
 pub mod consents;
 pub mod documents;
 pub mod export;
@@ -113,6 +114,14 @@ pub enum ServiceError {
     /// A streamed upload's body sent no bytes for this long (`body_idle_timeout`).
     #[error("no bytes of the body arrived for {} s", .0.as_secs())]
     BodyIdle(std::time::Duration),
+    /// A service the platform depends on (ABDM) is unreachable or answered oddly (503).
+    #[error("{message}")]
+    Upstream {
+        /// Stable code.
+        code: &'static str,
+        /// What failed.
+        message: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -1,5 +1,6 @@
 //! The commands, one per file; `Command` is the top level of the command line.
 
+mod abha;
 mod audit;
 mod audit_log;
 mod consent;
@@ -32,6 +33,9 @@ pub enum Command {
     Register(register::Args),
     /// Log in (password from PRAMANA_PASSWORD or a prompt) and publish this keystore's keys.
     Login(login::Args),
+    /// Prove your ABHA number: `code` for the hospital desk, `status`; hospitals `verify`.
+    #[command(subcommand)]
+    Abha(abha::AbhaCmd),
     /// Encrypt and upload a file.
     Upload(upload::Args),
     /// List your documents.
@@ -77,6 +81,7 @@ impl Command {
             Self::Identity(c) => c.run(ctx).await?,
             Self::Register(a) => register::run(ctx, a).await?,
             Self::Login(a) => login::run(ctx, a).await?,
+            Self::Abha(c) => c.run(ctx).await?,
             Self::Upload(a) => upload::run(ctx, a).await?,
             Self::Ls => ls::run(ctx).await?,
             Self::Download(a) => download::run(ctx, a).await?,

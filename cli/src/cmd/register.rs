@@ -21,6 +21,12 @@ pub async fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     let password = secret("PRAMANA_PASSWORD", "New password: ")?;
     let body = RegisterRequest { abha_number: a.abha, abha_addresses: a.abha_addresses, name: a.name, password };
     let v = ctx.client.register(&body).await?;
-    ctx.print(&v, || format!("registered {} ({})", v.abha_number, v.id));
+    ctx.print(&v, || {
+        format!(
+            "registered {} ({})\nYour ABHA number is claimed, not yet verified: hospitals can send you consent and link \
+             requests once it is. At a registered hospital's desk, run `pramana abha code` and show the code with your ABHA card.",
+            v.abha_number, v.id
+        )
+    });
     Ok(())
 }

@@ -390,14 +390,6 @@ pub async fn mark_consent_denied(conn: &mut PgConnection, id: Uuid) -> StoreResu
     Ok(done.rows_affected() == 1)
 }
 
-/// The patient with this ABHA number (14 digits), if registered.
-pub async fn find_patient_id_by_abha(db: impl PgExecutor<'_>, abha_digits: &str) -> StoreResult<Option<Uuid>> {
-    Ok(sqlx::query_scalar("SELECT id FROM patients WHERE abha_number = $1")
-        .bind(abha_digits)
-        .fetch_optional(db)
-        .await?)
-}
-
 /// A patient's signed grant, with the (possibly narrowed) scope it covers.
 #[derive(Debug, Clone)]
 pub struct GrantRecord<'a> {

@@ -81,20 +81,73 @@ pub async fn find_credential_by_subject(
     .transpose()
 }
 
-/// Finds the credential for a normalised login.
+/// Finds the hospital, auditor or admin credential for a normalised login (patients sign in
+/// through [`find_patient_credentials_by_abha`]: several accounts may claim one number).
 pub async fn find_credential_by_login(db: impl PgExecutor<'_>, login: &str) -> StoreResult<Option<Credential>> {
-    let row = sqlx::query("SELECT id, role, subject_id, password_hash FROM credentials WHERE login = $1")
-        .bind(login)
-        .fetch_optional(db)
-        .await?;
-    row.map(|r: PgRow| {
-        let role: String = r.try_get("role")?;
-        Ok(Credential {
-            id: r.try_get("id")?,
-            role: Role::parse(&role).ok_or_else(|| super::StoreError::Schema(format!("credentials.role {role}")))?,
-            subject_id: r.try_get("subject_id")?,
-            password_hash: r.try_get("password_hash")?,
-        })
+    let row = sqlx::query(
+        "SELECT id, role, subject_id, password_hash FROM credentials WHERE login = $1 AND role <> 'patient'",
+    )
+    .bind(login)
+    .fetch_optional(db)
+    .await?;
+    row.as_ref().map(credential_from_row).transpose()
+}
+
+fn credential_from_row(r: &PgRow) -> StoreResult<Credential> {
+    let role: String = r.try_get("role")?;
+    Ok(Credential {
+        id: r.try_get("id")?,
+        role: Role::parse(&role).ok_or_else(|| super::StoreError::Schema(format!("credentials.role {role}")))?,
+        subject_id: r.try_get("subject_id")?,
+        password_hash: r.try_get("password_hash")?,
     })
-    .transpose()
+}
+
+/// The credentials of every account claiming ABHA number `digits`, in the order a login tries
+/// them: the verified holder first, then the claims, then displaced accounts, oldest first. At
+/// most `limit` (registration caps live claims, so this is a bound, not a cut).
+pub async fn find_patient_credentials_by_abha(
+    db: impl PgExecutor<'_>,
+    digits: &str,
+    limit: i64,
+) -> StoreResult<Vec<Credential>> {
+    let rows = sqlx::query(
+        "SELECT c.id, c.role, c.subject_id, c.password_hash
+         FROM credentials c JOIN patients p ON p.id = c.subject_id
+         WHERE c.role = 'patient' AND c.login = $1
+         ORDER BY CASE p.abha_status WHEN 'verified' THEN 0 WHEN 'claimed' THEN 1 ELSE 2 END, p.created_at
+         LIMIT $2",
+    )
+    .bind(digits)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(credential_from_row).collect()
+}
+
+/// The credential an ABHA address signs in to: the verified account holding it, else the one
+/// account claiming it. An address several unverified accounts claim signs in to none of them
+/// (each still signs in by number).
+/// Returns the credential with its login (the account's ABHA number).
+pub async fn find_patient_credential_by_address(
+    db: impl PgExecutor<'_>,
+    address: &str,
+) -> StoreResult<Option<(Credential, String)>> {
+    let rows = sqlx::query(
+        "SELECT c.id, c.role, c.subject_id, c.password_hash, c.login, a.verified
+         FROM patient_abha_addresses a JOIN credentials c ON c.role = 'patient' AND c.subject_id = a.patient_id
+         WHERE a.address = $1
+         ORDER BY a.verified DESC
+         LIMIT 2",
+    )
+    .bind(address)
+    .fetch_all(db)
+    .await?;
+    let verified = rows.first().map(|r| r.try_get::<bool, _>("verified")).transpose()?.unwrap_or(false);
+    if rows.len() == 1 || verified {
+        let Some(row) = rows.first() else { return Ok(None) };
+        let login: String = row.try_get("login")?;
+        return Ok(Some((credential_from_row(row)?, login)));
+    }
+    Ok(None)
 }

@@ -1,6 +1,7 @@
 //! All SQL lives here: one module per table family, functions named `insert_*`, `find_*_by_*`,
 //! `mark_*`. Nothing outside `store` writes SQL.
 
+pub mod abha;
 pub mod accounts;
 pub mod anchor;
 pub mod audit;

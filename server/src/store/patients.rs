@@ -2,10 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use pramana_core::{AbhaAddress, AbhaNumber, PatientId};
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::StoreResult;
+use super::abha::AbhaStatus;
 
 /// A patient row with its ABHA addresses.
 #[derive(Debug, Clone)]
@@ -14,6 +15,14 @@ pub struct Patient {
     pub id: PatientId,
     /// Normalised ABHA number.
     pub abha_number: AbhaNumber,
+    /// Whether the number is claimed, verified or displaced.
+    pub abha_status: AbhaStatus,
+    /// When it was verified.
+    pub abha_verified_at: Option<DateTime<Utc>>,
+    /// The hospital whose staff verified it in person: (HFR id, name).
+    pub abha_verified_by: Option<(String, String)>,
+    /// When another account's claim to the number was verified.
+    pub abha_displaced_at: Option<DateTime<Utc>>,
     /// ABHA addresses, sorted.
     pub abha_addresses: Vec<AbhaAddress>,
     /// Display name.
@@ -38,17 +47,25 @@ pub async fn insert_patient(
         .bind(name)
         .execute(&mut *conn)
         .await?;
-    insert_addresses(conn, id, addresses).await
+    insert_addresses(conn, id, addresses, false).await
 }
 
-async fn insert_addresses(conn: &mut PgConnection, id: PatientId, addresses: &[AbhaAddress]) -> StoreResult<()> {
+/// Inserts addresses, as verified when the patient's number is (an address another verified
+/// account holds is then a conflict).
+async fn insert_addresses(
+    conn: &mut PgConnection,
+    id: PatientId,
+    addresses: &[AbhaAddress],
+    verified: bool,
+) -> StoreResult<()> {
     if addresses.is_empty() {
         return Ok(());
     }
     let list: Vec<&str> = addresses.iter().map(AbhaAddress::as_str).collect();
-    sqlx::query("INSERT INTO patient_abha_addresses (address, patient_id) SELECT unnest($1::text[]), $2")
+    sqlx::query("INSERT INTO patient_abha_addresses (address, patient_id, verified) SELECT unnest($1::text[]), $2, $3")
         .bind(&list)
         .bind(id.0)
+        .bind(verified)
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -60,49 +77,50 @@ pub async fn find_patient_by_id(conn: &mut PgConnection, id: PatientId) -> Store
     struct Row {
         id: Uuid,
         abha_number: String,
+        abha_status: String,
+        abha_verified_at: Option<DateTime<Utc>>,
+        verifier_hfr_id: Option<String>,
+        verifier_name: Option<String>,
+        abha_displaced_at: Option<DateTime<Utc>>,
         name: String,
         created_at: DateTime<Utc>,
         updated_at: DateTime<Utc>,
     }
-    let row: Option<Row> =
-        sqlx::query_as("SELECT id, abha_number, name, created_at, updated_at FROM patients WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some(Row { id, abha_number: abha, name, created_at, updated_at }) = row else {
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT p.id, p.abha_number, p.abha_status, p.abha_verified_at, h.hfr_id AS verifier_hfr_id,
+                h.name AS verifier_name, p.abha_displaced_at, p.name, p.created_at, p.updated_at
+         FROM patients p LEFT JOIN hospitals h ON h.id = p.abha_verified_by WHERE p.id = $1",
+    )
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
         return Ok(None);
     };
     let addresses: Vec<String> =
         sqlx::query_scalar("SELECT address FROM patient_abha_addresses WHERE patient_id = $1 ORDER BY address")
-            .bind(id)
+            .bind(row.id)
             .fetch_all(&mut *conn)
             .await?;
     Ok(Some(Patient {
-        id: id.into(),
+        id: row.id.into(),
         // Rows were validated on the way in; a bad row is a bug worth failing loudly on.
-        abha_number: AbhaNumber::parse(&abha)
+        abha_number: AbhaNumber::parse(&row.abha_number)
             .map_err(|e| super::StoreError::Schema(format!("patients.abha_number: {e}")))?,
+        abha_status: AbhaStatus::parse(&row.abha_status)
+            .ok_or_else(|| super::StoreError::Schema(format!("patients.abha_status {}", row.abha_status)))?,
+        abha_verified_at: row.abha_verified_at,
+        abha_verified_by: row.verifier_hfr_id.zip(row.verifier_name),
+        abha_displaced_at: row.abha_displaced_at,
         abha_addresses: addresses.iter().filter_map(|a| AbhaAddress::parse(a).ok()).collect(),
-        name,
-        created_at,
-        updated_at,
+        name: row.name,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
     }))
 }
 
-/// The ABHA number of the patient holding `address`, if any.
-pub async fn find_abha_number_by_address(
-    db: impl PgExecutor<'_>,
-    address: &AbhaAddress,
-) -> StoreResult<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT p.abha_number FROM patient_abha_addresses a JOIN patients p ON p.id = a.patient_id WHERE a.address = $1",
-    )
-    .bind(address.as_str())
-    .fetch_optional(db)
-    .await?)
-}
-
-/// Updates the name and/or replaces the address set (call inside a transaction).
+/// Updates the name and/or replaces the address set (call inside a transaction). A verified
+/// patient's new addresses are verified too.
 pub async fn update_patient(
     conn: &mut PgConnection,
     id: PatientId,
@@ -116,7 +134,11 @@ pub async fn update_patient(
         .await?;
     if let Some(addresses) = addresses {
         sqlx::query("DELETE FROM patient_abha_addresses WHERE patient_id = $1").bind(id.0).execute(&mut *conn).await?;
-        insert_addresses(conn, id, addresses).await?;
+        let verified: bool = sqlx::query_scalar("SELECT abha_status = 'verified' FROM patients WHERE id = $1")
+            .bind(id.0)
+            .fetch_one(&mut *conn)
+            .await?;
+        insert_addresses(conn, id, addresses, verified).await?;
     }
     Ok(())
 }

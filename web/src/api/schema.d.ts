@@ -4,6 +4,29 @@
  */
 
 export interface paths {
+    "/v1/abha-verifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hospital staff, having checked the patient's ABHA card, enter its number and the code the
+         *     patient's screen shows. The account is then *verified*, and every other claim of the number
+         *     displaced. A wrong, expired or unknown code gets one answer, whether or not the number is
+         *     registered; a few wrong codes end the number's live codes. A hospital entering too many codes
+         *     gets `429 rate_limited`.
+         */
+        post: operations["abha_verifications_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/auditors": {
         parameters: {
             query?: never;
@@ -841,6 +864,67 @@ export interface paths {
         patch: operations["patients_me_patch"];
         trace?: never;
     };
+    "/v1/patients/me/abha-verification-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A one-time code for the caller's ABHA number, to show staff at a registered hospital's desk
+         *     with the ABHA card. A new code replaces the last; it works for 15 minutes.
+         */
+        post: operations["abha_code_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/patients/me/abha-verification/abdm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Starts ABDM's verification of the caller's claimed number: ABDM sends an OTP to the mobile
+         *     number registered with it. Only where the operator enabled `[abdm]` (otherwise
+         *     `404 abdm_disabled`); untested against ABDM.
+         */
+        post: operations["abdm_otp_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/patients/me/abha-verification/abdm/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finishes ABDM's verification with the OTP: when ABDM vouches for this account's own number,
+         *     it is verified and other claims displaced.
+         */
+        post: operations["abdm_otp_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/patients/me/access-log": {
         parameters: {
             query?: never;
@@ -1013,6 +1097,69 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description The OTP ABDM sent, to finish an ABDM verification. */
+        AbdmOtpConfirm: {
+            /** @description The one-time password. */
+            otp: string;
+            /** @description From [`AbdmOtpStarted`]. */
+            transaction_id: string;
+        };
+        /**
+         * @description An ABDM OTP verification under way: ABDM sent a one-time password to the mobile number
+         *     registered with the ABHA number.
+         */
+        AbdmOtpStarted: {
+            /** @description ABDM's transaction id, to send back with the OTP. */
+            transaction_id: string;
+        };
+        /**
+         * @description A one-time code for staff at a hospital desk to enter with the patient's ABHA number, after
+         *     checking the ABHA card.
+         */
+        AbhaCodeView: {
+            /**
+             * @description Eight digits, shown `1234-5678`.
+             * @example 4821-0937
+             */
+            code: string;
+            /**
+             * Format: date-time
+             * @description When it stops working (15 minutes; a new code replaces it).
+             */
+            expires_at: string;
+        };
+        /** @description A number verified in person. */
+        AbhaVerifiedView: {
+            /** @description `XX-XXXX-XXXX-XXXX`. */
+            abha_number: string;
+            /** @description The account's display name, for staff to compare with the card. */
+            patient_name: string;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            verified_at: string;
+        };
+        /** @description The hospital that verified an ABHA number in person. */
+        AbhaVerifier: {
+            /** @description Health Facility Registry id. */
+            hfr_id: string;
+            /** @description Name. */
+            name: string;
+        };
+        /** @description What hospital staff enter after checking a patient's ABHA card. */
+        AbhaVerifyRequest: {
+            /**
+             * @description The number on the card, with or without hyphens.
+             * @example 91-2345-6789-0129
+             */
+            abha_number: string;
+            /**
+             * @description The code the patient's screen shows (spaces and hyphens ignored).
+             * @example 4821-0937
+             */
+            code: string;
+        };
         /** @description Document anchoring now. */
         AnchoringHealth: {
             /**
@@ -1926,10 +2073,28 @@ export interface components {
             /** @description ABHA addresses. */
             abha_addresses: string[];
             /**
+             * Format: date-time
+             * @description When another account's claim to the number was verified.
+             */
+            abha_displaced_at?: string | null;
+            /**
              * @description `XX-XXXX-XXXX-XXXX`.
              * @example 91-2345-6789-0129
              */
             abha_number: string;
+            /**
+             * @description `claimed` (registered, not proven: no consent or link request reaches the account),
+             *     `verified` (proven in person at a hospital or through ABDM), or `displaced` (another
+             *     account's claim to the number was verified; this account keeps its documents).
+             * @example claimed
+             */
+            abha_status: string;
+            /**
+             * Format: date-time
+             * @description When the number was verified.
+             */
+            abha_verified_at?: string | null;
+            abha_verified_by?: null | components["schemas"]["AbhaVerifier"];
             /**
              * Format: date-time
              * @description Registration time.
@@ -2332,6 +2497,121 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    abha_verifications_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AbhaVerifyRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AbhaVerifiedView"];
+                };
+            };
+            /** @description `malformed_json`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or its session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not a hospital */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `abha_already_verified`: another account holds this number verified */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `body_too_large`: the body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `abha_code_invalid`, `invalid_abha_number`, `invalid_code` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     auditors_list: {
         parameters: {
             query?: never;
@@ -3631,7 +3911,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Registered */
+            /** @description Registered; the ABHA number is *claimed* until verified in person at a hospital or through ABDM */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3649,7 +3929,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ABHA number or address already registered (`already_registered`) */
+            /** @description `already_registered`: this number with this password, or as many claims of the number as one number may have */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7101,6 +7381,280 @@ export interface operations {
                 };
             };
             /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    abha_code_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AbhaCodeView"];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or its session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not a patient */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `abha_already_verified`, or `abha_displaced`: another account's claim was verified */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    abdm_otp_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AbdmOtpStarted"];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or its session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `abdm_disabled` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `abha_already_verified`, `abha_displaced` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `abdm_rejected` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `abdm_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    abdm_otp_confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AbdmOtpConfirm"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PatientView"];
+                };
+            };
+            /** @description `malformed_json`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or its session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `abdm_disabled` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `abha_already_verified`, `abha_displaced` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `body_too_large`: the body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `abdm_rejected`, `abdm_number_mismatch`, `invalid_otp` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `abdm_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -6,6 +6,7 @@ import { toHex } from "../crypto/bytes";
 import { formatBytes, useT } from "../i18n";
 import { DownloadError, downloadExport, memorySink } from "../lib/exportDownload";
 import { Page } from "../Layout";
+import { AbhaSection } from "./Abha";
 import { downloadFile, savedKeystore } from "../state/keys";
 import { useUnlocked } from "../state/hooks";
 import { Alert, ErrorAlert } from "../ui";
@@ -20,6 +21,7 @@ export function Account() {
   }, []);
   return (
     <Page title={t("account.title")}>
+      <AbhaSection />
       <section className="card">
         <h2>{t("account.keys")}</h2>
         <p>{t("account.keys.body")}</p>

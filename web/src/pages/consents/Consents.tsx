@@ -6,6 +6,7 @@ import { api, call } from "../../api/client";
 import { useT } from "../../i18n";
 import type { ConsentView } from "../../lib/consentActions";
 import { Page } from "../../Layout";
+import { AbhaNotice } from "../Abha";
 import { Alert, ErrorAlert } from "../../ui";
 import { ChainSummary, ConsentFacts, StatusBadge, chainBusy, hospitalName, useHospitals, usePolling } from "./consentParts";
 import { DenyButton } from "./Decide";
@@ -37,6 +38,7 @@ export function Consents() {
   return (
     <Page title={t("consents.title")}>
       <p className="lead">{t("consents.intro")}</p>
+      <AbhaNotice />
       <ErrorAlert error={error} />
       {notice && <Alert kind="ok">{notice}</Alert>}
       {!list && !error && <p>{t("consents.loading")}</p>}
