@@ -29,8 +29,8 @@ export PG_SERVER_URL
 export PRAMANA_DEV_DB="pramana_t_browser_$$"
 export PRAMANA_SERVER__PORT=$(free_port) PRAMANA_WORKER__HEALTH_PORT=$(free_port) ANVIL_PORT=$(free_port)
 export PRAMANA_AUTH__JWT_SECRET=$(secret) PRAMANA_AUTH__ADMIN_PASSWORD=$(secret)
-# The tests sign in many times, as many people, from one address.
-for limit in LOGIN_PER_ACCOUNT AUTH_PER_IP PER_SUBJECT PER_IP; do
+# The tests sign in many times, as many people, from one address (and one desk verifies them all).
+for limit in LOGIN_PER_ACCOUNT AUTH_PER_IP PER_SUBJECT PER_IP ABHA_VERIFY_PER_HOSPITAL; do
   export "PRAMANA_RATE_LIMIT__${limit}_PER_MINUTE=1000000" "PRAMANA_RATE_LIMIT__${limit}_BURST=1000000"
 done
 export PRAMANA_TELEMETRY__LOG_FORMAT=json PRAMANA_TELEMETRY__LOG_FILTER=warn

@@ -57,7 +57,7 @@ test("an account whose number another account verified is told, and keeps its si
   await signInWithNewKeys(page, squatter);
   await page.getByRole("link", { name: "Account", exact: true }).click();
   const section = page.getByRole("region", { name: "ABHA number" });
-  await expect(section.getByText("Verified for another account")).toBeVisible();
+  await expect(section.getByText("Verified for another account", { exact: true })).toBeVisible();
   await expect(section.getByText(/this ABHA number was verified for another account/)).toBeVisible();
   await expect(section.getByRole("button")).toHaveCount(0);
   await expectAccessible(page);
