@@ -8,11 +8,11 @@ import { api, call } from "../../api/client";
 import { useLang, useT, type Key } from "../../i18n";
 import { formatDay } from "../../lib/dates";
 import { Cancelled, downloadAndOpen, type DocumentView } from "../../lib/documents";
-import { checkBundle, extract, parseFhir } from "../../lib/fhir";
-import type { HiType } from "../../lib/hiTypes";
-import { collect, type ReadDocument, type Records as RecordsData, type Series } from "../../lib/records";
+import { collect, recordOf, type ReadDocument, type Records as RecordsData, type Series } from "../../lib/records";
 import { Page } from "../../Layout";
-import { useUnlocked } from "../../state/hooks";
+import { useSession, useUnlocked } from "../../state/hooks";
+import { cryptoClient } from "../../state/keys";
+import { recordIndex, type RecordIndex } from "../../lib/recordIndex";
 import { Alert, ErrorAlert, Progress } from "../../ui";
 import { TrendChart } from "./TrendChart";
 
@@ -26,52 +26,71 @@ type Reading =
   | { kind: "done" }
   | { kind: "failed"; error: unknown };
 
-/** Lists the documents, then decrypts and reads the small ones one by one; cancellable. */
+/**
+ * Lists the documents and reads them through the local encrypted index (lib/recordIndex.ts):
+ * what it holds shows at once, and only documents not yet indexed are decrypted, one by one;
+ * cancellable. Locked, the page shows nothing read.
+ */
 function useRecords() {
   const unlocked = useUnlocked();
+  const session = useSession();
   const [reading, setReading] = useState<Reading>({ kind: "listing" });
   const [read, setRead] = useState<ReadDocument[]>([]);
   const [skipped, setSkipped] = useState(0);
+  const [fromIndex, setFromIndex] = useState(0);
   const abort = useRef<AbortController | null>(null);
+  const subject = session?.subjectId;
 
   const start = useCallback(async () => {
-    if (!unlocked) return;
     abort.current?.abort();
-    const ctl = new AbortController();
-    abort.current = ctl;
     setRead([]);
     setSkipped(0);
+    setFromIndex(0);
+    if (!unlocked || !subject) return;
+    const ctl = new AbortController();
+    abort.current = ctl;
     setReading({ kind: "listing" });
     // A run replaced by a newer one (or left behind by leaving the page) stops without a word.
     const stale = () => abort.current !== ctl;
     let docs: DocumentView[];
+    let index: RecordIndex;
     try {
-      docs = await call(() => api.GET("/v1/documents"));
+      [docs, index] = await Promise.all([
+        call(() => api.GET("/v1/documents")),
+        recordIndex(subject, unlocked.key, (h, scope) => cryptoClient().indexKey(h, scope)),
+      ]);
     } catch (e) {
       if (!stale()) setReading({ kind: "failed", error: e });
       return;
     }
     if (stale()) return;
-    const small = docs.filter((d) => !d.deleted_at && d.plaintext_size <= MAX_RECORD_BYTES);
-    setSkipped(docs.filter((d) => !d.deleted_at).length - small.length);
-    for (let i = 0; i < small.length; i++) {
+    try {
+      const result = await index.sync(docs, {
+        maxBytes: MAX_RECORD_BYTES,
+        read: (doc, signal) => readRecord(doc, unlocked.key, signal ?? ctl.signal),
+        signal: ctl.signal,
+        onIndexed: (records, n) => {
+          if (stale()) return;
+          setRead(records);
+          setFromIndex(records.length);
+          setSkipped(n);
+        },
+        onRead: (record, done, total) => {
+          if (stale()) return;
+          if (record) setRead((list) => [...list, record]);
+          else setSkipped((n) => n + 1);
+          setReading({ kind: "reading", done, total });
+        },
+      });
       if (stale()) return;
-      if (ctl.signal.aborted) return setReading({ kind: "stopped", done: i, total: small.length });
-      setReading({ kind: "reading", done: i, total: small.length });
-      const doc = small[i]!;
-      try {
-        const record = await readRecord(doc, unlocked.key, ctl.signal);
-        if (stale()) return;
-        if (record) setRead((list) => [...list, record]);
-        else setSkipped((n) => n + 1);
-      } catch (e) {
-        if (stale()) return;
-        if (ctl.signal.aborted || e instanceof Cancelled) return setReading({ kind: "stopped", done: i, total: small.length });
-        setSkipped((n) => n + 1); // one unreadable document does not hide the others
-      }
+      // The listing's order, as the index returns it.
+      setRead(result.records);
+      setSkipped(result.skipped);
+      setReading(result.stopped ? { kind: "stopped", done: result.decrypted, total: result.pending } : { kind: "done" });
+    } catch (e) {
+      if (!stale()) setReading(ctl.signal.aborted || e instanceof Cancelled ? { kind: "stopped", done: 0, total: docs.length } : { kind: "failed", error: e });
     }
-    if (!stale()) setReading({ kind: "done" });
-  }, [unlocked]);
+  }, [unlocked, subject]);
 
   useEffect(() => {
     void start();
@@ -81,30 +100,29 @@ function useRecords() {
     };
   }, [start]);
 
-  return { reading, read, skipped, start, cancel: () => abort.current?.abort() };
+  return { reading, read, skipped, fromIndex, start, cancel: () => abort.current?.abort() };
 }
 
 /** The document as a record, or null when it is not a FHIR document bundle that passes the checks. */
-async function readRecord(doc: DocumentView, key: string, signal: AbortSignal): Promise<ReadDocument | null> {
+export async function readRecord(doc: DocumentView, key: string, signal: AbortSignal): Promise<ReadDocument | null> {
   const plain = await downloadAndOpen(doc, key, () => {}, signal);
-  const head = new TextDecoder().decode(await plain.slice(0, 64).arrayBuffer()).trimStart();
-  if (!head.startsWith("{")) return null;
-  const parsed = parseFhir(await plain.text());
-  if (!("resource" in parsed) || parsed.resource.resourceType !== "Bundle") return null;
-  // Stored "as a plain document anyway" after failing the checks: shown only in Documents.
-  if (checkBundle(parsed.resource, doc.hi_type as HiType).length > 0) return null;
-  return { id: doc.id, hiType: doc.hi_type, careDate: doc.care_date, x: extract(parsed.resource) };
+  return recordOf(await plain.text(), doc);
 }
 
 export function Records() {
   const t = useT();
-  const { reading, read, skipped, start, cancel } = useRecords();
+  const { reading, read, skipped, fromIndex, start, cancel } = useRecords();
   const data = collect(read);
   const busy = reading.kind === "listing" || reading.kind === "reading";
   return (
     <Page title={t("records.title")}>
       <p className="muted">{t("records.lead")}</p>
       {reading.kind === "listing" && <p>{t("app.loading")}</p>}
+      {fromIndex > 0 && (
+        <p className="muted" data-testid="records-indexed">
+          {t("records.indexed", { n: fromIndex })}
+        </p>
+      )}
       {reading.kind === "reading" && (
         <div className="card" aria-live="polite">
           <p>{t("records.reading", { done: reading.done, total: reading.total })}</p>
