@@ -145,7 +145,9 @@ export function Records() {
       {reading.kind === "failed" && <ErrorAlert error={reading.error} />}
       {!busy && read.length === 0 && reading.kind !== "failed" && <p className="muted">{t("records.empty")}</p>}
       {skipped > 0 && !busy && <p className="muted">{t("records.skipped", { n: skipped })}</p>}
-      {read.length > 0 && <RecordsView data={data} />}
+      <div aria-busy={busy} data-records-state={reading.kind}>
+        {read.length > 0 && <RecordsView data={data} />}
+      </div>
     </Page>
   );
 }
