@@ -192,4 +192,25 @@ describe("records index", () => {
     await expect(client.indexKey(unlocked.key, SUBJECT)).rejects.toThrow();
     port2.close();
   });
+
+  it("keeps goals and reminders encrypted beside the entries, untouched by document syncs", async () => {
+    const { docs, texts } = library();
+    const store = memoryStore();
+    const key = await deriveIndexKey(secret(1), SUBJECT);
+    const index = new RecordIndex(store, key, SUBJECT);
+    expect(await index.settings()).toEqual({ goals: [], reminders: [] });
+    const settings = {
+      goals: [{ code: "4548-4", target: 7, direction: "below" as const }],
+      reminders: [{ medicine: "Metformin 500 mg tablet", time: "08:00" }],
+    };
+    await index.saveSettings(settings);
+    await index.sync(docs, opts(reader(texts).read));
+    await index.sync([], opts(reader(texts).read)); // every document gone: the settings stay
+    expect(await new RecordIndex(store, await deriveIndexKey(secret(1), SUBJECT), SUBJECT).settings()).toEqual(settings);
+    const atRest = new TextDecoder("latin1").decode(new Uint8Array([...store.map.values()].flatMap((s) => [...s.ct])));
+    expect(atRest).not.toContain("Metformin");
+    expect(atRest).not.toContain("4548-4");
+    // Other keys read no settings.
+    expect(await new RecordIndex(store, await deriveIndexKey(secret(2), SUBJECT), SUBJECT).settings()).toEqual({ goals: [], reminders: [] });
+  });
 });

@@ -27,6 +27,30 @@ export interface Sealed {
   ct: Uint8Array;
 }
 
+/** A health goal: keep a test's value below or above a target (in the test's chart unit). */
+export interface Goal {
+  /** The series' LOINC code (or `text:<name>`). */
+  code: string;
+  target: number;
+  direction: "below" | "above";
+}
+
+/** A daily medicine reminder at a local time ("08:00"). */
+export interface Reminder {
+  medicine: string;
+  time: string;
+}
+
+/** The patient's own settings kept in the index beside the documents' entries. */
+export interface Settings {
+  goals: Goal[];
+  reminders: Reminder[];
+}
+
+/** Keys of entries that are not documents (document ids are UUIDs, so never start with this). */
+export const META_PREFIX = "meta:";
+const SETTINGS_KEY = `${META_PREFIX}settings`;
+
 /** Raise when what `extract` reads from a document changes, so indexes are rebuilt. */
 export const EXTRACT_VERSION = 1;
 
@@ -67,22 +91,30 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 const aad = (scope: string, id: string) => enc.encode(`pramana-records-v1|${scope}|${id}`);
 
-export async function sealEntry(key: CryptoKey, scope: string, id: string, entry: Entry): Promise<Sealed> {
+async function sealValue(key: CryptoKey, scope: string, id: string, value: unknown): Promise<Sealed> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: aad(scope, id) }, key, enc.encode(JSON.stringify(entry)));
+  const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: aad(scope, id) }, key, enc.encode(JSON.stringify(value)));
   return { v: 1, iv, ct: new Uint8Array(ct) };
 }
 
-/** The entry, or null when it does not open under this key for this document. */
-export async function openEntry(key: CryptoKey, scope: string, id: string, sealed: Sealed): Promise<Entry | null> {
+async function openSealed(key: CryptoKey, scope: string, id: string, sealed: Sealed): Promise<unknown> {
   try {
     if (sealed?.v !== 1) return null;
     const iv = sealed.iv as Uint8Array<ArrayBuffer>;
     const pt = await crypto.subtle.decrypt({ name: "AES-GCM", iv, additionalData: aad(scope, id) }, key, sealed.ct as Uint8Array<ArrayBuffer>);
-    return JSON.parse(dec.decode(pt)) as Entry;
+    return JSON.parse(dec.decode(pt)) as unknown;
   } catch {
     return null;
   }
+}
+
+export function sealEntry(key: CryptoKey, scope: string, id: string, entry: Entry): Promise<Sealed> {
+  return sealValue(key, scope, id, entry);
+}
+
+/** The entry, or null when it does not open under this key for this document. */
+export async function openEntry(key: CryptoKey, scope: string, id: string, sealed: Sealed): Promise<Entry | null> {
+  return (await openSealed(key, scope, id, sealed)) as Entry | null;
 }
 
 export interface SyncResult {
@@ -128,7 +160,7 @@ export class RecordIndex {
   async sync(docs: DocumentView[], opts: SyncOptions): Promise<SyncResult> {
     const live = docs.filter((d) => !d.deleted_at);
     const liveIds = new Set(live.map((d) => d.id));
-    const stored = await this.store.all();
+    const stored = (await this.store.all()).filter(([id]) => !id.startsWith(META_PREFIX));
     const gone = stored.filter(([id]) => !liveIds.has(id)).map(([id]) => id);
     if (gone.length > 0) await this.store.del(gone);
     const opened = new Map<string, Entry>();
@@ -187,6 +219,19 @@ export class RecordIndex {
     }
     await flush();
     return { records: live.flatMap((d) => records.get(d.id) ?? []), skipped, decrypted, pending: pending.length, stopped };
+  }
+
+  /** The patient's goals and reminders (none until set; unreadable ones are none). */
+  async settings(): Promise<Settings> {
+    const sealed = (await this.store.all()).find(([id]) => id === SETTINGS_KEY)?.[1];
+    const opened = sealed ? await openSealed(this.key, this.scope, SETTINGS_KEY, sealed) : null;
+    const s = opened as Partial<Settings> | null;
+    return { goals: Array.isArray(s?.goals) ? s.goals : [], reminders: Array.isArray(s?.reminders) ? s.reminders : [] };
+  }
+
+  /** Replaces the goals and reminders, encrypted like every entry. */
+  async saveSettings(settings: Settings): Promise<void> {
+    await this.store.put([[SETTINGS_KEY, await sealValue(this.key, this.scope, SETTINGS_KEY, settings)]]);
   }
 
   /** Removes documents' entries (after a deletion). */

@@ -12,12 +12,30 @@ import { collect, recordOf, type ReadDocument, type Records as RecordsData, type
 import { Page } from "../../Layout";
 import { useSession, useUnlocked } from "../../state/hooks";
 import { cryptoClient } from "../../state/keys";
-import { recordIndex, type RecordIndex } from "../../lib/recordIndex";
-import { Alert, ErrorAlert, Progress } from "../../ui";
+import { recordIndex, type Goal, type RecordIndex, type Reminder, type Settings } from "../../lib/recordIndex";
+import { notificationsAllowed, scheduler, type Scheduler } from "../../lib/reminders";
+import { onUnlockedChange } from "../../state/keys";
+import { Alert, ErrorAlert, Field, Progress, Select } from "../../ui";
 import { TrendChart } from "./TrendChart";
 
 /** Documents above this are not decrypted here (a FHIR bundle of a visit is tens of KB). */
 export const MAX_RECORD_BYTES = 2 << 20;
+
+// Medicine reminders run while the portal is open and the keys unlocked (lib/reminders.ts).
+let reminders: Scheduler | null = null;
+let reminderText = (medicine: string) => medicine;
+onUnlockedChange((u) => {
+  if (!u) reminders?.stop();
+});
+function keepReminders(list: Reminder[], text: (medicine: string) => string): void {
+  reminderText = text;
+  reminders ??= scheduler((r) => {
+    if (typeof Notification !== "undefined" && Notification.permission === "granted") new Notification(reminderText(r.medicine));
+  });
+  reminders.set(list);
+}
+
+const NO_SETTINGS: Settings = { goals: [], reminders: [] };
 
 type Reading =
   | { kind: "listing" }
@@ -38,7 +56,10 @@ function useRecords() {
   const [read, setRead] = useState<ReadDocument[]>([]);
   const [skipped, setSkipped] = useState(0);
   const [fromIndex, setFromIndex] = useState(0);
+  const [settings, setSettings] = useState<Settings>(NO_SETTINGS);
+  const indexRef = useRef<RecordIndex | null>(null);
   const abort = useRef<AbortController | null>(null);
+  const t = useT();
   const subject = session?.subjectId;
 
   const start = useCallback(async () => {
@@ -46,6 +67,8 @@ function useRecords() {
     setRead([]);
     setSkipped(0);
     setFromIndex(0);
+    setSettings(NO_SETTINGS);
+    indexRef.current = null;
     if (!unlocked || !subject) return;
     const ctl = new AbortController();
     abort.current = ctl;
@@ -64,6 +87,12 @@ function useRecords() {
       return;
     }
     if (stale()) return;
+    indexRef.current = index;
+    void index.settings().then((s) => {
+      if (stale()) return;
+      setSettings(s);
+      keepReminders(s.reminders, (m) => t("records.reminder.notification", { medicine: m }));
+    });
     try {
       const result = await index.sync(docs, {
         maxBytes: MAX_RECORD_BYTES,
@@ -90,7 +119,7 @@ function useRecords() {
     } catch (e) {
       if (!stale()) setReading(ctl.signal.aborted || e instanceof Cancelled ? { kind: "stopped", done: 0, total: docs.length } : { kind: "failed", error: e });
     }
-  }, [unlocked, subject]);
+  }, [unlocked, subject, t]);
 
   useEffect(() => {
     void start();
@@ -100,7 +129,18 @@ function useRecords() {
     };
   }, [start]);
 
-  return { reading, read, skipped, fromIndex, start, cancel: () => abort.current?.abort() };
+  const save = useCallback(
+    async (next: Settings) => {
+      const index = indexRef.current;
+      if (!index) return;
+      await index.saveSettings(next);
+      setSettings(next);
+      keepReminders(next.reminders, (m) => t("records.reminder.notification", { medicine: m }));
+    },
+    [t],
+  );
+
+  return { reading, read, skipped, fromIndex, settings, save, start, cancel: () => abort.current?.abort() };
 }
 
 /** The document as a record, or null when it is not a FHIR document bundle that passes the checks. */
@@ -111,7 +151,7 @@ export async function readRecord(doc: DocumentView, key: string, signal: AbortSi
 
 export function Records() {
   const t = useT();
-  const { reading, read, skipped, fromIndex, start, cancel } = useRecords();
+  const { reading, read, skipped, fromIndex, settings, save, start, cancel } = useRecords();
   const data = collect(read);
   const busy = reading.kind === "listing" || reading.kind === "reading";
   return (
@@ -146,14 +186,18 @@ export function Records() {
       {!busy && read.length === 0 && reading.kind !== "failed" && <p className="muted">{t("records.empty")}</p>}
       {skipped > 0 && !busy && <p className="muted">{t("records.skipped", { n: skipped })}</p>}
       <div aria-busy={busy} data-records-state={reading.kind}>
-        {read.length > 0 && <RecordsView data={data} />}
+        {read.length > 0 && <RecordsView data={data} settings={settings} onSave={save} />}
       </div>
     </Page>
   );
 }
 
-export function RecordsView({ data }: { data: RecordsData }) {
+export function RecordsView({ data, settings, onSave }: { data: RecordsData; settings?: Settings; onSave?: (s: Settings) => Promise<void> }) {
   const t = useT();
+  const goals = settings?.goals ?? [];
+  const onGoal = onSave
+    ? (code: string, goal: Goal | null) => onSave({ ...(settings ?? NO_SETTINGS), goals: [...goals.filter((g) => g.code !== code), ...(goal ? [goal] : [])] })
+    : undefined;
   return (
     <>
       <nav className="card records-toc" aria-label={t("records.sections")}>
@@ -167,17 +211,17 @@ export function RecordsView({ data }: { data: RecordsData }) {
       <Section id="labs" title={t("records.labs.title")} empty={data.labs.length === 0 && data.vitals.length === 0}>
         <div className="test-grid">
           {data.labs.map((s) => (
-            <TestCard key={`${s.code}|${s.unit}`} series={s} />
+            <TestCard key={`${s.code}|${s.unit}`} series={s} goal={goals.find((g) => g.code === s.code)} onGoal={onGoal} />
           ))}
         </div>
         {data.vitals.length > 0 && <h3>{t("records.vitals.title")}</h3>}
         <div className="test-grid">
           {data.vitals.map((s) => (
-            <TestCard key={`${s.code}|${s.unit}`} series={s} />
+            <TestCard key={`${s.code}|${s.unit}`} series={s} goal={goals.find((g) => g.code === s.code)} onGoal={onGoal} />
           ))}
         </div>
       </Section>
-      <Medications data={data} />
+      <Medications data={data} settings={settings} onSave={onSave} />
       <Immunizations data={data} />
       <Allergies data={data} />
       <Conditions data={data} />
@@ -206,7 +250,7 @@ function rangeText(t: ReturnType<typeof useT>, s: { low?: number; high?: number;
 }
 
 /** One test: latest value, the trend, the reference range in words, and every value in a table. */
-function TestCard({ series }: { series: Series }) {
+function TestCard({ series, goal, onGoal }: { series: Series; goal?: Goal; onGoal?: (code: string, goal: Goal | null) => Promise<void> }) {
   const { t, lang } = useLang();
   const latest = series.points[series.points.length - 1]!;
   const range = rangeText(t, series);
@@ -233,7 +277,14 @@ function TestCard({ series }: { series: Series }) {
         <span className="muted">{formatDay(lang, latest.date)}</span>{" "}
         {latest.flag && <span className="badge badge-err">{t(flagKey[latest.flag])}</span>}
       </p>
-      {series.points.length > 1 && <TrendChart series={series} label={label} />}
+      {series.points.length > 1 && <TrendChart series={series} label={label} goal={goal} />}
+      {goal && (
+        <p data-testid={`goal-${series.code}`}>
+          {t(goal.direction === "below" ? "records.goal.text.below" : "records.goal.text.above", { target: goal.target, unit: series.unit })}{" "}
+          {meets(goal, latest.value) ? t("records.goal.met") : t("records.goal.not_met")}
+        </p>
+      )}
+      {onGoal && <GoalForm series={series} goal={goal} onGoal={onGoal} />}
       <p className="muted">
         {range ? t("records.chart.band", { range }) + " " : ""}
         {t(range || flagged ? "records.chart.count" : "records.chart.count_only", { n: series.points.length, flagged })}
@@ -269,9 +320,97 @@ function TestCard({ series }: { series: Series }) {
   );
 }
 
-function Medications({ data }: { data: RecordsData }) {
+const meets = (g: Goal, v: number) => (g.direction === "below" ? v < g.target : v > g.target);
+
+/** Set, change or remove a goal for one test (kept encrypted in this device's index). */
+function GoalForm({ series, goal, onGoal }: { series: Series; goal?: Goal; onGoal: (code: string, goal: Goal | null) => Promise<void> }) {
+  const t = useT();
+  const [direction, setDirection] = useState<Goal["direction"]>(goal?.direction ?? (series.high !== undefined ? "below" : "above"));
+  const [target, setTarget] = useState(goal ? String(goal.target) : "");
+  const [error, setError] = useState<unknown>(null);
+  const value = Number(target);
+  const valid = target.trim() !== "" && Number.isFinite(value);
+  return (
+    <details>
+      <summary>{t(goal ? "records.goal.change" : "records.goal.set")}</summary>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!valid) return;
+          setError(null);
+          onGoal(series.code, { code: series.code, target: value, direction }).catch(setError);
+        }}
+      >
+        <Select label={t("records.goal.direction")} value={direction} onChange={(e) => setDirection(e.target.value === "above" ? "above" : "below")}>
+          <option value="below">{t("records.goal.below")}</option>
+          <option value="above">{t("records.goal.above")}</option>
+        </Select>
+        <Field label={t("records.goal.value", { unit: series.unit })} inputMode="decimal" value={target} onChange={(e) => setTarget(e.target.value)} />
+        <p className="muted">{t("records.goal.local")}</p>
+        <ErrorAlert error={error} />
+        <div className="actions">
+          <button type="submit" disabled={!valid}>
+            {t("records.goal.save")}
+          </button>
+          {goal && (
+            <button type="button" className="quiet" onClick={() => onGoal(series.code, null).catch(setError)}>
+              {t("records.goal.remove")}
+            </button>
+          )}
+        </div>
+      </form>
+    </details>
+  );
+}
+
+/** Daily reminders for one current medicine, through the browser's notifications. */
+function MedicineReminders({ medicine, settings, onSave }: { medicine: string; settings: Settings; onSave: (s: Settings) => Promise<void> }) {
+  const t = useT();
+  const [time, setTime] = useState("08:00");
+  const [problem, setProblem] = useState<string | null>(null);
+  const mine = settings.reminders.filter((r) => r.medicine === medicine);
+  return (
+    <details>
+      <summary>{t("records.reminder.summary", { n: mine.length })}</summary>
+      {mine.length > 0 && (
+        <ul className="list" aria-label={t("records.reminder.list", { medicine })}>
+          {mine.map((r) => (
+            <li key={r.time}>
+              {t("records.reminder.at", { time: r.time })}{" "}
+              <button
+                type="button"
+                className="quiet"
+                onClick={() => void onSave({ ...settings, reminders: settings.reminders.filter((x) => x !== r) })}
+              >
+                {t("records.reminder.remove")}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <form
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setProblem(null);
+          if (!(await notificationsAllowed())) return setProblem(t("records.reminder.blocked"));
+          if (mine.some((r) => r.time === time)) return;
+          await onSave({ ...settings, reminders: [...settings.reminders, { medicine, time }] });
+        }}
+      >
+        <Field label={t("records.reminder.time")} type="time" value={time} onChange={(e) => setTime(e.target.value)} required />
+        <p className="muted">{t("records.reminder.explain")}</p>
+        {problem && <Alert kind="warn">{problem}</Alert>}
+        <div className="actions">
+          <button type="submit">{t("records.reminder.add")}</button>
+        </div>
+      </form>
+    </details>
+  );
+}
+
+function Medications({ data, settings, onSave }: { data: RecordsData; settings?: Settings; onSave?: (s: Settings) => Promise<void> }) {
   const { t, lang } = useLang();
-  const row = (m: RecordsData["currentMedications"][number], i: number) => (
+  const row = (current: boolean) => (m: RecordsData["currentMedications"][number], i: number) => (
     <li key={i}>
       <strong>{m.name}</strong>
       {m.dosage && <p>{m.dosage}</p>}
@@ -279,6 +418,7 @@ function Medications({ data }: { data: RecordsData }) {
         {m.date ? t("records.meds.prescribed", { date: formatDay(lang, m.date.slice(0, 10)) }) + " · " : ""}
         {statusText(t, m.status)}
       </p>
+      {current && settings && onSave && <MedicineReminders medicine={m.name} settings={settings} onSave={onSave} />}
     </li>
   );
   return (
@@ -288,14 +428,14 @@ function Medications({ data }: { data: RecordsData }) {
         <p className="muted">{t("records.none")}</p>
       ) : (
         <ul className="list" aria-label={t("records.meds.current")}>
-          {data.currentMedications.map(row)}
+          {data.currentMedications.map(row(true))}
         </ul>
       )}
       {data.pastMedications.length > 0 && (
         <details>
           <summary>{t("records.meds.past", { n: data.pastMedications.length })}</summary>
           <ul className="list" aria-label={t("records.meds.past", { n: data.pastMedications.length })}>
-            {data.pastMedications.map(row)}
+            {data.pastMedications.map(row(false))}
           </ul>
         </details>
       )}
