@@ -2,7 +2,7 @@
 // records — lab results by test with a trend each, medicines, immunizations, allergies,
 // conditions and one timeline of care across hospitals. Nothing read here leaves the page;
 // documents that are not FHIR bundles, fail the checks or are large are left out.
-import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { Link } from "react-router";
 import { api, call } from "../../api/client";
 import { useLang, useT, type Key } from "../../i18n";
@@ -93,6 +93,9 @@ function useRecords() {
       setSettings(s);
       keepReminders(s.reminders, (m) => t("records.reminder.notification", { medicine: m }));
     });
+    let fresh: ReadDocument[] = [];
+    let freshSkipped = 0;
+    let drawn = 0;
     try {
       const result = await index.sync(docs, {
         maxBytes: MAX_RECORD_BYTES,
@@ -106,14 +109,24 @@ function useRecords() {
         },
         onRead: (record, done, total) => {
           if (stale()) return;
-          if (record) setRead((list) => [...list, record]);
-          else setSkipped((n) => n + 1);
+          // Drawn a few times a second, not per document: redrawing every chart for each of
+          // hundreds of documents would cost more than reading them.
+          if (record) fresh.push(record);
+          else freshSkipped++;
+          const now = performance.now();
+          if (now - drawn < 400 && done < total) return;
+          drawn = now;
+          const [records, n] = [fresh, freshSkipped];
+          fresh = [];
+          freshSkipped = 0;
+          setRead((list) => [...list, ...records]);
+          setSkipped((s) => s + n);
           setReading({ kind: "reading", done, total });
         },
       });
       if (stale()) return;
-      // The listing's order, as the index returns it.
-      setRead(result.records);
+      // The listing's order, as the index returns it (unchanged when nothing new was read).
+      if (result.decrypted > 0) setRead(result.records);
       setSkipped(result.skipped);
       setReading(result.stopped ? { kind: "stopped", done: result.decrypted, total: result.pending } : { kind: "done" });
     } catch (e) {
@@ -152,7 +165,7 @@ export async function readRecord(doc: DocumentView, key: string, signal: AbortSi
 export function Records() {
   const t = useT();
   const { reading, read, skipped, fromIndex, settings, save, start, cancel } = useRecords();
-  const data = collect(read);
+  const data = useMemo(() => collect(read), [read]);
   const busy = reading.kind === "listing" || reading.kind === "reading";
   return (
     <Page title={t("records.title")}>
@@ -192,7 +205,15 @@ export function Records() {
   );
 }
 
-export function RecordsView({ data, settings, onSave }: { data: RecordsData; settings?: Settings; onSave?: (s: Settings) => Promise<void> }) {
+export const RecordsView = memo(function RecordsView({
+  data,
+  settings,
+  onSave,
+}: {
+  data: RecordsData;
+  settings?: Settings;
+  onSave?: (s: Settings) => Promise<void>;
+}) {
   const t = useT();
   const goals = settings?.goals ?? [];
   const onGoal = onSave
@@ -228,7 +249,7 @@ export function RecordsView({ data, settings, onSave }: { data: RecordsData; set
       <Timeline data={data} />
     </>
   );
-}
+});
 
 function Section({ id, title, empty, children }: { id: string; title: string; empty: boolean; children: ReactNode }) {
   const t = useT();
@@ -252,6 +273,8 @@ function rangeText(t: ReturnType<typeof useT>, s: { low?: number; high?: number;
 /** One test: latest value, the trend, the reference range in words, and every value in a table. */
 function TestCard({ series, goal, onGoal }: { series: Series; goal?: Goal; onGoal?: (code: string, goal: Goal | null) => Promise<void> }) {
   const { t, lang } = useLang();
+  // The table of every value is drawn only when opened: hundreds of rows per test otherwise.
+  const [showValues, setShowValues] = useState(false);
   const latest = series.points[series.points.length - 1]!;
   const range = rangeText(t, series);
   const id = `test-${series.code.replace(/[^A-Za-z0-9]/g, "-")}`;
@@ -289,8 +312,9 @@ function TestCard({ series, goal, onGoal }: { series: Series; goal?: Goal; onGoa
         {range ? t("records.chart.band", { range }) + " " : ""}
         {t(range || flagged ? "records.chart.count" : "records.chart.count_only", { n: series.points.length, flagged })}
       </p>
-      <details>
+      <details onToggle={(e) => setShowValues(e.currentTarget.open)}>
         <summary>{t("records.values", { n: series.points.length })}</summary>
+        {showValues && (
         <table>
           <caption className="visually-hidden">{series.name}</caption>
           <thead>
@@ -315,6 +339,7 @@ function TestCard({ series, goal, onGoal }: { series: Series; goal?: Goal; onGoa
             ))}
           </tbody>
         </table>
+        )}
       </details>
     </article>
   );
