@@ -10,6 +10,7 @@ mod audit;
 mod auditlog;
 mod cmd;
 mod ctx;
+mod fhir;
 mod grants;
 mod keystore;
 mod signing;

@@ -78,6 +78,47 @@ test("FHIR documents are checked at upload and read as records: lab trend, medic
   await expectAccessible(page);
   await screenshot(page, "records");
 
+  // Opened again: everything comes from this device's encrypted index, nothing is decrypted.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Documents" }).click();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Records" }).click();
+  await expect(page.getByTestId("records-indexed")).toContainText("5 record(s) opened from this device's encrypted index");
+  await expect(page.getByText(/Reading document/)).toHaveCount(0);
+  await expect(page.getByTestId("test-4548-4").getByRole("img", { name: /3 results over time/ })).toBeVisible();
+  // A goal for HbA1c, drawn on its chart and kept (encrypted, on this device) for the next visit.
+  const card = page.getByTestId("test-4548-4");
+  await card.getByText("Set a goal").click();
+  await card.getByLabel("Keep it").selectOption({ label: "below the target" });
+  await card.getByLabel("Target (%)").fill("7");
+  await card.getByRole("button", { name: "Save goal" }).click();
+  await expect(page.getByTestId("goal-4548-4")).toContainText("Your goal: below 7 %. The latest value meets it.");
+  await expect(card.getByTestId("trend-goal")).toBeVisible();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Documents" }).click();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Records" }).click();
+  await expect(page.getByTestId("goal-4548-4")).toContainText("Your goal: below 7 %.");
+  await expectAccessible(page);
+  // At rest the index holds ciphertext only.
+  const atRest = await page.evaluate(async () => {
+    const names = (await indexedDB.databases()).map((d) => d.name ?? "").filter((n) => n.startsWith("pramana-records:"));
+    const out: string[] = [];
+    for (const name of names) {
+      const db = await new Promise<IDBDatabase>((res, rej) => {
+        const r = indexedDB.open(name);
+        r.onsuccess = () => res(r.result);
+        r.onerror = () => rej(r.error);
+      });
+      const all = await new Promise<unknown[]>((res) => {
+        const r = db.transaction("entries").objectStore("entries").getAll();
+        r.onsuccess = () => res(r.result);
+      });
+      for (const v of all as { ct: Uint8Array }[]) out.push(Array.from(v.ct, (b) => String.fromCharCode(b)).join(""));
+      db.close();
+    }
+    return { n: out.length, text: out.join("") };
+  });
+  expect(atRest.n).toBe(7); // six documents and the goals
+  expect(atRest.text).not.toContain("HbA1c");
+  expect(atRest.text).not.toContain("Metformin");
+
   // Hindi: the same page in the other language.
   await page.getByLabel("Language").selectOption({ label: "हिन्दी" });
   await expect(page.getByRole("heading", { level: 1, name: "स्वास्थ्य रिकॉर्ड" })).toBeVisible();

@@ -66,3 +66,29 @@ pub async fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     ctx.print(&v, || format!("downloaded {id} to {} (sha256 {expected} verified)", output.display()));
     Ok(())
 }
+
+/// Downloads a small document and opens it in memory, checked against its recorded SHA-256
+/// (what `pramana records` reads; `run` streams through files for any size instead).
+pub(crate) async fn open_in_memory(
+    api: &pramana_client::Client,
+    identity: &envelope::Identity,
+    doc: &pramana_client::wire::DocumentView,
+) -> anyhow::Result<Vec<u8>> {
+    let id = doc.id;
+    let mut resp = api.document_content(id).await?;
+    let mut sealed = Vec::with_capacity(usize::try_from(doc.envelope_size).unwrap_or(0));
+    while let Some(chunk) = resp.chunk().await? {
+        sealed.extend_from_slice(&chunk);
+    }
+    let identity = identity.clone();
+    let (plain, opened) = tokio::task::spawn_blocking(move || -> anyhow::Result<(Vec<u8>, envelope::OpenOutput)> {
+        let mut plain = Vec::new();
+        let opened = envelope::open(id.as_bytes(), &identity, &sealed[..], &mut plain)?;
+        Ok((plain, opened))
+    })
+    .await??;
+    if hex::encode(opened.plaintext_sha256) != doc.plaintext_sha256 {
+        bail!("document {id}: the decrypted document does not match its recorded SHA-256");
+    }
+    Ok(plain)
+}

@@ -13,6 +13,7 @@ mod link;
 mod login;
 mod ls;
 mod proof;
+mod records;
 mod register;
 mod trust;
 mod upload;
@@ -36,7 +37,8 @@ pub enum Command {
     /// Prove your ABHA number: `code` for the hospital desk, `status`; hospitals `verify`.
     #[command(subcommand)]
     Abha(abha::AbhaCmd),
-    /// Encrypt and upload a file.
+    /// Encrypt and upload a file; with `--fhir`, a FHIR R4 document Bundle checked against its
+    /// NRCeS profile first.
     Upload(upload::Args),
     /// List your documents.
     Ls,
@@ -47,6 +49,10 @@ pub enum Command {
     /// A document's header history: list the versions, restore one.
     #[command(subcommand)]
     Document(document::DocumentCmd),
+    /// Your health records, read from your FHIR documents on this machine: lab values by test,
+    /// medicines, one timeline across hospitals (what the portal's records page shows).
+    #[command(subcommand)]
+    Records(records::RecordsCmd),
     /// Save a document's proof bundle (available once its batch is anchored and confirmed).
     Proof(proof::Args),
     /// Consents, read from the chain.
@@ -82,11 +88,12 @@ impl Command {
             Self::Register(a) => register::run(ctx, a).await?,
             Self::Login(a) => login::run(ctx, a).await?,
             Self::Abha(c) => c.run(ctx).await?,
-            Self::Upload(a) => upload::run(ctx, a).await?,
+            Self::Upload(a) => return upload::run(ctx, a).await,
             Self::Ls => ls::run(ctx).await?,
             Self::Download(a) => download::run(ctx, a).await?,
             Self::Delete(a) => delete::run(ctx, a).await?,
             Self::Document(c) => c.run(ctx).await?,
+            Self::Records(c) => c.run(ctx).await?,
             Self::Proof(a) => proof::run(ctx, a).await?,
             Self::Consent(c) => c.run(ctx).await?,
             Self::Link(c) => c.run(ctx).await?,

@@ -1,5 +1,8 @@
 //! `pramana upload FILE`: seals the file into an envelope on disk (constant memory), to the
-//! caller and every hospital whose active grant covers it, then streams it up — resumably (tus,
+//! caller and every hospital whose active grant covers it, then streams it up. `pramana upload
+//! --fhir BUNDLE` first checks a FHIR R4 document Bundle against the NRCeS profile of its HI type
+//! (`crate::fhir::check`) and uploads nothing when an element is wrong, naming each one, unless
+//! `--plain` stores it anyway as a plain document. The upload goes — resumably (tus,
 //! docs/uploads.md) when the API speaks it: the envelope and the upload's URL are kept under
 //! `PRAMANA_HOME/uploads/` until the document is recorded, so the same command run again after
 //! a kill or a dropped connection sends only the bytes the server does not have.
@@ -7,7 +10,9 @@
 use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
 use futures::StreamExt as _;
 use pramana_client::wire::UploadQuery;
 use pramana_client::{Client, ClientError};
@@ -16,18 +21,111 @@ use uuid::Uuid;
 
 use crate::Ctx;
 use crate::ctx::CallingTheApi as _;
-use crate::{grants, keystore};
+use crate::{fhir, grants, keystore};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The file.
+    #[arg(required_unless_present = "fhir", conflicts_with = "fhir")]
+    file: Option<PathBuf>,
+    /// A FHIR R4 document Bundle to check against the NRCeS profile of its HI type before it is
+    /// sealed (Composition first, references that resolve, required codes, chart units); when
+    /// an element is wrong, each one is named and nothing is uploaded (exit status 1).
+    #[arg(long, value_name = "BUNDLE")]
+    fhir: Option<PathBuf>,
+    /// With --fhir: store a bundle that fails the checks anyway, as a plain document (the
+    /// portal's records views then leave it out).
+    #[arg(long, requires = "fhir")]
+    plain: bool,
+    /// ABDM HI type, e.g. DiagnosticReport (with --fhir: by default the one its
+    /// Composition.type names).
+    #[arg(long = "type", required_unless_present = "fhir")]
+    hi_type: Option<String>,
+    /// Care date, YYYY-MM-DD (with --fhir: by default the day of its Composition.date).
+    #[arg(long, required_unless_present = "fhir")]
+    date: Option<String>,
+}
+
+/// What to upload, once the options and (with --fhir) the bundle are read.
+#[derive(Debug)]
+struct Target {
     file: PathBuf,
-    /// ABDM HI type, e.g. DiagnosticReport.
-    #[arg(long = "type")]
     hi_type: String,
-    /// Care date, YYYY-MM-DD.
-    #[arg(long)]
     date: String,
+}
+
+/// What the FHIR check found, for the output.
+#[derive(Debug, serde::Serialize)]
+struct FhirReport {
+    /// The NRCeS profile checked against.
+    profile: String,
+    /// Every problem found; empty when the bundle passed.
+    issues: Vec<fhir::Issue>,
+    /// Whether it was stored as a structured record (passed) or as a plain document.
+    structured: bool,
+}
+
+/// Why bytes are not a FHIR resource at all.
+fn check_issue(bytes: &[u8]) -> String {
+    fhir::parse_fhir(bytes).err().map_or_else(String::new, |i| i.to_string())
+}
+
+/// Reads and checks the bundle of `--fhir`: the target, and the report; or the refusal, printed
+/// here, when an element is wrong and `--plain` was not given.
+fn check_fhir(ctx: &Ctx, a: &Args, path: &Path) -> anyhow::Result<Result<(Target, FhirReport), ExitCode>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let parsed = fhir::parse_fhir(&bytes).ok();
+    let composition = parsed
+        .as_ref()
+        .and_then(|b| b.get("entry")?.get(0)?.get("resource"))
+        .filter(|r| r.get("resourceType").and_then(serde_json::Value::as_str) == Some("Composition"));
+    let hi_type = match (&a.hi_type, fhir::profiles::hi_type_of_composition(composition.and_then(|c| c.get("type")))) {
+        (Some(t), _) => t.clone(),
+        (None, Some(t)) => t.to_owned(),
+        (None, None) => match &parsed {
+            None => bail!(
+                "{} is not a FHIR document ({}): give --type (and --plain to store it anyway)",
+                path.display(),
+                check_issue(&bytes)
+            ),
+            Some(_) => {
+                bail!("{} names no HI type in its Composition.type that this client knows: give --type", path.display())
+            }
+        },
+    };
+    if fhir::profiles::composition_types(&hi_type).is_none() {
+        bail!("unknown HI type {hi_type} (one of {})", fhir::profiles::HI_TYPES.join(", "));
+    }
+    let date = match (&a.date, composition.and_then(|c| c.get("date")?.as_str()).and_then(|d| d.get(..10))) {
+        (Some(d), _) => d.clone(),
+        (None, Some(d)) if chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok() => d.to_owned(),
+        _ => bail!("{} has no Composition.date to take the care date from: give --date", path.display()),
+    };
+    let issues = match &parsed {
+        Some(bundle) => fhir::check_bundle(bundle, &hi_type),
+        None => fhir::check_document(&bytes, &hi_type),
+    };
+    let profile = fhir::profiles::profile_name(&hi_type).to_owned();
+    let report = FhirReport { profile, structured: issues.is_empty(), issues };
+    if !report.issues.is_empty() {
+        let lines: Vec<String> = report.issues.iter().map(|i| format!("  {i}")).collect();
+        let what = format!(
+            "{} does not follow the NRCeS {} profile ({} problem(s)):\n{}",
+            path.display(),
+            report.profile,
+            report.issues.len(),
+            lines.join("\n")
+        );
+        if !a.plain {
+            eprintln!("{what}\nnothing was uploaded; `--plain` stores it anyway as a plain document");
+            if ctx.json {
+                ctx.print(&serde_json::json!({"uploaded": false, "fhir": &report}), String::new);
+            }
+            return Ok(Err(ExitCode::from(1)));
+        }
+        eprintln!("warning: {what}\nstoring it as a plain document (--plain)");
+    }
+    Ok(Ok((Target { file: path.to_path_buf(), hi_type, date }, report)))
 }
 
 /// The X25519 keys of the hospitals whose active grant covers a document of `hi_type` and care
@@ -150,18 +248,44 @@ async fn file_sha256(file: &Path) -> anyhow::Result<[u8; 32]> {
     .await?
 }
 
-pub async fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
-    let (file, hi_type, date) = (a.file.as_path(), a.hi_type.as_str(), a.date.as_str());
+pub async fn run(ctx: &Ctx, a: Args) -> anyhow::Result<ExitCode> {
+    let (target, report) = match (&a.fhir, &a.file, &a.hi_type, &a.date) {
+        (Some(path), ..) => match check_fhir(ctx, &a, path)? {
+            Ok((target, report)) => (target, Some(report)),
+            Err(code) => return Ok(code),
+        },
+        (None, Some(file), Some(hi_type), Some(date)) => {
+            (Target { file: file.clone(), hi_type: hi_type.clone(), date: date.clone() }, None)
+        }
+        _ => bail!("give a file, --type and --date (or --fhir BUNDLE)"),
+    };
     let api = ctx.authed()?;
     // The API speaks tus: a resumable upload, picked up again by the next run if this one dies.
-    if api.uploads_supported().await.ok().flatten().is_some() {
-        return run_resumable(ctx, &api, &a).await;
-    }
+    let uploaded = if api.uploads_supported().await.ok().flatten().is_some() {
+        run_resumable(ctx, &api, &target).await?
+    } else {
+        run_once(ctx, &api, &target).await?
+    };
+    print_uploaded(ctx, &uploaded, report.as_ref());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A recorded upload, for the output.
+struct Uploaded {
+    doc: pramana_client::wire::DocumentView,
+    sha: String,
+    len: u64,
+    shared: usize,
+}
+
+/// The upload in one request (an API without tus).
+async fn run_once(ctx: &Ctx, api: &Client, t: &Target) -> anyhow::Result<Uploaded> {
+    let (file, hi_type, date) = (t.file.as_path(), t.hi_type.as_str(), t.date.as_str());
     let keys = keystore::load(&ctx.keystore_path())?;
     let mut pk = [0u8; 32];
     hex::decode_to_slice(&keys.x25519_public, &mut pk).context("keystore public key")?;
     let mut recipients = vec![Recipient(pk)];
-    recipients.extend(granted_recipients(&api, &keys, hi_type, date).await?);
+    recipients.extend(granted_recipients(api, &keys, hi_type, date).await?);
     let shared = recipients.len() - 1;
     let id = Uuid::new_v4();
     let tmp = ctx.home.join(format!("upload-{id}.env"));
@@ -192,17 +316,33 @@ pub async fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     .await;
     let _ = tokio::fs::remove_file(&tmp).await;
     let doc = result?;
-    print_uploaded(ctx, &doc, &hex::encode(sealed.plaintext_sha256), sealed.plaintext_len, shared);
-    Ok(())
+    Ok(Uploaded { doc, sha: hex::encode(sealed.plaintext_sha256), len: sealed.plaintext_len, shared })
 }
 
-fn print_uploaded(ctx: &Ctx, doc: &pramana_client::wire::DocumentView, sha: &str, len: u64, shared: usize) {
-    ctx.print(doc, || {
-        format!(
+fn print_uploaded(ctx: &Ctx, u: &Uploaded, report: Option<&FhirReport>) {
+    let (doc, sha, len, shared) = (&u.doc, &u.sha, u.len, u.shared);
+    let human = || {
+        let mut text = format!(
             "uploaded {}\nsha256 {sha}\nsize   {len} bytes\nshared with {shared} hospital(s) holding an active grant for it",
             doc.id
-        )
-    });
+        );
+        if let Some(r) = report {
+            let kind = if r.structured { "a structured record" } else { "a plain document" };
+            text.push_str(&format!("\nFHIR   {} {} as {kind}", doc.hi_type, r.profile));
+        }
+        text
+    };
+    match report {
+        // The document's view, with what the check found beside it.
+        Some(r) => {
+            let mut v = serde_json::to_value(doc).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("fhir".to_owned(), serde_json::to_value(r).unwrap_or_default());
+            }
+            ctx.print(&v, human);
+        }
+        None => ctx.print(doc, human),
+    }
 }
 
 /// Consecutive failed attempts (a dropped connection, a busy or unavailable server) before a
@@ -211,8 +351,8 @@ const MAX_ATTEMPTS: u32 = 6;
 
 /// The upload over tus: seal once (or find the envelope a killed run sealed), create the upload
 /// (or find it), then `HEAD` for the offset and `PATCH` from there until the last byte is in.
-async fn run_resumable(ctx: &Ctx, api: &Client, a: &Args) -> anyhow::Result<()> {
-    let (file, hi_type, date) = (a.file.as_path(), a.hi_type.as_str(), a.date.as_str());
+async fn run_resumable(ctx: &Ctx, api: &Client, t: &Target) -> anyhow::Result<Uploaded> {
+    let (file, hi_type, date) = (t.file.as_path(), t.hi_type.as_str(), t.date.as_str());
     let plaintext_sha = file_sha256(file).await?;
     let key = {
         use sha2::Digest as _;
@@ -280,8 +420,7 @@ async fn run_resumable(ctx: &Ctx, api: &Client, a: &Args) -> anyhow::Result<()> 
         Ok(()) => {
             let doc = api.document(id).await.calling_the_api()?;
             state.remove();
-            print_uploaded(ctx, &doc, &pending.plaintext_sha256, pending.plaintext_len, pending.shared);
-            Ok(())
+            Ok(Uploaded { doc, sha: pending.plaintext_sha256, len: pending.plaintext_len, shared: pending.shared })
         }
         Err(e) => {
             // A refused envelope (or its declarations) will be refused again: start afresh next

@@ -83,6 +83,14 @@ export class CryptoClient {
     return this.call<Rewrapped>((id) => ({ type: "rewrap", id, key, header, add: change.add ?? [], remove: change.remove ?? [] }));
   }
 
+  /**
+   * The local records index's AES-GCM key for `scope` (an account), derived in the worker from
+   * the unlocked keys; not extractable.
+   */
+  indexKey(key: string, scope: string): Promise<CryptoKey> {
+    return this.call<CryptoKey>((id) => ({ type: "indexKey", id, key, scope }));
+  }
+
   /** Drops unlocked keys from the worker. */
   async forget(key: string): Promise<void> {
     await this.call((id) => ({ type: "forget", id, key }));

@@ -34,6 +34,7 @@ export type Request =
   | { type: "sign"; id: number; key: string; domain: Domain; message: Message }
   | { type: "rewrap"; id: number; key: string; header: Uint8Array; add: Uint8Array[]; remove: Uint8Array[] }
   | { type: "forget"; id: number; key: string }
+  | { type: "indexKey"; id: number; key: string; scope: string }
   | { type: "ack"; id: number }
   | { type: "cancel"; id: number };
 
@@ -61,7 +62,7 @@ export interface Rewrapped {
 export type Response =
   | { type: "chunk"; id: number; chunk: Uint8Array }
   | { type: "progress"; id: number; bytes: number }
-  | { type: "done"; id: number; result: SealOutput | OpenOutput | Unlocked | Created | Rewrapped | string | null }
+  | { type: "done"; id: number; result: SealOutput | OpenOutput | Unlocked | Created | Rewrapped | CryptoKey | string | null }
   | { type: "error"; id: number; name: string; message: string };
 
 /** What `serve` needs of a worker scope or a MessagePort. */
@@ -186,6 +187,10 @@ export function serve(port: Port): void {
         const result: Rewrapped = { header: encodeHeader(header), unchanged };
         return post({ type: "done", id: req.id, result });
       }
+      case "indexKey": {
+        const k = unlocked(req.key);
+        return post({ type: "done", id: req.id, result: await deriveIndexKey(k.identity.secretKey, req.scope) });
+      }
       case "forget": {
         const k = keys.get(req.key);
         k?.identity.secretKey.fill(0);
@@ -214,6 +219,27 @@ export function serve(port: Port): void {
     });
   });
   port.start?.();
+}
+
+/** HKDF's salt for the local records index key (see `deriveIndexKey`). */
+export const INDEX_KEY_SALT = "pramana records index v1";
+
+/**
+ * The key of the local records index (web/src/lib/recordIndex.ts): AES-256-GCM, derived by
+ * HKDF-SHA256 from the unlocked X25519 secret key (salt `INDEX_KEY_SALT`, info the account's
+ * scope), and not extractable: the page can use it, never read it, and it exists only while
+ * the keys are unlocked.
+ */
+export async function deriveIndexKey(secretKey: Uint8Array, scope: string): Promise<CryptoKey> {
+  const ikm = await crypto.subtle.importKey("raw", secretKey as Uint8Array<ArrayBuffer>, "HKDF", false, ["deriveKey"]);
+  const enc = new TextEncoder();
+  return crypto.subtle.deriveKey(
+    { name: "HKDF", hash: "SHA-256", salt: enc.encode(INDEX_KEY_SALT), info: enc.encode(scope) },
+    ikm,
+    { name: "AES-GCM", length: 256 },
+    false,
+    ["encrypt", "decrypt"],
+  );
 }
 
 function toSource(input: Blob | ReadableStream<Uint8Array>): Source {

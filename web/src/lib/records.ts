@@ -2,7 +2,8 @@
 // charts, medicines split into current and past, immunizations, allergies, conditions, and
 // one timeline of care across hospitals. Pure: the page decrypts, this only sorts and merges.
 import type { Extracted, Measurement } from "./fhir";
-import { isCurrent } from "./fhir";
+import { checkBundle, extract, isCurrent, parseFhir } from "./fhir";
+import type { HiType } from "./hiTypes";
 import { unitLabel } from "./fhir/units";
 import type { Allergy, Condition, Immunization, Medication } from "./fhir/extract";
 
@@ -12,6 +13,18 @@ export interface ReadDocument {
   hiType: string;
   careDate: string;
   x: Extracted;
+}
+
+/**
+ * A decrypted document's text as a record: null when it is not a FHIR document bundle that
+ * passes the checks for the HI type it was stored as (one stored "as a plain document anyway").
+ */
+export function recordOf(text: string, doc: { id: string; hi_type: string; care_date: string }): ReadDocument | null {
+  if (!text.trimStart().startsWith("{")) return null;
+  const parsed = parseFhir(text);
+  if (!("resource" in parsed) || parsed.resource.resourceType !== "Bundle") return null;
+  if (checkBundle(parsed.resource, doc.hi_type as HiType).length > 0) return null;
+  return { id: doc.id, hiType: doc.hi_type, careDate: doc.care_date, x: extract(parsed.resource) };
 }
 
 /** One test's values over time, in one unit, oldest first. */

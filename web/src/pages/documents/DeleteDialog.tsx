@@ -1,8 +1,9 @@
 // Deleting a document, after saying in plain words what deletion means (crypto-shredding).
 import { useEffect, useRef, useState } from "react";
-import { api, call } from "../../api/client";
+import { api, call, currentSession } from "../../api/client";
 import { useT } from "../../i18n";
 import type { DocumentView } from "../../lib/documents";
+import { forgetIndexed } from "../../lib/recordIndex";
 import { ErrorAlert } from "../../ui";
 
 export function DeleteDialog(props: { doc: DocumentView; open: boolean; onClose: () => void; onDeleted: () => void }) {
@@ -23,6 +24,9 @@ export function DeleteDialog(props: { doc: DocumentView; open: boolean; onClose:
     setError(null);
     try {
       await call(() => api.DELETE("/v1/documents/{id}", { params: { path: { id: doc.id } } }));
+      // What the records page read from it goes too (the next records run would drop it anyway).
+      const subject = currentSession()?.subjectId;
+      if (subject) await forgetIndexed(subject, [doc.id]).catch(() => {});
       onDeleted();
     } catch (e) {
       setError(e);

@@ -2,22 +2,40 @@
 // records — lab results by test with a trend each, medicines, immunizations, allergies,
 // conditions and one timeline of care across hospitals. Nothing read here leaves the page;
 // documents that are not FHIR bundles, fail the checks or are large are left out.
-import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { Link } from "react-router";
 import { api, call } from "../../api/client";
 import { useLang, useT, type Key } from "../../i18n";
 import { formatDay } from "../../lib/dates";
 import { Cancelled, downloadAndOpen, type DocumentView } from "../../lib/documents";
-import { checkBundle, extract, parseFhir } from "../../lib/fhir";
-import type { HiType } from "../../lib/hiTypes";
-import { collect, type ReadDocument, type Records as RecordsData, type Series } from "../../lib/records";
+import { collect, recordOf, type ReadDocument, type Records as RecordsData, type Series } from "../../lib/records";
 import { Page } from "../../Layout";
-import { useUnlocked } from "../../state/hooks";
-import { Alert, ErrorAlert, Progress } from "../../ui";
+import { useSession, useUnlocked } from "../../state/hooks";
+import { cryptoClient } from "../../state/keys";
+import { recordIndex, type Goal, type RecordIndex, type Reminder, type Settings } from "../../lib/recordIndex";
+import { notificationsAllowed, scheduler, type Scheduler } from "../../lib/reminders";
+import { onUnlockedChange } from "../../state/keys";
+import { Alert, ErrorAlert, Field, Progress, Select } from "../../ui";
 import { TrendChart } from "./TrendChart";
 
 /** Documents above this are not decrypted here (a FHIR bundle of a visit is tens of KB). */
 export const MAX_RECORD_BYTES = 2 << 20;
+
+// Medicine reminders run while the portal is open and the keys unlocked (lib/reminders.ts).
+let reminders: Scheduler | null = null;
+let reminderText = (medicine: string) => medicine;
+onUnlockedChange((u) => {
+  if (!u) reminders?.stop();
+});
+function keepReminders(list: Reminder[], text: (medicine: string) => string): void {
+  reminderText = text;
+  reminders ??= scheduler((r) => {
+    if (typeof Notification !== "undefined" && Notification.permission === "granted") new Notification(reminderText(r.medicine));
+  });
+  reminders.set(list);
+}
+
+const NO_SETTINGS: Settings = { goals: [], reminders: [] };
 
 type Reading =
   | { kind: "listing" }
@@ -26,52 +44,95 @@ type Reading =
   | { kind: "done" }
   | { kind: "failed"; error: unknown };
 
-/** Lists the documents, then decrypts and reads the small ones one by one; cancellable. */
+/**
+ * Lists the documents and reads them through the local encrypted index (lib/recordIndex.ts):
+ * what it holds shows at once, and only documents not yet indexed are decrypted, one by one;
+ * cancellable. Locked, the page shows nothing read.
+ */
 function useRecords() {
   const unlocked = useUnlocked();
+  const session = useSession();
   const [reading, setReading] = useState<Reading>({ kind: "listing" });
   const [read, setRead] = useState<ReadDocument[]>([]);
   const [skipped, setSkipped] = useState(0);
+  const [fromIndex, setFromIndex] = useState(0);
+  const [settings, setSettings] = useState<Settings>(NO_SETTINGS);
+  const indexRef = useRef<RecordIndex | null>(null);
   const abort = useRef<AbortController | null>(null);
+  const t = useT();
+  const subject = session?.subjectId;
 
   const start = useCallback(async () => {
-    if (!unlocked) return;
     abort.current?.abort();
-    const ctl = new AbortController();
-    abort.current = ctl;
     setRead([]);
     setSkipped(0);
+    setFromIndex(0);
+    setSettings(NO_SETTINGS);
+    indexRef.current = null;
+    if (!unlocked || !subject) return;
+    const ctl = new AbortController();
+    abort.current = ctl;
     setReading({ kind: "listing" });
     // A run replaced by a newer one (or left behind by leaving the page) stops without a word.
     const stale = () => abort.current !== ctl;
     let docs: DocumentView[];
+    let index: RecordIndex;
     try {
-      docs = await call(() => api.GET("/v1/documents"));
+      [docs, index] = await Promise.all([
+        call(() => api.GET("/v1/documents")),
+        recordIndex(subject, unlocked.key, (h, scope) => cryptoClient().indexKey(h, scope)),
+      ]);
     } catch (e) {
       if (!stale()) setReading({ kind: "failed", error: e });
       return;
     }
     if (stale()) return;
-    const small = docs.filter((d) => !d.deleted_at && d.plaintext_size <= MAX_RECORD_BYTES);
-    setSkipped(docs.filter((d) => !d.deleted_at).length - small.length);
-    for (let i = 0; i < small.length; i++) {
+    indexRef.current = index;
+    void index.settings().then((s) => {
       if (stale()) return;
-      if (ctl.signal.aborted) return setReading({ kind: "stopped", done: i, total: small.length });
-      setReading({ kind: "reading", done: i, total: small.length });
-      const doc = small[i]!;
-      try {
-        const record = await readRecord(doc, unlocked.key, ctl.signal);
-        if (stale()) return;
-        if (record) setRead((list) => [...list, record]);
-        else setSkipped((n) => n + 1);
-      } catch (e) {
-        if (stale()) return;
-        if (ctl.signal.aborted || e instanceof Cancelled) return setReading({ kind: "stopped", done: i, total: small.length });
-        setSkipped((n) => n + 1); // one unreadable document does not hide the others
-      }
+      setSettings(s);
+      keepReminders(s.reminders, (m) => t("records.reminder.notification", { medicine: m }));
+    });
+    let fresh: ReadDocument[] = [];
+    let freshSkipped = 0;
+    let drawn = 0;
+    try {
+      const result = await index.sync(docs, {
+        maxBytes: MAX_RECORD_BYTES,
+        read: (doc, signal) => readRecord(doc, unlocked.key, signal ?? ctl.signal),
+        signal: ctl.signal,
+        onIndexed: (records, n) => {
+          if (stale()) return;
+          setRead(records);
+          setFromIndex(records.length);
+          setSkipped(n);
+        },
+        onRead: (record, done, total) => {
+          if (stale()) return;
+          // Drawn a few times a second, not per document: redrawing every chart for each of
+          // hundreds of documents would cost more than reading them.
+          if (record) fresh.push(record);
+          else freshSkipped++;
+          const now = performance.now();
+          if (now - drawn < 400 && done < total) return;
+          drawn = now;
+          const [records, n] = [fresh, freshSkipped];
+          fresh = [];
+          freshSkipped = 0;
+          setRead((list) => [...list, ...records]);
+          setSkipped((s) => s + n);
+          setReading({ kind: "reading", done, total });
+        },
+      });
+      if (stale()) return;
+      // The listing's order, as the index returns it (unchanged when nothing new was read).
+      if (result.decrypted > 0) setRead(result.records);
+      setSkipped(result.skipped);
+      setReading(result.stopped ? { kind: "stopped", done: result.decrypted, total: result.pending } : { kind: "done" });
+    } catch (e) {
+      if (!stale()) setReading(ctl.signal.aborted || e instanceof Cancelled ? { kind: "stopped", done: 0, total: docs.length } : { kind: "failed", error: e });
     }
-    if (!stale()) setReading({ kind: "done" });
-  }, [unlocked]);
+  }, [unlocked, subject, t]);
 
   useEffect(() => {
     void start();
@@ -81,30 +142,40 @@ function useRecords() {
     };
   }, [start]);
 
-  return { reading, read, skipped, start, cancel: () => abort.current?.abort() };
+  const save = useCallback(
+    async (next: Settings) => {
+      const index = indexRef.current;
+      if (!index) return;
+      await index.saveSettings(next);
+      setSettings(next);
+      keepReminders(next.reminders, (m) => t("records.reminder.notification", { medicine: m }));
+    },
+    [t],
+  );
+
+  return { reading, read, skipped, fromIndex, settings, save, start, cancel: () => abort.current?.abort() };
 }
 
 /** The document as a record, or null when it is not a FHIR document bundle that passes the checks. */
-async function readRecord(doc: DocumentView, key: string, signal: AbortSignal): Promise<ReadDocument | null> {
+export async function readRecord(doc: DocumentView, key: string, signal: AbortSignal): Promise<ReadDocument | null> {
   const plain = await downloadAndOpen(doc, key, () => {}, signal);
-  const head = new TextDecoder().decode(await plain.slice(0, 64).arrayBuffer()).trimStart();
-  if (!head.startsWith("{")) return null;
-  const parsed = parseFhir(await plain.text());
-  if (!("resource" in parsed) || parsed.resource.resourceType !== "Bundle") return null;
-  // Stored "as a plain document anyway" after failing the checks: shown only in Documents.
-  if (checkBundle(parsed.resource, doc.hi_type as HiType).length > 0) return null;
-  return { id: doc.id, hiType: doc.hi_type, careDate: doc.care_date, x: extract(parsed.resource) };
+  return recordOf(await plain.text(), doc);
 }
 
 export function Records() {
   const t = useT();
-  const { reading, read, skipped, start, cancel } = useRecords();
-  const data = collect(read);
+  const { reading, read, skipped, fromIndex, settings, save, start, cancel } = useRecords();
+  const data = useMemo(() => collect(read), [read]);
   const busy = reading.kind === "listing" || reading.kind === "reading";
   return (
     <Page title={t("records.title")}>
       <p className="muted">{t("records.lead")}</p>
       {reading.kind === "listing" && <p>{t("app.loading")}</p>}
+      {fromIndex > 0 && (
+        <p className="muted" data-testid="records-indexed">
+          {t("records.indexed", { n: fromIndex })}
+        </p>
+      )}
       {reading.kind === "reading" && (
         <div className="card" aria-live="polite">
           <p>{t("records.reading", { done: reading.done, total: reading.total })}</p>
@@ -127,13 +198,27 @@ export function Records() {
       {reading.kind === "failed" && <ErrorAlert error={reading.error} />}
       {!busy && read.length === 0 && reading.kind !== "failed" && <p className="muted">{t("records.empty")}</p>}
       {skipped > 0 && !busy && <p className="muted">{t("records.skipped", { n: skipped })}</p>}
-      {read.length > 0 && <RecordsView data={data} />}
+      <div aria-busy={busy} data-records-state={reading.kind}>
+        {read.length > 0 && <RecordsView data={data} settings={settings} onSave={save} />}
+      </div>
     </Page>
   );
 }
 
-export function RecordsView({ data }: { data: RecordsData }) {
+export const RecordsView = memo(function RecordsView({
+  data,
+  settings,
+  onSave,
+}: {
+  data: RecordsData;
+  settings?: Settings;
+  onSave?: (s: Settings) => Promise<void>;
+}) {
   const t = useT();
+  const goals = settings?.goals ?? [];
+  const onGoal = onSave
+    ? (code: string, goal: Goal | null) => onSave({ ...(settings ?? NO_SETTINGS), goals: [...goals.filter((g) => g.code !== code), ...(goal ? [goal] : [])] })
+    : undefined;
   return (
     <>
       <nav className="card records-toc" aria-label={t("records.sections")}>
@@ -147,24 +232,24 @@ export function RecordsView({ data }: { data: RecordsData }) {
       <Section id="labs" title={t("records.labs.title")} empty={data.labs.length === 0 && data.vitals.length === 0}>
         <div className="test-grid">
           {data.labs.map((s) => (
-            <TestCard key={`${s.code}|${s.unit}`} series={s} />
+            <TestCard key={`${s.code}|${s.unit}`} series={s} goal={goals.find((g) => g.code === s.code)} onGoal={onGoal} />
           ))}
         </div>
         {data.vitals.length > 0 && <h3>{t("records.vitals.title")}</h3>}
         <div className="test-grid">
           {data.vitals.map((s) => (
-            <TestCard key={`${s.code}|${s.unit}`} series={s} />
+            <TestCard key={`${s.code}|${s.unit}`} series={s} goal={goals.find((g) => g.code === s.code)} onGoal={onGoal} />
           ))}
         </div>
       </Section>
-      <Medications data={data} />
+      <Medications data={data} settings={settings} onSave={onSave} />
       <Immunizations data={data} />
       <Allergies data={data} />
       <Conditions data={data} />
       <Timeline data={data} />
     </>
   );
-}
+});
 
 function Section({ id, title, empty, children }: { id: string; title: string; empty: boolean; children: ReactNode }) {
   const t = useT();
@@ -186,8 +271,10 @@ function rangeText(t: ReturnType<typeof useT>, s: { low?: number; high?: number;
 }
 
 /** One test: latest value, the trend, the reference range in words, and every value in a table. */
-function TestCard({ series }: { series: Series }) {
+function TestCard({ series, goal, onGoal }: { series: Series; goal?: Goal; onGoal?: (code: string, goal: Goal | null) => Promise<void> }) {
   const { t, lang } = useLang();
+  // The table of every value is drawn only when opened: hundreds of rows per test otherwise.
+  const [showValues, setShowValues] = useState(false);
   const latest = series.points[series.points.length - 1]!;
   const range = rangeText(t, series);
   const id = `test-${series.code.replace(/[^A-Za-z0-9]/g, "-")}`;
@@ -213,13 +300,21 @@ function TestCard({ series }: { series: Series }) {
         <span className="muted">{formatDay(lang, latest.date)}</span>{" "}
         {latest.flag && <span className="badge badge-err">{t(flagKey[latest.flag])}</span>}
       </p>
-      {series.points.length > 1 && <TrendChart series={series} label={label} />}
+      {series.points.length > 1 && <TrendChart series={series} label={label} goal={goal} />}
+      {goal && (
+        <p data-testid={`goal-${series.code}`}>
+          {t(goal.direction === "below" ? "records.goal.text.below" : "records.goal.text.above", { target: goal.target, unit: series.unit })}{" "}
+          {meets(goal, latest.value) ? t("records.goal.met") : t("records.goal.not_met")}
+        </p>
+      )}
+      {onGoal && <GoalForm series={series} goal={goal} onGoal={onGoal} />}
       <p className="muted">
         {range ? t("records.chart.band", { range }) + " " : ""}
         {t(range || flagged ? "records.chart.count" : "records.chart.count_only", { n: series.points.length, flagged })}
       </p>
-      <details>
+      <details onToggle={(e) => setShowValues(e.currentTarget.open)}>
         <summary>{t("records.values", { n: series.points.length })}</summary>
+        {showValues && (
         <table>
           <caption className="visually-hidden">{series.name}</caption>
           <thead>
@@ -244,14 +339,103 @@ function TestCard({ series }: { series: Series }) {
             ))}
           </tbody>
         </table>
+        )}
       </details>
     </article>
   );
 }
 
-function Medications({ data }: { data: RecordsData }) {
+const meets = (g: Goal, v: number) => (g.direction === "below" ? v < g.target : v > g.target);
+
+/** Set, change or remove a goal for one test (kept encrypted in this device's index). */
+function GoalForm({ series, goal, onGoal }: { series: Series; goal?: Goal; onGoal: (code: string, goal: Goal | null) => Promise<void> }) {
+  const t = useT();
+  const [direction, setDirection] = useState<Goal["direction"]>(goal?.direction ?? (series.high !== undefined ? "below" : "above"));
+  const [target, setTarget] = useState(goal ? String(goal.target) : "");
+  const [error, setError] = useState<unknown>(null);
+  const value = Number(target);
+  const valid = target.trim() !== "" && Number.isFinite(value);
+  return (
+    <details>
+      <summary>{t(goal ? "records.goal.change" : "records.goal.set")}</summary>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!valid) return;
+          setError(null);
+          onGoal(series.code, { code: series.code, target: value, direction }).catch(setError);
+        }}
+      >
+        <Select label={t("records.goal.direction")} value={direction} onChange={(e) => setDirection(e.target.value === "above" ? "above" : "below")}>
+          <option value="below">{t("records.goal.below")}</option>
+          <option value="above">{t("records.goal.above")}</option>
+        </Select>
+        <Field label={t("records.goal.value", { unit: series.unit })} inputMode="decimal" value={target} onChange={(e) => setTarget(e.target.value)} />
+        <p className="muted">{t("records.goal.local")}</p>
+        <ErrorAlert error={error} />
+        <div className="actions">
+          <button type="submit" disabled={!valid}>
+            {t("records.goal.save")}
+          </button>
+          {goal && (
+            <button type="button" className="quiet" onClick={() => onGoal(series.code, null).catch(setError)}>
+              {t("records.goal.remove")}
+            </button>
+          )}
+        </div>
+      </form>
+    </details>
+  );
+}
+
+/** Daily reminders for one current medicine, through the browser's notifications. */
+function MedicineReminders({ medicine, settings, onSave }: { medicine: string; settings: Settings; onSave: (s: Settings) => Promise<void> }) {
+  const t = useT();
+  const [time, setTime] = useState("08:00");
+  const [problem, setProblem] = useState<string | null>(null);
+  const mine = settings.reminders.filter((r) => r.medicine === medicine);
+  return (
+    <details>
+      <summary>{t("records.reminder.summary", { n: mine.length })}</summary>
+      {mine.length > 0 && (
+        <ul className="list" aria-label={t("records.reminder.list", { medicine })}>
+          {mine.map((r) => (
+            <li key={r.time}>
+              {t("records.reminder.at", { time: r.time })}{" "}
+              <button
+                type="button"
+                className="quiet"
+                onClick={() => void onSave({ ...settings, reminders: settings.reminders.filter((x) => x !== r) })}
+              >
+                {t("records.reminder.remove")}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <form
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setProblem(null);
+          if (!(await notificationsAllowed())) return setProblem(t("records.reminder.blocked"));
+          if (mine.some((r) => r.time === time)) return;
+          await onSave({ ...settings, reminders: [...settings.reminders, { medicine, time }] });
+        }}
+      >
+        <Field label={t("records.reminder.time")} type="time" value={time} onChange={(e) => setTime(e.target.value)} required />
+        <p className="muted">{t("records.reminder.explain")}</p>
+        {problem && <Alert kind="warn">{problem}</Alert>}
+        <div className="actions">
+          <button type="submit">{t("records.reminder.add")}</button>
+        </div>
+      </form>
+    </details>
+  );
+}
+
+function Medications({ data, settings, onSave }: { data: RecordsData; settings?: Settings; onSave?: (s: Settings) => Promise<void> }) {
   const { t, lang } = useLang();
-  const row = (m: RecordsData["currentMedications"][number], i: number) => (
+  const row = (current: boolean) => (m: RecordsData["currentMedications"][number], i: number) => (
     <li key={i}>
       <strong>{m.name}</strong>
       {m.dosage && <p>{m.dosage}</p>}
@@ -259,6 +443,7 @@ function Medications({ data }: { data: RecordsData }) {
         {m.date ? t("records.meds.prescribed", { date: formatDay(lang, m.date.slice(0, 10)) }) + " · " : ""}
         {statusText(t, m.status)}
       </p>
+      {current && settings && onSave && <MedicineReminders medicine={m.name} settings={settings} onSave={onSave} />}
     </li>
   );
   return (
@@ -268,14 +453,14 @@ function Medications({ data }: { data: RecordsData }) {
         <p className="muted">{t("records.none")}</p>
       ) : (
         <ul className="list" aria-label={t("records.meds.current")}>
-          {data.currentMedications.map(row)}
+          {data.currentMedications.map(row(true))}
         </ul>
       )}
       {data.pastMedications.length > 0 && (
         <details>
           <summary>{t("records.meds.past", { n: data.pastMedications.length })}</summary>
           <ul className="list" aria-label={t("records.meds.past", { n: data.pastMedications.length })}>
-            {data.pastMedications.map(row)}
+            {data.pastMedications.map(row(false))}
           </ul>
         </details>
       )}

@@ -3,19 +3,20 @@
 // H or L beside it, so the flag does not rest on colour alone. It scales to the card's width.
 import { useLang } from "../../i18n";
 import { formatDay } from "../../lib/dates";
+import type { Goal } from "../../lib/recordIndex";
 import type { Series } from "../../lib/records";
 
 const W = 340;
 const H = 180;
 const M = { top: 16, right: 16, bottom: 30, left: 44 };
 
-export function TrendChart({ series, label }: { series: Series; label: string }) {
-  const { lang } = useLang();
+export function TrendChart({ series, label, goal }: { series: Series; label: string; goal?: Goal }) {
+  const { t, lang } = useLang();
   const pts = series.points;
   if (pts.length === 0) return null;
   const times = pts.map((p) => Date.parse(`${p.date}T00:00:00Z`));
   const values = pts.map((p) => p.value);
-  const bounds = [...values, ...(series.low !== undefined ? [series.low] : []), ...(series.high !== undefined ? [series.high] : [])];
+  const bounds = [...values, ...(series.low !== undefined ? [series.low] : []), ...(series.high !== undefined ? [series.high] : []), ...(goal ? [goal.target] : [])];
   let lo = Math.min(...bounds);
   let hi = Math.max(...bounds);
   const pad = (hi - lo) * 0.12 || Math.abs(hi) * 0.1 || 1;
@@ -62,6 +63,14 @@ export function TrendChart({ series, label }: { series: Series; label: string })
           {short(pts[i]!.date)}
         </text>
       ))}
+      {goal && (
+        <g className="trend-goal" data-testid="trend-goal">
+          <line x1={M.left} x2={W - M.right} y1={y(goal.target)} y2={y(goal.target)} />
+          <text x={W - M.right} y={y(goal.target) - 4} textAnchor="end">
+            {t("records.goal.chart", { target: goal.target })}
+          </text>
+        </g>
+      )}
       <path d={path} className="trend-line" />
       {pts.map((p, i) => (
         <g key={i}>
