@@ -17,22 +17,7 @@ mod common;
 const NOWHERE: &str = "http://127.0.0.1:9";
 
 async fn run(api: &str, home: &Path, args: &[&str]) -> (i32, Value, String) {
-    let (api, home) = (api.to_owned(), home.to_str().unwrap().to_owned());
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        common::pramana_json(
-            &args,
-            &[
-                ("PRAMANA_API", &api),
-                ("PRAMANA_HOME", &home),
-                ("PRAMANA_PASSPHRASE", "a passphrase for the export test"),
-                ("PRAMANA_PASSWORD", "a long enough password"),
-            ],
-        )
-    })
-    .await
-    .unwrap()
+    common::pramana_at(api, home, args).await
 }
 
 fn temp_dir(what: &str) -> PathBuf {
@@ -248,7 +233,7 @@ async fn a_patient_exports_everything_and_verifies_it_against_the_chain_only() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_pramana"))
         .args(["verify", "--archive", a, "--rpc", &rpc])
         .env("PRAMANA_HOME", &home)
-        .env("PRAMANA_PASSPHRASE", "a passphrase for the export test")
+        .env("PRAMANA_PASSPHRASE", "a passphrase for the tests")
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);

@@ -15,22 +15,7 @@ use serde_json::{Value, json};
 mod common;
 
 async fn run(api: &str, home: &Path, args: &[&str]) -> (i32, Value, String) {
-    let (api, home) = (api.to_owned(), home.to_str().unwrap().to_owned());
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        common::pramana_json(
-            &args,
-            &[
-                ("PRAMANA_API", &api),
-                ("PRAMANA_HOME", &home),
-                ("PRAMANA_PASSPHRASE", "a passphrase for the records test"),
-                ("PRAMANA_PASSWORD", "a long enough password"),
-            ],
-        )
-    })
-    .await
-    .unwrap()
+    common::pramana_at(api, home, args).await
 }
 
 fn web(path: &str) -> PathBuf {
