@@ -38,6 +38,22 @@ async function patientStatus(abha: string, password: string): Promise<string> {
   return (await apiCall<{ abha_status: string }>("GET", "/v1/patients/me", undefined, token)).abha_status;
 }
 
+/** Signs in at /hospital and creates the hospital's keys in the page. */
+async function signInHospital(page: Page, hospital: { hfrId: string; secret: string }): Promise<void> {
+  await page.goto("/hospital");
+  await page.getByLabel("HFR id").fill(hospital.hfrId);
+  await page.getByLabel("API secret").fill(hospital.secret);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByLabel("Key passphrase (12 characters or more)").fill(KEY_PASSPHRASE);
+  await page.getByLabel("Key passphrase again").fill(KEY_PASSPHRASE);
+  await page.getByRole("button", { name: "Create keys" }).click();
+  await page.getByRole("button", { name: "Download recovery kit" }).click();
+  await page.getByLabel("I have saved my recovery kit").check();
+  await page.getByLabel("The hospital's API secret").fill(hospital.secret);
+  await page.getByRole("button", { name: "Add keys to my account" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Verify a patient's ABHA number" })).toBeVisible();
+}
+
 async function enterAtDesk(page: Page, abha: string, code: string): Promise<void> {
   await page.getByLabel("ABHA number on the card").fill(abha);
   await page.getByLabel("Code on the patient's screen").fill(code);
@@ -160,5 +176,93 @@ test("a hospital signs in, sets up its keys and verifies a patient's ABHA number
   // Signing out leads back to the hospital's sign-in.
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Hospital sign-in" })).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
+test("a hospital finds a patient, asks to link, requests consent after a preview and tracks its requests", async ({ page }) => {
+  const problems = watchConsole(page);
+  const hospital = await newBareHospital("Lotus Care Hospital");
+  await signInHospital(page, hospital);
+  const token = await loginAs(hospital.hfrId, hospital.secret);
+
+  await page.getByRole("link", { name: "Request consent" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Find a patient, request consent" })).toBeVisible();
+  await expectAccessible(page);
+  await screenshot(page, "hospital-request");
+
+  // Nothing chosen: said before anything is sent.
+  const unverified = await newPatientAccount("Meena Devi", { claimedOnly: true });
+  await page.getByLabel("Patient's ABHA number").fill(unverified.abha);
+  await page.getByRole("button", { name: "Review the request" }).click();
+  await expect(page.getByText("Choose at least one record type.")).toBeVisible();
+  // A patient who is not verified (the same answer as an unknown number): nothing created.
+  await page.getByLabel("Diagnostic report").check();
+  await page.getByRole("button", { name: "Review the request" }).click();
+  await page.getByRole("button", { name: "Send request" }).click();
+  await expect(page.getByRole("alert")).toContainText("No patient with a verified account has this ABHA number");
+  await page.getByRole("button", { name: "Change" }).click();
+  await page.getByRole("button", { name: "Ask to link this patient's record" }).click();
+  await expect(page.getByRole("alert")).toContainText("No patient with a verified account has this ABHA number");
+  expect(await apiCall<unknown[]>("GET", "/v1/consents", undefined, token)).toEqual([]);
+  expect(await apiCall<unknown[]>("GET", "/v1/links", undefined, token)).toEqual([]);
+
+  // A verified patient: link, then the consent request in the patient's words first.
+  const patient = await newPatientAccount("Asha Kumari");
+  await page.getByLabel("Patient's ABHA number").fill(patient.abha);
+  await page.getByRole("button", { name: "Ask to link this patient's record" }).click();
+  await expect(page.getByText(/^Link request sent to /)).toBeVisible();
+  await page.getByRole("button", { name: "Ask to link this patient's record" }).click();
+  await expect(page.getByRole("alert")).toContainText("already asked to link");
+  await page.getByLabel("Prescription").check();
+  await page.getByLabel("Access", { exact: true }).selectOption("STORE");
+  await page.getByLabel("Records of care from").fill("2025-01-01");
+  await page.getByLabel("Records of care until").fill("2025-12-31");
+  await page.getByRole("button", { name: "Review the request" }).click();
+  const preview = page.getByRole("region", { name: "What the patient will see" });
+  await expect(preview).toContainText("Your care and treatment");
+  await expect(preview).toContainText("Prescription, Diagnostic report");
+  await expect(preview).toContainText("View and keep a copy");
+  await expect(preview).toContainText("Records of care from 1 Jan 2025 to 31 Dec 2025");
+  await expectAccessible(page);
+  await screenshot(page, "hospital-request-preview");
+  await page.getByRole("button", { name: "Send request" }).click();
+  await expect(page.getByText(/^Consent request sent to /)).toBeVisible();
+  const [consent] = await apiCall<{ id: string; hi_types: string[]; access_mode: string; status: string }[]>("GET", "/v1/consents", undefined, token);
+  expect(consent).toMatchObject({ hi_types: ["Prescription", "DiagnosticReport"], access_mode: "STORE", status: "REQUESTED" });
+  const links = await apiCall<{ status: string }[]>("GET", "/v1/links", undefined, token);
+  expect(links.map((l) => l.status)).toEqual(["REQUESTED"]);
+
+  // A second patient's request, which that patient denies.
+  await page.getByRole("button", { name: "Request another consent" }).click();
+  const second = await newPatientAccount("Ravi Verma");
+  await page.getByLabel("Patient's ABHA number").fill(second.abha);
+  await page.getByLabel("Prescription").uncheck();
+  await page.getByLabel("Diagnostic report").uncheck();
+  await page.getByLabel("Purpose").selectOption("PATRQT");
+  await page.getByLabel("OP consultation").check();
+  await page.getByRole("button", { name: "Review the request" }).click();
+  await page.getByRole("button", { name: "Send request" }).click();
+  await expect(page.getByText(/^Consent request sent to /)).toBeVisible();
+  const patientToken = await loginAs(second.abha, second.password);
+  const [theirs] = await apiCall<{ id: string; purpose: string }[]>("GET", "/v1/consents", undefined, patientToken);
+  expect(theirs?.purpose).toBe("PATRQT");
+  await apiCall("POST", `/v1/consents/${theirs?.id}/deny`, {}, patientToken);
+
+  // Tracking: both, with their state and dates; the filter.
+  await page.getByRole("link", { name: "Track your requests" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Consent requests" })).toBeVisible();
+  const cards = page.getByRole("list", { name: "Consent requests" }).getByRole("listitem");
+  await expect(cards).toHaveCount(2);
+  await expect(cards.filter({ hasText: "Denied" })).toContainText("OP consultation");
+  await expect(cards.filter({ hasText: "Requested" })).toContainText("Lapses on");
+  await expectAccessible(page);
+  await screenshot(page, "hospital-requests");
+  await page.getByLabel("Show").selectOption("DENIED");
+  await expect(cards).toHaveCount(1);
+  await page.getByLabel("Language").selectOption("hi");
+  await expect(page.getByRole("heading", { level: 1, name: "सहमति के अनुरोध" })).toBeVisible();
+  await expect(page.getByRole("list", { name: "सहमति के अनुरोध" }).getByRole("listitem").first()).toContainText("अस्वीकृत");
+  await expectAccessible(page);
+  await page.getByLabel("भाषा").selectOption("en");
   expect(problems).toEqual([]);
 });

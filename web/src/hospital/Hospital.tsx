@@ -13,6 +13,8 @@ import { setUnlocked } from "../state/keys";
 import { useSession } from "../state/hooks";
 import { Alert, Field } from "../ui";
 import { AbhaDesk } from "./AbhaDesk";
+import { RequestConsent } from "./RequestConsent";
+import { Requests } from "./Requests";
 import { useHT, useHospitalError } from "./strings";
 
 export function Hospital() {
@@ -34,6 +36,8 @@ export function Hospital() {
         <HospitalNav />
         <Routes>
           <Route index element={<AbhaDesk />} />
+          <Route path="request" element={<RequestConsent />} />
+          <Route path="requests" element={<Requests />} />
           <Route path="*" element={<Navigate to="/hospital" replace />} />
         </Routes>
       </KeysGate>
@@ -43,7 +47,11 @@ export function Hospital() {
 
 function HospitalNav() {
   const ht = useHT();
-  const items = [{ to: "/hospital", label: ht("h.nav.desk"), end: true }];
+  const items = [
+    { to: "/hospital", label: ht("h.nav.desk"), end: true },
+    { to: "/hospital/request", label: ht("h.nav.request"), end: false },
+    { to: "/hospital/requests", label: ht("h.nav.requests"), end: false },
+  ];
   return (
     <nav className="main-nav" aria-label={ht("h.nav.label")}>
       {items.map((i) => (
