@@ -5,7 +5,7 @@ import { lazy, Suspense, useEffect, useState, type ReactNode } from "react";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router";
 import { refresh } from "./api/client";
 import { LangProvider, useT } from "./i18n";
-import { Header, Nav, SessionExpiredDialog, useOperatorArea } from "./Layout";
+import { Header, Nav, SessionExpiredDialog, useHospitalArea, useOperatorArea } from "./Layout";
 import { Access } from "./pages/Access";
 import { Account } from "./pages/Account";
 import { Consents } from "./pages/consents/Consents";
@@ -23,6 +23,8 @@ import { useSession } from "./state/hooks";
 const Records = lazy(() => import("./pages/records/Records").then((m) => ({ default: m.Records })));
 // The operator console: its pages, strings and charts load only at /operator.
 const Operator = lazy(() => import("./operator/Operator").then((m) => ({ default: m.Operator })));
+// The hospital portal: its pages and strings load only at /hospital.
+const Hospital = lazy(() => import("./hospital/Hospital").then((m) => ({ default: m.Hospital })));
 
 export function App() {
   return (
@@ -38,6 +40,7 @@ function Shell() {
   const t = useT();
   const session = useSession();
   const operatorArea = useOperatorArea();
+  const hospitalArea = useHospitalArea();
   const [restoring, setRestoring] = useState(true);
   useEffect(() => {
     // A reload keeps the session through the HttpOnly refresh cookie (the access token was
@@ -56,12 +59,12 @@ function Shell() {
   return (
     <>
       <Header />
-      {session && !operatorArea && session.role !== "admin" && <Nav />}
+      {session && !operatorArea && !hospitalArea && session.role === "patient" && <Nav />}
       <main id="main" tabIndex={-1}>
         <Routes>
           <Route
             path="/"
-            element={session ? <Navigate to={session.role === "admin" ? "/operator" : "/documents"} replace /> : <Login />}
+            element={session ? <Navigate to={session.role === "admin" ? "/operator" : session.role === "hospital" ? "/hospital" : "/documents"} replace /> : <Login />}
           />
           <Route path="/register" element={session ? <Navigate to="/keys" replace /> : <Register />} />
           <Route path="/keys" element={session ? <KeysOrHome /> : <Navigate to="/" replace />} />
@@ -84,6 +87,14 @@ function Shell() {
             element={
               <Suspense fallback={<p>{t("app.loading")}</p>}>
                 <Operator />
+              </Suspense>
+            }
+          />
+          <Route
+            path="/hospital/*"
+            element={
+              <Suspense fallback={<p>{t("app.loading")}</p>}>
+                <Hospital />
               </Suspense>
             }
           />

@@ -14,11 +14,17 @@ export function useOperatorArea(): boolean {
   return useLocation().pathname.startsWith("/operator");
 }
 
+/** Whether the page is in the hospital portal (`/hospital/...`). */
+export function useHospitalArea(): boolean {
+  return useLocation().pathname.startsWith("/hospital");
+}
+
 export function Header() {
   const { t, lang, setLang } = useLang();
   const session = useSession();
   const navigate = useNavigate();
   const operatorArea = useOperatorArea();
+  const hospitalArea = useHospitalArea();
   return (
     <header className="top">
       <a className="skip" href="#main">
@@ -42,7 +48,7 @@ export function Header() {
           onClick={async () => {
             setUnlocked(null);
             await logout().catch(() => {});
-            navigate(operatorArea ? "/operator" : "/");
+            navigate(operatorArea ? "/operator" : hospitalArea ? "/hospital" : "/");
           }}
         >
           {t("nav.logout")}
@@ -77,6 +83,7 @@ export function Nav() {
 export function SessionExpiredDialog() {
   const t = useT();
   const operatorArea = useOperatorArea();
+  const hospitalArea = useHospitalArea();
   const [waiting, setWaiting] = useState<(() => void)[] | null>(null);
   const dialog = useRef<HTMLDialogElement>(null);
   // Whose page this is: someone else signing in here must not inherit it.
@@ -108,7 +115,7 @@ export function SessionExpiredDialog() {
               // Another account: nothing of this page (decrypted documents, unlocked keys,
               // half-done work) may carry over to it. Start afresh.
               setUnlocked(null);
-              location.assign(operatorArea ? "/operator" : "/");
+              location.assign(operatorArea ? "/operator" : hospitalArea ? "/hospital" : "/");
               return;
             }
             owner.current = null;

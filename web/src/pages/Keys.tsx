@@ -2,7 +2,7 @@
 // seals documents: it unlocks the keystore saved in this browser, imports a key file (the
 // recovery kit, or the CLI's), or creates keys — showing the recovery kit to save before the
 // keys are registered with the account.
-import { useEffect, useState, type FormEvent, type ReactNode } from "react";
+import { createContext, useContext, useEffect, useState, type FormEvent, type ReactNode } from "react";
 import { api, call, type Schemas } from "../api/client";
 import { toHex } from "../crypto/bytes";
 import { parseKeystore } from "../crypto/keystore";
@@ -13,6 +13,18 @@ import { useSession, useUnlocked } from "../state/hooks";
 import { Alert, ErrorAlert, Field } from "../ui";
 
 type KeyView = Schemas["KeyView"];
+
+/**
+ * Words another area puts on this page in place of the patient's (the hospital portal: the
+ * keys are the hospital's, the password is its API secret). Unset, the patient's words.
+ */
+export interface KeysWords {
+  why: string;
+  lost: string;
+  password: string;
+  passwordHint: string;
+}
+export const KeysWordsContext = createContext<KeysWords | null>(null);
 
 function active(keys: KeyView[], kind: "x25519" | "ethereum"): KeyView | undefined {
   return keys.find((k) => k.kind === kind && !k.retired_at);
@@ -45,6 +57,7 @@ export function KeysSetup() {
   const [stage, setStage] = useState<Stage>({ kind: "loading" });
   const [error, setError] = useState<unknown>(null);
   const subject = session?.subjectId ?? "";
+  const words = useContext(KeysWordsContext);
 
   useEffect(() => {
     if (!subject) return;
@@ -69,7 +82,7 @@ export function KeysSetup() {
     <div className="narrow">
       <section className="card">
         <h1>{t("keys.title")}</h1>
-        <p>{t("keys.why")}</p>
+        <p>{words?.why ?? t("keys.why")}</p>
         <ErrorAlert error={error} />
         {stage.kind === "loading" && !error && <p>{t("app.loading")}</p>}
         {stage.kind === "unlock" && (
@@ -103,7 +116,7 @@ export function KeysSetup() {
           </>
         )}
         {stage.kind === "kit" && <RecoveryKit created={stage.created} subject={subject} password={passwordFromRegistration} />}
-        <p className="muted">{t("keys.lost")}</p>
+        <p className="muted">{words?.lost ?? t("keys.lost")}</p>
       </section>
     </div>
   );
@@ -169,6 +182,7 @@ function ImportForm({ keys, subject }: { keys: KeyView[]; subject: string }) {
   const [error, setError] = useState<unknown>(null);
   const [mismatch, setMismatch] = useState(false);
   const firstKeys = !active(keys, "x25519");
+  const words = useContext(KeysWordsContext);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -218,8 +232,8 @@ function ImportForm({ keys, subject }: { keys: KeyView[]; subject: string }) {
       />
       {firstKeys && (
         <Field
-          label={t("keys.kit.password")}
-          hint={t("keys.kit.password.hint")}
+          label={words?.password ?? t("keys.kit.password")}
+          hint={words?.passwordHint ?? t("keys.kit.password.hint")}
           type="password"
           autoComplete="current-password"
           required
@@ -298,6 +312,7 @@ function RecoveryKit({ created, subject, password: initial }: { created: Created
   const [downloaded, setDownloaded] = useState(false);
   const [saved, setSaved] = useState(false);
   const [password, setPassword] = useState(initial);
+  const words = useContext(KeysWordsContext);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
@@ -340,8 +355,8 @@ function RecoveryKit({ created, subject, password: initial }: { created: Created
       <ErrorAlert error={error} />
       {!initial && (
         <Field
-          label={t("keys.kit.password")}
-          hint={t("keys.kit.password.hint")}
+          label={words?.password ?? t("keys.kit.password")}
+          hint={words?.passwordHint ?? t("keys.kit.password.hint")}
           type="password"
           autoComplete="current-password"
           required
