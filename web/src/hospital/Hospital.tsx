@@ -4,14 +4,11 @@
 // sign-in; the API checks the role again on every call. Staff accounts do not exist yet: the
 // sign-in is the hospital's own, and `HospitalLogin` is the one place a per-person login
 // would change.
-import { useEffect, useMemo, useState, type FormEvent } from "react";
-import { Link, NavLink, Navigate, Route, Routes } from "react-router";
-import { login, logout } from "../api/client";
-import { Page } from "../Layout";
+import { useMemo } from "react";
+import { NavLink, Navigate, Route, Routes } from "react-router";
 import { KeysGate, KeysWordsContext } from "../pages/Keys";
-import { setUnlocked } from "../state/keys";
 import { useSession } from "../state/hooks";
-import { Alert, Field } from "../ui";
+import { RoleSignIn, type RoleSignInWords } from "../ui/RoleSignIn";
 import { AbhaDesk } from "./AbhaDesk";
 import { RequestConsent } from "./RequestConsent";
 import { Requests } from "./Requests";
@@ -66,84 +63,27 @@ function HospitalNav() {
 function HospitalLogin({ otherSession }: { otherSession: boolean }) {
   const ht = useHT();
   const describe = useHospitalError();
-  const [hfrId, setHfrId] = useState("");
-  const [secret, setSecret] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    document.title = `${ht("h.login.title")} · Pramana`;
-  }, [ht]);
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const t = await login(hfrId.trim().toUpperCase(), secret.trim());
-      setSecret("");
-      if (t.role !== "hospital") {
-        // Another kind of account: it gets nothing here, and its session is ended at once.
-        await logout().catch(() => {});
-        setError(ht("h.login.notHospital"));
-      }
-    } catch (err) {
-      setError(describe(err));
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  if (otherSession) {
-    return (
-      <div className="narrow">
-        <Page title={ht("h.login.title")}>
-          <Alert kind="warn">{ht("h.login.otherSession")}</Alert>
-          <button
-            type="button"
-            onClick={() => {
-              setUnlocked(null);
-              void logout().catch(() => {});
-            }}
-          >
-            {ht("h.login.signOut")}
-          </button>
-        </Page>
-      </div>
-    );
-  }
+  const words: RoleSignInWords = {
+    title: ht("h.login.title"),
+    intro: ht("h.login.intro"),
+    login: ht("h.login.hfr"),
+    loginHint: ht("h.login.hfr.hint"),
+    secret: ht("h.login.secret"),
+    submit: ht("h.login.submit"),
+    busy: ht("h.login.busy"),
+    wrongRole: ht("h.login.notHospital"),
+    otherSession: ht("h.login.otherSession"),
+    signOut: ht("h.login.signOut"),
+    patientLink: ht("h.login.patientLink"),
+  };
   return (
-    <div className="narrow">
-      <section className="card">
-        <h1>{ht("h.login.title")}</h1>
-        <p className="muted">{ht("h.login.intro")}</p>
-        <form onSubmit={submit} aria-label={ht("h.login.title")}>
-          {error && <Alert>{error}</Alert>}
-          <Field
-            label={ht("h.login.hfr")}
-            hint={ht("h.login.hfr.hint")}
-            autoComplete="username"
-            autoCapitalize="characters"
-            spellCheck={false}
-            required
-            value={hfrId}
-            onChange={(e) => setHfrId(e.target.value)}
-          />
-          <Field
-            label={ht("h.login.secret")}
-            type="password"
-            autoComplete="current-password"
-            required
-            value={secret}
-            onChange={(e) => setSecret(e.target.value)}
-          />
-          <button type="submit" className="primary" disabled={busy}>
-            {busy ? ht("h.login.busy") : ht("h.login.submit")}
-          </button>
-        </form>
-        <p>
-          <Link to="/">{ht("h.login.patientLink")}</Link>
-        </p>
-      </section>
-    </div>
+    <RoleSignIn
+      role="hospital"
+      words={words}
+      otherSession={otherSession}
+      describe={describe}
+      normalise={(hfrId, secret) => [hfrId.trim().toUpperCase(), secret.trim()]}
+      loginCapitalize="characters"
+    />
   );
 }

@@ -2,12 +2,9 @@
 // platform health, hospitals and auditors. Loaded only when opened (App.tsx), so the patient's
 // first page does not carry it. Only the `admin` role gets past the sign-in; the API checks the
 // role again on every call.
-import { useEffect, useState, type FormEvent } from "react";
-import { Link, NavLink, Navigate, Route, Routes } from "react-router";
-import { login, logout } from "../api/client";
-import { Page } from "../Layout";
+import { NavLink, Navigate, Route, Routes } from "react-router";
 import { useSession } from "../state/hooks";
-import { Alert, Field } from "../ui";
+import { RoleSignIn, type RoleSignInWords } from "../ui/RoleSignIn";
 import { Auditors } from "./Auditors";
 import { Health } from "./Health";
 import { Hospitals } from "./Hospitals";
@@ -50,77 +47,26 @@ function OperatorNav() {
 function OperatorLogin({ otherSession }: { otherSession: boolean }) {
   const ot = useOT();
   const describe = useOperatorError();
-  const [username, setUsername] = useState("");
-  const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    document.title = `${ot("op.login.title")} · Pramana`;
-  }, [ot]);
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const t = await login(username.trim(), password);
-      setPassword("");
-      if (t.role !== "admin") {
-        // Another kind of account: it gets nothing here, and its session is ended at once.
-        await logout().catch(() => {});
-        setError(ot("op.login.notOperator"));
-      }
-    } catch (err) {
-      setError(describe(err));
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  if (otherSession) {
-    return (
-      <div className="narrow">
-        <Page title={ot("op.login.title")}>
-          <Alert kind="warn">{ot("op.login.otherSession")}</Alert>
-          <button type="button" onClick={() => void logout().catch(() => {})}>
-            {ot("op.login.signOut")}
-          </button>
-        </Page>
-      </div>
-    );
-  }
+  const words: RoleSignInWords = {
+    title: ot("op.login.title"),
+    intro: ot("op.login.intro"),
+    login: ot("op.login.username"),
+    secret: ot("op.login.password"),
+    submit: ot("op.login.submit"),
+    busy: ot("op.login.busy"),
+    wrongRole: ot("op.login.notOperator"),
+    otherSession: ot("op.login.otherSession"),
+    signOut: ot("op.login.signOut"),
+    patientLink: ot("op.login.patientLink"),
+  };
   return (
-    <div className="narrow">
-      <section className="card">
-        <h1>{ot("op.login.title")}</h1>
-        <p className="muted">{ot("op.login.intro")}</p>
-        <form onSubmit={submit} aria-label={ot("op.login.title")}>
-          {error && <Alert>{error}</Alert>}
-          <Field
-            label={ot("op.login.username")}
-            autoComplete="username"
-            autoCapitalize="none"
-            spellCheck={false}
-            required
-            value={username}
-            onChange={(e) => setUsername(e.target.value)}
-          />
-          <Field
-            label={ot("op.login.password")}
-            type="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-          <button type="submit" className="primary" disabled={busy}>
-            {busy ? ot("op.login.busy") : ot("op.login.submit")}
-          </button>
-        </form>
-        <p>
-          <Link to="/">{ot("op.login.patientLink")}</Link>
-        </p>
-      </section>
-    </div>
+    <RoleSignIn
+      role="admin"
+      words={words}
+      otherSession={otherSession}
+      describe={describe}
+      normalise={(username, password) => [username.trim(), password]}
+      loginCapitalize="none"
+    />
   );
 }
