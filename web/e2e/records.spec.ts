@@ -4,7 +4,7 @@
 // hospitals — and a malformed bundle that names its broken element and is stored as plain.
 import { expect, test, type Page } from "@playwright/test";
 import { readFile } from "node:fs/promises";
-import { expectAccessible, newPatientAccount, screenshot, signInWithNewKeys, watchConsole } from "./platform";
+import { apiCall, expectAccessible, loginAs, newPatientAccount, screenshot, signInWithNewKeys, watchConsole } from "./platform";
 
 const FIXTURES = "e2e/fixtures/fhir";
 
@@ -123,5 +123,61 @@ test("FHIR documents are checked at upload and read as records: lab trend, medic
   await page.getByLabel("Language").selectOption({ label: "हिन्दी" });
   await expect(page.getByRole("heading", { level: 1, name: "स्वास्थ्य रिकॉर्ड" })).toBeVisible();
   await expect(page.getByRole("heading", { name: "इलाज की समय-रेखा" })).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
+test("a patient adds a reading, a medicine and an allergy themself; an implausible value is refused", async ({ page }) => {
+  const problems = watchConsole(page);
+  const who = await newPatientAccount("Gurpreet Kaur");
+  await signInWithNewKeys(page, who);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Records" }).click();
+  const form = page.getByRole("region", { name: "Add an entry yourself" });
+  await expect(form).toBeVisible();
+
+  // A value no HbA1c can have: said at the field, nothing stored.
+  await form.getByLabel("Test").selectOption({ label: "HbA1c" });
+  await form.getByLabel("Value (%)").fill("64");
+  await form.getByRole("button", { name: "Save entry" }).click();
+  await expect(form.getByText("Between 2 and 20 %.")).toBeVisible();
+  const token = await loginAs(who.abha, who.password);
+  expect(await apiCall<unknown[]>("GET", "/v1/documents", undefined, token)).toEqual([]);
+  await expectAccessible(page);
+  await screenshot(page, "records-self-refused");
+
+  await form.getByLabel("Value (%)").fill("6.4");
+  await form.getByRole("button", { name: "Save entry" }).click();
+  await expect(form.getByText("Saved. It is in your records below")).toBeVisible();
+  await expect(page.getByTestId("test-4548-4").getByRole("img", { name: /1 results? over time; latest 6\.4 %/ })).toBeVisible();
+
+  // A blood pressure reading, by keyboard.
+  await form.getByLabel("What to add").selectOption("vital");
+  await form.getByLabel("Test").selectOption({ label: "Systolic blood pressure" });
+  await form.getByLabel("Value (mmHg)").fill("132");
+  await form.getByLabel("Value (mmHg)").press("Enter");
+  await expect(page.getByTestId("test-8480-6")).toBeVisible();
+
+  await form.getByLabel("What to add").selectOption("medication");
+  await form.getByLabel("Medicine and strength").fill("Levothyroxine 50 mcg");
+  await form.getByLabel("How you take it (optional)").fill("1 tablet before breakfast");
+  await form.getByRole("button", { name: "Save entry" }).click();
+  await expect(page.getByRole("list", { name: "Current medicines" })).toContainText("Levothyroxine 50 mcg");
+
+  await form.getByLabel("What to add").selectOption("allergy");
+  await form.getByRole("button", { name: "Save entry" }).click();
+  await expect(form.getByText("Fill this in.")).toBeVisible();
+  await form.getByLabel("Allergic to").fill("Penicillin");
+  await form.getByLabel("How serious").selectOption("high");
+  await form.getByRole("button", { name: "Save entry" }).click();
+  await expect(page.locator("#allergies")).toContainText("Penicillin");
+  await expect(page.locator("#allergies")).toContainText("Serious");
+
+  // Stored as four wellness records written by the patient, like any document.
+  const docs = await apiCall<{ hi_type: string }[]>("GET", "/v1/documents", undefined, token);
+  expect(docs.map((d) => d.hi_type)).toEqual(["WellnessRecord", "WellnessRecord", "WellnessRecord", "WellnessRecord"]);
+  await expectAccessible(page);
+  await screenshot(page, "records-self");
+  await page.getByLabel("Language").selectOption({ label: "हिन्दी" });
+  await expect(page.getByRole("region", { name: "स्वयं प्रविष्टि जोड़ें" })).toBeVisible();
+  await expectAccessible(page);
   expect(problems).toEqual([]);
 });

@@ -7,7 +7,7 @@ import { api, call, ApiError, type Schemas } from "../api/client";
 import { formatDate, useLang } from "../i18n";
 import { Page } from "../Layout";
 import { Alert, Field } from "../ui";
-import { OneTimeSecret } from "./OneTimeSecret";
+import { OneTimeSecret } from "../ui/OneTimeSecret";
 import { useOT, useOperatorError } from "./strings";
 
 type HospitalStatus = Schemas["HospitalStatus"];

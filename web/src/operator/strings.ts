@@ -68,10 +68,6 @@ const en = {
   "op.auditors.none": "No auditor account yet.",
   "op.auditors.since": "since {date}",
 
-  "op.secret.copy": "Copy",
-  "op.secret.copied": "Copied.",
-  "op.secret.copyFailed": "Could not copy. Select the text and copy it by hand.",
-  "op.secret.done": "I have saved it",
 
   "op.health.title": "Platform health",
   "op.health.intro": "Counted from Pramana's own records: what the worker still has to do, and what failed.",
@@ -183,10 +179,6 @@ const hi: Record<OKey, string> = {
   "op.auditors.none": "अभी कोई ऑडिटर खाता नहीं है।",
   "op.auditors.since": "{date} से",
 
-  "op.secret.copy": "कॉपी करें",
-  "op.secret.copied": "कॉपी हो गया।",
-  "op.secret.copyFailed": "कॉपी नहीं हो सका। टेक्स्ट चुनकर स्वयं कॉपी करें।",
-  "op.secret.done": "मैंने इसे सहेज लिया है",
 
   "op.health.title": "प्लेटफ़ॉर्म की स्थिति",
   "op.health.intro": "प्रमाण के अपने रिकॉर्ड से गिना गया: वर्कर को अभी क्या करना है, और क्या विफल हुआ।",

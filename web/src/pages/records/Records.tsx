@@ -16,6 +16,7 @@ import { recordIndex, type Goal, type RecordIndex, type Reminder, type Settings 
 import { notificationsAllowed, scheduler, type Scheduler } from "../../lib/reminders";
 import { onUnlockedChange } from "../../state/keys";
 import { Alert, ErrorAlert, Field, Progress, Select } from "../../ui";
+import { AddEntry } from "./AddEntry";
 import { TrendChart } from "./TrendChart";
 
 /** Documents above this are not decrypted here (a FHIR bundle of a visit is tens of KB). */
@@ -170,6 +171,7 @@ export function Records() {
   return (
     <Page title={t("records.title")}>
       <p className="muted">{t("records.lead")}</p>
+      <AddEntry onSaved={() => void start()} />
       {reading.kind === "listing" && <p>{t("app.loading")}</p>}
       {fromIndex > 0 && (
         <p className="muted" data-testid="records-indexed">
@@ -440,7 +442,9 @@ function Medications({ data, settings, onSave }: { data: RecordsData; settings?:
       <strong>{m.name}</strong>
       {m.dosage && <p>{m.dosage}</p>}
       <p className="muted">
-        {m.date ? t("records.meds.prescribed", { date: formatDay(lang, m.date.slice(0, 10)) }) + " · " : ""}
+        {m.date
+          ? t(m.kind === "request" ? "records.meds.prescribed" : "records.recorded", { date: formatDay(lang, m.date.slice(0, 10)) }) + " · "
+          : ""}
         {statusText(t, m.status)}
       </p>
       {current && settings && onSave && <MedicineReminders medicine={m.name} settings={settings} onSave={onSave} />}

@@ -1,8 +1,9 @@
 // A secret the API returns once (a hospital's API secret, an auditor's password): shown with a
-// copy button and a plain warning until the operator says it is saved; never stored anywhere.
+// copy button and a plain warning until the person says it is saved; never stored anywhere.
+// (The operator's new hospital and auditor secrets, a hospital's webhook secret.)
 import { useEffect, useRef, useState } from "react";
-import { Alert } from "../ui";
-import { useOT } from "./strings";
+import { useT } from "../i18n";
+import { Alert } from ".";
 
 export function OneTimeSecret({
   title,
@@ -17,7 +18,7 @@ export function OneTimeSecret({
   warning: string;
   onDone: () => void;
 }) {
-  const ot = useOT();
+  const t = useT();
   const [copy, setCopy] = useState<"idle" | "copied" | "failed">("idle");
   const heading = useRef<HTMLHeadingElement>(null);
   // Focus moves to the result, so keyboard and screen-reader users land on it.
@@ -43,14 +44,14 @@ export function OneTimeSecret({
               .catch(() => setCopy("failed"));
           }}
         >
-          {ot("op.secret.copy")}
+          {t("secret.copy")}
         </button>
         <button type="button" onClick={onDone}>
-          {ot("op.secret.done")}
+          {t("secret.done")}
         </button>
       </div>
       <p role="status" className="muted">
-        {copy === "copied" ? ot("op.secret.copied") : copy === "failed" ? ot("op.secret.copyFailed") : ""}
+        {copy === "copied" ? t("secret.copied") : copy === "failed" ? t("secret.copyFailed") : ""}
       </p>
     </section>
   );
