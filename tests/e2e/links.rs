@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on the first surprise")]
 
-use pramana_tests::{TestApp, assert_error, register_x25519, seal_document, spawn_app_with, upload_query};
+use pramana_tests::{TestApp, assert_error, register_x25519, seal_document, spawn_app, spawn_app_with, upload_query};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -115,4 +115,49 @@ async fn a_hospital_writes_only_where_the_patient_linked_it() {
     .await
     .unwrap();
     assert_eq!(actions, ["link.request", "link.approve", "link.end", "link.request", "link.deny"]);
+}
+
+#[tokio::test]
+async fn a_hospital_sees_the_patients_it_asked_and_their_key_only_while_linked() {
+    let app = spawn_app().await;
+    let p = app.new_patient().await;
+    let pkey = register_x25519(&app, &p.access).await;
+    let (hospital, _) = app.new_hospital("IN2710000001").await;
+    let (other, _) = app.new_hospital("IN2710000002").await;
+    let patients = |token: &str| {
+        let token = token.to_owned();
+        let app = &app;
+        async move { app.get("/v1/hospitals/me/patients", Some(&token)).await.json::<Vec<Value>>().await.unwrap() }
+    };
+    assert!(patients(&hospital).await.is_empty());
+    assert_error(app.get("/v1/hospitals/me/patients", Some(&p.access)).await, 403, "forbidden").await;
+
+    // Asked: the number it asked with, no name, no key.
+    let link: Value = app
+        .post("/v1/links", Some(&hospital), &json!({"patient_abha_number": p.abha.hyphenated()}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let list = patients(&hospital).await;
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["patient_id"], p.id.as_str());
+    assert_eq!(list[0]["abha_number"], p.abha.as_digits());
+    assert_eq!(list[0]["link_status"], "REQUESTED");
+    assert!(list[0]["name"].is_null() && list[0]["x25519_public_key"].is_null(), "{list:?}");
+    assert!(patients(&other).await.is_empty(), "another hospital sees nothing");
+
+    // Linked: the name and the key to seal uploads to.
+    let id = link["id"].as_str().unwrap();
+    assert_eq!(app.post(&format!("/v1/links/{id}/approve"), Some(&p.access), &json!({})).await.status(), 200);
+    let list = patients(&hospital).await;
+    assert_eq!(list[0]["link_status"], "LINKED");
+    assert!(list[0]["name"].is_string());
+    assert_eq!(list[0]["x25519_public_key"], hex::encode(pkey.recipient().0).as_str());
+
+    // Unlinked: the key goes again.
+    assert_eq!(app.post(&format!("/v1/links/{id}/end"), Some(&p.access), &json!({})).await.status(), 200);
+    let list = patients(&hospital).await;
+    assert_eq!(list[0]["link_status"], "UNLINKED");
+    assert!(list[0]["x25519_public_key"].is_null() && list[0]["name"].is_null());
 }

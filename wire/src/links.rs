@@ -39,3 +39,25 @@ pub struct LinkView {
     /// `patient` or `hospital`, once ended.
     pub ended_by: Option<String>,
 }
+
+/// A patient the calling hospital knows: one it asked to link or asked for consent. The name
+/// is given once the patient linked the hospital or granted it consent; the encryption key only
+/// while the link is live (to seal uploads into the record to the patient).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HospitalPatientView {
+    /// The patient's id (`patient_id` on uploads, consents and links).
+    pub patient_id: Uuid,
+    /// The patient's ABHA number (14 digits), as the hospital asked with it.
+    pub abha_number: String,
+    /// The patient's name, once linked or granted.
+    pub name: Option<String>,
+    /// The newest link's id and state (`REQUESTED`, `LINKED`, `DENIED`, `UNLINKED`), if any.
+    pub link_id: Option<Uuid>,
+    /// See `link_id`.
+    pub link_status: Option<String>,
+    /// Grants from this patient in force now.
+    pub active_grants: i64,
+    /// The patient's current X25519 public key (hex), while the link is live.
+    pub x25519_public_key: Option<String>,
+}

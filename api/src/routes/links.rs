@@ -5,8 +5,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use pramana_core::AbhaNumber;
-use pramana_server::store::links::LinkRow;
-use pramana_wire::{LinkRequestCreate, LinkView};
+use pramana_server::store::links::{self as store, LinkRow};
+use pramana_wire::{HospitalPatientView, LinkRequestCreate, LinkView};
 use uuid::Uuid;
 
 use crate::auth::{AuthUser, Role};
@@ -93,4 +93,30 @@ pub async fn links_end(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<ApiJson<LinkView>> {
     Ok(ApiJson(view(service::decide(&state.pool, &user.actor(), id, Decision::End).await?)))
+}
+
+/// The patients the calling hospital asked to link or for consent, most recently asked first:
+/// the ABHA number it asked with, the newest link's state, grants in force, and, once the patient
+/// linked or granted, their name; while linked, their encryption key, for uploads into the record.
+#[utoipa::path(get, path = "/v1/hospitals/me/patients", tag = "links", security(("bearer" = [])),
+    responses((status = 200, body = Vec<HospitalPatientView>), (status = 403, description = "not a hospital", body = crate::error::ErrorBody)))]
+pub async fn hospital_patients(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> ApiResult<ApiJson<Vec<HospitalPatientView>>> {
+    user.require(&[Role::Hospital])?;
+    let rows = store::find_patients_of_hospital(&state.pool, user.subject_id).await?;
+    Ok(ApiJson(
+        rows.into_iter()
+            .map(|p| HospitalPatientView {
+                patient_id: p.patient_id,
+                abha_number: p.abha_number,
+                name: p.name,
+                link_id: p.link_id,
+                link_status: p.link_status,
+                active_grants: p.active_grants,
+                x25519_public_key: p.x25519_public_key,
+            })
+            .collect(),
+    ))
 }

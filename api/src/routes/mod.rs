@@ -117,6 +117,7 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(links::links_approve))
         .routes(routes!(links::links_deny))
         .routes(routes!(links::links_end))
+        .routes(routes!(links::hospital_patients))
         .routes(routes!(webhooks::webhook_put, webhooks::webhook_get, webhooks::webhook_delete))
         .routes(routes!(webhooks::webhook_deliveries));
     openapi::CommonResponses.modify(router.get_openapi_mut());

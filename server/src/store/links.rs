@@ -135,3 +135,55 @@ pub async fn link_usage(
     .await?;
     Ok(u64::try_from(used).unwrap_or(0))
 }
+
+/// A patient a hospital asked to link or for consent, as the hospital may see them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HospitalPatientRow {
+    /// The patient.
+    pub patient_id: Uuid,
+    /// Their ABHA number.
+    pub abha_number: String,
+    /// Their name, when linked or granted.
+    pub name: Option<String>,
+    /// The newest link with this hospital.
+    pub link_id: Option<Uuid>,
+    /// Its state.
+    pub link_status: Option<String>,
+    /// Grants to this hospital in force now.
+    pub active_grants: i64,
+    /// The patient's active X25519 key, while linked.
+    pub x25519_public_key: Option<String>,
+}
+
+/// The patients `hospital_id` asked to link or for consent, most recently asked first.
+pub async fn find_patients_of_hospital(
+    db: impl PgExecutor<'_>,
+    hospital_id: Uuid,
+) -> StoreResult<Vec<HospitalPatientRow>> {
+    Ok(sqlx::query_as(
+        "WITH asked AS (
+             SELECT patient_id, max(at) AS last_at FROM (
+                 SELECT patient_id, requested_at AS at FROM care_links WHERE hospital_id = $1
+                 UNION ALL SELECT patient_id, created_at FROM consents WHERE hospital_id = $1) a
+             GROUP BY patient_id),
+         facts AS (
+             SELECT a.patient_id, a.last_at, l.id AS link_id, l.status AS link_status,
+                    (SELECT count(*) FROM consents c WHERE c.patient_id = a.patient_id AND c.hospital_id = $1
+                        AND c.status = 'GRANTED' AND c.data_erase_at > now()) AS active_grants
+               FROM asked a
+               LEFT JOIN LATERAL (SELECT id, status FROM care_links
+                                   WHERE patient_id = a.patient_id AND hospital_id = $1
+                                   ORDER BY requested_at DESC, id DESC LIMIT 1) l ON true)
+         SELECT f.patient_id, p.abha_number::text AS abha_number,
+                CASE WHEN f.link_status = 'LINKED' OR f.active_grants > 0 THEN p.name END AS name,
+                f.link_id, f.link_status, f.active_grants,
+                CASE WHEN f.link_status = 'LINKED' THEN
+                    (SELECT k.public_key FROM public_keys k WHERE k.owner_role = 'patient' AND k.owner_id = f.patient_id
+                        AND k.kind = 'x25519' AND k.retired_at IS NULL) END AS x25519_public_key
+           FROM facts f JOIN patients p ON p.id = f.patient_id
+          ORDER BY f.last_at DESC, f.patient_id LIMIT 1000",
+    )
+    .bind(hospital_id)
+    .fetch_all(db)
+    .await?)
+}

@@ -717,6 +717,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/hospitals/me/patients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The patients the calling hospital asked to link or for consent, most recently asked first:
+         *     the ABHA number it asked with, the newest link's state, grants in force, and, once the patient
+         *     linked or granted, their name; while linked, their encryption key, for uploads into the record.
+         */
+        get: operations["hospital_patients"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/hospitals/me/webhook": {
         parameters: {
             query?: never;
@@ -1859,6 +1880,36 @@ export interface components {
             api_secret: string;
             /** @description The hospital. */
             hospital: components["schemas"]["HospitalView"];
+        };
+        /**
+         * @description A patient the calling hospital knows: one it asked to link or asked for consent. The name
+         *     is given once the patient linked the hospital or granted it consent; the encryption key only
+         *     while the link is live (to seal uploads into the record to the patient).
+         */
+        HospitalPatientView: {
+            /** @description The patient's ABHA number (14 digits), as the hospital asked with it. */
+            abha_number: string;
+            /**
+             * Format: int64
+             * @description Grants from this patient in force now.
+             */
+            active_grants: number;
+            /**
+             * Format: uuid
+             * @description The newest link's id and state (`REQUESTED`, `LINKED`, `DENIED`, `UNLINKED`), if any.
+             */
+            link_id?: string | null;
+            /** @description See `link_id`. */
+            link_status?: string | null;
+            /** @description The patient's name, once linked or granted. */
+            name?: string | null;
+            /**
+             * Format: uuid
+             * @description The patient's id (`patient_id` on uploads, consents and links).
+             */
+            patient_id: string;
+            /** @description The patient's current X25519 public key (hex), while the link is live. */
+            x25519_public_key?: string | null;
         };
         /** @description A hospital as the operator sees it: what it has set up so far (`GET /v1/admin/hospitals`). */
         HospitalStatus: {
@@ -6227,6 +6278,72 @@ export interface operations {
             };
             /** @description `unauthorized`: no valid access token, or its session has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    hospital_patients: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HospitalPatientView"][];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or its session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not a hospital */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -2,8 +2,10 @@
 // with their state as of now and the three different times: when asked and when the request
 // lapses, when decided, and until when a grant runs.
 import { useEffect, useState } from "react";
+import { Link } from "react-router";
 import { api, call, type Schemas } from "../api/client";
 import { Page } from "../Layout";
+import { formatAbhaNumber } from "../lib/abha";
 import { formatDay } from "../lib/dates";
 import { useLang, type Key } from "../i18n";
 import { Alert, Select } from "../ui";
@@ -18,12 +20,18 @@ export function Requests() {
   const { t, lang } = useLang();
   const describe = useHospitalError();
   const [list, setList] = useState<Consent[] | null>(null);
+  // Who each patient is, in the hospital's words: the name once agreed, else the ABHA number.
+  const [who, setWho] = useState<Map<string, string>>(new Map());
   const [error, setError] = useState<string | null>(null);
   const [filter, setFilter] = useState("");
   useEffect(() => {
     let live = true;
-    call(() => api.GET("/v1/consents"))
-      .then((l) => live && setList(l))
+    Promise.all([call(() => api.GET("/v1/consents")), call(() => api.GET("/v1/hospitals/me/patients"))])
+      .then(([l, patients]) => {
+        if (!live) return;
+        setList(l);
+        setWho(new Map(patients.map((p) => [p.patient_id, p.name ?? formatAbhaNumber(p.abha_number)])));
+      })
       .catch((e: unknown) => live && setError(describe(e)));
     return () => {
       live = false;
@@ -52,7 +60,7 @@ export function Requests() {
               <strong>{c.hi_types.map((h) => t(`hi.${h}` as Key)).join(", ")}</strong>
             </p>
             <p className="muted">
-              {ht("h.track.patient", { id: c.patient_id.slice(0, 8) })} · {t(`purpose.${c.purpose}` as Key)} ·{" "}
+              <Link to={`/hospital/patients/${c.patient_id}`}>{ht("h.track.patient", { id: who.get(c.patient_id) ?? c.patient_id.slice(0, 8) })}</Link> ·{" "}{t(`purpose.${c.purpose}` as Key)} ·{" "}
               {t(`mode.${c.access_mode}` as Key)}
             </p>
             <dl className="facts">

@@ -24,7 +24,9 @@ export type Vars = Record<string, string | number>;
 export type T = (key: Key, vars?: Vars) => string;
 
 export function translate(lang: Lang, key: Key, vars?: Vars): string {
-  const s = catalogue[lang][key] ?? en[key];
+  // A key no catalogue has (an API error code the page does not know yet) comes back as itself,
+  // so callers can tell and say something else (errorText shows the server's message).
+  const s = catalogue[lang][key] ?? en[key] ?? key;
   return vars ? s.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m)) : s;
 }
 

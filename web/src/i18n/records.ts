@@ -93,6 +93,7 @@ const en = {
   "records.self.title": "Add an entry yourself",
   "records.self.lead":
     "A reading you took at home, a medicine you take or an allergy you know of. It is saved as a record written by you, encrypted on this device like your documents.",
+  "records.self.open": "Add an entry",
   "records.self.kind": "What to add",
   "records.self.kind.lab": "A lab result",
   "records.self.kind.vital": "A vital sign (blood pressure, weight…)",
@@ -215,6 +216,7 @@ const hi: Record<keyof typeof en, string> = {
   "records.self.title": "स्वयं प्रविष्टि जोड़ें",
   "records.self.lead":
     "घर पर ली गई रीडिंग, कोई दवा जो आप लेते हैं या कोई एलर्जी जो आपको पता है। यह आपके द्वारा लिखे रिकॉर्ड के रूप में सहेजी जाती है, आपके दस्तावेज़ों की तरह इसी उपकरण पर एन्क्रिप्ट होकर।",
+  "records.self.open": "प्रविष्टि जोड़ें",
   "records.self.kind": "क्या जोड़ना है",
   "records.self.kind.lab": "लैब परिणाम",
   "records.self.kind.vital": "वाइटल साइन (ब्लड प्रेशर, वज़न…)",

@@ -68,8 +68,15 @@ export interface UploadProgress {
   total: number;
 }
 
+/** A hospital's upload into a linked patient's record: to whom, and the patient's key. */
+export interface IntoRecord {
+  patientId: string;
+  patientKey: Uint8Array;
+}
+
 /**
- * Seals `file` to the patient's own key and the hospitals granted its scope, then uploads the
+ * Seals `file` to the caller's own key and, for a patient, to the hospitals granted its scope,
+ * or, for a hospital adding to a linked record (`into`), to the patient; then uploads the
  * envelope. `signal` cancels at any point: before the upload finishes, nothing is stored.
  */
 export async function sealAndUpload(opts: {
@@ -79,11 +86,14 @@ export async function sealAndUpload(opts: {
   ownKey: Uint8Array;
   /** The keystore's own addresses: only grants they signed are sealed to. */
   signers: string[];
+  into?: IntoRecord;
   onProgress: (p: UploadProgress) => void;
   signal: AbortSignal;
 }): Promise<{ doc: DocumentView; sharedWith: number; refused: number }> {
-  const { file, hiType, careDate, onProgress, signal } = opts;
-  const { keys: shared, refused } = await grantedRecipients(hiType, careDate, opts.signers);
+  const { file, hiType, careDate, into, onProgress, signal } = opts;
+  const { keys: shared, refused } = into
+    ? { keys: [into.patientKey], refused: 0 }
+    : await grantedRecipients(hiType, careDate, opts.signers);
   if (signal.aborted) throw new Cancelled();
   const id = crypto.randomUUID();
   onProgress({ phase: "sealing", done: 0, total: file.size });
@@ -112,10 +122,11 @@ export async function sealAndUpload(opts: {
     salt: toHex(sealed.salt),
     payload_sha256: toHex(sealed.payloadSha256),
   });
+  if (into) query.set("patient_id", into.patientId);
   const url = `/v1/documents/${id}?${query}`;
   onProgress({ phase: "uploading", done: 0, total: envelope.size });
   const doc = await putWithSession(url, envelope, signal, (done) => onProgress({ phase: "uploading", done, total: envelope.size }));
-  return { doc, sharedWith: shared.length, refused };
+  return { doc, sharedWith: into ? 0 : shared.length, refused };
 }
 
 /** PUTs a Blob with XMLHttpRequest (upload progress); a 401 renews the session once and retries. */

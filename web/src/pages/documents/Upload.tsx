@@ -7,7 +7,7 @@
 import { useEffect, useRef, useState, type DragEvent } from "react";
 import { Link } from "react-router";
 import { formatBytes, useT } from "../../i18n";
-import { Cancelled, HI_TYPES, sealAndUpload, type HiType, type UploadProgress } from "../../lib/documents";
+import { Cancelled, HI_TYPES, sealAndUpload, type HiType, type IntoRecord, type UploadProgress } from "../../lib/documents";
 import type { Issue } from "../../lib/fhir";
 import { useUnlocked } from "../../state/hooks";
 import { Alert, Field, Progress, Select, errorText } from "../../ui";
@@ -36,7 +36,21 @@ export function today(): string {
 
 let nextKey = 1;
 
-export function Upload({ onUploaded }: { onUploaded: () => void }) {
+/**
+ * The patient's own upload, or (`into`) a hospital's into a linked patient's record, with the
+ * hospital's own lead text and where a finished document opens.
+ */
+export function Upload({
+  onUploaded,
+  into,
+  lead,
+  docPath = (id) => `/documents/${id}`,
+}: {
+  onUploaded: () => void;
+  into?: IntoRecord;
+  lead?: string;
+  docPath?: (id: string) => string;
+}) {
   const t = useT();
   const unlocked = useUnlocked();
   const [hiType, setHiType] = useState("");
@@ -90,6 +104,7 @@ export function Upload({ onUploaded }: { onUploaded: () => void }) {
       careDate: item.careDate,
       ownKey: unlocked.x25519Public,
       signers: unlocked.signers,
+      into,
       signal: item.abort.signal,
       onProgress: (progress) => update(item.key, { progress }),
     })
@@ -105,7 +120,7 @@ export function Upload({ onUploaded }: { onUploaded: () => void }) {
         running.current = false;
         setItems((list) => [...list]); // look for the next waiting file
       });
-  }, [items, unlocked, onUploaded, t]);
+  }, [items, unlocked, onUploaded, into, t]);
 
   function cancel(item: Item) {
     item.abort.abort();
@@ -121,7 +136,7 @@ export function Upload({ onUploaded }: { onUploaded: () => void }) {
   return (
     <section className="card" aria-labelledby="upload-title">
       <h2 id="upload-title">{t("documents.upload.title")}</h2>
-      <p className="muted">{t("documents.upload.lead")}</p>
+      <p className="muted">{lead ?? t("documents.upload.lead")}</p>
       <div className="upload-choices">
         <Select label={t("documents.field.type")} value={hiType} onChange={(e) => setHiType(e.target.value)} required>
           <option value="">{t("documents.field.type.choose")}</option>
@@ -171,7 +186,13 @@ export function Upload({ onUploaded }: { onUploaded: () => void }) {
       {items.length > 0 && (
         <ul className="list uploads" aria-label={t("documents.upload.queue")}>
           {items.map((i) => (
-            <UploadRow key={i.key} item={i} onCancel={() => cancel(i)} onStorePlain={() => update(i.key, { state: "waiting" })} />
+            <UploadRow
+              key={i.key}
+              item={i}
+              docPath={docPath}
+              onCancel={() => cancel(i)}
+              onStorePlain={() => update(i.key, { state: "waiting" })}
+            />
           ))}
         </ul>
       )}
@@ -179,7 +200,17 @@ export function Upload({ onUploaded }: { onUploaded: () => void }) {
   );
 }
 
-function UploadRow({ item, onCancel, onStorePlain }: { item: Item; onCancel: () => void; onStorePlain: () => void }) {
+function UploadRow({
+  item,
+  docPath,
+  onCancel,
+  onStorePlain,
+}: {
+  item: Item;
+  docPath: (id: string) => string;
+  onCancel: () => void;
+  onStorePlain: () => void;
+}) {
   const t = useT();
   const p = item.progress;
   const name = item.file.name;
@@ -211,7 +242,7 @@ function UploadRow({ item, onCancel, onStorePlain }: { item: Item; onCancel: () 
         <p className="ok">
           {t("documents.upload.done")}{" "}
           {item.sharedWith ? t("documents.upload.shared", { n: item.sharedWith }) + " " : ""}
-          <Link to={`/documents/${item.docId}`}>{t("documents.upload.open")}</Link>
+          <Link to={docPath(item.docId)}>{t("documents.upload.open")}</Link>
         </p>
       )}
       {item.state === "done" && item.refused ? <Alert>{t("documents.upload.refused", { n: item.refused })}</Alert> : null}

@@ -28,6 +28,8 @@ export function AddEntry({ onSaved }: { onSaved: () => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
+  // Folded until asked for: the records stay at the top of the page, on a phone too.
+  const [open, setOpen] = useState(false);
 
   const tests = SELF_TESTS.filter((s) => s.vital === (kind === "vital"));
   const test = tests.find((s) => s.code === code);
@@ -96,78 +98,88 @@ export function AddEntry({ onSaved }: { onSaved: () => void }) {
     <section className="card" aria-labelledby="self-title">
       <h2 id="self-title">{t("records.self.title")}</h2>
       <p className="muted">{t("records.self.lead")}</p>
-      <form onSubmit={(e) => void save(e)} noValidate>
-        <Select label={t("records.self.kind")} value={kind} onChange={(e) => choose(e.target.value as Kind)}>
-          <option value="lab">{t("records.self.kind.lab")}</option>
-          <option value="vital">{t("records.self.kind.vital")}</option>
-          <option value="medication">{t("records.self.kind.medication")}</option>
-          <option value="allergy">{t("records.self.kind.allergy")}</option>
-        </Select>
-        {(kind === "lab" || kind === "vital") && (
-          <>
-            <Select label={t("records.self.test")} value={code} onChange={(e) => setCode(e.target.value)}>
-              <option value="">{t("records.self.test.choose")}</option>
-              {tests.map((s) => (
-                <option key={s.code} value={s.code}>
-                  {s.name}
-                </option>
-              ))}
-            </Select>
-            {problemText("test") && <p className="field-error">{problemText("test")}</p>}
-            <Field
-              label={t("records.self.value", { unit: test?.unitText ?? "…" })}
-              inputMode="decimal"
-              autoComplete="off"
-              value={value}
-              onChange={(e) => setValue(e.target.value)}
-              error={problemText("value")}
-            />
-          </>
-        )}
-        {kind === "medication" && (
-          <>
-            <Field label={t("records.self.med.name")} value={name} onChange={(e) => setName(e.target.value)} error={problemText("name")} />
-            <Field label={t("records.self.med.dosage")} value={dosage} onChange={(e) => setDosage(e.target.value)} error={problemText("dosage")} />
-            <label className="check">
-              <input type="checkbox" checked={current} onChange={(e) => setCurrent(e.target.checked)} /> {t("records.self.med.current")}
-            </label>
-          </>
-        )}
-        {kind === "allergy" && (
-          <>
-            <Field
-              label={t("records.self.allergy.substance")}
-              value={name}
-              onChange={(e) => setName(e.target.value)}
-              error={problemText("substance")}
-            />
-            <Select
-              label={t("records.self.allergy.criticality")}
-              value={criticality}
-              onChange={(e) => setCriticality(e.target.value as "" | "low" | "high")}
-            >
-              <option value="">{t("records.self.allergy.unknown")}</option>
-              <option value="low">{t("records.self.allergy.low")}</option>
-              <option value="high">{t("records.self.allergy.high")}</option>
-            </Select>
-          </>
-        )}
-        <Field
-          label={t(kind === "medication" ? "records.self.med.date" : kind === "allergy" ? "records.self.allergy.date" : "records.self.date")}
-          type="date"
-          max={today()}
-          value={date}
-          onChange={(e) => setDate(e.target.value)}
-          error={problemText("date")}
-        />
-        {error && <Alert>{error}</Alert>}
-        {saved && <Alert kind="ok">{t("records.self.saved")}</Alert>}
-        <div className="actions">
-          <button type="submit" className="primary" disabled={busy || !unlocked}>
-            {busy ? t("records.self.saving") : t("records.self.save")}
-          </button>
-        </div>
-      </form>
+      {!open && (
+        <button type="button" aria-expanded={false} onClick={() => setOpen(true)}>
+          {t("records.self.open")}
+        </button>
+      )}
+      {open && (
+        <form onSubmit={(e) => void save(e)} noValidate>
+          <Select label={t("records.self.kind")} value={kind} onChange={(e) => choose(e.target.value as Kind)}>
+            <option value="lab">{t("records.self.kind.lab")}</option>
+            <option value="vital">{t("records.self.kind.vital")}</option>
+            <option value="medication">{t("records.self.kind.medication")}</option>
+            <option value="allergy">{t("records.self.kind.allergy")}</option>
+          </Select>
+          {(kind === "lab" || kind === "vital") && (
+            <>
+              <Select label={t("records.self.test")} value={code} onChange={(e) => setCode(e.target.value)}>
+                <option value="">{t("records.self.test.choose")}</option>
+                {tests.map((s) => (
+                  <option key={s.code} value={s.code}>
+                    {s.name}
+                  </option>
+                ))}
+              </Select>
+              {problemText("test") && <p className="field-error">{problemText("test")}</p>}
+              <Field
+                label={t("records.self.value", { unit: test?.unitText ?? "…" })}
+                inputMode="decimal"
+                autoComplete="off"
+                value={value}
+                onChange={(e) => setValue(e.target.value)}
+                error={problemText("value")}
+              />
+            </>
+          )}
+          {kind === "medication" && (
+            <>
+              <Field label={t("records.self.med.name")} value={name} onChange={(e) => setName(e.target.value)} error={problemText("name")} />
+              <Field label={t("records.self.med.dosage")} value={dosage} onChange={(e) => setDosage(e.target.value)} error={problemText("dosage")} />
+              <label className="check">
+                <input type="checkbox" checked={current} onChange={(e) => setCurrent(e.target.checked)} /> {t("records.self.med.current")}
+              </label>
+            </>
+          )}
+          {kind === "allergy" && (
+            <>
+              <Field
+                label={t("records.self.allergy.substance")}
+                value={name}
+                onChange={(e) => setName(e.target.value)}
+                error={problemText("substance")}
+              />
+              <Select
+                label={t("records.self.allergy.criticality")}
+                value={criticality}
+                onChange={(e) => setCriticality(e.target.value as "" | "low" | "high")}
+              >
+                <option value="">{t("records.self.allergy.unknown")}</option>
+                <option value="low">{t("records.self.allergy.low")}</option>
+                <option value="high">{t("records.self.allergy.high")}</option>
+              </Select>
+            </>
+          )}
+          <Field
+            label={t(kind === "medication" ? "records.self.med.date" : kind === "allergy" ? "records.self.allergy.date" : "records.self.date")}
+            type="date"
+            max={today()}
+            value={date}
+            onChange={(e) => setDate(e.target.value)}
+            error={problemText("date")}
+          />
+          {error && <Alert>{error}</Alert>}
+          {saved && <Alert kind="ok">{t("records.self.saved")}</Alert>}
+          <div className="actions">
+            <button type="submit" className="primary" disabled={busy || !unlocked}>
+              {busy ? t("records.self.saving") : t("records.self.save")}
+            </button>
+            <button type="button" onClick={() => setOpen(false)}>
+              {t("action.close")}
+            </button>
+          </div>
+        </form>
+      )}
     </section>
   );
 }
