@@ -77,7 +77,9 @@ pub enum ApiError {
     },
     /// The password was right and the account has a second factor (401
     /// `second_factor_required`): present `challenge` with a code.
-    #[error("this account has a second factor: send a code from the authenticator app (or a recovery code) with the challenge")]
+    #[error(
+        "this account has a second factor: send a code from the authenticator app (or a recovery code) with the challenge"
+    )]
     SecondFactorRequired {
         /// The single-use challenge token.
         challenge: String,

@@ -17,7 +17,9 @@ async fn login_asks_for_the_second_factor_and_takes_it_with_totp() {
     let setup: Value = r.json().await.unwrap();
     let secret = totp::from_base32(setup["secret"].as_str().unwrap()).unwrap();
     let step = totp::step_at(chrono::Utc::now().timestamp());
-    let r = app.post("/v1/auth/second-factor/enable", Some(&patient.access), &json!({"code": totp::code(&secret, step)})).await;
+    let r = app
+        .post("/v1/auth/second-factor/enable", Some(&patient.access), &json!({"code": totp::code(&secret, step)}))
+        .await;
     assert_eq!(r.status(), 200);
 
     let home = std::env::temp_dir().join(format!("pramana-cli-2fa-{}", uuid::Uuid::new_v4()));

@@ -12,10 +12,10 @@ use pramana_wire::{
     ConsistencyProof, ConsistencyQuery, DeliveriesQuery, DeliveryView, DocumentView, ErrorBody, ExportView,
     GranteeKeys, HeaderVersionView, HeadsPage, HeadsQuery, HospitalCreate, HospitalCreated, HospitalStatus,
     HospitalView, InclusionProof, KeyCreate, KeyView, LinkRequestCreate, LinkView, LogPage, LogQuery, LogReport,
-    LoginRequest, PatientPatch, PatientView, PlatformHealth, PositionProof, ProofQuery, RefreshRequest, SecondFactorLoginRequest,
-    RegisterRequest, RemoveRecipient, SignedConsentPage, SignedConsentQuery, StanzaChangeOutcome, StanzaChangePage,
-    StanzaDocumentPage, StanzaQuery, TokenResponse, TreeSizeQuery, UploadQuery, WebhookCreated, WebhookSet,
-    WebhookView,
+    LoginRequest, PatientPatch, PatientView, PlatformHealth, PositionProof, ProofQuery, RefreshRequest,
+    RegisterRequest, RemoveRecipient, SecondFactorLoginRequest, SignedConsentPage, SignedConsentQuery,
+    StanzaChangeOutcome, StanzaChangePage, StanzaDocumentPage, StanzaQuery, TokenResponse, TreeSizeQuery, UploadQuery,
+    WebhookCreated, WebhookSet, WebhookView,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::Serialize;

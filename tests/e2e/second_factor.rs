@@ -56,13 +56,11 @@ async fn status(app: &TestApp, token: &str) -> Value {
 }
 
 async fn denied(app: &TestApp, action: &str) -> Vec<String> {
-    sqlx::query_scalar(
-        "SELECT details->>'reason' FROM audit_log WHERE action = $1 AND outcome = 'denied' ORDER BY seq",
-    )
-    .bind(action)
-    .fetch_all(&app.pool)
-    .await
-    .unwrap()
+    sqlx::query_scalar("SELECT details->>'reason' FROM audit_log WHERE action = $1 AND outcome = 'denied' ORDER BY seq")
+        .bind(action)
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -78,7 +76,8 @@ async fn a_patient_enrols_and_signs_in_with_a_code_and_a_wrong_or_replayed_code_
     let r = app.post("/v1/auth/second-factor/setup", Some(&patient.access), &json!({})).await;
     let setup: Value = r.json().await.unwrap();
     let secret = totp::from_base32(setup["secret"].as_str().unwrap()).unwrap();
-    let r = app.post("/v1/auth/second-factor/enable", Some(&patient.access), &json!({"code": wrong_code(&secret)})).await;
+    let r =
+        app.post("/v1/auth/second-factor/enable", Some(&patient.access), &json!({"code": wrong_code(&secret)})).await;
     assert_error(r, 422, "second_factor_invalid").await;
     let s = status(&app, &patient.access).await;
     assert_eq!((s["enabled"].clone(), s["pending"].clone()), (json!(false), json!(true)));
@@ -150,9 +149,8 @@ async fn a_recovery_code_works_once_and_regenerating_replaces_them() {
     assert_eq!(denied(&app, "auth.login_second_factor").await, ["recovery_code_used"]);
 
     // New codes need a current code; the old ones stop working.
-    let r = app
-        .post("/v1/auth/second-factor/recovery-codes", Some(&access), &json!({"code": wrong_code(&secret)}))
-        .await;
+    let r =
+        app.post("/v1/auth/second-factor/recovery-codes", Some(&access), &json!({"code": wrong_code(&secret)})).await;
     assert_error(r, 422, "second_factor_invalid").await;
     assert_eq!(status(&app, &access).await["recovery_codes_left"], 9, "nothing changed");
     let r = app
@@ -172,11 +170,12 @@ async fn a_recovery_code_works_once_and_regenerating_replaces_them() {
         .await
         .unwrap();
     assert_eq!(stored, 1, "only a hash is stored");
-    let plain: i64 = sqlx::query_scalar("SELECT count(*) FROM recovery_codes WHERE position($1::bytea in code_hash) > 0")
-        .bind(fresh[4].as_bytes())
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let plain: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM recovery_codes WHERE position($1::bytea in code_hash) > 0")
+            .bind(fresh[4].as_bytes())
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(plain, 0);
 }
 
@@ -238,10 +237,12 @@ async fn turning_it_off_takes_a_right_code_and_then_the_password_alone_signs_in(
     let patient = app.new_patient().await;
     let login = patient.abha.as_digits();
     let (secret, codes, step) = enrol(&app, &patient.access).await;
-    let r = app.post("/v1/auth/second-factor/disable", Some(&patient.access), &json!({"code": wrong_code(&secret)})).await;
-    assert_error(r, 422, "second_factor_invalid").await;
     let r =
-        app.post("/v1/auth/second-factor/disable", Some(&patient.access), &json!({"code": totp::code(&secret, step)})).await;
+        app.post("/v1/auth/second-factor/disable", Some(&patient.access), &json!({"code": wrong_code(&secret)})).await;
+    assert_error(r, 422, "second_factor_invalid").await;
+    let r = app
+        .post("/v1/auth/second-factor/disable", Some(&patient.access), &json!({"code": totp::code(&secret, step)}))
+        .await;
     assert_error(r, 422, "second_factor_replayed").await;
     assert_eq!(status(&app, &patient.access).await["enabled"], true, "nothing changed");
     challenge(&app, login, PATIENT_PASSWORD).await;

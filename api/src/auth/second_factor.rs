@@ -91,7 +91,9 @@ pub fn required_for(state: &AppState, role: Role) -> bool {
 
 async fn credential_of(state: &AppState, user: &AuthUser) -> ApiResult<Credential> {
     check_role(user.role)?;
-    credentials::find_credential_by_subject(&state.pool, user.role, user.subject_id).await?.ok_or(ApiError::Unauthorized)
+    credentials::find_credential_by_subject(&state.pool, user.role, user.subject_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)
 }
 
 fn event(role: Role, subject: Uuid, action: &'static str, outcome: Outcome, request_id: Option<String>) -> AuditEvent {
@@ -129,7 +131,11 @@ async fn check_code(
     recovery: bool,
 ) -> ApiResult<Result<Accepted, Refusal>> {
     let outcome = if let Some(step) = totp::matching_step(&row.secret, code, now_step()) {
-        if row.last_used_step.is_some_and(|last| step <= last) { Err(Refusal::Replayed) } else { Ok(Accepted::Totp(step)) }
+        if row.last_used_step.is_some_and(|last| step <= last) {
+            Err(Refusal::Replayed)
+        } else {
+            Ok(Accepted::Totp(step))
+        }
     } else if recovery && code.chars().filter(char::is_ascii_alphanumeric).count() == 10 {
         match store::use_recovery_code(&mut *tx, credential_id, &recovery_hash(code)).await? {
             RecoveryUse::Used => Ok(Accepted::Recovery),
@@ -192,8 +198,11 @@ pub async fn setup(state: &AppState, user: &AuthUser, request_id: Option<String>
             "the second factor is already on; turn it off first to enrol another app",
         ));
     }
-    insert_audit_event(&mut tx, &event(user.role, user.subject_id, "auth.second_factor.setup", Outcome::Ok, request_id))
-        .await?;
+    insert_audit_event(
+        &mut tx,
+        &event(user.role, user.subject_id, "auth.second_factor.setup", Outcome::Ok, request_id),
+    )
+    .await?;
     pramana_server::store::commit(tx).await?;
     Ok(SecondFactorSetup { secret: totp::base32(&secret), otpauth_uri: totp::otpauth_uri(ISSUER, &login, &secret) })
 }
@@ -223,7 +232,12 @@ async fn refuse_audited(
 
 /// Confirms enrolment with a first code: the factor is on, and ten recovery codes are returned
 /// (once).
-pub async fn enable(state: &AppState, user: &AuthUser, code: &str, request_id: Option<String>) -> ApiResult<RecoveryCodes> {
+pub async fn enable(
+    state: &AppState,
+    user: &AuthUser,
+    code: &str,
+    request_id: Option<String>,
+) -> ApiResult<RecoveryCodes> {
     let credential = credential_of(state, user).await?;
     let mut tx = pramana_server::store::begin(&state.pool).await?;
     let row = match store::lock_totp(&mut *tx, credential.id).await? {
@@ -247,8 +261,11 @@ pub async fn enable(state: &AppState, user: &AuthUser, code: &str, request_id: O
     }
     let (codes, hashes) = new_recovery_codes();
     store::replace_recovery_codes(&mut tx, credential.id, &hashes).await?;
-    insert_audit_event(&mut tx, &event(user.role, user.subject_id, "auth.second_factor.enable", Outcome::Ok, request_id))
-        .await?;
+    insert_audit_event(
+        &mut tx,
+        &event(user.role, user.subject_id, "auth.second_factor.enable", Outcome::Ok, request_id),
+    )
+    .await?;
     pramana_server::store::commit(tx).await?;
     Ok(RecoveryCodes { recovery_codes: codes })
 }
@@ -277,8 +294,11 @@ pub async fn disable(state: &AppState, user: &AuthUser, code: &str, request_id: 
         return Err(refused(r));
     }
     store::delete(&mut tx, credential.id).await?;
-    insert_audit_event(&mut tx, &event(user.role, user.subject_id, "auth.second_factor.disable", Outcome::Ok, request_id))
-        .await?;
+    insert_audit_event(
+        &mut tx,
+        &event(user.role, user.subject_id, "auth.second_factor.disable", Outcome::Ok, request_id),
+    )
+    .await?;
     pramana_server::store::commit(tx).await?;
     Ok(())
 }
@@ -343,7 +363,8 @@ pub async fn login(state: &AppState, challenge: &str, code: &str, request_id: Op
             message: "this sign-in has expired or was already used; sign in with the password again".into(),
         });
     };
-    let credential = credentials::find_credential_by_id(&mut *tx, credential_id).await?.ok_or(ApiError::Unauthorized)?;
+    let credential =
+        credentials::find_credential_by_id(&mut *tx, credential_id).await?.ok_or(ApiError::Unauthorized)?;
     let Some(row) = store::lock_totp(&mut *tx, credential_id).await?.filter(|r| r.enabled) else {
         // Turned off since the password step: the password alone signs in now.
         return Err(ApiError::Unauthorized);

@@ -5,7 +5,9 @@ use std::io::IsTerminal as _;
 
 use anyhow::Context as _;
 use pramana_client::ClientError;
-use pramana_client::wire::{KeyCreate, KeyKind, LoginRequest, Role, SecondFactorLoginRequest, TokenResponse, active_key};
+use pramana_client::wire::{
+    KeyCreate, KeyKind, LoginRequest, Role, SecondFactorLoginRequest, TokenResponse, active_key,
+};
 use serde_json::json;
 
 use crate::ctx::{Ctx, secret, write_private};

@@ -170,13 +170,12 @@ pub async fn use_recovery_code(
     credential_id: Uuid,
     hash: &[u8; 32],
 ) -> StoreResult<RecoveryUse> {
-    let used: Option<Option<DateTime<Utc>>> = sqlx::query_scalar(
-        "SELECT used_at FROM recovery_codes WHERE credential_id = $1 AND code_hash = $2 FOR UPDATE",
-    )
-    .bind(credential_id)
-    .bind(hash.as_slice())
-    .fetch_optional(&mut *db)
-    .await?;
+    let used: Option<Option<DateTime<Utc>>> =
+        sqlx::query_scalar("SELECT used_at FROM recovery_codes WHERE credential_id = $1 AND code_hash = $2 FOR UPDATE")
+            .bind(credential_id)
+            .bind(hash.as_slice())
+            .fetch_optional(&mut *db)
+            .await?;
     match used {
         None => Ok(RecoveryUse::Unknown),
         Some(Some(_)) => Ok(RecoveryUse::AlreadyUsed),
