@@ -75,6 +75,15 @@ pub enum ApiError {
         /// Whole seconds until a request may succeed again (at least 1).
         retry_after_secs: u64,
     },
+    /// The password was right and the account has a second factor (401
+    /// `second_factor_required`): present `challenge` with a code.
+    #[error(
+        "this account has a second factor: send a code from the authenticator app (or a recovery code) with the challenge"
+    )]
+    SecondFactorRequired {
+        /// The single-use challenge token.
+        challenge: String,
+    },
     /// Postgres is unreachable or failing (503 for readiness, 500 otherwise).
     #[error("service unavailable")]
     Unavailable,
@@ -114,6 +123,7 @@ impl ApiError {
             }
             Self::BadRequest { status, code, .. } => (*status, (*code).to_owned(), None),
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized".into(), None),
+            Self::SecondFactorRequired { .. } => (StatusCode::UNAUTHORIZED, "second_factor_required".into(), None),
             Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden".into(), None),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found".into(), None),
             Self::Conflict(code, _) => (StatusCode::CONFLICT, (*code).to_owned(), None),
@@ -137,8 +147,12 @@ impl IntoResponse for ApiError {
             Self::Unavailable => tracing::warn!(%request_id, "dependency unavailable"),
             _ => tracing::debug!(%request_id, %code, %message, "client error"),
         }
-        let mut response =
-            (status, Json(ErrorBody { code, message, request_id, field: field.map(str::to_owned) })).into_response();
+        let challenge = match &self {
+            Self::SecondFactorRequired { challenge } => Some(challenge.clone()),
+            _ => None,
+        };
+        let body = ErrorBody { code, message, request_id, field: field.map(str::to_owned), challenge };
+        let mut response = (status, Json(body)).into_response();
         if let Self::RateLimited { retry_after_secs } = self {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
         }

@@ -13,9 +13,9 @@ use pramana_wire::{
     GranteeKeys, HeaderVersionView, HeadsPage, HeadsQuery, HospitalCreate, HospitalCreated, HospitalStatus,
     HospitalView, InclusionProof, KeyCreate, KeyView, LinkRequestCreate, LinkView, LogPage, LogQuery, LogReport,
     LoginRequest, PatientPatch, PatientView, PlatformHealth, PositionProof, ProofQuery, RefreshRequest,
-    RegisterRequest, RemoveRecipient, SignedConsentPage, SignedConsentQuery, StanzaChangeOutcome, StanzaChangePage,
-    StanzaDocumentPage, StanzaQuery, TokenResponse, TreeSizeQuery, UploadQuery, WebhookCreated, WebhookSet,
-    WebhookView,
+    RegisterRequest, RemoveRecipient, SecondFactorLoginRequest, SignedConsentPage, SignedConsentQuery,
+    StanzaChangeOutcome, StanzaChangePage, StanzaDocumentPage, StanzaQuery, TokenResponse, TreeSizeQuery, UploadQuery,
+    WebhookCreated, WebhookSet, WebhookView,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::Serialize;
@@ -145,6 +145,7 @@ impl Client {
             message: String::new(),
             request_id: String::new(),
             field: None,
+            challenge: None,
         });
         Err(ClientError::Api { status, body, request_id })
     }
@@ -187,6 +188,11 @@ impl Client {
     /// `POST /v1/auth/login`: opens a session.
     pub async fn login(&self, body: &LoginRequest) -> Result<TokenResponse> {
         self.send(self.post("/v1/auth/login", body), StatusCode::OK).await
+    }
+
+    /// `POST /v1/auth/login/second-factor`: the second step of a login with a second factor.
+    pub async fn login_second_factor(&self, body: &SecondFactorLoginRequest) -> Result<TokenResponse> {
+        self.send(self.post("/v1/auth/login/second-factor", body), StatusCode::OK).await
     }
 
     /// `POST /v1/auth/refresh`: rotates a refresh token.

@@ -207,6 +207,9 @@ pub struct AuthSettings {
     pub argon2_memory_kib: u32,
     /// Argon2id iterations.
     pub argon2_iterations: u32,
+    /// Operators (the `admin` role) must have a second factor (TOTP) on: without one, a
+    /// signed-in operator may only enrol one (`second_factor_enrolment_required` elsewhere).
+    pub require_operator_second_factor: bool,
 }
 
 /// Logging.
@@ -357,6 +360,7 @@ refresh_token_ttl_secs = 2592000
 admin_username = "admin"
 argon2_memory_kib = 19456
 argon2_iterations = 2
+require_operator_second_factor = false
 
 [rate_limit]
 login_per_account_per_minute = 5

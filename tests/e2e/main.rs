@@ -25,6 +25,7 @@ mod relay;
 mod resign;
 mod rotate;
 mod s3;
+mod second_factor;
 mod stanzas;
 mod tokens;
 mod tus;

@@ -81,3 +81,60 @@ pub struct TokenResponse {
     /// The holder's id.
     pub subject_id: Uuid,
 }
+
+/// The second step of a login: the challenge a password login returned and a code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SecondFactorLoginRequest {
+    /// The `challenge` of the `second_factor_required` refusal.
+    pub challenge: String,
+    /// The 6-digit code the authenticator app shows, or an unused recovery code.
+    pub code: String,
+    /// As in [`LoginRequest`]: the refresh token in cookies instead of the body.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refresh_cookie: bool,
+}
+
+/// A code proving the caller holds the second factor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SecondFactorCode {
+    /// The 6-digit code the authenticator app shows (turning the factor off also takes an unused
+    /// recovery code).
+    pub code: String,
+}
+
+/// Whether the caller's second factor is on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SecondFactorStatus {
+    /// The second factor (TOTP) is on: signing in asks for a code.
+    pub enabled: bool,
+    /// Enrolment was started and waits for its first code.
+    pub pending: bool,
+    /// Unused recovery codes.
+    pub recovery_codes_left: i64,
+    /// The operator setting requires this account to have a second factor.
+    pub required: bool,
+}
+
+/// A started enrolment: the secret to put in an authenticator app.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SecondFactorSetup {
+    /// The shared secret, base32 (RFC 4648, no padding), for typing into an app.
+    pub secret: String,
+    /// `otpauth://totp/...` with the secret, SHA1, 6 digits, 30 s: for a QR code.
+    pub otpauth_uri: String,
+}
+
+/// Recovery codes, shown once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecoveryCodes {
+    /// Ten single-use codes; each signs in once instead of a TOTP code. Only their hashes are
+    /// kept.
+    pub recovery_codes: Vec<String>,
+}

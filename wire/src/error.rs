@@ -15,4 +15,8 @@ pub struct ErrorBody {
     /// The request field at fault, for validation errors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// With `second_factor_required`: the single-use token to present to
+    /// `/v1/auth/login/second-factor` with a code, within five minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<String>,
 }

@@ -2,7 +2,9 @@
 //! `AuthUser` extractor and the rate limiter for `/v1/auth/*`.
 
 pub mod cookies;
+pub mod second_factor;
 pub mod service;
+pub mod totp;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -44,6 +46,22 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let SignedIn(user) = SignedIn::from_request_parts(parts, state).await?;
+        second_factor::check_required(state, user.role, user.subject_id).await?;
+        Ok(user)
+    }
+}
+
+/// A signed-in caller, whether or not the operator setting requires a second factor they have
+/// not turned on yet: only enrolling one and signing out take this (every other route takes
+/// [`AuthUser`], which refuses them with `second_factor_enrolment_required`).
+#[derive(Debug, Clone, Copy)]
+pub struct SignedIn(pub AuthUser);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -54,6 +72,6 @@ impl FromRequestParts<AppState> for AuthUser {
         if !store::sessions::is_session_live(&state.pool, claims.sid).await? {
             return Err(ApiError::Unauthorized);
         }
-        Ok(Self { role: claims.role, subject_id: claims.sub, session_id: claims.sid })
+        Ok(Self(AuthUser { role: claims.role, subject_id: claims.sub, session_id: claims.sid }))
     }
 }

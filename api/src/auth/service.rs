@@ -12,6 +12,7 @@ use crate::state::AppState;
 use crate::tokens::{self, new_refresh_token};
 use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
 use pramana_server::store::credentials::{self, Credential};
+use pramana_server::store::second_factor;
 use pramana_server::store::sessions;
 use pramana_server::store::sessions::RefreshOutcome;
 
@@ -91,6 +92,21 @@ pub async fn login(
         return Err(ApiError::Unauthorized);
     };
 
+    // Hospitals sign in with an API secret, single-factor (machine clients).
+    if credential.role != Role::Hospital && second_factor::is_enabled(&state.pool, credential.id).await? {
+        return Err(super::second_factor::challenge(state, &credential, request_id).await?);
+    }
+    open_session(state, &credential, request_id, json!({})).await
+}
+
+/// Opens a session for `credential` (its password, and second factor if it has one, checked),
+/// recording `auth.login` with `details`.
+pub(super) async fn open_session(
+    state: &AppState,
+    credential: &Credential,
+    request_id: Option<String>,
+    details: serde_json::Value,
+) -> ApiResult<TokenPair> {
     let (refresh_token, refresh_hash) = new_refresh_token();
     let expires_at = Utc::now() + Duration::seconds(state.refresh_ttl_secs());
     let mut tx = pramana_server::store::begin(&state.pool).await?;
@@ -108,7 +124,8 @@ pub async fn login(
         &AuditEvent::new(credential.role.as_str(), Some(credential.subject_id), "auth.login", Outcome::Ok)
             .patient((credential.role == Role::Patient).then_some(credential.subject_id))
             .target("session", session_id)
-            .request_id(request_id),
+            .request_id(request_id)
+            .details(details),
     )
     .await?;
     pramana_server::store::commit(tx).await?;

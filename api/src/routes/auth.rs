@@ -3,12 +3,15 @@
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use pramana_core::{AbhaAddress, AbhaNumber, PatientId};
-use pramana_wire::{LoginRequest, PatientView, RefreshRequest, RegisterRequest, TokenResponse};
+use pramana_wire::{
+    LoginRequest, PatientView, RecoveryCodes, RefreshRequest, RegisterRequest, SecondFactorCode,
+    SecondFactorLoginRequest, SecondFactorSetup, SecondFactorStatus, TokenResponse,
+};
 use serde_json::json;
 
 use crate::auth::cookies;
 use crate::auth::service::{self, TokenPair};
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Role, SignedIn, second_factor};
 use crate::error::current_request_id;
 use crate::error::{ApiError, ApiJson, ApiResult, conflict_as};
 use crate::service::ServiceError;
@@ -126,7 +129,7 @@ pub async fn auth_register(
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in (with `refresh_cookie`: `Set-Cookie` holds the refresh and CSRF cookies, and the body no refresh token)", body = TokenResponse),
-        (status = 401, description = "Wrong login or password (never says which)", body = crate::error::ErrorBody),
+        (status = 401, description = "Wrong login or password (never says which), or `second_factor_required`: the password was right and the account has a second factor; the body's `challenge` goes to `/v1/auth/login/second-factor` with a code", body = crate::error::ErrorBody),
     ))]
 pub async fn auth_login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginRequest>) -> ApiResult<Response> {
     if body.login.len() > 256 || body.password.len() > MAX_PASSWORD_LEN * 4 {
@@ -174,11 +177,111 @@ pub async fn auth_refresh(
 /// Ends the caller's session.
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204, description = "Session ended (and the session cookies deleted)"), (status = 401, description = "Not logged in", body = crate::error::ErrorBody)))]
-pub async fn auth_logout(State(state): State<AppState>, user: AuthUser) -> ApiResult<Response> {
+pub async fn auth_logout(State(state): State<AppState>, SignedIn(user): SignedIn) -> ApiResult<Response> {
     service::logout(&state, &user, current_request_id()).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     for cookie in cookies::clear() {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     Ok(response)
+}
+
+/// The second step of a login with a second factor: the challenge and a TOTP or recovery code.
+#[utoipa::path(post, path = "/v1/auth/login/second-factor", tag = "auth", request_body = SecondFactorLoginRequest,
+    responses(
+        (status = 200, description = "Logged in, as `/v1/auth/login` without a second factor", body = TokenResponse),
+        (status = 401, description = "`challenge_invalid` (expired, used or unknown: sign in with the password again), `second_factor_invalid` (wrong code), `second_factor_replayed` (a code already used), `recovery_code_used`; five wrong codes in a row lock the factor for five minutes (429)", body = crate::error::ErrorBody),
+    ))]
+pub async fn auth_login_second_factor(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SecondFactorLoginRequest>,
+) -> ApiResult<Response> {
+    if body.challenge.len() > 128 || body.code.len() > 64 {
+        return Err(ApiError::Unauthorized);
+    }
+    let pair = second_factor::login(&state, &body.challenge, &body.code, current_request_id()).await?;
+    Ok(tokens_response(&state, pair, body.refresh_cookie))
+}
+
+/// The caller's second factor (patients, auditors, the operator).
+#[utoipa::path(get, path = "/v1/auth/second-factor", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Whether it is on, and recovery codes left", body = SecondFactorStatus),
+        (status = 403, description = "Hospitals sign in with an API secret and have no second factor", body = crate::error::ErrorBody),
+    ))]
+pub async fn second_factor_get(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+) -> ApiResult<ApiJson<SecondFactorStatus>> {
+    Ok(ApiJson(second_factor::status(&state, &user).await?))
+}
+
+/// Starts enrolling an authenticator app: a new secret, shown once (again on a new start).
+#[utoipa::path(post, path = "/v1/auth/second-factor/setup", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The secret and its `otpauth://` URI; confirm with a code at `/enable`", body = SecondFactorSetup),
+        (status = 403, description = "Hospitals have no second factor", body = crate::error::ErrorBody),
+        (status = 409, description = "`second_factor_already_enabled`", body = crate::error::ErrorBody),
+    ))]
+pub async fn second_factor_setup(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+) -> ApiResult<ApiJson<SecondFactorSetup>> {
+    Ok(ApiJson(second_factor::setup(&state, &user, current_request_id()).await?))
+}
+
+fn check_code_len(body: &SecondFactorCode) -> ApiResult<()> {
+    if body.code.is_empty() || body.code.len() > 64 {
+        return Err(ApiError::invalid_field("code", "must be a 6-digit code or a recovery code"));
+    }
+    Ok(())
+}
+
+/// Switches the second factor on with the app's first code; returns ten recovery codes, once.
+#[utoipa::path(post, path = "/v1/auth/second-factor/enable", tag = "auth", security(("bearer" = [])), request_body = SecondFactorCode,
+    responses(
+        (status = 200, description = "On; the recovery codes are shown only now", body = RecoveryCodes),
+        (status = 409, description = "`second_factor_not_started` or `second_factor_already_enabled`", body = crate::error::ErrorBody),
+        (status = 422, description = "`second_factor_invalid` or `second_factor_replayed`: nothing changed", body = crate::error::ErrorBody),
+    ))]
+pub async fn second_factor_enable(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    ApiJson(body): ApiJson<SecondFactorCode>,
+) -> ApiResult<ApiJson<RecoveryCodes>> {
+    check_code_len(&body)?;
+    Ok(ApiJson(second_factor::enable(&state, &user, &body.code, current_request_id()).await?))
+}
+
+/// Turns the second factor off, with a current code or an unused recovery code.
+#[utoipa::path(post, path = "/v1/auth/second-factor/disable", tag = "auth", security(("bearer" = [])), request_body = SecondFactorCode,
+    responses(
+        (status = 204, description = "Off: the secret and the recovery codes are deleted"),
+        (status = 409, description = "`second_factor_not_enabled`", body = crate::error::ErrorBody),
+        (status = 422, description = "`second_factor_invalid`, `second_factor_replayed` or `recovery_code_used`: nothing changed", body = crate::error::ErrorBody),
+    ))]
+pub async fn second_factor_disable(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    ApiJson(body): ApiJson<SecondFactorCode>,
+) -> ApiResult<StatusCode> {
+    check_code_len(&body)?;
+    second_factor::disable(&state, &user, &body.code, current_request_id()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Replaces the recovery codes with ten new ones (the old stop working), with a current code.
+#[utoipa::path(post, path = "/v1/auth/second-factor/recovery-codes", tag = "auth", security(("bearer" = [])), request_body = SecondFactorCode,
+    responses(
+        (status = 200, description = "The new codes, shown only now", body = RecoveryCodes),
+        (status = 409, description = "`second_factor_not_enabled`", body = crate::error::ErrorBody),
+        (status = 422, description = "`second_factor_invalid` or `second_factor_replayed`: nothing changed", body = crate::error::ErrorBody),
+    ))]
+pub async fn second_factor_recovery_codes(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    ApiJson(body): ApiJson<SecondFactorCode>,
+) -> ApiResult<ApiJson<RecoveryCodes>> {
+    check_code_len(&body)?;
+    Ok(ApiJson(second_factor::regenerate(&state, &user, &body.code, current_request_id()).await?))
 }

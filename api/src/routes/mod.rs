@@ -62,6 +62,12 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(auth::auth_login))
         .routes(routes!(auth::auth_refresh))
         .routes(routes!(auth::auth_logout))
+        .routes(routes!(auth::auth_login_second_factor))
+        .routes(routes!(auth::second_factor_get))
+        .routes(routes!(auth::second_factor_setup))
+        .routes(routes!(auth::second_factor_enable))
+        .routes(routes!(auth::second_factor_disable))
+        .routes(routes!(auth::second_factor_recovery_codes))
         .route_layer(axum::middleware::from_fn_with_state(state, limit_auth));
 
     let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi())

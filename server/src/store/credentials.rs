@@ -151,3 +151,12 @@ pub async fn find_patient_credential_by_address(
     }
     Ok(None)
 }
+
+/// A credential by its id.
+pub async fn find_credential_by_id(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<Option<Credential>> {
+    let row = sqlx::query("SELECT id, role, subject_id, password_hash FROM credentials WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    row.as_ref().map(credential_from_row).transpose()
+}

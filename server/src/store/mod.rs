@@ -14,6 +14,7 @@ pub mod keys;
 pub mod links;
 pub mod patients;
 pub mod relay;
+pub mod second_factor;
 pub mod sessions;
 pub mod uploads;
 pub mod webhooks;

@@ -16,6 +16,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** With `second_factor_required`: the challenge to send back with a code. */
+    readonly challenge?: string,
   ) {
     super(message);
     this.name = "ApiError";
@@ -74,8 +76,13 @@ api.use(auth);
 type Result<D> = { data?: D; error?: unknown; response: Response };
 
 function toError(r: Result<unknown>): ApiError {
-  const body = r.error as { code?: string; message?: string } | undefined;
-  return new ApiError(r.response.status, body?.code ?? `http_${r.response.status}`, body?.message ?? r.response.statusText);
+  const body = r.error as { code?: string; message?: string; challenge?: string | null } | undefined;
+  return new ApiError(
+    r.response.status,
+    body?.code ?? `http_${r.response.status}`,
+    body?.message ?? r.response.statusText,
+    body?.challenge ?? undefined,
+  );
 }
 
 /**
@@ -113,6 +120,19 @@ export async function renewSession(): Promise<void> {
 /** Signs in; the refresh token is set as an HttpOnly cookie. */
 export async function login(login: string, password: string): Promise<TokenResponse> {
   const r = await send(() => api.POST("/v1/auth/login", { body: { login, password, refresh_cookie: true } }));
+  if (!r.data) throw toError(r);
+  setSession(r.data);
+  return r.data;
+}
+
+/**
+ * The second step of a sign-in with a second factor: the challenge `login` threw (an `ApiError`
+ * with code `second_factor_required`) and the authenticator app's code or a recovery code.
+ */
+export async function loginSecondFactor(challenge: string, code: string): Promise<TokenResponse> {
+  const r = await send(() =>
+    api.POST("/v1/auth/login/second-factor", { body: { challenge, code: code.trim(), refresh_cookie: true } }),
+  );
   if (!r.data) throw toError(r);
   setSession(r.data);
   return r.data;

@@ -3,6 +3,8 @@
 // first page does not carry it. Only the `admin` role gets past the sign-in; the API checks the
 // role again on every call.
 import { NavLink, Navigate, Route, Routes } from "react-router";
+import { Page } from "../Layout";
+import { SecondFactorSection } from "../pages/SecondFactor";
 import { useSession } from "../state/hooks";
 import { RoleSignIn, type RoleSignInWords } from "../ui/RoleSignIn";
 import { Auditors } from "./Auditors";
@@ -20,6 +22,7 @@ export function Operator() {
         <Route index element={<Health />} />
         <Route path="hospitals" element={<Hospitals />} />
         <Route path="auditors" element={<Auditors />} />
+        <Route path="account" element={<OperatorAccount />} />
         <Route path="*" element={<Navigate to="/operator" replace />} />
       </Routes>
     </>
@@ -32,6 +35,7 @@ function OperatorNav() {
     { to: "/operator", label: ot("op.nav.health"), end: true },
     { to: "/operator/hospitals", label: ot("op.nav.hospitals"), end: false },
     { to: "/operator/auditors", label: ot("op.nav.auditors"), end: false },
+    { to: "/operator/account", label: ot("op.nav.account"), end: false },
   ];
   return (
     <nav className="main-nav" aria-label={ot("op.nav.label")}>
@@ -41,6 +45,16 @@ function OperatorNav() {
         </NavLink>
       ))}
     </nav>
+  );
+}
+
+/** The operator's own account: two-factor sign-in (which the platform may require). */
+function OperatorAccount() {
+  const ot = useOT();
+  return (
+    <Page title={ot("op.nav.account")}>
+      <SecondFactorSection />
+    </Page>
   );
 }
 
@@ -58,6 +72,13 @@ function OperatorLogin({ otherSession }: { otherSession: boolean }) {
     otherSession: ot("op.login.otherSession"),
     signOut: ot("op.login.signOut"),
     patientLink: ot("op.login.patientLink"),
+    secondFactor: {
+      intro: ot("op.login.2fa.intro"),
+      code: ot("op.login.2fa.code"),
+      hint: ot("op.login.2fa.hint"),
+      submit: ot("op.login.2fa.submit"),
+      back: ot("op.login.2fa.back"),
+    },
   };
   return (
     <RoleSignIn

@@ -7,6 +7,7 @@ import { formatBytes, useT } from "../i18n";
 import { DownloadError, downloadExport, memorySink } from "../lib/exportDownload";
 import { Page } from "../Layout";
 import { AbhaSection } from "./Abha";
+import { SecondFactorSection } from "./SecondFactor";
 import { downloadFile, savedKeystore } from "../state/keys";
 import { useUnlocked } from "../state/hooks";
 import { Alert, ErrorAlert } from "../ui";
@@ -41,6 +42,7 @@ export function Account() {
           {t("account.keys.download")}
         </button>
       </section>
+      <SecondFactorSection />
       <ExportSection />
     </Page>
   );

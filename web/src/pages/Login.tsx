@@ -1,7 +1,7 @@
 // The first page: what Pramana promises, and signing in.
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
-import { login } from "../api/client";
+import { ApiError, login, loginSecondFactor } from "../api/client";
 import { useT } from "../i18n";
 import { ErrorAlert, Field } from "../ui";
 
@@ -16,21 +16,60 @@ export function LoginForm({ onDone, fixedLogin, operator }: { onDone?: () => voi
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  // Set when the password was right and the account has two-factor sign-in.
+  const [challenge, setChallenge] = useState<string | null>(null);
+  const [code, setCode] = useState("");
 
   async function submit(e: FormEvent) {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      await login(id.trim(), password);
+      if (challenge) await loginSecondFactor(challenge, code);
+      else await login(id.trim(), password);
       setPassword("");
+      setCode("");
+      setChallenge(null);
       if (onDone) onDone();
       else navigate("/documents");
     } catch (err) {
-      setError(err);
+      if (err instanceof ApiError && err.code === "second_factor_required" && err.challenge) {
+        setChallenge(err.challenge);
+        setPassword("");
+      } else {
+        // An expired challenge starts again from the password.
+        if (err instanceof ApiError && err.code === "challenge_invalid") setChallenge(null);
+        setError(err);
+      }
     } finally {
       setBusy(false);
     }
+  }
+
+  if (challenge) {
+    return (
+      <form onSubmit={submit} aria-label={t("login.2fa.title")}>
+        <ErrorAlert error={error} />
+        <p>{t("login.2fa.intro")}</p>
+        <Field
+          label={t("login.2fa.code")}
+          hint={t("login.2fa.hint")}
+          autoComplete="one-time-code"
+          autoCapitalize="none"
+          spellCheck={false}
+          required
+          autoFocus
+          value={code}
+          onChange={(e) => setCode(e.target.value)}
+        />
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? t("login.busy") : t("login.2fa.submit")}
+        </button>{" "}
+        <button type="button" onClick={() => setChallenge(null)} disabled={busy}>
+          {t("login.2fa.back")}
+        </button>
+      </form>
+    );
   }
 
   return (

@@ -3,7 +3,7 @@
 // of another role already open is offered a sign-out first.
 import { useEffect, useState, type FormEvent, type HTMLAttributes } from "react";
 import { Link } from "react-router";
-import { login, logout } from "../api/client";
+import { ApiError, login, loginSecondFactor, logout } from "../api/client";
 import { Page } from "../Layout";
 import { setUnlocked } from "../state/keys";
 import { Alert, Field } from ".";
@@ -20,6 +20,8 @@ export interface RoleSignInWords {
   otherSession: string;
   signOut: string;
   patientLink: string;
+  /** The second step, for roles that may have two-factor sign-in (hospitals sign in with an API secret). */
+  secondFactor?: { intro: string; code: string; hint: string; submit: string; back: string };
 }
 
 export function RoleSignIn({
@@ -42,6 +44,8 @@ export function RoleSignIn({
   const [secret, setSecret] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [challenge, setChallenge] = useState<string | null>(null);
+  const [code, setCode] = useState("");
   useEffect(() => {
     document.title = `${words.title} · Pramana`;
   }, [words.title]);
@@ -51,15 +55,23 @@ export function RoleSignIn({
     setBusy(true);
     setError(null);
     try {
-      const t = await login(...normalise(name, secret));
+      const t = challenge ? await loginSecondFactor(challenge, code) : await login(...normalise(name, secret));
       setSecret("");
+      setCode("");
+      setChallenge(null);
       if (t.role !== role) {
         // Another kind of account: it gets nothing here, and its session is ended at once.
         await logout().catch(() => {});
         setError(words.wrongRole);
       }
     } catch (err) {
-      setError(describe(err));
+      if (err instanceof ApiError && err.code === "second_factor_required" && err.challenge) {
+        setChallenge(err.challenge);
+        setSecret("");
+      } else {
+        if (err instanceof ApiError && err.code === "challenge_invalid") setChallenge(null);
+        setError(describe(err));
+      }
     } finally {
       setBusy(false);
     }
@@ -88,6 +100,29 @@ export function RoleSignIn({
       <section className="card">
         <h1>{words.title}</h1>
         <p className="muted">{words.intro}</p>
+        {challenge && words.secondFactor ? (
+          <form onSubmit={submit} aria-label={words.title}>
+            {error && <Alert>{error}</Alert>}
+            <p>{words.secondFactor.intro}</p>
+            <Field
+              label={words.secondFactor.code}
+              hint={words.secondFactor.hint}
+              autoComplete="one-time-code"
+              autoCapitalize="none"
+              spellCheck={false}
+              required
+              autoFocus
+              value={code}
+              onChange={(e) => setCode(e.target.value)}
+            />
+            <button type="submit" className="primary" disabled={busy}>
+              {busy ? words.busy : words.secondFactor.submit}
+            </button>{" "}
+            <button type="button" onClick={() => setChallenge(null)} disabled={busy}>
+              {words.secondFactor.back}
+            </button>
+          </form>
+        ) : (
         <form onSubmit={submit} aria-label={words.title}>
           {error && <Alert>{error}</Alert>}
           <Field
@@ -112,6 +147,7 @@ export function RoleSignIn({
             {busy ? words.busy : words.submit}
           </button>
         </form>
+        )}
         <p>
           <Link to="/">{words.patientLink}</Link>
         </p>
