@@ -43,6 +43,9 @@ step "web client (typecheck, vitest, build)"
 NO_COLOR=1 bash scripts/web.sh 2>&1 | tee >(grep -v 'Test Files' >> "$log")
 
 step "rust tests"
+# A real SMTP server for the notification mail tests (aiosmtpd in a cached virtualenv; the
+# harness starts one per test, and would install it itself if this step were skipped).
+bash scripts/smtp.sh >/dev/null
 cargo test --workspace --locked 2>&1 | tee -a "$log"
 
 step "browser tests (the portal in Chromium against the whole platform)"

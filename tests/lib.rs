@@ -11,6 +11,7 @@
 //! - `garage` — an S3 server; `faults` — a JSON-RPC proxy that fails on demand.
 //! - `fixtures` — the accounts and consents tests start from; `consent` — signed grants.
 //! - `seed` — thousands of documents written straight into the database.
+//! - `smtp` — a real SMTP server (aiosmtpd) that keeps every message it receives.
 
 pub mod anvil;
 pub mod app;
@@ -20,14 +21,16 @@ pub mod fixtures;
 pub mod garage;
 pub mod platform;
 pub mod seed;
+pub mod smtp;
 
 pub use anvil::*;
 pub use app::*;
 pub use faults::*;
 pub use garage::*;
 pub use platform::*;
+pub use smtp::*;
 
 /// A free TCP port on the loopback interface.
-fn free_port() -> anyhow::Result<u16> {
+pub fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }

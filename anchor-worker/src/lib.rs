@@ -2,12 +2,14 @@
 //! trees, anchors each root with one transaction, waits for confirmations and writes every
 //! document's proof bundle; relays patients' signed consent grants and revocations to the
 //! contract the same way (`relay`). One worker per signer key submits (a Postgres advisory lock);
-//! others stand by. Beside that, and without the lock, it delivers consent webhooks (`webhooks`).
+//! others stand by. Beside that, and without the lock, it delivers consent webhooks (`webhooks`)
+//! and notification mail to patients (`mail`).
 //! Serves `/healthz`, `/readyz` and `/metrics`.
 
 pub mod anchoring;
 pub mod chain;
 pub mod health;
+pub mod mail;
 pub mod relay;
 pub mod sequencer;
 pub mod webhooks;
@@ -39,6 +41,7 @@ pub async fn run_from_env() -> anyhow::Result<()> {
     worker.run_until_stopped(pramana_server::shutdown_signal()).await
 }
 pub use chain::AnchorChain;
+pub use mail::{MailStep, Mailer};
 pub use sequencer::Sequencer;
 pub use webhooks::{Deliverer, DeliveryStep};
 
@@ -135,6 +138,7 @@ pub struct Worker {
     stepper: Stepper,
     sequencer: Sequencer,
     webhooks: Deliverer,
+    mail: Mailer,
     listener: TcpListener,
     poll_interval: Duration,
 }
@@ -203,6 +207,7 @@ impl Worker {
         let addr = SocketAddr::new(w.health_host, w.health_port);
         let listener = TcpListener::bind(addr).await?;
         let webhooks = Deliverer::new(pool.clone(), &settings.webhooks)?;
+        let mail = Mailer::new(pool.clone(), &settings.smtp)?;
         let sequencer = Sequencer {
             pool: pool.clone(),
             head_interval: Duration::from_millis(w.audit_head_interval_ms),
@@ -210,6 +215,7 @@ impl Worker {
         };
         Ok(Self {
             webhooks,
+            mail,
             sequencer,
             stepper: Stepper {
                 anchorer: Anchorer { pool, chain, rules },
@@ -236,6 +242,11 @@ impl Worker {
         &self.webhooks
     }
 
+    /// The notification mailer (for tests and tools).
+    pub fn mail(&self) -> &Mailer {
+        &self.mail
+    }
+
     /// The access log's sequencer, which the loop runs before each anchoring step.
     pub fn sequencer(&self) -> &Sequencer {
         &self.sequencer
@@ -254,8 +265,9 @@ impl Worker {
         tracing::info!(port = self.health_port(), "anchor worker started");
         let pool = self.stepper.anchorer.pool.clone();
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let Self { stepper: worker, sequencer, webhooks, listener, poll_interval } = self;
+        let Self { stepper: worker, sequencer, webhooks, mail, listener, poll_interval } = self;
         let deliveries = tokio::spawn(webhooks.run_until_stopped(stop_rx.clone()));
+        let mailing = tokio::spawn(mail.run_until_stopped(stop_rx.clone()));
         let server = tokio::spawn(health::serve(listener, pool, stop_rx.clone()));
         tokio::pin!(shutdown);
         loop {
@@ -290,6 +302,7 @@ impl Worker {
         let _ = stop_tx.send(true);
         let _ = server.await;
         let _ = deliveries.await;
+        let _ = mailing.await;
         drop(stop_rx);
         tracing::info!("anchor worker stopped");
         Ok(())

@@ -34,6 +34,51 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     /// ABDM's own ABHA verification (off by default; untested against ABDM).
     pub abdm: AbdmSettings,
+    /// Notification mail to patients over SMTP (off unless a host is set).
+    pub smtp: SmtpSettings,
+}
+
+/// How the worker sends notification mail (docs/notifications.md). Off while `host` is empty:
+/// notifications are still recorded in the portal, and mail stays queued until a host is set.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SmtpSettings {
+    /// The SMTP server; empty: no mail is sent.
+    pub host: String,
+    /// Its port (587 for STARTTLS, 465 for TLS, 25 or a local test port for plain).
+    pub port: u16,
+    /// `starttls` (upgrade the connection), `tls` (TLS from the start) or `none` (plain SMTP,
+    /// for a server on localhost only).
+    pub tls: SmtpTls,
+    /// The sender, e.g. `Pramana <no-reply@example.org>`.
+    pub from: String,
+    /// User name for SMTP AUTH; empty: no authentication.
+    pub username: String,
+    /// Password for SMTP AUTH.
+    pub password: Option<SecretString>,
+    /// The portal's address, linked from every mail.
+    pub portal_url: String,
+    /// Time allowed for one delivery, in seconds.
+    pub timeout_secs: u64,
+    /// First retry delay in milliseconds; each later one doubles, with jitter.
+    pub backoff_base_ms: u64,
+    /// Longest delay between two attempts, in seconds.
+    pub backoff_cap_secs: u64,
+    /// Attempts before a mail is given up as `failed`.
+    pub max_attempts: u32,
+    /// How often the worker looks for due mail and expiring grants when idle, in milliseconds.
+    pub poll_interval_ms: u64,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// STARTTLS, required.
+    Starttls,
+    /// TLS from the first byte.
+    Tls,
+    /// No TLS (localhost only).
+    None,
 }
 
 /// ABDM's ABHA verification by OTP (`api::abdm`). Off by default: the adapter follows ABDM's
@@ -411,6 +456,19 @@ max_attempts = 20
 concurrency = 8
 poll_interval_ms = 1000
 
+[smtp]
+host = ""
+port = 587
+tls = "starttls"
+from = "no-reply@localhost"
+username = ""
+portal_url = "http://localhost:8080"
+timeout_secs = 15
+backoff_base_ms = 30000
+backoff_cap_secs = 3600
+max_attempts = 20
+poll_interval_ms = 1000
+
 [abdm]
 enabled = false
 gateway_url = "https://dev.abdm.gov.in"
@@ -579,6 +637,14 @@ impl Settings {
         let w = &self.webhooks;
         if w.timeout_secs == 0 || w.max_attempts == 0 || w.concurrency == 0 || w.backoff_cap_secs == 0 {
             return invalid("webhooks.timeout_secs, max_attempts, concurrency and backoff_cap_secs must be positive");
+        }
+        let m = &self.smtp;
+        if m.timeout_secs == 0 || m.max_attempts == 0 || m.backoff_cap_secs == 0 {
+            return invalid("smtp.timeout_secs, max_attempts and backoff_cap_secs must be positive");
+        }
+        if !m.host.is_empty() && m.tls == SmtpTls::None && !matches!(m.host.as_str(), "localhost" | "127.0.0.1" | "::1")
+        {
+            return invalid("smtp.tls = \"none\" is for a server on localhost only");
         }
         if self.database.max_connections == 0 {
             return invalid("database.max_connections must be positive");

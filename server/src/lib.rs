@@ -4,6 +4,7 @@
 //! build stays free of them.
 
 pub mod config;
+pub mod notifications;
 pub mod shutdown;
 pub mod store;
 pub mod telemetry;

@@ -18,6 +18,7 @@ mod ipfs;
 mod keys;
 mod limits;
 mod links;
+mod notifications;
 mod operator;
 mod patients;
 mod registration;

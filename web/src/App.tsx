@@ -15,6 +15,7 @@ import { DocumentDetail } from "./pages/documents/DocumentDetail";
 import { KeysGate, KeysSetup } from "./pages/Keys";
 import { Login } from "./pages/Login";
 import { NotFound } from "./pages/NotFound";
+import { Notifications } from "./pages/Notifications";
 import { Register } from "./pages/Register";
 import { Verify } from "./pages/Verify";
 import { useSession } from "./state/hooks";
@@ -99,6 +100,7 @@ function Shell() {
             }
           />
           <Route path="/account" element={signedIn(<Account />)} />
+          <Route path="/notifications" element={signedIn(<Notifications />, false)} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </main>

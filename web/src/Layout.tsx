@@ -8,6 +8,7 @@ import { LANGS, useLang, useT } from "./i18n";
 import { LoginForm } from "./pages/Login";
 import { setUnlocked } from "./state/keys";
 import { useSession } from "./state/hooks";
+import { useUnread } from "./lib/unread";
 
 /** Whether the page is in the operator console (`/operator/...`). */
 export function useOperatorArea(): boolean {
@@ -25,6 +26,8 @@ export function Header() {
   const navigate = useNavigate();
   const operatorArea = useOperatorArea();
   const hospitalArea = useHospitalArea();
+  const patient = !!session && session.role === "patient" && !operatorArea && !hospitalArea;
+  const unread = useUnread(patient);
   return (
     <header className="top">
       <a className="skip" href="#main">
@@ -41,6 +44,16 @@ export function Header() {
           ))}
         </select>
       </label>
+      {patient && (
+        <NavLink to="/notifications" className="bell" aria-label={t("notif.unread", { n: unread })}>
+          {t("nav.notifications")}
+          {unread > 0 && (
+            <span className="count" data-testid="unread-count" aria-hidden="true">
+              {unread}
+            </span>
+          )}
+        </NavLink>
+      )}
       {session && (
         <button
           type="button"

@@ -15,6 +15,7 @@ pub mod error;
 pub mod health;
 pub mod keys;
 pub mod links;
+pub mod notifications;
 pub mod patients;
 pub mod webhooks;
 
@@ -28,5 +29,6 @@ pub use error::*;
 pub use health::*;
 pub use keys::*;
 pub use links::*;
+pub use notifications::*;
 pub use patients::*;
 pub use webhooks::*;

@@ -13,6 +13,7 @@ pub mod fhir;
 pub mod health;
 pub mod keys;
 pub mod links;
+pub mod notifications;
 pub mod openapi;
 pub mod patients;
 pub mod platform;
@@ -40,6 +41,7 @@ use crate::state::AppState;
         (name = "documents", description = "Encrypted documents: upload (one-shot or resumable, tus 1.0), list, metadata, download, proof, FHIR, delete"),
         (name = "consents", description = "Consent artefacts: hospital requests, patient decisions"),
         (name = "chain", description = "The chain and contract the platform anchors to"),
+        (name = "notifications", description = "Patients: in-portal notifications, email address and per-kind email switches"),
         (name = "webhooks", description = "Hospitals: signed consent webhooks and their delivery log"),
     )
 )]
@@ -125,7 +127,14 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(links::links_end))
         .routes(routes!(links::hospital_patients))
         .routes(routes!(webhooks::webhook_put, webhooks::webhook_get, webhooks::webhook_delete))
-        .routes(routes!(webhooks::webhook_deliveries));
+        .routes(routes!(webhooks::webhook_deliveries))
+        .routes(routes!(notifications::notifications_list))
+        .routes(routes!(notifications::notifications_unread))
+        .routes(routes!(notifications::notifications_read))
+        .routes(routes!(notifications::notifications_read_all))
+        .routes(routes!(notifications::notifications_preferences_get, notifications::notifications_preferences_put))
+        .routes(routes!(notifications::email_get, notifications::email_put, notifications::email_delete))
+        .routes(routes!(notifications::email_verify));
     openapi::CommonResponses.modify(router.get_openapi_mut());
     router
 }

@@ -11,6 +11,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use pramana_core::{AbhaNumber, Role};
+use pramana_server::notifications::{Kind, notify};
 use pramana_server::store;
 use pramana_server::store::abha::{self, AbhaStatus, VerifiedVia};
 use pramana_server::store::audit::{Outcome, insert_audit_event};
@@ -182,6 +183,13 @@ pub async fn settle(
         )
         .await?;
     }
+    let hospital = match via {
+        VerifiedVia::InPerson { hospital_id } => {
+            pramana_server::store::notifications::find_hospital_name(&mut *conn, hospital_id).await?
+        }
+        VerifiedVia::Abdm => None,
+    };
+    notify(conn, patient_id, Kind::AbhaVerified, None, hospital.as_deref(), verified_at).await?;
     Ok(verified_at)
 }
 

@@ -15,6 +15,7 @@ use pramana_core::chain::eip712::{
 use pramana_core::consent::chain_consent_id;
 use pramana_core::envelope::Header;
 use pramana_core::{AbhaNumber, AccessMode, ConsentStatus, EthAddress, HiType, Purpose, Role};
+use pramana_server::notifications::{Kind, notify};
 use pramana_server::store;
 use pramana_server::store::abha;
 use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event, insert_audit_event_now};
@@ -111,6 +112,8 @@ pub async fn request(pool: &PgPool, actor: &Actor, req: NewRequest, now: DateTim
         "this hospital already has an open consent artefact with this patient",
     ))?;
     insert_audit_event(&mut tx, &event(actor, "consent.request", Outcome::Ok, &row)).await?;
+    let hospital = store::notifications::find_hospital_name(&mut *tx, actor.id).await?;
+    notify(&mut tx, row.patient_id, Kind::ConsentRequested, Some(row.id), hospital.as_deref(), now).await?;
     store::commit(tx).await?;
     Ok(row)
 }

@@ -6,6 +6,7 @@
 //! key: it checks framing, hashes and stanza key ids only, so a header with a bad MAC can pass;
 //! the history is how the owner undoes one.
 
+use pramana_server::notifications::{Kind, notify};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -347,6 +348,10 @@ where
         documents::delete_upload_reservation(&mut *tx, in_flight.reservation).await?;
     }
     insert_audit_event(&mut tx, &audit).await?;
+    if ctx.actor.role == Role::Hospital {
+        let hospital = store::notifications::find_hospital_name(&mut *tx, ctx.actor.id).await?;
+        notify(&mut tx, ctx.owner, Kind::DocumentAdded, Some(up.id), hospital.as_deref(), Utc::now()).await?;
+    }
     store::commit(tx).await?;
     Ok(())
 }
@@ -440,7 +445,16 @@ pub async fn record_read(
     details: serde_json::Value,
 ) -> ServiceResult<()> {
     let e = event(actor, action, Outcome::Ok, doc.id, doc.owner_patient_id).details(details);
-    insert_audit_event_now(pool, &e).await?;
+    if actor.role != Role::Hospital {
+        insert_audit_event_now(pool, &e).await?;
+        return Ok(());
+    }
+    // A hospital's first read of this patient's records tells the patient (once per hospital).
+    let mut tx = store::begin(pool).await?;
+    insert_audit_event(&mut tx, &e).await?;
+    let hospital = store::notifications::find_hospital_name(&mut *tx, actor.id).await?;
+    notify(&mut tx, doc.owner_patient_id, Kind::FirstAccess, Some(actor.id), hospital.as_deref(), Utc::now()).await?;
+    store::commit(tx).await?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@ pub mod consents;
 pub mod documents;
 pub mod export;
 pub mod links;
+pub mod notifications;
 pub mod stanzas;
 pub mod uploads;
 

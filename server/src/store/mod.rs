@@ -12,6 +12,7 @@ pub mod exports;
 pub mod health;
 pub mod keys;
 pub mod links;
+pub mod notifications;
 pub mod patients;
 pub mod relay;
 pub mod second_factor;

@@ -7,6 +7,7 @@ import { formatBytes, useT } from "../i18n";
 import { DownloadError, downloadExport, memorySink } from "../lib/exportDownload";
 import { Page } from "../Layout";
 import { AbhaSection } from "./Abha";
+import { EmailSection } from "./NotificationSettings";
 import { SecondFactorSection } from "./SecondFactor";
 import { downloadFile, savedKeystore } from "../state/keys";
 import { useUnlocked } from "../state/hooks";
@@ -23,6 +24,7 @@ export function Account() {
   return (
     <Page title={t("account.title")}>
       <AbhaSection />
+      <EmailSection />
       <section className="card">
         <h2>{t("account.keys")}</h2>
         <p>{t("account.keys.body")}</p>
