@@ -116,6 +116,12 @@ test("the auditor reads every consent's history from the chain and finds the one
   await expect(history.locator(`tr[data-consent="${active}"]`)).toHaveCount(1);
   await page.unroute(`${rpcUrl.replace(/\/$/, "")}/**`);
 
+  // The access log, checked here against its heads and the chain.
+  await page.getByRole("button", { name: "Check the access log" }).click();
+  await expect(page.getByText(/^\d+ entries, \d+ heads \(\d+ anchored on chain\); verified up to tree size \d+\.$/)).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByText("Verified: every entry fits every head anchored on chain.")).toBeVisible();
+  await expectAccessible(page);
+
   // Hindi.
   await page.getByLabel("Language").selectOption("hi");
   await expect(page.getByRole("heading", { level: 1, name: "सहमति ऑडिट" })).toBeVisible();

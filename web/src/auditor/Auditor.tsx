@@ -11,6 +11,7 @@ import { formatDate, useLang } from "../i18n";
 import { Page } from "../Layout";
 import type { ChainProblem, ConsentHistory, Finding, PlatformConsent } from "../lib/audit";
 import { discrepanciesCsv, DISCREPANCY_KINDS, matchesFilter, type Discrepancy, type DiscrepancyKind } from "../lib/auditTable";
+import type { LogEntry, LogReport, TreeHead } from "../lib/auditLog";
 import { loadPinned, parseRpcUrl, type Pinned, type TrustSource } from "../lib/trust";
 import { useSession } from "../state/hooks";
 import { Alert, errorText, Field, Progress, Select } from "../ui";
@@ -93,6 +94,30 @@ async function platformConsents(): Promise<PlatformConsent[]> {
   }
 }
 
+/** Every sequenced entry of the access log, by position. */
+async function logEntries(): Promise<LogEntry[]> {
+  const out: LogEntry[] = [];
+  let start = 0;
+  for (;;) {
+    const page = await call(() => api.GET("/v1/audit/log", { params: { query: { start, limit: 1000 } } }));
+    out.push(...page.entries);
+    if (page.next_start == null) return out;
+    start = page.next_start;
+  }
+}
+
+/** Every tree head, by size. */
+async function treeHeads(): Promise<TreeHead[]> {
+  const out: TreeHead[] = [];
+  let after = 0;
+  for (;;) {
+    const page = await call(() => api.GET("/v1/audit/heads", { params: { query: { after, limit: 1000 } } }));
+    out.push(...(page.heads as TreeHead[]));
+    if (page.next_after == null) return out;
+    after = page.next_after;
+  }
+}
+
 function Console() {
   const at = useAT();
   const { t, lang } = useLang();
@@ -108,6 +133,9 @@ function Console() {
   const [kind, setKind] = useState<DiscrepancyKind | "all">("all");
   const [text, setText] = useState("");
   const firstRow = useRef(false);
+  const [logBusy, setLogBusy] = useState(false);
+  const [logError, setLogError] = useState<string | null>(null);
+  const [logReport, setLogReport] = useState<LogReport | null>(null);
 
   useEffect(() => {
     document.title = `${at("au.title")} · Pramana`;
@@ -189,6 +217,42 @@ function Console() {
     } finally {
       setBusy(false);
       setProgress(null);
+    }
+  }
+
+  async function checkLog() {
+    if (!pinned) return;
+    const url = parseRpcUrl(rpcUrl);
+    setRpcInvalid(url === null);
+    if (url === null) return;
+    setLogBusy(true);
+    setLogError(null);
+    try {
+      const [chain, lib] = await Promise.all([import("../lib/audit"), import("../lib/auditLog")]).catch(() => [null, null] as const);
+      if (!chain || !lib) {
+        setLogError(t("error.network"));
+        return;
+      }
+      const contract = pinned.pinned.contract;
+      try {
+        const client = await chain.connectChain({ chainId: pinned.pinned.chainId, contract, rpcUrl: url });
+        const [entries, heads] = await Promise.all([logEntries(), treeHeads()]);
+        const report = await lib.verifyLog({
+          entries,
+          heads,
+          anchoredAt: lib.chainAnchoredAt(client, contract),
+          consistency: async (first, second) =>
+            (await call(() => api.GET("/v1/audit/consistency", { params: { query: { first, second } } }))).proof,
+          inclusion: async (position, treeSize) =>
+            (await call(() => api.GET("/v1/audit/log/{position}/proof", { params: { path: { position }, query: { tree_size: treeSize } } })).catch(() => null))
+              ?.proof ?? null,
+        });
+        setLogReport(report);
+      } catch (err) {
+        setLogError(err instanceof chain.ChainError ? problemText(at, err.problem) : errorText(t, err));
+      }
+    } finally {
+      setLogBusy(false);
     }
   }
 
@@ -370,6 +434,45 @@ function Console() {
           )}
         </section>
       )}
+
+      <section className="card" aria-labelledby="au-log">
+        <h2 id="au-log">{at("au.log.title")}</h2>
+        <p>{at("au.log.intro")}</p>
+        <button type="button" onClick={() => void checkLog()} disabled={logBusy || !pinned}>
+          {logBusy ? at("au.log.checking") : at("au.log.check")}
+        </button>
+        {logError && <Alert>{logError}</Alert>}
+        {logReport && (
+          <div role="status">
+            <p>
+              {at("au.log.summary", {
+                entries: logReport.entries,
+                heads: logReport.heads,
+                anchored: logReport.anchoredHeads,
+                size: logReport.verifiedSize,
+              })}
+            </p>
+            {logReport.firstMisfit === null && logReport.problems.length === 0 ? (
+              <Alert kind="ok">{at("au.log.verified")}</Alert>
+            ) : (
+              <Alert>
+                {logReport.firstMisfit && (
+                  <span>
+                    {at("au.log.misfit", {
+                      position: logReport.firstMisfit.position,
+                      seq: logReport.firstMisfit.seq ?? "—",
+                      reason: logReport.firstMisfit.reason,
+                    })}{" "}
+                  </span>
+                )}
+                {logReport.problems.length > 0 && (
+                  <span>{at("au.log.problems", { problems: logReport.problems.join("; ") })}</span>
+                )}
+              </Alert>
+            )}
+          </div>
+        )}
+      </section>
 
       <section className="card" aria-labelledby="au-proofs">
         <h2 id="au-proofs">{at("au.proofs.title")}</h2>

@@ -82,6 +82,16 @@ const en = {
   "au.status.expired": "expired",
   "au.status.revoked": "revoked",
 
+  "au.log.title": "The access log",
+  "au.log.intro":
+    "Every entry of the access log is hashed again here from its content, the tree rebuilt and compared with every head; each anchored head is checked against the chain, and the platform's consistency proofs between them, as `pramana audit-log verify` does.",
+  "au.log.check": "Check the access log",
+  "au.log.checking": "Checking…",
+  "au.log.summary": "{entries} entries, {heads} heads ({anchored} anchored on chain); verified up to tree size {size}.",
+  "au.log.verified": "Verified: every entry fits every head anchored on chain.",
+  "au.log.misfit": "First entry that does not fit: position {position} (seq {seq}): {reason}.",
+  "au.log.problems": "Problems: {problems}.",
+
   "au.proofs.title": "Check a document's proof",
   "au.proofs.body": "A document and its proof bundle are checked against the same contract on the verify page, in this browser.",
   "au.proofs.link": "Open the verify page",
@@ -165,6 +175,16 @@ const hi: Record<AKey, string> = {
   "au.status.not_yet_valid": "अभी मान्य नहीं",
   "au.status.expired": "समाप्त",
   "au.status.revoked": "रद्द",
+
+  "au.log.title": "एक्सेस लॉग",
+  "au.log.intro":
+    "एक्सेस लॉग की हर प्रविष्टि का हैश यहाँ उसकी सामग्री से दोबारा बनाया जाता है, पेड़ फिर से बनाकर हर हेड से मिलाया जाता है; चेन पर एंकर हुआ हर हेड चेन से जाँचा जाता है, और उनके बीच प्लेटफ़ॉर्म के संगति प्रमाण भी, जैसे `pramana audit-log verify` करता है।",
+  "au.log.check": "एक्सेस लॉग जाँचें",
+  "au.log.checking": "जाँच हो रही है…",
+  "au.log.summary": "{entries} प्रविष्टियाँ, {heads} हेड (चेन पर {anchored} एंकर); ट्री आकार {size} तक सत्यापित।",
+  "au.log.verified": "सत्यापित: हर प्रविष्टि चेन पर एंकर हुए हर हेड में ठीक बैठती है।",
+  "au.log.misfit": "पहली प्रविष्टि जो ठीक नहीं बैठती: स्थिति {position} (seq {seq}): {reason}।",
+  "au.log.problems": "समस्याएँ: {problems}।",
 
   "au.proofs.title": "किसी दस्तावेज़ का प्रमाण जाँचें",
   "au.proofs.body": "दस्तावेज़ और उसका प्रमाण बंडल सत्यापन पेज पर, इसी ब्राउज़र में, उसी कॉन्ट्रैक्ट से जाँचे जाते हैं।",
