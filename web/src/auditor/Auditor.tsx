@@ -291,7 +291,7 @@ function Console() {
               <dd>{pinned.pinned.chainId}</dd>
               <dt>{at("au.chain.contract")}</dt>
               <dd>
-                <code className="break">{pinned.pinned.contract}</code> ({at(pinned.source === "file" ? "au.chain.source.file" : "au.chain.source.api")})
+                <code className="mono">{pinned.pinned.contract}</code> ({at(pinned.source === "file" ? "au.chain.source.file" : "au.chain.source.api")})
               </dd>
             </dl>
             <Field
@@ -375,9 +375,9 @@ function Console() {
                     <tr key={`${r.consent_id}-${r.kind}-${i}`} data-kind={r.kind}>
                       <td>{kindName(r.kind)}</td>
                       <td>
-                        <code className="break">{r.consent_id}</code>
+                        <code className="mono">{r.consent_id}</code>
                       </td>
-                      <td>{r.platform_id ? <code className="break">{r.platform_id}</code> : "—"}</td>
+                      <td>{r.platform_id ? <code className="mono">{r.platform_id}</code> : "—"}</td>
                       <td>{r.detail}</td>
                     </tr>
                   ))}
@@ -412,14 +412,14 @@ function Console() {
                   {result.histories.slice(0, HISTORY_ROWS).map((c) => (
                     <tr key={`${c.patient}-${c.consentId}`} data-consent={c.consentId} data-status={c.status}>
                       <td>
-                        <code className="break">{c.consentId}</code>
+                        <code className="mono">{c.consentId}</code>
                       </td>
                       <td>{at(`au.status.${c.status}`)}</td>
                       <td>
-                        <code className="break">{c.patient}</code>
+                        <code className="mono">{c.patient}</code>
                       </td>
                       <td>
-                        <code className="break">{c.grantee}</code>
+                        <code className="mono">{c.grantee}</code>
                       </td>
                       <td>
                         {formatDate(lang, new Date(c.validFrom * 1000))} – {formatDate(lang, new Date(c.validUntil * 1000))}
@@ -443,7 +443,7 @@ function Console() {
         </button>
         {logError && <Alert>{logError}</Alert>}
         {logReport && (
-          <div role="status">
+          <div>
             <p>
               {at("au.log.summary", {
                 entries: logReport.entries,
