@@ -13,8 +13,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { domain, sign } from "../src/crypto/eip712";
 import { ADMIN_PASSWORD, RPC_URL, apiCall, expectAccessible, loginAs, screenshot, watchConsole } from "./platform";
 
-const abi = (JSON.parse(readFileSync(new URL("../../abi/ConsentRegistry.json", import.meta.url), "utf8")) as { abi?: Abi } & Abi[]) as unknown;
-const registryAbi = ((abi as { abi?: Abi }).abi ?? abi) as Abi;
+const registryAbi = (JSON.parse(readFileSync(new URL("../../abi/ConsentRegistry.json", import.meta.url), "utf8")) as { abi: Abi }).abi;
 // Anvil's tenth default account (a published test key): pays for the relayed transactions, so
 // the platform's own relayer (the first account) keeps its nonces.
 const RELAYER_KEY: Hex = "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6";
