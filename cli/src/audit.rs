@@ -303,3 +303,98 @@ pub fn compare(platform: &[PlatformConsent], chain: &[ConsentHistory], now: i64)
     report.in_flight = in_flight;
     report
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pramana_core::chain::history::EventPoint;
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    struct VectorPlatform {
+        id: String,
+        chain_consent_id: B256,
+        status: String,
+        patient: Address,
+        grantee: Address,
+        scope_hash: B256,
+        valid_from: u64,
+        valid_until: u64,
+        chain: ChainView,
+    }
+
+    #[derive(Deserialize)]
+    struct VectorChain {
+        consent_id: B256,
+        patient: Address,
+        grantee: Address,
+        scope_hash: B256,
+        valid_from: u64,
+        valid_until: u64,
+        granted_block: u64,
+        revoked_block: Option<u64>,
+        status: String,
+    }
+
+    fn chain_status(s: &str) -> ChainStatus {
+        match s {
+            "unknown" => ChainStatus::Unknown,
+            "active" => ChainStatus::Active,
+            "not_yet_valid" => ChainStatus::NotYetValid,
+            "expired" => ChainStatus::Expired,
+            "revoked" => ChainStatus::Revoked,
+            other => panic!("status {other:?}"),
+        }
+    }
+
+    /// The comparison over `cli/testdata/audit-compare-vectors.json`: one case of each finding
+    /// (and of agreement), the report this implementation gives stored under `expected`, so the
+    /// web console's port (web/src/lib/audit.ts) checks itself against it.
+    /// `PRAMANA_WRITE_VECTORS=1` rewrites `expected`.
+    #[test]
+    fn committed_vectors() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/audit-compare-vectors.json");
+        let mut file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let now = file["now"].as_i64().unwrap();
+        let platform: Vec<VectorPlatform> = serde_json::from_value(file["platform"].clone()).unwrap();
+        let chain: Vec<VectorChain> = serde_json::from_value(file["chain"].clone()).unwrap();
+        let platform: Vec<PlatformConsent> = platform
+            .into_iter()
+            .map(|p| PlatformConsent {
+                id: p.id,
+                chain_consent_id: p.chain_consent_id,
+                status: p.status,
+                patient: p.patient,
+                grantee: p.grantee,
+                scope_hash: p.scope_hash,
+                valid_from: p.valid_from,
+                valid_until: p.valid_until,
+                chain: p.chain,
+            })
+            .collect();
+        let chain: Vec<ConsentHistory> = chain
+            .into_iter()
+            .map(|c| ConsentHistory {
+                consent_id: c.consent_id,
+                patient: c.patient,
+                grantee: c.grantee,
+                scope_hash: c.scope_hash,
+                valid_from: c.valid_from,
+                valid_until: c.valid_until,
+                granted: EventPoint { block_number: c.granted_block, tx_hash: B256::ZERO },
+                revoked: c.revoked_block.map(|b| EventPoint { block_number: b, tx_hash: B256::ZERO }),
+                status: chain_status(&c.status),
+            })
+            .collect();
+        let report = serde_json::to_value(compare(&platform, &chain, now)).unwrap();
+        let kinds: std::collections::BTreeSet<&str> =
+            report["discrepancies"].as_array().unwrap().iter().map(|d| d["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds.len(), 6, "every kind of discrepancy has a case: {kinds:?}");
+        if std::env::var_os("PRAMANA_WRITE_VECTORS").is_some() {
+            file["expected"] = report;
+            std::fs::write(path, serde_json::to_string_pretty(&file).unwrap() + "\n").unwrap();
+            return;
+        }
+        assert_eq!(report, file["expected"]);
+    }
+}

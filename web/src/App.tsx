@@ -26,6 +26,8 @@ const Records = lazy(() => import("./pages/records/Records").then((m) => ({ defa
 const Operator = lazy(() => import("./operator/Operator").then((m) => ({ default: m.Operator })));
 // The hospital portal: its pages and strings load only at /hospital.
 const Hospital = lazy(() => import("./hospital/Hospital").then((m) => ({ default: m.Hospital })));
+// The auditor console: its pages, strings and the chain client load only at /auditor.
+const Auditor = lazy(() => import("./auditor/Auditor").then((m) => ({ default: m.Auditor })));
 
 export function App() {
   return (
@@ -65,7 +67,7 @@ function Shell() {
         <Routes>
           <Route
             path="/"
-            element={session ? <Navigate to={session.role === "admin" ? "/operator" : session.role === "hospital" ? "/hospital" : "/documents"} replace /> : <Login />}
+            element={session ? <Navigate to={session.role === "admin" ? "/operator" : session.role === "hospital" ? "/hospital" : session.role === "auditor" ? "/auditor" : "/documents"} replace /> : <Login />}
           />
           <Route path="/register" element={session ? <Navigate to="/keys" replace /> : <Register />} />
           <Route path="/keys" element={session ? <KeysOrHome /> : <Navigate to="/" replace />} />
@@ -96,6 +98,14 @@ function Shell() {
             element={
               <Suspense fallback={<p>{t("app.loading")}</p>}>
                 <Hospital />
+              </Suspense>
+            }
+          />
+          <Route
+            path="/auditor/*"
+            element={
+              <Suspense fallback={<p>{t("app.loading")}</p>}>
+                <Auditor />
               </Suspense>
             }
           />

@@ -61,7 +61,7 @@ export function Header() {
           onClick={async () => {
             setUnlocked(null);
             await logout().catch(() => {});
-            navigate(operatorArea ? "/operator" : hospitalArea ? "/hospital" : "/");
+            navigate(operatorArea ? "/operator" : hospitalArea ? "/hospital" : location.pathname.startsWith("/auditor") ? "/auditor" : "/");
           }}
         >
           {t("nav.logout")}

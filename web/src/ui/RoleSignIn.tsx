@@ -1,4 +1,5 @@
-// The sign-in of an area that belongs to one role (the operator console, the hospital portal):
+// The sign-in of an area that belongs to one role (the operator console, the hospital portal,
+// the auditor console):
 // a login and a secret; an account of another role is signed out again at once, and a session
 // of another role already open is offered a sign-out first.
 import { useEffect, useState, type FormEvent, type HTMLAttributes } from "react";
@@ -32,7 +33,7 @@ export function RoleSignIn({
   normalise,
   loginCapitalize,
 }: {
-  role: "admin" | "hospital";
+  role: "admin" | "hospital" | "auditor";
   words: RoleSignInWords;
   otherSession: boolean;
   describe: (e: unknown) => string;
