@@ -7,45 +7,14 @@
 import { createPublicClient, decodeEventLog, getAddress, http, type Hex, type Log, type PublicClient } from "viem";
 import type { Discrepancy, DiscrepancyKind } from "./auditTable";
 import type { Trusted } from "./verify";
+import { consentAbi } from "./registryAbi";
 
 export { csvCell, discrepanciesCsv, DISCREPANCY_KINDS, matchesFilter, type Discrepancy, type DiscrepancyKind } from "./auditTable";
 
 /** Blocks per `eth_getLogs` request (public endpoints cap the range), as the CLI. */
 export const LOG_RANGE = 10_000n;
 
-const registryAbi = [
-  {
-    type: "event",
-    name: "ConsentGranted",
-    inputs: [
-      { name: "consentId", type: "bytes32", indexed: true },
-      { name: "patient", type: "address", indexed: true },
-      { name: "grantee", type: "address", indexed: true },
-      { name: "scopeHash", type: "bytes32", indexed: false },
-      { name: "validFrom", type: "uint64", indexed: false },
-      { name: "validUntil", type: "uint64", indexed: false },
-    ],
-  },
-  {
-    type: "event",
-    name: "ConsentRevoked",
-    inputs: [
-      { name: "consentId", type: "bytes32", indexed: true },
-      { name: "patient", type: "address", indexed: true },
-      { name: "grantee", type: "address", indexed: true },
-    ],
-  },
-  {
-    type: "function",
-    name: "consentStatus",
-    stateMutability: "view",
-    inputs: [
-      { name: "patient", type: "address" },
-      { name: "consentId", type: "bytes32" },
-    ],
-    outputs: [{ name: "", type: "uint8" }],
-  },
-] as const;
+const registryAbi = consentAbi;
 
 /** A consent's status now, as `consentStatus` returns it (the CLI's names). */
 export type ChainStatus = "unknown" | "active" | "not_yet_valid" | "expired" | "revoked";

@@ -6,6 +6,7 @@
 // consecutive anchored heads verified. (The CLI's `--state`, a head remembered between runs, is
 // not kept here.)
 import { concat, getAddress, hexToBytes, keccak256, sha256, toBytes, type PublicClient } from "viem";
+import { anchorAbi } from "./registryAbi";
 
 export type Hash = Uint8Array;
 
@@ -428,19 +429,7 @@ async function firstMisfitUnder(s: LogSources, leaves: Hash[], from: number, siz
   return { position: from, seq: s.entries[from]?.seq ?? null, reason: `the entries from here do not give anchored head ${size}` };
 }
 
-const anchoredAtAbi = [
-  {
-    type: "function",
-    name: "anchoredAt",
-    stateMutability: "view",
-    inputs: [{ name: "root", type: "bytes32" }],
-    outputs: [
-      { name: "timestamp", type: "uint64" },
-      { name: "blockNumber", type: "uint64" },
-      { name: "leafCount", type: "uint64" },
-    ],
-  },
-] as const;
+const anchoredAtAbi = anchorAbi;
 
 /** `anchoredAt` on the trusted contract. */
 export function chainAnchoredAt(client: PublicClient, contract: string): LogSources["anchoredAt"] {

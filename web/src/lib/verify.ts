@@ -14,36 +14,9 @@ import {
 import { equal, fromHexN, toHex } from "../crypto/bytes";
 import { sha256Hasher } from "../crypto/hash";
 import { checkBundleOffline, type ProofBundle } from "../crypto/proof";
+import { anchorAbi } from "./registryAbi";
 
-const registryAbi = [
-  {
-    type: "function",
-    name: "verifyDocument",
-    stateMutability: "view",
-    inputs: [
-      { name: "root", type: "bytes32" },
-      { name: "salt", type: "bytes32" },
-      { name: "docSha256", type: "bytes32" },
-      { name: "proof", type: "bytes32[]" },
-    ],
-    outputs: [
-      { name: "verified", type: "bool" },
-      { name: "timestamp", type: "uint64" },
-      { name: "blockNumber", type: "uint64" },
-    ],
-  },
-  {
-    type: "function",
-    name: "anchoredAt",
-    stateMutability: "view",
-    inputs: [{ name: "root", type: "bytes32" }],
-    outputs: [
-      { name: "timestamp", type: "uint64" },
-      { name: "blockNumber", type: "uint64" },
-      { name: "leafCount", type: "uint64" },
-    ],
-  },
-] as const;
+const registryAbi = anchorAbi;
 
 /** What we trust: the chain and contract, and the endpoint the chain is read through. */
 export interface Trusted {
