@@ -45,13 +45,15 @@ export function Header() {
         </select>
       </label>
       {patient && (
-        <NavLink to="/notifications" className="bell" aria-label={t("notif.unread", { n: unread })}>
+        // The name comes from the content ("Notifications, 1 unread"); the badge is what the eye sees.
+        <NavLink to="/notifications" className="bell">
           {t("nav.notifications")}
           {unread > 0 && (
             <span className="count" data-testid="unread-count" aria-hidden="true">
               {unread}
             </span>
           )}
+          <span className="visually-hidden">{t("notif.unread.suffix", { n: unread })}</span>
         </NavLink>
       )}
       {session && (

@@ -2,7 +2,7 @@
 // its verification and per-kind switches in account settings (English, Hindi).
 const en = {
   "nav.notifications": "Notifications",
-  "notif.unread": "Notifications, {n} unread",
+  "notif.unread.suffix": ", {n} unread",
   "notif.title": "Notifications",
   "notif.empty": "Nothing new. You will see here when a hospital asks for consent, adds a document or opens your records.",
   "notif.markAll": "Mark all as read",
@@ -38,7 +38,7 @@ const en = {
 
 const hi: Record<keyof typeof en, string> = {
   "nav.notifications": "सूचनाएँ",
-  "notif.unread": "सूचनाएँ, {n} अपठित",
+  "notif.unread.suffix": ", {n} अपठित",
   "notif.title": "सूचनाएँ",
   "notif.empty": "कुछ नया नहीं। जब कोई अस्पताल सहमति माँगेगा, दस्तावेज़ जोड़ेगा या आपके रिकॉर्ड खोलेगा, तो यहाँ दिखेगा।",
   "notif.markAll": "सभी को पढ़ा हुआ करें",
