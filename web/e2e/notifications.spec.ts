@@ -4,7 +4,7 @@
 // SMTP server in the Rust suite, tests/e2e/notifications.rs).
 import { expect, test } from "@playwright/test";
 import { requestConsent } from "./consent-fixtures";
-import { expectAccessible, newHospital, newPatientAccount, screenshot, signInWithNewKeys, watchConsole } from "./platform";
+import { KEY_PASSPHRASE, expectAccessible, newHospital, newPatientAccount, screenshot, signInWithNewKeys, watchConsole } from "./platform";
 
 test("a consent request shows as an unread count that clears once read", async ({ page }) => {
   const problems = watchConsole(page);
@@ -34,6 +34,9 @@ test("a consent request shows as an unread count that clears once read", async (
 
   // Account settings: the address and the switches.
   await page.getByRole("link", { name: "Account", exact: true }).click();
+  // (The reload above locked the keys; the account page sits behind them.)
+  await page.getByLabel("Key passphrase", { exact: true }).fill(KEY_PASSPHRASE);
+  await page.getByRole("button", { name: "Unlock" }).click();
   const section = page.getByRole("region", { name: "Email notifications" });
   await section.getByLabel("Email address").fill("asha@example.in");
   await section.getByRole("button", { name: "Send a code" }).click();
