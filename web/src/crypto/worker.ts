@@ -17,6 +17,7 @@ import {
   type Source,
 } from "./envelope";
 import { KeystoreError, createKeystore, parseKeystore, serializeKeystore, unlockKeystore, type UnlockedKeys } from "./keystore";
+import { newSeed, phraseFromSeed, secretsFromSeed, seedFromPhrase } from "./phrase";
 
 /** Page → worker. */
 export type Request =
@@ -31,6 +32,7 @@ export type Request =
     }
   | { type: "unlock"; id: number; keystore: string; passphrase: string }
   | { type: "create"; id: number; passphrase: string }
+  | { type: "restore"; id: number; phrase: string; passphrase: string }
   | { type: "sign"; id: number; key: string; domain: Domain; message: Message }
   | { type: "rewrap"; id: number; key: string; header: Uint8Array; add: Uint8Array[]; remove: Uint8Array[] }
   | { type: "forget"; id: number; key: string }
@@ -50,6 +52,8 @@ export interface Unlocked {
 /** A new keystore: its file's text (the recovery kit) and its keys, unlocked. */
 export interface Created extends Unlocked {
   keystore: string;
+  /** New keys: their 24-word recovery phrase, to show once (absent when restored from one). */
+  phrase?: string;
 }
 
 /** A header after `rewrap`, and the recipients it already had (added) or lacked (removed). */
@@ -85,7 +89,7 @@ interface Job {
 
 // The names as the errors set them (`this.name`), not the classes' own `name`: the production
 // build shortens class names, so those would never match.
-const KNOWN_ERRORS = ["DecryptError", "MalformedError", "RecipientsError", "KeystoreError"];
+const KNOWN_ERRORS = ["DecryptError", "MalformedError", "RecipientsError", "KeystoreError", "PhraseError"];
 
 export function serve(port: Port): void {
   const jobs = new Map<number, Job>();
@@ -154,8 +158,11 @@ export function serve(port: Port): void {
         const signers = [unlocked.address, ...(file.previous_signers ?? [])];
         return post({ type: "done", id: req.id, result: { key, address: unlocked.address, x25519Public, signers } });
       }
-      case "create": {
-        const { file, keys: created } = await createKeystore(req.passphrase);
+      case "create":
+      case "restore": {
+        // New keys derive from a new seed, so that its phrase brings them back (crypto/phrase.ts).
+        const seed = req.type === "create" ? newSeed() : seedFromPhrase(req.phrase);
+        const { file, keys: created } = await createKeystore(req.passphrase, { secrets: await secretsFromSeed(seed) });
         const key = `k${nextKey++}`;
         keys.set(key, created);
         const result: Created = {
@@ -164,7 +171,9 @@ export function serve(port: Port): void {
           x25519Public: created.identity.publicKey,
           signers: [created.address],
           keystore: serializeKeystore(file),
+          ...(req.type === "create" ? { phrase: phraseFromSeed(seed) } : {}),
         };
+        seed.fill(0);
         return post({ type: "done", id: req.id, result });
       }
       case "sign": {

@@ -4,6 +4,7 @@ import { useId, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttribu
 import { ApiError } from "../api/client";
 import { DecryptError, MalformedError, RecipientsError } from "../crypto/envelope";
 import { KeystoreError } from "../crypto/keystore";
+import { PhraseError } from "../crypto/phrase";
 import { useT, type Key, type T } from "../i18n";
 
 export function Field(
@@ -71,6 +72,10 @@ export function errorText(t: T, e: unknown): string {
     if (e.message === "wrong passphrase") return t("error.passphrase");
     if (e.message.includes("at least 12")) return t("error.passphrase_short");
     return t("error.keystore");
+  }
+  if (e instanceof PhraseError) {
+    if (e.reason === "unknown") return t("error.phrase.unknown", { n: e.word ?? 0 });
+    return t(e.reason === "count" ? "error.phrase.count" : "error.phrase.checksum");
   }
   if (e instanceof DecryptError) return t("error.decrypt");
   if (e instanceof MalformedError) return t("error.malformed");
