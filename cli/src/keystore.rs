@@ -101,7 +101,8 @@ fn create_with(path: &Path, passphrase: &str, secrets_in: &phrase::Secrets) -> a
         bail!("the passphrase must be at least 12 characters");
     }
     let mut rng = os_rng();
-    let identity = Identity::from_secret_bytes(&secrets_in.x25519).map_err(|_| anyhow::anyhow!("not an X25519 secret"))?;
+    let identity =
+        Identity::from_secret_bytes(&secrets_in.x25519).map_err(|_| anyhow::anyhow!("not an X25519 secret"))?;
     let signer = PrivateKeySigner::from_slice(&secrets_in.secp256k1).context("not a secp256k1 secret")?;
     let mut salt = [0u8; 16];
     let mut nonce = [0u8; 12];

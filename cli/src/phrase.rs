@@ -19,8 +19,7 @@ use sha2::Sha256;
 
 const SALT: &[u8] = b"pramana/recovery-phrase/v1";
 /// The order of secp256k1, big-endian.
-const SECP256K1_N: [u8; 32] =
-    hex_literal(b"fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
+const SECP256K1_N: [u8; 32] = hex_literal(b"fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
 /// Words in a phrase.
 pub const WORDS: usize = 24;
 
@@ -55,7 +54,8 @@ pub fn secrets_from_seed(seed: &[u8; 32]) -> Secrets {
     hk.expand(b"x25519", &mut x25519).expect("32 bytes is a valid HKDF-SHA256 length");
     let mut secp256k1 = [0u8; 32];
     for i in 0u8..=u8::MAX {
-        hk.expand_multi_info(&[b"secp256k1/", &[i]], &mut secp256k1).expect("32 bytes is a valid HKDF-SHA256 length");
+        let info: [&[u8]; 2] = [b"secp256k1/", &[i]];
+        hk.expand_multi_info(&info, &mut secp256k1).expect("32 bytes is a valid HKDF-SHA256 length");
         if secp256k1 != [0u8; 32] && secp256k1 < SECP256K1_N {
             break;
         }

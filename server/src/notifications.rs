@@ -176,7 +176,8 @@ async fn queue_account_mail(
     body: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let mail = NewMail { id: Uuid::now_v7(), patient_id, notification_id: None, kind, to_address: to, subject, body, now };
+    let mail =
+        NewMail { id: Uuid::now_v7(), patient_id, notification_id: None, kind, to_address: to, subject, body, now };
     store::insert_mail(conn, &mail).await
 }
 

@@ -80,10 +80,14 @@ async fn a_reset_restores_sign_in_only_and_ends_every_session() {
     assert_eq!(ask(&app, other.abha.as_digits(), &other_email).await.status(), 202);
     assert_eq!(mailer.step(Utc::now()).await.unwrap().sent, 2);
     let mails = smtp.messages();
-    let mine = mails.iter().find(|m| m.contains(&format!("X-Envelope-To: {email}"))).unwrap().clone();
-    let theirs = mails.iter().rev().find(|m| m.contains(&format!("X-Envelope-To: {other_email}"))).unwrap().clone();
+    let reset_to = |to: &str| {
+        let to = format!("X-Envelope-To: {to}");
+        mails.iter().find(|m| m.contains(&to) && m.contains("reset code is")).expect("a reset mail").clone()
+    };
+    let (mine, theirs) = (reset_to(&email), reset_to(&other_email));
     assert!(mine.contains("it does not bring back your keys"), "{mine}");
     let (code, other_code) = (code_in(&mine), code_in(&theirs));
+    assert_ne!(email, other_email);
 
     // Another account's code, a wrong one and a weak password change nothing.
     if other_code != code {
@@ -142,7 +146,10 @@ async fn reset_codes_are_void_after_guesses_expire_and_are_rate_limited() {
     // A code past its fifteen minutes is refused.
     assert_eq!(ask(&app, login, &email).await.status(), 202);
     let code = next_code().await;
-    sqlx::query("UPDATE password_resets SET expires_at = now() - interval '1 second'").execute(&app.pool).await.unwrap();
+    sqlx::query("UPDATE password_resets SET expires_at = now() - interval '1 second'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
     assert_error(confirm(&app, login, &code, NEW_PASSWORD).await, 422, "reset_code_expired").await;
 
     // Three mails an hour: the fourth request is answered the same, and sends nothing.

@@ -129,12 +129,16 @@ pub async fn confirm(
         }
         db::commit(tx).await?;
         return Err(if live.is_empty() && !resets.is_empty() {
-            ApiError::unprocessable("reset_code_expired", "this code has expired or was tried too often; ask for a new one")
+            ApiError::unprocessable(
+                "reset_code_expired",
+                "this code has expired or was tried too often; ask for a new one",
+            )
         } else {
             invalid()
         });
     };
-    let patient = subject(reset.credential_id).ok_or_else(|| ApiError::internal(anyhow::anyhow!("reset of an unknown credential")))?;
+    let patient = subject(reset.credential_id)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("reset of an unknown credential")))?;
     let ended = store::mark_password_reset(&mut tx, reset.credential_id, &hash).await?;
     if let Some(email) = find_email_by_patient(&mut *tx, patient).await?.filter(|e| e.verified_at.is_some()) {
         queue_password_changed_mail(&mut tx, patient, &email.email, now).await?;

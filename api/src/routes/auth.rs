@@ -4,8 +4,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use pramana_core::{AbhaAddress, AbhaNumber, PatientId};
 use pramana_wire::{
-    LoginRequest, PasswordResetConfirm, PasswordResetRequest, PatientView, RecoveryCodes, RefreshRequest, RegisterRequest, SecondFactorCode,
-    SecondFactorLoginRequest, SecondFactorSetup, SecondFactorStatus, TokenResponse,
+    LoginRequest, PasswordResetConfirm, PasswordResetRequest, PatientView, RecoveryCodes, RefreshRequest,
+    RegisterRequest, SecondFactorCode, SecondFactorLoginRequest, SecondFactorSetup, SecondFactorStatus, TokenResponse,
 };
 use serde_json::json;
 

@@ -66,7 +66,11 @@ pub async fn mark_reset_attempts(conn: &mut PgConnection, credential_ids: &[Uuid
 
 /// Completes a reset: the new password hash, the reset gone, every live session of the
 /// credential revoked. Returns how many sessions ended.
-pub async fn mark_password_reset(conn: &mut PgConnection, credential_id: Uuid, password_hash: &str) -> StoreResult<u64> {
+pub async fn mark_password_reset(
+    conn: &mut PgConnection,
+    credential_id: Uuid,
+    password_hash: &str,
+) -> StoreResult<u64> {
     sqlx::query("UPDATE credentials SET password_hash = $2, updated_at = now() WHERE id = $1")
         .bind(credential_id)
         .bind(password_hash)

@@ -1,5 +1,6 @@
-// Recovery: the forgotten-password page (sign-in only, never keys) and what a patient who lost
-// their keys still has (English, Hindi).
+// Recovery: the forgotten-password page (sign-in only, never keys), the recovery phrase, what a
+// patient who lost their keys still has, and the access history's words for sign-in and account
+// events (English, Hindi).
 const en = {
   "login.forgot": "Forgot your password?",
   "reset.title": "Reset your password",
@@ -26,9 +27,9 @@ const en = {
   "lost.title": "Lost your recovery kit and key passphrase too?",
   "lost.intro": "Then your keys cannot come back: they exist only on devices you set up and in your recovery kit, and Pramana never had them. This is what it means for your account:",
   "lost.loading": "Counting your documents…",
-  "lost.gone": "Lost: {n} documents only you could open. Nobody can open them again, Pramana included.",
-  "lost.shared": "Not lost: {n} documents a hospital can also open. The hospital still holds its own copy and can share it with you again.",
-  "lost.consents": "Not lost: your {n} consents in force, recorded on the blockchain. They stay as they are and end on their end dates; anyone can still check them.",
+  "lost.gone": "Lost — documents only you could open: {n}. Nobody can open them again, Pramana included.",
+  "lost.shared": "Not lost — documents a hospital can also open: {n}. The hospital holds its own copy and can share it with you again.",
+  "lost.consents": "Not lost — your consents in force, recorded on the blockchain: {n}. They stay as they are and end on their end dates; anyone can still check them.",
   "lost.signing": "Taking back a consent, or giving a new one, needs your signing key, which was in the same key file. Without it, this account cannot sign consents any more.",
   "lost.next": "If you still have a device where your keys are unlocked, you are not in this situation: download your key file there (Account → Key file).",
   "error.phrase.count": "A recovery phrase has 24 words. Check that you typed all of them.",
@@ -47,6 +48,17 @@ const en = {
   "restore.submit": "Restore my keys",
   "restore.busy": "Restoring your keys…",
   "restore.mismatch": "These words bring back other keys than the ones registered for your account. Check the words, or use your key file.",
+  "access.action.auth.password_reset": "Changed your password with a mailed code",
+  "access.action.auth.password_reset.request": "Asked for a password reset code",
+  "access.action.auth.login_challenge": "Entered your password (the second step was asked)",
+  "access.action.auth.login_second_factor": "Signed in with the second step",
+  "access.action.auth.second_factor.setup": "Started setting up two-factor sign-in",
+  "access.action.auth.second_factor.enable": "Turned on two-factor sign-in",
+  "access.action.auth.second_factor.disable": "Turned off two-factor sign-in",
+  "access.action.auth.second_factor.recovery_codes": "Made new two-factor recovery codes",
+  "access.action.patient.email.set": "Set your email address",
+  "access.action.patient.email.verify": "Verified your email address",
+  "access.action.patient.email.delete": "Removed your email address",
 };
 
 const hi: Record<keyof typeof en, string> = {
@@ -75,9 +87,9 @@ const hi: Record<keyof typeof en, string> = {
   "lost.title": "रिकवरी किट और कुंजी पासफ़्रेज़ भी खो गए?",
   "lost.intro": "तब आपकी कुंजियाँ वापस नहीं आ सकतीं: वे केवल आपके सेट किए उपकरणों और आपकी रिकवरी किट में हैं, और प्रमाण के पास वे कभी नहीं थीं। आपके खाते के लिए इसका अर्थ:",
   "lost.loading": "आपके दस्तावेज़ गिने जा रहे हैं…",
-  "lost.gone": "खो गए: {n} दस्तावेज़ जिन्हें केवल आप खोल सकते थे। उन्हें अब कोई नहीं खोल सकता, प्रमाण भी नहीं।",
-  "lost.shared": "नहीं खोए: {n} दस्तावेज़ जिन्हें कोई अस्पताल भी खोल सकता है। अस्पताल के पास उसकी अपनी प्रति है और वह उसे आपके साथ फिर साझा कर सकता है।",
-  "lost.consents": "नहीं खोईं: ब्लॉकचेन पर दर्ज आपकी {n} लागू सहमतियाँ। वे जैसी हैं वैसी रहती हैं और अपनी अंतिम तिथि पर समाप्त होती हैं; कोई भी उन्हें अब भी जाँच सकता है।",
+  "lost.gone": "खो गए — दस्तावेज़ जिन्हें केवल आप खोल सकते थे: {n}। उन्हें अब कोई नहीं खोल सकता, प्रमाण भी नहीं।",
+  "lost.shared": "नहीं खोए — दस्तावेज़ जिन्हें कोई अस्पताल भी खोल सकता है: {n}। अस्पताल के पास उसकी अपनी प्रति है और वह उसे आपके साथ फिर साझा कर सकता है।",
+  "lost.consents": "नहीं खोईं — ब्लॉकचेन पर दर्ज आपकी लागू सहमतियाँ: {n}। वे जैसी हैं वैसी रहती हैं और अपनी अंतिम तिथि पर समाप्त होती हैं; कोई भी उन्हें अब भी जाँच सकता है।",
   "lost.signing": "कोई सहमति वापस लेने या नई देने के लिए आपकी हस्ताक्षर कुंजी चाहिए, जो उसी कुंजी फ़ाइल में थी। उसके बिना यह खाता अब सहमतियों पर हस्ताक्षर नहीं कर सकता।",
   "lost.next": "यदि आपके किसी उपकरण पर कुंजियाँ अभी खुली हैं, तो आप इस स्थिति में नहीं हैं: वहाँ अपनी कुंजी फ़ाइल डाउनलोड करें (खाता → कुंजी फ़ाइल)।",
   "error.phrase.count": "रिकवरी वाक्यांश में 24 शब्द होते हैं। जाँचें कि आपने सभी टाइप किए हैं।",
@@ -96,6 +108,17 @@ const hi: Record<keyof typeof en, string> = {
   "restore.submit": "मेरी कुंजियाँ वापस लाएँ",
   "restore.busy": "आपकी कुंजियाँ वापस लाई जा रही हैं…",
   "restore.mismatch": "ये शब्द आपके खाते में पंजीकृत कुंजियों से अलग कुंजियाँ लाते हैं। शब्द जाँचें, या अपनी कुंजी फ़ाइल का उपयोग करें।",
+  "access.action.auth.password_reset": "ईमेल से आए कोड से आपका पासवर्ड बदला",
+  "access.action.auth.password_reset.request": "पासवर्ड बदलने का कोड माँगा",
+  "access.action.auth.login_challenge": "आपका पासवर्ड डाला (दूसरा चरण माँगा गया)",
+  "access.action.auth.login_second_factor": "दूसरे चरण के साथ साइन इन किया",
+  "access.action.auth.second_factor.setup": "दो-चरणीय साइन-इन सेट करना शुरू किया",
+  "access.action.auth.second_factor.enable": "दो-चरणीय साइन-इन चालू किया",
+  "access.action.auth.second_factor.disable": "दो-चरणीय साइन-इन बंद किया",
+  "access.action.auth.second_factor.recovery_codes": "दो-चरणीय साइन-इन के नए रिकवरी कोड बनाए",
+  "access.action.patient.email.set": "आपका ईमेल पता सेट किया",
+  "access.action.patient.email.verify": "आपका ईमेल पता सत्यापित किया",
+  "access.action.patient.email.delete": "आपका ईमेल पता हटाया",
 };
 
 export const recovery = { en, hi };

@@ -453,9 +453,11 @@ function RecoveryKit({ created, subject, password: initial }: { created: Created
   const t = useT();
   const [downloaded, setDownloaded] = useState(false);
   const [saved, setSaved] = useState(false);
-  const [written, setWritten] = useState(!created.phrase);
-  const [password, setPassword] = useState(initial);
   const words = useContext(KeysWordsContext);
+  // The phrase is the patient's (another area, the hospital portal, keeps to its key file).
+  const phrase = words ? undefined : created.phrase;
+  const [written, setWritten] = useState(!phrase);
+  const [password, setPassword] = useState(initial);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
@@ -495,12 +497,12 @@ function RecoveryKit({ created, subject, password: initial }: { created: Created
         <input id="kit-saved" type="checkbox" checked={saved} disabled={!downloaded} onChange={(e) => setSaved(e.target.checked)} />
         <label htmlFor="kit-saved">{t("keys.kit.saved")}</label>
       </div>
-      {created.phrase && (
+      {phrase && (
         <>
           <h3>{t("phrase.title")}</h3>
           <p>{t("phrase.body")}</p>
           <ol className="phrase" aria-label={t("phrase.label")}>
-            {created.phrase.split(" ").map((w, i) => (
+            {phrase.split(" ").map((w, i) => (
               <li key={i}>{w}</li>
             ))}
           </ol>
