@@ -108,10 +108,17 @@ export function EmailSection() {
               checked={prefs[k] ?? true}
               disabled={busy}
               onChange={(e) => {
+                // The box follows the click at once; a refused save puts it back.
                 const on = e.target.checked;
-                void run(() =>
-                  call(() => api.PUT("/v1/patients/me/notifications/preferences", { body: { email: { [k]: on } } })),
-                );
+                setPrefs((p) => ({ ...p, [k]: on }));
+                void run(async () => {
+                  try {
+                    await call(() => api.PUT("/v1/patients/me/notifications/preferences", { body: { email: { [k]: on } } }));
+                  } catch (err) {
+                    setPrefs((p) => ({ ...p, [k]: !on }));
+                    throw err;
+                  }
+                });
               }}
             />{" "}
             {t(`notif.pref.${k}` as Key)}
