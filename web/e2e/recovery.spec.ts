@@ -84,7 +84,7 @@ test("a forgotten password comes back by email, keys from the 24 words", async (
   await other.getByLabel("Password", { exact: true }).fill(NEW_PASSWORD);
   await other.getByRole("button", { name: "Sign in" }).click();
   await expect(other.getByRole("heading", { name: "Import a key file" })).toBeVisible();
-  await other.getByText("Lost your recovery kit and key passphrase too?").click();
+  await other.getByText("Lost your recovery kit and your 24 words too?").click();
   await expect(other.getByText("Lost — documents only you could open: 1.", { exact: false })).toBeVisible();
   await expect(other.getByText(/Not lost — documents a hospital can also open: 0\./)).toBeVisible();
   await expectAccessible(other);
