@@ -99,11 +99,12 @@ fn phrase_block(words: &str) -> String {
          `pramana identity restore` brings these keys back on any device; nobody else (Pramana\n\
          included) can. Anyone who has them can open your documents. They are shown only now.\n",
     );
-    for (i, w) in words.split(' ').enumerate() {
-        out.push_str(&format!("{:>4}. {w:<10}", i + 1));
-        if i % 4 == 3 {
-            out.push('\n');
-        }
+    let words: Vec<&str> = words.split(' ').collect();
+    for (row, four) in words.chunks(4).enumerate() {
+        let cells: Vec<String> =
+            four.iter().enumerate().map(|(i, w)| format!("{:>4}. {w:<10}", row * 4 + i + 1)).collect();
+        out.push_str(cells.concat().trim_end());
+        out.push('\n');
     }
     out.trim_end().to_owned()
 }
