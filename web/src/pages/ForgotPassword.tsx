@@ -5,7 +5,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { api, call } from "../api/client";
 import { useT } from "../i18n";
-import { Alert, ErrorAlert, Field } from "../ui";
+import { Alert, ErrorAlert, Field, SecretPairFields, useSecretPair } from "../ui";
 
 type Stage = { kind: "ask" } | { kind: "confirm"; login: string } | { kind: "done" };
 
@@ -91,24 +91,19 @@ function AskForm({ onSent }: { onSent(login: string): void }) {
 function ConfirmForm({ login, onDone, onAgain }: { login: string; onDone(): void; onAgain(): void }) {
   const t = useT();
   const [code, setCode] = useState("");
-  const [p1, setP1] = useState("");
-  const [p2, setP2] = useState("");
+  const pair = useSecretPair(t("error.invalid_password"), t("register.password.mismatch"));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const short = p1 && [...p1].length < 12 ? t("error.invalid_password") : null;
-  const mismatch = p2 && p1 !== p2 ? t("register.password.mismatch") : null;
 
   async function submit(e: FormEvent) {
     e.preventDefault();
-    if (short || mismatch || !p1 || p1 !== p2) return;
+    if (!pair.ready) return;
     setBusy(true);
     setError(null);
     try {
       await call(() =>
-        api.POST("/v1/auth/password-reset/confirm", { body: { login, code: code.replace(/\s/g, ""), password: p1 } }),
+        api.POST("/v1/auth/password-reset/confirm", { body: { login, code: code.replace(/\s/g, ""), password: pair.first } }),
       );
-      setP1("");
-      setP2("");
       onDone();
     } catch (err) {
       setError(err);
@@ -131,24 +126,7 @@ function ConfirmForm({ login, onDone, onAgain }: { login: string; onDone(): void
         value={code}
         onChange={(e) => setCode(e.target.value)}
       />
-      <Field
-        label={t("reset.password")}
-        type="password"
-        autoComplete="new-password"
-        required
-        value={p1}
-        onChange={(e) => setP1(e.target.value)}
-        error={short}
-      />
-      <Field
-        label={t("reset.password2")}
-        type="password"
-        autoComplete="new-password"
-        required
-        value={p2}
-        onChange={(e) => setP2(e.target.value)}
-        error={mismatch}
-      />
+      <SecretPairFields pair={pair} label={t("reset.password")} again={t("reset.password2")} />
       <button type="submit" className="primary" disabled={busy}>
         {busy ? t("reset.busy") : t("reset.submit")}
       </button>{" "}

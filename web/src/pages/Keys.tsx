@@ -11,7 +11,7 @@ import type { Created, Unlocked } from "../crypto/worker";
 import { useT } from "../i18n";
 import { cryptoClient, downloadFile, savedKeystore, saveKeystore, setUnlocked, takeRegistrationPassword } from "../state/keys";
 import { useSession, useUnlocked } from "../state/hooks";
-import { Alert, ErrorAlert, Field } from "../ui";
+import { Alert, ErrorAlert, Field, SecretPairFields, useSecretPair } from "../ui";
 
 type KeyView = Schemas["KeyView"];
 
@@ -241,7 +241,6 @@ function ImportForm({ keys, subject }: { keys: KeyView[]; subject: string }) {
   const [error, setError] = useState<unknown>(null);
   const [mismatch, setMismatch] = useState(false);
   const firstKeys = !active(keys, "x25519");
-  const words = useContext(KeysWordsContext);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -289,17 +288,7 @@ function ImportForm({ keys, subject }: { keys: KeyView[]; subject: string }) {
         value={passphrase}
         onChange={(e) => setPassphrase(e.target.value)}
       />
-      {firstKeys && (
-        <Field
-          label={words?.password ?? t("keys.kit.password")}
-          hint={words?.passwordHint ?? t("keys.kit.password.hint")}
-          type="password"
-          autoComplete="current-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-      )}
+      {firstKeys && <AccountPasswordField value={password} onChange={setPassword} />}
       <button type="submit" className="primary" disabled={busy || !file}>
         {busy ? t("keys.unlock.busy") : t("keys.import.submit")}
       </button>
@@ -372,17 +361,7 @@ function RestoreForm({ keys, subject }: { keys: KeyView[]; subject: string }) {
         onChange={(e) => setPassphrase(e.target.value)}
         error={short}
       />
-      {firstKeys && (
-        <Field
-          label={t("keys.kit.password")}
-          hint={t("keys.kit.password.hint")}
-          type="password"
-          autoComplete="current-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-      )}
+      {firstKeys && <AccountPasswordField value={password} onChange={setPassword} />}
       <button type="submit" className="primary" disabled={busy || !phrase.trim() || !passphrase}>
         {busy ? t("restore.busy") : t("restore.submit")}
       </button>
@@ -392,20 +371,17 @@ function RestoreForm({ keys, subject }: { keys: KeyView[]; subject: string }) {
 
 function CreateForm({ onCreated }: { onCreated(c: Created): void }) {
   const t = useT();
-  const [p1, setP1] = useState("");
-  const [p2, setP2] = useState("");
+  const pair = useSecretPair(t("error.passphrase_short"), t("register.password.mismatch"));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const short = p1 && [...p1].length < 12 ? t("error.passphrase_short") : null;
-  const mismatch = p2 && p1 !== p2 ? t("register.password.mismatch") : null;
 
   async function submit(e: FormEvent) {
     e.preventDefault();
-    if (short || mismatch || !p1 || p1 !== p2) return;
+    if (!pair.ready) return;
     setBusy(true);
     setError(null);
     try {
-      onCreated(await cryptoClient().create(p1));
+      onCreated(await cryptoClient().create(pair.first));
     } catch (err) {
       setError(err);
     } finally {
@@ -417,29 +393,33 @@ function CreateForm({ onCreated }: { onCreated(c: Created): void }) {
     <form onSubmit={submit} aria-label={t("keys.create.title")} noValidate>
       <h2>{t("keys.create.title")}</h2>
       <ErrorAlert error={error} />
-      <Field
+      <SecretPairFields
+        pair={pair}
         label={t("keys.create.passphrase")}
         hint={t("keys.create.passphrase.hint")}
-        type="password"
-        autoComplete="new-password"
-        required
-        value={p1}
-        onChange={(e) => setP1(e.target.value)}
-        error={short}
-      />
-      <Field
-        label={t("keys.create.passphrase2")}
-        type="password"
-        autoComplete="new-password"
-        required
-        value={p2}
-        onChange={(e) => setP2(e.target.value)}
-        error={mismatch}
+        again={t("keys.create.passphrase2")}
       />
       <button type="submit" className="primary" disabled={busy}>
         {busy ? t("keys.create.busy") : t("keys.create.submit")}
       </button>
     </form>
+  );
+}
+
+/** The account's password (a hospital's API secret), asked again before keys are registered. */
+function AccountPasswordField({ value, onChange }: { value: string; onChange(v: string): void }) {
+  const t = useT();
+  const words = useContext(KeysWordsContext);
+  return (
+    <Field
+      label={words?.password ?? t("keys.kit.password")}
+      hint={words?.passwordHint ?? t("keys.kit.password.hint")}
+      type="password"
+      autoComplete="current-password"
+      required
+      value={value}
+      onChange={(e) => onChange(e.target.value)}
+    />
   );
 }
 
@@ -514,17 +494,7 @@ function RecoveryKit({ created, subject, password: initial }: { created: Created
       )}
       <p className="muted">{t("keys.kit.reset")}</p>
       <ErrorAlert error={error} />
-      {!initial && (
-        <Field
-          label={words?.password ?? t("keys.kit.password")}
-          hint={words?.passwordHint ?? t("keys.kit.password.hint")}
-          type="password"
-          autoComplete="current-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-      )}
+      {!initial && <AccountPasswordField value={password} onChange={setPassword} />}
       <button type="submit" className="primary" disabled={busy || !saved || !written || !password}>
         {busy ? t("keys.kit.busy") : t("keys.kit.finish")}
       </button>
