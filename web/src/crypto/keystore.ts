@@ -128,15 +128,39 @@ export async function createKeystore(passphrase: string, opts: CreateOptions = {
   let eth: Bytes;
   do eth = rng(32);
   while (BigInt(`0x${toHex(eth)}`) === 0n || BigInt(`0x${toHex(eth)}`) >= SECP256K1_N);
-  const signerKey = `0x${toHex(eth)}` as const;
+  try {
+    return await keystoreFromSecrets(passphrase, identity.secretKey, eth, [], opts);
+  } finally {
+    eth.fill(0);
+  }
+}
+
+/**
+ * A keystore under `passphrase` for secrets that exist already (a device paired from another
+ * one, docs/devices.md): the X25519 secret, the secp256k1 secret, and the account's earlier
+ * signing addresses, oldest first.
+ */
+export async function keystoreFromSecrets(
+  passphrase: string,
+  x25519Secret: Uint8Array,
+  ethSecret: Uint8Array,
+  previousSigners: string[],
+  opts: CreateOptions = {},
+): Promise<{ file: KeystoreFile; keys: UnlockedKeys }> {
+  if ([...passphrase].length < 12) throw new KeystoreError("the passphrase must be at least 12 characters");
+  if (x25519Secret.length !== 32 || ethSecret.length !== 32) throw new KeystoreError("keystore is not valid");
+  const n = BigInt(`0x${toHex(ethSecret)}`);
+  if (n === 0n || n >= SECP256K1_N) throw new KeystoreError("keystore is not valid");
+  const rng = opts.rng ?? systemRng;
+  const identity = await identityFromSecret(x25519Secret);
+  const signerKey = `0x${toHex(ethSecret)}` as const;
   const address = privateKeyToAccount(signerKey).address;
   const kdf = { ...(opts.kdf ?? DEFAULT_KDF), salt: toHex(rng(16)) };
   const nonce = rng(12);
   const key = await deriveKey(passphrase, kdf, "encrypt");
-  const secrets = concat(identity.secretKey, eth);
+  const secrets = concat(identity.secretKey, ethSecret);
   const ct = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv: nonce, additionalData: AAD }, key, secrets));
   secrets.fill(0);
-  eth.fill(0);
   const file: KeystoreFile = {
     version: 1,
     x25519_public: toHex(identity.publicKey),
@@ -144,6 +168,7 @@ export async function createKeystore(passphrase: string, opts: CreateOptions = {
     kdf,
     nonce: toHex(nonce),
     ciphertext: toHex(ct),
+    ...(previousSigners.length ? { previous_signers: previousSigners } : {}),
   };
   return { file, keys: { identity, signerKey, address } };
 }
