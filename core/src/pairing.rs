@@ -69,9 +69,8 @@ pub fn seal_info(pairing_id: &[u8; 16]) -> Vec<u8> {
 /// Whether `n` bytes can be a seal: encapsulated key, the two secrets, whole previous
 /// addresses (at most [`MAX_PREVIOUS_SIGNERS`]) and the tag.
 pub fn is_seal_len(n: usize) -> bool {
-    n >= SEAL_OVERHEAD + SECRETS_LEN
-        && (n - SEAL_OVERHEAD - SECRETS_LEN) % 20 == 0
-        && (n - SEAL_OVERHEAD - SECRETS_LEN) / 20 <= MAX_PREVIOUS_SIGNERS
+    n.checked_sub(SEAL_OVERHEAD + SECRETS_LEN)
+        .is_some_and(|addresses| addresses.is_multiple_of(20) && addresses / 20 <= MAX_PREVIOUS_SIGNERS)
 }
 
 #[cfg(test)]

@@ -239,7 +239,7 @@ fn refusal_code(err: &ServiceError) -> &'static str {
     match err {
         ServiceError::Refused { code, .. }
         | ServiceError::Conflict { code, .. }
-        | ServiceError::Missing { code, .. } => *code,
+        | ServiceError::Missing { code, .. } => code,
         _ => "refused",
     }
 }
