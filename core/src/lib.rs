@@ -33,6 +33,7 @@ pub mod facility;
 pub mod ids;
 pub mod keys;
 pub mod merkle;
+pub mod pairing;
 pub mod proof;
 pub mod role;
 

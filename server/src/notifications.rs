@@ -27,6 +27,8 @@ pub enum Kind {
     FirstAccess,
     /// The patient's ABHA number was verified (in person or through ABDM).
     AbhaVerified,
+    /// A device was given the patient's keys by pairing (docs/devices.md).
+    NewDevice,
 }
 
 /// How far ahead a grant's end is announced.
@@ -34,8 +36,14 @@ pub const EXPIRING_WITHIN_DAYS: i64 = 3;
 
 impl Kind {
     /// Every kind, in the order the portal lists them.
-    pub const ALL: [Kind; 5] =
-        [Kind::ConsentRequested, Kind::DocumentAdded, Kind::GrantExpiring, Kind::FirstAccess, Kind::AbhaVerified];
+    pub const ALL: [Kind; 6] = [
+        Kind::ConsentRequested,
+        Kind::DocumentAdded,
+        Kind::GrantExpiring,
+        Kind::FirstAccess,
+        Kind::AbhaVerified,
+        Kind::NewDevice,
+    ];
 
     /// The stable name (API and database).
     pub fn as_str(self) -> &'static str {
@@ -45,6 +53,7 @@ impl Kind {
             Self::GrantExpiring => "grant_expiring",
             Self::FirstAccess => "first_access",
             Self::AbhaVerified => "abha_verified",
+            Self::NewDevice => "new_device",
         }
     }
 
@@ -70,6 +79,12 @@ impl Kind {
                 format!("{h} opened one of your documents for the first time, under a consent you gave."),
             ),
             Self::AbhaVerified => ("Your ABHA number is verified", "Your ABHA number is now verified.".to_owned()),
+            Self::NewDevice => (
+                "A new device has your keys",
+                "A new device was added to your account and given your keys. If this was not you, \
+                 remove it in the portal's account settings and change your password."
+                    .to_owned(),
+            ),
         }
     }
 }
@@ -192,6 +207,7 @@ mod tests {
             let (subject, line) = k.mail_text(Some("City Hospital"));
             assert!(!subject.is_empty() && !line.is_empty());
         }
-        assert_eq!(Kind::parse("new_device"), None);
+        assert_eq!(Kind::parse("new_device"), Some(Kind::NewDevice));
+        assert_eq!(Kind::parse("device_added"), None);
     }
 }

@@ -9,6 +9,7 @@ mod audit;
 mod authz;
 mod consents;
 mod contract;
+mod devices;
 mod documents;
 mod exports;
 mod faults;

@@ -201,7 +201,7 @@ async fn a_kind_switched_off_sends_no_mail_but_stays_in_the_portal() {
     verified_email(&app, &mailer, &smtp, &patient).await;
 
     let path = "/v1/patients/me/notifications/preferences";
-    let r = put(&app, path, &patient.access, &json!({"email": {"new_device": false}})).await;
+    let r = put(&app, path, &patient.access, &json!({"email": {"device_added": false}})).await;
     assert_error(r, 422, "invalid_kind").await;
     let r = put(&app, path, &patient.access, &json!({"email": {"consent_requested": false}})).await;
     assert_eq!(r.status(), 200);

@@ -4,7 +4,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import { fromHex, toHex } from "../src/crypto/bytes";
 import { identityFromSecret } from "../src/crypto/envelope";
-import { createKeystore, unlockKeystore } from "../src/crypto/keystore";
+import { keystoreFromSecrets, unlockKeystore } from "../src/crypto/keystore";
 import { PhraseError, phraseFromSeed, secretsFromSeed, seedFromPhrase } from "../src/crypto/phrase";
 import { repoFile } from "./helpers";
 
@@ -48,7 +48,7 @@ describe("recovery phrase (the CLI's vectors)", () => {
     const v = vectors[1]!;
     const secrets = await secretsFromSeed(fromHex(v.seed));
     const kdf = { m_kib: 64, t: 1, p: 1 };
-    const { file } = await createKeystore("a passphrase of length", { secrets, kdf });
+    const { file } = await keystoreFromSecrets("a passphrase of length", secrets.x25519, secrets.secp256k1, [], { kdf });
     expect(file.x25519_public).toBe(v.x25519_public);
     expect(file.eth_address).toBe(v.eth_address);
     const keys = await unlockKeystore(file, "a passphrase of length");

@@ -11,9 +11,11 @@ use uuid::Uuid;
 pub struct NotificationView {
     /// Id.
     pub id: Uuid,
-    /// `consent_requested`, `document_added`, `grant_expiring`, `first_access` or `abha_verified`.
+    /// `consent_requested`, `document_added`, `grant_expiring`, `first_access`, `abha_verified` or
+    /// `new_device`.
     pub kind: String,
-    /// The consent (requested, expiring), document (added) or hospital (first access) it is about.
+    /// The consent (requested, expiring), document (added), hospital (first access) or device
+    /// (new device) it is about.
     pub subject_id: Option<Uuid>,
     /// The hospital involved, by name.
     pub hospital_name: Option<String>,

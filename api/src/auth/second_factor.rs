@@ -345,7 +345,13 @@ pub async fn challenge(state: &AppState, credential: &Credential, request_id: Op
 
 /// The second step of a login: a live challenge and a TOTP or recovery code open the session
 /// and use the challenge up.
-pub async fn login(state: &AppState, challenge: &str, code: &str, request_id: Option<String>) -> ApiResult<TokenPair> {
+pub async fn login(
+    state: &AppState,
+    challenge: &str,
+    code: &str,
+    request_id: Option<String>,
+    user_agent: Option<&str>,
+) -> ApiResult<TokenPair> {
     let hash = hash_refresh_token(challenge);
     let mut tx = pramana_server::store::begin(&state.pool).await?;
     let Some(credential_id) = store::lock_live_challenge(&mut *tx, &hash).await? else {
@@ -390,7 +396,7 @@ pub async fn login(state: &AppState, challenge: &str, code: &str, request_id: Op
     };
     store::use_challenge(&mut *tx, &hash).await?;
     pramana_server::store::commit(tx).await?;
-    open_session(state, &credential, request_id, json!({"second_factor": accepted.kind()})).await
+    open_session(state, &credential, request_id, user_agent, json!({"second_factor": accepted.kind()})).await
 }
 
 /// With the operator setting on: refuses an operator without a second factor (everything but

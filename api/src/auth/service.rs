@@ -12,6 +12,7 @@ use crate::state::AppState;
 use crate::tokens::{self, new_refresh_token};
 use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
 use pramana_server::store::credentials::{self, Credential};
+use pramana_server::store::devices;
 use pramana_server::store::second_factor;
 use pramana_server::store::sessions;
 use pramana_server::store::sessions::RefreshOutcome;
@@ -68,6 +69,7 @@ pub async fn login(
     login: &str,
     password: String,
     request_id: Option<String>,
+    user_agent: Option<&str>,
 ) -> ApiResult<TokenPair> {
     let (key, candidates) = login_candidates(state, login).await?;
     // Per account, before any password work.
@@ -96,25 +98,34 @@ pub async fn login(
     if credential.role != Role::Hospital && second_factor::is_enabled(&state.pool, credential.id).await? {
         return Err(super::second_factor::challenge(state, &credential, request_id).await?);
     }
-    open_session(state, &credential, request_id, json!({})).await
+    open_session(state, &credential, request_id, user_agent, json!({})).await
 }
 
 /// Opens a session for `credential` (its password, and second factor if it has one, checked),
-/// recording `auth.login` with `details`.
+/// recording `auth.login` with `details`. A patient's sign-in is a new device, named from
+/// `user_agent` (docs/devices.md).
 pub(super) async fn open_session(
     state: &AppState,
     credential: &Credential,
     request_id: Option<String>,
+    user_agent: Option<&str>,
     details: serde_json::Value,
 ) -> ApiResult<TokenPair> {
     let (refresh_token, refresh_hash) = new_refresh_token();
     let expires_at = Utc::now() + Duration::seconds(state.refresh_ttl_secs());
     let mut tx = pramana_server::store::begin(&state.pool).await?;
+    let device_id = if credential.role == Role::Patient {
+        let name = crate::service::devices::name_from_user_agent(user_agent);
+        Some(devices::insert_device(&mut *tx, credential.subject_id, &name).await?)
+    } else {
+        None
+    };
     let session_id = sessions::insert_session(
         &mut tx,
         credential.id,
         credential.role,
         credential.subject_id,
+        device_id,
         expires_at,
         &refresh_hash,
     )
@@ -157,6 +168,7 @@ pub async fn refresh(state: &AppState, refresh_token: &str, request_id: Option<S
     let (new_token, new_hash) = new_refresh_token();
     let expires_at = sessions::find_session_expiry(&mut *tx, session.id).await?;
     sessions::insert_refresh_token(&mut *tx, session.id, &new_hash, expires_at).await?;
+    devices::mark_device_seen_by_session(&mut *tx, session.id).await?;
     pramana_server::store::commit(tx).await?;
     issue_pair(state, session.role, session.subject_id, session.id, new_token)
 }

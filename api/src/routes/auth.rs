@@ -131,12 +131,21 @@ pub async fn auth_register(
         (status = 200, description = "Logged in (with `refresh_cookie`: `Set-Cookie` holds the refresh and CSRF cookies, and the body no refresh token)", body = TokenResponse),
         (status = 401, description = "Wrong login or password (never says which), or `second_factor_required`: the password was right and the account has a second factor; the body's `challenge` goes to `/v1/auth/login/second-factor` with a code", body = crate::error::ErrorBody),
     ))]
-pub async fn auth_login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginRequest>) -> ApiResult<Response> {
+pub async fn auth_login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
     if body.login.len() > 256 || body.password.len() > MAX_PASSWORD_LEN * 4 {
         return Err(ApiError::Unauthorized);
     }
-    let pair = service::login(&state, &body.login, body.password, current_request_id()).await?;
+    let pair = service::login(&state, &body.login, body.password, current_request_id(), user_agent(&headers)).await?;
     Ok(tokens_response(&state, pair, body.refresh_cookie))
+}
+
+/// The request's `User-Agent`, which names a patient's new device.
+fn user_agent(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok())
 }
 
 /// The token pair as JSON; in cookie mode the refresh token goes in cookies instead.
@@ -194,12 +203,14 @@ pub async fn auth_logout(State(state): State<AppState>, SignedIn(user): SignedIn
     ))]
 pub async fn auth_login_second_factor(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<SecondFactorLoginRequest>,
 ) -> ApiResult<Response> {
     if body.challenge.len() > 128 || body.code.len() > 64 {
         return Err(ApiError::Unauthorized);
     }
-    let pair = second_factor::login(&state, &body.challenge, &body.code, current_request_id()).await?;
+    let pair =
+        second_factor::login(&state, &body.challenge, &body.code, current_request_id(), user_agent(&headers)).await?;
     Ok(tokens_response(&state, pair, body.refresh_cookie))
 }
 

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod chain;
 pub mod consents;
+pub mod devices;
 pub mod documents;
 pub mod export;
 pub mod fhir;
@@ -41,6 +42,7 @@ use crate::state::AppState;
         (name = "documents", description = "Encrypted documents: upload (one-shot or resumable, tus 1.0), list, metadata, download, proof, FHIR, delete"),
         (name = "consents", description = "Consent artefacts: hospital requests, patient decisions"),
         (name = "chain", description = "The chain and contract the platform anchors to"),
+        (name = "devices", description = "Patients: signed-in devices, and pairing a new device with the keys sealed to it"),
         (name = "notifications", description = "Patients: in-portal notifications, email address and per-kind email switches"),
         (name = "webhooks", description = "Hospitals: signed consent webhooks and their delivery log"),
     )
@@ -136,7 +138,13 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(notifications::notifications_read_all))
         .routes(routes!(notifications::notifications_preferences_get, notifications::notifications_preferences_put))
         .routes(routes!(notifications::email_get, notifications::email_put, notifications::email_delete))
-        .routes(routes!(notifications::email_verify));
+        .routes(routes!(notifications::email_verify))
+        .routes(routes!(devices::devices_list))
+        .routes(routes!(devices::devices_delete))
+        .routes(routes!(devices::pairings_create))
+        .routes(routes!(devices::pairings_find))
+        .routes(routes!(devices::pairings_get))
+        .routes(routes!(devices::pairings_seal));
     openapi::CommonResponses.modify(router.get_openapi_mut());
     router
 }

@@ -7,6 +7,7 @@
 
 pub mod abha;
 pub mod consents;
+pub mod devices;
 pub mod documents;
 pub mod export;
 pub mod links;

@@ -7,6 +7,7 @@ pub mod anchor;
 pub mod audit;
 pub mod consents;
 pub mod credentials;
+pub mod devices;
 pub mod documents;
 pub mod exports;
 pub mod health;

@@ -29,22 +29,27 @@ pub enum RefreshOutcome {
     Invalid,
 }
 
-/// Creates a session with its first refresh token (call inside a transaction).
+/// Creates a session with its first refresh token (call inside a transaction), on `device_id`
+/// if the holder has devices (patients).
 pub async fn insert_session(
     conn: &mut PgConnection,
     credential_id: Uuid,
     role: Role,
     subject_id: Uuid,
+    device_id: Option<Uuid>,
     expires_at: DateTime<Utc>,
     refresh_hash: &[u8; 32],
 ) -> StoreResult<Uuid> {
     let id = Uuid::now_v7();
-    sqlx::query("INSERT INTO sessions (id, credential_id, role, subject_id, expires_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(id)
-        .bind(credential_id)
-        .bind(role.as_str())
-        .bind(subject_id)
-        .bind(expires_at)
+    sqlx::query(
+        "INSERT INTO sessions (id, credential_id, role, subject_id, device_id, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(credential_id)
+    .bind(role.as_str())
+    .bind(subject_id)
+    .bind(device_id)
+    .bind(expires_at)
         .execute(&mut *conn)
         .await?;
     insert_refresh_token(&mut *conn, id, refresh_hash, expires_at).await?;

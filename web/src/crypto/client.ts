@@ -5,7 +5,7 @@ import { DecryptError, MalformedError, RecipientsError, type OpenOutput, type Se
 import { KeystoreError } from "./keystore";
 import { PhraseError } from "./phrase";
 import type { Domain, Message } from "./eip712";
-import type { Created, Request, Response, Rewrapped, Unlocked } from "./worker";
+import type { Created, PairingKey, Request, Response, Rewrapped, Unlocked } from "./worker";
 
 /** What the client needs of a Worker or a MessagePort. */
 export interface WorkerLike {
@@ -96,6 +96,21 @@ export class CryptoClient {
    */
   indexKey(key: string, scope: string): Promise<CryptoKey> {
     return this.call<CryptoKey>((id) => ({ type: "indexKey", id, key, scope }));
+  }
+
+  /** A new device's pairing key pair (docs/devices.md); the secret stays in the worker. */
+  pairingKey(): Promise<PairingKey> {
+    return this.call<PairingKey>((id) => ({ type: "pairingKey", id }));
+  }
+
+  /** Seals the unlocked keys (and the earlier signing addresses) to a new device's public key. */
+  pairingSeal(key: string, publicKey: Uint8Array, pairingId: string, previous: string[]): Promise<Uint8Array> {
+    return this.call<Uint8Array>((id) => ({ type: "pairingSeal", id, key, publicKey, pairingId, previous }));
+  }
+
+  /** Opens keys sealed to a pairing key and saves them as a keystore under `passphrase`, unlocked. */
+  pairingOpen(key: string, pairingId: string, sealed: Uint8Array, passphrase: string): Promise<Created> {
+    return this.call<Created>((id) => ({ type: "pairingOpen", id, key, pairingId, sealed, passphrase }));
   }
 
   /** Drops unlocked keys from the worker. */

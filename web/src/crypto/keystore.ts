@@ -118,28 +118,49 @@ export interface CreateOptions {
   rng?: Rng;
   /** Argon2id cost; the CLI's by default. */
   kdf?: { m_kib: number; t: number; p: number };
-  /** The two secrets (from a recovery phrase's seed) instead of drawing them. */
-  secrets?: { x25519: Bytes; secp256k1: Bytes };
 }
 
 /** A new keystore under `passphrase` (12 characters at least, as the CLI asks). */
 export async function createKeystore(passphrase: string, opts: CreateOptions = {}): Promise<{ file: KeystoreFile; keys: UnlockedKeys }> {
   if ([...passphrase].length < 12) throw new KeystoreError("the passphrase must be at least 12 characters");
   const rng = opts.rng ?? systemRng;
-  const identity = opts.secrets ? await identityFromSecret(opts.secrets.x25519) : await generateIdentity(rng);
+  const identity = await generateIdentity(rng);
   let eth: Bytes;
-  if (opts.secrets) eth = copy(opts.secrets.secp256k1);
-  else do eth = rng(32);
+  do eth = rng(32);
   while (BigInt(`0x${toHex(eth)}`) === 0n || BigInt(`0x${toHex(eth)}`) >= SECP256K1_N);
-  const signerKey = `0x${toHex(eth)}` as const;
+  try {
+    return await keystoreFromSecrets(passphrase, identity.secretKey, eth, [], opts);
+  } finally {
+    eth.fill(0);
+  }
+}
+
+/**
+ * A keystore under `passphrase` for secrets that exist already (a device paired from another
+ * one, docs/devices.md): the X25519 secret, the secp256k1 secret, and the account's earlier
+ * signing addresses, oldest first.
+ */
+export async function keystoreFromSecrets(
+  passphrase: string,
+  x25519Secret: Uint8Array,
+  ethSecret: Uint8Array,
+  previousSigners: string[],
+  opts: CreateOptions = {},
+): Promise<{ file: KeystoreFile; keys: UnlockedKeys }> {
+  if ([...passphrase].length < 12) throw new KeystoreError("the passphrase must be at least 12 characters");
+  if (x25519Secret.length !== 32 || ethSecret.length !== 32) throw new KeystoreError("keystore is not valid");
+  const n = BigInt(`0x${toHex(ethSecret)}`);
+  if (n === 0n || n >= SECP256K1_N) throw new KeystoreError("keystore is not valid");
+  const rng = opts.rng ?? systemRng;
+  const identity = await identityFromSecret(x25519Secret);
+  const signerKey = `0x${toHex(ethSecret)}` as const;
   const address = privateKeyToAccount(signerKey).address;
   const kdf = { ...(opts.kdf ?? DEFAULT_KDF), salt: toHex(rng(16)) };
   const nonce = rng(12);
   const key = await deriveKey(passphrase, kdf, "encrypt");
-  const secrets = concat(identity.secretKey, eth);
+  const secrets = concat(identity.secretKey, ethSecret);
   const ct = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv: nonce, additionalData: AAD }, key, secrets));
   secrets.fill(0);
-  eth.fill(0);
   const file: KeystoreFile = {
     version: 1,
     x25519_public: toHex(identity.publicKey),
@@ -147,6 +168,7 @@ export async function createKeystore(passphrase: string, opts: CreateOptions = {
     kdf,
     nonce: toHex(nonce),
     ciphertext: toHex(ct),
+    ...(previousSigners.length ? { previous_signers: previousSigners } : {}),
   };
   return { file, keys: { identity, signerKey, address } };
 }

@@ -2,21 +2,32 @@
 // thread. Chunks go out as transferred buffers, a few at a time (the page acknowledges each
 // one it consumed), with progress events. Unlocked keys stay in the worker: the page holds a
 // handle, never a secret. `serve` also runs over a MessagePort, which is how the tests drive it.
-import { concat, equal } from "./bytes";
+import { getAddress } from "viem";
+import { concat, equal, fromHex, toHex } from "./bytes";
 import { sign, type Domain, type Message } from "./eip712";
 import {
   addRecipient,
   encodeHeader,
+  generateIdentity,
   keyId,
   open,
   parseHeader,
   removeRecipient,
   seal,
+  type Identity,
   type OpenOutput,
   type SealOutput,
   type Source,
 } from "./envelope";
-import { KeystoreError, createKeystore, parseKeystore, serializeKeystore, unlockKeystore, type UnlockedKeys } from "./keystore";
+import {
+  KeystoreError,
+  keystoreFromSecrets,
+  parseKeystore,
+  serializeKeystore,
+  unlockKeystore,
+  type UnlockedKeys,
+} from "./keystore";
+import { openOnDevice, sealToDevice } from "./pairing";
 import { newSeed, phraseFromSeed, secretsFromSeed, seedFromPhrase } from "./phrase";
 
 /** Page → worker. */
@@ -37,6 +48,9 @@ export type Request =
   | { type: "rewrap"; id: number; key: string; header: Uint8Array; add: Uint8Array[]; remove: Uint8Array[] }
   | { type: "forget"; id: number; key: string }
   | { type: "indexKey"; id: number; key: string; scope: string }
+  | { type: "pairingKey"; id: number }
+  | { type: "pairingSeal"; id: number; key: string; publicKey: Uint8Array; pairingId: string; previous: string[] }
+  | { type: "pairingOpen"; id: number; key: string; pairingId: string; sealed: Uint8Array; passphrase: string }
   | { type: "ack"; id: number }
   | { type: "cancel"; id: number };
 
@@ -62,11 +76,17 @@ export interface Rewrapped {
   unchanged: number;
 }
 
+/** A new device's pairing key pair: the secret stays in the worker under `key`. */
+export interface PairingKey {
+  key: string;
+  publicKey: Uint8Array;
+}
+
 /** Worker → page. */
 export type Response =
   | { type: "chunk"; id: number; chunk: Uint8Array }
   | { type: "progress"; id: number; bytes: number }
-  | { type: "done"; id: number; result: SealOutput | OpenOutput | Unlocked | Created | Rewrapped | CryptoKey | string | null }
+  | { type: "done"; id: number; result: SealOutput | OpenOutput | Unlocked | Created | Rewrapped | PairingKey | Uint8Array | CryptoKey | string | null }
   | { type: "error"; id: number; name: string; message: string };
 
 /** What `serve` needs of a worker scope or a MessagePort. */
@@ -94,6 +114,7 @@ const KNOWN_ERRORS = ["DecryptError", "MalformedError", "RecipientsError", "Keys
 export function serve(port: Port): void {
   const jobs = new Map<number, Job>();
   const keys = new Map<string, UnlockedKeys>();
+  const pairingKeys = new Map<string, Identity>();
   let nextKey = 0;
   const post = (r: Response, transfer: Transferable[] = []) => port.postMessage(r, transfer);
 
@@ -162,7 +183,10 @@ export function serve(port: Port): void {
       case "restore": {
         // New keys derive from a new seed, so that its phrase brings them back (crypto/phrase.ts).
         const seed = req.type === "create" ? newSeed() : seedFromPhrase(req.phrase);
-        const { file, keys: created } = await createKeystore(req.passphrase, { secrets: await secretsFromSeed(seed) });
+        const secrets = await secretsFromSeed(seed);
+        const { file, keys: created } = await keystoreFromSecrets(req.passphrase, secrets.x25519, secrets.secp256k1, []);
+        secrets.x25519.fill(0);
+        secrets.secp256k1.fill(0);
         const key = `k${nextKey++}`;
         keys.set(key, created);
         const result: Created = {
@@ -199,6 +223,51 @@ export function serve(port: Port): void {
       case "indexKey": {
         const k = unlocked(req.key);
         return post({ type: "done", id: req.id, result: await deriveIndexKey(k.identity.secretKey, req.scope) });
+      }
+      case "pairingKey": {
+        const identity = await generateIdentity();
+        const key = `p${nextKey++}`;
+        pairingKeys.set(key, identity);
+        return post({ type: "done", id: req.id, result: { key, publicKey: identity.publicKey } });
+      }
+      case "pairingSeal": {
+        // The two secrets, then the earlier signing addresses (20 bytes each), sealed to the
+        // new device's key: the page never sees them.
+        const k = unlocked(req.key);
+        const eth = fromHex(k.signerKey.slice(2));
+        const previous = req.previous.map((a) => fromHex(a.slice(2)));
+        const plaintext = concat(k.identity.secretKey, eth, ...previous);
+        try {
+          return post({ type: "done", id: req.id, result: await sealToDevice(req.publicKey, req.pairingId, plaintext) });
+        } finally {
+          plaintext.fill(0);
+          eth.fill(0);
+        }
+      }
+      case "pairingOpen": {
+        const identity = pairingKeys.get(req.key);
+        if (!identity) throw new KeystoreError("the pairing key is gone; start again");
+        const plaintext = await openOnDevice(identity, req.pairingId, req.sealed);
+        try {
+          if (plaintext.length < 64 || (plaintext.length - 64) % 20 !== 0) throw new KeystoreError("the keys sent are not valid");
+          const previous: string[] = [];
+          for (let i = 64; i < plaintext.length; i += 20) previous.push(getAddress(`0x${toHex(plaintext.subarray(i, i + 20))}`));
+          const { file, keys: made } = await keystoreFromSecrets(req.passphrase, plaintext.subarray(0, 32), plaintext.subarray(32, 64), previous);
+          identity.secretKey.fill(0);
+          pairingKeys.delete(req.key);
+          const key = `k${nextKey++}`;
+          keys.set(key, made);
+          const result: Created = {
+            key,
+            address: made.address,
+            x25519Public: made.identity.publicKey,
+            signers: [made.address, ...previous],
+            keystore: serializeKeystore(file),
+          };
+          return post({ type: "done", id: req.id, result });
+        } finally {
+          plaintext.fill(0);
+        }
       }
       case "forget": {
         const k = keys.get(req.key);

@@ -1,5 +1,5 @@
-// The account page: the key file to take elsewhere, and the export archive (all the patient's
-// records as one file, docs/export.md).
+// The account page: the key file to take elsewhere, the signed-in devices (docs/devices.md),
+// and the export archive (all the patient's records as one file, docs/export.md).
 import { useEffect, useState } from "react";
 import { ApiError, api, authHeader, call, currentSession, type Schemas } from "../api/client";
 import { toHex } from "../crypto/bytes";
@@ -7,6 +7,7 @@ import { formatBytes, useT } from "../i18n";
 import { DownloadError, downloadExport, memorySink } from "../lib/exportDownload";
 import { Page } from "../Layout";
 import { AbhaSection } from "./Abha";
+import { DevicesSection } from "./Devices";
 import { EmailSection } from "./NotificationSettings";
 import { SecondFactorSection } from "./SecondFactor";
 import { downloadFile, savedKeystore } from "../state/keys";
@@ -44,6 +45,7 @@ export function Account() {
           {t("account.keys.download")}
         </button>
       </section>
+      <DevicesSection />
       <SecondFactorSection />
       <ExportSection />
     </Page>

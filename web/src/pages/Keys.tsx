@@ -1,7 +1,8 @@
 // The patient's keys on this device. `KeysGate` stands in front of every page that opens or
 // seals documents: it unlocks the keystore saved in this browser, imports a key file (the
-// recovery kit, or the CLI's), or creates keys — showing the recovery kit to save before the
-// keys are registered with the account.
+// recovery kit, or the CLI's), gets the keys from another signed-in device (docs/devices.md),
+// or creates keys — showing the recovery kit to save before the keys are registered with the
+// account.
 import { createContext, useContext, useEffect, useState, type FormEvent, type ReactNode } from "react";
 import { api, call, type Schemas } from "../api/client";
 import { toHex } from "../crypto/bytes";
@@ -12,6 +13,7 @@ import { useT } from "../i18n";
 import { cryptoClient, downloadFile, savedKeystore, saveKeystore, setUnlocked, takeRegistrationPassword } from "../state/keys";
 import { useSession, useUnlocked } from "../state/hooks";
 import { Alert, ErrorAlert, Field, SecretPairFields, useSecretPair } from "../ui";
+import { PairThisDevice } from "./Devices";
 
 type KeyView = Schemas["KeyView"];
 
@@ -49,6 +51,7 @@ type Stage =
   | { kind: "import" }
   | { kind: "restore" }
   | { kind: "create" }
+  | { kind: "pair" }
   | { kind: "kit"; created: Created };
 
 export function KeysSetup() {
@@ -98,6 +101,13 @@ export function KeysSetup() {
         {stage.kind === "import" && (
           <>
             <ImportForm keys={keys} subject={subject} />
+            {session?.role === "patient" && active(keys, "x25519") && (
+              <p>
+                <button type="button" className="link" onClick={() => setStage({ kind: "pair" })}>
+                  {t("pair.start")}
+                </button>
+              </p>
+            )}
             {!words && (
               <p>
                 <button type="button" className="link" onClick={() => setStage({ kind: "restore" })}>
@@ -134,6 +144,13 @@ export function KeysSetup() {
               </button>
             </p>
           </>
+        )}
+        {stage.kind === "pair" && (
+          <PairThisDevice
+            subject={subject}
+            x25519Public={active(keys, "x25519")?.public_key}
+            onCancel={() => setStage({ kind: "import" })}
+          />
         )}
         {stage.kind === "kit" && <RecoveryKit created={stage.created} subject={subject} password={passwordFromRegistration} />}
         {!((stage.kind === "import" || stage.kind === "restore") && active(keys, "x25519") && !words) && <p className="muted">{words?.lost ?? t("keys.lost")}</p>}

@@ -7,7 +7,7 @@ import { Alert, ErrorAlert, Field } from "../ui";
 
 type EmailView = Schemas["EmailView"];
 
-const KINDS = ["consent_requested", "document_added", "grant_expiring", "first_access", "abha_verified"] as const;
+const KINDS = ["consent_requested", "document_added", "grant_expiring", "first_access", "abha_verified", "new_device"] as const;
 
 export function EmailSection() {
   const t = useT();

@@ -22,6 +22,7 @@ function target(n: NotificationView): string | null {
     case "first_access":
       return "/access";
     case "abha_verified":
+    case "new_device":
       return "/account";
     default:
       return null;
