@@ -186,7 +186,7 @@ export function payloadLen(plaintextLen: number): number {
 let suitePromise: Promise<CipherSuite> | undefined;
 
 /** The HPKE suite: X25519 through WebCrypto where it has it, else the pure-JS fallback. */
-function suite(): Promise<CipherSuite> {
+export function suite(): Promise<CipherSuite> {
   suitePromise ??= (async () => {
     let kem: KemInterface = new DhkemX25519HkdfSha256();
     try {
