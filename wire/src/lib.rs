@@ -17,6 +17,7 @@ pub mod keys;
 pub mod links;
 pub mod notifications;
 pub mod patients;
+pub mod staff;
 pub mod webhooks;
 
 pub use accounts::*;
@@ -31,4 +32,5 @@ pub use keys::*;
 pub use links::*;
 pub use notifications::*;
 pub use patients::*;
+pub use staff::*;
 pub use webhooks::*;
