@@ -2,11 +2,12 @@
 // thread. Chunks go out as transferred buffers, a few at a time (the page acknowledges each
 // one it consumed), with progress events. Unlocked keys stay in the worker: the page holds a
 // handle, never a secret. `serve` also runs over a MessagePort, which is how the tests drive it.
-import { concat, equal } from "./bytes";
+import { concat, equal, fromHex, toHex } from "./bytes";
 import { sign, type Domain, type Message } from "./eip712";
 import {
   addRecipient,
   encodeHeader,
+  identityFromSecret,
   keyId,
   open,
   parseHeader,
@@ -17,6 +18,8 @@ import {
   type Source,
 } from "./envelope";
 import { KeystoreError, createKeystore, parseKeystore, serializeKeystore, unlockKeystore, type UnlockedKeys } from "./keystore";
+import { openStaffKeys, sealStaffKeys } from "./staffKeys";
+import { privateKeyToAccount } from "viem/accounts";
 
 /** Page → worker. */
 export type Request =
@@ -34,6 +37,8 @@ export type Request =
   | { type: "sign"; id: number; key: string; domain: Domain; message: Message }
   | { type: "rewrap"; id: number; key: string; header: Uint8Array; add: Uint8Array[]; remove: Uint8Array[] }
   | { type: "forget"; id: number; key: string }
+  | { type: "sealStaff"; id: number; key: string; memberPublic: Uint8Array; staffId: string }
+  | { type: "openStaff"; id: number; key: string; sealed: Uint8Array; staffId: string }
   | { type: "indexKey"; id: number; key: string; scope: string }
   | { type: "ack"; id: number }
   | { type: "cancel"; id: number };
@@ -62,7 +67,7 @@ export interface Rewrapped {
 export type Response =
   | { type: "chunk"; id: number; chunk: Uint8Array }
   | { type: "progress"; id: number; bytes: number }
-  | { type: "done"; id: number; result: SealOutput | OpenOutput | Unlocked | Created | Rewrapped | CryptoKey | string | null }
+  | { type: "done"; id: number; result: SealOutput | OpenOutput | Unlocked | Created | Rewrapped | CryptoKey | Uint8Array | string | null }
   | { type: "error"; id: number; name: string; message: string };
 
 /** What `serve` needs of a worker scope or a MessagePort. */
@@ -190,6 +195,33 @@ export function serve(port: Port): void {
       case "indexKey": {
         const k = unlocked(req.key);
         return post({ type: "done", id: req.id, result: await deriveIndexKey(k.identity.secretKey, req.scope) });
+      }
+      case "sealStaff": {
+        // The unlocked (hospital's) secrets, sealed to a member's own key; they never leave
+        // the worker in the clear.
+        const k = unlocked(req.key);
+        const secrets = concat(k.identity.secretKey, fromHex(k.signerKey.slice(2)));
+        try {
+          return post({ type: "done", id: req.id, result: await sealStaffKeys(secrets, req.memberPublic, req.staffId) });
+        } finally {
+          secrets.fill(0);
+        }
+      }
+      case "openStaff": {
+        // A member's own unlocked keys open the hospital's, which become unlocked keys of their own.
+        const own = unlocked(req.key);
+        const secrets = await openStaffKeys(req.sealed, own.identity, req.staffId);
+        try {
+          const identity = await identityFromSecret(secrets.subarray(0, 32));
+          const signerKey = `0x${toHex(secrets.subarray(32))}` as const;
+          const address = privateKeyToAccount(signerKey).address;
+          const key = `k${nextKey++}`;
+          keys.set(key, { identity, signerKey, address });
+          const result: Unlocked = { key, address, x25519Public: identity.publicKey, signers: [address] };
+          return post({ type: "done", id: req.id, result });
+        } finally {
+          secrets.fill(0);
+        }
       }
       case "forget": {
         const k = keys.get(req.key);
