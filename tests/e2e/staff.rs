@@ -425,3 +425,53 @@ async fn a_member_of_one_hospital_cannot_touch_another() {
         .unwrap();
     assert_eq!(status, "active");
 }
+
+#[tokio::test]
+async fn a_member_signs_in_with_a_second_factor_which_the_operator_may_require() {
+    use pramana_api::auth::totp;
+    let app = spawn_app_with(json!({"auth": {"require_staff_second_factor": true}})).await;
+    let (hosp, _) = app.new_hospital("IN2710000001").await;
+    // The API secret, a machine client, is not asked for one.
+    assert_eq!(app.get("/v1/hospitals/me/staff", Some(&hosp)).await.status(), 200);
+    let admin = member(&app, &hosp, "IN2710000001", "asha", "administrator").await;
+
+    // Without one, a member may only enrol.
+    let r = app.get("/v1/hospitals/me/staff", Some(&admin.access)).await;
+    assert_error(r, 403, "second_factor_enrolment_required").await;
+    let status: Value = app.get("/v1/auth/second-factor", Some(&admin.access)).await.json().await.unwrap();
+    assert_eq!((status["enabled"].as_bool(), status["required"].as_bool()), (Some(false), Some(true)));
+    let setup: Value =
+        app.post("/v1/auth/second-factor/setup", Some(&admin.access), &json!({})).await.json().await.unwrap();
+    let secret = totp::from_base32(setup["secret"].as_str().unwrap()).unwrap();
+    let step = totp::step_at(Utc::now().timestamp());
+    let r = app
+        .post("/v1/auth/second-factor/enable", Some(&admin.access), &json!({"code": totp::code(&secret, step)}))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.get("/v1/hospitals/me/staff", Some(&admin.access)).await.status(), 200);
+
+    // Signing in now takes a code; the session names the member.
+    let login = json!({"login": "IN2710000001/asha", "password": PASSWORD});
+    let body = assert_error(app.post("/v1/auth/login", None, &login).await, 401, "second_factor_required").await;
+    let challenge = body["challenge"].as_str().unwrap();
+    let r = app
+        .post(
+            "/v1/auth/login/second-factor",
+            None,
+            &json!({"challenge": challenge, "code": totp::code(&secret, step + 1)}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let token = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let me: Value = app.get("/v1/hospitals/me/staff/me", Some(&token)).await.json().await.unwrap();
+    assert_eq!(me["id"], admin.id.as_str());
+    let logged: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'auth.login' AND details->>'second_factor' = 'totp'
+            AND details->>'actor_staff_id' = $1",
+    )
+    .bind(&admin.id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(logged, 1);
+}

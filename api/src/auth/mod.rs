@@ -59,7 +59,7 @@ impl FromRequestParts<AppState> for AuthUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let SignedIn(user) = SignedIn::from_request_parts(parts, state).await?;
-        second_factor::check_required(state, user.role, user.subject_id).await?;
+        second_factor::check_required(state, &user).await?;
         if let Some(member) = user.staff {
             let route = parts.extensions.get::<MatchedPath>().map_or("", MatchedPath::as_str);
             if !staff::may_call(member.role, &parts.method, route) {

@@ -208,9 +208,28 @@ pub async fn find_patient_credential_by_address(
 
 /// A credential by its id.
 pub async fn find_credential_by_id(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<Option<Credential>> {
-    let row = sqlx::query("SELECT id, role, subject_id, password_hash FROM credentials WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db)
-        .await?;
-    row.as_ref().map(credential_from_row).transpose()
+    // A staff member's credential acts for their hospital (see `Credential::staff_id`).
+    let row = sqlx::query(
+        "SELECT c.id, CASE WHEN c.role = 'staff' THEN 'hospital' ELSE c.role END AS role,
+                coalesce(s.hospital_id, c.subject_id) AS subject_id, c.password_hash, s.id AS staff_id
+           FROM credentials c LEFT JOIN hospital_staff s ON c.role = 'staff' AND s.id = c.subject_id
+          WHERE c.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    row.as_ref().map(|r| Ok(Credential { staff_id: r.try_get("staff_id")?, ..credential_from_row(r)? })).transpose()
+}
+
+/// A staff member's credential (role `Hospital`, subject their hospital, `staff_id` the member).
+pub async fn find_staff_credential_by_id(db: impl PgExecutor<'_>, staff_id: Uuid) -> StoreResult<Option<Credential>> {
+    let row = sqlx::query(
+        "SELECT c.id, 'hospital' AS role, s.hospital_id AS subject_id, c.password_hash, s.id AS staff_id
+           FROM credentials c JOIN hospital_staff s ON s.id = c.subject_id
+          WHERE c.role = 'staff' AND c.subject_id = $1",
+    )
+    .bind(staff_id)
+    .fetch_optional(db)
+    .await?;
+    row.as_ref().map(|r| Ok(Credential { staff_id: r.try_get("staff_id")?, ..credential_from_row(r)? })).transpose()
 }

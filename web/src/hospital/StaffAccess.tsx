@@ -5,7 +5,7 @@
 // the crypto worker and never saved.
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from "react";
 import { Link } from "react-router";
-import { ApiError, api, call, login, logout, type Schemas } from "../api/client";
+import { ApiError, api, call, login, loginSecondFactor, logout, type Schemas } from "../api/client";
 import { fromHex, toHex } from "../crypto/bytes";
 import type { Unlocked } from "../crypto/worker";
 import { Page } from "../Layout";
@@ -51,20 +51,32 @@ export function StaffSignIn() {
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [challenge, setChallenge] = useState<string | null>(null);
+  const [code, setCode] = useState("");
 
   async function submit(e: FormEvent) {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      const t = await login(`${hfr.trim().toUpperCase()}/${username.trim().toLowerCase()}`, password);
+      const t = challenge
+        ? await loginSecondFactor(challenge, code)
+        : await login(`${hfr.trim().toUpperCase()}/${username.trim().toLowerCase()}`, password);
       setPassword("");
+      setCode("");
+      setChallenge(null);
       if (t.role !== "hospital") {
         await logout().catch(() => {});
         setError(ht("h.login.notHospital"));
       }
     } catch (err) {
-      setError(err instanceof ApiError && err.code === "unauthorized" ? ht("h.staff.login.wrong") : describe(err));
+      if (err instanceof ApiError && err.code === "second_factor_required" && err.challenge) {
+        setChallenge(err.challenge);
+        setPassword("");
+      } else {
+        if (err instanceof ApiError && err.code === "challenge_invalid") setChallenge(null);
+        setError(err instanceof ApiError && err.code === "unauthorized" ? ht("h.staff.login.wrong") : describe(err));
+      }
     } finally {
       setBusy(false);
     }
@@ -78,6 +90,26 @@ export function StaffSignIn() {
     <section className="card">
       <h1>{ht("h.staff.login.title")}</h1>
       <p className="muted">{ht("h.staff.login.intro")}</p>
+      {challenge ? (
+        <form onSubmit={submit} aria-label={ht("h.staff.login.title")}>
+          {error && <Alert>{error}</Alert>}
+          <p>{ht("h.staff.login.code.intro")}</p>
+          <Field
+            label={ht("h.staff.login.code")}
+            hint={ht("h.staff.login.code.hint")}
+            autoComplete="one-time-code"
+            autoCapitalize="none"
+            spellCheck={false}
+            required
+            autoFocus
+            value={code}
+            onChange={(e) => setCode(e.target.value)}
+          />
+          <button type="submit" className="primary" disabled={busy}>
+            {busy ? ht("h.login.busy") : ht("h.login.submit")}
+          </button>
+        </form>
+      ) : (
       <form onSubmit={submit} aria-label={ht("h.staff.login.title")}>
         {error && <Alert>{error}</Alert>}
         <Field
@@ -110,6 +142,7 @@ export function StaffSignIn() {
           {busy ? ht("h.login.busy") : ht("h.login.submit")}
         </button>
       </form>
+      )}
       <p>
         <Link to="/hospital/accept">{ht("h.staff.login.accept")}</Link>
       </p>
