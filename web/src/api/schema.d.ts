@@ -304,7 +304,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's second factor (patients, auditors, the operator). */
+        /** The caller's second factor (patients, auditors, the operator, hospital staff members). */
         get: operations["second_factor_get"];
         put?: never;
         post?: never;
@@ -4754,7 +4754,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Hospitals sign in with an API secret and have no second factor */
+            /** @description The hospital's API-secret session (a machine client) has no second factor; its staff members may */
             403: {
                 headers: {
                     [name: string]: unknown;
