@@ -44,6 +44,7 @@ ALTER TABLE credentials
 -- the member; disabling the member revokes it.
 ALTER TABLE sessions ADD COLUMN staff_id uuid REFERENCES hospital_staff (id) ON DELETE CASCADE;
 CREATE INDEX sessions_staff_idx ON sessions (staff_id) WHERE staff_id IS NOT NULL;
+-- (The list keeps `password_reset`, which the password-reset migration adds before this one.)
 ALTER TABLE sessions DROP CONSTRAINT sessions_revoked_reason_check;
 ALTER TABLE sessions ADD CONSTRAINT sessions_revoked_reason_check
-    CHECK (revoked_reason IN ('logout', 'refresh_reuse', 'admin', 'staff_disabled'));
+    CHECK (revoked_reason IN ('logout', 'refresh_reuse', 'admin', 'password_reset', 'staff_disabled'));
