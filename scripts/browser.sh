@@ -39,12 +39,26 @@ export PRAMANA_STORAGE__MAX_DOCUMENT_BYTES=5242880
 mkdir -p .local
 log=.local/browser-platform.log
 
+# A real SMTP server (aiosmtpd) the worker delivers the portal's mail to (email verification and
+# password reset codes, notifications); the tests read what arrived from $PRAMANA_MAIL_DIR.
+step "starting an SMTP server for the portal's mail"
+smtp_py=$(bash scripts/smtp.sh)
+mail_dir=$(mktemp -d)
+smtp_port=$(free_port)
+"$smtp_py" scripts/smtp_sink.py --port "$smtp_port" --dir "$mail_dir" > .local/browser-smtp.log 2>&1 &
+smtp=$!
+for _ in $(seq 1 100); do grep -q ready .local/browser-smtp.log && break; sleep 0.1; done
+export PRAMANA_SMTP__HOST=127.0.0.1 PRAMANA_SMTP__PORT=$smtp_port PRAMANA_SMTP__TLS=none
+export PRAMANA_SMTP__POLL_INTERVAL_MS=200 PRAMANA_SMTP__PORTAL_URL="http://127.0.0.1:$PRAMANA_SERVER__PORT"
+
 step "starting the platform (log: $log)"
 bash scripts/dev.sh > "$log" 2>&1 &
 platform=$!
 cleanup() {
   kill "$platform" 2>/dev/null || true
   wait "$platform" 2>/dev/null || true
+  kill "$smtp" 2>/dev/null || true
+  rm -rf "$mail_dir"
   psql_bin=$(pg_find_bin psql)
   "$psql_bin" "$PG_SERVER_URL/postgres" -qc "DROP DATABASE IF EXISTS \"$PRAMANA_DEV_DB\"" >/dev/null 2>&1 || true
 }
@@ -66,5 +80,6 @@ rm -rf e2e-screenshots e2e-results
 PRAMANA_BASE_URL="http://127.0.0.1:$PRAMANA_SERVER__PORT" \
   PRAMANA_RPC_URL="http://127.0.0.1:$ANVIL_PORT" \
   PRAMANA_ADMIN_PASSWORD="$PRAMANA_AUTH__ADMIN_PASSWORD" \
+  PRAMANA_MAIL_DIR="$mail_dir" \
   CHROMIUM_PATH="$chromium" \
   npx playwright test "$@"

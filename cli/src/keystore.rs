@@ -12,6 +12,8 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use pramana_core::envelope::{EnvelopeRng, Identity, os_rng};
 use serde::{Deserialize, Serialize};
 
+use crate::phrase;
+
 /// The keystore file.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct KeystoreFile {
@@ -76,8 +78,22 @@ fn derive(passphrase: &str, kdf: &Kdf) -> anyhow::Result<Aes256Gcm> {
     Ok(Aes256Gcm::new(&key.into()))
 }
 
-/// Creates a new keystore at `path` (refusing to overwrite one).
-pub fn create(path: &Path, passphrase: &str) -> anyhow::Result<KeystoreFile> {
+/// Creates a new keystore at `path` (refusing to overwrite one), with keys derived from a new
+/// recovery phrase (crate::phrase). Returns the file and the phrase, to write down now.
+pub fn create(path: &Path, passphrase: &str) -> anyhow::Result<(KeystoreFile, String)> {
+    let mut seed = [0u8; 32];
+    hpke_fill(&mut os_rng(), &mut seed);
+    let file = create_with(path, passphrase, &phrase::secrets_from_seed(&seed))?;
+    Ok((file, phrase::phrase_from_seed(&seed)))
+}
+
+/// Creates a keystore at `path` (refusing to overwrite one) from a recovery phrase's keys.
+pub fn restore(path: &Path, passphrase: &str, words: &str) -> anyhow::Result<KeystoreFile> {
+    let seed = phrase::seed_from_phrase(words)?;
+    create_with(path, passphrase, &phrase::secrets_from_seed(&seed))
+}
+
+fn create_with(path: &Path, passphrase: &str, secrets_in: &phrase::Secrets) -> anyhow::Result<KeystoreFile> {
     if path.exists() {
         bail!("a keystore already exists at {}", path.display());
     }
@@ -85,8 +101,9 @@ pub fn create(path: &Path, passphrase: &str) -> anyhow::Result<KeystoreFile> {
         bail!("the passphrase must be at least 12 characters");
     }
     let mut rng = os_rng();
-    let identity = Identity::generate(&mut rng);
-    let signer = PrivateKeySigner::random();
+    let identity =
+        Identity::from_secret_bytes(&secrets_in.x25519).map_err(|_| anyhow::anyhow!("not an X25519 secret"))?;
+    let signer = PrivateKeySigner::from_slice(&secrets_in.secp256k1).context("not a secp256k1 secret")?;
     let mut salt = [0u8; 16];
     let mut nonce = [0u8; 12];
     hpke_fill(&mut rng, &mut salt);

@@ -13,6 +13,7 @@ mod ctx;
 mod fhir;
 mod grants;
 mod keystore;
+mod phrase;
 mod signing;
 mod trust;
 mod verify;

@@ -128,16 +128,56 @@ pub async fn queue_verification_mail(
         "Your Pramana verification code is {code}\n\nEnter it in the portal's account settings within \
          {valid_minutes} minutes to get notifications at this address. If you did not ask for this, ignore this mail.\n"
     );
-    let mail = NewMail {
-        id: Uuid::now_v7(),
-        patient_id,
-        notification_id: None,
-        kind: "email_verification",
-        to_address: to,
-        subject: "Your Pramana verification code",
-        body: &body,
-        now,
-    };
+    queue_account_mail(conn, patient_id, "email_verification", to, "Your Pramana verification code", &body, now).await
+}
+
+/// Queues the mail carrying a password reset code (in the caller's transaction). It says that
+/// the code restores sign-in only: keys come back from the recovery kit.
+pub async fn queue_password_reset_mail(
+    conn: &mut PgConnection,
+    patient_id: Uuid,
+    to: &str,
+    code: &str,
+    valid_minutes: i64,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    // Lines under 76 characters: the mail goes out as plain 7-bit text, readable as is.
+    let body = format!(
+        "Your Pramana password reset code is {code}\n\n\
+         Enter it on the portal's \"Forgot your password?\" page within {valid_minutes}\n\
+         minutes to choose a new password. A new password lets you sign in again;\n\
+         it does not bring back your keys: only your recovery kit can.\n\n\
+         If you did not ask for this, ignore this mail: your password stays as it is.\n"
+    );
+    queue_account_mail(conn, patient_id, "password_reset", to, "Your Pramana password reset code", &body, now).await
+}
+
+/// Queues the notice that the account's password was changed by a reset (in the caller's
+/// transaction): the owner hears of it even when it was not them.
+pub async fn queue_password_changed_mail(
+    conn: &mut PgConnection,
+    patient_id: Uuid,
+    to: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let body = "The password of your Pramana account was just changed with a code\n\
+                mailed to this address, and every device was signed out.\n\n\
+                If this was not you, reset your password again at once from the portal's\n\
+                sign-in page, and turn on two-factor sign-in in your account settings.\n";
+    queue_account_mail(conn, patient_id, "password_changed", to, "Your Pramana password was changed", body, now).await
+}
+
+async fn queue_account_mail(
+    conn: &mut PgConnection,
+    patient_id: Uuid,
+    kind: &str,
+    to: &str,
+    subject: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let mail =
+        NewMail { id: Uuid::now_v7(), patient_id, notification_id: None, kind, to_address: to, subject, body, now };
     store::insert_mail(conn, &mail).await
 }
 

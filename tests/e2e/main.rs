@@ -20,6 +20,7 @@ mod limits;
 mod links;
 mod notifications;
 mod operator;
+mod password_reset;
 mod patients;
 mod registration;
 mod relay;

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::consents::{hospital, request};
 
-fn settings(port: u16) -> SmtpSettings {
+pub(super) fn settings(port: u16) -> SmtpSettings {
     SmtpSettings {
         host: "127.0.0.1".to_owned(),
         port,
@@ -52,8 +52,14 @@ fn code_in(mail: &str) -> String {
 }
 
 /// Gives `patient` a verified address through the API and the real mail.
-async fn verified_email(app: &TestApp, mailer: &Mailer, smtp: &pramana_tests::Smtp, patient: &Patient) -> String {
-    let email = format!("p{}@example.in", &patient.id[..8]);
+pub(super) async fn verified_email(
+    app: &TestApp,
+    mailer: &Mailer,
+    smtp: &pramana_tests::Smtp,
+    patient: &Patient,
+) -> String {
+    // The id's random end: UUIDv7s made in one millisecond share their start.
+    let email = format!("p{}@example.in", &patient.id[patient.id.len() - 12..]);
     let r = put(app, "/v1/patients/me/email", &patient.access, &json!({"email": email})).await;
     assert_eq!(r.status(), 202);
     let before = smtp.messages().len();

@@ -49,6 +49,11 @@ test("register with an ABHA number, create keys, sign out and in, unlock", async
   expect(kit.version).toBe(1);
   expect(kit.kdf.m_kib).toBe(32768);
   await page.getByLabel("I have saved my recovery kit").check();
+  // The 24 words are shown once, with the kit.
+  const words = await page.getByRole("list", { name: "Recovery phrase, 24 words in order" }).getByRole("listitem").allTextContents();
+  expect(words).toHaveLength(24);
+  await expect(finish).toBeDisabled();
+  await page.getByLabel("I have written down the 24 words").check();
   await finish.click();
   await expect(page.getByRole("heading", { level: 1, name: "Documents" })).toBeVisible();
 

@@ -84,6 +84,9 @@ test("a hospital reads what a patient shared, adds to the linked record, verifie
   const myKey = await x25519Of(me.token);
   const report = await uploadDocument(me.token, [myKey], { hiType: "DiagnosticReport", careDate: "2026-01-10", text: "HbA1c 6.1%" });
   const prescription = await uploadDocument(me.token, [myKey], { hiType: "Prescription", careDate: "2026-02-01", text: "Metformin 500 mg" });
+  // A FHIR lab report the grant covers too: the hospital reads it as lab trends.
+  const labBundle = await readFile("e2e/fixtures/fhir/2025-09-28-DiagnosticReport.json", "utf8");
+  await uploadDocument(me.token, [myKey], { hiType: "DiagnosticReport", careDate: "2025-09-28", text: labBundle });
   const link = await apiCall<{ id: string }>("POST", "/v1/links", { patient_abha_number: patient.abha }, hospital.token);
   await apiCall(
     "POST",
@@ -130,13 +133,26 @@ test("a hospital reads what a patient shared, adds to the linked record, verifie
   const shares = page.getByRole("region", { name: "What this patient shares with you" });
   await expect(shares).toContainText("Diagnostic report: records of care from 1 Jan 2025 to 30 Jun 2026");
   const docs = page.getByRole("list", { name: "Documents" }).getByRole("listitem");
-  await expect(docs).toHaveCount(1);
+  await expect(docs).toHaveCount(2);
   await expect(docs.first()).toContainText(/Shared under consent until/);
   await expectAccessible(page);
   await screenshot(page, "hospital-patient");
 
+  // The records views over what the grant opened, decrypted here: the FHIR report as lab trends,
+  // the plain one left out and said so.
+  await page.getByRole("button", { name: "Read health records (2 documents)" }).click();
+  const records = page.getByRole("region", { name: "Health records" });
+  await expect(records.getByTestId("test-4548-4")).toContainText("HbA1c");
+  await expect(records.getByText(/1 documents are not FHIR records/)).toBeVisible();
+  await expectAccessible(page);
+  await screenshot(page, "hospital-records-view");
+  await expect(records.getByRole("list", { name: "Timeline of care" }).getByRole("link", { name: "Laboratory Report" })).toHaveAttribute(
+    "href",
+    /^\/hospital\/documents\//,
+  );
+
   // Decrypted in the hospital's browser with its own key.
-  await docs.first().getByRole("link").click();
+  await docs.filter({ hasText: "10 Jan 2026" }).getByRole("link").click();
   await expect(page).toHaveURL(new RegExp(`/hospital/documents/${report}$`));
   await expect(page.getByRole("heading", { level: 1, name: "Diagnostic report" })).toBeVisible();
   await expect(page.getByLabel("Preview of the document")).toHaveText("HbA1c 6.1%");

@@ -5,7 +5,8 @@ import { expect, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, readdir } from "node:fs/promises";
+import { join } from "node:path";
 
 export const BASE = process.env.PRAMANA_BASE_URL ?? "";
 export const RPC_URL = process.env.PRAMANA_RPC_URL ?? "";
@@ -107,6 +108,14 @@ export const KEY_PASSPHRASE = "my key passphrase 1";
 
 /** Signs in through the page and creates keys (saving the recovery kit); returns the kit's text. */
 export async function signInWithNewKeys(page: Page, who: { abha: string; password: string }): Promise<string> {
+  return (await signInWithNewKeysAndPhrase(page, who)).kit;
+}
+
+/** As signInWithNewKeys; also the 24-word recovery phrase the page showed once. */
+export async function signInWithNewKeysAndPhrase(
+  page: Page,
+  who: { abha: string; password: string },
+): Promise<{ kit: string; phrase: string }> {
   await page.goto("/");
   await page.getByLabel("ABHA number or ABHA address").fill(who.abha);
   await page.getByLabel("Password", { exact: true }).fill(who.password);
@@ -118,10 +127,12 @@ export async function signInWithNewKeys(page: Page, who: { abha: string; passwor
   await page.getByRole("button", { name: "Download recovery kit" }).click();
   const kit = await readFile((await (await download).path()) ?? "", "utf8");
   await page.getByLabel("I have saved my recovery kit").check();
+  const words = await page.getByRole("list", { name: "Recovery phrase, 24 words in order" }).getByRole("listitem").allTextContents();
+  await page.getByLabel("I have written down the 24 words").check();
   await page.getByLabel("Your account password").fill(who.password);
   await page.getByRole("button", { name: "Add keys to my account" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Documents" })).toBeVisible();
-  return kit;
+  return { kit, phrase: words.join(" ") };
 }
 
 /** A proof bundle as the page downloads it: its text and the fields the tests look at. */
@@ -174,4 +185,28 @@ export function watchConsole(page: Page): string[] {
     if (m.type() === "error" && /Content Security Policy|Refused to/.test(m.text())) problems.push(m.text());
   });
   return problems;
+}
+
+/**
+ * The newest mail to `to` whose text matches `pattern`, as the platform's worker delivered it
+ * to the SMTP server scripts/browser.sh started (each message a file in PRAMANA_MAIL_DIR).
+ * Waits for it; the match's first group (e.g. a code) or the whole match is returned.
+ */
+export async function mailedMatch(to: string, pattern: RegExp, { timeout = 30_000, skip = 0 } = {}): Promise<string> {
+  const dir = process.env.PRAMANA_MAIL_DIR;
+  if (!dir) throw new Error("PRAMANA_MAIL_DIR is not set (run through scripts/browser.sh)");
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const names = (await readdir(dir)).filter((n) => n.endsWith(".eml"));
+    names.sort((a, b) => parseInt(b) - parseInt(a));
+    const matches: string[] = [];
+    for (const n of names) {
+      const text = (await readFile(join(dir, n), "utf8")).replace(/=\r?\n/g, "");
+      const m = text.includes(`X-Envelope-To: ${to}`) ? pattern.exec(text) : null;
+      if (m) matches.push(m[1] ?? m[0]);
+    }
+    if (matches.length > skip) return matches[0]!;
+    if (Date.now() > deadline) throw new Error(`no mail to ${to} matching ${pattern}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

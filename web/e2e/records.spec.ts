@@ -148,7 +148,7 @@ test("a patient adds a reading, a medicine and an allergy themself; an implausib
   await form.getByRole("button", { name: "Save entry" }).click();
   await expect(form.getByText("Saved. It is in your records below")).toBeVisible();
   await expect(page.getByTestId("test-4548-4")).toContainText("6.4 %");
-  await expect(page.getByRole("list", { name: "Timeline of care" })).toContainText("Self-reported entry");
+  await expect(page.getByRole("list", { name: "Timeline of care" })).toContainText("Self-reported: HbA1c 6.4 %");
 
   // A blood pressure reading, by keyboard.
   await form.getByLabel("What to add").selectOption("vital");
@@ -171,6 +171,9 @@ test("a patient adds a reading, a medicine and an allergy themself; an implausib
   await form.getByRole("button", { name: "Save entry" }).click();
   await expect(page.locator("#allergies")).toContainText("Penicillin");
   await expect(page.locator("#allergies")).toContainText("Serious");
+  // The form is ready for the next entry: nothing of the last one is left in it.
+  await expect(form.getByLabel("Allergic to")).toHaveValue("");
+  await expect(form.getByLabel("How serious")).toHaveValue("");
 
   // Stored as four wellness records written by the patient, like any document.
   const docs = await apiCall<{ hi_type: string }[]>("GET", "/v1/documents", undefined, token);

@@ -17,6 +17,7 @@ import { Login } from "./pages/Login";
 import { NotFound } from "./pages/NotFound";
 import { Notifications } from "./pages/Notifications";
 import { Register } from "./pages/Register";
+import { ForgotPassword } from "./pages/ForgotPassword";
 import { Verify } from "./pages/Verify";
 import { useSession } from "./state/hooks";
 
@@ -70,6 +71,7 @@ function Shell() {
             element={session ? <Navigate to={session.role === "admin" ? "/operator" : session.role === "hospital" ? "/hospital" : session.role === "auditor" ? "/auditor" : "/documents"} replace /> : <Login />}
           />
           <Route path="/register" element={session ? <Navigate to="/keys" replace /> : <Register />} />
+          <Route path="/forgot-password" element={session ? <Navigate to="/" replace /> : <ForgotPassword />} />
           <Route path="/keys" element={session ? <KeysOrHome /> : <Navigate to="/" replace />} />
           <Route path="/documents" element={signedIn(<Documents />)} />
           <Route path="/documents/:id" element={signedIn(<DocumentDetail />)} />

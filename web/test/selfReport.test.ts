@@ -23,6 +23,8 @@ describe("self-reported entries", () => {
     expect(lab.measurements).toEqual([
       expect.objectContaining({ code: "4548-4", value: 6.4, unit: "%", date: "2026-11-28", vital: false }),
     ]);
+    // The timeline names what was recorded.
+    expect(lab.title).toBe("Self-reported: HbA1c 6.4 %");
     const bp = roundTrip({ kind: "measurement", code: "8480-6", value: 132, date: "2026-11-29" });
     expect(bp.measurements).toEqual([expect.objectContaining({ code: "8480-6", value: 132, unit: "mm[Hg]", vital: true })]);
   });
@@ -41,6 +43,8 @@ describe("self-reported entries", () => {
     expect(past.medications[0]?.status).toBe("completed");
     const allergy = roundTrip({ kind: "allergy", substance: "Penicillin", criticality: "high", date: "2020-05-05" });
     expect(allergy.allergies).toEqual([{ substance: "Penicillin", criticality: "high", status: "active", date: "2020-05-05" }]);
+    expect(med.title).toBe("Self-reported medicine: Metformin 500 mg, twice a day");
+    expect(allergy.title).toBe("Self-reported allergy: Penicillin");
   });
 
   it("refuses what cannot be right, naming the field", () => {

@@ -138,3 +138,28 @@ pub struct RecoveryCodes {
     /// kept.
     pub recovery_codes: Vec<String>,
 }
+
+/// Asks for a password reset code. It is mailed only when the address is the account's
+/// verified email address; the answer is the same either way.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    /// ABHA number (14 digits, dashes allowed) or ABHA address.
+    pub login: String,
+    /// The account's verified email address.
+    pub email: String,
+}
+
+/// Sets a new password with the mailed code. Sign-in only: keys are not on the server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfirm {
+    /// As in [`PasswordResetRequest`].
+    pub login: String,
+    /// The 8-digit code from the mail.
+    pub code: String,
+    /// The new password (12 to 256 characters).
+    pub password: String,
+}

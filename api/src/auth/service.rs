@@ -40,7 +40,7 @@ const MAX_LOGIN_CANDIDATES: i64 = 2 * crate::service::abha::MAX_LIVE_CLAIMS as i
 /// (the same account under another spelling, an ABHA address or dashes, is the same key; an
 /// unknown login is limited under its own spelling). An ABHA number may be claimed by several
 /// accounts: the verified holder is tried first, then the claims, then displaced accounts.
-async fn login_candidates(state: &AppState, login: &str) -> ApiResult<(String, Vec<Credential>, bool)> {
+pub(crate) async fn login_candidates(state: &AppState, login: &str) -> ApiResult<(String, Vec<Credential>, bool)> {
     let spelled = login.trim().to_ascii_lowercase();
     // A hospital staff member: `<HFR id>/<username>`.
     if let Some((hfr, username)) = login.trim().split_once('/') {

@@ -4,14 +4,14 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use pramana_core::{AbhaAddress, AbhaNumber, PatientId};
 use pramana_wire::{
-    LoginRequest, PatientView, RecoveryCodes, RefreshRequest, RegisterRequest, SecondFactorCode,
-    SecondFactorLoginRequest, SecondFactorSetup, SecondFactorStatus, TokenResponse,
+    LoginRequest, PasswordResetConfirm, PasswordResetRequest, PatientView, RecoveryCodes, RefreshRequest,
+    RegisterRequest, SecondFactorCode, SecondFactorLoginRequest, SecondFactorSetup, SecondFactorStatus, TokenResponse,
 };
 use serde_json::json;
 
 use crate::auth::cookies;
 use crate::auth::service::{self, TokenPair};
-use crate::auth::{Role, SignedIn, second_factor};
+use crate::auth::{Role, SignedIn, password_reset, second_factor};
 use crate::error::current_request_id;
 use crate::error::{ApiError, ApiJson, ApiResult, conflict_as};
 use crate::service::ServiceError;
@@ -201,6 +201,40 @@ pub async fn auth_login_second_factor(
     }
     let pair = second_factor::login(&state, &body.challenge, &body.code, current_request_id()).await?;
     Ok(tokens_response(&state, pair, body.refresh_cookie))
+}
+
+/// Asks for a password reset code (patients). It is mailed only if the login names an account
+/// whose verified email address is `email`; the answer is the same either way. At most three
+/// mails an hour per account.
+#[utoipa::path(post, path = "/v1/auth/password-reset", tag = "auth", request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "If the login and the verified address match an account, a code is on its way (valid 15 minutes)"),
+        (status = 422, description = "`invalid_email`", body = crate::error::ErrorBody),
+    ))]
+pub async fn auth_password_reset(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<PasswordResetRequest>,
+) -> ApiResult<StatusCode> {
+    password_reset::request(&state, &body.login, &body.email, current_request_id()).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Sets a new password with the mailed code. It restores sign-in only: no key comes back (the
+/// recovery kit brings keys back). Every session of the account ends; a second factor stays on.
+#[utoipa::path(post, path = "/v1/auth/password-reset/confirm", tag = "auth", request_body = PasswordResetConfirm,
+    responses(
+        (status = 204, description = "The password is changed; sign in with it"),
+        (status = 422, description = "`reset_code_invalid` (wrong, or none asked for), `reset_code_expired` (also after five wrong codes), `invalid_password`", body = crate::error::ErrorBody),
+    ))]
+pub async fn auth_password_reset_confirm(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<PasswordResetConfirm>,
+) -> ApiResult<StatusCode> {
+    if body.code.len() > 64 || body.password.len() > MAX_PASSWORD_LEN * 4 {
+        return Err(ApiError::unprocessable("reset_code_invalid", "that is not the code we mailed for this account"));
+    }
+    password_reset::confirm(&state, &body.login, &body.code, body.password, current_request_id()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The caller's second factor (patients, auditors, the operator, hospital staff members).

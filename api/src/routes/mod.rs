@@ -67,6 +67,8 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(auth::auth_refresh))
         .routes(routes!(auth::auth_logout))
         .routes(routes!(auth::auth_login_second_factor))
+        .routes(routes!(auth::auth_password_reset))
+        .routes(routes!(auth::auth_password_reset_confirm))
         .routes(routes!(auth::second_factor_get))
         .routes(routes!(auth::second_factor_setup))
         .routes(routes!(auth::second_factor_enable))

@@ -66,7 +66,8 @@ pub async fn set_email(
     let mut tx = db::begin(pool).await?;
     // Serialise a patient's sends, so the hourly count cannot be raced past.
     let _ = store::lock_email_by_patient(&mut tx, actor.id).await?;
-    let sent = store::count_verification_mails_since(&mut *tx, actor.id, now - chrono::Duration::hours(1)).await?;
+    let sent =
+        store::count_mails_since(&mut *tx, actor.id, "email_verification", now - chrono::Duration::hours(1)).await?;
     if sent >= CODES_PER_HOUR {
         return Ok(Err(TooManyCodes(3600)));
     }

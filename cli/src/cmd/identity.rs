@@ -1,4 +1,4 @@
-//! `pramana identity create | show | check | rotate`: the local keystore.
+//! `pramana identity create | restore | show | check | rotate`: the local keystore.
 
 use std::path::PathBuf;
 
@@ -14,8 +14,12 @@ use crate::{keystore, signing};
 
 #[derive(Debug, Subcommand)]
 pub enum IdentityCmd {
-    /// Create keys (passphrase from PRAMANA_PASSPHRASE or a prompt).
+    /// Create keys (passphrase from PRAMANA_PASSPHRASE or a prompt) and show their 24-word
+    /// recovery phrase, once: write it down; it brings the keys back on any device.
     Create,
+    /// Bring keys back from their 24-word recovery phrase (from PRAMANA_RECOVERY_PHRASE or a
+    /// prompt) into a new keystore (passphrase from PRAMANA_PASSPHRASE or a prompt).
+    Restore,
     /// Show the public keys.
     Show,
     /// Unlock the keystore and check that its secrets match its public keys.
@@ -38,11 +42,28 @@ impl IdentityCmd {
         match self {
             Self::Create => {
                 let pass = secret("PRAMANA_PASSPHRASE", "New keystore passphrase: ")?;
-                let file = keystore::create(&ctx.keystore_path(), &pass)?;
+                let (file, words) = keystore::create(&ctx.keystore_path(), &pass)?;
+                let v = json!({"x25519_public": file.x25519_public, "eth_address": file.eth_address, "recovery_phrase": words});
+                ctx.print(&v, || {
+                    format!(
+                        "created {}\nx25519  {}\naddress {}\n\n{}",
+                        ctx.keystore_path().display(),
+                        file.x25519_public,
+                        file.eth_address,
+                        phrase_block(&words)
+                    )
+                });
+            }
+            Self::Restore => {
+                let words = secret("PRAMANA_RECOVERY_PHRASE", "Recovery phrase (24 words): ")?;
+                // The phrase is checked before a passphrase is asked for.
+                crate::phrase::seed_from_phrase(&words)?;
+                let pass = secret("PRAMANA_PASSPHRASE", "New keystore passphrase: ")?;
+                let file = keystore::restore(&ctx.keystore_path(), &pass, &words)?;
                 let v = json!({"x25519_public": file.x25519_public, "eth_address": file.eth_address});
                 ctx.print(&v, || {
                     format!(
-                        "created {}\nx25519  {}\naddress {}",
+                        "restored {}\nx25519  {}\naddress {}\n(these must be the keys your account registered: `pramana ls` opens your documents if they are)",
                         ctx.keystore_path().display(),
                         file.x25519_public,
                         file.eth_address
@@ -69,6 +90,23 @@ impl IdentityCmd {
         }
         Ok(())
     }
+}
+
+/// The phrase as a person copies it down: numbered, four to a line, with what it is for.
+fn phrase_block(words: &str) -> String {
+    let mut out = String::from(
+        "Recovery phrase: write these 24 words down, in order, and keep them offline. With them\n\
+         `pramana identity restore` brings these keys back on any device; nobody else (Pramana\n\
+         included) can. Anyone who has them can open your documents. They are shown only now.\n",
+    );
+    let words: Vec<&str> = words.split(' ').collect();
+    for (row, four) in words.chunks(4).enumerate() {
+        let cells: Vec<String> =
+            four.iter().enumerate().map(|(i, w)| format!("{:>4}. {w:<10}", row * 4 + i + 1)).collect();
+        out.push_str(cells.concat().trim_end());
+        out.push('\n');
+    }
+    out.trim_end().to_owned()
 }
 
 /// Hands the account to this keystore's Ethereum key: signs `RotateSigner(account, new key,

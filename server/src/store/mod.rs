@@ -13,6 +13,7 @@ pub mod health;
 pub mod keys;
 pub mod links;
 pub mod notifications;
+pub mod password_resets;
 pub mod patients;
 pub mod relay;
 pub mod second_factor;

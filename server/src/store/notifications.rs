@@ -106,19 +106,19 @@ pub async fn delete_email(exec: impl PgExecutor<'_>, patient_id: Uuid) -> StoreR
         > 0)
 }
 
-/// Verification mails queued for the patient since `since` (the rate limit on sending codes).
-pub async fn count_verification_mails_since(
+/// Mails of `kind` queued for the patient since `since` (the rate limits on sending codes).
+pub async fn count_mails_since(
     exec: impl PgExecutor<'_>,
     patient_id: Uuid,
+    kind: &str,
     since: DateTime<Utc>,
 ) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT count(*) FROM mail_outbox WHERE patient_id = $1 AND kind = 'email_verification' AND created_at > $2",
-    )
-    .bind(patient_id)
-    .bind(since)
-    .fetch_one(exec)
-    .await?)
+    Ok(sqlx::query_scalar("SELECT count(*) FROM mail_outbox WHERE patient_id = $1 AND kind = $2 AND created_at > $3")
+        .bind(patient_id)
+        .bind(kind)
+        .bind(since)
+        .fetch_one(exec)
+        .await?)
 }
 
 /// A notification as stored.

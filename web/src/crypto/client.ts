@@ -3,6 +3,7 @@
 // key: `unlock` leaves the keys in the worker and returns a handle.
 import { DecryptError, MalformedError, RecipientsError, type OpenOutput, type SealOutput } from "./envelope";
 import { KeystoreError } from "./keystore";
+import { PhraseError } from "./phrase";
 import type { Domain, Message } from "./eip712";
 import type { Created, Request, Response, Rewrapped, Unlocked } from "./worker";
 
@@ -29,6 +30,7 @@ const ERRORS: Record<string, (m: string) => Error> = {
   MalformedError: (m) => Object.assign(new MalformedError(""), { message: m }),
   RecipientsError: (m) => Object.assign(new RecipientsError(""), { message: m }),
   KeystoreError: (m) => new KeystoreError(m),
+  PhraseError: (m) => PhraseError.fromMessage(m),
 };
 
 export class CryptoClient {
@@ -71,6 +73,11 @@ export class CryptoClient {
   /** Creates a keystore under `passphrase`: the file's text to save, and the keys unlocked. */
   create(passphrase: string): Promise<Created> {
     return this.call<Created>((id) => ({ type: "create", id, passphrase }));
+  }
+
+  /** A new keystore under `passphrase` with the keys a recovery phrase brings back. */
+  restore(phrase: string, passphrase: string): Promise<Created> {
+    return this.call<Created>((id) => ({ type: "restore", id, phrase, passphrase }));
   }
 
   /** Signs an EIP-712 message (a grant, a revocation) with the unlocked signing key. */

@@ -118,15 +118,18 @@ export interface CreateOptions {
   rng?: Rng;
   /** Argon2id cost; the CLI's by default. */
   kdf?: { m_kib: number; t: number; p: number };
+  /** The two secrets (from a recovery phrase's seed) instead of drawing them. */
+  secrets?: { x25519: Bytes; secp256k1: Bytes };
 }
 
 /** A new keystore under `passphrase` (12 characters at least, as the CLI asks). */
 export async function createKeystore(passphrase: string, opts: CreateOptions = {}): Promise<{ file: KeystoreFile; keys: UnlockedKeys }> {
   if ([...passphrase].length < 12) throw new KeystoreError("the passphrase must be at least 12 characters");
   const rng = opts.rng ?? systemRng;
-  const identity = await generateIdentity(rng);
+  const identity = opts.secrets ? await identityFromSecret(opts.secrets.x25519) : await generateIdentity(rng);
   let eth: Bytes;
-  do eth = rng(32);
+  if (opts.secrets) eth = copy(opts.secrets.secp256k1);
+  else do eth = rng(32);
   while (BigInt(`0x${toHex(eth)}`) === 0n || BigInt(`0x${toHex(eth)}`) >= SECP256K1_N);
   const signerKey = `0x${toHex(eth)}` as const;
   const address = privateKeyToAccount(signerKey).address;

@@ -20,6 +20,7 @@ import {
 import { KeystoreError, createKeystore, parseKeystore, serializeKeystore, unlockKeystore, type UnlockedKeys } from "./keystore";
 import { openStaffKeys, sealStaffKeys } from "./staffKeys";
 import { privateKeyToAccount } from "viem/accounts";
+import { newSeed, phraseFromSeed, secretsFromSeed, seedFromPhrase } from "./phrase";
 
 /** Page → worker. */
 export type Request =
@@ -34,6 +35,7 @@ export type Request =
     }
   | { type: "unlock"; id: number; keystore: string; passphrase: string }
   | { type: "create"; id: number; passphrase: string }
+  | { type: "restore"; id: number; phrase: string; passphrase: string }
   | { type: "sign"; id: number; key: string; domain: Domain; message: Message }
   | { type: "rewrap"; id: number; key: string; header: Uint8Array; add: Uint8Array[]; remove: Uint8Array[] }
   | { type: "forget"; id: number; key: string }
@@ -55,6 +57,8 @@ export interface Unlocked {
 /** A new keystore: its file's text (the recovery kit) and its keys, unlocked. */
 export interface Created extends Unlocked {
   keystore: string;
+  /** New keys: their 24-word recovery phrase, to show once (absent when restored from one). */
+  phrase?: string;
 }
 
 /** A header after `rewrap`, and the recipients it already had (added) or lacked (removed). */
@@ -90,7 +94,7 @@ interface Job {
 
 // The names as the errors set them (`this.name`), not the classes' own `name`: the production
 // build shortens class names, so those would never match.
-const KNOWN_ERRORS = ["DecryptError", "MalformedError", "RecipientsError", "KeystoreError"];
+const KNOWN_ERRORS = ["DecryptError", "MalformedError", "RecipientsError", "KeystoreError", "PhraseError"];
 
 export function serve(port: Port): void {
   const jobs = new Map<number, Job>();
@@ -159,8 +163,11 @@ export function serve(port: Port): void {
         const signers = [unlocked.address, ...(file.previous_signers ?? [])];
         return post({ type: "done", id: req.id, result: { key, address: unlocked.address, x25519Public, signers } });
       }
-      case "create": {
-        const { file, keys: created } = await createKeystore(req.passphrase);
+      case "create":
+      case "restore": {
+        // New keys derive from a new seed, so that its phrase brings them back (crypto/phrase.ts).
+        const seed = req.type === "create" ? newSeed() : seedFromPhrase(req.phrase);
+        const { file, keys: created } = await createKeystore(req.passphrase, { secrets: await secretsFromSeed(seed) });
         const key = `k${nextKey++}`;
         keys.set(key, created);
         const result: Created = {
@@ -169,7 +176,9 @@ export function serve(port: Port): void {
           x25519Public: created.identity.publicKey,
           signers: [created.address],
           keystore: serializeKeystore(file),
+          ...(req.type === "create" ? { phrase: phraseFromSeed(seed) } : {}),
         };
+        seed.fill(0);
         return post({ type: "done", id: req.id, result });
       }
       case "sign": {

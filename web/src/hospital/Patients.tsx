@@ -16,6 +16,7 @@ import { AnchorBadge } from "../pages/documents/Anchor";
 import { Upload } from "../pages/documents/Upload";
 import { useSession } from "../state/hooks";
 import { Alert } from "../ui";
+import { HospitalRecords } from "./HospitalRecords";
 import { useHT, useHospitalError, type HT } from "./strings";
 
 type Patient = Schemas["HospitalPatientView"];
@@ -186,6 +187,7 @@ export function PatientRecord() {
               </ul>
             )}
           </section>
+          {docs && <HospitalRecords docs={docs} />}
           {into ? (
             <Upload into={into} lead={ht("h.pat.upload.lead")} docPath={(doc) => `/hospital/documents/${doc}`} onUploaded={reload} />
           ) : (

@@ -9,6 +9,7 @@ import { consents } from "./consents";
 import { access } from "./access";
 import { records } from "./records";
 import { notifications } from "./notifications";
+import { recovery } from "./recovery";
 
 export type Lang = "en" | "hi";
 export const LANGS: { code: Lang; name: string }[] = [
@@ -16,9 +17,9 @@ export const LANGS: { code: Lang; name: string }[] = [
   { code: "hi", name: "हिन्दी" },
 ];
 
-const en = { ...common.en, ...auth.en, ...documents.en, ...consents.en, ...access.en, ...records.en, ...notifications.en };
+const en = { ...common.en, ...auth.en, ...documents.en, ...consents.en, ...access.en, ...records.en, ...notifications.en, ...recovery.en };
 export type Key = keyof typeof en;
-const hi: Record<Key, string> = { ...common.hi, ...auth.hi, ...documents.hi, ...consents.hi, ...access.hi, ...records.hi, ...notifications.hi };
+const hi: Record<Key, string> = { ...common.hi, ...auth.hi, ...documents.hi, ...consents.hi, ...access.hi, ...records.hi, ...notifications.hi, ...recovery.hi };
 export const catalogue: Record<Lang, Record<Key, string>> = { en, hi };
 
 export type Vars = Record<string, string | number>;

@@ -6,11 +6,12 @@ import { createContext, useContext, useEffect, useState, type FormEvent, type Re
 import { api, call, type Schemas } from "../api/client";
 import { toHex } from "../crypto/bytes";
 import { parseKeystore } from "../crypto/keystore";
+import { lostKeysSummary, type LostKeysSummary } from "../lib/lostKeys";
 import type { Created, Unlocked } from "../crypto/worker";
 import { useT } from "../i18n";
 import { cryptoClient, downloadFile, savedKeystore, saveKeystore, setUnlocked, takeRegistrationPassword } from "../state/keys";
 import { useSession, useUnlocked } from "../state/hooks";
-import { Alert, ErrorAlert, Field } from "../ui";
+import { Alert, ErrorAlert, Field, SecretPairFields, useSecretPair } from "../ui";
 
 type KeyView = Schemas["KeyView"];
 
@@ -46,6 +47,7 @@ type Stage =
   | { kind: "loading" }
   | { kind: "unlock"; text: string }
   | { kind: "import" }
+  | { kind: "restore" }
   | { kind: "create" }
   | { kind: "kit"; created: Created };
 
@@ -96,6 +98,14 @@ export function KeysSetup() {
         {stage.kind === "import" && (
           <>
             <ImportForm keys={keys} subject={subject} />
+            {!words && (
+              <p>
+                <button type="button" className="link" onClick={() => setStage({ kind: "restore" })}>
+                  {t("restore.link")}
+                </button>
+              </p>
+            )}
+            {active(keys, "x25519") && !words && <LostKeys />}
             {!active(keys, "x25519") && (
               <p>
                 <button type="button" className="link" onClick={() => setStage({ kind: "create" })}>
@@ -103,6 +113,16 @@ export function KeysSetup() {
                 </button>
               </p>
             )}
+          </>
+        )}
+        {stage.kind === "restore" && (
+          <>
+            <RestoreForm keys={keys} subject={subject} />
+            <p>
+              <button type="button" className="link" onClick={() => setStage({ kind: "import" })}>
+                {t("keys.import.title")}
+              </button>
+            </p>
           </>
         )}
         {stage.kind === "create" && (
@@ -116,9 +136,48 @@ export function KeysSetup() {
           </>
         )}
         {stage.kind === "kit" && <RecoveryKit created={stage.created} subject={subject} password={passwordFromRegistration} />}
-        <p className="muted">{words?.lost ?? t("keys.lost")}</p>
+        {!((stage.kind === "import" || stage.kind === "restore") && active(keys, "x25519") && !words) && <p className="muted">{words?.lost ?? t("keys.lost")}</p>}
       </section>
     </div>
+  );
+}
+
+/**
+ * For a patient whose account has keys but this browser has none: what is lost if the recovery
+ * kit and passphrase are gone too, and what is not — counted from what the API shows without
+ * keys. Folded, so it does not alarm someone who is about to import their kit.
+ */
+function LostKeys() {
+  const t = useT();
+  const [open, setOpen] = useState(false);
+  const [summary, setSummary] = useState<LostKeysSummary | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    if (!open || summary) return;
+    let live = true;
+    Promise.all([call(() => api.GET("/v1/documents")), call(() => api.GET("/v1/consents"))])
+      .then(([docs, consents]) => live && setSummary(lostKeysSummary(docs, consents)))
+      .catch((e) => live && setError(e));
+    return () => {
+      live = false;
+    };
+  }, [open, summary]);
+  return (
+    <details className="lost-keys" onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
+      <summary>{t("lost.title")}</summary>
+      <p>{t("lost.intro")}</p>
+      <ErrorAlert error={error} />
+      {!summary && !error && <p>{t("lost.loading")}</p>}
+      {summary && (
+        <ul>
+          <li>{t("lost.gone", { n: summary.onlyYours })}</li>
+          <li>{t("lost.shared", { n: summary.shared })}</li>
+          <li>{t("lost.consents", { n: summary.consentsInForce })}</li>
+        </ul>
+      )}
+      <p>{t("lost.signing")}</p>
+      <p>{t("lost.next")}</p>
+    </details>
   );
 }
 
@@ -182,7 +241,6 @@ function ImportForm({ keys, subject }: { keys: KeyView[]; subject: string }) {
   const [error, setError] = useState<unknown>(null);
   const [mismatch, setMismatch] = useState(false);
   const firstKeys = !active(keys, "x25519");
-  const words = useContext(KeysWordsContext);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -230,17 +288,7 @@ function ImportForm({ keys, subject }: { keys: KeyView[]; subject: string }) {
         value={passphrase}
         onChange={(e) => setPassphrase(e.target.value)}
       />
-      {firstKeys && (
-        <Field
-          label={words?.password ?? t("keys.kit.password")}
-          hint={words?.passwordHint ?? t("keys.kit.password.hint")}
-          type="password"
-          autoComplete="current-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-      )}
+      {firstKeys && <AccountPasswordField value={password} onChange={setPassword} />}
       <button type="submit" className="primary" disabled={busy || !file}>
         {busy ? t("keys.unlock.busy") : t("keys.import.submit")}
       </button>
@@ -248,22 +296,92 @@ function ImportForm({ keys, subject }: { keys: KeyView[]; subject: string }) {
   );
 }
 
-function CreateForm({ onCreated }: { onCreated(c: Created): void }) {
+/** Brings keys back from the 24 words into a new keystore for this browser. */
+function RestoreForm({ keys, subject }: { keys: KeyView[]; subject: string }) {
   const t = useT();
-  const [p1, setP1] = useState("");
-  const [p2, setP2] = useState("");
+  const [phrase, setPhrase] = useState("");
+  const [passphrase, setPassphrase] = useState("");
+  const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const short = p1 && [...p1].length < 12 ? t("error.passphrase_short") : null;
-  const mismatch = p2 && p1 !== p2 ? t("register.password.mismatch") : null;
+  const [mismatch, setMismatch] = useState(false);
+  const firstKeys = !active(keys, "x25519");
+  const short = passphrase && [...passphrase].length < 12 ? t("error.passphrase_short") : null;
 
   async function submit(e: FormEvent) {
     e.preventDefault();
-    if (short || mismatch || !p1 || p1 !== p2) return;
+    if (short) return;
+    setBusy(true);
+    setError(null);
+    setMismatch(false);
+    try {
+      const created = await cryptoClient().restore(phrase, passphrase);
+      if (!matches(keys, toHex(created.x25519Public))) {
+        await cryptoClient().forget(created.key);
+        setMismatch(true);
+        return;
+      }
+      setPhrase("");
+      setPassphrase("");
+      if (firstKeys) await registerKeys(created, password);
+      await saveKeystore(subject, created.keystore);
+      setUnlocked({ key: created.key, address: created.address, x25519Public: created.x25519Public, signers: created.signers });
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form onSubmit={submit} aria-label={t("restore.title")} noValidate>
+      <h2>{t("restore.title")}</h2>
+      <p>{t("restore.body")}</p>
+      <ErrorAlert error={error} />
+      {mismatch && <Alert>{t("restore.mismatch")}</Alert>}
+      <div className="field">
+        <label htmlFor="restore-words">{t("restore.words")}</label>
+        <textarea
+          id="restore-words"
+          rows={4}
+          autoComplete="off"
+          autoCapitalize="none"
+          spellCheck={false}
+          required
+          value={phrase}
+          onChange={(e) => setPhrase(e.target.value)}
+        />
+      </div>
+      <Field
+        label={t("restore.passphrase")}
+        type="password"
+        autoComplete="new-password"
+        required
+        value={passphrase}
+        onChange={(e) => setPassphrase(e.target.value)}
+        error={short}
+      />
+      {firstKeys && <AccountPasswordField value={password} onChange={setPassword} />}
+      <button type="submit" className="primary" disabled={busy || !phrase.trim() || !passphrase}>
+        {busy ? t("restore.busy") : t("restore.submit")}
+      </button>
+    </form>
+  );
+}
+
+function CreateForm({ onCreated }: { onCreated(c: Created): void }) {
+  const t = useT();
+  const pair = useSecretPair(t("error.passphrase_short"), t("register.password.mismatch"));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    if (!pair.ready) return;
     setBusy(true);
     setError(null);
     try {
-      onCreated(await cryptoClient().create(p1));
+      onCreated(await cryptoClient().create(pair.first));
     } catch (err) {
       setError(err);
     } finally {
@@ -275,29 +393,33 @@ function CreateForm({ onCreated }: { onCreated(c: Created): void }) {
     <form onSubmit={submit} aria-label={t("keys.create.title")} noValidate>
       <h2>{t("keys.create.title")}</h2>
       <ErrorAlert error={error} />
-      <Field
+      <SecretPairFields
+        pair={pair}
         label={t("keys.create.passphrase")}
         hint={t("keys.create.passphrase.hint")}
-        type="password"
-        autoComplete="new-password"
-        required
-        value={p1}
-        onChange={(e) => setP1(e.target.value)}
-        error={short}
-      />
-      <Field
-        label={t("keys.create.passphrase2")}
-        type="password"
-        autoComplete="new-password"
-        required
-        value={p2}
-        onChange={(e) => setP2(e.target.value)}
-        error={mismatch}
+        again={t("keys.create.passphrase2")}
       />
       <button type="submit" className="primary" disabled={busy}>
         {busy ? t("keys.create.busy") : t("keys.create.submit")}
       </button>
     </form>
+  );
+}
+
+/** The account's password (a hospital's API secret), asked again before keys are registered. */
+function AccountPasswordField({ value, onChange }: { value: string; onChange(v: string): void }) {
+  const t = useT();
+  const words = useContext(KeysWordsContext);
+  return (
+    <Field
+      label={words?.password ?? t("keys.kit.password")}
+      hint={words?.passwordHint ?? t("keys.kit.password.hint")}
+      type="password"
+      autoComplete="current-password"
+      required
+      value={value}
+      onChange={(e) => onChange(e.target.value)}
+    />
   );
 }
 
@@ -311,8 +433,11 @@ function RecoveryKit({ created, subject, password: initial }: { created: Created
   const t = useT();
   const [downloaded, setDownloaded] = useState(false);
   const [saved, setSaved] = useState(false);
-  const [password, setPassword] = useState(initial);
   const words = useContext(KeysWordsContext);
+  // The phrase is the patient's (another area, the hospital portal, keeps to its key file).
+  const phrase = words ? undefined : created.phrase;
+  const [written, setWritten] = useState(!phrase);
+  const [password, setPassword] = useState(initial);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
@@ -352,19 +477,25 @@ function RecoveryKit({ created, subject, password: initial }: { created: Created
         <input id="kit-saved" type="checkbox" checked={saved} disabled={!downloaded} onChange={(e) => setSaved(e.target.checked)} />
         <label htmlFor="kit-saved">{t("keys.kit.saved")}</label>
       </div>
-      <ErrorAlert error={error} />
-      {!initial && (
-        <Field
-          label={words?.password ?? t("keys.kit.password")}
-          hint={words?.passwordHint ?? t("keys.kit.password.hint")}
-          type="password"
-          autoComplete="current-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
+      {phrase && (
+        <>
+          <h3>{t("phrase.title")}</h3>
+          <p>{t("phrase.body")}</p>
+          <ol className="phrase" aria-label={t("phrase.label")}>
+            {phrase.split(" ").map((w, i) => (
+              <li key={i}>{w}</li>
+            ))}
+          </ol>
+          <div className="check">
+            <input id="phrase-written" type="checkbox" checked={written} onChange={(e) => setWritten(e.target.checked)} />
+            <label htmlFor="phrase-written">{t("phrase.written")}</label>
+          </div>
+        </>
       )}
-      <button type="submit" className="primary" disabled={busy || !saved || !password}>
+      <p className="muted">{t("keys.kit.reset")}</p>
+      <ErrorAlert error={error} />
+      {!initial && <AccountPasswordField value={password} onChange={setPassword} />}
+      <button type="submit" className="primary" disabled={busy || !saved || !written || !password}>
         {busy ? t("keys.kit.busy") : t("keys.kit.finish")}
       </button>
     </form>

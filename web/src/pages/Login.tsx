@@ -108,6 +108,9 @@ export function Login() {
         <h1>{t("login.title")}</h1>
         <LoginForm />
         <p>
+          <Link to="/forgot-password">{t("login.forgot")}</Link>
+        </p>
+        <p>
           <Link to="/register">{t("login.register")}</Link>
         </p>
       </section>

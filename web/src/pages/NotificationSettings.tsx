@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { api, call, type Schemas } from "../api/client";
 import { useT, type Key } from "../i18n";
-import { Alert, ErrorAlert } from "../ui";
+import { Alert, ErrorAlert, Field } from "../ui";
 
 type EmailView = Schemas["EmailView"];
 
@@ -54,10 +54,14 @@ export function EmailSection() {
           void run(() => call(() => api.PUT("/v1/patients/me/email", { body: { email } })));
         }}
       >
-        <label>
-          {t("notif.email.label")}
-          <input type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} required />
-        </label>
+        <Field
+          label={t("notif.email.label")}
+          type="email"
+          autoComplete="email"
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          required
+        />
         <button type="submit" disabled={busy}>
           {t("notif.email.send")}
         </button>
@@ -74,10 +78,14 @@ export function EmailSection() {
             void run(() => call(() => api.POST("/v1/patients/me/email/verify", { body: { code } })));
           }}
         >
-          <label>
-            {t("notif.email.code")}
-            <input inputMode="numeric" autoComplete="one-time-code" value={code} onChange={(e) => setCode(e.target.value)} required />
-          </label>
+          <Field
+            label={t("notif.email.code")}
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            value={code}
+            onChange={(e) => setCode(e.target.value)}
+            required
+          />
           <button type="submit" disabled={busy}>
             {t("notif.email.verify")}
           </button>
@@ -108,10 +116,17 @@ export function EmailSection() {
               checked={prefs[k] ?? true}
               disabled={busy}
               onChange={(e) => {
+                // The box follows the click at once; a refused save puts it back.
                 const on = e.target.checked;
-                void run(() =>
-                  call(() => api.PUT("/v1/patients/me/notifications/preferences", { body: { email: { [k]: on } } })),
-                );
+                setPrefs((p) => ({ ...p, [k]: on }));
+                void run(async () => {
+                  try {
+                    await call(() => api.PUT("/v1/patients/me/notifications/preferences", { body: { email: { [k]: on } } }));
+                  } catch (err) {
+                    setPrefs((p) => ({ ...p, [k]: !on }));
+                    throw err;
+                  }
+                });
               }}
             />{" "}
             {t(`notif.pref.${k}` as Key)}

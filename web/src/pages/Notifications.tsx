@@ -53,6 +53,8 @@ export function Notifications() {
 
   useEffect(() => {
     void load();
+    // The header's count catches up with what this page shows, not at the next poll.
+    void refreshUnread().catch(() => {});
   }, [load]);
 
   const markAll = async () => {

@@ -1,9 +1,10 @@
 // Small building blocks every page uses: labelled fields, buttons, alerts, the error message
 // for any failure (the API's stable code, in the person's language), a progress bar.
-import { useId, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes } from "react";
+import { useId, useState, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes } from "react";
 import { ApiError } from "../api/client";
 import { DecryptError, MalformedError, RecipientsError } from "../crypto/envelope";
 import { KeystoreError } from "../crypto/keystore";
+import { PhraseError } from "../crypto/phrase";
 import { useT, type Key, type T } from "../i18n";
 
 export function Field(
@@ -27,6 +28,52 @@ export function Field(
         </small>
       )}
     </div>
+  );
+}
+
+/** A new password or passphrase typed twice; `short` and `mismatch` are said at the fields. */
+export interface SecretPair {
+  first: string;
+  second: string;
+  setFirst(v: string): void;
+  setSecond(v: string): void;
+  short: string | null;
+  mismatch: string | null;
+  /** Both typed, long enough, the same. */
+  ready: boolean;
+}
+
+export function useSecretPair(tooShort: string, differ: string, min = 12): SecretPair {
+  const [first, setFirst] = useState("");
+  const [second, setSecond] = useState("");
+  const short = first && [...first].length < min ? tooShort : null;
+  const mismatch = second && first !== second ? differ : null;
+  return { first, second, setFirst, setSecond, short, mismatch, ready: !!first && first === second && !short };
+}
+
+export function SecretPairFields({ pair, label, again, hint }: { pair: SecretPair; label: string; again: string; hint?: string }) {
+  return (
+    <>
+      <Field
+        label={label}
+        hint={hint}
+        type="password"
+        autoComplete="new-password"
+        required
+        value={pair.first}
+        onChange={(e) => pair.setFirst(e.target.value)}
+        error={pair.short}
+      />
+      <Field
+        label={again}
+        type="password"
+        autoComplete="new-password"
+        required
+        value={pair.second}
+        onChange={(e) => pair.setSecond(e.target.value)}
+        error={pair.mismatch}
+      />
+    </>
   );
 }
 
@@ -71,6 +118,10 @@ export function errorText(t: T, e: unknown): string {
     if (e.message === "wrong passphrase") return t("error.passphrase");
     if (e.message.includes("at least 12")) return t("error.passphrase_short");
     return t("error.keystore");
+  }
+  if (e instanceof PhraseError) {
+    if (e.reason === "unknown") return t("error.phrase.unknown", { n: e.word ?? 0 });
+    return t(e.reason === "count" ? "error.phrase.count" : "error.phrase.checksum");
   }
   if (e instanceof DecryptError) return t("error.decrypt");
   if (e instanceof MalformedError) return t("error.malformed");

@@ -78,6 +78,20 @@ export function entryProblems(e: SelfEntry, today: string): EntryProblem[] {
   return out;
 }
 
+/** The Composition's title, which the timeline shows: what was recorded, e.g. "Self-reported: HbA1c 6.4 %". */
+export function entryTitle(e: SelfEntry): string {
+  switch (e.kind) {
+    case "measurement": {
+      const test = SELF_TESTS.find((t) => t.code === e.code);
+      return test ? `Self-reported: ${test.name} ${e.value} ${test.unitText}` : "Self-reported entry";
+    }
+    case "medication":
+      return `Self-reported medicine: ${[e.name.trim(), e.dosage.trim()].filter(Boolean).join(", ")}`;
+    case "allergy":
+      return `Self-reported allergy: ${e.substance.trim()}`;
+  }
+}
+
 /** The entry as a FHIR document Bundle (JSON text), the patient (`patientName`) its subject and author. */
 export function selfReportBundle(e: SelfEntry, patientName: string, now = new Date(), id: () => string = () => crypto.randomUUID()): string {
   const [bundleId, compId, patientId, itemId] = [id(), id(), id(), id()];
@@ -103,7 +117,7 @@ export function selfReportBundle(e: SelfEntry, patientName: string, now = new Da
           subject: patient,
           date: now.toISOString(),
           author: [patient],
-          title: "Self-reported entry",
+          title: entryTitle(e),
           section: [{ title: section, entry: [{ reference: `urn:uuid:${itemId}` }] }],
         },
       },

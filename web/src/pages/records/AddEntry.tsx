@@ -79,6 +79,7 @@ export function AddEntry({ onSaved }: { onSaved: () => void }) {
       setValue("");
       setName("");
       setDosage("");
+      setCriticality("");
       onSaved();
     } catch (err) {
       setError(errorText(t, err));

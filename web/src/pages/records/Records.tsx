@@ -211,10 +211,13 @@ export const RecordsView = memo(function RecordsView({
   data,
   settings,
   onSave,
+  docPath = (id) => `/documents/${id}`,
 }: {
   data: RecordsData;
   settings?: Settings;
   onSave?: (s: Settings) => Promise<void>;
+  /** Where a timeline entry's document opens (the hospital portal's own document page there). */
+  docPath?: (id: string) => string;
 }) {
   const t = useT();
   const goals = settings?.goals ?? [];
@@ -248,7 +251,7 @@ export const RecordsView = memo(function RecordsView({
       <Immunizations data={data} />
       <Allergies data={data} />
       <Conditions data={data} />
-      <Timeline data={data} />
+      <Timeline data={data} docPath={docPath} />
     </>
   );
 });
@@ -542,7 +545,7 @@ function Conditions({ data }: { data: RecordsData }) {
   );
 }
 
-function Timeline({ data }: { data: RecordsData }) {
+function Timeline({ data, docPath }: { data: RecordsData; docPath: (id: string) => string }) {
   const { t, lang } = useLang();
   return (
     <Section id="timeline" title={t("records.timeline.title")} empty={data.timeline.length === 0}>
@@ -550,7 +553,7 @@ function Timeline({ data }: { data: RecordsData }) {
         {data.timeline.map((e) => (
           <li key={e.docId}>
             <div className="row-head">
-              <Link to={`/documents/${e.docId}`}>{e.title ?? t(`hi.${e.hiType}` as Key)}</Link>
+              <Link to={docPath(e.docId)}>{e.title ?? t(`hi.${e.hiType}` as Key)}</Link>
               <time dateTime={e.date} className="muted">
                 {formatDay(lang, e.date)}
               </time>
