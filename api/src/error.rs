@@ -84,6 +84,13 @@ pub enum ApiError {
         /// The single-use challenge token.
         challenge: String,
     },
+    /// A hospital staff member whose account the hospital disabled (403 `staff_disabled`): their
+    /// sessions are over and they cannot sign in.
+    #[error("this staff account has been disabled by the hospital's administrator")]
+    StaffDisabled,
+    /// A hospital staff member whose role may not do this (403 `staff_role_forbidden`).
+    #[error("a staff member in the role {0} may not do that")]
+    StaffRoleForbidden(&'static str),
     /// Postgres is unreachable or failing (503 for readiness, 500 otherwise).
     #[error("service unavailable")]
     Unavailable,
@@ -125,6 +132,8 @@ impl ApiError {
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized".into(), None),
             Self::SecondFactorRequired { .. } => (StatusCode::UNAUTHORIZED, "second_factor_required".into(), None),
             Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden".into(), None),
+            Self::StaffDisabled => (StatusCode::FORBIDDEN, "staff_disabled".into(), None),
+            Self::StaffRoleForbidden(_) => (StatusCode::FORBIDDEN, "staff_role_forbidden".into(), None),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found".into(), None),
             Self::Conflict(code, _) => (StatusCode::CONFLICT, (*code).to_owned(), None),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited".into(), None),

@@ -255,6 +255,10 @@ pub struct AuthSettings {
     /// Operators (the `admin` role) must have a second factor (TOTP) on: without one, a
     /// signed-in operator may only enrol one (`second_factor_enrolment_required` elsewhere).
     pub require_operator_second_factor: bool,
+    /// Hospital staff members (docs/staff.md) must have a second factor on, as operators do
+    /// under `require_operator_second_factor`. The hospital's API secret (a machine client) is
+    /// not affected.
+    pub require_staff_second_factor: bool,
 }
 
 /// Logging.
@@ -406,6 +410,7 @@ admin_username = "admin"
 argon2_memory_kib = 19456
 argon2_iterations = 2
 require_operator_second_factor = false
+require_staff_second_factor = false
 
 [rate_limit]
 login_per_account_per_minute = 5

@@ -29,6 +29,7 @@ mod resign;
 mod rotate;
 mod s3;
 mod second_factor;
+mod staff;
 mod stanzas;
 mod tokens;
 mod tus;

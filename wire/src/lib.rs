@@ -18,6 +18,7 @@ pub mod keys;
 pub mod links;
 pub mod notifications;
 pub mod patients;
+pub mod staff;
 pub mod webhooks;
 
 pub use accounts::*;
@@ -33,4 +34,5 @@ pub use keys::*;
 pub use links::*;
 pub use notifications::*;
 pub use patients::*;
+pub use staff::*;
 pub use webhooks::*;

@@ -5,9 +5,10 @@ pub mod cookies;
 pub mod password_reset;
 pub mod second_factor;
 pub mod service;
+pub mod staff;
 pub mod totp;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
 pub use pramana_core::Role;
 use uuid::Uuid;
@@ -16,6 +17,9 @@ use crate::error::{ApiError, current_request_id};
 use crate::service::Actor;
 use crate::state::AppState;
 use pramana_server::store;
+use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event_now};
+use pramana_server::store::sessions::SessionState;
+use staff::{StaffMember, StaffRole};
 
 /// The subject id of the bootstrap admin (there is one admin account).
 pub const ADMIN_ID: Uuid = Uuid::from_u128(1);
@@ -29,12 +33,20 @@ pub struct AuthUser {
     pub subject_id: Uuid,
     /// The login session the token belongs to.
     pub session_id: Uuid,
+    /// For a hospital staff member's session: the member (`role` is `Hospital` and
+    /// `subject_id` their hospital).
+    pub staff: Option<StaffMember>,
 }
 
 impl AuthUser {
     /// The caller as the use cases and the audit log see it.
     pub fn actor(&self) -> Actor {
-        Actor { role: self.role, id: self.subject_id, request_id: current_request_id() }
+        Actor { role: self.role, id: self.subject_id, staff: self.staff_id(), request_id: current_request_id() }
+    }
+
+    /// The staff member's id, if a member is acting.
+    pub fn staff_id(&self) -> Option<Uuid> {
+        self.staff.map(|s| s.id)
     }
 
     /// Fails with 403 unless the caller has one of `roles`.
@@ -48,7 +60,21 @@ impl FromRequestParts<AppState> for AuthUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let SignedIn(user) = SignedIn::from_request_parts(parts, state).await?;
-        second_factor::check_required(state, user.role, user.subject_id).await?;
+        second_factor::check_required(state, &user).await?;
+        if let Some(member) = user.staff {
+            let route = parts.extensions.get::<MatchedPath>().map_or("", MatchedPath::as_str);
+            if !staff::may_call(member.role, &parts.method, route) {
+                insert_audit_event_now(
+                    &state.pool,
+                    &user.actor().event("staff.refused", Outcome::Denied).details(
+                        serde_json::json!({"reason": "staff_role_forbidden", "staff_role": member.role.as_str(),
+                                                    "method": parts.method.as_str(), "route": route}),
+                    ),
+                )
+                .await?;
+                return Err(ApiError::StaffRoleForbidden(member.role.as_str()));
+            }
+        }
         Ok(user)
     }
 }
@@ -70,9 +96,26 @@ impl FromRequestParts<AppState> for SignedIn {
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(ApiError::Unauthorized)?;
         let claims = state.tokens.verify_access(token).map_err(|_| ApiError::Unauthorized)?;
-        if !store::sessions::is_session_live(&state.pool, claims.sid).await? {
-            return Err(ApiError::Unauthorized);
-        }
-        Ok(Self(AuthUser { role: claims.role, subject_id: claims.sub, session_id: claims.sid }))
+        let staff = match store::sessions::find_session_state(&state.pool, claims.sid).await? {
+            SessionState::Live(None) => None,
+            SessionState::Live(Some((id, role))) => Some(StaffMember {
+                id,
+                role: StaffRole::parse(&role)
+                    .ok_or_else(|| ApiError::internal(anyhow::anyhow!("staff role {role}")))?,
+            }),
+            SessionState::StaffDisabled => {
+                insert_audit_event_now(
+                    &state.pool,
+                    &AuditEvent::new(claims.role.as_str(), Some(claims.sub), "staff.refused", Outcome::Denied)
+                        .target("session", claims.sid)
+                        .request_id(current_request_id())
+                        .details(serde_json::json!({"reason": "staff_disabled"})),
+                )
+                .await?;
+                return Err(ApiError::StaffDisabled);
+            }
+            SessionState::Dead => return Err(ApiError::Unauthorized),
+        };
+        Ok(Self(AuthUser { role: claims.role, subject_id: claims.sub, session_id: claims.sid, staff }))
     }
 }

@@ -51,7 +51,7 @@ async fn patient_candidates(state: &AppState, login: &str) -> ApiResult<Vec<Cred
     if login.len() > 256 {
         return Ok(Vec::new());
     }
-    let (_, found) = login_candidates(state, login).await?;
+    let (_, found, _) = login_candidates(state, login).await?;
     Ok(found.into_iter().filter(|c| c.role == Role::Patient).collect())
 }
 

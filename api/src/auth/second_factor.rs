@@ -76,28 +76,42 @@ fn now_step() -> i64 {
     totp::step_at(Utc::now().timestamp())
 }
 
-/// Roles that may have a second factor (hospitals sign in with an API secret).
-fn check_role(role: Role) -> ApiResult<()> {
-    match role {
+/// Who may have a second factor: patients, auditors, operators and hospital staff members (the
+/// hospital's own API-secret session is a machine client).
+fn check_role(user: &AuthUser) -> ApiResult<()> {
+    match user.role {
         Role::Patient | Role::Auditor | Role::Admin => Ok(()),
-        _ => Err(ApiError::Forbidden),
+        Role::Hospital if user.staff.is_some() => Ok(()),
+        Role::Hospital => Err(ApiError::Forbidden),
     }
 }
 
-/// Whether the operator setting requires `role` to have a second factor.
-pub fn required_for(state: &AppState, role: Role) -> bool {
-    role == Role::Admin && state.settings.auth.require_operator_second_factor
+/// Whether an operator setting requires the caller to have a second factor: operators under
+/// `require_operator_second_factor`, hospital staff members under `require_staff_second_factor`.
+pub fn required_for(state: &AppState, role: Role, staff: bool) -> bool {
+    let auth = &state.settings.auth;
+    (role == Role::Admin && auth.require_operator_second_factor) || (staff && auth.require_staff_second_factor)
 }
 
 async fn credential_of(state: &AppState, user: &AuthUser) -> ApiResult<Credential> {
-    check_role(user.role)?;
-    credentials::find_credential_by_subject(&state.pool, user.role, user.subject_id)
-        .await?
-        .ok_or(ApiError::Unauthorized)
+    check_role(user)?;
+    let found = match user.staff {
+        Some(m) => credentials::find_staff_credential_by_id(&state.pool, m.id).await?,
+        None => credentials::find_credential_by_subject(&state.pool, user.role, user.subject_id).await?,
+    };
+    found.ok_or(ApiError::Unauthorized)
 }
 
-fn event(role: Role, subject: Uuid, action: &'static str, outcome: Outcome, request_id: Option<String>) -> AuditEvent {
+fn event(
+    role: Role,
+    subject: Uuid,
+    staff: Option<Uuid>,
+    action: &'static str,
+    outcome: Outcome,
+    request_id: Option<String>,
+) -> AuditEvent {
     AuditEvent::new(role.as_str(), Some(subject), action, outcome)
+        .staff(staff)
         .patient((role == Role::Patient).then_some(subject))
         .request_id(request_id)
 }
@@ -177,7 +191,7 @@ pub async fn status(state: &AppState, user: &AuthUser) -> ApiResult<SecondFactor
         enabled: row.as_ref().is_some_and(|r| r.enabled),
         pending: row.as_ref().is_some_and(|r| !r.enabled),
         recovery_codes_left: left,
-        required: required_for(state, user.role),
+        required: required_for(state, user.role, user.staff.is_some()),
     })
 }
 
@@ -200,7 +214,7 @@ pub async fn setup(state: &AppState, user: &AuthUser, request_id: Option<String>
     }
     insert_audit_event(
         &mut tx,
-        &event(user.role, user.subject_id, "auth.second_factor.setup", Outcome::Ok, request_id),
+        &event(user.role, user.subject_id, user.staff_id(), "auth.second_factor.setup", Outcome::Ok, request_id),
     )
     .await?;
     pramana_server::store::commit(tx).await?;
@@ -216,13 +230,14 @@ async fn refuse_audited(
     mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
     role: Role,
     subject: Uuid,
+    staff: Option<Uuid>,
     action: &'static str,
     refusal: Refusal,
     request_id: Option<String>,
 ) -> ApiResult<()> {
     insert_audit_event(
         &mut tx,
-        &event(role, subject, action, Outcome::Denied, request_id).details(json!({"reason": refusal.code()})),
+        &event(role, subject, staff, action, Outcome::Denied, request_id).details(json!({"reason": refusal.code()})),
     )
     .await?;
     pramana_server::store::commit(tx).await?;
@@ -255,7 +270,8 @@ pub async fn enable(
         Ok(Accepted::Totp(step)) => store::enable(&mut *tx, credential.id, step).await?,
         Ok(Accepted::Recovery) => return Err(ApiError::internal(anyhow::anyhow!("recovery code while enrolling"))),
         Err(r) => {
-            refuse_audited(tx, user.role, user.subject_id, "auth.second_factor.enable", r, request_id).await?;
+            refuse_audited(tx, user.role, user.subject_id, user.staff_id(), "auth.second_factor.enable", r, request_id)
+                .await?;
             return Err(refused(r));
         }
     }
@@ -263,7 +279,7 @@ pub async fn enable(
     store::replace_recovery_codes(&mut tx, credential.id, &hashes).await?;
     insert_audit_event(
         &mut tx,
-        &event(user.role, user.subject_id, "auth.second_factor.enable", Outcome::Ok, request_id),
+        &event(user.role, user.subject_id, user.staff_id(), "auth.second_factor.enable", Outcome::Ok, request_id),
     )
     .await?;
     pramana_server::store::commit(tx).await?;
@@ -290,13 +306,14 @@ async fn lock_enabled(
 pub async fn disable(state: &AppState, user: &AuthUser, code: &str, request_id: Option<String>) -> ApiResult<()> {
     let (credential, mut tx, row) = lock_enabled(state, user).await?;
     if let Err(r) = check_code(&mut tx, credential.id, &row, code, true).await? {
-        refuse_audited(tx, user.role, user.subject_id, "auth.second_factor.disable", r, request_id).await?;
+        refuse_audited(tx, user.role, user.subject_id, user.staff_id(), "auth.second_factor.disable", r, request_id)
+            .await?;
         return Err(refused(r));
     }
     store::delete(&mut tx, credential.id).await?;
     insert_audit_event(
         &mut tx,
-        &event(user.role, user.subject_id, "auth.second_factor.disable", Outcome::Ok, request_id),
+        &event(user.role, user.subject_id, user.staff_id(), "auth.second_factor.disable", Outcome::Ok, request_id),
     )
     .await?;
     pramana_server::store::commit(tx).await?;
@@ -312,14 +329,30 @@ pub async fn regenerate(
 ) -> ApiResult<RecoveryCodes> {
     let (credential, mut tx, row) = lock_enabled(state, user).await?;
     if let Err(r) = check_code(&mut tx, credential.id, &row, code, false).await? {
-        refuse_audited(tx, user.role, user.subject_id, "auth.second_factor.recovery_codes", r, request_id).await?;
+        refuse_audited(
+            tx,
+            user.role,
+            user.subject_id,
+            user.staff_id(),
+            "auth.second_factor.recovery_codes",
+            r,
+            request_id,
+        )
+        .await?;
         return Err(refused(r));
     }
     let (codes, hashes) = new_recovery_codes();
     store::replace_recovery_codes(&mut tx, credential.id, &hashes).await?;
     insert_audit_event(
         &mut tx,
-        &event(user.role, user.subject_id, "auth.second_factor.recovery_codes", Outcome::Ok, request_id),
+        &event(
+            user.role,
+            user.subject_id,
+            user.staff_id(),
+            "auth.second_factor.recovery_codes",
+            Outcome::Ok,
+            request_id,
+        ),
     )
     .await?;
     pramana_server::store::commit(tx).await?;
@@ -335,7 +368,14 @@ pub async fn challenge(state: &AppState, credential: &Credential, request_id: Op
     store::insert_challenge(&mut *tx, &hash, credential.id, expires_at).await?;
     insert_audit_event(
         &mut tx,
-        &event(credential.role, credential.subject_id, "auth.login_challenge", Outcome::Ok, request_id),
+        &event(
+            credential.role,
+            credential.subject_id,
+            credential.staff_id,
+            "auth.login_challenge",
+            Outcome::Ok,
+            request_id,
+        ),
     )
     .await?;
     pramana_server::store::commit(tx).await?;
@@ -376,8 +416,15 @@ pub async fn login(
         return Err(ApiError::Unauthorized);
     };
     if let Err(e) = check_lock(&row) {
-        let ev = event(credential.role, credential.subject_id, "auth.login_second_factor", Outcome::Denied, request_id)
-            .details(json!({"reason": "locked"}));
+        let ev = event(
+            credential.role,
+            credential.subject_id,
+            credential.staff_id,
+            "auth.login_second_factor",
+            Outcome::Denied,
+            request_id,
+        )
+        .details(json!({"reason": "locked"}));
         insert_audit_event(&mut tx, &ev).await?;
         pramana_server::store::commit(tx).await?;
         return Err(e);
@@ -385,8 +432,16 @@ pub async fn login(
     let accepted = match check_code(&mut tx, credential_id, &row, code, true).await? {
         Ok(a) => a,
         Err(r) => {
-            refuse_audited(tx, credential.role, credential.subject_id, "auth.login_second_factor", r, request_id)
-                .await?;
+            refuse_audited(
+                tx,
+                credential.role,
+                credential.subject_id,
+                credential.staff_id,
+                "auth.login_second_factor",
+                r,
+                request_id,
+            )
+            .await?;
             return Err(ApiError::BadRequest {
                 status: axum::http::StatusCode::UNAUTHORIZED,
                 code: r.code(),
@@ -401,12 +456,20 @@ pub async fn login(
 
 /// With the operator setting on: refuses an operator without a second factor (everything but
 /// enrolling one and signing out).
-pub async fn check_required(state: &AppState, role: Role, subject_id: Uuid) -> ApiResult<()> {
-    if required_for(state, role) && !store::is_enabled_for(&state.pool, role, subject_id).await? {
+pub async fn check_required(state: &AppState, user: &AuthUser) -> ApiResult<()> {
+    if !required_for(state, user.role, user.staff.is_some()) {
+        return Ok(());
+    }
+    let on = match user.staff {
+        Some(m) => store::is_enabled_for_staff(&state.pool, m.id).await?,
+        None => store::is_enabled_for(&state.pool, user.role, user.subject_id).await?,
+    };
+    if !on {
         return Err(ApiError::BadRequest {
             status: axum::http::StatusCode::FORBIDDEN,
             code: "second_factor_enrolment_required",
-            message: "operators must turn on a second factor first (Account → Two-factor sign-in)".into(),
+            message: "a second factor is required of this account: turn it on first (Account → Two-factor sign-in)"
+                .into(),
         });
     }
     Ok(())

@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::rate_limit::RetryAfter;
 use crate::state::AppState;
 use crate::tokens::{self, new_refresh_token};
-use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
+use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event, insert_audit_event_now};
 use pramana_server::store::credentials::{self, Credential};
 use pramana_server::store::devices;
 use pramana_server::store::second_factor;
@@ -41,26 +41,37 @@ const MAX_LOGIN_CANDIDATES: i64 = 2 * crate::service::abha::MAX_LIVE_CLAIMS as i
 /// (the same account under another spelling, an ABHA address or dashes, is the same key; an
 /// unknown login is limited under its own spelling). An ABHA number may be claimed by several
 /// accounts: the verified holder is tried first, then the claims, then displaced accounts.
-pub(crate) async fn login_candidates(state: &AppState, login: &str) -> ApiResult<(String, Vec<Credential>)> {
+pub(crate) async fn login_candidates(state: &AppState, login: &str) -> ApiResult<(String, Vec<Credential>, bool)> {
     let spelled = login.trim().to_ascii_lowercase();
+    // A hospital staff member: `<HFR id>/<username>`.
+    if let Some((hfr, username)) = login.trim().split_once('/') {
+        let key = match HfrId::parse(hfr) {
+            Ok(h) => format!("{}/{}", h.as_str(), username.trim().to_ascii_lowercase()),
+            Err(_) => spelled,
+        };
+        return Ok(match credentials::find_staff_credential_by_login(&state.pool, &key).await? {
+            Some((credential, status)) => (key, vec![credential], status == "disabled"),
+            None => (key, Vec::new(), false),
+        });
+    }
     if login.contains('@') {
         let found = match AbhaAddress::parse(login) {
             Ok(address) => credentials::find_patient_credential_by_address(&state.pool, address.as_str()).await?,
             Err(_) => None,
         };
         return Ok(match found {
-            Some((credential, number)) => (number, vec![credential]),
-            None => (spelled, Vec::new()),
+            Some((credential, number)) => (number, vec![credential], false),
+            None => (spelled, Vec::new(), false),
         });
     }
     if let Ok(n) = AbhaNumber::parse(login) {
         let digits = n.as_digits().to_owned();
         let found = credentials::find_patient_credentials_by_abha(&state.pool, &digits, MAX_LOGIN_CANDIDATES).await?;
-        return Ok((digits, found));
+        return Ok((digits, found, false));
     }
     let key = HfrId::parse(login).map_or(spelled, |h| h.as_str().to_owned());
     let found = credentials::find_credential_by_login(&state.pool, &key).await?;
-    Ok((key, found.into_iter().collect()))
+    Ok((key, found.into_iter().collect(), false))
 }
 
 /// Checks a login and password and opens a session. Every failure is the same 401.
@@ -71,7 +82,7 @@ pub async fn login(
     request_id: Option<String>,
     user_agent: Option<&str>,
 ) -> ApiResult<TokenPair> {
-    let (key, candidates) = login_candidates(state, login).await?;
+    let (key, candidates, staff_disabled) = login_candidates(state, login).await?;
     // Per account, before any password work.
     if let Err(RetryAfter(secs)) = state.limiters.login_per_account.check(&key) {
         tracing::info!("login refused: too many attempts for this account");
@@ -93,9 +104,23 @@ pub async fn login(
         tracing::info!("login refused");
         return Err(ApiError::Unauthorized);
     };
+    // A disabled staff member learns so only with the right password.
+    if staff_disabled {
+        insert_audit_event_now(
+            &state.pool,
+            &AuditEvent::new(credential.role.as_str(), Some(credential.subject_id), "auth.login", Outcome::Denied)
+                .staff(credential.staff_id)
+                .request_id(request_id)
+                .details(json!({"reason": "staff_disabled"})),
+        )
+        .await?;
+        return Err(ApiError::StaffDisabled);
+    }
 
-    // Hospitals sign in with an API secret, single-factor (machine clients).
-    if credential.role != Role::Hospital && second_factor::is_enabled(&state.pool, credential.id).await? {
+    // Hospitals sign in with an API secret, single-factor (machine clients); their staff may
+    // have a second factor.
+    let may_have_factor = credential.role != Role::Hospital || credential.staff_id.is_some();
+    if may_have_factor && second_factor::is_enabled(&state.pool, credential.id).await? {
         return Err(super::second_factor::challenge(state, &credential, request_id).await?);
     }
     open_session(state, &credential, request_id, user_agent, json!({})).await
@@ -126,6 +151,7 @@ pub(super) async fn open_session(
         credential.role,
         credential.subject_id,
         device_id,
+        credential.staff_id,
         expires_at,
         &refresh_hash,
     )
@@ -133,6 +159,7 @@ pub(super) async fn open_session(
     insert_audit_event(
         &mut tx,
         &AuditEvent::new(credential.role.as_str(), Some(credential.subject_id), "auth.login", Outcome::Ok)
+            .staff(credential.staff_id)
             .patient((credential.role == Role::Patient).then_some(credential.subject_id))
             .target("session", session_id)
             .request_id(request_id)
@@ -146,6 +173,17 @@ pub(super) async fn open_session(
 /// Rotates a refresh token. Presenting a used token revokes its whole session.
 pub async fn refresh(state: &AppState, refresh_token: &str, request_id: Option<String>) -> ApiResult<TokenPair> {
     let hash = tokens::hash_refresh_token(refresh_token);
+    // A disabled staff member's token: a clear refusal, and nothing changes.
+    if sessions::is_refresh_token_of_disabled_staff(&state.pool, &hash).await? {
+        insert_audit_event_now(
+            &state.pool,
+            &AuditEvent::new("anonymous", None, "auth.refresh", Outcome::Denied)
+                .request_id(request_id)
+                .details(json!({"reason": "staff_disabled"})),
+        )
+        .await?;
+        return Err(ApiError::StaffDisabled);
+    }
     let mut tx = pramana_server::store::begin(&state.pool).await?;
     let outcome = sessions::mark_refresh_token_used(&mut tx, &hash).await?;
     let session = match outcome {
@@ -180,6 +218,7 @@ pub async fn logout(state: &AppState, user: &super::AuthUser, request_id: Option
     insert_audit_event(
         &mut tx,
         &AuditEvent::new(user.role.as_str(), Some(user.subject_id), "auth.logout", Outcome::Ok)
+            .staff(user.staff_id())
             .patient((user.role == Role::Patient).then_some(user.subject_id))
             .target("session", user.session_id)
             .request_id(request_id),

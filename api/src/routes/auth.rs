@@ -248,11 +248,11 @@ pub async fn auth_password_reset_confirm(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The caller's second factor (patients, auditors, the operator).
+/// The caller's second factor (patients, auditors, the operator, hospital staff members).
 #[utoipa::path(get, path = "/v1/auth/second-factor", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "Whether it is on, and recovery codes left", body = SecondFactorStatus),
-        (status = 403, description = "Hospitals sign in with an API secret and have no second factor", body = crate::error::ErrorBody),
+        (status = 403, description = "The hospital's API-secret session (a machine client) has no second factor; its staff members may", body = crate::error::ErrorBody),
     ))]
 pub async fn second_factor_get(
     State(state): State<AppState>,

@@ -167,6 +167,7 @@ pub async fn keys_create(
     insert_audit_event(
         &mut tx,
         &AuditEvent::new(user.role.as_str(), Some(user.subject_id), "key.register", Outcome::Ok)
+            .staff(user.staff_id())
             .patient((user.role == Role::Patient).then_some(user.subject_id))
             .target("key", row.id)
             .request_id(current_request_id())

@@ -18,6 +18,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod patients;
 pub mod platform;
+pub mod staff;
 pub mod uploads;
 pub mod webhooks;
 
@@ -45,6 +46,7 @@ use crate::state::AppState;
         (name = "devices", description = "Patients: signed-in devices, and pairing a new device with the keys sealed to it"),
         (name = "notifications", description = "Patients: in-portal notifications, email address and per-kind email switches"),
         (name = "webhooks", description = "Hospitals: signed consent webhooks and their delivery log"),
+        (name = "staff", description = "Hospitals: staff members, their invitations, roles and the hospital's keys sealed to each"),
     )
 )]
 struct ApiDoc;
@@ -74,6 +76,7 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(auth::second_factor_enable))
         .routes(routes!(auth::second_factor_disable))
         .routes(routes!(auth::second_factor_recovery_codes))
+        .routes(routes!(staff::staff_accept))
         .route_layer(axum::middleware::from_fn_with_state(state, limit_auth));
 
     let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -132,6 +135,11 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(links::hospital_patients))
         .routes(routes!(webhooks::webhook_put, webhooks::webhook_get, webhooks::webhook_delete))
         .routes(routes!(webhooks::webhook_deliveries))
+        .routes(routes!(staff::staff_invite, staff::staff_list))
+        .routes(routes!(staff::staff_me))
+        .routes(routes!(staff::staff_my_keys))
+        .routes(routes!(staff::staff_keys_seal))
+        .routes(routes!(staff::staff_disable))
         .routes(routes!(notifications::notifications_list))
         .routes(routes!(notifications::notifications_unread))
         .routes(routes!(notifications::notifications_read))

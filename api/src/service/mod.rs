@@ -27,6 +27,8 @@ pub struct Actor {
     pub role: Role,
     /// Patient, hospital, auditor or admin id.
     pub id: Uuid,
+    /// The hospital staff member acting for the hospital `id`, if any.
+    pub staff: Option<Uuid>,
     /// The request that caused the action, for the audit log.
     pub request_id: Option<String>,
 }
@@ -34,7 +36,9 @@ pub struct Actor {
 impl Actor {
     /// An audit event by this actor.
     pub fn event(&self, action: &'static str, outcome: Outcome) -> AuditEvent {
-        AuditEvent::new(self.role.as_str(), Some(self.id), action, outcome).request_id(self.request_id.clone())
+        AuditEvent::new(self.role.as_str(), Some(self.id), action, outcome)
+            .staff(self.staff)
+            .request_id(self.request_id.clone())
     }
 
     /// Fails with `Forbidden` unless the actor has one of `roles`.

@@ -13,6 +13,7 @@
 //! (a `Read`) stream both ways. Memory is constant: one chunk buffer.
 
 mod header;
+pub mod staff_keys;
 mod stream;
 
 use std::io::{Read, Write};

@@ -61,6 +61,9 @@ pub struct AuditEvent {
     pub request_id: Option<String>,
     /// Small, non-personal details.
     pub details: Value,
+    /// The hospital staff member who acted for the hospital (`actor_id`): recorded in the
+    /// entry's details as `actor_staff_id`, so the entry format and its hash stay as they are.
+    pub actor_staff_id: Option<Uuid>,
 }
 
 impl AuditEvent {
@@ -75,6 +78,27 @@ impl AuditEvent {
             target: None,
             request_id: None,
             details: Value::Object(serde_json::Map::new()),
+            actor_staff_id: None,
+        }
+    }
+
+    /// The hospital staff member who acted (`None`: the hospital's API-secret session, or no
+    /// hospital).
+    pub fn staff(mut self, id: Option<Uuid>) -> Self {
+        self.actor_staff_id = id;
+        self
+    }
+
+    /// The details as stored: `details`, with `actor_staff_id` when a staff member acted.
+    fn stored_details(&self) -> Value {
+        match (self.actor_staff_id, &self.details) {
+            (Some(staff), Value::Object(map)) => {
+                let mut map = map.clone();
+                map.insert("actor_staff_id".to_owned(), Value::String(staff.to_string()));
+                Value::Object(map)
+            }
+            (Some(staff), other) => serde_json::json!({"actor_staff_id": staff.to_string(), "value": other}),
+            (None, other) => other.clone(),
         }
     }
 
@@ -172,7 +196,8 @@ pub async fn insert_audit_event(conn: &mut PgConnection, event: &AuditEvent) -> 
     let id = Uuid::now_v7();
     // Hash exactly the values stored: `at` is truncated to Postgres' microseconds first.
     let at = Utc::now().trunc_subsecs(6);
-    let details = auditlog::canonical_json(&event.details);
+    let stored_details = event.stored_details();
+    let details = auditlog::canonical_json(&stored_details);
     let leaf = Entry {
         id: *id.as_bytes(),
         at_micros: at.timestamp_micros(),
@@ -200,7 +225,7 @@ pub async fn insert_audit_event(conn: &mut PgConnection, event: &AuditEvent) -> 
     .bind(event.subject_patient_id)
     .bind(&event.target)
     .bind(&event.request_id)
-    .bind(&event.details)
+    .bind(&stored_details)
     .bind(&leaf[..])
     .fetch_one(&mut *conn)
     .await?)

@@ -17,6 +17,9 @@ pub struct Credential {
     pub subject_id: Uuid,
     /// Argon2id PHC string.
     pub password_hash: String,
+    /// For a hospital staff member's credential: the member (`role` is then `Hospital` and
+    /// `subject_id` their hospital, as their sessions act for it).
+    pub staff_id: Option<Uuid>,
 }
 
 /// Inserts a credential.
@@ -76,16 +79,66 @@ pub async fn find_credential_by_subject(
             role,
             subject_id: r.try_get("subject_id")?,
             password_hash: r.try_get("password_hash")?,
+            staff_id: None,
         })
     })
     .transpose()
+}
+
+/// A hospital staff member's credential for login `<HFR id>/<username>`, with the member's
+/// status (`active` or `disabled`; an invited member has no credential yet).
+pub async fn find_staff_credential_by_login(
+    db: impl PgExecutor<'_>,
+    login: &str,
+) -> StoreResult<Option<(Credential, String)>> {
+    let row = sqlx::query(
+        "SELECT c.id, s.hospital_id, c.password_hash, s.id AS staff_id, s.status
+           FROM credentials c JOIN hospital_staff s ON s.id = c.subject_id
+          WHERE c.role = 'staff' AND c.login = $1",
+    )
+    .bind(login)
+    .fetch_optional(db)
+    .await?;
+    row.map(|r: PgRow| {
+        Ok((
+            Credential {
+                id: r.try_get("id")?,
+                role: Role::Hospital,
+                subject_id: r.try_get("hospital_id")?,
+                password_hash: r.try_get("password_hash")?,
+                staff_id: Some(r.try_get("staff_id")?),
+            },
+            r.try_get("status")?,
+        ))
+    })
+    .transpose()
+}
+
+/// Inserts a staff member's credential (subject: the member).
+pub async fn insert_staff_credential(
+    db: impl PgExecutor<'_>,
+    staff_id: Uuid,
+    login: &str,
+    password_hash: &str,
+) -> StoreResult<Uuid> {
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO credentials (id, role, subject_id, login, password_hash) VALUES ($1, 'staff', $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(staff_id)
+    .bind(login)
+    .bind(password_hash)
+    .execute(db)
+    .await?;
+    Ok(id)
 }
 
 /// Finds the hospital, auditor or admin credential for a normalised login (patients sign in
 /// through [`find_patient_credentials_by_abha`]: several accounts may claim one number).
 pub async fn find_credential_by_login(db: impl PgExecutor<'_>, login: &str) -> StoreResult<Option<Credential>> {
     let row = sqlx::query(
-        "SELECT id, role, subject_id, password_hash FROM credentials WHERE login = $1 AND role <> 'patient'",
+        "SELECT id, role, subject_id, password_hash FROM credentials WHERE login = $1 AND role NOT IN ('patient', 'staff')",
     )
     .bind(login)
     .fetch_optional(db)
@@ -100,6 +153,7 @@ fn credential_from_row(r: &PgRow) -> StoreResult<Credential> {
         role: Role::parse(&role).ok_or_else(|| super::StoreError::Schema(format!("credentials.role {role}")))?,
         subject_id: r.try_get("subject_id")?,
         password_hash: r.try_get("password_hash")?,
+        staff_id: None,
     })
 }
 
@@ -154,9 +208,28 @@ pub async fn find_patient_credential_by_address(
 
 /// A credential by its id.
 pub async fn find_credential_by_id(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<Option<Credential>> {
-    let row = sqlx::query("SELECT id, role, subject_id, password_hash FROM credentials WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db)
-        .await?;
-    row.as_ref().map(credential_from_row).transpose()
+    // A staff member's credential acts for their hospital (see `Credential::staff_id`).
+    let row = sqlx::query(
+        "SELECT c.id, CASE WHEN c.role = 'staff' THEN 'hospital' ELSE c.role END AS role,
+                coalesce(s.hospital_id, c.subject_id) AS subject_id, c.password_hash, s.id AS staff_id
+           FROM credentials c LEFT JOIN hospital_staff s ON c.role = 'staff' AND s.id = c.subject_id
+          WHERE c.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    row.as_ref().map(|r| Ok(Credential { staff_id: r.try_get("staff_id")?, ..credential_from_row(r)? })).transpose()
+}
+
+/// A staff member's credential (role `Hospital`, subject their hospital, `staff_id` the member).
+pub async fn find_staff_credential_by_id(db: impl PgExecutor<'_>, staff_id: Uuid) -> StoreResult<Option<Credential>> {
+    let row = sqlx::query(
+        "SELECT c.id, 'hospital' AS role, s.hospital_id AS subject_id, c.password_hash, s.id AS staff_id
+           FROM credentials c JOIN hospital_staff s ON s.id = c.subject_id
+          WHERE c.role = 'staff' AND c.subject_id = $1",
+    )
+    .bind(staff_id)
+    .fetch_optional(db)
+    .await?;
+    row.as_ref().map(|r| Ok(Credential { staff_id: r.try_get("staff_id")?, ..credential_from_row(r)? })).transpose()
 }

@@ -19,6 +19,7 @@ pub mod patients;
 pub mod relay;
 pub mod second_factor;
 pub mod sessions;
+pub mod staff;
 pub mod uploads;
 pub mod webhooks;
 

@@ -53,6 +53,18 @@ pub async fn is_enabled_for(db: impl PgExecutor<'_>, role: Role, subject_id: Uui
     Ok(on.unwrap_or(false))
 }
 
+/// Whether hospital staff member `staff_id`'s credential has its second factor on.
+pub async fn is_enabled_for_staff(db: impl PgExecutor<'_>, staff_id: Uuid) -> StoreResult<bool> {
+    let on: Option<bool> = sqlx::query_scalar(
+        "SELECT t.enabled_at IS NOT NULL FROM credential_totp t JOIN credentials c ON c.id = t.credential_id
+         WHERE c.role = 'staff' AND c.subject_id = $1",
+    )
+    .bind(staff_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(on.unwrap_or(false))
+}
+
 /// Whether `credential_id` has its second factor on.
 pub async fn is_enabled(db: impl PgExecutor<'_>, credential_id: Uuid) -> StoreResult<bool> {
     let on: Option<bool> =

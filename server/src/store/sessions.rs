@@ -16,6 +16,8 @@ pub struct SessionInfo {
     pub role: Role,
     /// Patient, hospital, auditor or admin id.
     pub subject_id: Uuid,
+    /// The hospital staff member whose session it is, if any.
+    pub staff_id: Option<Uuid>,
 }
 
 /// Outcome of presenting a refresh token.
@@ -37,18 +39,21 @@ pub async fn insert_session(
     role: Role,
     subject_id: Uuid,
     device_id: Option<Uuid>,
+    staff_id: Option<Uuid>,
     expires_at: DateTime<Utc>,
     refresh_hash: &[u8; 32],
 ) -> StoreResult<Uuid> {
     let id = Uuid::now_v7();
     sqlx::query(
-        "INSERT INTO sessions (id, credential_id, role, subject_id, device_id, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO sessions (id, credential_id, role, subject_id, device_id, staff_id, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(id)
     .bind(credential_id)
     .bind(role.as_str())
     .bind(subject_id)
     .bind(device_id)
+    .bind(staff_id)
     .bind(expires_at)
         .execute(&mut *conn)
         .await?;
@@ -82,10 +87,11 @@ pub async fn mark_refresh_token_used(conn: &mut PgConnection, refresh_hash: &[u8
         live: bool,
         role: String,
         subject_id: Uuid,
+        staff_id: Option<Uuid>,
     }
     let row: Option<Row> = sqlx::query_as(
         "SELECT t.session_id, t.used_at, (t.expires_at > now() AND s.revoked_at IS NULL AND s.expires_at > now()) AS live,
-                s.role, s.subject_id
+                s.role, s.subject_id, s.staff_id
            FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
           WHERE t.token_hash = $1
           FOR UPDATE OF t, s",
@@ -93,7 +99,7 @@ pub async fn mark_refresh_token_used(conn: &mut PgConnection, refresh_hash: &[u8
     .bind(&refresh_hash[..])
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(Row { session_id, used_at, live, role, subject_id }) = row else {
+    let Some(Row { session_id, used_at, live, role, subject_id, staff_id }) = row else {
         return Ok(RefreshOutcome::Invalid);
     };
     if used_at.is_some() {
@@ -110,7 +116,7 @@ pub async fn mark_refresh_token_used(conn: &mut PgConnection, refresh_hash: &[u8
         .execute(&mut *conn)
         .await?;
     let role = Role::parse(&role).ok_or_else(|| super::StoreError::Schema(format!("sessions.role {role}")))?;
-    Ok(RefreshOutcome::Rotated(SessionInfo { id: session_id, role, subject_id }))
+    Ok(RefreshOutcome::Rotated(SessionInfo { id: session_id, role, subject_id, staff_id }))
 }
 
 /// Revokes a session (and with it every token in it). Returns false if it was not live.
@@ -124,12 +130,47 @@ pub async fn mark_session_revoked(db: impl PgExecutor<'_>, session_id: Uuid, rea
     Ok(done.rows_affected() == 1)
 }
 
-/// Whether a session is live (not revoked, not expired). Checked on every authenticated request.
-pub async fn is_session_live(db: impl PgExecutor<'_>, session_id: Uuid) -> StoreResult<bool> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > now())",
+/// What a session is worth on a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionState {
+    /// Live; for a hospital staff member's session, the member and their role.
+    Live(Option<(Uuid, String)>),
+    /// A hospital staff member's session, and the member has been disabled.
+    StaffDisabled,
+    /// Unknown, revoked or expired.
+    Dead,
+}
+
+/// Whether a session is live (not revoked, not expired), and whose staff member's it is.
+/// Checked on every authenticated request (one indexed lookup).
+pub async fn find_session_state(db: impl PgExecutor<'_>, session_id: Uuid) -> StoreResult<SessionState> {
+    /// Live?, the member, their role and status.
+    type Row = (bool, Option<Uuid>, Option<String>, Option<String>);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT s.revoked_at IS NULL AND s.expires_at > now(), s.staff_id, m.role, m.status
+           FROM sessions s LEFT JOIN hospital_staff m ON m.id = s.staff_id
+          WHERE s.id = $1",
     )
     .bind(session_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(match row {
+        None => SessionState::Dead,
+        Some((_, Some(_), _, Some(status))) if status == "disabled" => SessionState::StaffDisabled,
+        Some((false, ..)) => SessionState::Dead,
+        Some((true, Some(id), Some(role), _)) => SessionState::Live(Some((id, role))),
+        Some((true, ..)) => SessionState::Live(None),
+    })
+}
+
+/// Whether the session a refresh token belongs to is a disabled staff member's.
+pub async fn is_refresh_token_of_disabled_staff(db: impl PgExecutor<'_>, refresh_hash: &[u8; 32]) -> StoreResult<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+                          JOIN hospital_staff m ON m.id = s.staff_id
+                         WHERE t.token_hash = $1 AND m.status = 'disabled')",
+    )
+    .bind(&refresh_hash[..])
     .fetch_one(db)
     .await?)
 }

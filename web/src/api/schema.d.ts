@@ -345,7 +345,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's second factor (patients, auditors, the operator). */
+        /** The caller's second factor (patients, auditors, the operator, hospital staff members). */
         get: operations["second_factor_get"];
         put?: never;
         post?: never;
@@ -417,6 +417,27 @@ export interface paths {
         put?: never;
         /** Starts enrolling an authenticator app: a new secret, shown once (again on a new start). */
         post: operations["second_factor_setup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/staff-invitations/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accepts an invitation: the person chooses a username and password and registers the public
+         *     half of the key pair their browser made. They can sign in as `<HFR id>/<username>` at once,
+         *     but hold none of the hospital's keys until an administrator gives them.
+         */
+        post: operations["staff_accept"];
         delete?: never;
         options?: never;
         head?: never;
@@ -989,6 +1010,101 @@ export interface paths {
         get: operations["hospital_patients"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hospitals/me/staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's hospital's staff, oldest first. */
+        get: operations["staff_list"];
+        put?: never;
+        /**
+         * Invites a person to the caller's hospital in a role; the one-time code is in the answer and
+         *     nowhere else.
+         */
+        post: operations["staff_invite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hospitals/me/staff/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in staff member. */
+        get: operations["staff_me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hospitals/me/staff/me/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The hospital's secrets sealed to the signed-in member's key (their browser opens them). */
+        get: operations["staff_my_keys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hospitals/me/staff/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disables a member: their sessions end at once, their sealed keys are dropped, and they can
+         *     no longer sign in. What their browser already saved stays with them (docs/staff.md).
+         */
+        post: operations["staff_disable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hospitals/me/staff/{id}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stores the hospital's secrets sealed (in the caller's browser) to an active member's own
+         *     public key; the server keeps them as opaque bytes and hands them only to that member.
+         */
+        post: operations["staff_keys_seal"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2994,6 +3110,115 @@ export interface components {
              */
             valid_until: number;
         };
+        /**
+         * @description A person accepts their invitation: the username and password they will sign in with, and
+         *     the public half of the key pair their browser just made.
+         */
+        StaffAccept: {
+            /** @description The invitation code. */
+            code: string;
+            /** @description 12 to 256 characters. */
+            password: string;
+            /** @description The member's X25519 public key, 64 hex digits. */
+            public_key: string;
+            /**
+             * @description 2 to 32 of lower-case letters, digits, `.`, `_`, `-`, starting with a letter or digit.
+             * @example asha
+             */
+            username: string;
+        };
+        /** @description An accepted invitation. */
+        StaffAccepted: {
+            /** @description What they sign in with: `<HFR id>/<username>`. */
+            login: string;
+            /** @description The member. */
+            member: components["schemas"]["StaffView"];
+        };
+        /** @description An administrator invites a person. */
+        StaffInvite: {
+            /**
+             * @description The person's name, as colleagues know it.
+             * @example Dr Asha Rao
+             */
+            name: string;
+            /**
+             * @description `administrator`, `clinician` or `records_clerk`.
+             * @example clinician
+             */
+            role: string;
+        };
+        /** @description An invitation made: the one-time code is shown here once and never again. */
+        StaffInvited: {
+            /** @description The one-time invitation code to hand to the person. */
+            invite_code: string;
+            /** @description The new member (status `invited`). */
+            member: components["schemas"]["StaffView"];
+        };
+        /** @description The caller's sealed hospital secrets. */
+        StaffKeys: {
+            /** @description The member's public key they are sealed to. */
+            public_key: string;
+            /**
+             * Format: date-time
+             * @description When they were sealed.
+             */
+            sealed_at: string;
+            /** @description As sealed (224 hex digits). */
+            sealed_keys: string;
+        };
+        /** @description The hospital's secrets sealed to a member's public key by an administrator's browser. */
+        StaffKeysSeal: {
+            /** @description The member's public key the secrets were sealed to (must be the one registered). */
+            public_key: string;
+            /**
+             * @description 112 bytes as 224 hex digits: the HPKE encapsulated key (32) and the sealed secrets with
+             *     their tag (80), in the format of docs/staff.md.
+             */
+            sealed_keys: string;
+        };
+        /** @description A member of a hospital's staff. */
+        StaffView: {
+            /**
+             * Format: date-time
+             * @description When they accepted.
+             */
+            accepted_at?: string | null;
+            /**
+             * Format: date-time
+             * @description When they were invited.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When they were disabled.
+             */
+            disabled_at?: string | null;
+            /** @description Whether the hospital's keys have been sealed to them. */
+            has_keys: boolean;
+            /**
+             * Format: uuid
+             * @description Id.
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When the invitation stops working (while `invited`).
+             */
+            invite_expires_at: string;
+            /** @description Their name. */
+            name: string;
+            /** @description Their own X25519 public key (hex), once they accepted: the hospital's keys are sealed to it. */
+            public_key?: string | null;
+            /** @description `administrator`, `clinician` or `records_clerk`. */
+            role: string;
+            /** @description `invited`, `active` or `disabled`. */
+            status: string;
+            /**
+             * @description Their username (absent until they accept the invitation); they sign in as
+             *     `<HFR id>/<username>`.
+             */
+            username?: string | null;
+        };
         /** @description One document's new header in a page of stanza changes. */
         StanzaChange: {
             /**
@@ -4991,7 +5216,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Hospitals sign in with an API secret and have no second factor */
+            /** @description The hospital's API-secret session (a machine client) has no second factor; its staff members may */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5388,6 +5613,121 @@ export interface operations {
             };
             /** @description `second_factor_already_enabled` */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    staff_accept: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffAccept"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffAccepted"];
+                };
+            };
+            /** @description `malformed_json`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `invitation_invalid`: unknown, already used, or its member disabled */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `username_taken` in this hospital */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `invitation_expired`: ask an administrator for a new one */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `body_too_large`: the body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `invalid_username`, `invalid_password`, `invalid_public_key` */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8306,6 +8646,531 @@ export interface operations {
             };
             /** @description not a hospital */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    staff_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffView"][];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or its session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not the hospital or one of its administrators */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    staff_invite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffInvite"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffInvited"];
+                };
+            };
+            /** @description `malformed_json`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or its session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not the hospital or one of its administrators (`staff_role_forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `body_too_large`: the body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `invalid_name`, `invalid_role` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    staff_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffView"];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or its session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not a staff member's session (`not_staff`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    staff_my_keys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffKeys"];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or its session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_staff` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `no_staff_keys`: no administrator has given this member the keys yet */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    staff_disable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The member */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffView"];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or its session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such member of this hospital */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `staff_already_disabled`, `cannot_disable_self` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this caller (per subject, else per client IP; `/v1/auth/*` per client IP, and login attempts per account); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description whole seconds to wait before a request can succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `internal`: a fault on the server (the cause is logged under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the database is unreachable; `timeout`: the request took longer than the server allows */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    staff_keys_seal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The member */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffKeysSeal"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffView"];
+                };
+            };
+            /** @description `malformed_json`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthorized`: no valid access token, or its session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such member of this hospital */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `staff_not_active` (invited or disabled), `staff_key_mismatch` (sealed to another key than the member's) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `body_too_large`: the body is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `invalid_sealed_keys`, `invalid_public_key` */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

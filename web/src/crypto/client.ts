@@ -113,6 +113,16 @@ export class CryptoClient {
     return this.call<Created>((id) => ({ type: "pairingOpen", id, key, pairingId, sealed, passphrase }));
   }
 
+  /** Seals the unlocked (hospital's) secrets to a staff member's own X25519 key (docs/staff.md). */
+  sealStaff(key: string, memberPublic: Uint8Array, staffId: string): Promise<Uint8Array> {
+    return this.call<Uint8Array>((id) => ({ type: "sealStaff", id, key, memberPublic, staffId }));
+  }
+
+  /** Opens the hospital's secrets sealed to a member's unlocked keys: the hospital's keys, unlocked. */
+  openStaff(key: string, sealed: Uint8Array, staffId: string): Promise<Unlocked> {
+    return this.call<Unlocked>((id) => ({ type: "openStaff", id, key, sealed, staffId }));
+  }
+
   /** Drops unlocked keys from the worker. */
   async forget(key: string): Promise<void> {
     await this.call((id) => ({ type: "forget", id, key }));

@@ -9,6 +9,7 @@ import {
   addRecipient,
   encodeHeader,
   generateIdentity,
+  identityFromSecret,
   keyId,
   open,
   parseHeader,
@@ -28,6 +29,8 @@ import {
   type UnlockedKeys,
 } from "./keystore";
 import { openOnDevice, sealToDevice } from "./pairing";
+import { openStaffKeys, sealStaffKeys } from "./staffKeys";
+import { privateKeyToAccount } from "viem/accounts";
 import { newSeed, phraseFromSeed, secretsFromSeed, seedFromPhrase } from "./phrase";
 
 /** Page → worker. */
@@ -47,6 +50,8 @@ export type Request =
   | { type: "sign"; id: number; key: string; domain: Domain; message: Message }
   | { type: "rewrap"; id: number; key: string; header: Uint8Array; add: Uint8Array[]; remove: Uint8Array[] }
   | { type: "forget"; id: number; key: string }
+  | { type: "sealStaff"; id: number; key: string; memberPublic: Uint8Array; staffId: string }
+  | { type: "openStaff"; id: number; key: string; sealed: Uint8Array; staffId: string }
   | { type: "indexKey"; id: number; key: string; scope: string }
   | { type: "pairingKey"; id: number }
   | { type: "pairingSeal"; id: number; key: string; publicKey: Uint8Array; pairingId: string; previous: string[] }
@@ -267,6 +272,33 @@ export function serve(port: Port): void {
           return post({ type: "done", id: req.id, result });
         } finally {
           plaintext.fill(0);
+        }
+      }
+      case "sealStaff": {
+        // The unlocked (hospital's) secrets, sealed to a member's own key; they never leave
+        // the worker in the clear.
+        const k = unlocked(req.key);
+        const secrets = concat(k.identity.secretKey, fromHex(k.signerKey.slice(2)));
+        try {
+          return post({ type: "done", id: req.id, result: await sealStaffKeys(secrets, req.memberPublic, req.staffId) });
+        } finally {
+          secrets.fill(0);
+        }
+      }
+      case "openStaff": {
+        // A member's own unlocked keys open the hospital's, which become unlocked keys of their own.
+        const own = unlocked(req.key);
+        const secrets = await openStaffKeys(req.sealed, own.identity, req.staffId);
+        try {
+          const identity = await identityFromSecret(secrets.subarray(0, 32));
+          const signerKey = `0x${toHex(secrets.subarray(32))}` as const;
+          const address = privateKeyToAccount(signerKey).address;
+          const key = `k${nextKey++}`;
+          keys.set(key, { identity, signerKey, address });
+          const result: Unlocked = { key, address, x25519Public: identity.publicKey, signers: [address] };
+          return post({ type: "done", id: req.id, result });
+        } finally {
+          secrets.fill(0);
         }
       }
       case "forget": {

@@ -1,28 +1,41 @@
-// The hospital portal (/hospital): sign-in with the hospital's HFR id and API secret, the
-// hospital's keys in this browser (the patient's keys page, in the hospital's words), then the
-// desk pages: the ABHA desk, consent requests, the patients with their shared documents and
-// uploads, verifying a handed-over document (the public /verify page's check), and webhooks.
-// Loaded only when opened (App.tsx). Only the `hospital` role gets past the
-// sign-in; the API checks the role again on every call. Staff accounts do not exist yet: the
-// sign-in is the hospital's own, and `HospitalLogin` is the one place a per-person login
-// would change.
+// The hospital portal (/hospital): a staff member's own sign-in (HFR id, username, password;
+// docs/staff.md) or the hospital's API secret, the hospital's keys in this browser (for a
+// member, opened from the bundle an administrator sealed to them; for the API-secret session,
+// the hospital's keystore), then the desk pages: the ABHA desk, consent requests, the patients
+// with their shared documents and uploads, verifying a handed-over document, webhooks and
+// staff. Which pages a member sees follows their role; the API checks the role again on every
+// call. Loaded only when opened (App.tsx).
 import { useMemo } from "react";
-import { NavLink, Navigate, Route, Routes } from "react-router";
+import { Link, NavLink, Navigate, Route, Routes, useLocation } from "react-router";
 import { KeysGate, KeysWordsContext } from "../pages/Keys";
-import { useSession } from "../state/hooks";
+import { useSession, useUnlocked } from "../state/hooks";
 import { RoleSignIn, type RoleSignInWords } from "../ui/RoleSignIn";
+import { ErrorAlert } from "../ui";
+import { useT } from "../i18n";
 import { Verify } from "../pages/Verify";
 import { AbhaDesk } from "./AbhaDesk";
 import { HospitalDocument } from "./HospitalDocument";
 import { PatientRecord, Patients } from "./Patients";
 import { RequestConsent } from "./RequestConsent";
 import { Requests } from "./Requests";
+import { Staff } from "./Staff";
+import { AcceptInvitation, StaffKeysGate, StaffSignIn, useStaffMember, type StaffMember } from "./StaffAccess";
 import { useHT, useHospitalError } from "./strings";
 import { Webhooks } from "./Webhooks";
 
+/** What the session may see: the API-secret session everything, a member their role's part. */
+type Reach = { records: boolean; settings: boolean };
+
+function reachOf(member: StaffMember | null): Reach {
+  if (!member) return { records: true, settings: true };
+  return member.role === "administrator" ? { records: false, settings: true } : { records: true, settings: false };
+}
+
 export function Hospital() {
   const session = useSession();
+  const location = useLocation();
   const ht = useHT();
+  const t = useT();
   const words = useMemo(
     () => ({
       why: ht("h.keys.why"),
@@ -32,36 +45,73 @@ export function Hospital() {
     }),
     [ht],
   );
-  if (session?.role !== "hospital") return <HospitalLogin otherSession={session !== null} />;
+  const signedIn = session?.role === "hospital";
+  const { member, error } = useStaffMember(signedIn ? session.subjectId : undefined);
+  const unlocked = useUnlocked();
+  const path = location.pathname.replace(/\/$/, "");
+  if (path === "/hospital/accept" && !signedIn) return <AcceptInvitation />;
+  if (path === "/hospital/staff-sign-in" && session === null) return <StaffSignIn />;
+  if (!signedIn) return <HospitalLogin otherSession={session !== null} />;
+  if (error) return <ErrorAlert error={error} />;
+  if (member === undefined) return <p>{t("app.loading")}</p>;
+  const reach = reachOf(member);
+  const pages = (
+    <>
+      <HospitalNav reach={reach} />
+      <Routes>
+        {reach.records ? <Route index element={<AbhaDesk />} /> : <Route index element={<Navigate to="/hospital/staff" replace />} />}
+        {reach.records && (
+          <>
+            <Route path="request" element={<RequestConsent />} />
+            <Route path="requests" element={<Requests />} />
+            <Route path="patients" element={<Patients />} />
+            <Route path="patients/:id" element={<PatientRecord />} />
+            <Route path="documents/:id" element={<HospitalDocument />} />
+          </>
+        )}
+        <Route path="verify" element={<Verify />} />
+        {reach.settings && (
+          <>
+            <Route path="webhooks" element={<Webhooks />} />
+            <Route path="staff" element={<Staff hospitalId={session.subjectId} selfId={member?.id ?? null} />} />
+          </>
+        )}
+        <Route path="*" element={<Navigate to="/hospital" replace />} />
+      </Routes>
+    </>
+  );
+  if (member) {
+    return (
+      <StaffKeysGate member={member} unlocked={unlocked !== null}>
+        {pages}
+      </StaffKeysGate>
+    );
+  }
   return (
     <KeysWordsContext.Provider value={words}>
-      <KeysGate>
-        <HospitalNav />
-        <Routes>
-          <Route index element={<AbhaDesk />} />
-          <Route path="request" element={<RequestConsent />} />
-          <Route path="requests" element={<Requests />} />
-          <Route path="patients" element={<Patients />} />
-          <Route path="patients/:id" element={<PatientRecord />} />
-          <Route path="documents/:id" element={<HospitalDocument />} />
-          <Route path="verify" element={<Verify />} />
-          <Route path="webhooks" element={<Webhooks />} />
-          <Route path="*" element={<Navigate to="/hospital" replace />} />
-        </Routes>
-      </KeysGate>
+      <KeysGate>{pages}</KeysGate>
     </KeysWordsContext.Provider>
   );
 }
 
-function HospitalNav() {
+function HospitalNav({ reach }: { reach: Reach }) {
   const ht = useHT();
   const items = [
-    { to: "/hospital", label: ht("h.nav.desk"), end: true },
-    { to: "/hospital/request", label: ht("h.nav.request"), end: false },
-    { to: "/hospital/requests", label: ht("h.nav.requests"), end: false },
-    { to: "/hospital/patients", label: ht("h.nav.patients"), end: false },
+    ...(reach.records
+      ? [
+          { to: "/hospital", label: ht("h.nav.desk"), end: true },
+          { to: "/hospital/request", label: ht("h.nav.request"), end: false },
+          { to: "/hospital/requests", label: ht("h.nav.requests"), end: false },
+          { to: "/hospital/patients", label: ht("h.nav.patients"), end: false },
+        ]
+      : []),
     { to: "/hospital/verify", label: ht("h.nav.verify"), end: false },
-    { to: "/hospital/webhooks", label: ht("h.nav.webhooks"), end: false },
+    ...(reach.settings
+      ? [
+          { to: "/hospital/webhooks", label: ht("h.nav.webhooks"), end: false },
+          { to: "/hospital/staff", label: ht("h.nav.staff"), end: false },
+        ]
+      : []),
   ];
   return (
     <nav className="main-nav" aria-label={ht("h.nav.label")}>
@@ -98,6 +148,13 @@ function HospitalLogin({ otherSession }: { otherSession: boolean }) {
       describe={describe}
       normalise={(hfrId, secret) => [hfrId.trim().toUpperCase(), secret.trim()]}
       loginCapitalize="characters"
+      extra={
+        <p>
+          <Link to="/hospital/staff-sign-in">{ht("h.staff.login.link")}</Link>
+          {" · "}
+          <Link to="/hospital/accept">{ht("h.staff.login.accept")}</Link>
+        </p>
+      }
     />
   );
 }

@@ -2,7 +2,7 @@
 // the auditor console):
 // a login and a secret; an account of another role is signed out again at once, and a session
 // of another role already open is offered a sign-out first.
-import { useEffect, useState, type FormEvent, type HTMLAttributes } from "react";
+import { useEffect, useState, type FormEvent, type HTMLAttributes, type ReactNode } from "react";
 import { Link } from "react-router";
 import { ApiError, login, loginSecondFactor, logout } from "../api/client";
 import { Page } from "../Layout";
@@ -32,6 +32,7 @@ export function RoleSignIn({
   describe,
   normalise,
   loginCapitalize,
+  extra,
 }: {
   role: "admin" | "hospital" | "auditor";
   words: RoleSignInWords;
@@ -40,6 +41,8 @@ export function RoleSignIn({
   /** The login and the secret as sent. */
   normalise: (login: string, secret: string) => [string, string];
   loginCapitalize: HTMLAttributes<HTMLInputElement>["autoCapitalize"];
+  /** More ways in, under the form (the hospital portal's staff sign-in). */
+  extra?: ReactNode;
 }) {
   const [name, setName] = useState("");
   const [secret, setSecret] = useState("");
@@ -149,6 +152,7 @@ export function RoleSignIn({
           </button>
         </form>
         )}
+        {extra}
         <p>
           <Link to="/">{words.patientLink}</Link>
         </p>
