@@ -55,8 +55,8 @@ pub async fn insert_session(
     .bind(device_id)
     .bind(staff_id)
     .bind(expires_at)
-        .execute(&mut *conn)
-        .await?;
+    .execute(&mut *conn)
+    .await?;
     insert_refresh_token(&mut *conn, id, refresh_hash, expires_at).await?;
     Ok(id)
 }
