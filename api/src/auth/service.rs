@@ -145,17 +145,15 @@ pub(super) async fn open_session(
     } else {
         None
     };
-    let session_id = sessions::insert_session(
-        &mut tx,
-        credential.id,
-        credential.role,
-        credential.subject_id,
+    let new = sessions::NewSession {
+        credential_id: credential.id,
+        role: credential.role,
+        subject_id: credential.subject_id,
         device_id,
-        credential.staff_id,
+        staff_id: credential.staff_id,
         expires_at,
-        &refresh_hash,
-    )
-    .await?;
+    };
+    let session_id = sessions::insert_session(&mut tx, &new, &refresh_hash).await?;
     insert_audit_event(
         &mut tx,
         &AuditEvent::new(credential.role.as_str(), Some(credential.subject_id), "auth.login", Outcome::Ok)

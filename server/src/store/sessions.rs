@@ -31,29 +31,37 @@ pub enum RefreshOutcome {
     Invalid,
 }
 
-/// Creates a session with its first refresh token (call inside a transaction), on `device_id`
-/// if the holder has devices (patients).
-pub async fn insert_session(
-    conn: &mut PgConnection,
-    credential_id: Uuid,
-    role: Role,
-    subject_id: Uuid,
-    device_id: Option<Uuid>,
-    staff_id: Option<Uuid>,
-    expires_at: DateTime<Utc>,
-    refresh_hash: &[u8; 32],
-) -> StoreResult<Uuid> {
+/// A session to open.
+#[derive(Debug, Clone, Copy)]
+pub struct NewSession {
+    /// The credential that signed in.
+    pub credential_id: Uuid,
+    /// Its role.
+    pub role: Role,
+    /// The patient, hospital, auditor or admin id.
+    pub subject_id: Uuid,
+    /// The device it runs on, if the holder has devices (patients).
+    pub device_id: Option<Uuid>,
+    /// The hospital staff member, when one signed in for their hospital.
+    pub staff_id: Option<Uuid>,
+    /// When it ends at the latest.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Creates a session with its first refresh token (call inside a transaction).
+pub async fn insert_session(conn: &mut PgConnection, s: &NewSession, refresh_hash: &[u8; 32]) -> StoreResult<Uuid> {
     let id = Uuid::now_v7();
+    let expires_at = s.expires_at;
     sqlx::query(
         "INSERT INTO sessions (id, credential_id, role, subject_id, device_id, staff_id, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(id)
-    .bind(credential_id)
-    .bind(role.as_str())
-    .bind(subject_id)
-    .bind(device_id)
-    .bind(staff_id)
+    .bind(s.credential_id)
+    .bind(s.role.as_str())
+    .bind(s.subject_id)
+    .bind(s.device_id)
+    .bind(s.staff_id)
     .bind(expires_at)
     .execute(&mut *conn)
     .await?;
