@@ -4,6 +4,7 @@
 // hospitals — and a malformed bundle that names its broken element and is stored as plain.
 import { expect, test, type Page } from "@playwright/test";
 import { readFile } from "node:fs/promises";
+import { generate } from "../scripts/fhir-gen.mjs";
 import { apiCall, expectAccessible, loginAs, newPatientAccount, screenshot, signInWithNewKeys, watchConsole } from "./platform";
 
 const FIXTURES = "e2e/fixtures/fhir";
@@ -183,5 +184,29 @@ test("a patient adds a reading, a medicine and an allergy themself; an implausib
   await page.getByLabel("Language").selectOption({ label: "हिन्दी" });
   await expect(page.getByRole("region", { name: "स्वयं प्रविष्टि जोड़ें" })).toBeVisible();
   await expectAccessible(page);
+  expect(problems).toEqual([]);
+});
+
+test("a scanned report carried inside a FHIR document is shown, and saved on its own", async ({ page }) => {
+  const problems = watchConsole(page);
+  const who = await newPatientAccount("Asha Rao");
+  await signInWithNewKeys(page, who);
+  const doc = generate({ seed: 7, patients: 1, years: 1, end: "2026-09-01" }).find((g) => g.hiType === "HealthDocumentRecord");
+  expect(doc).toBeDefined();
+  await page.getByLabel("Type of document", { exact: true }).selectOption({ label: "Health document" });
+  await page.getByLabel("Date of care").fill(doc!.careDate);
+  const buffer = Buffer.from(JSON.stringify(doc!.bundle));
+  await page.getByLabel("Files to add").setInputFiles([{ name: "scan.json", mimeType: "application/json", buffer }]);
+  await expect(uploadRow(page, "scan.json")).toContainText("Added.");
+  await uploadRow(page, "scan.json").getByRole("link", { name: "Open it" }).click();
+
+  // The bundle as text, and the PDF inside it shown as a PDF.
+  const inside = page.getByRole("region", { name: "Files inside this record" });
+  await expect(inside.locator('iframe[title="Old lab report (scan)"]')).toBeVisible();
+  const download = page.waitForEvent("download");
+  await inside.getByRole("button", { name: "Save this file" }).click();
+  expect((await download).suggestedFilename()).toBe("Old-lab-report-scan.pdf");
+  await expectAccessible(page);
+  await screenshot(page, "fhir-attachment");
   expect(problems).toEqual([]);
 });

@@ -82,6 +82,9 @@ const en = {
   "documents.preview.download": "Download",
   "documents.preview.show": "Show",
   "documents.preview.none": "This kind of file cannot be shown here. Download it to open it.",
+  "documents.preview.inside": "Files inside this record",
+  "documents.preview.inside.item": "Attached file {n}",
+  "documents.preview.inside.save": "Save this file",
   "documents.preview.checksum":
     "The decrypted document is not the one that was uploaded (its fingerprint differs). It was not saved.",
 
@@ -249,6 +252,9 @@ const hi: Record<keyof typeof en, string> = {
   "documents.preview.download": "डाउनलोड करें",
   "documents.preview.show": "दिखाएँ",
   "documents.preview.none": "इस प्रकार की फ़ाइल यहाँ नहीं दिखाई जा सकती। खोलने के लिए डाउनलोड करें।",
+  "documents.preview.inside": "इस रिकॉर्ड के अंदर की फ़ाइलें",
+  "documents.preview.inside.item": "संलग्न फ़ाइल {n}",
+  "documents.preview.inside.save": "यह फ़ाइल सहेजें",
   "documents.preview.checksum": "डिक्रिप्ट किया गया दस्तावेज़ अपलोड किए गए दस्तावेज़ से अलग है (फ़िंगरप्रिंट अलग है)। उसे सहेजा नहीं गया।",
 
   "verify.title": "दस्तावेज़ सत्यापित करें",

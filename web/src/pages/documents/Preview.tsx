@@ -5,6 +5,7 @@ import { useEffect, useState } from "react";
 import { useT } from "../../i18n";
 import { Cancelled, ChecksumError, downloadAndOpen, type DocumentView } from "../../lib/documents";
 import { fileName, sniff, type Kind } from "../../lib/files";
+import { embeddedFiles, type EmbeddedFile } from "../../lib/fhir/embedded";
 import { downloadFile } from "../../state/keys";
 import { useUnlocked } from "../../state/hooks";
 import { Alert, Progress, errorText } from "../../ui";
@@ -103,13 +104,67 @@ function Shown({ state, title }: { state: Extract<State, { kind: "ready" }>; tit
       return <img className="preview-image" src={state.url} alt={title} />;
     case "text":
       return state.text !== undefined ? (
-        <pre className="preview-text" tabIndex={0} aria-label={title}>
-          {state.text}
-        </pre>
+        <>
+          <FilesInside text={state.text} />
+          <pre className="preview-text" tabIndex={0} aria-label={title}>
+            {state.text}
+          </pre>
+        </>
       ) : (
         <p className="muted">{t("documents.preview.none")}</p>
       );
     default:
       return <p className="muted">{t("documents.preview.none")}</p>;
   }
+}
+
+/**
+ * The PDFs, images and text a FHIR document carries inline (a DocumentReference's attachments,
+ * Binary resources), each shown as the preview shows a document, and saved on its own.
+ */
+function FilesInside({ text }: { text: string }) {
+  const t = useT();
+  const [files, setFiles] = useState<(EmbeddedFile & { url: string })[]>([]);
+  useEffect(() => {
+    let live = true;
+    let made: string[] = [];
+    let parsed: unknown = null;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return;
+    }
+    void embeddedFiles(parsed).then((found) => {
+      if (!live) return;
+      const withUrls = found.map((f) => ({ ...f, url: URL.createObjectURL(new Blob([f.bytes], { type: f.kind.mime })) }));
+      made = withUrls.map((f) => f.url);
+      setFiles(withUrls);
+    });
+    return () => {
+      live = false;
+      made.forEach((u) => URL.revokeObjectURL(u));
+    };
+  }, [text]);
+  if (files.length === 0) return null;
+  return (
+    <section aria-labelledby="files-inside-title" className="files-inside">
+      <h3 id="files-inside-title">{t("documents.preview.inside")}</h3>
+      {files.map((f, i) => {
+        const name = f.title ?? t("documents.preview.inside.item", { n: i + 1 });
+        return (
+          <figure key={f.url}>
+            {f.kind.kind === "pdf" && <iframe className="preview-frame" src={f.url} title={name} />}
+            {f.kind.kind === "image" && <img className="preview-image" src={f.url} alt={name} />}
+            {f.kind.kind === "text" && <iframe className="preview-frame" src={f.url} title={name} />}
+            <figcaption>
+              {name}{" "}
+              <button type="button" onClick={() => downloadFile(`${name.replace(/[^\w.-]+/g, "-").replace(/^-+|-+$/g, "")}.${f.kind.ext}`, new Blob([f.bytes], { type: f.kind.mime }))}>
+                {t("documents.preview.inside.save")}
+              </button>
+            </figcaption>
+          </figure>
+        );
+      })}
+    </section>
+  );
 }
