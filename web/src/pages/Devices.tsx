@@ -13,7 +13,7 @@ import type { PairingKey } from "../crypto/worker";
 import { formatDate, useLang, useT } from "../i18n";
 import { cryptoClient, saveKeystore, setUnlocked } from "../state/keys";
 import { useUnlocked } from "../state/hooks";
-import { Alert, ErrorAlert, Field } from "../ui";
+import { Alert, ErrorAlert, Field, SecretPairFields, useSecretPair } from "../ui";
 
 type DeviceView = Schemas["DeviceView"];
 type PairingFound = Schemas["PairingFound"];
@@ -153,21 +153,18 @@ export function PairThisDevice(props: { subject: string; x25519Public?: string; 
 
 function SaveReceived(props: { subject: string; x25519Public?: string; pk: PairingKey; id: string; sealed: Uint8Array }) {
   const t = useT();
-  const [p1, setP1] = useState("");
-  const [p2, setP2] = useState("");
+  const pair = useSecretPair(t("error.passphrase_short"), t("register.password.mismatch"));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [wrong, setWrong] = useState(false);
-  const short = p1 && [...p1].length < 12 ? t("error.passphrase_short") : null;
-  const mismatch = p2 && p1 !== p2 ? t("register.password.mismatch") : null;
 
   async function save(e: FormEvent) {
     e.preventDefault();
-    if (short || mismatch || !p1 || p1 !== p2) return;
+    if (!pair.ready) return;
     setBusy(true);
     setError(null);
     try {
-      const created = await cryptoClient().pairingOpen(props.pk.key, props.id, props.sealed, p1);
+      const created = await cryptoClient().pairingOpen(props.pk.key, props.id, props.sealed, pair.first);
       if (props.x25519Public && toHex(created.x25519Public) !== props.x25519Public) {
         await cryptoClient().forget(created.key);
         setWrong(true);
@@ -188,24 +185,11 @@ function SaveReceived(props: { subject: string; x25519Public?: string; pk: Pairi
       <p>{t("pair.received.body")}</p>
       <ErrorAlert error={error} />
       {wrong && <Alert>{t("pair.wrongKeys")}</Alert>}
-      <Field
+      <SecretPairFields
+        pair={pair}
         label={t("pair.passphrase")}
         hint={t("keys.create.passphrase.hint")}
-        type="password"
-        autoComplete="new-password"
-        required
-        value={p1}
-        onChange={(e) => setP1(e.target.value)}
-        error={short}
-      />
-      <Field
-        label={t("pair.passphrase2")}
-        type="password"
-        autoComplete="new-password"
-        required
-        value={p2}
-        onChange={(e) => setP2(e.target.value)}
-        error={mismatch}
+        again={t("pair.passphrase2")}
       />
       <button type="submit" className="primary" disabled={busy}>
         {busy ? t("pair.saving") : t("pair.save")}
