@@ -96,6 +96,22 @@ test("the auditor reads every consent's history from the chain and finds the one
   expect(csv[0]).toBe("kind,consent_id,platform_id,detail");
   expect(csv.slice(1)).toEqual([`unknown_to_platform,${active},,chain active; the platform has no such signed consent`]);
 
+  // Every history is reachable: filtered by status or by any id, and exported.
+  await page.getByLabel("Status now").selectOption({ label: "revoked" });
+  await expect(history.locator(`tr[data-consent="${revoked}"]`)).toHaveCount(1);
+  await expect(history.locator(`tr[data-consent="${active}"]`)).toHaveCount(0);
+  await expect(history.locator('tbody tr:not([data-status="revoked"])')).toHaveCount(0);
+  await page.getByLabel("Status now").selectOption({ label: "Every status" });
+  await page.getByLabel("Search the histories").fill(revoked.slice(2, 14).toUpperCase());
+  await expect(history.locator("tbody tr")).toHaveCount(1);
+  const [histories] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export these as CSV" }).click()]);
+  expect(histories.suggestedFilename()).toBe("pramana-consent-histories.csv");
+  const rows = readFileSync((await histories.path())!, "utf8").trimEnd().split("\r\n");
+  expect(rows[0]).toBe("consent_id,status,patient,grantee,scope_hash,valid_from,valid_until,granted_block,granted_tx,revoked_block,revoked_tx");
+  expect(rows).toHaveLength(2);
+  expect(rows[1]).toMatch(new RegExp(`^${revoked},revoked,.*,\\d+,0x[0-9a-f]{64}$`));
+  await page.getByLabel("Search the histories").fill("");
+
   // An endpoint that answers for another chain, then one that is down: refused plainly, and the
   // results already shown stay as they were.
   await page.route(`${rpcUrl.replace(/\/$/, "")}/**`, async (route) => {

@@ -9,8 +9,17 @@ import { Link, Navigate, Route, Routes } from "react-router";
 import { api, call } from "../api/client";
 import { formatDate, useLang } from "../i18n";
 import { Page } from "../Layout";
-import type { ChainProblem, ConsentHistory, Finding, PlatformConsent } from "../lib/audit";
-import { discrepanciesCsv, DISCREPANCY_KINDS, matchesFilter, type Discrepancy, type DiscrepancyKind } from "../lib/auditTable";
+import type { ChainProblem, ChainStatus, ConsentHistory, Finding, PlatformConsent } from "../lib/audit";
+import {
+  discrepanciesCsv,
+  DISCREPANCY_KINDS,
+  historiesCsv,
+  matchesFilter,
+  matchesHistory,
+  pageOf,
+  type Discrepancy,
+  type DiscrepancyKind,
+} from "../lib/auditTable";
 import type { LogEntry, LogReport, TreeHead } from "../lib/auditLog";
 import { loadPinned, parseRpcUrl, type Pinned, type TrustSource } from "../lib/trust";
 import { useSession } from "../state/hooks";
@@ -18,7 +27,7 @@ import { Alert, errorText, Field, Progress, Select } from "../ui";
 import { RoleSignIn, type RoleSignInWords } from "../ui/RoleSignIn";
 import { useAT, type AT } from "./strings";
 
-/** How many chain histories the page lists (the CLI lists them all). */
+/** How many chain histories one page of the table lists. */
 const HISTORY_ROWS = 200;
 
 export function Auditor() {
@@ -262,15 +271,7 @@ function Console() {
   );
 
   function exportCsv() {
-    const blob = new Blob([discrepanciesCsv(shown)], { type: "text/csv;charset=utf-8" });
-    const href = URL.createObjectURL(blob);
-    const a = document.createElement("a");
-    a.href = href;
-    a.download = "pramana-discrepancies.csv";
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(href), 10_000);
+    saveCsv("pramana-discrepancies.csv", discrepanciesCsv(shown));
   }
 
   const kindName = (k: DiscrepancyKind) => at(`au.kind.${k}`);
@@ -388,52 +389,7 @@ function Console() {
         </section>
       )}
 
-      {result && result.done && (
-        <section className="card" aria-labelledby="au-history">
-          <h2 id="au-history">{at("au.history.title", { count: result.histories.length })}</h2>
-          {result.histories.length > HISTORY_ROWS && (
-            <p className="muted">{at("au.history.more", { shown: HISTORY_ROWS, count: result.histories.length })}</p>
-          )}
-          {result.histories.length > 0 && (
-            <div className="table-scroll" tabIndex={0} role="region" aria-label={at("au.history.title", { count: result.histories.length })}>
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">{at("au.history.col.consent")}</th>
-                    <th scope="col">{at("au.history.col.status")}</th>
-                    <th scope="col">{at("au.history.col.patient")}</th>
-                    <th scope="col">{at("au.history.col.grantee")}</th>
-                    <th scope="col">{at("au.history.col.valid")}</th>
-                    <th scope="col">{at("au.history.col.granted")}</th>
-                    <th scope="col">{at("au.history.col.revoked")}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {result.histories.slice(0, HISTORY_ROWS).map((c) => (
-                    <tr key={`${c.patient}-${c.consentId}`} data-consent={c.consentId} data-status={c.status}>
-                      <td>
-                        <code className="mono">{c.consentId}</code>
-                      </td>
-                      <td>{at(`au.status.${c.status}`)}</td>
-                      <td>
-                        <code className="mono">{c.patient}</code>
-                      </td>
-                      <td>
-                        <code className="mono">{c.grantee}</code>
-                      </td>
-                      <td>
-                        {formatDate(lang, new Date(c.validFrom * 1000))} – {formatDate(lang, new Date(c.validUntil * 1000))}
-                      </td>
-                      <td>{c.granted.blockNumber}</td>
-                      <td>{c.revoked ? c.revoked.blockNumber : "—"}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
-        </section>
-      )}
+      {result && result.done && <HistoryTable histories={result.histories} />}
 
       <section className="card" aria-labelledby="au-log">
         <h2 id="au-log">{at("au.log.title")}</h2>
@@ -482,5 +438,121 @@ function Console() {
         </p>
       </section>
     </Page>
+  );
+}
+
+function saveCsv(name: string, csv: string) {
+  const href = URL.createObjectURL(new Blob([csv], { type: "text/csv;charset=utf-8" }));
+  const a = document.createElement("a");
+  a.href = href;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 10_000);
+}
+
+const HISTORY_STATUSES: ChainStatus[] = ["active", "not_yet_valid", "expired", "revoked", "unknown"];
+
+/** Every consent history read from the chain: filtered, a page of {@link HISTORY_ROWS} at a time, exportable. */
+function HistoryTable({ histories }: { histories: ConsentHistory[] }) {
+  const at = useAT();
+  const { lang } = useLang();
+  const [status, setStatus] = useState<ChainStatus | "all">("all");
+  const [text, setText] = useState("");
+  const [page, setPage] = useState(0);
+  const matching = useMemo(() => histories.filter((h) => matchesHistory(h, status, text)), [histories, status, text]);
+  const view = pageOf(matching, page, HISTORY_ROWS);
+  const title = at("au.history.title", { count: histories.length });
+  return (
+    <section className="card" aria-labelledby="au-history">
+      <h2 id="au-history">{title}</h2>
+      {histories.length > 0 && (
+        <>
+          <div className="filters">
+            <Select
+              label={at("au.history.filter.status")}
+              value={status}
+              onChange={(e) => {
+                setStatus(e.target.value as ChainStatus | "all");
+                setPage(0);
+              }}
+            >
+              <option value="all">{at("au.history.filter.all")}</option>
+              {HISTORY_STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {at(`au.status.${s}`)}
+                </option>
+              ))}
+            </Select>
+            <Field
+              label={at("au.history.filter.text")}
+              hint={at("au.history.filter.text.hint")}
+              type="search"
+              value={text}
+              onChange={(e) => {
+                setText(e.target.value);
+                setPage(0);
+              }}
+            />
+          </div>
+          <p>
+            {at("au.history.range", { first: view.first, last: view.last, count: matching.length })}{" "}
+            <button type="button" onClick={() => saveCsv("pramana-consent-histories.csv", historiesCsv(matching))} disabled={matching.length === 0}>
+              {at("au.history.export")}
+            </button>
+          </p>
+        </>
+      )}
+      {view.rows.length > 0 && (
+        <div className="table-scroll" tabIndex={0} role="region" aria-label={title}>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{at("au.history.col.consent")}</th>
+                <th scope="col">{at("au.history.col.status")}</th>
+                <th scope="col">{at("au.history.col.patient")}</th>
+                <th scope="col">{at("au.history.col.grantee")}</th>
+                <th scope="col">{at("au.history.col.valid")}</th>
+                <th scope="col">{at("au.history.col.granted")}</th>
+                <th scope="col">{at("au.history.col.revoked")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {view.rows.map((c) => (
+                <tr key={`${c.patient}-${c.consentId}`} data-consent={c.consentId} data-status={c.status}>
+                  <td>
+                    <code className="mono">{c.consentId}</code>
+                  </td>
+                  <td>{at(`au.status.${c.status}`)}</td>
+                  <td>
+                    <code className="mono">{c.patient}</code>
+                  </td>
+                  <td>
+                    <code className="mono">{c.grantee}</code>
+                  </td>
+                  <td>
+                    {formatDate(lang, new Date(c.validFrom * 1000))} – {formatDate(lang, new Date(c.validUntil * 1000))}
+                  </td>
+                  <td>{c.granted.blockNumber}</td>
+                  <td>{c.revoked ? c.revoked.blockNumber : "—"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {view.pages > 1 && (
+        <nav className="actions" aria-label={at("au.history.pages")}>
+          <button type="button" onClick={() => setPage(view.page - 1)} disabled={view.page === 0}>
+            {at("au.history.prev")}
+          </button>
+          <span aria-live="polite">{at("au.history.page", { page: view.page + 1, pages: view.pages })}</span>
+          <button type="button" onClick={() => setPage(view.page + 1)} disabled={view.page + 1 >= view.pages}>
+            {at("au.history.next")}
+          </button>
+        </nav>
+      )}
+    </section>
   );
 }

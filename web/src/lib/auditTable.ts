@@ -1,6 +1,8 @@
 // The reconciliation table's rows (`pramana audit`'s discrepancies), their filter and their CSV
 // export; kept apart from lib/audit so the console's table does not wait for the chain client.
 
+import type { ChainStatus, ConsentHistory } from "./audit";
+
 export type DiscrepancyKind =
   | "absent_on_chain"
   | "revoked_on_chain"
@@ -52,4 +54,60 @@ export function matchesFilter(r: Discrepancy, kind: DiscrepancyKind | "all", tex
   const q = text.trim().toLowerCase();
   if (q === "") return true;
   return [r.kind, r.consent_id, r.platform_id ?? "", r.detail].some((f) => f.toLowerCase().includes(q));
+}
+
+/** The chain histories' CSV columns (`pramana audit --json`'s consents, flattened). */
+export const HISTORY_CSV_COLUMNS = [
+  "consent_id",
+  "status",
+  "patient",
+  "grantee",
+  "scope_hash",
+  "valid_from",
+  "valid_until",
+  "granted_block",
+  "granted_tx",
+  "revoked_block",
+  "revoked_tx",
+] as const;
+
+/** The chain histories as CSV (times as ISO 8601 UTC), a header line first, CRLF line ends. */
+export function historiesCsv(rows: ConsentHistory[]): string {
+  const iso = (s: number) => new Date(s * 1000).toISOString();
+  const lines = [HISTORY_CSV_COLUMNS.join(",")];
+  for (const h of rows) {
+    const cells = [
+      h.consentId,
+      h.status,
+      h.patient,
+      h.grantee,
+      h.scopeHash,
+      iso(h.validFrom),
+      iso(h.validUntil),
+      String(h.granted.blockNumber),
+      h.granted.txHash,
+      h.revoked ? String(h.revoked.blockNumber) : "",
+      h.revoked?.txHash ?? "",
+    ];
+    lines.push(cells.map(csvCell).join(","));
+  }
+  return lines.join("\r\n") + "\r\n";
+}
+
+/** Whether a history matches the filter: a status, or all; and text in an id or key, any case. */
+export function matchesHistory(h: ConsentHistory, status: ChainStatus | "all", text: string): boolean {
+  if (status !== "all" && h.status !== status) return false;
+  const q = text.trim().toLowerCase();
+  if (q === "") return true;
+  return [h.consentId, h.patient, h.grantee, h.scopeHash, h.granted.txHash, h.revoked?.txHash ?? ""].some((f) =>
+    f.toLowerCase().includes(q),
+  );
+}
+
+/** One page of `items` (pages from 0), clamped to the last page; with its bounds for the caption. */
+export function pageOf<T>(items: T[], page: number, size: number): { rows: T[]; page: number; pages: number; first: number; last: number } {
+  const pages = Math.max(1, Math.ceil(items.length / size));
+  const p = Math.min(Math.max(0, page), pages - 1);
+  const rows = items.slice(p * size, (p + 1) * size);
+  return { rows, page: p, pages, first: rows.length ? p * size + 1 : 0, last: p * size + rows.length };
 }
