@@ -67,6 +67,10 @@ impl Application {
         state.limiters.spawn_housekeeping(Duration::from_secs(60));
         spawn_resumable_sweep(state.pool.clone(), state.resumable.clone(), Duration::from_secs(60));
         auth::service::bootstrap_admin(&state).await?;
+        let sealed = store::second_factor::seal_plain_secrets(&state.pool, &state.totp_seal).await?;
+        if sealed > 0 {
+            tracing::info!(sealed, "sealed TOTP secrets stored before sealing");
+        }
         let router = router(state.clone());
         let listener = TcpListener::bind(addr).await?;
         Ok(Self { listener, router, state })

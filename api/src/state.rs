@@ -7,6 +7,7 @@ use std::sync::Arc;
 use metrics_exporter_prometheus::PrometheusHandle;
 use pramana_core::EthAddress;
 use pramana_server::config::Settings;
+use pramana_server::store::second_factor::SecretSeal;
 use pramana_server::telemetry;
 use sqlx::PgPool;
 
@@ -39,6 +40,8 @@ pub struct AppState {
     pub resumable: Arc<ResumableFiles>,
     /// ABDM's ABHA verification, when `[abdm] enabled`.
     pub abdm: Option<Arc<dyn AbhaOtpVerifier>>,
+    /// Seals TOTP secrets at rest.
+    pub totp_seal: Arc<SecretSeal>,
 }
 
 impl AppState {
@@ -57,6 +60,7 @@ impl AppState {
             metrics: telemetry::metrics_handle(),
             contract: settings.chain.resolve_contract()?,
             abdm: crate::abdm::from_settings(&settings.abdm)?,
+            totp_seal: Arc::new(SecretSeal::from_settings(auth)),
             storage,
             resumable,
             pool,

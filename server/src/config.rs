@@ -248,6 +248,10 @@ pub struct AuthSettings {
     pub admin_username: String,
     /// Bootstrap admin password; no admin account exists while this is unset.
     pub admin_password: Option<SecretString>,
+    /// Key material that seals TOTP secrets at rest (docs/two-factor.md); at least 32 bytes.
+    /// Unset: derived from `jwt_secret` (so rotating that secret needs this set to the old one).
+    #[serde(default)]
+    pub second_factor_key: Option<SecretString>,
     /// Argon2id memory cost in KiB (OWASP minimum: 19456).
     pub argon2_memory_kib: u32,
     /// Argon2id iterations.
@@ -554,6 +558,11 @@ impl Settings {
         {
             return invalid("auth.admin_password must be at least 12 characters");
         }
+        if let Some(k) = &self.auth.second_factor_key
+            && k.expose_secret().len() < 32
+        {
+            return invalid("auth.second_factor_key must be at least 32 bytes (set PRAMANA_AUTH__SECOND_FACTOR_KEY)");
+        }
         let r = &self.rate_limit;
         if [
             r.login_per_account_per_minute,
@@ -758,9 +767,9 @@ mod env_example_tests {
             assert!(example.lines().any(|l| l == line), ".env.example lacks `{line}`");
         }
         let listed = example.lines().filter(|l| l.starts_with("PRAMANA_")).count();
-        // Ten settings have no default: the JWT secret, the admin password, the contract
-        // address, the public RPC endpoint, the S3 bucket and credentials, and the anchoring key
-        // (or keystore and password).
-        assert_eq!(listed, expected.len() + 10, ".env.example lists settings that have no default here");
+        // Eleven settings have no default: the JWT secret, the admin password, the TOTP sealing
+        // key, the contract address, the public RPC endpoint, the S3 bucket and credentials, and
+        // the anchoring key (or keystore and password).
+        assert_eq!(listed, expected.len() + 11, ".env.example lists settings that have no default here");
     }
 }

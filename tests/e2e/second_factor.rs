@@ -294,3 +294,65 @@ async fn the_operator_setting_lets_an_operator_without_a_second_factor_only_enro
     // Signing out works either way.
     assert_eq!(app.post("/v1/auth/logout", Some(fresh), &json!({})).await.status(), 204);
 }
+
+/// The credential row of a patient's TOTP.
+async fn stored_secret(app: &TestApp, patient_id: &str) -> (uuid::Uuid, Vec<u8>) {
+    sqlx::query_as(
+        "SELECT t.credential_id, t.secret FROM credential_totp t JOIN credentials c ON c.id = t.credential_id
+          WHERE c.role = 'patient' AND c.subject_id = $1::uuid",
+    )
+    .bind(patient_id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn totp_secrets_are_sealed_at_rest_and_one_moved_to_another_account_does_not_open() {
+    use pramana_server::store::second_factor::{SEALED_LEN, SecretSeal, seal_plain_secrets};
+    let app = spawn_app().await;
+    let victim = app.new_patient().await;
+    let attacker = app.new_patient().await;
+    let (secret, codes, step) = enrol(&app, &victim.access).await;
+    let (attacker_secret, _, _) = enrol(&app, &attacker.access).await;
+
+    // What the database holds is sealed: 49 bytes, not the secret.
+    let (victim_cred, sealed) = stored_secret(&app, &victim.id).await;
+    assert_eq!(sealed.len(), SEALED_LEN);
+    assert!(!sealed.windows(secret.len()).any(|w| w == secret.as_slice()), "the secret is not stored in the clear");
+
+    // Someone who can write the database copies the attacker's sealed secret (whose codes the
+    // attacker knows) into the victim's row: it does not open there, and signs nobody in.
+    let (_, attacker_sealed) = stored_secret(&app, &attacker.id).await;
+    sqlx::query("UPDATE credential_totp SET secret = $2 WHERE credential_id = $1")
+        .bind(victim_cred)
+        .bind(&attacker_sealed)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let sessions_before: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions").fetch_one(&app.pool).await.unwrap();
+    let login = victim.abha.as_digits();
+    let c = challenge(&app, login, PATIENT_PASSWORD).await;
+    let r = second_step(&app, &c, &totp::code(&attacker_secret, now_step())).await;
+    assert_eq!(r.status(), 500, "a secret sealed for another credential is a server fault, never a session");
+    let sessions_after: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(sessions_after, sessions_before);
+
+    // A secret stored in the clear by an earlier version still works, and start-up seals it.
+    sqlx::query("UPDATE credential_totp SET secret = $2 WHERE credential_id = $1")
+        .bind(victim_cred)
+        .bind(&secret)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let c = challenge(&app, login, PATIENT_PASSWORD).await;
+    assert_eq!(second_step(&app, &c, &totp::code(&secret, step + 1)).await.status(), 200);
+    let sealed_now =
+        seal_plain_secrets(&app.pool, &SecretSeal::from_key_material(pramana_tests::JWT_SECRET.as_bytes()))
+            .await
+            .unwrap();
+    assert_eq!(sealed_now, 1);
+    assert_eq!(stored_secret(&app, &victim.id).await.1.len(), SEALED_LEN);
+    let c = challenge(&app, login, PATIENT_PASSWORD).await;
+    assert_eq!(second_step(&app, &c, &codes[0]).await.status(), 200, "the sealed secret opens again");
+}

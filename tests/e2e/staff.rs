@@ -475,3 +475,69 @@ async fn a_member_signs_in_with_a_second_factor_which_the_operator_may_require()
     .unwrap();
     assert_eq!(logged, 1);
 }
+
+#[tokio::test]
+async fn a_role_change_holds_from_the_next_request_and_bad_changes_change_nothing() {
+    let app = spawn_app().await;
+    let (hosp, _) = app.new_hospital("IN2710000001").await;
+    let admin = member(&app, &hosp, "IN2710000001", "asha", "administrator").await;
+    let ravi = member(&app, &admin.access, "IN2710000001", "ravi", "clinician").await;
+    let meena = member(&app, &admin.access, "IN2710000001", "meena", "records_clerk").await;
+    let content = format!("/v1/documents/{}/content", uuid::Uuid::new_v4());
+    let role = |id: &str| format!("/v1/hospitals/me/staff/{id}/role");
+    assert_error(app.get(&content, Some(&ravi.access)).await, 404, "not_found").await;
+
+    // Refusals: nothing changes, each is logged.
+    let before = app.table_counts().await;
+    let r = app.post(&role(&ravi.id), Some(&admin.access), &json!({"role": "superuser"})).await;
+    assert_error(r, 422, "invalid_role").await;
+    let r = app.post(&role(&admin.id), Some(&admin.access), &json!({"role": "clinician"})).await;
+    assert_error(r, 409, "cannot_change_own_role").await;
+    let r =
+        app.post(&role(&uuid::Uuid::new_v4().to_string()), Some(&admin.access), &json!({"role": "clinician"})).await;
+    assert_error(r, 404, "not_found").await;
+    let r = app.post(&role(&meena.id), Some(&ravi.access), &json!({"role": "administrator"})).await;
+    assert_error(r, 403, "staff_role_forbidden").await;
+    let r = app.post(&role(&meena.id), Some(&meena.access), &json!({"role": "administrator"})).await;
+    assert_error(r, 403, "staff_role_forbidden").await;
+    let mut after = app.table_counts().await;
+    after.retain(|(t, _)| t != "audit_log");
+    let mut before = before;
+    before.retain(|(t, _)| t != "audit_log");
+    assert_eq!(after, before, "refused changes changed nothing");
+    let denied: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'staff.role' AND outcome = 'denied'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(denied, 3, "the administrator's refused changes are logged (the others as staff.refused)");
+
+    // Ravi becomes a records clerk: his live session stops reaching document content at once.
+    let r = app.post(&role(&ravi.id), Some(&admin.access), &json!({"role": "records_clerk"})).await;
+    assert_eq!(r.status(), 200);
+    let changed: Value = r.json().await.unwrap();
+    assert_eq!(changed["role"], "records_clerk");
+    assert_error(app.get(&content, Some(&ravi.access)).await, 403, "staff_role_forbidden").await;
+    assert_eq!(app.get("/v1/documents", Some(&ravi.access)).await.status(), 200);
+    // Meena becomes an administrator through the API-secret session, and can manage staff.
+    let r = app.post(&role(&meena.id), Some(&hosp), &json!({"role": "administrator"})).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.get("/v1/hospitals/me/staff", Some(&meena.access)).await.status(), 200);
+    // The same role again changes nothing and logs nothing.
+    let r = app.post(&role(&meena.id), Some(&hosp), &json!({"role": "administrator"})).await;
+    assert_eq!(r.status(), 200);
+    let logged: Vec<Value> =
+        sqlx::query_scalar("SELECT details FROM audit_log WHERE action = 'staff.role' AND outcome = 'ok' ORDER BY seq")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(logged.len(), 2);
+    assert_eq!((logged[0]["from"].as_str(), logged[0]["to"].as_str()), (Some("clinician"), Some("records_clerk")));
+    assert_eq!(logged[0]["actor_staff_id"].as_str(), Some(admin.id.as_str()), "the administrator is named");
+
+    // A disabled member's role cannot be changed.
+    let r = app.post(&format!("/v1/hospitals/me/staff/{}/disable", ravi.id), Some(&admin.access), &json!({})).await;
+    assert_eq!(r.status(), 200);
+    let r = app.post(&role(&ravi.id), Some(&admin.access), &json!({"role": "clinician"})).await;
+    assert_error(r, 409, "staff_already_disabled").await;
+}

@@ -9,36 +9,15 @@ import { expect, test, type Page } from "@playwright/test";
 import { readFile } from "node:fs/promises";
 import { signIn, uploadDocument, x25519Of } from "./consent-fixtures";
 import {
-  ADMIN_PASSWORD,
   KEY_PASSPHRASE,
   apiCall,
   expectAccessible,
-  loginAs,
-  newHfrId,
+  newHospitalSignedIn,
   newPatientAccount,
   screenshot,
   signInWithNewKeys,
   watchConsole,
 } from "./platform";
-
-async function signInHospital(page: Page, name: string): Promise<{ hfrId: string; secret: string; token: string }> {
-  const admin = await loginAs("admin", ADMIN_PASSWORD);
-  const hfrId = newHfrId();
-  const { api_secret: secret } = await apiCall<{ api_secret: string }>("POST", "/v1/admin/hospitals", { hfr_id: hfrId, name }, admin);
-  await page.goto("/hospital");
-  await page.getByLabel("HFR id").fill(hfrId);
-  await page.getByLabel("API secret").fill(secret);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByLabel("Key passphrase (12 characters or more)").fill(KEY_PASSPHRASE);
-  await page.getByLabel("Key passphrase again").fill(KEY_PASSPHRASE);
-  await page.getByRole("button", { name: "Create keys" }).click();
-  await page.getByRole("button", { name: "Download recovery kit" }).click();
-  await page.getByLabel("I have saved my recovery kit").check();
-  await page.getByLabel("The hospital's API secret").fill(secret);
-  await page.getByRole("button", { name: "Add keys to my account" }).click();
-  await expect(page.getByRole("heading", { level: 1, name: "Verify a patient's ABHA number" })).toBeVisible();
-  return { hfrId, secret, token: await loginAs(hfrId, secret) };
-}
 
 const DAY = 86_400_000;
 
@@ -56,7 +35,7 @@ test("a hospital reads what a patient shared, adds to the linked record, verifie
   test.setTimeout(300_000);
   const problems = watchConsole(page);
   const name = `Lotus Care Hospital ${Date.now() % 100000}`;
-  const hospital = await signInHospital(page, name);
+  const hospital = await newHospitalSignedIn(page, name);
 
   // Webhooks: a URL that is not one is refused with nothing set; a good one returns a secret once.
   await page.getByRole("link", { name: "Webhooks" }).click();

@@ -16,6 +16,7 @@ import {
   newHfrId,
   newPatientAccount,
   screenshot,
+  signInHospitalWithNewKeys,
   watchConsole,
 } from "./platform";
 
@@ -36,22 +37,6 @@ async function deskCode(abha: string, password: string): Promise<string> {
 async function patientStatus(abha: string, password: string): Promise<string> {
   const token = await loginAs(abha, password);
   return (await apiCall<{ abha_status: string }>("GET", "/v1/patients/me", undefined, token)).abha_status;
-}
-
-/** Signs in at /hospital and creates the hospital's keys in the page. */
-async function signInHospital(page: Page, hospital: { hfrId: string; secret: string }): Promise<void> {
-  await page.goto("/hospital");
-  await page.getByLabel("HFR id").fill(hospital.hfrId);
-  await page.getByLabel("API secret").fill(hospital.secret);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByLabel("Key passphrase (12 characters or more)").fill(KEY_PASSPHRASE);
-  await page.getByLabel("Key passphrase again").fill(KEY_PASSPHRASE);
-  await page.getByRole("button", { name: "Create keys" }).click();
-  await page.getByRole("button", { name: "Download recovery kit" }).click();
-  await page.getByLabel("I have saved my recovery kit").check();
-  await page.getByLabel("The hospital's API secret").fill(hospital.secret);
-  await page.getByRole("button", { name: "Add keys to my account" }).click();
-  await expect(page.getByRole("heading", { level: 1, name: "Verify a patient's ABHA number" })).toBeVisible();
 }
 
 async function enterAtDesk(page: Page, abha: string, code: string): Promise<void> {
@@ -184,7 +169,7 @@ test("a hospital signs in, sets up its keys and verifies a patient's ABHA number
 test("a hospital finds a patient, asks to link, requests consent after a preview and tracks its requests", async ({ page }) => {
   const problems = watchConsole(page);
   const hospital = await newBareHospital("Lotus Care Hospital");
-  await signInHospital(page, hospital);
+  await signInHospitalWithNewKeys(page, hospital);
   const token = await loginAs(hospital.hfrId, hospital.secret);
 
   await page.getByRole("link", { name: "Request consent" }).click();

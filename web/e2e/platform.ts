@@ -164,6 +164,31 @@ export async function anchoredDocumentWithProof(page: Page, content: string): Pr
 }
 
 /** No serious or critical accessibility violation on the page as it is now. */
+/** Signs a hospital's API-secret session in at /hospital and creates its keys in the page. */
+export async function signInHospitalWithNewKeys(page: Page, hospital: { hfrId: string; secret: string }): Promise<void> {
+  await page.goto("/hospital");
+  await page.getByLabel("HFR id").fill(hospital.hfrId);
+  await page.getByLabel("API secret").fill(hospital.secret);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByLabel("Key passphrase (12 characters or more)").fill(KEY_PASSPHRASE);
+  await page.getByLabel("Key passphrase again").fill(KEY_PASSPHRASE);
+  await page.getByRole("button", { name: "Create keys" }).click();
+  await page.getByRole("button", { name: "Download recovery kit" }).click();
+  await page.getByLabel("I have saved my recovery kit").check();
+  await page.getByLabel("The hospital's API secret").fill(hospital.secret);
+  await page.getByRole("button", { name: "Add keys to my account" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Verify a patient's ABHA number" })).toBeVisible();
+}
+
+/** A hospital the operator registers now, signed in at /hospital with keys made in the page. */
+export async function newHospitalSignedIn(page: Page, name: string): Promise<{ hfrId: string; secret: string; token: string }> {
+  const admin = await loginAs("admin", ADMIN_PASSWORD);
+  const hfrId = newHfrId();
+  const { api_secret: secret } = await apiCall<{ api_secret: string }>("POST", "/v1/admin/hospitals", { hfr_id: hfrId, name }, admin);
+  await signInHospitalWithNewKeys(page, { hfrId, secret });
+  return { hfrId, secret, token: await loginAs(hfrId, secret) };
+}
+
 export async function expectAccessible(page: Page): Promise<void> {
   const results = await new AxeBuilder({ page }).analyze();
   const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");

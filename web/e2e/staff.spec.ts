@@ -7,13 +7,11 @@
 import { expect, test, type Page } from "@playwright/test";
 import { signIn, uploadDocument, x25519Of } from "./consent-fixtures";
 import {
-  ADMIN_PASSWORD,
-  KEY_PASSPHRASE,
   apiCall,
   expectAccessible,
-  loginAs,
-  newHfrId,
+  newHospitalSignedIn,
   newPatientAccount,
+  screenshot,
   signInWithNewKeys,
   watchConsole,
 } from "./platform";
@@ -22,37 +20,18 @@ const STAFF_PASSWORD = "ravi's own password";
 const STAFF_PASSPHRASE = "ravi's key passphrase";
 const DAY = 86_400_000;
 
-async function signInHospital(page: Page, name: string): Promise<{ hfrId: string; token: string }> {
-  const admin = await loginAs("admin", ADMIN_PASSWORD);
-  const hfrId = newHfrId();
-  const { api_secret: secret } = await apiCall<{ api_secret: string }>("POST", "/v1/admin/hospitals", { hfr_id: hfrId, name }, admin);
-  await page.goto("/hospital");
-  await page.getByLabel("HFR id").fill(hfrId);
-  await page.getByLabel("API secret").fill(secret);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByLabel("Key passphrase (12 characters or more)").fill(KEY_PASSPHRASE);
-  await page.getByLabel("Key passphrase again").fill(KEY_PASSPHRASE);
-  await page.getByRole("button", { name: "Create keys" }).click();
-  await page.getByRole("button", { name: "Download recovery kit" }).click();
-  await page.getByLabel("I have saved my recovery kit").check();
-  await page.getByLabel("The hospital's API secret").fill(secret);
-  await page.getByRole("button", { name: "Add keys to my account" }).click();
-  await expect(page.getByRole("heading", { level: 1, name: "Verify a patient's ABHA number" })).toBeVisible();
-  return { hfrId, token: await loginAs(hfrId, secret) };
-}
-
 test("a clinician is invited, given the hospital's keys, reads a shared document, and is disabled", async ({ page, browser }) => {
   test.setTimeout(300_000);
   const problems = watchConsole(page);
   const name = `Lotus Staff Hospital ${Date.now() % 100000}`;
-  const hospital = await signInHospital(page, name);
+  const hospital = await newHospitalSignedIn(page, name);
 
   // The hospital invites a clinician: the code is shown once.
   await page.getByRole("link", { name: "Staff" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Staff" })).toBeVisible();
   await expect(page.getByText("Nobody has been invited yet.")).toBeVisible();
   await page.getByLabel("Name").fill("Dr Ravi Rao");
-  await page.getByLabel("Role").selectOption("clinician");
+  await page.getByLabel("Role", { exact: true }).selectOption("clinician");
   await page.getByRole("button", { name: "Invite", exact: true }).click();
   const code = (await page.getByTestId("one-time-secret").textContent())?.trim() ?? "";
   expect(code).toMatch(/^[a-z2-7]{4}(-[a-z2-7]{4}){5}$/);
@@ -118,6 +97,7 @@ test("a clinician is invited, given the hospital's keys, reads a shared document
   await staff.getByRole("link", { name: "Staff: sign in with your own account" }).click();
   await expect(staff.getByRole("heading", { level: 1, name: "Staff sign-in" })).toBeVisible();
   await expectAccessible(staff);
+  await screenshot(staff, "staff-sign-in");
   await staff.getByLabel("HFR id").fill(hospital.hfrId);
   await staff.getByLabel("Username").fill("ravi");
   await staff.getByLabel("Password").fill(STAFF_PASSWORD);
@@ -132,6 +112,19 @@ test("a clinician is invited, given the hospital's keys, reads a shared document
   await card.getByRole("link", { name: /^Open record/ }).click();
   await staff.getByRole("list", { name: "Documents" }).getByRole("listitem").first().getByRole("link").click();
   await expect(staff.getByLabel("Preview of the document")).toHaveText("HbA1c 6.1%");
+
+  await screenshot(staff, "staff-clinician-document");
+
+  // The hospital makes Ravi a records clerk: from his next step he may not open content.
+  await ravi.getByLabel("Role of Dr Ravi Rao").selectOption("records_clerk");
+  await ravi.getByRole("button", { name: "Change role" }).click();
+  await expect(page.getByText("Dr Ravi Rao is now: Records clerk.")).toBeVisible();
+  await expect(ravi).toContainText("Records clerk");
+  await expectAccessible(page);
+  await screenshot(page, "staff");
+  await staff.goBack();
+  await staff.getByRole("list", { name: "Documents" }).getByRole("listitem").first().getByRole("link").click();
+  await expect(staff.getByRole("alert")).toContainText("Your role at the hospital does not allow this. Nothing was changed.");
 
   // The hospital disables Ravi, after a confirmation.
   await ravi.getByRole("button", { name: "Disable" }).click();

@@ -21,6 +21,19 @@ pub struct StaffInvite {
     pub role: String,
 }
 
+/// An administrator changes a member's role.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StaffRoleChange {
+    /// `administrator`, `clinician` or `records_clerk`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "records_clerk", pattern = "^(administrator|clinician|records_clerk)$")
+    )]
+    pub role: String,
+}
+
 /// A member of a hospital's staff.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

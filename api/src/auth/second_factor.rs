@@ -184,7 +184,7 @@ fn check_lock(row: &Totp) -> ApiResult<()> {
 pub async fn status(state: &AppState, user: &AuthUser) -> ApiResult<SecondFactorStatus> {
     let credential = credential_of(state, user).await?;
     let mut tx = pramana_server::store::begin(&state.pool).await?;
-    let row = store::lock_totp(&mut *tx, credential.id).await?;
+    let row = store::lock_totp(&mut *tx, &state.totp_seal, credential.id).await?;
     let left = store::recovery_codes_left(&mut *tx, credential.id).await?;
     pramana_server::store::commit(tx).await?;
     Ok(SecondFactorStatus {
@@ -206,7 +206,7 @@ pub async fn setup(state: &AppState, user: &AuthUser, request_id: Option<String>
     let mut secret = [0u8; totp::SECRET_LEN];
     rand::rngs::OsRng.fill_bytes(&mut secret);
     let mut tx = pramana_server::store::begin(&state.pool).await?;
-    if !store::start_enrolment(&mut *tx, credential.id, &secret).await? {
+    if !store::start_enrolment(&mut *tx, &state.totp_seal, credential.id, &secret).await? {
         return Err(ApiError::Conflict(
             "second_factor_already_enabled",
             "the second factor is already on; turn it off first to enrol another app",
@@ -255,7 +255,7 @@ pub async fn enable(
 ) -> ApiResult<RecoveryCodes> {
     let credential = credential_of(state, user).await?;
     let mut tx = pramana_server::store::begin(&state.pool).await?;
-    let row = match store::lock_totp(&mut *tx, credential.id).await? {
+    let row = match store::lock_totp(&mut *tx, &state.totp_seal, credential.id).await? {
         Some(row) if !row.enabled => row,
         Some(_) => return Err(ApiError::Conflict("second_factor_already_enabled", "the second factor is already on")),
         None => {
@@ -293,7 +293,7 @@ async fn lock_enabled(
 ) -> ApiResult<(Credential, sqlx::Transaction<'static, sqlx::Postgres>, Totp)> {
     let credential = credential_of(state, user).await?;
     let mut tx = pramana_server::store::begin(&state.pool).await?;
-    match store::lock_totp(&mut *tx, credential.id).await? {
+    match store::lock_totp(&mut *tx, &state.totp_seal, credential.id).await? {
         Some(row) if row.enabled => {
             check_lock(&row)?;
             Ok((credential, tx, row))
@@ -411,7 +411,7 @@ pub async fn login(
     };
     let credential =
         credentials::find_credential_by_id(&mut *tx, credential_id).await?.ok_or(ApiError::Unauthorized)?;
-    let Some(row) = store::lock_totp(&mut *tx, credential_id).await?.filter(|r| r.enabled) else {
+    let Some(row) = store::lock_totp(&mut *tx, &state.totp_seal, credential_id).await?.filter(|r| r.enabled) else {
         // Turned off since the password step: the password alone signs in now.
         return Err(ApiError::Unauthorized);
     };

@@ -57,6 +57,7 @@ const MATRIX: &[(Method, &str, bool, bool, bool)] = &[
     (Method::POST, "/v1/hospitals/me/staff", true, false, false),
     (Method::POST, "/v1/hospitals/me/staff/{id}/keys", true, false, false),
     (Method::POST, "/v1/hospitals/me/staff/{id}/disable", true, false, false),
+    (Method::POST, "/v1/hospitals/me/staff/{id}/role", true, false, false),
     (Method::GET, "/v1/hospitals/me/webhook", true, false, false),
     (Method::PUT, "/v1/hospitals/me/webhook", true, false, false),
     (Method::DELETE, "/v1/hospitals/me/webhook", true, false, false),

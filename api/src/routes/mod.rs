@@ -140,6 +140,7 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(staff::staff_my_keys))
         .routes(routes!(staff::staff_keys_seal))
         .routes(routes!(staff::staff_disable))
+        .routes(routes!(staff::staff_set_role))
         .routes(routes!(notifications::notifications_list))
         .routes(routes!(notifications::notifications_unread))
         .routes(routes!(notifications::notifications_read))

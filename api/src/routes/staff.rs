@@ -10,7 +10,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use pramana_wire::{StaffAccept, StaffAccepted, StaffInvite, StaffInvited, StaffKeys, StaffKeysSeal, StaffView};
+use pramana_wire::{
+    StaffAccept, StaffAccepted, StaffInvite, StaffInvited, StaffKeys, StaffKeysSeal, StaffRoleChange, StaffView,
+};
 
 use super::auth::{check_name, check_password};
 use crate::auth::staff::StaffRole;
@@ -101,6 +103,7 @@ async fn refused(state: &AppState, user: &AuthUser, action: &'static str, member
     let code = match &e {
         ApiError::Conflict(code, _) | ApiError::BadRequest { code, .. } => *code,
         ApiError::NotFound => "not_found",
+        ApiError::InvalidField { field: "role", .. } => "invalid_role",
         _ => "refused",
     };
     let ev = event(user, action, Outcome::Denied, member).details(json!({"reason": code}));
@@ -272,6 +275,57 @@ pub async fn staff_disable(
         &event(&user, "staff.disable", Outcome::Ok, id).details(json!({"sessions_ended": ended, "was": row.status})),
     )
     .await?;
+    let row = store::find_staff_by_id(&mut *tx, user.subject_id, id).await?.ok_or(ApiError::NotFound)?;
+    pramana_server::store::commit(tx).await?;
+    Ok(ApiJson(view(row)))
+}
+
+/// Changes a member's role (invited or active). It holds from their next request: the role is
+/// read with the session, so a clinician made a records clerk cannot open a document's content
+/// from then on. Keys already in their browser stay there (docs/staff.md).
+#[utoipa::path(post, path = "/v1/hospitals/me/staff/{id}/role", tag = "staff", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The member")), request_body = StaffRoleChange,
+    responses((status = 200, body = StaffView),
+              (status = 403, body = crate::error::ErrorBody),
+              (status = 404, description = "no such member of this hospital", body = crate::error::ErrorBody),
+              (status = 409, description = "`staff_already_disabled`, `cannot_change_own_role`", body = crate::error::ErrorBody),
+              (status = 422, description = "`invalid_role`", body = crate::error::ErrorBody)))]
+pub async fn staff_set_role(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<StaffRoleChange>,
+) -> ApiResult<ApiJson<StaffView>> {
+    let admin = require_manager(&user)?;
+    let Some(role) = StaffRole::parse(body.role.trim()) else {
+        let e = ApiError::invalid_field("role", "must be administrator, clinician or records_clerk");
+        return Err(refused(&state, &user, "staff.role", id, e).await);
+    };
+    if admin == Some(id) {
+        let e = ApiError::Conflict(
+            "cannot_change_own_role",
+            "an administrator cannot change their own role; ask another administrator",
+        );
+        return Err(refused(&state, &user, "staff.role", id, e).await);
+    }
+    let mut tx = pramana_server::store::begin(&state.pool).await?;
+    let Some(row) = store::find_staff_by_id_for_update(&mut tx, user.subject_id, id).await? else {
+        drop(tx);
+        return Err(refused(&state, &user, "staff.role", id, ApiError::NotFound).await);
+    };
+    if row.status == "disabled" {
+        drop(tx);
+        let e = ApiError::Conflict("staff_already_disabled", "this member is disabled; invite them again");
+        return Err(refused(&state, &user, "staff.role", id, e).await);
+    }
+    if row.role != role.as_str() {
+        store::set_staff_role(&mut tx, id, role.as_str()).await?;
+        insert_audit_event(
+            &mut tx,
+            &event(&user, "staff.role", Outcome::Ok, id).details(json!({"from": row.role, "to": role.as_str()})),
+        )
+        .await?;
+    }
     let row = store::find_staff_by_id(&mut *tx, user.subject_id, id).await?.ok_or(ApiError::NotFound)?;
     pramana_server::store::commit(tx).await?;
     Ok(ApiJson(view(row)))

@@ -1,11 +1,105 @@
 //! `credential_totp`, `recovery_codes`, `login_challenges`: the second factor of a credential.
 
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use chrono::{DateTime, Utc};
+use rand::RngCore as _;
+use secrecy::ExposeSecret as _;
 use sqlx::{PgExecutor, Row};
 use uuid::Uuid;
 
-use super::StoreResult;
+use super::{StoreError, StoreResult};
+use crate::config::AuthSettings;
 use pramana_core::Role;
+
+/// Seals TOTP secrets at rest: AES-256-GCM under a key derived with HKDF-SHA256 from
+/// `auth.second_factor_key` (or, unset, `auth.jwt_secret`), the credential's id as associated
+/// data, so a sealed secret moved to another credential's row does not open. Stored form:
+/// version `0x01` ‖ 12-byte random nonce ‖ ciphertext of the 20 bytes ‖ 16-byte tag (49 bytes).
+#[derive(Clone)]
+pub struct SecretSeal(Aes256Gcm);
+
+impl std::fmt::Debug for SecretSeal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretSeal(..)")
+    }
+}
+
+/// Length of a sealed secret.
+pub const SEALED_LEN: usize = 1 + 12 + 20 + 16;
+const SEAL_VERSION: u8 = 1;
+
+impl SecretSeal {
+    /// The seal the settings name.
+    pub fn from_settings(auth: &AuthSettings) -> Self {
+        let ikm = auth.second_factor_key.as_ref().unwrap_or(&auth.jwt_secret).expose_secret().as_bytes();
+        Self::from_key_material(ikm)
+    }
+
+    /// The seal of some key material (at least 32 bytes of it, as the settings check).
+    pub fn from_key_material(ikm: &[u8]) -> Self {
+        let mut key = [0u8; 32];
+        hkdf::Hkdf::<sha2::Sha256>::new(Some(b"pramana"), ikm)
+            .expand(b"pramana/totp-secret/v1", &mut key)
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        Self(Aes256Gcm::new(&key.into()))
+    }
+
+    /// Seals `secret` for the row of `credential_id`.
+    pub fn seal(&self, credential_id: Uuid, secret: &[u8]) -> Vec<u8> {
+        let mut nonce = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let mut body = secret.to_vec();
+        let tag = self
+            .0
+            .encrypt_inout_detached(&Nonce::from(nonce), credential_id.as_bytes(), body.as_mut_slice().into())
+            .expect("AES-GCM seals 20 bytes");
+        [&[SEAL_VERSION][..], &nonce, &body, tag.as_slice()].concat()
+    }
+
+    /// Opens what [`Self::seal`] made for `credential_id`. A secret stored before sealing (20
+    /// bytes as is) is returned as is until [`seal_plain_secrets`] has sealed it.
+    pub fn open(&self, credential_id: Uuid, stored: &[u8]) -> StoreResult<Vec<u8>> {
+        if stored.len() == 20 {
+            return Ok(stored.to_vec());
+        }
+        let opened = (stored.len() == SEALED_LEN && stored[0] == SEAL_VERSION)
+            .then(|| {
+                let nonce = Nonce::try_from(&stored[1..13]).ok()?;
+                let tag = Tag::try_from(&stored[SEALED_LEN - 16..]).ok()?;
+                let mut body = stored[13..SEALED_LEN - 16].to_vec();
+                self.0
+                    .decrypt_inout_detached(&nonce, credential_id.as_bytes(), body.as_mut_slice().into(), &tag)
+                    .ok()
+                    .map(|()| body)
+            })
+            .flatten();
+        opened.ok_or_else(|| {
+            StoreError::Schema(format!(
+                "the TOTP secret of credential {credential_id} does not open: auth.second_factor_key (or auth.jwt_secret) is not the key it was sealed with"
+            ))
+        })
+    }
+}
+
+/// Seals every TOTP secret still stored as is (rows written before secrets were sealed); run at
+/// start-up. Returns how many were sealed.
+pub async fn seal_plain_secrets(pool: &sqlx::PgPool, seal: &SecretSeal) -> StoreResult<u64> {
+    let mut tx = pool.begin().await?;
+    let rows: Vec<(Uuid, Vec<u8>)> =
+        sqlx::query_as("SELECT credential_id, secret FROM credential_totp WHERE length(secret) = 20 FOR UPDATE")
+            .fetch_all(&mut *tx)
+            .await?;
+    for (id, secret) in &rows {
+        sqlx::query("UPDATE credential_totp SET secret = $2 WHERE credential_id = $1")
+            .bind(id)
+            .bind(seal.seal(*id, secret))
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len() as u64)
+}
 
 /// A credential's TOTP state.
 #[derive(Debug, Clone)]
@@ -20,8 +114,9 @@ pub struct Totp {
     pub locked_until: Option<DateTime<Utc>>,
 }
 
-/// The TOTP state of `credential_id`, locked for update (inside a transaction).
-pub async fn lock_totp(db: impl PgExecutor<'_>, credential_id: Uuid) -> StoreResult<Option<Totp>> {
+/// The TOTP state of `credential_id`, locked for update (inside a transaction), its secret
+/// opened.
+pub async fn lock_totp(db: impl PgExecutor<'_>, seal: &SecretSeal, credential_id: Uuid) -> StoreResult<Option<Totp>> {
     let row = sqlx::query(
         "SELECT secret, enabled_at IS NOT NULL AS enabled, last_used_step, locked_until
          FROM credential_totp WHERE credential_id = $1 FOR UPDATE",
@@ -31,7 +126,7 @@ pub async fn lock_totp(db: impl PgExecutor<'_>, credential_id: Uuid) -> StoreRes
     .await?;
     row.map(|r| {
         Ok(Totp {
-            secret: r.try_get("secret")?,
+            secret: seal.open(credential_id, &r.try_get::<Vec<u8>, _>("secret")?)?,
             enabled: r.try_get("enabled")?,
             last_used_step: r.try_get("last_used_step")?,
             locked_until: r.try_get("locked_until")?,
@@ -77,7 +172,12 @@ pub async fn is_enabled(db: impl PgExecutor<'_>, credential_id: Uuid) -> StoreRe
 
 /// Starts (or restarts) enrolment with a new secret. `false` when the factor is already on
 /// (nothing changed).
-pub async fn start_enrolment(db: impl PgExecutor<'_>, credential_id: Uuid, secret: &[u8]) -> StoreResult<bool> {
+pub async fn start_enrolment(
+    db: impl PgExecutor<'_>,
+    seal: &SecretSeal,
+    credential_id: Uuid,
+    secret: &[u8],
+) -> StoreResult<bool> {
     let done = sqlx::query(
         "INSERT INTO credential_totp (credential_id, secret) VALUES ($1, $2)
          ON CONFLICT (credential_id) DO UPDATE
@@ -85,7 +185,7 @@ pub async fn start_enrolment(db: impl PgExecutor<'_>, credential_id: Uuid, secre
              WHERE credential_totp.enabled_at IS NULL",
     )
     .bind(credential_id)
-    .bind(secret)
+    .bind(seal.seal(credential_id, secret))
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -245,4 +345,27 @@ pub async fn use_challenge(db: impl PgExecutor<'_>, token_hash: &[u8; 32]) -> St
         .execute(db)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_secret_opens_only_for_its_credential_and_key() {
+        let seal = SecretSeal::from_key_material(&[7u8; 32]);
+        let (id, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let secret = [42u8; 20];
+        let sealed = seal.seal(id, &secret);
+        assert_eq!(sealed.len(), SEALED_LEN);
+        assert_ne!(sealed, seal.seal(id, &secret), "a fresh nonce each time");
+        assert_eq!(seal.open(id, &sealed).unwrap(), secret);
+        assert!(seal.open(other, &sealed).is_err(), "bound to the credential");
+        assert!(SecretSeal::from_key_material(&[8u8; 32]).open(id, &sealed).is_err(), "and to the key");
+        let mut flipped = sealed;
+        flipped[20] ^= 1;
+        assert!(seal.open(id, &flipped).is_err());
+        assert_eq!(seal.open(id, &secret).unwrap(), secret, "a secret stored before sealing is read as is");
+        assert!(seal.open(id, &[1u8; 30]).is_err());
+    }
 }

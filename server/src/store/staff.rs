@@ -196,3 +196,14 @@ pub async fn mark_staff_disabled(conn: &mut PgConnection, id: Uuid, disabled_by:
     .await?;
     Ok(ended.rows_affected())
 }
+
+/// Sets a member's role (invited or active); the next request of any of their sessions is
+/// narrowed by it, since the role is read with the session.
+pub async fn set_staff_role(conn: &mut PgConnection, id: Uuid, role: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE hospital_staff SET role = $2 WHERE id = $1 AND status <> 'disabled'")
+        .bind(id)
+        .bind(role)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

@@ -148,6 +148,7 @@ function MemberRow({
   const unlocked = useUnlocked();
   const [busy, setBusy] = useState(false);
   const [confirming, setConfirming] = useState(false);
+  const [role, setRole] = useState(m.role);
 
   async function giveKeys() {
     if (!unlocked || !m.public_key) return;
@@ -181,6 +182,22 @@ function MemberRow({
     }
   }
 
+  async function changeRole(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    try {
+      const changed = await call(() =>
+        api.POST("/v1/hospitals/me/staff/{id}/role", { params: { path: { id: m.id } }, body: { role } }),
+      );
+      onChanged(ht("h.staff.role.done", { name: m.name, role: ht(`h.staff.role.${changed.role}` as HKey) }));
+    } catch (err) {
+      setRole(m.role);
+      onError(describe(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
   const login = m.username ? (hfrId ? `${hfrId}/${m.username}` : m.username) : null;
   return (
     <li className="staff-member">
@@ -195,6 +212,27 @@ function MemberRow({
       {login && <p className="muted">{ht("h.staff.list.username", { login })}</p>}
       {m.status === "active" && <p>{m.has_keys ? ht("h.staff.list.keys") : ht("h.staff.list.noKeys")}</p>}
       {m.status === "active" && !unlocked && !m.has_keys && <p className="muted">{ht("h.staff.give.locked")}</p>}
+      {m.status !== "disabled" && !self && (
+        <form className="role-form" onSubmit={changeRole} aria-label={ht("h.staff.role.label", { name: m.name })}>
+          <Select
+            label={ht("h.staff.role.label", { name: m.name })}
+            value={role}
+            onChange={(e) => setRole(e.target.value)}
+            disabled={busy}
+          >
+            {ROLES.map((r) => (
+              <option key={r} value={r}>
+                {ht(`h.staff.role.${r}` as HKey)}
+              </option>
+            ))}
+          </Select>
+          {role !== m.role && (
+            <button type="submit" disabled={busy}>
+              {busy ? ht("h.staff.role.busy") : ht("h.staff.role.save")}
+            </button>
+          )}
+        </form>
+      )}
       {confirming ? (
         <div role="alertdialog" aria-labelledby={`confirm-${m.id}`} className="confirm">
           <p id={`confirm-${m.id}`}>{ht("h.staff.disable.confirm", { name: m.name })}</p>

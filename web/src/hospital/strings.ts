@@ -192,6 +192,10 @@ const en = {
   "h.staff.disable.no": "Cancel",
   "h.staff.disable.done": "{name} is disabled.",
   "h.staff.you": "you",
+  "h.staff.role.label": "Role of {name}",
+  "h.staff.role.save": "Change role",
+  "h.staff.role.busy": "Changing…",
+  "h.staff.role.done": "{name} is now: {role}. It holds from their next step, in every browser they use.",
 
   "h.pat.title": "Patients",
   "h.pat.intro":
@@ -458,6 +462,10 @@ const hi: Record<HKey, string> = {
   "h.staff.disable.no": "रद्द करें",
   "h.staff.disable.done": "{name} निष्क्रिय है।",
   "h.staff.you": "आप",
+  "h.staff.role.label": "{name} की भूमिका",
+  "h.staff.role.save": "भूमिका बदलें",
+  "h.staff.role.busy": "बदल रहे हैं…",
+  "h.staff.role.done": "{name} अब: {role}। यह उनके अगले कदम से, उनके हर ब्राउज़र में लागू है।",
 
   "h.pat.title": "मरीज़",
   "h.pat.intro":
