@@ -85,7 +85,7 @@ test("the auditor reads every consent's history from the chain and finds the one
   await screenshot(page, "auditor-console");
 
   // Filter by text and by kind; then export what is shown.
-  await page.getByLabel("Search").fill(active.slice(2, 14).toUpperCase());
+  await page.getByLabel("Search", { exact: true }).fill(active.slice(2, 14).toUpperCase());
   await expect(table.locator("tbody tr")).toHaveCount(1);
   await page.getByLabel("Kind").selectOption({ label: "Records differ" });
   await expect(page.getByText(/^0 of \d+ shown/)).toBeVisible();

@@ -213,7 +213,7 @@ function MemberRow({
       {m.status === "active" && <p>{m.has_keys ? ht("h.staff.list.keys") : ht("h.staff.list.noKeys")}</p>}
       {m.status === "active" && !unlocked && !m.has_keys && <p className="muted">{ht("h.staff.give.locked")}</p>}
       {m.status !== "disabled" && !self && (
-        <form className="role-form" onSubmit={changeRole} aria-label={ht("h.staff.role.label", { name: m.name })}>
+        <form className="role-form" onSubmit={changeRole}>
           <Select
             label={ht("h.staff.role.label", { name: m.name })}
             value={role}

@@ -27,7 +27,8 @@ export function ConsentDetail() {
   const hospitals = useHospitals();
   const [c, setC] = useState<ConsentView | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [notice, setNotice] = useState<string | null>(null);
+  // Said with the hospital's name as it is when shown (the names may arrive after the decision).
+  const [notice, setNotice] = useState<((hospital: string) => string) | null>(null);
   // For a revoked consent: documents that still carry the hospital's key (an interrupted revoke).
   const [keyLeft, setKeyLeft] = useState(0);
   // For a granted one: documents in scope that do not carry it yet (an interrupted approval).
@@ -56,20 +57,21 @@ export function ConsentDetail() {
   }, [id, granted]);
 
   const name = c ? hospitalName(t, hospitals, c.hospital_id) : "";
-  const decided = (message: string) => (d: Decided) => {
+  const decided = (message: (hospital: string) => string) => (d: Decided) => {
     setC(d.consent);
     setKeyLeft(0);
     setPending(d.skipped.length);
     setSkipped(d.skipped.length);
-    setNotice(message);
+    setNotice(() => message);
   };
-  const done = (message: string) => (v: ConsentView) => decided(message)({ consent: v, skipped: [] });
+  const done = (message: (hospital: string) => string) => (v: ConsentView) =>
+    decided(message)({ consent: v, skipped: [] });
   const failed = c && [c.chain.grant, c.chain.revoke].some((r) => r?.state === "failed");
 
   return (
     <Page title={c ? name : t("consents.title")} actions={<Link to="/consents">{t("action.back")}</Link>}>
       <ErrorAlert error={error} />
-      {notice && <Alert kind="ok">{notice}</Alert>}
+      {notice && <Alert kind="ok">{notice(name)}</Alert>}
       {skipped > 0 && <Alert kind="warn">{t("share.skipped", { count: skipped })}</Alert>}
       {c && (
         <>
@@ -83,9 +85,9 @@ export function ConsentDetail() {
           {c.status === "REQUESTED" &&
             (keys ? (
               <>
-                <ApproveForm c={c} hospital={name} keys={keys} onDone={decided(t("approve.done", { hospital: name }))} />
+                <ApproveForm c={c} hospital={name} keys={keys} onDone={decided((hospital) => t("approve.done", { hospital }))} />
                 <div className="actions">
-                  <DenyButton c={c} hospital={name} onDone={done(t("deny.done"))} />
+                  <DenyButton c={c} hospital={name} onDone={done(() => t("deny.done"))} />
                 </div>
               </>
             ) : (
@@ -93,11 +95,11 @@ export function ConsentDetail() {
             ))}
 
           {keys && granted && pending > 0 && skipped === 0 && (
-            <SharePanel c={c} pending={pending} keys={keys} onDone={decided(t("share.done", { hospital: name }))} />
+            <SharePanel c={c} pending={pending} keys={keys} onDone={decided((hospital) => t("share.done", { hospital }))} />
           )}
 
           {keys && (granted || (revoked && keyLeft > 0)) && (
-            <RevokePanel c={c} hospital={name} keys={keys} onDone={decided(t("revoke.done", { hospital: name }))} />
+            <RevokePanel c={c} hospital={name} keys={keys} onDone={decided((hospital) => t("revoke.done", { hospital }))} />
           )}
 
           <section className="card" aria-labelledby="chain-title">
@@ -108,7 +110,7 @@ export function ConsentDetail() {
             {c.chain.grant?.state === "failed" && c.status === "GRANTED" && <Alert kind="warn">{t("chain.grantFailed")}</Alert>}
             {c.chain.revoke && <RelayState label={t("chain.revoke")} relay={c.chain.revoke} />}
             {c.chain.revoke?.state === "failed" && <Alert kind="warn">{t("chain.revokeFailed")}</Alert>}
-            {failed && keys && <ResignButton c={c} keys={keys} onDone={done(t("chain.resigned"))} />}
+            {failed && keys && <ResignButton c={c} keys={keys} onDone={done(() => t("chain.resigned"))} />}
           </section>
         </>
       )}

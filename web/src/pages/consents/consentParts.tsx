@@ -15,11 +15,18 @@ export function useHospitals(): Map<string, Schemas["HospitalView"]> {
   const [map, setMap] = useState(new Map<string, Schemas["HospitalView"]>());
   useEffect(() => {
     let live = true;
-    call(() => api.GET("/v1/hospitals"))
-      .then((list) => live && setMap(new Map(list.map((h) => [h.id, h]))))
-      .catch(() => {}); // names are a nicety; the pages still work without them
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const load = (tries: number) =>
+      call(() => api.GET("/v1/hospitals"))
+        .then((list) => live && setMap(new Map(list.map((h) => [h.id, h]))))
+        // Names are a nicety (the pages work without them): asked again a few times, then left.
+        .catch(() => {
+          if (live && tries > 1) retry = setTimeout(() => void load(tries - 1), 2000);
+        });
+    void load(3);
     return () => {
       live = false;
+      clearTimeout(retry);
     };
   }, []);
   return map;
