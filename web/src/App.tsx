@@ -8,6 +8,7 @@ import { LangProvider, useT } from "./i18n";
 import { Header, Nav, SessionExpiredDialog, useHospitalArea, useOperatorArea } from "./Layout";
 import { Access } from "./pages/Access";
 import { Account } from "./pages/Account";
+import { CaredForRecord, Caregivers } from "./pages/Caregivers";
 import { Consents } from "./pages/consents/Consents";
 import { ConsentDetail } from "./pages/consents/ConsentDetail";
 import { Documents } from "./pages/documents/Documents";
@@ -86,6 +87,8 @@ function Shell() {
           <Route path="/consents" element={signedIn(<Consents />)} />
           <Route path="/consents/:id" element={signedIn(<ConsentDetail />)} />
           <Route path="/access" element={signedIn(<Access />, false)} />
+          <Route path="/caregivers" element={signedIn(<Caregivers />)} />
+          <Route path="/caregivers/:id" element={signedIn(<CaredForRecord />)} />
           <Route path="/verify" element={<Verify />} />
           <Route
             path="/operator/*"
