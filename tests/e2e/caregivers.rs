@@ -256,6 +256,7 @@ async fn a_caregiver_managing_consents_may_deny_but_never_sign() {
     let g = f.grant(&["Prescription"], true).await;
     let listed = f.caregiver.api.caregiver_consents(g.id).await.unwrap();
     assert_eq!(listed.iter().map(|c| c.id).collect::<Vec<_>>(), [request.id]);
+    let other = hospital.consent_request(&request_body(&f.stranger.patient.abha.hyphenated())).await.unwrap();
     let before = f.counts().await;
     // Granting or revoking needs the patient's own signature.
     for action in ["grant", "revoke"] {
@@ -265,7 +266,6 @@ async fn a_caregiver_managing_consents_may_deny_but_never_sign() {
     // The patient's own consent routes stay closed to the caregiver.
     assert_refused(f.caregiver.api.consent_deny(request.id).await, 404, "not_found");
     // Another patient's consent through this grant.
-    let other = hospital.consent_request(&request_body(&f.stranger.patient.abha.hyphenated())).await.unwrap();
     assert_refused(f.caregiver.api.caregiver_consent_action(g.id, other.id, "deny").await, 404, "not_found");
     assert_eq!(f.counts().await, before, "refusals changed nothing");
 
