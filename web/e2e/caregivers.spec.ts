@@ -11,7 +11,8 @@ async function add(page: Page, type: string, name: string, body: string): Promis
   await page.getByLabel("Type of document", { exact: true }).selectOption({ label: type });
   await page.getByLabel("Date of care").fill("2026-03-03");
   await page.getByLabel("Files to add").setInputFiles({ name, mimeType: "text/plain", buffer: Buffer.from(body) });
-  const opened = page.getByRole("link", { name: "Open it" }).last();
+  const row = page.getByRole("list", { name: "Files being added" }).getByRole("listitem").filter({ hasText: name });
+  const opened = row.getByRole("link", { name: "Open it" });
   await expect(opened).toBeVisible();
   return (await opened.getAttribute("href"))!.split("/").pop()!;
 }
@@ -33,7 +34,7 @@ test("a caregiver opens what the patient shares, nothing else, and nothing after
   const prescription = "Tab. Metformin 500 mg twice daily — for Asha";
   const prescriptionId = await add(page, "Prescription", "rx.txt", prescription);
   const labId = await add(page, "Diagnostic report", "lab.txt", "HbA1c 7.1 %");
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Caregivers" }).click();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Family" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Caregivers and family" })).toBeVisible();
   await page.getByLabel("Their ABHA number or ABHA address").fill(helper.abha);
   const preview = page.getByRole("region", { name: "What this gives" });
@@ -51,7 +52,7 @@ test("a caregiver opens what the patient shares, nothing else, and nothing after
   await screenshot(page, "caregivers-list");
 
   // The caregiver: Asha is someone they care for; the prescription opens with their own key.
-  await c.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Caregivers" }).click();
+  await c.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Family" }).click();
   const caredFor = c.getByRole("list", { name: "People you care for" }).getByRole("listitem");
   await expect(caredFor).toHaveCount(1);
   await c.getByRole("link", { name: "Open records: Asha Kumari" }).click();
@@ -93,6 +94,15 @@ test("a caregiver opens what the patient shares, nothing else, and nothing after
   await expect(entries.filter({ hasText: "Refused" }).first()).toBeVisible();
   await expectAccessible(page);
   await screenshot(page, "caregivers-access-history");
+  // The page in Hindi.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Family" }).click();
+  await page.getByLabel("Language").selectOption("hi");
+  await expect(page.getByRole("heading", { level: 1, name: "देखभालकर्ता और परिवार" })).toBeVisible();
+  await expect(page.getByText("वापस लिया गया")).toBeVisible();
+  await expectAccessible(page);
+  await screenshot(page, "caregivers-hindi");
+  await page.getByLabel(/भाषा|Language/).selectOption("en");
+
   // No document carries the caregiver's key any more: the patient's browser took it out.
   const patientToken = await loginAs(patient.abha, patient.password);
   const stale = await apiCall<{ remaining: number }>("GET", `/v1/caregivers/${grantId}/stanzas/stale?limit=1`, undefined, patientToken);

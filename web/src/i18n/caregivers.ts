@@ -2,7 +2,7 @@
 // and revoking, the people you care for and their records, and the access history's words for
 // a caregiver's actions. English, Hindi.
 const en = {
-  "nav.caregivers": "Caregivers",
+  "nav.caregivers": "Family",
   "caregivers.title": "Caregivers and family",
   "caregivers.intro": "Let someone you trust — a family member or a caregiver — read some of your documents for a while, with their own Pramana account. Everything they do is in your access history, and you can take the rights back at any moment.",
   "caregivers.give.title": "Give someone access",
@@ -78,7 +78,7 @@ const en = {
 };
 
 const hi: Record<keyof typeof en, string> = {
-  "nav.caregivers": "देखभालकर्ता",
+  "nav.caregivers": "परिवार",
   "caregivers.title": "देखभालकर्ता और परिवार",
   "caregivers.intro": "जिस पर आप भरोसा करते हैं — परिवार का कोई सदस्य या देखभालकर्ता — उसे कुछ समय के लिए अपने कुछ दस्तावेज़ पढ़ने दें, उसके अपने प्रमाण खाते से। वे जो कुछ करते हैं वह आपके एक्सेस इतिहास में दिखता है, और आप किसी भी समय अधिकार वापस ले सकते हैं।",
   "caregivers.give.title": "किसी को एक्सेस दें",

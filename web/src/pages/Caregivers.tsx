@@ -356,7 +356,7 @@ export function CaredForRecord() {
           ) : (
             <ul className="list" aria-label={t("caregivers.patient.documents")}>
               {docs.map((d) => {
-                const type = words(t, "hitypes", d.hi_type);
+                const type = words(t, "hi", d.hi_type);
                 const date = formatDate(lang, d.care_date);
                 return (
                   <li key={d.id} className="cared-doc">
