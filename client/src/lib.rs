@@ -8,14 +8,14 @@
 use pramana_core::proof::ProofBundle;
 use pramana_wire::{
     AbhaCodeView, AbhaVerifiedView, AbhaVerifyRequest, AuditPage, AuditQuery, AuditorCreate, AuditorCreated,
-    AuditorView, CaregiverCreate, CaregiverList, CaregiverView, ChainInfo, ConsentGrantBody, ConsentRequestCreate, ConsentResignBody, ConsentRevokeBody, ConsentView,
-    ConsistencyProof, ConsistencyQuery, DeliveriesQuery, DeliveryView, DocumentView, ErrorBody, ExportView,
-    GranteeKeys, HeaderVersionView, HeadsPage, HeadsQuery, HospitalCreate, HospitalCreated, HospitalStatus,
-    HospitalView, InclusionProof, KeyCreate, KeyView, LinkRequestCreate, LinkView, LogPage, LogQuery, LogReport,
-    LoginRequest, PatientPatch, PatientView, PlatformHealth, PositionProof, ProofQuery, RefreshRequest,
-    RegisterRequest, RemoveRecipient, SecondFactorLoginRequest, SignedConsentPage, SignedConsentQuery,
-    StanzaChangeOutcome, StanzaChangePage, StanzaDocumentPage, StanzaQuery, TokenResponse, TreeSizeQuery, UploadQuery,
-    WebhookCreated, WebhookSet, WebhookView,
+    AuditorView, CaregiverCreate, CaregiverList, CaregiverView, ChainInfo, ConsentGrantBody, ConsentRequestCreate,
+    ConsentResignBody, ConsentRevokeBody, ConsentView, ConsistencyProof, ConsistencyQuery, DeliveriesQuery,
+    DeliveryView, DocumentView, ErrorBody, ExportView, GranteeKeys, HeaderVersionView, HeadsPage, HeadsQuery,
+    HospitalCreate, HospitalCreated, HospitalStatus, HospitalView, InclusionProof, KeyCreate, KeyView,
+    LinkRequestCreate, LinkView, LogPage, LogQuery, LogReport, LoginRequest, PatientPatch, PatientView, PlatformHealth,
+    PositionProof, ProofQuery, RefreshRequest, RegisterRequest, RemoveRecipient, SecondFactorLoginRequest,
+    SignedConsentPage, SignedConsentQuery, StanzaChangeOutcome, StanzaChangePage, StanzaDocumentPage, StanzaQuery,
+    TokenResponse, TreeSizeQuery, UploadQuery, WebhookCreated, WebhookSet, WebhookView,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::Serialize;

@@ -102,7 +102,11 @@ fn added(doc: Uuid, header_b64: &str, key: &Identity, to: &Recipient) -> StanzaC
     let raw = B64.decode(header_b64).unwrap();
     let (old, _) = Header::parse(&raw).unwrap();
     let new = envelope::add_recipient(&old, key, to, &mut os_rng()).unwrap();
-    StanzaChange { document_id: doc, base_sha256: hex::encode(Sha256::digest(&raw)), header: B64.encode(new.to_bytes()) }
+    StanzaChange {
+        document_id: doc,
+        base_sha256: hex::encode(Sha256::digest(&raw)),
+        header: B64.encode(new.to_bytes()),
+    }
 }
 
 async fn open_as(api: &Client, grant: Uuid, doc: Uuid, key: &Identity) -> Vec<u8> {
@@ -295,7 +299,11 @@ async fn giving_rights_is_checked() {
     let mut past = rights(&them, &["Prescription"], false);
     past.valid_until = Utc::now() - Duration::hours(1);
     assert_refused(api.caregiver_create(&past).await, 422, "invalid_valid_until");
-    assert_refused(api.caregiver_create(&rights("not-a-number", &["Prescription"], false)).await, 422, "invalid_caregiver");
+    assert_refused(
+        api.caregiver_create(&rights("not-a-number", &["Prescription"], false)).await,
+        422,
+        "invalid_caregiver",
+    );
     let unknown = pramana_tests::random_abha().hyphenated();
     assert_refused(api.caregiver_create(&rights(&unknown, &["Prescription"], false)).await, 404, "caregiver_not_found");
     // An account without an encryption key could be given nothing.

@@ -51,7 +51,12 @@ pub struct GrantInput {
 /// The patient gives `input.caregiver` proxy rights. Refused for oneself, an unknown or
 /// ambiguous account, an account without an X25519 key (nothing could be shared with it), or
 /// while an earlier grant to the same account is not revoked.
-pub async fn create(pool: &PgPool, actor: &Actor, input: GrantInput, now: DateTime<Utc>) -> ServiceResult<CaregiverRow> {
+pub async fn create(
+    pool: &PgPool,
+    actor: &Actor,
+    input: GrantInput,
+    now: DateTime<Utc>,
+) -> ServiceResult<CaregiverRow> {
     actor.require(&[Role::Patient])?;
     let hi_types = parse_hi_types(&input.hi_types)?;
     let valid_from = input.valid_from.unwrap_or(now);
@@ -91,7 +96,9 @@ pub async fn create(pool: &PgPool, actor: &Actor, input: GrantInput, now: DateTi
     }));
     insert_audit_event(&mut tx, &audit).await?;
     store::commit(tx).await?;
-    caregivers::find_caregiver_by_id(pool, id).await?.ok_or_else(|| ServiceError::internal(anyhow::anyhow!("grant gone")))
+    caregivers::find_caregiver_by_id(pool, id)
+        .await?
+        .ok_or_else(|| ServiceError::internal(anyhow::anyhow!("grant gone")))
 }
 
 /// The grants the patient made, newest first.
@@ -122,7 +129,9 @@ pub async fn revoke(pool: &PgPool, actor: &Actor, id: Uuid, now: DateTime<Utc>) 
         .details(json!({"caregiver_id": g.caregiver_id}));
     insert_audit_event(&mut tx, &audit).await?;
     store::commit(tx).await?;
-    caregivers::find_caregiver_by_id(pool, id).await?.ok_or_else(|| ServiceError::internal(anyhow::anyhow!("grant gone")))
+    caregivers::find_caregiver_by_id(pool, id)
+        .await?
+        .ok_or_else(|| ServiceError::internal(anyhow::anyhow!("grant gone")))
 }
 
 /// The caregiver lists the patient's live documents the grant covers (metadata and headers; each
@@ -381,7 +390,12 @@ async fn own_grant(pool: &PgPool, actor: &Actor, id: Uuid, action: &'static str)
 }
 
 /// The patient's grant in force, with the caregiver's current key id: stanzas are added only then.
-async fn in_force(pool: &PgPool, actor: &Actor, id: Uuid, now: DateTime<Utc>) -> ServiceResult<(CaregiverRow, [u8; 16])> {
+async fn in_force(
+    pool: &PgPool,
+    actor: &Actor,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> ServiceResult<(CaregiverRow, [u8; 16])> {
     actor.require(&[Role::Patient])?;
     let g = own_grant(pool, actor, id, "caregiver.stanzas").await?;
     if g.state_at(now) != CaregiverState::Active {
@@ -402,7 +416,10 @@ async fn ended(pool: &PgPool, actor: &Actor, id: Uuid, now: DateTime<Utc>) -> Se
     match g.state_at(now) {
         CaregiverState::Revoked | CaregiverState::Expired => {}
         CaregiverState::Active | CaregiverState::NotYet => {
-            return Err(ServiceError::conflict("grant_in_force", "revoke the caregiver's rights before removing their stanzas"));
+            return Err(ServiceError::conflict(
+                "grant_in_force",
+                "revoke the caregiver's rights before removing their stanzas",
+            ));
         }
     }
     if caregivers::has_active_caregiver(pool, g.patient_id, g.caregiver_id, now).await? {
@@ -422,7 +439,10 @@ async fn ended(pool: &PgPool, actor: &Actor, id: Uuid, now: DateTime<Utc>) -> Se
 async fn caregiver_key(pool: &PgPool, caregiver_id: Uuid) -> ServiceResult<[u8; 16]> {
     let rows = keys::find_keys_by_owner(pool, caregiver_id).await?;
     active_key(&rows, "x25519").and_then(key_id_of).ok_or_else(|| {
-        ServiceError::refused("no_caregiver_key", "that account has no encryption key yet; ask them to create one first")
+        ServiceError::refused(
+            "no_caregiver_key",
+            "that account has no encryption key yet; ask them to create one first",
+        )
     })
 }
 
