@@ -6,10 +6,10 @@
 import { expect, test, type Page } from "@playwright/test";
 import { apiCall, expectAccessible, loginAs, newPatientAccount, screenshot, signInWithNewKeys, watchConsole } from "./platform";
 
-async function add(page: Page, type: string, name: string, body: string): Promise<string> {
+async function add(page: Page, type: string, name: string, body: string, date = "2026-03-03"): Promise<string> {
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Documents" }).click();
   await page.getByLabel("Type of document", { exact: true }).selectOption({ label: type });
-  await page.getByLabel("Date of care").fill("2026-03-03");
+  await page.getByLabel("Date of care").fill(date);
   await page.getByLabel("Files to add").setInputFiles({ name, mimeType: "text/plain", buffer: Buffer.from(body) });
   const row = page.getByRole("list", { name: "Files being added" }).getByRole("listitem").filter({ hasText: name });
   const opened = row.getByRole("link", { name: "Open it" });
@@ -48,8 +48,16 @@ test("a caregiver opens what the patient shares, nothing else, and nothing after
   await expect(given).toHaveCount(1);
   await expect(given.first()).toContainText("Ravi Kumar");
   await expect(given.first()).toContainText("Active");
+
+  // A prescription added afterwards is counted as not shared yet, and shared on request.
+  await add(page, "Prescription", "rx2.txt", "Tab. Amlodipine 5 mg once daily", "2026-03-10");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Family" }).click();
+  await expect(given.first()).toContainText("1 of your documents they may read are not shared with them yet");
   await expectAccessible(page);
   await screenshot(page, "caregivers-list");
+  await page.getByRole("button", { name: "Share new documents with Ravi Kumar" }).click();
+  await expect(page.getByText("Shared 1 more documents with Ravi Kumar.")).toBeVisible();
+  await expect(given.first()).not.toContainText("not shared with them yet");
 
   // The caregiver: Asha is someone they care for; the prescription opens with their own key.
   await c.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Family" }).click();
@@ -58,8 +66,8 @@ test("a caregiver opens what the patient shares, nothing else, and nothing after
   await c.getByRole("link", { name: "Open records: Asha Kumari" }).click();
   await expect(c.getByRole("heading", { level: 1, name: "Asha Kumari (you care for)" })).toBeVisible();
   const docs = c.getByRole("list", { name: "Documents" }).getByRole("listitem");
-  await expect(docs).toHaveCount(1);
-  await c.getByRole("button", { name: /^Open Prescription/ }).click();
+  await expect(docs).toHaveCount(2);
+  await c.getByRole("button", { name: /^Open Prescription of 3 Mar 2026/ }).click();
   await expect(c.locator("pre.preview-text")).toContainText(prescription);
   await expectAccessible(c);
   await screenshot(c, "caregivers-cared-for");

@@ -181,6 +181,20 @@ function Given({ list, onChange }: { list: CaregiverView[] | null; onChange(): v
   const [busy, setBusy] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
+  // Documents in each active grant's scope not yet shared (added since, or a run cut short).
+  const [waiting, setWaiting] = useState(new Map<string, number>());
+  useEffect(() => {
+    let live = true;
+    for (const g of list ?? []) {
+      if (g.state !== "active") continue;
+      call(() => api.GET("/v1/caregivers/{id}/stanzas/pending", { params: { path: { id: g.id }, query: { limit: 1 } } }))
+        .then((p) => live && setWaiting((m) => new Map(m).set(g.id, p.remaining)))
+        .catch(() => {}); // a count is a nicety; sharing still works
+    }
+    return () => {
+      live = false;
+    };
+  }, [list]);
 
   async function revoke(g: CaregiverView) {
     setBusy(g.id);
@@ -213,6 +227,7 @@ function Given({ list, onChange }: { list: CaregiverView[] | null; onChange(): v
       );
       await share(g, unlocked, () => {});
       setMessage(t("caregivers.shared", { name: g.caregiver_name, count: before.remaining }));
+      setWaiting((m) => new Map(m).set(g.id, 0));
     } catch (err) {
       setError(err);
     } finally {
@@ -239,6 +254,9 @@ function Given({ list, onChange }: { list: CaregiverView[] | null; onChange(): v
               <div className="muted">
                 {t("caregivers.rights.period", { from: formatDate(lang, g.valid_from), until: formatDate(lang, g.valid_until) })}
               </div>
+              {g.state === "active" && (waiting.get(g.id) ?? 0) > 0 && (
+                <p className="muted">{t("caregivers.waiting", { count: waiting.get(g.id) ?? 0 })}</p>
+              )}
               {g.state === "active" && (
                 <div className="actions">
                   <button type="button" className="danger" disabled={busy !== null} onClick={() => void revoke(g)} aria-label={t("caregivers.revoke.label", { name: g.caregiver_name })}>
