@@ -85,7 +85,7 @@ test("a caregiver opens what the patient shares, nothing else, and nothing after
   await page.getByRole("button", { name: "Revoke now: Ravi Kumar" }).click();
   await expect(page.getByText("Ravi Kumar can no longer reach your record.")).toBeVisible();
   await expect(given.first()).toContainText("Revoked");
-  await c.getByRole("link", { name: "Back to caregivers" }).click();
+  await c.getByRole("link", { name: "Back to Family" }).click();
   await expect(caredFor.first()).toContainText("Revoked");
   await c.goto(`/caregivers/${grantId}`);
   await c.getByLabel("Key passphrase", { exact: true }).fill("my key passphrase 1");
