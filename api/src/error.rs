@@ -183,6 +183,7 @@ impl From<ServiceError> for ApiError {
         match e {
             ServiceError::NotFound => Self::NotFound,
             ServiceError::Forbidden => Self::Forbidden,
+            ServiceError::Denied { code, message } => status(StatusCode::FORBIDDEN, code, message),
             ServiceError::Missing { code, message } => status(StatusCode::NOT_FOUND, code, message),
             ServiceError::Invalid { field, source } => Self::Invalid { field, source },
             ServiceError::InvalidField { field, message } => Self::InvalidField { field, message },

@@ -8,14 +8,14 @@
 use pramana_core::proof::ProofBundle;
 use pramana_wire::{
     AbhaCodeView, AbhaVerifiedView, AbhaVerifyRequest, AuditPage, AuditQuery, AuditorCreate, AuditorCreated,
-    AuditorView, ChainInfo, ConsentGrantBody, ConsentRequestCreate, ConsentResignBody, ConsentRevokeBody, ConsentView,
-    ConsistencyProof, ConsistencyQuery, DeliveriesQuery, DeliveryView, DocumentView, ErrorBody, ExportView,
-    GranteeKeys, HeaderVersionView, HeadsPage, HeadsQuery, HospitalCreate, HospitalCreated, HospitalStatus,
-    HospitalView, InclusionProof, KeyCreate, KeyView, LinkRequestCreate, LinkView, LogPage, LogQuery, LogReport,
-    LoginRequest, PatientPatch, PatientView, PlatformHealth, PositionProof, ProofQuery, RefreshRequest,
-    RegisterRequest, RemoveRecipient, SecondFactorLoginRequest, SignedConsentPage, SignedConsentQuery,
-    StanzaChangeOutcome, StanzaChangePage, StanzaDocumentPage, StanzaQuery, TokenResponse, TreeSizeQuery, UploadQuery,
-    WebhookCreated, WebhookSet, WebhookView,
+    AuditorView, CaregiverCreate, CaregiverList, CaregiverView, ChainInfo, ConsentGrantBody, ConsentRequestCreate,
+    ConsentResignBody, ConsentRevokeBody, ConsentView, ConsistencyProof, ConsistencyQuery, DeliveriesQuery,
+    DeliveryView, DocumentView, ErrorBody, ExportView, GranteeKeys, HeaderVersionView, HeadsPage, HeadsQuery,
+    HospitalCreate, HospitalCreated, HospitalStatus, HospitalView, InclusionProof, KeyCreate, KeyView,
+    LinkRequestCreate, LinkView, LogPage, LogQuery, LogReport, LoginRequest, PatientPatch, PatientView, PlatformHealth,
+    PositionProof, ProofQuery, RefreshRequest, RegisterRequest, RemoveRecipient, SecondFactorLoginRequest,
+    SignedConsentPage, SignedConsentQuery, StanzaChangeOutcome, StanzaChangePage, StanzaDocumentPage, StanzaQuery,
+    TokenResponse, TreeSizeQuery, UploadQuery, WebhookCreated, WebhookSet, WebhookView,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::Serialize;
@@ -571,6 +571,76 @@ impl Client {
     /// documents.
     pub async fn consent_stanzas_remove(&self, id: Uuid, body: &StanzaChangePage) -> Result<StanzaChangeOutcome> {
         self.send(self.post(&format!("/v1/consents/{id}/stanzas/remove"), body), StatusCode::OK).await
+    }
+
+    // -- caregivers ---------------------------------------------------------------------------
+
+    /// `POST /v1/caregivers`: gives another patient account caregiver rights.
+    pub async fn caregiver_create(&self, body: &CaregiverCreate) -> Result<CaregiverView> {
+        self.send(self.post("/v1/caregivers", body), StatusCode::CREATED).await
+    }
+
+    /// `GET /v1/caregivers`: the caregiver rights this patient gave.
+    pub async fn caregivers(&self) -> Result<CaregiverList> {
+        self.send(self.get("/v1/caregivers"), StatusCode::OK).await
+    }
+
+    /// `GET /v1/caregivers/cared-for`: the people this account cares for.
+    pub async fn caregivers_cared_for(&self) -> Result<CaregiverList> {
+        self.send(self.get("/v1/caregivers/cared-for"), StatusCode::OK).await
+    }
+
+    /// `POST /v1/caregivers/{id}/revoke`.
+    pub async fn caregiver_revoke(&self, id: Uuid) -> Result<CaregiverView> {
+        self.send(self.request(Method::POST, &format!("/v1/caregivers/{id}/revoke")), StatusCode::OK).await
+    }
+
+    /// `GET /v1/caregivers/{id}/documents`: as the caregiver, the documents in scope.
+    pub async fn caregiver_documents(&self, id: Uuid) -> Result<Vec<DocumentView>> {
+        self.send(self.get(&format!("/v1/caregivers/{id}/documents")), StatusCode::OK).await
+    }
+
+    /// `GET /v1/caregivers/{id}/documents/{document_id}`.
+    pub async fn caregiver_document(&self, id: Uuid, document_id: Uuid) -> Result<DocumentView> {
+        self.send(self.get(&format!("/v1/caregivers/{id}/documents/{document_id}")), StatusCode::OK).await
+    }
+
+    /// `GET /v1/caregivers/{id}/documents/{document_id}/content`: the envelope, to read.
+    pub async fn caregiver_document_content(&self, id: Uuid, document_id: Uuid) -> Result<Response> {
+        self.send_expecting(self.get(&format!("/v1/caregivers/{id}/documents/{document_id}/content")), StatusCode::OK)
+            .await
+    }
+
+    /// `GET /v1/caregivers/{id}/consents`: as a caregiver managing consents.
+    pub async fn caregiver_consents(&self, id: Uuid) -> Result<Vec<ConsentView>> {
+        self.send(self.get(&format!("/v1/caregivers/{id}/consents")), StatusCode::OK).await
+    }
+
+    /// `POST /v1/caregivers/{id}/consents/{consent_id}/{action}` (`deny`; `grant` and `revoke`
+    /// are always refused).
+    pub async fn caregiver_consent_action(&self, id: Uuid, consent_id: Uuid, action: &str) -> Result<ConsentView> {
+        let path = format!("/v1/caregivers/{id}/consents/{consent_id}/{action}");
+        self.send(self.request(Method::POST, &path), StatusCode::OK).await
+    }
+
+    /// `GET /v1/caregivers/{id}/stanzas/pending`.
+    pub async fn caregiver_stanzas_pending(&self, id: Uuid, q: &StanzaQuery) -> Result<StanzaDocumentPage> {
+        self.send(self.get(&with_query(&format!("/v1/caregivers/{id}/stanzas/pending"), q)), StatusCode::OK).await
+    }
+
+    /// `POST /v1/caregivers/{id}/stanzas`.
+    pub async fn caregiver_stanzas_add(&self, id: Uuid, body: &StanzaChangePage) -> Result<StanzaChangeOutcome> {
+        self.send(self.post(&format!("/v1/caregivers/{id}/stanzas"), body), StatusCode::OK).await
+    }
+
+    /// `GET /v1/caregivers/{id}/stanzas/stale`.
+    pub async fn caregiver_stanzas_stale(&self, id: Uuid, q: &StanzaQuery) -> Result<StanzaDocumentPage> {
+        self.send(self.get(&with_query(&format!("/v1/caregivers/{id}/stanzas/stale"), q)), StatusCode::OK).await
+    }
+
+    /// `POST /v1/caregivers/{id}/stanzas/remove`.
+    pub async fn caregiver_stanzas_remove(&self, id: Uuid, body: &StanzaChangePage) -> Result<StanzaChangeOutcome> {
+        self.send(self.post(&format!("/v1/caregivers/{id}/stanzas/remove"), body), StatusCode::OK).await
     }
 
     /// `POST /v1/consents/{id}/revoke`.

@@ -7,6 +7,7 @@ mod accounts;
 mod anchoring;
 mod audit;
 mod authz;
+mod caregivers;
 mod consents;
 mod contract;
 mod devices;

@@ -23,6 +23,9 @@ import { useSession } from "./state/hooks";
 
 // The records page carries the FHIR reader and the charts; only people who open it load them.
 const Records = lazy(() => import("./pages/records/Records").then((m) => ({ default: m.Records })));
+// Caregivers and family: the patient's grants and the records of the people one cares for.
+const Caregivers = lazy(() => import("./pages/Caregivers").then((m) => ({ default: m.Caregivers })));
+const CaredForRecord = lazy(() => import("./pages/Caregivers").then((m) => ({ default: m.CaredForRecord })));
 // The operator console: its pages, strings and charts load only at /operator.
 const Operator = lazy(() => import("./operator/Operator").then((m) => ({ default: m.Operator })));
 // The hospital portal: its pages and strings load only at /hospital.
@@ -86,6 +89,22 @@ function Shell() {
           <Route path="/consents" element={signedIn(<Consents />)} />
           <Route path="/consents/:id" element={signedIn(<ConsentDetail />)} />
           <Route path="/access" element={signedIn(<Access />, false)} />
+          <Route
+            path="/caregivers"
+            element={signedIn(
+              <Suspense fallback={<p>{t("app.loading")}</p>}>
+                <Caregivers />
+              </Suspense>,
+            )}
+          />
+          <Route
+            path="/caregivers/:id"
+            element={signedIn(
+              <Suspense fallback={<p>{t("app.loading")}</p>}>
+                <CaredForRecord />
+              </Suspense>,
+            )}
+          />
           <Route path="/verify" element={<Verify />} />
           <Route
             path="/operator/*"

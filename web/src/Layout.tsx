@@ -80,6 +80,7 @@ export function Nav() {
     { to: "/records", label: t("nav.records") },
     { to: "/consents", label: t("nav.consents") },
     { to: "/access", label: t("nav.access") },
+    { to: "/caregivers", label: t("nav.caregivers") },
     { to: "/verify", label: t("nav.verify") },
     { to: "/account", label: t("nav.account") },
   ];

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod caregivers;
 pub mod chain;
 pub mod consents;
 pub mod devices;
@@ -24,6 +25,7 @@ pub mod webhooks;
 pub use accounts::*;
 pub use audit::*;
 pub use auth::*;
+pub use caregivers::*;
 pub use chain::*;
 pub use consents::*;
 pub use devices::*;

@@ -69,7 +69,7 @@ pub async fn consents_list(State(state): State<AppState>, user: AuthUser) -> Api
 }
 
 /// Views of `rows` with their chain state (one query).
-async fn with_chain_state(state: &AppState, rows: Vec<ConsentRow>) -> ApiResult<Vec<ConsentView>> {
+pub(crate) async fn with_chain_state(state: &AppState, rows: Vec<ConsentRow>) -> ApiResult<Vec<ConsentView>> {
     let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
     let chain = relay::find_chain_states(&state.pool, &ids).await?;
     let now = Utc::now();
@@ -283,7 +283,7 @@ pub async fn consents_stanzas_remove(
     Ok(ApiJson(outcome(out)))
 }
 
-fn document_page(p: DocumentPage) -> StanzaDocumentPage {
+pub(crate) fn document_page(p: DocumentPage) -> StanzaDocumentPage {
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD;
     StanzaDocumentPage {
@@ -298,14 +298,14 @@ fn document_page(p: DocumentPage) -> StanzaDocumentPage {
     }
 }
 
-fn new_headers(body: StanzaChangePage) -> Vec<NewHeader> {
+pub(crate) fn new_headers(body: StanzaChangePage) -> Vec<NewHeader> {
     body.headers
         .into_iter()
         .map(|h| NewHeader { document_id: h.document_id, base_sha256: h.base_sha256, header: h.header })
         .collect()
 }
 
-fn outcome(o: PageOutcome) -> StanzaChangeOutcome {
+pub(crate) fn outcome(o: PageOutcome) -> StanzaChangeOutcome {
     StanzaChangeOutcome {
         changed: o.changed,
         already_done: o.already_done,

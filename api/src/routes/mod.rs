@@ -5,6 +5,7 @@ pub mod abha;
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod caregivers;
 pub mod chain;
 pub mod consents;
 pub mod devices;
@@ -47,6 +48,7 @@ use crate::state::AppState;
         (name = "notifications", description = "Patients: in-portal notifications, email address and per-kind email switches"),
         (name = "webhooks", description = "Hospitals: signed consent webhooks and their delivery log"),
         (name = "staff", description = "Hospitals: staff members, their invitations, roles and the hospital's keys sealed to each"),
+        (name = "caregivers", description = "Patients: caregivers and family acting on a patient's record with the rights the patient gave"),
     )
 )]
 struct ApiDoc;
@@ -153,7 +155,21 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(devices::pairings_create))
         .routes(routes!(devices::pairings_find))
         .routes(routes!(devices::pairings_get))
-        .routes(routes!(devices::pairings_seal));
+        .routes(routes!(devices::pairings_seal))
+        .routes(routes!(caregivers::caregivers_create, caregivers::caregivers_list))
+        .routes(routes!(caregivers::caregivers_cared_for))
+        .routes(routes!(caregivers::caregivers_revoke))
+        .routes(routes!(caregivers::caregivers_documents))
+        .routes(routes!(caregivers::caregivers_document))
+        .routes(routes!(caregivers::caregivers_document_content))
+        .routes(routes!(caregivers::caregivers_consents))
+        .routes(routes!(caregivers::caregivers_consent_deny))
+        .routes(routes!(caregivers::caregivers_consent_grant))
+        .routes(routes!(caregivers::caregivers_consent_revoke))
+        .routes(routes!(caregivers::caregivers_stanzas_pending))
+        .routes(routes!(caregivers::caregivers_stanzas_add))
+        .routes(routes!(caregivers::caregivers_stanzas_stale))
+        .routes(routes!(caregivers::caregivers_stanzas_remove));
     openapi::CommonResponses.modify(router.get_openapi_mut());
     router
 }

@@ -6,6 +6,7 @@
 //! status codes: `error` maps a `ServiceError` to a response.
 
 pub mod abha;
+pub mod caregivers;
 pub mod consents;
 pub mod devices;
 pub mod documents;
@@ -56,6 +57,15 @@ pub enum ServiceError {
     /// The caller's role may not do this.
     #[error("this account may not do that")]
     Forbidden,
+    /// The caller may not do this, for a reason with its own stable code (403, e.g.
+    /// `proxy_scope`, `proxy_revoked`).
+    #[error("{message}")]
+    Denied {
+        /// Stable code.
+        code: &'static str,
+        /// What was refused and why.
+        message: String,
+    },
     /// A named part of something the caller may see does not exist (404 with its own stable
     /// code, e.g. `version_not_found`).
     #[error("{message}")]

@@ -73,9 +73,40 @@ pub struct PageOutcome {
     pub remaining: i64,
 }
 
+/// Whose stanza a page adds or removes, and how the audit log records the page.
+#[derive(Debug, Clone)]
+pub(crate) struct StanzaFor {
+    /// `hospital`, or `patient` for a caregiver (another patient account).
+    pub holder_role: &'static str,
+    /// The hospital or the caregiver.
+    pub holder_id: Uuid,
+    /// "hospital" or "caregiver", for refusals.
+    pub holder_word: &'static str,
+    /// The audit entry's target: the consent or the caregiver grant.
+    pub target: (&'static str, Uuid),
+    /// The audit actions for adding and for removing.
+    pub actions: (&'static str, &'static str),
+    /// The audit entry's details, before the page's counts.
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A consent's hospital.
+fn for_hospital(c: &ConsentRow) -> StanzaFor {
+    let mut details = serde_json::Map::new();
+    details.insert("hospital_id".into(), json!(c.hospital_id));
+    StanzaFor {
+        holder_role: "hospital",
+        holder_id: c.hospital_id,
+        holder_word: "hospital",
+        target: ("consent", c.id),
+        actions: ("consent.stanzas.add", "consent.stanzas.remove"),
+        details,
+    }
+}
+
 /// Which change a page makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Change {
+pub(crate) enum Change {
     /// A stanza for the hospital's key is added (after a grant).
     Add,
     /// The hospital's stanza is removed (after a revocation).
@@ -114,7 +145,7 @@ pub async fn add(
     let (c, key_id) = granted(pool, actor, id, now).await?;
     let changes = parse_page(headers)?;
     let scope = scope_of(&c, &key_id);
-    let mut out = apply(pool, actor, &c, &scope, Change::Add, changes).await?;
+    let mut out = apply(pool, actor, &for_hospital(&c), &scope, Change::Add, changes).await?;
     out.remaining = consents::count_documents_lacking_stanza(pool, &scope).await?.1;
     Ok(out)
 }
@@ -157,13 +188,13 @@ pub async fn remove(
         date_to: c.date_to,
         key_id: &key_id,
     };
-    let mut out = apply(pool, actor, &c, &scope, Change::Remove, changes).await?;
+    let mut out = apply(pool, actor, &for_hospital(&c), &scope, Change::Remove, changes).await?;
     out.remaining = consents::count_documents_carrying_key(pool, c.patient_id, &key_id).await?;
     Ok(out)
 }
 
 /// A checked new header: the document, the base's SHA-256, the parsed header and its bytes.
-struct Parsed {
+pub(crate) struct Parsed {
     document_id: Uuid,
     base_sha256: [u8; 32],
     header: Header,
@@ -172,7 +203,7 @@ struct Parsed {
 
 /// Checks a page's shape before any document is read: 1 to `MAX_CHANGES` documents, each once, each
 /// header a well-formed envelope header of exactly its length.
-fn parse_page(headers: Vec<NewHeader>) -> ServiceResult<Vec<Parsed>> {
+pub(crate) fn parse_page(headers: Vec<NewHeader>) -> ServiceResult<Vec<Parsed>> {
     let bad = |m: String| ServiceError::invalid_field("headers", m);
     if headers.is_empty() || headers.len() > MAX_CHANGES {
         return Err(bad(format!("1 to {MAX_CHANGES} documents per page")));
@@ -198,10 +229,10 @@ fn parse_page(headers: Vec<NewHeader>) -> ServiceResult<Vec<Parsed>> {
 
 /// Applies a checked page in one transaction; any header that is not exactly the change refuses
 /// the whole page (nothing written).
-async fn apply(
+pub(crate) async fn apply(
     pool: &PgPool,
     actor: &Actor,
-    c: &ConsentRow,
+    to: &StanzaFor,
     scope: &StanzaScope<'_>,
     change: Change,
     page: Vec<Parsed>,
@@ -242,28 +273,22 @@ async fn apply(
             Change::Add if p.bytes == stored.header && holds => {
                 // The stored header carries the stanza already (one left from an earlier grant):
                 // record it as held, write no new version.
-                consents::index_hospital_stanza(&mut tx, doc, key_id, c.hospital_id).await?;
+                documents::index_stanza(&mut tx, doc, key_id, to.holder_role, to.holder_id).await?;
                 out.already_done.push(doc);
             }
             Change::Add if !holds && p.header.only_adds(&old, key_id) => {
-                if consents::add_hospital_stanza(
-                    &mut tx,
-                    doc,
-                    &stored.header,
-                    &p.bytes,
-                    key_id,
-                    c.hospital_id,
-                    actor.id,
-                )
-                .await?
-                {
+                if documents::swap_header(&mut tx, doc, &stored.header, &p.bytes, &who).await? {
+                    documents::index_stanza(&mut tx, doc, key_id, to.holder_role, to.holder_id).await?;
                     out.changed.push(doc);
                 } else {
                     out.changed_meanwhile.push(doc);
                 }
             }
             Change::Add => {
-                return Err(refused("the listed header plus one stanza for the hospital's current key, nothing else"));
+                return Err(refused(&format!(
+                    "the listed header plus one stanza for the {}'s current key, nothing else",
+                    to.holder_word
+                )));
             }
             Change::Remove if !holds => out.already_done.push(doc),
             Change::Remove if p.header.only_removes(&old, key_id) => {
@@ -274,34 +299,40 @@ async fn apply(
                 }
             }
             Change::Remove => {
-                return Err(refused("the listed header without the hospital's stanza, nothing else changed"));
+                return Err(refused(&format!(
+                    "the listed header without the {}'s stanza, nothing else changed",
+                    to.holder_word
+                )));
             }
         }
     }
     let action = match change {
-        Change::Add => "consent.stanzas.add",
-        Change::Remove => "consent.stanzas.remove",
+        Change::Add => to.actions.0,
+        Change::Remove => to.actions.1,
     };
-    let audit = actor.event(action, Outcome::Ok).patient(c.patient_id).target("consent", c.id).details(json!({
-        "hospital_id": c.hospital_id,
-        "key_id": hex::encode(key_id),
-        "changed": out.changed.len(),
-        "already_done": out.already_done.len(),
-        "changed_meanwhile": out.changed_meanwhile.len(),
-    }));
+    let mut details = to.details.clone();
+    details.insert("key_id".into(), json!(hex::encode(key_id)));
+    details.insert("changed".into(), json!(out.changed.len()));
+    details.insert("already_done".into(), json!(out.already_done.len()));
+    details.insert("changed_meanwhile".into(), json!(out.changed_meanwhile.len()));
+    let audit = actor
+        .event(action, Outcome::Ok)
+        .patient(scope.patient_id)
+        .target(to.target.0, to.target.1)
+        .details(serde_json::Value::Object(details));
     insert_audit_event(&mut tx, &audit).await?;
     store::commit(tx).await?;
     Ok(out)
 }
 
 /// A page of listed documents.
-fn page(documents: Vec<(Uuid, Vec<u8>)>, limit: i64, total: i64, remaining: i64) -> DocumentPage {
+pub(crate) fn page(documents: Vec<(Uuid, Vec<u8>)>, limit: i64, total: i64, remaining: i64) -> DocumentPage {
     let next_after = (documents.len() as i64 == limit).then(|| documents.last().map(|d| d.0)).flatten();
     DocumentPage { documents, next_after, total, remaining }
 }
 
 /// A listing's page size, checked.
-fn list_limit(limit: Option<i64>) -> ServiceResult<i64> {
+pub(crate) fn list_limit(limit: Option<i64>) -> ServiceResult<i64> {
     let limit = limit.unwrap_or(DEFAULT_LIST);
     if !(1..=MAX_LIST).contains(&limit) {
         return Err(ServiceError::invalid_field("limit", format!("must be between 1 and {MAX_LIST}")));

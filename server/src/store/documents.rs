@@ -378,6 +378,28 @@ pub async fn is_object_in_use(db: impl PgExecutor<'_>, storage_key: &str) -> Sto
         .await?)
 }
 
+/// Records that a document's header carries a stanza for `key_id` held by `holder_role`
+/// `holder_id` (call inside a transaction).
+pub async fn index_stanza(
+    conn: &mut PgConnection,
+    document_id: Uuid,
+    key_id: &[u8; 16],
+    holder_role: &str,
+    holder_id: Uuid,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO document_stanzas (document_id, key_id, holder_role, holder_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (document_id, key_id) DO NOTHING",
+    )
+    .bind(document_id)
+    .bind(&key_id[..])
+    .bind(holder_role)
+    .bind(holder_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Replaces a document's header with one that drops the stanza for `key_id`, if the stored header
 /// is still `old` (call inside a transaction), and drops the stanza's index entry. Returns false
 /// when the header changed meanwhile.

@@ -5,6 +5,7 @@ pub mod abha;
 pub mod accounts;
 pub mod anchor;
 pub mod audit;
+pub mod caregivers;
 pub mod consents;
 pub mod credentials;
 pub mod devices;

@@ -11,6 +11,7 @@ import { records } from "./records";
 import { notifications } from "./notifications";
 import { recovery } from "./recovery";
 import { devices } from "./devices";
+import { caregivers } from "./caregivers";
 
 export type Lang = "en" | "hi";
 export const LANGS: { code: Lang; name: string }[] = [
@@ -18,9 +19,9 @@ export const LANGS: { code: Lang; name: string }[] = [
   { code: "hi", name: "हिन्दी" },
 ];
 
-const en = { ...common.en, ...auth.en, ...documents.en, ...consents.en, ...access.en, ...records.en, ...notifications.en, ...recovery.en, ...devices.en };
+const en = { ...common.en, ...auth.en, ...documents.en, ...consents.en, ...access.en, ...records.en, ...notifications.en, ...recovery.en, ...devices.en, ...caregivers.en };
 export type Key = keyof typeof en;
-const hi: Record<Key, string> = { ...common.hi, ...auth.hi, ...documents.hi, ...consents.hi, ...access.hi, ...records.hi, ...notifications.hi, ...recovery.hi, ...devices.hi };
+const hi: Record<Key, string> = { ...common.hi, ...auth.hi, ...documents.hi, ...consents.hi, ...access.hi, ...records.hi, ...notifications.hi, ...recovery.hi, ...devices.hi, ...caregivers.hi };
 export const catalogue: Record<Lang, Record<Key, string>> = { en, hi };
 
 export type Vars = Record<string, string | number>;

@@ -191,11 +191,12 @@ const PAGE_BYTES = 40 * 1024;
  * sends them a page at a time; returns the ids of documents this device could not open. One
  * more pass picks up documents that changed while listed.
  */
-async function changeStanzas(
+export async function changeStanzas(
   id: string,
   keys: Unlocked,
   change: { add: Uint8Array } | { remove: Uint8Array },
   onProgress: Progress,
+  holder: "consent" | "caregiver" = "consent",
 ): Promise<string[]> {
   const adding = "add" in change;
   let skipped: string[] = [];
@@ -207,9 +208,15 @@ async function changeStanzas(
     let changed = 0;
     for (;;) {
       const query = after ? { after, limit: 500 } : { limit: 500 };
-      const page = adding
-        ? await call(() => api.GET("/v1/consents/{id}/stanzas/pending", { params: { path: { id }, query } }))
-        : await call(() => api.GET("/v1/consents/{id}/stanzas/stale", { params: { path: { id }, query } }));
+      const params = { params: { path: { id }, query } };
+      const page =
+        holder === "caregiver"
+          ? adding
+            ? await call(() => api.GET("/v1/caregivers/{id}/stanzas/pending", params))
+            : await call(() => api.GET("/v1/caregivers/{id}/stanzas/stale", params))
+          : adding
+            ? await call(() => api.GET("/v1/consents/{id}/stanzas/pending", params))
+            : await call(() => api.GET("/v1/consents/{id}/stanzas/stale", params));
       total = adding ? page.total : Math.max(total, page.remaining + changed);
       onProgress(total - page.remaining, total);
       let batch: { document_id: string; base_sha256: string; header: string }[] = [];
@@ -217,9 +224,15 @@ async function changeStanzas(
       const send = async () => {
         if (batch.length === 0) return;
         const body = { headers: batch };
-        const out = adding
-          ? await call(() => api.POST("/v1/consents/{id}/stanzas", { params: { path: { id } }, body }))
-          : await call(() => api.POST("/v1/consents/{id}/stanzas/remove", { params: { path: { id } }, body }));
+        const req = { params: { path: { id } }, body };
+        const out =
+          holder === "caregiver"
+            ? adding
+              ? await call(() => api.POST("/v1/caregivers/{id}/stanzas", req))
+              : await call(() => api.POST("/v1/caregivers/{id}/stanzas/remove", req))
+            : adding
+              ? await call(() => api.POST("/v1/consents/{id}/stanzas", req))
+              : await call(() => api.POST("/v1/consents/{id}/stanzas/remove", req));
         changedMeanwhile += out.changed_meanwhile.length;
         changed += out.changed.length;
         onProgress(total - out.remaining, total);

@@ -229,8 +229,9 @@ export async function downloadAndOpen(
   key: string,
   onProgress: (done: number, total: number) => void,
   signal?: AbortSignal,
+  contentPath = `/v1/documents/${doc.id}/content`,
 ): Promise<Blob> {
-  const r = await authedFetch(`/v1/documents/${doc.id}/content`, { signal });
+  const r = await authedFetch(contentPath, { signal });
   if (!r.body) throw new ApiError(0, "network", "empty response");
   const job = cryptoClient().open(r.body, {
     docId: uuidBytes(doc.id),

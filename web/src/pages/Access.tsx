@@ -12,6 +12,7 @@ import { hospitalName, useHospitals, words } from "./consents/consentParts";
 
 interface Context {
   me: string;
+  caregivers: Map<string, string>;
   hospitals: Map<string, Schemas["HospitalView"]>;
   documents: Map<string, Schemas["DocumentView"]>;
   consents: Map<string, Schemas["ConsentView"]>;
@@ -24,6 +25,7 @@ export function Access() {
   const [events, setEvents] = useState<AuditEntry[] | null>(null);
   const [documents, setDocuments] = useState(new Map<string, Schemas["DocumentView"]>());
   const [consents, setConsents] = useState(new Map<string, Schemas["ConsentView"]>());
+  const [caregivers, setCaregivers] = useState(new Map<string, string>());
   const [error, setError] = useState<unknown>(null);
   const [filter, setFilter] = useState<Filter>("all");
 
@@ -39,6 +41,9 @@ export function Access() {
     call(() => api.GET("/v1/consents"))
       .then((l) => live && setConsents(new Map(l.map((c) => [c.id, c]))))
       .catch(() => {});
+    call(() => api.GET("/v1/caregivers"))
+      .then((l) => live && setCaregivers(new Map(l.items.map((g) => [g.caregiver_id, g.caregiver_name]))))
+      .catch(() => {});
     return () => {
       live = false;
     };
@@ -51,7 +56,7 @@ export function Access() {
     return [...ids].map((id) => ({ id, name: hospitalName(t, hospitals, id) })).sort((a, b) => a.name.localeCompare(b.name));
   }, [events, hospitals, t]);
 
-  const ctx: Context = { me, hospitals, documents, consents };
+  const ctx: Context = { me, caregivers, hospitals, documents, consents };
   const shown = events?.filter((e) => matches(e, filter, me)) ?? [];
 
   return (
@@ -105,6 +110,12 @@ export function Access() {
 }
 
 function who(t: T, e: AuditEntry, ctx: Context): string {
+  // A caregiver acting on your record through the rights you gave (docs/caregivers.md).
+  const proxy = (e.details as { proxy_account_id?: unknown } | null)?.proxy_account_id;
+  if (typeof proxy === "string") {
+    const name = ctx.caregivers.get(proxy);
+    return name ? t("access.who.caregiver", { name }) : t("access.who.someCaregiver");
+  }
   switch (e.actor_role) {
     case "patient":
       return e.actor_id === ctx.me ? t("access.who.you") : e.actor_role;

@@ -19,7 +19,8 @@ type State =
   | { kind: "ready"; blob: Blob; url: string; type: Kind; text?: string }
   | { kind: "failed"; error: unknown };
 
-export function Preview({ doc }: { doc: DocumentView }) {
+/** `contentPath`: where the envelope is read (a caregiver reads through their grant). */
+export function Preview({ doc, contentPath }: { doc: DocumentView; contentPath?: string }) {
   const t = useT();
   const unlocked = useUnlocked();
   const [state, setState] = useState<State>({ kind: "idle" });
@@ -31,7 +32,8 @@ export function Preview({ doc }: { doc: DocumentView }) {
     setAbort(ctl);
     setState({ kind: "working", done: 0, total: doc.envelope_size });
     try {
-      const plain = await downloadAndOpen(doc, unlocked.key, (done, total) => setState({ kind: "working", done, total }), ctl.signal);
+      const onProgress = (done: number, total: number) => setState({ kind: "working", done, total });
+      const plain = await downloadAndOpen(doc, unlocked.key, onProgress, ctl.signal, contentPath);
       const type = await sniff(plain);
       const blob = new Blob([plain], { type: type.mime });
       const text = type.kind === "text" && blob.size <= 2 << 20 ? await blob.text() : undefined;
