@@ -39,6 +39,8 @@ pub struct AppState {
     pub resumable: Arc<ResumableFiles>,
     /// ABDM's ABHA verification, when `[abdm] enabled`.
     pub abdm: Option<Arc<dyn AbhaOtpVerifier>>,
+    /// The WebAuthn relying party for passkeys (`auth.passkey_origin`).
+    pub webauthn: Arc<webauthn_rs::Webauthn>,
 }
 
 impl AppState {
@@ -57,6 +59,7 @@ impl AppState {
             metrics: telemetry::metrics_handle(),
             contract: settings.chain.resolve_contract()?,
             abdm: crate::abdm::from_settings(&settings.abdm)?,
+            webauthn: Arc::new(crate::auth::passkeys::webauthn_from_settings(auth)?),
             storage,
             resumable,
             pool,

@@ -21,6 +21,7 @@ mod limits;
 mod links;
 mod notifications;
 mod operator;
+mod passkeys;
 mod password_reset;
 mod patients;
 mod registration;
