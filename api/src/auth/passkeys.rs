@@ -198,14 +198,28 @@ pub async fn register_finish(
         return Err(refuse_user(state, user, ACTION, "passkey_not_started", request_id, e).await?);
     };
     let registration: PasskeyRegistration = from_json(registration)?;
-    let verified =
-        serde_json::from_value::<RegisterPublicKeyCredential>(answer).map_err(|e| e.to_string()).and_then(|answer| {
-            state.webauthn.finish_passkey_registration(&answer, &registration).map_err(|e| e.to_string())
-        });
+    let answer = serde_json::from_value::<RegisterPublicKeyCredential>(answer);
+    let verified = answer.as_ref().map_err(ToString::to_string).and_then(|answer| {
+        state.webauthn.finish_passkey_registration(answer, &registration).map_err(|e| e.to_string())
+    });
     let passkey = match verified {
         Ok(p) => p,
         Err(why) => {
             drop(tx);
+            // The library refuses a credential the options excluded (one of this account's).
+            let known = match &answer {
+                Ok(a) => store::list(&state.pool, credential.id)
+                    .await?
+                    .iter()
+                    .any(|p| p.webauthn_id.as_slice() == a.raw_id.as_ref()),
+                Err(_) => false,
+            };
+            if known {
+                let (code, message) = ("passkey_already_registered", "this passkey is already registered");
+                return Err(
+                    refuse_user(state, user, ACTION, code, request_id, ApiError::Conflict(code, message)).await?
+                );
+            }
             tracing::info!(%why, "passkey registration refused");
             let e = ApiError::unprocessable(
                 Refusal::Invalid.code(),
@@ -252,6 +266,9 @@ pub async fn remove(
 ) -> ApiResult<()> {
     const ACTION: &str = "auth.passkey.remove";
     let credential = credential_of(state, user).await?;
+    if !store::list(&state.pool, credential.id).await?.iter().any(|p| p.id == id) {
+        return Err(refuse_user(state, user, ACTION, "not_found", request_id, ApiError::NotFound).await?);
+    }
     let mut tx = pramana_server::store::begin(&state.pool).await?;
     if let Some(e) = lock_error(factor_store::lock_attempts(&mut tx, credential.id).await?) {
         drop(tx);
