@@ -170,7 +170,11 @@ export async function loginPasskey(challenge: string): Promise<TokenResponse> {
   const credential = await passkeyCeremony(() => navigator.credentials.get({ publicKey: options }));
   const r = await send(() =>
     api.POST("/v1/auth/login/passkey/finish", {
-      body: { challenge, credential: assertionJSON(credential as PublicKeyCredential), refresh_cookie: true },
+      body: {
+        challenge,
+        credential: assertionJSON(credential as PublicKeyCredential) as Schemas["PasskeyLoginFinish"]["credential"],
+        refresh_cookie: true,
+      },
     }),
   );
   if (!r.data) throw toError(r);

@@ -181,7 +181,9 @@ function PasskeysSection() {
       const credential = await passkeyCeremony(() => navigator.credentials.create({ publicKey }));
       const added = await call(() =>
         api.POST("/v1/auth/second-factor/passkeys/finish", {
-          body: { credential: registrationJSON(credential as PublicKeyCredential) },
+          body: {
+            credential: registrationJSON(credential as PublicKeyCredential) as Schemas["PasskeyRegisterFinish"]["credential"],
+          },
         }),
       );
       setName("");
@@ -227,7 +229,7 @@ function PasskeysSection() {
               {removing?.id === p.id ? (
                 <form onSubmit={remove} aria-label={t("passkeys.remove.confirm")}>
                   <Field
-                    label={t("passkeys.remove.password", { name: p.name })}
+                    label={t("passkeys.remove.password")}
                     type="password"
                     autoComplete="current-password"
                     required
