@@ -173,6 +173,7 @@ test("a staff member turns on two-factor sign-in in the hospital portal and sign
 
   // Sign out; the password now asks for a code.
   await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page.getByRole("button", { name: "Sign out" })).toHaveCount(0);
   await staffSignIn();
   await expect(page.getByText("Your account has two-factor sign-in.")).toBeVisible();
   await expect(page.getByRole("button", { name: "Use a passkey" })).toHaveCount(0);

@@ -74,6 +74,15 @@ export function SecondFactorStep({
     }
   }
 
+  const back = onBack && words.back && (
+    <>
+      {" "}
+      <button type="button" onClick={onBack} disabled={busy}>
+        {words.back}
+      </button>
+    </>
+  );
+
   function submit(e: FormEvent) {
     e.preventDefault();
     void run(() => loginSecondFactor(challenge.token, code));
@@ -94,6 +103,7 @@ export function SecondFactorStep({
           >
             {busy && !hasTotp ? words.busy : words.passkey}
           </button>
+          {!hasTotp && back}
         </div>
       )}
       {hasPasskey && hasTotp && <p className="muted">{words.or}</p>}
@@ -114,14 +124,7 @@ export function SecondFactorStep({
           <button type="submit" className="primary" disabled={busy}>
             {busy ? words.busy : words.submit}
           </button>
-        </>
-      )}
-      {onBack && words.back && (
-        <>
-          {" "}
-          <button type="button" onClick={onBack} disabled={busy}>
-            {words.back}
-          </button>
+          {back}
         </>
       )}
     </form>
