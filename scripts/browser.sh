@@ -29,6 +29,8 @@ export PG_SERVER_URL
 export PRAMANA_DEV_DB="pramana_t_browser_$$"
 export PRAMANA_SERVER__PORT=$(free_port) PRAMANA_WORKER__HEALTH_PORT=$(free_port) ANVIL_PORT=$(free_port)
 export PRAMANA_AUTH__JWT_SECRET=$(secret) PRAMANA_AUTH__ADMIN_PASSWORD=$(secret)
+# Passkeys (WebAuthn) need a domain, not an IP address: their pages are opened on localhost.
+export PRAMANA_AUTH__PASSKEY_ORIGIN="http://localhost:$PRAMANA_SERVER__PORT"
 # The tests sign in many times, as many people, from one address (and one desk verifies them all).
 for limit in LOGIN_PER_ACCOUNT AUTH_PER_IP PER_SUBJECT PER_IP ABHA_VERIFY_PER_HOSPITAL; do
   export "PRAMANA_RATE_LIMIT__${limit}_PER_MINUTE=1000000" "PRAMANA_RATE_LIMIT__${limit}_BURST=1000000"

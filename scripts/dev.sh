@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 source scripts/lib/postgres.sh
+source scripts/lib/native-deps.sh
 mkdir -p .local
 pids=()
 cleanup() {
@@ -74,6 +75,7 @@ echo "==> build"
 bash scripts/web.sh build
 # PRAMANA_DEV_PREBUILT=1 uses the binaries already in $CARGO_TARGET_DIR/debug as they are.
 bin=${CARGO_TARGET_DIR:-target}/debug
+[ "${PRAMANA_DEV_PREBUILT:-}" = 1 ] || ensure_native_deps
 [ "${PRAMANA_DEV_PREBUILT:-}" = 1 ] || cargo build --locked --bin pramana-api --bin pramana-anchor-worker --bin pramana
 
 echo "==> start"

@@ -7,10 +7,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
+source scripts/lib/native-deps.sh
 
 step() { printf '\n==> %s\n' "$*"; }
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+
+step "system libraries (OpenSSL headers, pkg-config)"
+ensure_native_deps
 
 step "rustfmt"
 cargo fmt --all --check

@@ -78,11 +78,13 @@ pub enum ApiError {
     /// The password was right and the account has a second factor (401
     /// `second_factor_required`): present `challenge` with a code.
     #[error(
-        "this account has a second factor: send a code from the authenticator app (or a recovery code) with the challenge"
+        "this account has a second factor: answer the challenge with a code from the authenticator app (or a recovery code) or with a passkey"
     )]
     SecondFactorRequired {
         /// The single-use challenge token.
         challenge: String,
+        /// The factors the account has: `totp`, `passkey`.
+        factors: Vec<&'static str>,
     },
     /// A hospital staff member whose account the hospital disabled (403 `staff_disabled`): their
     /// sessions are over and they cannot sign in.
@@ -156,11 +158,13 @@ impl IntoResponse for ApiError {
             Self::Unavailable => tracing::warn!(%request_id, "dependency unavailable"),
             _ => tracing::debug!(%request_id, %code, %message, "client error"),
         }
-        let challenge = match &self {
-            Self::SecondFactorRequired { challenge } => Some(challenge.clone()),
-            _ => None,
+        let (challenge, second_factors) = match &self {
+            Self::SecondFactorRequired { challenge, factors } => {
+                (Some(challenge.clone()), Some(factors.iter().map(|f| (*f).to_owned()).collect()))
+            }
+            _ => (None, None),
         };
-        let body = ErrorBody { code, message, request_id, field: field.map(str::to_owned), challenge };
+        let body = ErrorBody { code, message, request_id, field: field.map(str::to_owned), challenge, second_factors };
         let mut response = (status, Json(body)).into_response();
         if let Self::RateLimited { retry_after_secs } = self {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());

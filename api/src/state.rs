@@ -42,6 +42,8 @@ pub struct AppState {
     pub abdm: Option<Arc<dyn AbhaOtpVerifier>>,
     /// Seals TOTP secrets at rest.
     pub totp_seal: Arc<SecretSeal>,
+    /// The WebAuthn relying party for passkeys (`auth.passkey_origin`).
+    pub webauthn: Arc<webauthn_rs::Webauthn>,
 }
 
 impl AppState {
@@ -61,6 +63,7 @@ impl AppState {
             contract: settings.chain.resolve_contract()?,
             abdm: crate::abdm::from_settings(&settings.abdm)?,
             totp_seal: Arc::new(SecretSeal::from_settings(auth)),
+            webauthn: Arc::new(crate::auth::passkeys::webauthn_from_settings(auth)?),
             storage,
             resumable,
             pool,

@@ -146,6 +146,7 @@ impl Client {
             request_id: String::new(),
             field: None,
             challenge: None,
+            second_factors: None,
         });
         Err(ClientError::Api { status, body, request_id })
     }

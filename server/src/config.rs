@@ -263,6 +263,12 @@ pub struct AuthSettings {
     /// under `require_operator_second_factor`. The hospital's API secret (a machine client) is
     /// not affected.
     pub require_staff_second_factor: bool,
+    /// The portal's origin as browsers see it (`https://portal.example.org`): passkey
+    /// (WebAuthn) ceremonies from any other origin are refused.
+    pub passkey_origin: String,
+    /// The WebAuthn relying-party id passkeys are bound to: the origin's host (empty) or a
+    /// registrable suffix of it. Changing it later orphans every registered passkey.
+    pub passkey_rp_id: String,
 }
 
 /// Logging.
@@ -415,6 +421,8 @@ argon2_memory_kib = 19456
 argon2_iterations = 2
 require_operator_second_factor = false
 require_staff_second_factor = false
+passkey_origin = "http://localhost:8080"
+passkey_rp_id = ""
 
 [rate_limit]
 login_per_account_per_minute = 5
@@ -538,6 +546,10 @@ impl Settings {
         let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
         if self.auth.jwt_secret.expose_secret().len() < 32 {
             return invalid("auth.jwt_secret must be at least 32 bytes (set PRAMANA_AUTH__JWT_SECRET)");
+        }
+        match url::Url::parse(&self.auth.passkey_origin) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() && u.path() == "/" => {}
+            _ => return invalid("auth.passkey_origin must be an origin such as https://portal.example.org"),
         }
         if self.abdm.enabled
             && (self.abdm.client_id.is_empty()

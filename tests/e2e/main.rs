@@ -22,6 +22,7 @@ mod limits;
 mod links;
 mod notifications;
 mod operator;
+mod passkeys;
 mod password_reset;
 mod patients;
 mod registration;

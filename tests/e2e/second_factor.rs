@@ -205,7 +205,7 @@ async fn five_wrong_codes_lock_the_second_factor_even_for_the_right_code() {
     assert_eq!(reasons.iter().filter(|r| *r == "locked").count(), 2);
 
     // When the lock has passed, the right code works.
-    sqlx::query("UPDATE credential_totp SET locked_until = now() - interval '1 second'")
+    sqlx::query("UPDATE second_factor_attempts SET locked_until = now() - interval '1 second'")
         .execute(&app.pool)
         .await
         .unwrap();

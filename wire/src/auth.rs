@@ -118,6 +118,9 @@ pub struct SecondFactorStatus {
     pub recovery_codes_left: i64,
     /// The operator setting requires this account to have a second factor.
     pub required: bool,
+    /// Registered passkeys (each is a second factor of its own, beside TOTP).
+    #[serde(default)]
+    pub passkeys: i64,
 }
 
 /// A started enrolment: the secret to put in an authenticator app.
@@ -128,6 +131,90 @@ pub struct SecondFactorSetup {
     pub secret: String,
     /// `otpauth://totp/...` with the secret, SHA1, 6 digits, 30 s: for a QR code.
     pub otpauth_uri: String,
+}
+
+/// A registered passkey (WebAuthn), as its owner sees it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PasskeyInfo {
+    /// Its id (for removal).
+    pub id: Uuid,
+    /// The name the owner gave it.
+    pub name: String,
+    /// When it was added.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Its last accepted sign-in.
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// A sign-in showed a signature counter that did not go up: the key may have been copied.
+    /// It signs in no more; remove it and add a new one.
+    pub possibly_cloned: bool,
+}
+
+/// Starts adding a passkey.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyRegisterStart {
+    /// A name to tell it from the account's other passkeys (1 to 64 characters), e.g. "Phone".
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
+    pub name: String,
+}
+
+/// A ceremony's options for `navigator.credentials.create()` or `.get()`: `{publicKey: {...}}`
+/// as WebAuthn defines it, binary fields base64url without padding.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PasskeyOptions {
+    /// `PublicKeyCredentialCreationOptions` or `PublicKeyCredentialRequestOptions`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[serde(rename = "publicKey")]
+    pub public_key: serde_json::Value,
+}
+
+/// Finishes adding a passkey: the browser's answer to the options.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyRegisterFinish {
+    /// The `PublicKeyCredential` from `navigator.credentials.create()`, as JSON (`id`, `rawId`,
+    /// `type`, `response.attestationObject`, `response.clientDataJSON`; binary as base64url).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub credential: serde_json::Value,
+}
+
+/// Removes a passkey: the account's password, typed again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyRemove {
+    /// The account's current password.
+    pub password: String,
+}
+
+/// Starts the passkey answer to a `second_factor_required` challenge.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyLoginStart {
+    /// The `challenge` of the `second_factor_required` refusal.
+    pub challenge: String,
+}
+
+/// Finishes a sign-in with a passkey.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyLoginFinish {
+    /// The `challenge` of the `second_factor_required` refusal.
+    pub challenge: String,
+    /// The `PublicKeyCredential` from `navigator.credentials.get()`, as JSON (`id`, `rawId`,
+    /// `type`, `response.authenticatorData`, `response.clientDataJSON`, `response.signature`,
+    /// `response.userHandle`; binary as base64url).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub credential: serde_json::Value,
+    /// As in [`LoginRequest`]: the refresh token in cookies instead of the body.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refresh_cookie: bool,
 }
 
 /// Recovery codes, shown once.

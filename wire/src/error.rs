@@ -19,4 +19,7 @@ pub struct ErrorBody {
     /// `/v1/auth/login/second-factor` with a code, within five minutes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub challenge: Option<String>,
+    /// With `second_factor_required`: the factors the account has, `totp` and/or `passkey`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_factors: Option<Vec<String>>,
 }

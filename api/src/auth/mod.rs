@@ -2,6 +2,7 @@
 //! `AuthUser` extractor and the rate limiter for `/v1/auth/*`.
 
 pub mod cookies;
+pub mod passkeys;
 pub mod password_reset;
 pub mod second_factor;
 pub mod service;

@@ -78,7 +78,7 @@ fn now_step() -> i64 {
 
 /// Who may have a second factor: patients, auditors, operators and hospital staff members (the
 /// hospital's own API-secret session is a machine client).
-fn check_role(user: &AuthUser) -> ApiResult<()> {
+pub(super) fn check_role(user: &AuthUser) -> ApiResult<()> {
     match user.role {
         Role::Patient | Role::Auditor | Role::Admin => Ok(()),
         Role::Hospital if user.staff.is_some() => Ok(()),
@@ -93,7 +93,7 @@ pub fn required_for(state: &AppState, role: Role, staff: bool) -> bool {
     (role == Role::Admin && auth.require_operator_second_factor) || (staff && auth.require_staff_second_factor)
 }
 
-async fn credential_of(state: &AppState, user: &AuthUser) -> ApiResult<Credential> {
+pub(super) async fn credential_of(state: &AppState, user: &AuthUser) -> ApiResult<Credential> {
     check_role(user)?;
     let found = match user.staff {
         Some(m) => credentials::find_staff_credential_by_id(&state.pool, m.id).await?,
@@ -102,7 +102,7 @@ async fn credential_of(state: &AppState, user: &AuthUser) -> ApiResult<Credentia
     found.ok_or(ApiError::Unauthorized)
 }
 
-fn event(
+pub(super) fn event(
     role: Role,
     subject: Uuid,
     staff: Option<Uuid>,
@@ -171,12 +171,17 @@ async fn check_code(
 
 /// Refuses while wrong codes have locked the factor.
 fn check_lock(row: &Totp) -> ApiResult<()> {
-    match row.locked_until {
+    lock_error(row.locked_until).map_or(Ok(()), Err)
+}
+
+/// The `429 rate_limited` of a second factor locked until `locked_until`, if that is still ahead.
+pub(super) fn lock_error(locked_until: Option<chrono::DateTime<Utc>>) -> Option<ApiError> {
+    match locked_until {
         Some(until) if until > Utc::now() => {
             let secs = (until - Utc::now()).num_seconds().max(1);
-            Err(ApiError::RateLimited { retry_after_secs: u64::try_from(secs).unwrap_or(1) })
+            Some(ApiError::RateLimited { retry_after_secs: u64::try_from(secs).unwrap_or(1) })
         }
-        _ => Ok(()),
+        _ => None,
     }
 }
 
@@ -186,12 +191,14 @@ pub async fn status(state: &AppState, user: &AuthUser) -> ApiResult<SecondFactor
     let mut tx = pramana_server::store::begin(&state.pool).await?;
     let row = store::lock_totp(&mut *tx, &state.totp_seal, credential.id).await?;
     let left = store::recovery_codes_left(&mut *tx, credential.id).await?;
+    let passkeys = pramana_server::store::passkeys::list(&mut *tx, credential.id).await?.len();
     pramana_server::store::commit(tx).await?;
     Ok(SecondFactorStatus {
         enabled: row.as_ref().is_some_and(|r| r.enabled),
         pending: row.as_ref().is_some_and(|r| !r.enabled),
         recovery_codes_left: left,
         required: required_for(state, user.role, user.staff.is_some()),
+        passkeys: i64::try_from(passkeys).unwrap_or(i64::MAX),
     })
 }
 
@@ -379,8 +386,9 @@ pub async fn challenge(state: &AppState, credential: &Credential, request_id: Op
     )
     .await?;
     pramana_server::store::commit(tx).await?;
+    let factors = store::factors(&state.pool, credential.id).await?;
     tracing::info!("password accepted; second factor required");
-    Ok(ApiError::SecondFactorRequired { challenge: token })
+    Ok(ApiError::SecondFactorRequired { challenge: token, factors })
 }
 
 /// The second step of a login: a live challenge and a TOTP or recovery code open the session
@@ -412,8 +420,36 @@ pub async fn login(
     let credential =
         credentials::find_credential_by_id(&mut *tx, credential_id).await?.ok_or(ApiError::Unauthorized)?;
     let Some(row) = store::lock_totp(&mut *tx, &state.totp_seal, credential_id).await?.filter(|r| r.enabled) else {
-        // Turned off since the password step: the password alone signs in now.
-        return Err(ApiError::Unauthorized);
+        if !store::is_enabled(&mut *tx, credential_id).await? {
+            // Turned off since the password step: the password alone signs in now.
+            return Err(ApiError::Unauthorized);
+        }
+        // Passkeys only: a code cannot be right, and counts as a wrong one.
+        let locked = store::lock_attempts(&mut tx, credential_id).await?;
+        let ev = |reason: &str| {
+            event(
+                credential.role,
+                credential.subject_id,
+                credential.staff_id,
+                "auth.login_second_factor",
+                Outcome::Denied,
+                request_id.clone(),
+            )
+            .details(json!({"reason": reason}))
+        };
+        if let Some(e) = lock_error(locked) {
+            insert_audit_event(&mut tx, &ev("locked")).await?;
+            pramana_server::store::commit(tx).await?;
+            return Err(e);
+        }
+        store::record_failure(&mut *tx, credential_id, MAX_FAILURES, LOCK_SECS).await?;
+        insert_audit_event(&mut tx, &ev(Refusal::Wrong.code())).await?;
+        pramana_server::store::commit(tx).await?;
+        return Err(ApiError::BadRequest {
+            status: axum::http::StatusCode::UNAUTHORIZED,
+            code: Refusal::Wrong.code(),
+            message: "this account has no authenticator app, only passkeys: sign in with a passkey".into(),
+        });
     };
     if let Err(e) = check_lock(&row) {
         let ev = event(

@@ -4,21 +4,24 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use pramana_core::{AbhaAddress, AbhaNumber, PatientId};
 use pramana_wire::{
-    LoginRequest, PasswordResetConfirm, PasswordResetRequest, PatientView, RecoveryCodes, RefreshRequest,
-    RegisterRequest, SecondFactorCode, SecondFactorLoginRequest, SecondFactorSetup, SecondFactorStatus, TokenResponse,
+    LoginRequest, PasskeyInfo, PasskeyLoginFinish, PasskeyLoginStart, PasskeyOptions, PasskeyRegisterFinish,
+    PasskeyRegisterStart, PasskeyRemove, PasswordResetConfirm, PasswordResetRequest, PatientView, RecoveryCodes,
+    RefreshRequest, RegisterRequest, SecondFactorCode, SecondFactorLoginRequest, SecondFactorSetup, SecondFactorStatus,
+    TokenResponse,
 };
 use serde_json::json;
 
 use crate::auth::cookies;
 use crate::auth::service::{self, TokenPair};
-use crate::auth::{Role, SignedIn, password_reset, second_factor};
+use crate::auth::{Role, SignedIn, passkeys, password_reset, second_factor};
 use crate::error::current_request_id;
-use crate::error::{ApiError, ApiJson, ApiResult, conflict_as};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, conflict_as};
 use crate::service::ServiceError;
 use crate::state::AppState;
 use axum::extract::State;
 use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
 use pramana_server::store::{StoreError, abha, credentials, patients};
+use uuid::Uuid;
 
 /// What registering a number already taken is told.
 const ALREADY_REGISTERED: &str = "this ABHA number is already registered; sign in instead";
@@ -329,4 +332,108 @@ pub async fn second_factor_recovery_codes(
 ) -> ApiResult<ApiJson<RecoveryCodes>> {
     check_code_len(&body)?;
     Ok(ApiJson(second_factor::regenerate(&state, &user, &body.code, current_request_id()).await?))
+}
+
+/// The caller's passkeys (a second factor beside TOTP; docs/two-factor.md "Passkeys").
+#[utoipa::path(get, path = "/v1/auth/second-factor/passkeys", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Oldest first", body = Vec<PasskeyInfo>),
+        (status = 403, description = "The hospital's API-secret session (a machine client) has no second factor", body = crate::error::ErrorBody),
+    ))]
+pub async fn passkeys_list(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+) -> ApiResult<ApiJson<Vec<PasskeyInfo>>> {
+    Ok(ApiJson(passkeys::list(&state, &user).await?))
+}
+
+/// Starts adding a passkey: the options for `navigator.credentials.create()` (good for five
+/// minutes; a new start replaces them).
+#[utoipa::path(post, path = "/v1/auth/second-factor/passkeys/start", tag = "auth", security(("bearer" = [])), request_body = PasskeyRegisterStart,
+    responses(
+        (status = 200, description = "`{publicKey}` creation options; binary fields base64url", body = PasskeyOptions),
+        (status = 409, description = "`passkey_name_taken`, `passkey_limit` (ten per account)", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_name`", body = crate::error::ErrorBody),
+    ))]
+pub async fn passkeys_start(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    ApiJson(body): ApiJson<PasskeyRegisterStart>,
+) -> ApiResult<ApiJson<PasskeyOptions>> {
+    Ok(ApiJson(passkeys::register_start(&state, &user, &body.name, current_request_id()).await?))
+}
+
+/// Finishes adding a passkey with the browser's answer: from now on signing in asks for a
+/// second factor (this passkey, or TOTP if it is on).
+#[utoipa::path(post, path = "/v1/auth/second-factor/passkeys/finish", tag = "auth", security(("bearer" = [])), request_body = PasskeyRegisterFinish,
+    responses(
+        (status = 200, description = "Added", body = PasskeyInfo),
+        (status = 409, description = "`passkey_not_started` (none started, or more than five minutes ago), `passkey_already_registered`, `passkey_name_taken`", body = crate::error::ErrorBody),
+        (status = 422, description = "`passkey_invalid`: the answer does not verify (challenge, origin, signature, user verification); nothing changed", body = crate::error::ErrorBody),
+    ))]
+pub async fn passkeys_finish(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    ApiJson(body): ApiJson<PasskeyRegisterFinish>,
+) -> ApiResult<ApiJson<PasskeyInfo>> {
+    Ok(ApiJson(passkeys::register_finish(&state, &user, body.credential, current_request_id()).await?))
+}
+
+/// Removes one of the caller's passkeys, with the account's password typed again (a wrong one
+/// counts towards the second-factor lock).
+#[utoipa::path(post, path = "/v1/auth/second-factor/passkeys/{id}/remove", tag = "auth", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = PasskeyRemove,
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "No such passkey of the caller", body = crate::error::ErrorBody),
+        (status = 422, description = "`password_invalid`: nothing changed", body = crate::error::ErrorBody),
+    ))]
+pub async fn passkeys_remove(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<PasskeyRemove>,
+) -> ApiResult<StatusCode> {
+    if body.password.len() > MAX_PASSWORD_LEN * 4 {
+        return Err(ApiError::unprocessable("password_invalid", "that is not this account's password"));
+    }
+    passkeys::remove(&state, &user, id, body.password, current_request_id()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Starts answering a `second_factor_required` challenge with a passkey: the options for
+/// `navigator.credentials.get()`, listing the account's passkeys.
+#[utoipa::path(post, path = "/v1/auth/login/passkey/start", tag = "auth", request_body = PasskeyLoginStart,
+    responses(
+        (status = 200, description = "`{publicKey}` request options; binary fields base64url", body = PasskeyOptions),
+        (status = 401, description = "`challenge_invalid`, `passkey_none` (no passkey that may sign in)", body = crate::error::ErrorBody),
+    ))]
+pub async fn auth_login_passkey_start(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<PasskeyLoginStart>,
+) -> ApiResult<ApiJson<PasskeyOptions>> {
+    if body.challenge.len() > 128 {
+        return Err(ApiError::Unauthorized);
+    }
+    Ok(ApiJson(passkeys::login_start(&state, &body.challenge, current_request_id()).await?))
+}
+
+/// Finishes a login with a passkey: the session, as `/v1/auth/login` gives it.
+#[utoipa::path(post, path = "/v1/auth/login/passkey/finish", tag = "auth", request_body = PasskeyLoginFinish,
+    responses(
+        (status = 200, description = "Logged in", body = TokenResponse),
+        (status = 401, description = "`challenge_invalid`, `passkey_not_started`, `passkey_invalid` (does not verify), `passkey_unknown` (not this account's), `passkey_counter_regressed` (the signature counter did not go up: the passkey may be copied and is blocked), `passkey_possibly_cloned` (blocked before); each counts towards the lock (429 after five in a row)", body = crate::error::ErrorBody),
+    ))]
+pub async fn auth_login_passkey_finish(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PasskeyLoginFinish>,
+) -> ApiResult<Response> {
+    if body.challenge.len() > 128 {
+        return Err(ApiError::Unauthorized);
+    }
+    let pair =
+        passkeys::login_finish(&state, &body.challenge, body.credential, current_request_id(), user_agent(&headers))
+            .await?;
+    Ok(tokens_response(&state, pair, body.refresh_cookie))
 }

@@ -78,6 +78,12 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(auth::second_factor_enable))
         .routes(routes!(auth::second_factor_disable))
         .routes(routes!(auth::second_factor_recovery_codes))
+        .routes(routes!(auth::passkeys_list))
+        .routes(routes!(auth::passkeys_start))
+        .routes(routes!(auth::passkeys_finish))
+        .routes(routes!(auth::passkeys_remove))
+        .routes(routes!(auth::auth_login_passkey_start))
+        .routes(routes!(auth::auth_login_passkey_finish))
         .routes(routes!(staff::staff_accept))
         .route_layer(axum::middleware::from_fn_with_state(state, limit_auth));
 

@@ -15,6 +15,7 @@ pub mod health;
 pub mod keys;
 pub mod links;
 pub mod notifications;
+pub mod passkeys;
 pub mod password_resets;
 pub mod patients;
 pub mod relay;

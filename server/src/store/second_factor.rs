@@ -1,4 +1,5 @@
-//! `credential_totp`, `recovery_codes`, `login_challenges`: the second factor of a credential.
+//! `credential_totp`, `recovery_codes`, `login_challenges`, `second_factor_attempts`: the second
+//! factor of a credential (passkeys: [`super::passkeys`]).
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
@@ -118,8 +119,9 @@ pub struct Totp {
 /// opened.
 pub async fn lock_totp(db: impl PgExecutor<'_>, seal: &SecretSeal, credential_id: Uuid) -> StoreResult<Option<Totp>> {
     let row = sqlx::query(
-        "SELECT secret, enabled_at IS NOT NULL AS enabled, last_used_step, locked_until
-         FROM credential_totp WHERE credential_id = $1 FOR UPDATE",
+        "SELECT t.secret, t.enabled_at IS NOT NULL AS enabled, t.last_used_step, a.locked_until
+         FROM credential_totp t LEFT JOIN second_factor_attempts a USING (credential_id)
+         WHERE t.credential_id = $1 FOR UPDATE OF t",
     )
     .bind(credential_id)
     .fetch_optional(db)
@@ -137,10 +139,9 @@ pub async fn lock_totp(db: impl PgExecutor<'_>, seal: &SecretSeal, credential_id
 
 /// Whether the credential of `role` and `subject_id` has its second factor on.
 pub async fn is_enabled_for(db: impl PgExecutor<'_>, role: Role, subject_id: Uuid) -> StoreResult<bool> {
-    let on: Option<bool> = sqlx::query_scalar(
-        "SELECT t.enabled_at IS NOT NULL FROM credential_totp t JOIN credentials c ON c.id = t.credential_id
-         WHERE c.role = $1 AND c.subject_id = $2",
-    )
+    let on: Option<bool> = sqlx::query_scalar(&format!(
+        "SELECT {HAS_FACTOR} FROM credentials c WHERE c.role = $1 AND c.subject_id = $2 LIMIT 1"
+    ))
     .bind(role.as_str())
     .bind(subject_id)
     .fetch_optional(db)
@@ -150,24 +151,59 @@ pub async fn is_enabled_for(db: impl PgExecutor<'_>, role: Role, subject_id: Uui
 
 /// Whether hospital staff member `staff_id`'s credential has its second factor on.
 pub async fn is_enabled_for_staff(db: impl PgExecutor<'_>, staff_id: Uuid) -> StoreResult<bool> {
-    let on: Option<bool> = sqlx::query_scalar(
-        "SELECT t.enabled_at IS NOT NULL FROM credential_totp t JOIN credentials c ON c.id = t.credential_id
-         WHERE c.role = 'staff' AND c.subject_id = $1",
-    )
+    let on: Option<bool> = sqlx::query_scalar(&format!(
+        "SELECT {HAS_FACTOR} FROM credentials c WHERE c.role = 'staff' AND c.subject_id = $1"
+    ))
     .bind(staff_id)
     .fetch_optional(db)
     .await?;
     Ok(on.unwrap_or(false))
 }
 
-/// Whether `credential_id` has its second factor on.
+/// Whether `credential_id` has a second factor: TOTP on, or a passkey.
 pub async fn is_enabled(db: impl PgExecutor<'_>, credential_id: Uuid) -> StoreResult<bool> {
-    let on: Option<bool> =
-        sqlx::query_scalar("SELECT enabled_at IS NOT NULL FROM credential_totp WHERE credential_id = $1")
-            .bind(credential_id)
-            .fetch_optional(db)
-            .await?;
+    let on: Option<bool> = sqlx::query_scalar(&format!("SELECT {HAS_FACTOR} FROM credentials c WHERE c.id = $1"))
+        .bind(credential_id)
+        .fetch_optional(db)
+        .await?;
     Ok(on.unwrap_or(false))
+}
+
+/// Which second factors `credential_id` has: `totp` (on) and `passkey` (at least one).
+pub async fn factors(db: impl PgExecutor<'_>, credential_id: Uuid) -> StoreResult<Vec<&'static str>> {
+    let row = sqlx::query(
+        "SELECT EXISTS (SELECT 1 FROM credential_totp WHERE credential_id = $1 AND enabled_at IS NOT NULL) AS totp,
+                EXISTS (SELECT 1 FROM credential_passkeys WHERE credential_id = $1) AS passkey",
+    )
+    .bind(credential_id)
+    .fetch_one(db)
+    .await?;
+    let mut out = Vec::new();
+    if row.try_get::<bool, _>("totp")? {
+        out.push("totp");
+    }
+    if row.try_get::<bool, _>("passkey")? {
+        out.push("passkey");
+    }
+    Ok(out)
+}
+
+/// SQL: whether credential `c` has a second factor (TOTP on, or a passkey).
+const HAS_FACTOR: &str =
+    "(EXISTS (SELECT 1 FROM credential_totp t WHERE t.credential_id = c.id AND t.enabled_at IS NOT NULL)
+     OR EXISTS (SELECT 1 FROM credential_passkeys p WHERE p.credential_id = c.id))";
+
+/// Until when wrong second-factor attempts have locked `credential_id`'s second factor (the
+/// row is locked for update, so concurrent attempts count one after the other).
+pub async fn lock_attempts(db: &mut sqlx::PgConnection, credential_id: Uuid) -> StoreResult<Option<DateTime<Utc>>> {
+    sqlx::query("INSERT INTO second_factor_attempts (credential_id) VALUES ($1) ON CONFLICT DO NOTHING")
+        .bind(credential_id)
+        .execute(&mut *db)
+        .await?;
+    Ok(sqlx::query_scalar("SELECT locked_until FROM second_factor_attempts WHERE credential_id = $1 FOR UPDATE")
+        .bind(credential_id)
+        .fetch_one(&mut *db)
+        .await?)
 }
 
 /// Starts (or restarts) enrolment with a new secret. `false` when the factor is already on
@@ -194,8 +230,8 @@ pub async fn start_enrolment(
 /// Switches the factor on; `step` is the step of the code that proved it.
 pub async fn enable(db: impl PgExecutor<'_>, credential_id: Uuid, step: i64) -> StoreResult<()> {
     sqlx::query(
-        "UPDATE credential_totp SET enabled_at = now(), last_used_step = $2, failed_attempts = 0, locked_until = NULL
-         WHERE credential_id = $1",
+        "WITH t AS (UPDATE credential_totp SET enabled_at = now(), last_used_step = $2 WHERE credential_id = $1)
+         DELETE FROM second_factor_attempts WHERE credential_id = $1",
     )
     .bind(credential_id)
     .bind(step)
@@ -208,8 +244,8 @@ pub async fn enable(db: impl PgExecutor<'_>, credential_id: Uuid, step: i64) -> 
 /// count of wrong ones.
 pub async fn record_success(db: impl PgExecutor<'_>, credential_id: Uuid, step: Option<i64>) -> StoreResult<()> {
     sqlx::query(
-        "UPDATE credential_totp SET last_used_step = COALESCE($2, last_used_step), failed_attempts = 0, locked_until = NULL
-         WHERE credential_id = $1",
+        "WITH t AS (UPDATE credential_totp SET last_used_step = COALESCE($2, last_used_step) WHERE credential_id = $1)
+         DELETE FROM second_factor_attempts WHERE credential_id = $1",
     )
     .bind(credential_id)
     .bind(step)
@@ -218,7 +254,7 @@ pub async fn record_success(db: impl PgExecutor<'_>, credential_id: Uuid, step: 
     Ok(())
 }
 
-/// A wrong (or replayed) code: counts it; at `max_failures` the factor is locked for
+/// A wrong (or replayed) code, or a refused passkey: counts it; at `max_failures` the factor is locked for
 /// `lock_secs` and the count starts again. Returns whether it is now locked.
 pub async fn record_failure(
     db: impl PgExecutor<'_>,
@@ -227,11 +263,13 @@ pub async fn record_failure(
     lock_secs: i64,
 ) -> StoreResult<bool> {
     let locked: Option<bool> = sqlx::query_scalar(
-        "UPDATE credential_totp
-         SET failed_attempts = CASE WHEN failed_attempts + 1 >= $2 THEN 0 ELSE failed_attempts + 1 END,
-             locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN now() + make_interval(secs => $3) ELSE locked_until END
-         WHERE credential_id = $1
-         RETURNING locked_until IS NOT NULL AND locked_until > now()",
+        "INSERT INTO second_factor_attempts AS a (credential_id, failed_attempts, locked_until)
+         VALUES ($1, CASE WHEN 1 >= $2 THEN 0 ELSE 1 END,
+                 CASE WHEN 1 >= $2 THEN now() + make_interval(secs => $3) END)
+         ON CONFLICT (credential_id) DO UPDATE
+         SET failed_attempts = CASE WHEN a.failed_attempts + 1 >= $2 THEN 0 ELSE a.failed_attempts + 1 END,
+             locked_until = CASE WHEN a.failed_attempts + 1 >= $2 THEN now() + make_interval(secs => $3) ELSE a.locked_until END
+         RETURNING a.locked_until IS NOT NULL AND a.locked_until > now()",
     )
     .bind(credential_id)
     .bind(max_failures)
@@ -241,7 +279,7 @@ pub async fn record_failure(
     Ok(locked.unwrap_or(false))
 }
 
-/// Turns the factor off: the secret and the recovery codes are deleted.
+/// Turns TOTP off: the secret and the recovery codes are deleted (passkeys stay).
 pub async fn delete(db: &mut sqlx::PgConnection, credential_id: Uuid) -> StoreResult<()> {
     sqlx::query("DELETE FROM recovery_codes WHERE credential_id = $1").bind(credential_id).execute(&mut *db).await?;
     sqlx::query("DELETE FROM credential_totp WHERE credential_id = $1").bind(credential_id).execute(&mut *db).await?;
@@ -336,6 +374,29 @@ pub async fn lock_live_challenge(db: impl PgExecutor<'_>, token_hash: &[u8; 32])
     .fetch_optional(db)
     .await?;
     row.map(|r| r.try_get("credential_id").map_err(Into::into)).transpose()
+}
+
+/// Keeps a started passkey sign-in's state on its (live) challenge, replacing an earlier one.
+pub async fn set_passkey_state(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8; 32],
+    state: &serde_json::Value,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE login_challenges SET passkey_state = $2 WHERE token_hash = $1")
+        .bind(token_hash.as_slice())
+        .bind(state)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The started passkey sign-in of a challenge (locked by [`lock_live_challenge`] before).
+pub async fn passkey_state(db: impl PgExecutor<'_>, token_hash: &[u8; 32]) -> StoreResult<Option<serde_json::Value>> {
+    Ok(sqlx::query_scalar("SELECT passkey_state FROM login_challenges WHERE token_hash = $1")
+        .bind(token_hash.as_slice())
+        .fetch_optional(db)
+        .await?
+        .flatten())
 }
 
 /// Marks a challenge used.

@@ -6,6 +6,7 @@
 // (the page keeps its state) and the call is retried.
 import createClient, { type Middleware } from "openapi-fetch";
 import type { components, paths } from "./schema";
+import { assertionJSON, requestOptions } from "../lib/webauthn";
 
 export type Schemas = components["schemas"];
 export type TokenResponse = Schemas["TokenResponse"];
@@ -16,8 +17,10 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    /** With `second_factor_required`: the challenge to send back with a code. */
+    /** With `second_factor_required`: the challenge to send back with a code or a passkey. */
     readonly challenge?: string,
+    /** With `second_factor_required`: the account's factors (`totp`, `passkey`). */
+    readonly secondFactors?: string[],
   ) {
     super(message);
     this.name = "ApiError";
@@ -76,12 +79,15 @@ api.use(auth);
 type Result<D> = { data?: D; error?: unknown; response: Response };
 
 function toError(r: Result<unknown>): ApiError {
-  const body = r.error as { code?: string; message?: string; challenge?: string | null } | undefined;
+  const body = r.error as
+    | { code?: string; message?: string; challenge?: string | null; second_factors?: string[] | null }
+    | undefined;
   return new ApiError(
     r.response.status,
     body?.code ?? `http_${r.response.status}`,
     body?.message ?? r.response.statusText,
     body?.challenge ?? undefined,
+    body?.second_factors ?? undefined,
   );
 }
 
@@ -132,6 +138,44 @@ export async function login(login: string, password: string): Promise<TokenRespo
 export async function loginSecondFactor(challenge: string, code: string): Promise<TokenResponse> {
   const r = await send(() =>
     api.POST("/v1/auth/login/second-factor", { body: { challenge, code: code.trim(), refresh_cookie: true } }),
+  );
+  if (!r.data) throw toError(r);
+  setSession(r.data);
+  return r.data;
+}
+
+/**
+ * A browser's passkey ceremony; its refusal (cancelled, timed out, no matching passkey on this
+ * device) as an `ApiError` with code `passkey_cancelled`.
+ */
+export async function passkeyCeremony<C>(f: () => Promise<C | null>): Promise<C> {
+  if (typeof PublicKeyCredential === "undefined") throw new ApiError(0, "passkey_unsupported", "this browser has no passkeys");
+  try {
+    const c = await f();
+    if (!c) throw new Error("no credential");
+    return c;
+  } catch (e) {
+    throw new ApiError(0, "passkey_cancelled", e instanceof Error ? e.message : String(e));
+  }
+}
+
+/**
+ * The second step of a sign-in with a passkey: the challenge `login` threw, the server's
+ * options, the browser's passkey dialog, and the server's verdict.
+ */
+export async function loginPasskey(challenge: string): Promise<TokenResponse> {
+  const start = await send(() => api.POST("/v1/auth/login/passkey/start", { body: { challenge } }));
+  if (!start.data) throw toError(start);
+  const options = requestOptions(start.data.publicKey);
+  const credential = await passkeyCeremony(() => navigator.credentials.get({ publicKey: options }));
+  const r = await send(() =>
+    api.POST("/v1/auth/login/passkey/finish", {
+      body: {
+        challenge,
+        credential: assertionJSON(credential as PublicKeyCredential) as Schemas["PasskeyLoginFinish"]["credential"],
+        refresh_cookie: true,
+      },
+    }),
   );
   if (!r.data) throw toError(r);
   setSession(r.data);

@@ -55,6 +55,16 @@ function AuditorLogin({ otherSession }: { otherSession: boolean }) {
     otherSession: at("au.login.otherSession"),
     signOut: at("au.login.signOut"),
     patientLink: at("au.login.patientLink"),
+    secondFactor: {
+      intro: t("login.2fa.intro"),
+      code: t("login.2fa.code"),
+      hint: t("login.2fa.hint"),
+      submit: t("login.2fa.submit"),
+      back: t("login.2fa.back"),
+      passkeyIntro: t("login.2fa.passkey.intro"),
+      passkey: t("login.2fa.passkey"),
+      or: t("login.2fa.or"),
+    },
   };
   return (
     <RoleSignIn

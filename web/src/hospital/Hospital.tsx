@@ -3,7 +3,7 @@
 // member, opened from the bundle an administrator sealed to them; for the API-secret session,
 // the hospital's keystore), then the desk pages: the ABHA desk, consent requests, the patients
 // with their shared documents and uploads, verifying a handed-over document, webhooks and
-// staff. Which pages a member sees follows their role; the API checks the role again on every
+// staff, and a member's own two-factor sign-in. Which pages a member sees follows their role; the API checks the role again on every
 // call. Loaded only when opened (App.tsx).
 import { useMemo } from "react";
 import { Link, NavLink, Navigate, Route, Routes, useLocation } from "react-router";
@@ -13,6 +13,8 @@ import { RoleSignIn, type RoleSignInWords } from "../ui/RoleSignIn";
 import { ErrorAlert } from "../ui";
 import { useT } from "../i18n";
 import { Verify } from "../pages/Verify";
+import { SecondFactorSection } from "../pages/SecondFactor";
+import { Page } from "../Layout";
 import { AbhaDesk } from "./AbhaDesk";
 import { HospitalDocument } from "./HospitalDocument";
 import { PatientRecord, Patients } from "./Patients";
@@ -57,7 +59,7 @@ export function Hospital() {
   const reach = reachOf(member);
   const pages = (
     <>
-      <HospitalNav reach={reach} />
+      <HospitalNav reach={reach} staff={member !== null} />
       <Routes>
         {reach.records ? <Route index element={<AbhaDesk />} /> : <Route index element={<Navigate to="/hospital/staff" replace />} />}
         {reach.records && (
@@ -70,6 +72,7 @@ export function Hospital() {
           </>
         )}
         <Route path="verify" element={<Verify />} />
+        {member && <Route path="account" element={<StaffAccount />} />}
         {reach.settings && (
           <>
             <Route path="webhooks" element={<Webhooks />} />
@@ -94,7 +97,17 @@ export function Hospital() {
   );
 }
 
-function HospitalNav({ reach }: { reach: Reach }) {
+/** A staff member's own sign-in: the authenticator app and passkeys (docs/two-factor.md). */
+function StaffAccount() {
+  const ht = useHT();
+  return (
+    <Page title={ht("h.nav.account")}>
+      <SecondFactorSection />
+    </Page>
+  );
+}
+
+function HospitalNav({ reach, staff }: { reach: Reach; staff: boolean }) {
   const ht = useHT();
   const items = [
     ...(reach.records
@@ -112,6 +125,7 @@ function HospitalNav({ reach }: { reach: Reach }) {
           { to: "/hospital/staff", label: ht("h.nav.staff"), end: false },
         ]
       : []),
+    ...(staff ? [{ to: "/hospital/account", label: ht("h.nav.account"), end: false }] : []),
   ];
   return (
     <nav className="main-nav" aria-label={ht("h.nav.label")}>

@@ -5,12 +5,13 @@
 // the crypto worker and never saved.
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from "react";
 import { Link } from "react-router";
-import { ApiError, api, call, login, loginSecondFactor, logout, type Schemas } from "../api/client";
+import { ApiError, api, call, login, logout, type Schemas, type TokenResponse } from "../api/client";
 import { fromHex, toHex } from "../crypto/bytes";
 import type { Unlocked } from "../crypto/worker";
 import { Page } from "../Layout";
 import { cryptoClient, savedKeystore, saveKeystore, setUnlocked } from "../state/keys";
 import { Alert, Field } from "../ui";
+import { SecondFactorStep, challengeOf, type Challenge } from "../ui/SecondFactorStep";
 import { useHT, useHospitalError } from "./strings";
 
 export type StaffMember = Schemas["StaffView"];
@@ -51,30 +52,29 @@ export function StaffSignIn() {
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [challenge, setChallenge] = useState<string | null>(null);
-  const [code, setCode] = useState("");
+  const [challenge, setChallenge] = useState<Challenge | null>(null);
+
+  async function signedIn(t: TokenResponse) {
+    setPassword("");
+    setChallenge(null);
+    if (t.role !== "hospital") {
+      await logout().catch(() => {});
+      setError(ht("h.login.notHospital"));
+    }
+  }
 
   async function submit(e: FormEvent) {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      const t = challenge
-        ? await loginSecondFactor(challenge, code)
-        : await login(`${hfr.trim().toUpperCase()}/${username.trim().toLowerCase()}`, password);
-      setPassword("");
-      setCode("");
-      setChallenge(null);
-      if (t.role !== "hospital") {
-        await logout().catch(() => {});
-        setError(ht("h.login.notHospital"));
-      }
+      await signedIn(await login(`${hfr.trim().toUpperCase()}/${username.trim().toLowerCase()}`, password));
     } catch (err) {
-      if (err instanceof ApiError && err.code === "second_factor_required" && err.challenge) {
-        setChallenge(err.challenge);
+      const c = challengeOf(err);
+      if (c) {
+        setChallenge(c);
         setPassword("");
       } else {
-        if (err instanceof ApiError && err.code === "challenge_invalid") setChallenge(null);
         setError(err instanceof ApiError && err.code === "unauthorized" ? ht("h.staff.login.wrong") : describe(err));
       }
     } finally {
@@ -91,24 +91,31 @@ export function StaffSignIn() {
       <h1>{ht("h.staff.login.title")}</h1>
       <p className="muted">{ht("h.staff.login.intro")}</p>
       {challenge ? (
-        <form onSubmit={submit} aria-label={ht("h.staff.login.title")}>
-          {error && <Alert>{error}</Alert>}
-          <p>{ht("h.staff.login.code.intro")}</p>
-          <Field
-            label={ht("h.staff.login.code")}
-            hint={ht("h.staff.login.code.hint")}
-            autoComplete="one-time-code"
-            autoCapitalize="none"
-            spellCheck={false}
-            required
-            autoFocus
-            value={code}
-            onChange={(e) => setCode(e.target.value)}
-          />
-          <button type="submit" className="primary" disabled={busy}>
-            {busy ? ht("h.login.busy") : ht("h.login.submit")}
-          </button>
-        </form>
+        <SecondFactorStep
+          challenge={challenge}
+          label={ht("h.staff.login.title")}
+          error={error && <Alert>{error}</Alert>}
+          words={{
+            intro: ht("h.staff.login.code.intro"),
+            code: ht("h.staff.login.code"),
+            hint: ht("h.staff.login.code.hint"),
+            submit: ht("h.login.submit"),
+            busy: ht("h.login.busy"),
+            back: ht("h.staff.login.back"),
+            passkeyIntro: ht("h.staff.login.passkey.intro"),
+            passkey: ht("h.staff.login.passkey"),
+            or: ht("h.staff.login.or"),
+          }}
+          onSignedIn={signedIn}
+          onFailed={(err) => {
+            if (err instanceof ApiError && err.code === "challenge_invalid") setChallenge(null);
+            setError(describe(err));
+          }}
+          onBack={() => {
+            setChallenge(null);
+            setError(null);
+          }}
+        />
       ) : (
       <form onSubmit={submit} aria-label={ht("h.staff.login.title")}>
         {error && <Alert>{error}</Alert>}

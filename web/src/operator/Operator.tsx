@@ -78,6 +78,9 @@ function OperatorLogin({ otherSession }: { otherSession: boolean }) {
       hint: ot("op.login.2fa.hint"),
       submit: ot("op.login.2fa.submit"),
       back: ot("op.login.2fa.back"),
+      passkeyIntro: ot("op.login.2fa.passkey.intro"),
+      passkey: ot("op.login.2fa.passkey"),
+      or: ot("op.login.2fa.or"),
     },
   };
   return (

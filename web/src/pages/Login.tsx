@@ -1,9 +1,10 @@
 // The first page: what Pramana promises, and signing in.
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
-import { ApiError, login, loginSecondFactor } from "../api/client";
+import { ApiError, login } from "../api/client";
 import { useT } from "../i18n";
 import { ErrorAlert, Field } from "../ui";
+import { SecondFactorStep, challengeOf, type Challenge } from "../ui/SecondFactorStep";
 
 /**
  * The sign-in form; `onDone` runs after a successful sign-in (default: go to documents).
@@ -17,30 +18,29 @@ export function LoginForm({ onDone, fixedLogin, operator }: { onDone?: () => voi
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   // Set when the password was right and the account has two-factor sign-in.
-  const [challenge, setChallenge] = useState<string | null>(null);
-  const [code, setCode] = useState("");
+  const [challenge, setChallenge] = useState<Challenge | null>(null);
+
+  function done() {
+    setPassword("");
+    setChallenge(null);
+    setError(null);
+    if (onDone) onDone();
+    else navigate("/documents");
+  }
 
   async function submit(e: FormEvent) {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      if (challenge) await loginSecondFactor(challenge, code);
-      else await login(id.trim(), password);
-      setPassword("");
-      setCode("");
-      setChallenge(null);
-      if (onDone) onDone();
-      else navigate("/documents");
+      await login(id.trim(), password);
+      done();
     } catch (err) {
-      if (err instanceof ApiError && err.code === "second_factor_required" && err.challenge) {
-        setChallenge(err.challenge);
+      const c = challengeOf(err);
+      if (c) {
+        setChallenge(c);
         setPassword("");
-      } else {
-        // An expired challenge starts again from the password.
-        if (err instanceof ApiError && err.code === "challenge_invalid") setChallenge(null);
-        setError(err);
-      }
+      } else setError(err);
     } finally {
       setBusy(false);
     }
@@ -48,27 +48,32 @@ export function LoginForm({ onDone, fixedLogin, operator }: { onDone?: () => voi
 
   if (challenge) {
     return (
-      <form onSubmit={submit} aria-label={t("login.2fa.title")}>
-        <ErrorAlert error={error} />
-        <p>{t("login.2fa.intro")}</p>
-        <Field
-          label={t("login.2fa.code")}
-          hint={t("login.2fa.hint")}
-          autoComplete="one-time-code"
-          autoCapitalize="none"
-          spellCheck={false}
-          required
-          autoFocus
-          value={code}
-          onChange={(e) => setCode(e.target.value)}
-        />
-        <button type="submit" className="primary" disabled={busy}>
-          {busy ? t("login.busy") : t("login.2fa.submit")}
-        </button>{" "}
-        <button type="button" onClick={() => setChallenge(null)} disabled={busy}>
-          {t("login.2fa.back")}
-        </button>
-      </form>
+      <SecondFactorStep
+        challenge={challenge}
+        label={t("login.2fa.title")}
+        error={<ErrorAlert error={error} />}
+        words={{
+          intro: t("login.2fa.intro"),
+          code: t("login.2fa.code"),
+          hint: t("login.2fa.hint"),
+          submit: t("login.2fa.submit"),
+          busy: t("login.busy"),
+          back: t("login.2fa.back"),
+          passkeyIntro: t("login.2fa.passkey.intro"),
+          passkey: t("login.2fa.passkey"),
+          or: t("login.2fa.or"),
+        }}
+        onSignedIn={done}
+        onFailed={(err) => {
+          // An expired challenge starts again from the password.
+          if (err instanceof ApiError && err.code === "challenge_invalid") setChallenge(null);
+          setError(err);
+        }}
+        onBack={() => {
+          setChallenge(null);
+          setError(null);
+        }}
+      />
     );
   }
 

@@ -4,10 +4,11 @@
 // of another role already open is offered a sign-out first.
 import { useEffect, useState, type FormEvent, type HTMLAttributes, type ReactNode } from "react";
 import { Link } from "react-router";
-import { ApiError, login, loginSecondFactor, logout } from "../api/client";
+import { ApiError, login, logout, type TokenResponse } from "../api/client";
 import { Page } from "../Layout";
 import { setUnlocked } from "../state/keys";
 import { Alert, Field } from ".";
+import { SecondFactorStep, challengeOf, type Challenge, type SecondFactorWords } from "./SecondFactorStep";
 
 export interface RoleSignInWords {
   title: string;
@@ -22,7 +23,7 @@ export interface RoleSignInWords {
   signOut: string;
   patientLink: string;
   /** The second step, for roles that may have two-factor sign-in (hospitals sign in with an API secret). */
-  secondFactor?: { intro: string; code: string; hint: string; submit: string; back: string };
+  secondFactor?: Omit<SecondFactorWords, "busy">;
 }
 
 export function RoleSignIn({
@@ -48,34 +49,33 @@ export function RoleSignIn({
   const [secret, setSecret] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [challenge, setChallenge] = useState<string | null>(null);
-  const [code, setCode] = useState("");
+  const [challenge, setChallenge] = useState<Challenge | null>(null);
   useEffect(() => {
     document.title = `${words.title} · Pramana`;
   }, [words.title]);
+
+  async function signedIn(t: TokenResponse) {
+    setSecret("");
+    setChallenge(null);
+    if (t.role !== role) {
+      // Another kind of account: it gets nothing here, and its session is ended at once.
+      await logout().catch(() => {});
+      setError(words.wrongRole);
+    }
+  }
 
   async function submit(e: FormEvent) {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      const t = challenge ? await loginSecondFactor(challenge, code) : await login(...normalise(name, secret));
-      setSecret("");
-      setCode("");
-      setChallenge(null);
-      if (t.role !== role) {
-        // Another kind of account: it gets nothing here, and its session is ended at once.
-        await logout().catch(() => {});
-        setError(words.wrongRole);
-      }
+      await signedIn(await login(...normalise(name, secret)));
     } catch (err) {
-      if (err instanceof ApiError && err.code === "second_factor_required" && err.challenge) {
-        setChallenge(err.challenge);
+      const c = challengeOf(err);
+      if (c) {
+        setChallenge(c);
         setSecret("");
-      } else {
-        if (err instanceof ApiError && err.code === "challenge_invalid") setChallenge(null);
-        setError(describe(err));
-      }
+      } else setError(describe(err));
     } finally {
       setBusy(false);
     }
@@ -105,27 +105,21 @@ export function RoleSignIn({
         <h1>{words.title}</h1>
         <p className="muted">{words.intro}</p>
         {challenge && words.secondFactor ? (
-          <form onSubmit={submit} aria-label={words.title}>
-            {error && <Alert>{error}</Alert>}
-            <p>{words.secondFactor.intro}</p>
-            <Field
-              label={words.secondFactor.code}
-              hint={words.secondFactor.hint}
-              autoComplete="one-time-code"
-              autoCapitalize="none"
-              spellCheck={false}
-              required
-              autoFocus
-              value={code}
-              onChange={(e) => setCode(e.target.value)}
-            />
-            <button type="submit" className="primary" disabled={busy}>
-              {busy ? words.busy : words.secondFactor.submit}
-            </button>{" "}
-            <button type="button" onClick={() => setChallenge(null)} disabled={busy}>
-              {words.secondFactor.back}
-            </button>
-          </form>
+          <SecondFactorStep
+            challenge={challenge}
+            label={words.title}
+            error={error && <Alert>{error}</Alert>}
+            words={{ ...words.secondFactor, busy: words.busy }}
+            onSignedIn={signedIn}
+            onFailed={(err) => {
+              if (err instanceof ApiError && err.code === "challenge_invalid") setChallenge(null);
+              setError(describe(err));
+            }}
+            onBack={() => {
+              setChallenge(null);
+              setError(null);
+            }}
+          />
         ) : (
         <form onSubmit={submit} aria-label={words.title}>
           {error && <Alert>{error}</Alert>}
