@@ -10,7 +10,8 @@ import { Link, NavLink, Navigate, Route, Routes, useLocation } from "react-route
 import { KeysGate, KeysWordsContext } from "../pages/Keys";
 import { useSession, useUnlocked } from "../state/hooks";
 import { RoleSignIn, type RoleSignInWords } from "../ui/RoleSignIn";
-import { ErrorAlert } from "../ui";
+import { Alert, ErrorAlert } from "../ui";
+import { ApiError } from "../api/client";
 import { useT } from "../i18n";
 import { Verify } from "../pages/Verify";
 import { SecondFactorSection } from "../pages/SecondFactor";
@@ -54,6 +55,9 @@ export function Hospital() {
   if (path === "/hospital/accept" && !signedIn) return <AcceptInvitation />;
   if (path === "/hospital/staff-sign-in" && session === null) return <StaffSignIn />;
   if (!signedIn) return <HospitalLogin otherSession={session !== null} />;
+  // The operator requires a second factor of staff and this member has none yet: only enrolling
+  // is open to them, so that is all the portal shows until they have one.
+  if (error instanceof ApiError && error.code === "second_factor_enrolment_required") return <StaffAccount required />;
   if (error) return <ErrorAlert error={error} />;
   if (member === undefined) return <p>{t("app.loading")}</p>;
   const reach = reachOf(member);
@@ -83,6 +87,8 @@ export function Hospital() {
       </Routes>
     </>
   );
+  // Their own sign-in settings need none of the hospital's keys.
+  if (member && path === "/hospital/account") return pages;
   if (member) {
     return (
       <StaffKeysGate member={member} unlocked={unlocked !== null}>
@@ -98,10 +104,18 @@ export function Hospital() {
 }
 
 /** A staff member's own sign-in: the authenticator app and passkeys (docs/two-factor.md). */
-function StaffAccount() {
+function StaffAccount({ required = false }: { required?: boolean }) {
   const ht = useHT();
   return (
     <Page title={ht("h.nav.account")}>
+      {required && (
+        <Alert kind="warn">
+          {ht("h.account.required")}{" "}
+          <button type="button" onClick={() => window.location.assign("/hospital")}>
+            {ht("h.account.continue")}
+          </button>
+        </Alert>
+      )}
       <SecondFactorSection />
     </Page>
   );

@@ -122,6 +122,9 @@ const en = {
   "h.nav.webhooks": "Webhooks",
   "h.nav.staff": "Staff",
   "h.nav.account": "My sign-in",
+  "h.account.required":
+    "This platform requires two-factor sign-in of hospital staff. Turn on an authenticator app or add a passkey below, then continue.",
+  "h.account.continue": "Continue to the portal",
 
   "h.staff.login.title": "Staff sign-in",
   "h.staff.login.intro": "Sign in with your own account: the hospital's HFR id, your username and your password.",
@@ -397,6 +400,9 @@ const hi: Record<HKey, string> = {
   "h.nav.webhooks": "वेबहुक",
   "h.nav.staff": "स्टाफ़",
   "h.nav.account": "मेरा साइन-इन",
+  "h.account.required":
+    "यह प्लैटफ़ॉर्म अस्पताल स्टाफ़ से दो-चरणीय साइन-इन माँगता है। नीचे ऑथेंटिकेटर ऐप चालू करें या पासकी जोड़ें, फिर आगे बढ़ें।",
+  "h.account.continue": "पोर्टल पर आगे बढ़ें",
 
   "h.staff.login.title": "स्टाफ़ साइन-इन",
   "h.staff.login.intro": "अपने खाते से साइन इन करें: अस्पताल की HFR आईडी, आपका यूज़रनेम और पासवर्ड।",
