@@ -9,7 +9,8 @@ import { Link, useParams } from "react-router";
 import { api, call, type Schemas } from "../api/client";
 import { fromHex } from "../crypto/bytes";
 import { keyId } from "../crypto/envelope";
-import { formatDate, useLang, useT, type T } from "../i18n";
+import { formatDate, useLang } from "../i18n";
+import { useCT, type CT } from "./caregiversStrings";
 import { Page } from "../Layout";
 import { changeStanzas } from "../lib/consentActions";
 import { HI_TYPES } from "../lib/hiTypes";
@@ -23,7 +24,7 @@ type DocumentView = Schemas["DocumentView"];
 type ConsentView = Schemas["ConsentView"];
 
 /** The HI types in plain words, joined. */
-function typeWords(t: T, codes: string[]): string {
+function typeWords(t: CT, codes: string[]): string {
   return codes.map((c) => words(t, "hitypes", c)).join(", ");
 }
 
@@ -34,7 +35,7 @@ function inDays(days: number): string {
 }
 
 export function Caregivers() {
-  const t = useT();
+  const t = useCT();
   const [given, setGiven] = useState<CaregiverView[] | null>(null);
   const [caredFor, setCaredFor] = useState<CaregiverView[] | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -61,7 +62,7 @@ export function Caregivers() {
 }
 
 function GiveAccess({ onGiven }: { onGiven(): void }) {
-  const t = useT();
+  const t = useCT();
   const { lang } = useLang();
   const unlocked = useUnlocked();
   const [who, setWho] = useState("");
@@ -175,7 +176,7 @@ async function share(
 }
 
 function Given({ list, onChange }: { list: CaregiverView[] | null; onChange(): void }) {
-  const t = useT();
+  const t = useCT();
   const { lang } = useLang();
   const unlocked = useUnlocked();
   const [busy, setBusy] = useState<string | null>(null);
@@ -276,7 +277,7 @@ function Given({ list, onChange }: { list: CaregiverView[] | null; onChange(): v
 }
 
 function CaredFor({ list }: { list: CaregiverView[] | null }) {
-  const t = useT();
+  const t = useCT();
   const { lang } = useLang();
   return (
     <section className="card" aria-labelledby="cared-title">
@@ -309,7 +310,7 @@ function CaredFor({ list }: { list: CaregiverView[] | null }) {
 
 /** The caregiver's view of one person they care for: documents in scope and consent requests. */
 export function CaredForRecord() {
-  const t = useT();
+  const t = useCT();
   const { lang } = useLang();
   const { id = "" } = useParams();
   const hospitals = useHospitals();
