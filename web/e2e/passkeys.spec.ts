@@ -5,19 +5,21 @@
 // on the authenticator app from the hospital portal's own page and signs in with a code.
 // WebAuthn needs a secure context and a domain (not an IP address): these pages are opened on
 // localhost, the relying party scripts/browser.sh configures.
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { expect, test, type CDPSession, type Page } from "@playwright/test";
 import {
   ADMIN_PASSWORD,
   BASE,
   KEY_PASSPHRASE,
   apiCall,
+  base32Decode,
   expectAccessible,
   loginAs,
   newHfrId,
   newPatientAccount,
   screenshot,
   signInWithNewKeys,
+  totp,
   watchConsole,
 } from "./platform";
 
@@ -95,32 +97,6 @@ test("add a passkey, sign in with it, and a copied passkey whose counter is behi
   await expect(page.getByRole("heading", { level: 1, name: "Documents" })).toHaveCount(0);
   expect(problems).toEqual([]);
 });
-
-function base32Decode(text: string): Buffer {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = 0;
-  let value = 0;
-  const out: number[] = [];
-  for (const c of text.replace(/\s/g, "").toUpperCase()) {
-    value = (value << 5) | alphabet.indexOf(c);
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push((value >>> bits) & 0xff);
-    }
-  }
-  return Buffer.from(out);
-}
-
-/** RFC 6238: HMAC-SHA-1, 6 digits, 30-second steps. */
-function totp(secret: Buffer, step: number): string {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const digest = createHmac("sha1", secret).update(counter).digest();
-  const offset = (digest[19] ?? 0) & 0x0f;
-  const word = digest.readUInt32BE(offset) & 0x7fffffff;
-  return String(word % 1_000_000).padStart(6, "0");
-}
 
 test("a staff member turns on two-factor sign-in in the hospital portal and signs in with a code", async ({ page }) => {
   const problems = watchConsole(page);

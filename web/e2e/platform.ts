@@ -3,7 +3,7 @@
 // hospital asking for consent) done through the API from Node, as those users' own tools would.
 import { expect, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { generateKeyPairSync } from "node:crypto";
+import { createHmac, generateKeyPairSync } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -234,4 +234,31 @@ export async function mailedMatch(to: string, pattern: RegExp, { timeout = 30_00
     if (Date.now() > deadline) throw new Error(`no mail to ${to} matching ${pattern}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** RFC 4648 base32 (an authenticator app's key as the page shows it). */
+export function base32Decode(text: string): Buffer {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = 0;
+  let value = 0;
+  const out: number[] = [];
+  for (const c of text.replace(/\s/g, "").toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((value >>> bits) & 0xff);
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** RFC 6238: HMAC-SHA-1, 6 digits, 30-second steps. */
+export function totp(secret: Buffer, step: number): string {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const digest = createHmac("sha1", secret).update(counter).digest();
+  const offset = (digest[19] ?? 0) & 0x0f;
+  const word = digest.readUInt32BE(offset) & 0x7fffffff;
+  return String(word % 1_000_000).padStart(6, "0");
 }

@@ -1,35 +1,17 @@
 // Two-factor sign-in in the patient portal: enrol an authenticator app from the account page
 // (QR code and typed key, first code, recovery codes shown once), sign out, sign in with a code
 // computed here, a wrong code refused, a recovery code working once.
-import { createHmac } from "node:crypto";
 import { expect, test, type Page } from "@playwright/test";
-import { KEY_PASSPHRASE, expectAccessible, newPatientAccount, screenshot, signInWithNewKeys, watchConsole } from "./platform";
-
-function base32Decode(text: string): Buffer {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = 0;
-  let value = 0;
-  const out: number[] = [];
-  for (const c of text.replace(/\s/g, "").toUpperCase()) {
-    value = (value << 5) | alphabet.indexOf(c);
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push((value >>> bits) & 0xff);
-    }
-  }
-  return Buffer.from(out);
-}
-
-/** RFC 6238: HMAC-SHA-1, 6 digits, 30-second steps. */
-function totp(secret: Buffer, step: number): string {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const digest = createHmac("sha1", secret).update(counter).digest();
-  const offset = (digest[19] ?? 0) & 0x0f;
-  const word = digest.readUInt32BE(offset) & 0x7fffffff;
-  return String(word % 1_000_000).padStart(6, "0");
-}
+import {
+  KEY_PASSPHRASE,
+  base32Decode,
+  expectAccessible,
+  newPatientAccount,
+  screenshot,
+  signInWithNewKeys,
+  totp,
+  watchConsole,
+} from "./platform";
 
 const nowStep = () => Math.floor(Date.now() / 30_000);
 
