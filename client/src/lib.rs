@@ -10,12 +10,13 @@ use pramana_wire::{
     AbhaCodeView, AbhaVerifiedView, AbhaVerifyRequest, AuditPage, AuditQuery, AuditorCreate, AuditorCreated,
     AuditorView, CaregiverCreate, CaregiverList, CaregiverView, ChainInfo, ConsentGrantBody, ConsentRequestCreate,
     ConsentResignBody, ConsentRevokeBody, ConsentView, ConsistencyProof, ConsistencyQuery, DeliveriesQuery,
-    DeliveryView, DocumentView, ErrorBody, ExportView, GranteeKeys, HeaderVersionView, HeadsPage, HeadsQuery,
-    HospitalCreate, HospitalCreated, HospitalStatus, HospitalView, InclusionProof, KeyCreate, KeyView,
-    LinkRequestCreate, LinkView, LogPage, LogQuery, LogReport, LoginRequest, PatientPatch, PatientView, PlatformHealth,
-    PositionProof, ProofQuery, RefreshRequest, RegisterRequest, RemoveRecipient, SecondFactorLoginRequest,
-    SignedConsentPage, SignedConsentQuery, StanzaChangeOutcome, StanzaChangePage, StanzaDocumentPage, StanzaQuery,
-    TokenResponse, TreeSizeQuery, UploadQuery, WebhookCreated, WebhookSet, WebhookView,
+    DeliveryView, DependentCreate, DependentView, DocumentView, ErrorBody, ExportView, GranteeKeys, HeaderVersionView,
+    HeadsPage, HeadsQuery, HospitalCreate, HospitalCreated, HospitalStatus, HospitalView, InclusionProof, KeyCreate,
+    KeyView, LinkRequestCreate, LinkView, LogPage, LogQuery, LogReport, LoginRequest, PatientPatch, PatientView,
+    PlatformHealth, PositionProof, ProofQuery, RefreshRequest, RegisterRequest, RemoveRecipient,
+    SecondFactorLoginRequest, SessionSwitch, SignedConsentPage, SignedConsentQuery, StanzaChangeOutcome,
+    StanzaChangePage, StanzaDocumentPage, StanzaQuery, TokenResponse, TreeSizeQuery, UploadQuery, WebhookCreated,
+    WebhookSet, WebhookView,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::Serialize;
@@ -579,6 +580,26 @@ impl Client {
     /// `POST /v1/caregivers`: gives another patient account caregiver rights.
     pub async fn caregiver_create(&self, body: &CaregiverCreate) -> Result<CaregiverView> {
         self.send(self.post("/v1/caregivers", body), StatusCode::CREATED).await
+    }
+
+    /// `POST /v1/dependents`: creates a child's account this patient manages.
+    pub async fn dependent_create(&self, body: &DependentCreate) -> Result<DependentView> {
+        self.send(self.post("/v1/dependents", body), StatusCode::CREATED).await
+    }
+
+    /// `GET /v1/dependents`: the children's accounts this patient manages.
+    pub async fn dependents(&self) -> Result<Vec<DependentView>> {
+        self.send(self.get("/v1/dependents"), StatusCode::OK).await
+    }
+
+    /// `POST /v1/dependents/{id}/session`: a session on a child's account (this one ends).
+    pub async fn dependent_session(&self, id: Uuid) -> Result<TokenResponse> {
+        self.send(self.post(&format!("/v1/dependents/{id}/session"), &SessionSwitch::default()), StatusCode::OK).await
+    }
+
+    /// `POST /v1/dependents/return`: from a child's account back to the guardian's own.
+    pub async fn dependent_return(&self) -> Result<TokenResponse> {
+        self.send(self.post("/v1/dependents/return", &SessionSwitch::default()), StatusCode::OK).await
     }
 
     /// `GET /v1/caregivers`: the caregiver rights this patient gave.

@@ -292,7 +292,8 @@ async fn a_number_abdm_vouches_for_is_verified_and_displaces_other_claims() {
     let number = random_abha();
     let squatter = claim(&app, &number, "Not Asha", "squatter password 1").await;
     let owner = claim(&app, &number, "Asha", "owner password 123").await;
-    let actor = Actor { role: Role::Patient, id: owner.id.parse().unwrap(), staff: None, request_id: None };
+    let actor =
+        Actor { role: Role::Patient, id: owner.id.parse().unwrap(), staff: None, guardian: None, request_id: None };
     let abdm = StandIn { number };
 
     assert_eq!(service::abdm_request(&app.pool, &abdm, &actor).await.unwrap(), "txn-1");

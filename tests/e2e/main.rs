@@ -14,6 +14,7 @@ mod devices;
 mod documents;
 mod exports;
 mod faults;
+mod guardians;
 mod headers;
 mod health;
 mod ipfs;

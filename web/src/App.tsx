@@ -6,7 +6,6 @@ import { BrowserRouter, Navigate, Route, Routes } from "react-router";
 import { refresh } from "./api/client";
 import { LangProvider, useT } from "./i18n";
 import { Header, Nav, SessionExpiredDialog, useHospitalArea, useOperatorArea } from "./Layout";
-import { Access } from "./pages/Access";
 import { Account } from "./pages/Account";
 import { Consents } from "./pages/consents/Consents";
 import { ConsentDetail } from "./pages/consents/ConsentDetail";
@@ -23,9 +22,13 @@ import { useSession } from "./state/hooks";
 
 // The records page carries the FHIR reader and the charts; only people who open it load them.
 const Records = lazy(() => import("./pages/records/Records").then((m) => ({ default: m.Records })));
+// The access history: only people who open it load it.
+const Access = lazy(() => import("./pages/Access").then((m) => ({ default: m.Access })));
 // Caregivers and family: the patient's grants and the records of the people one cares for.
 const Caregivers = lazy(() => import("./pages/Caregivers").then((m) => ({ default: m.Caregivers })));
 const CaredForRecord = lazy(() => import("./pages/Caregivers").then((m) => ({ default: m.CaredForRecord })));
+// A guardian's session on a child's account: the banner that says so (with the Family pages' words).
+const GuardianBanner = lazy(() => import("./pages/Guardians").then((m) => ({ default: m.GuardianBanner })));
 // The operator console: its pages, strings and charts load only at /operator.
 const Operator = lazy(() => import("./operator/Operator").then((m) => ({ default: m.Operator })));
 // The hospital portal: its pages and strings load only at /hospital.
@@ -67,6 +70,11 @@ function Shell() {
     <>
       <Header />
       {session && !operatorArea && !hospitalArea && session.role === "patient" && <Nav />}
+      {session?.guardianId && (
+        <Suspense fallback={null}>
+          <GuardianBanner />
+        </Suspense>
+      )}
       <main id="main" tabIndex={-1}>
         <Routes>
           <Route
@@ -88,7 +96,15 @@ function Shell() {
           />
           <Route path="/consents" element={signedIn(<Consents />)} />
           <Route path="/consents/:id" element={signedIn(<ConsentDetail />)} />
-          <Route path="/access" element={signedIn(<Access />, false)} />
+          <Route
+            path="/access"
+            element={signedIn(
+              <Suspense fallback={<p>{t("app.loading")}</p>}>
+                <Access />
+              </Suspense>,
+              false,
+            )}
+          />
           <Route
             path="/caregivers"
             element={signedIn(

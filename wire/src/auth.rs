@@ -80,6 +80,10 @@ pub struct TokenResponse {
     pub role: Role,
     /// The holder's id.
     pub subject_id: Uuid,
+    /// In a guardian's session on their child's account (`subject_id` the child): the
+    /// guardian's own patient id (docs/guardians.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardian_id: Option<Uuid>,
 }
 
 /// The second step of a login: the challenge a password login returned and a code.

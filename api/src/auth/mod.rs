@@ -2,6 +2,7 @@
 //! `AuthUser` extractor and the rate limiter for `/v1/auth/*`.
 
 pub mod cookies;
+pub mod guardian;
 pub mod passkeys;
 pub mod password_reset;
 pub mod second_factor;
@@ -37,12 +38,21 @@ pub struct AuthUser {
     /// For a hospital staff member's session: the member (`role` is `Hospital` and
     /// `subject_id` their hospital).
     pub staff: Option<StaffMember>,
+    /// For a guardian's session on their child's account: the guardian (`role` is `Patient`
+    /// and `subject_id` the child).
+    pub guardian: Option<Uuid>,
 }
 
 impl AuthUser {
     /// The caller as the use cases and the audit log see it.
     pub fn actor(&self) -> Actor {
-        Actor { role: self.role, id: self.subject_id, staff: self.staff_id(), request_id: current_request_id() }
+        Actor {
+            role: self.role,
+            id: self.subject_id,
+            staff: self.staff_id(),
+            guardian: self.guardian,
+            request_id: current_request_id(),
+        }
     }
 
     /// The staff member's id, if a member is acting.
@@ -97,13 +107,16 @@ impl FromRequestParts<AppState> for SignedIn {
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(ApiError::Unauthorized)?;
         let claims = state.tokens.verify_access(token).map_err(|_| ApiError::Unauthorized)?;
-        let staff = match store::sessions::find_session_state(&state.pool, claims.sid).await? {
-            SessionState::Live(None) => None,
-            SessionState::Live(Some((id, role))) => Some(StaffMember {
-                id,
-                role: StaffRole::parse(&role)
-                    .ok_or_else(|| ApiError::internal(anyhow::anyhow!("staff role {role}")))?,
-            }),
+        let (staff, guardian) = match store::sessions::find_session_state(&state.pool, claims.sid).await? {
+            SessionState::Live { staff: None, guardian } => (None, guardian),
+            SessionState::Live { staff: Some((id, role)), guardian } => (
+                Some(StaffMember {
+                    id,
+                    role: StaffRole::parse(&role)
+                        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("staff role {role}")))?,
+                }),
+                guardian,
+            ),
             SessionState::StaffDisabled => {
                 insert_audit_event_now(
                     &state.pool,
@@ -117,6 +130,11 @@ impl FromRequestParts<AppState> for SignedIn {
             }
             SessionState::Dead => return Err(ApiError::Unauthorized),
         };
-        Ok(Self(AuthUser { role: claims.role, subject_id: claims.sub, session_id: claims.sid, staff }))
+        let user = AuthUser { role: claims.role, subject_id: claims.sub, session_id: claims.sid, staff, guardian };
+        if user.guardian.is_some() {
+            let route = parts.extensions.get::<MatchedPath>().map_or("", MatchedPath::as_str);
+            guardian::check_route(state, &user, &parts.method, route).await?;
+        }
+        Ok(Self(user))
     }
 }

@@ -30,6 +30,8 @@ pub struct TokenPair {
     pub role: Role,
     /// The holder's id.
     pub subject_id: Uuid,
+    /// The guardian, in a session on their child's account.
+    pub guardian_id: Option<Uuid>,
 }
 
 /// Most accounts a login by ABHA number tries: registration keeps at most
@@ -151,6 +153,7 @@ pub(super) async fn open_session(
         subject_id: credential.subject_id,
         device_id,
         staff_id: credential.staff_id,
+        guardian_id: None,
         expires_at,
     };
     let session_id = sessions::insert_session(&mut tx, &new, &refresh_hash).await?;
@@ -165,7 +168,7 @@ pub(super) async fn open_session(
     )
     .await?;
     pramana_server::store::commit(tx).await?;
-    issue_pair(state, credential.role, credential.subject_id, session_id, refresh_token)
+    issue_pair(state, credential.role, credential.subject_id, session_id, None, refresh_token)
 }
 
 /// Rotates a refresh token. Presenting a used token revokes its whole session.
@@ -206,7 +209,7 @@ pub async fn refresh(state: &AppState, refresh_token: &str, request_id: Option<S
     sessions::insert_refresh_token(&mut *tx, session.id, &new_hash, expires_at).await?;
     devices::mark_device_seen_by_session(&mut *tx, session.id).await?;
     pramana_server::store::commit(tx).await?;
-    issue_pair(state, session.role, session.subject_id, session.id, new_token)
+    issue_pair(state, session.role, session.subject_id, session.id, session.guardian_id, new_token)
 }
 
 /// Ends a session: its refresh tokens and access tokens stop working at once.
@@ -217,6 +220,7 @@ pub async fn logout(state: &AppState, user: &super::AuthUser, request_id: Option
         &mut tx,
         &AuditEvent::new(user.role.as_str(), Some(user.subject_id), "auth.logout", Outcome::Ok)
             .staff(user.staff_id())
+            .guardian(user.guardian)
             .patient((user.role == Role::Patient).then_some(user.subject_id))
             .target("session", user.session_id)
             .request_id(request_id),
@@ -231,10 +235,56 @@ fn issue_pair(
     role: Role,
     subject_id: Uuid,
     session_id: Uuid,
+    guardian_id: Option<Uuid>,
     refresh_token: String,
 ) -> ApiResult<TokenPair> {
     let access_token = state.tokens.issue_access(role, subject_id, session_id).map_err(ApiError::internal)?;
-    Ok(TokenPair { access_token, expires_in: state.tokens.access_ttl_secs, refresh_token, role, subject_id })
+    Ok(TokenPair {
+        access_token,
+        expires_in: state.tokens.access_ttl_secs,
+        refresh_token,
+        role,
+        subject_id,
+        guardian_id,
+    })
+}
+
+/// Moves a guardian between their own account and a child's (docs/guardians.md): opens a
+/// session on `subject_id` (`guardian_id` set when it is the child's) from the caller's session,
+/// with its credential and device, and ends the caller's session, so the browser holds one.
+/// Records `action` under the child.
+pub async fn switch_session(
+    state: &AppState,
+    user: &super::AuthUser,
+    subject_id: Uuid,
+    guardian_id: Option<Uuid>,
+    child_id: Uuid,
+    action: &'static str,
+) -> ApiResult<TokenPair> {
+    let (refresh_token, refresh_hash) = new_refresh_token();
+    let expires_at = Utc::now() + Duration::seconds(state.refresh_ttl_secs());
+    let mut tx = pramana_server::store::begin(&state.pool).await?;
+    let (credential_id, device_id) = pramana_server::store::guardians::find_session_origin(&mut *tx, user.session_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let new = sessions::NewSession {
+        credential_id,
+        role: Role::Patient,
+        subject_id,
+        device_id,
+        staff_id: None,
+        guardian_id,
+        expires_at,
+    };
+    let session_id = sessions::insert_session(&mut tx, &new, &refresh_hash).await?;
+    sessions::mark_session_revoked(&mut *tx, user.session_id, "logout").await?;
+    insert_audit_event(
+        &mut tx,
+        &user.actor().event(action, Outcome::Ok).patient(child_id).target("session", session_id),
+    )
+    .await?;
+    pramana_server::store::commit(tx).await?;
+    issue_pair(state, Role::Patient, subject_id, session_id, guardian_id, refresh_token)
 }
 
 /// Creates or updates the bootstrap admin from configuration.

@@ -40,6 +40,7 @@ impl From<TokenPair> for TokenResponse {
             refresh_token: Some(p.refresh_token),
             role: p.role,
             subject_id: p.subject_id,
+            guardian_id: p.guardian_id,
         }
     }
 }
@@ -152,7 +153,7 @@ fn user_agent(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The token pair as JSON; in cookie mode the refresh token goes in cookies instead.
-fn tokens_response(state: &AppState, pair: TokenPair, cookie_mode: bool) -> Response {
+pub(crate) fn tokens_response(state: &AppState, pair: TokenPair, cookie_mode: bool) -> Response {
     if !cookie_mode {
         return ApiJson(TokenResponse::from(pair)).into_response();
     }

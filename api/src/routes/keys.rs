@@ -37,7 +37,8 @@ fn key_view(k: KeyRow) -> KeyView {
     KeyView { id: k.id, kind: k.kind, public_key, created_at: k.created_at, retired_at: k.retired_at, rotation }
 }
 
-/// Checks the caller's password (a hospital's API secret) again; every failure is the same 403.
+/// Checks the caller's password (a hospital's API secret; in a guardian's session on a child's
+/// account, the guardian's) again; every failure is the same 403.
 async fn check_password(state: &AppState, user: &AuthUser, password: Option<String>) -> ApiResult<()> {
     let refused = || ApiError::BadRequest {
         status: StatusCode::FORBIDDEN,
@@ -45,7 +46,9 @@ async fn check_password(state: &AppState, user: &AuthUser, password: Option<Stri
         message: "registering a key needs the account's password (a hospital's API secret) in `password`".into(),
     };
     let Some(password) = password else { return Err(refused()) };
-    let credential = credentials::find_credential_by_subject(&state.pool, user.role, user.subject_id).await?;
+    let credential =
+        credentials::find_credential_by_subject(&state.pool, user.role, user.guardian.unwrap_or(user.subject_id))
+            .await?;
     let ok = state.hasher.verify(password, credential.map(|c| c.password_hash)).await.map_err(ApiError::internal)?;
     if !ok {
         tracing::info!(subject = %user.subject_id, "key registration refused: password");
@@ -168,6 +171,7 @@ pub async fn keys_create(
         &mut tx,
         &AuditEvent::new(user.role.as_str(), Some(user.subject_id), "key.register", Outcome::Ok)
             .staff(user.staff_id())
+            .guardian(user.guardian)
             .patient((user.role == Role::Patient).then_some(user.subject_id))
             .target("key", row.id)
             .request_id(current_request_id())

@@ -12,6 +12,7 @@ pub mod devices;
 pub mod documents;
 pub mod export;
 pub mod fhir;
+pub mod guardians;
 pub mod health;
 pub mod keys;
 pub mod links;
@@ -48,6 +49,7 @@ use crate::state::AppState;
         (name = "notifications", description = "Patients: in-portal notifications, email address and per-kind email switches"),
         (name = "webhooks", description = "Hospitals: signed consent webhooks and their delivery log"),
         (name = "staff", description = "Hospitals: staff members, their invitations, roles and the hospital's keys sealed to each"),
+        (name = "guardians", description = "Patients: a parent or guardian's children's accounts"),
         (name = "caregivers", description = "Patients: caregivers and family acting on a patient's record with the rights the patient gave"),
     )
 )]
@@ -162,6 +164,9 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(devices::pairings_find))
         .routes(routes!(devices::pairings_get))
         .routes(routes!(devices::pairings_seal))
+        .routes(routes!(guardians::dependents_create, guardians::dependents_list))
+        .routes(routes!(guardians::dependents_session))
+        .routes(routes!(guardians::dependents_return))
         .routes(routes!(caregivers::caregivers_create, caregivers::caregivers_list))
         .routes(routes!(caregivers::caregivers_cared_for))
         .routes(routes!(caregivers::caregivers_revoke))

@@ -65,6 +65,7 @@ pub async fn patients_me_patch(
         insert_audit_event(
             &mut tx,
             &AuditEvent::new("patient", Some(id.0), "patient.update", Outcome::Ok)
+                .guardian(user.guardian)
                 .patient(id.0)
                 .target("patient", id)
                 .request_id(current_request_id())

@@ -30,6 +30,8 @@ pub struct Actor {
     pub id: Uuid,
     /// The hospital staff member acting for the hospital `id`, if any.
     pub staff: Option<Uuid>,
+    /// The guardian acting on their child's account `id`, if any.
+    pub guardian: Option<Uuid>,
     /// The request that caused the action, for the audit log.
     pub request_id: Option<String>,
 }
@@ -39,6 +41,7 @@ impl Actor {
     pub fn event(&self, action: &'static str, outcome: Outcome) -> AuditEvent {
         AuditEvent::new(self.role.as_str(), Some(self.id), action, outcome)
             .staff(self.staff)
+            .guardian(self.guardian)
             .request_id(self.request_id.clone())
     }
 

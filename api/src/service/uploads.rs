@@ -192,9 +192,9 @@ where
     // The last byte is in. Finish in a task of its own, holding the writer's lock: a client
     // that goes away now does not cut the record path short, and no second request runs it.
     let (pool, storage, files, limits) = (ctx.pool.clone(), ctx.storage.clone(), ctx.files.clone(), ctx.limits.clone());
-    let (request_id, staff) = (actor.request_id.clone(), actor.staff);
+    let (request_id, staff, guardian) = (actor.request_id.clone(), actor.staff, actor.guardian);
     let finished = tokio::spawn(async move {
-        let result = finish(&pool, &storage, &files, &limits, &u, staff, request_id).await;
+        let result = finish(&pool, &storage, &files, &limits, &u, (staff, guardian), request_id).await;
         drop(guard);
         result
     })
@@ -213,11 +213,12 @@ async fn finish(
     files: &ResumableFiles,
     limits: &StorageSettings,
     u: &ResumableUpload,
-    staff: Option<Uuid>,
+    (staff, guardian): (Option<Uuid>, Option<Uuid>),
     request_id: Option<String>,
 ) -> ServiceResult<()> {
-    // The member finishing the upload acts for the hospital that created it (`find` checked).
-    let actor = Actor { role: u.creator_role, id: u.creator_id, staff, request_id };
+    // The member finishing the upload acts for the hospital that created it, a guardian for
+    // the child's account that created it (`find` checked).
+    let actor = Actor { role: u.creator_role, id: u.creator_id, staff, guardian, request_id };
     let up = Upload {
         id: u.id,
         patient_id: Some(u.owner_patient_id),

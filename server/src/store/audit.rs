@@ -64,6 +64,9 @@ pub struct AuditEvent {
     /// The hospital staff member who acted for the hospital (`actor_id`): recorded in the
     /// entry's details as `actor_staff_id`, so the entry format and its hash stay as they are.
     pub actor_staff_id: Option<Uuid>,
+    /// The guardian who acted on their child's account (`actor_id`, a patient): recorded in
+    /// the details as `actor_guardian_id`, as `actor_staff_id` is.
+    pub actor_guardian_id: Option<Uuid>,
 }
 
 impl AuditEvent {
@@ -79,6 +82,7 @@ impl AuditEvent {
             request_id: None,
             details: Value::Object(serde_json::Map::new()),
             actor_staff_id: None,
+            actor_guardian_id: None,
         }
     }
 
@@ -89,17 +93,31 @@ impl AuditEvent {
         self
     }
 
-    /// The details as stored: `details`, with `actor_staff_id` when a staff member acted.
+    /// The guardian who acted on their child's account (`None`: the account's own session).
+    pub fn guardian(mut self, id: Option<Uuid>) -> Self {
+        self.actor_guardian_id = id;
+        self
+    }
+
+    /// The details as stored: `details`, with `actor_staff_id` when a staff member acted and
+    /// `actor_guardian_id` when a guardian did.
     fn stored_details(&self) -> Value {
-        match (self.actor_staff_id, &self.details) {
-            (Some(staff), Value::Object(map)) => {
-                let mut map = map.clone();
-                map.insert("actor_staff_id".to_owned(), Value::String(staff.to_string()));
-                Value::Object(map)
-            }
-            (Some(staff), other) => serde_json::json!({"actor_staff_id": staff.to_string(), "value": other}),
-            (None, other) => other.clone(),
+        let extra: Vec<(&str, Uuid)> =
+            [("actor_staff_id", self.actor_staff_id), ("actor_guardian_id", self.actor_guardian_id)]
+                .into_iter()
+                .filter_map(|(k, v)| v.map(|v| (k, v)))
+                .collect();
+        if extra.is_empty() {
+            return self.details.clone();
         }
+        let mut map = match &self.details {
+            Value::Object(map) => map.clone(),
+            other => serde_json::Map::from_iter([("value".to_owned(), other.clone())]),
+        };
+        for (k, v) in extra {
+            map.insert(k.to_owned(), Value::String(v.to_string()));
+        }
+        Value::Object(map)
     }
 
     /// The patient whose data this concerns (`None`: no patient's).

@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod devices;
 pub mod documents;
 pub mod exports;
+pub mod guardians;
 pub mod health;
 pub mod keys;
 pub mod links;

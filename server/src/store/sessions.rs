@@ -18,6 +18,8 @@ pub struct SessionInfo {
     pub subject_id: Uuid,
     /// The hospital staff member whose session it is, if any.
     pub staff_id: Option<Uuid>,
+    /// The guardian acting on their child's account (`subject_id`), if any.
+    pub guardian_id: Option<Uuid>,
 }
 
 /// Outcome of presenting a refresh token.
@@ -44,6 +46,8 @@ pub struct NewSession {
     pub device_id: Option<Uuid>,
     /// The hospital staff member, when one signed in for their hospital.
     pub staff_id: Option<Uuid>,
+    /// The guardian, when one opened the session on their child's account.
+    pub guardian_id: Option<Uuid>,
     /// When it ends at the latest.
     pub expires_at: DateTime<Utc>,
 }
@@ -53,8 +57,8 @@ pub async fn insert_session(conn: &mut PgConnection, s: &NewSession, refresh_has
     let id = Uuid::now_v7();
     let expires_at = s.expires_at;
     sqlx::query(
-        "INSERT INTO sessions (id, credential_id, role, subject_id, device_id, staff_id, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO sessions (id, credential_id, role, subject_id, device_id, staff_id, guardian_id, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(id)
     .bind(s.credential_id)
@@ -62,6 +66,7 @@ pub async fn insert_session(conn: &mut PgConnection, s: &NewSession, refresh_has
     .bind(s.subject_id)
     .bind(s.device_id)
     .bind(s.staff_id)
+    .bind(s.guardian_id)
     .bind(expires_at)
     .execute(&mut *conn)
     .await?;
@@ -96,10 +101,11 @@ pub async fn mark_refresh_token_used(conn: &mut PgConnection, refresh_hash: &[u8
         role: String,
         subject_id: Uuid,
         staff_id: Option<Uuid>,
+        guardian_id: Option<Uuid>,
     }
     let row: Option<Row> = sqlx::query_as(
         "SELECT t.session_id, t.used_at, (t.expires_at > now() AND s.revoked_at IS NULL AND s.expires_at > now()) AS live,
-                s.role, s.subject_id, s.staff_id
+                s.role, s.subject_id, s.staff_id, s.guardian_id
            FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
           WHERE t.token_hash = $1
           FOR UPDATE OF t, s",
@@ -107,7 +113,7 @@ pub async fn mark_refresh_token_used(conn: &mut PgConnection, refresh_hash: &[u8
     .bind(&refresh_hash[..])
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(Row { session_id, used_at, live, role, subject_id, staff_id }) = row else {
+    let Some(Row { session_id, used_at, live, role, subject_id, staff_id, guardian_id }) = row else {
         return Ok(RefreshOutcome::Invalid);
     };
     if used_at.is_some() {
@@ -124,7 +130,7 @@ pub async fn mark_refresh_token_used(conn: &mut PgConnection, refresh_hash: &[u8
         .execute(&mut *conn)
         .await?;
     let role = Role::parse(&role).ok_or_else(|| super::StoreError::Schema(format!("sessions.role {role}")))?;
-    Ok(RefreshOutcome::Rotated(SessionInfo { id: session_id, role, subject_id, staff_id }))
+    Ok(RefreshOutcome::Rotated(SessionInfo { id: session_id, role, subject_id, staff_id, guardian_id }))
 }
 
 /// Revokes a session (and with it every token in it). Returns false if it was not live.
@@ -141,8 +147,13 @@ pub async fn mark_session_revoked(db: impl PgExecutor<'_>, session_id: Uuid, rea
 /// What a session is worth on a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionState {
-    /// Live; for a hospital staff member's session, the member and their role.
-    Live(Option<(Uuid, String)>),
+    /// Live.
+    Live {
+        /// For a hospital staff member's session, the member and their role.
+        staff: Option<(Uuid, String)>,
+        /// For a guardian's session on their child's account, the guardian.
+        guardian: Option<Uuid>,
+    },
     /// A hospital staff member's session, and the member has been disabled.
     StaffDisabled,
     /// Unknown, revoked or expired.
@@ -152,10 +163,10 @@ pub enum SessionState {
 /// Whether a session is live (not revoked, not expired), and whose staff member's it is.
 /// Checked on every authenticated request (one indexed lookup).
 pub async fn find_session_state(db: impl PgExecutor<'_>, session_id: Uuid) -> StoreResult<SessionState> {
-    /// Live?, the member, their role and status.
-    type Row = (bool, Option<Uuid>, Option<String>, Option<String>);
+    /// Live?, the member, their role and status, the guardian.
+    type Row = (bool, Option<Uuid>, Option<String>, Option<String>, Option<Uuid>);
     let row: Option<Row> = sqlx::query_as(
-        "SELECT s.revoked_at IS NULL AND s.expires_at > now(), s.staff_id, m.role, m.status
+        "SELECT s.revoked_at IS NULL AND s.expires_at > now(), s.staff_id, m.role, m.status, s.guardian_id
            FROM sessions s LEFT JOIN hospital_staff m ON m.id = s.staff_id
           WHERE s.id = $1",
     )
@@ -164,10 +175,10 @@ pub async fn find_session_state(db: impl PgExecutor<'_>, session_id: Uuid) -> St
     .await?;
     Ok(match row {
         None => SessionState::Dead,
-        Some((_, Some(_), _, Some(status))) if status == "disabled" => SessionState::StaffDisabled,
+        Some((_, Some(_), _, Some(status), _)) if status == "disabled" => SessionState::StaffDisabled,
         Some((false, ..)) => SessionState::Dead,
-        Some((true, Some(id), Some(role), _)) => SessionState::Live(Some((id, role))),
-        Some((true, ..)) => SessionState::Live(None),
+        Some((true, Some(id), Some(role), _, guardian)) => SessionState::Live { staff: Some((id, role)), guardian },
+        Some((true, _, _, _, guardian)) => SessionState::Live { staff: None, guardian },
     })
 }
 

@@ -32,6 +32,8 @@ interface Session {
   expiresAt: number;
   role: TokenResponse["role"];
   subjectId: string;
+  /** In a guardian's session on their child's account: the guardian's own id. */
+  guardianId?: string;
 }
 
 let session: Session | null = null;
@@ -55,7 +57,13 @@ export function setSessionExpiredHandler(f: (() => Promise<void>) | null): void 
 
 function setSession(t: TokenResponse | null): void {
   session = t
-    ? { accessToken: t.access_token, expiresAt: Date.now() + t.expires_in * 1000, role: t.role, subjectId: t.subject_id }
+    ? {
+        accessToken: t.access_token,
+        expiresAt: Date.now() + t.expires_in * 1000,
+        role: t.role,
+        subjectId: t.subject_id,
+        guardianId: t.guardian_id ?? undefined,
+      }
     : null;
   for (const f of listeners) f(session);
 }
@@ -129,6 +137,18 @@ export async function login(login: string, password: string): Promise<TokenRespo
   if (!r.data) throw toError(r);
   setSession(r.data);
   return r.data;
+}
+
+/**
+ * A guardian opens their child's account (`childId`), or goes back to their own (`null`): the
+ * server ends the session this browser had and sets the new one's refresh cookie.
+ */
+export async function switchSession(childId: string | null): Promise<void> {
+  const body = { refresh_cookie: true };
+  const t = childId
+    ? await call(() => api.POST("/v1/dependents/{id}/session", { params: { path: { id: childId } }, body }))
+    : await call(() => api.POST("/v1/dependents/return", { body }));
+  setSession(t);
 }
 
 /**

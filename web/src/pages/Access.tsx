@@ -116,6 +116,10 @@ function who(t: T, e: AuditEntry, ctx: Context): string {
     const name = ctx.caregivers.get(proxy);
     return name ? t("access.who.caregiver", { name }) : t("access.who.someCaregiver");
   }
+  // A guardian acting in the child's account, or opening it (docs/guardians.md).
+  if ((e.details as { actor_guardian_id?: unknown } | null)?.actor_guardian_id || e.action.startsWith("guardian.")) {
+    return t("access.who.guardian");
+  }
   switch (e.actor_role) {
     case "patient":
       return e.actor_id === ctx.me ? t("access.who.you") : e.actor_role;

@@ -11,12 +11,14 @@ import { DevicesSection } from "./Devices";
 import { EmailSection } from "./NotificationSettings";
 import { SecondFactorSection } from "./SecondFactor";
 import { downloadFile, savedKeystore } from "../state/keys";
-import { useUnlocked } from "../state/hooks";
+import { useSession, useUnlocked } from "../state/hooks";
 import { Alert, ErrorAlert } from "../ui";
 
 export function Account() {
   const t = useT();
   const unlocked = useUnlocked();
+  // A guardian in their child's account: devices and sign-in are the guardian's own account's.
+  const own = !useSession()?.guardianId;
   const [text, setText] = useState<string | null>(null);
   useEffect(() => {
     const s = currentSession();
@@ -45,8 +47,8 @@ export function Account() {
           {t("account.keys.download")}
         </button>
       </section>
-      <DevicesSection />
-      <SecondFactorSection />
+      {own && <DevicesSection />}
+      {own && <SecondFactorSection />}
       <ExportSection />
     </Page>
   );

@@ -14,9 +14,10 @@ import { useCT, type CT } from "./caregiversStrings";
 import { Page } from "../Layout";
 import { changeStanzas } from "../lib/consentActions";
 import { HI_TYPES } from "../lib/hiTypes";
-import { useUnlocked } from "../state/hooks";
+import { useSession, useUnlocked } from "../state/hooks";
 import { Alert, ErrorAlert, Field, Progress } from "../ui";
 import { Preview } from "./documents/Preview";
+import { Children } from "./Guardians";
 import { hospitalName, useHospitals, words } from "./consents/consentParts";
 
 type CaregiverView = Schemas["CaregiverView"];
@@ -36,6 +37,7 @@ function inDays(days: number): string {
 
 export function Caregivers() {
   const t = useCT();
+  const guardianSession = !!useSession()?.guardianId;
   const [given, setGiven] = useState<CaregiverView[] | null>(null);
   const [caredFor, setCaredFor] = useState<CaregiverView[] | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -57,6 +59,8 @@ export function Caregivers() {
       <GiveAccess onGiven={load} />
       <Given list={given} onChange={load} />
       <CaredFor list={caredFor} />
+      {/* A child's account has no children of its own; the guardian's list is in theirs. */}
+      {!guardianSession && <Children />}
     </Page>
   );
 }
