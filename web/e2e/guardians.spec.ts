@@ -31,7 +31,7 @@ test("a parent adds a child, keeps the child's record with the child's own keys,
   await screenshot(page, "guardians-children");
 
   // Into the child's account: the banner, and keys to create for the child.
-  await page.getByRole("button", { name: "Open Aarav Kumar's record" }).click();
+  await page.getByRole("button", { name: "Open record: Aarav Kumar" }).click();
   const banner = page.getByRole("region", { name: "Guardian" });
   await expect(banner).toContainText("You are managing Aarav Kumar's record as their guardian.");
   await page.getByLabel("Key passphrase (12 characters or more)").fill(KEY_PASSPHRASE);
