@@ -31,6 +31,7 @@ _SHAPE = re.compile(r"([0-9]{14}|[0-9]{2}-[0-9]{4}-[0-9]{4}-[0-9]{4})\Z")
 # The request fields that carry an ABHA number, by (method, path).
 _ABHA_FIELDS = {
     ("POST", "/v1/auth/register"): "abha_number",
+    ("POST", "/v1/dependents"): "abha_number",
     ("POST", "/v1/consents"): "patient_abha_number",
 }
 

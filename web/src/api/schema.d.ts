@@ -2676,15 +2676,15 @@ export interface components {
         };
         /** @description A parent or guardian creates their child's account. */
         DependentCreate: {
-            /** @description The child's ABHA addresses (`name@abdm`), at most 16. */
+            /** @description The child's ABHA addresses (`name@abdm` / `name@sbx`), at most 16, no two the same. */
             abha_addresses?: string[];
             /**
-             * @description The child's ABHA number: 14 digits, with or without hyphens. A claim, as at registration,
-             *     until verified.
+             * @description The child's ABHA number: 14 digits, with or without hyphens (`XX-XXXX-XXXX-XXXX`), the
+             *     last a Luhn check digit. A claim, as at registration, until verified.
              * @example 91-2345-6789-0129
              */
             abha_number: string;
-            /** @description The child's name: 1 to 200 characters, no control characters. */
+            /** @description The child's name: 1 to 200 characters, not all white space, no control characters. */
             name: string;
         };
         /** @description A child's account, as their guardian sees it. */
