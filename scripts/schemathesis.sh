@@ -134,6 +134,10 @@ token=$(post_json /v1/auth/login "{\"login\": \"$abha\", \"password\": \"$passwo
 # A second session for POST /v1/auth/logout, which ends the session of the token it is sent with.
 logout_token=$(post_json /v1/auth/login "{\"login\": \"$abha\", \"password\": \"$password\"}" | json_field access_token)
 export PRAMANA_ST_LOGOUT_TOKEN="$logout_token"
+# A third for POST /v1/dependents/{id}/session, which ends the caller's session when it opens a
+# child's account (the run reuses ids from earlier answers, a child's among them).
+switch_token=$(post_json /v1/auth/login "{\"login\": \"$abha\", \"password\": \"$password\"}" | json_field access_token)
+export PRAMANA_ST_SWITCH_TOKEN="$switch_token"
 
 # --- the run --------------------------------------------------------------------------------
 step "schemathesis $st_version (seed $seed, at most $max_examples examples per operation)"
