@@ -250,23 +250,22 @@ fn issue_pair(
 }
 
 /// Moves a guardian between their own account and a child's (docs/guardians.md): opens a
-/// session on `subject_id` (`guardian_id` set when it is the child's) from the caller's session,
-/// with its credential and device, and ends the caller's session, so the browser holds one.
-/// Records `action` under the child.
+/// session on `subject_id` (`guardian_id` set when it is the child's; else the caller is the
+/// child's session going back) from the caller's session, with its credential and device, and
+/// ends the caller's session, so the browser holds one. Records `action` under the child.
 pub async fn switch_session(
     state: &AppState,
     user: &super::AuthUser,
     subject_id: Uuid,
     guardian_id: Option<Uuid>,
-    child_id: Uuid,
     action: &'static str,
 ) -> ApiResult<TokenPair> {
+    let child_id = if guardian_id.is_some() { subject_id } else { user.subject_id };
     let (refresh_token, refresh_hash) = new_refresh_token();
     let expires_at = Utc::now() + Duration::seconds(state.refresh_ttl_secs());
     let mut tx = pramana_server::store::begin(&state.pool).await?;
-    let (credential_id, device_id) = pramana_server::store::guardians::find_session_origin(&mut *tx, user.session_id)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
+    let (credential_id, device_id) =
+        sessions::find_session_origin(&mut *tx, user.session_id).await?.ok_or(ApiError::Unauthorized)?;
     let new = sessions::NewSession {
         credential_id,
         role: Role::Patient,

@@ -20,7 +20,7 @@ use crate::service::ServiceError;
 use crate::state::AppState;
 use axum::extract::State;
 use pramana_server::store::audit::{AuditEvent, Outcome, insert_audit_event};
-use pramana_server::store::{StoreError, abha, credentials, patients};
+use pramana_server::store::{StoreError, credentials, patients};
 use uuid::Uuid;
 
 /// What registering a number already taken is told.
@@ -106,7 +106,6 @@ pub async fn auth_register(
     let hash = state.hasher.hash(body.password).await.map_err(ApiError::internal)?;
     let id = PatientId::new();
     let mut tx = pramana_server::store::begin(&state.pool).await?;
-    abha::lock_abha_number(&mut tx, abha_number.as_digits()).await?;
     crate::service::abha::check_room_for_claim(&mut tx, abha_number.as_digits()).await?;
     let result: Result<(), StoreError> = async {
         patients::insert_patient(&mut tx, id, &abha_number, &name, &addresses).await?;

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use pramana_core::{AbhaNumber, PatientId};
 use pramana_server::store::guardians::{self, ChildRow};
-use pramana_server::store::{StoreError, abha, audit::insert_audit_event, patients};
+use pramana_server::store::{StoreError, audit::insert_audit_event, patients};
 use pramana_wire::{DependentCreate, DependentView, SessionSwitch};
 use serde_json::json;
 use uuid::Uuid;
@@ -49,7 +49,6 @@ pub async fn dependents_create(
     let name = check_name(&body.name)?;
     let id = PatientId::new();
     let mut tx = pramana_server::store::begin(&state.pool).await?;
-    abha::lock_abha_number(&mut tx, abha_number.as_digits()).await?;
     crate::service::abha::check_room_for_claim(&mut tx, abha_number.as_digits()).await?;
     let result: Result<(), StoreError> = async {
         patients::insert_patient(&mut tx, id, &abha_number, &name, &addresses).await?;
@@ -96,7 +95,7 @@ pub async fn dependents_session(
     if guardians::find_child(&state.pool, user.subject_id, id).await?.is_none() {
         return Err(ApiError::NotFound);
     }
-    let pair = service::switch_session(&state, &user, id, Some(user.subject_id), id, "guardian.open_child").await?;
+    let pair = service::switch_session(&state, &user, id, Some(user.subject_id), "guardian.open_child").await?;
     Ok(tokens_response(&state, pair, body.refresh_cookie))
 }
 
@@ -118,6 +117,6 @@ pub async fn dependents_return(
             message: "this session is the account's own; there is no guardian's account to go back to".into(),
         });
     };
-    let pair = service::switch_session(&state, &user, guardian, None, user.subject_id, "guardian.close_child").await?;
+    let pair = service::switch_session(&state, &user, guardian, None, "guardian.close_child").await?;
     Ok(tokens_response(&state, pair, body.refresh_cookie))
 }

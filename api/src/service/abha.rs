@@ -193,9 +193,10 @@ pub async fn settle(
     Ok(verified_at)
 }
 
-/// Refuses a new claim of `digits` once [`MAX_LIVE_CLAIMS`] accounts claim it. Call with the
-/// number locked.
+/// Locks `digits` until the transaction on `conn` ends, and refuses a new claim of it once
+/// [`MAX_LIVE_CLAIMS`] accounts claim it.
 pub async fn check_room_for_claim(conn: &mut PgConnection, digits: &str) -> ServiceResult<()> {
+    abha::lock_abha_number(conn, digits).await?;
     if abha::count_live_claims(conn, digits).await? >= i64::from(MAX_LIVE_CLAIMS) {
         return Err(ServiceError::conflict("already_registered", "this ABHA number or address is already registered"));
     }

@@ -59,16 +59,3 @@ pub async fn find_child(db: impl PgExecutor<'_>, guardian_id: Uuid, child_id: Uu
         .fetch_optional(db)
         .await?)
 }
-
-/// The credential and device of a live session (a guardian's own, to open one on a child).
-pub async fn find_session_origin(
-    db: impl PgExecutor<'_>,
-    session_id: Uuid,
-) -> StoreResult<Option<(Uuid, Option<Uuid>)>> {
-    Ok(sqlx::query_as(
-        "SELECT credential_id, device_id FROM sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()",
-    )
-    .bind(session_id)
-    .fetch_optional(db)
-    .await?)
-}

@@ -182,6 +182,19 @@ pub async fn find_session_state(db: impl PgExecutor<'_>, session_id: Uuid) -> St
     })
 }
 
+/// The credential and device of a live session (a guardian's own, to open one on a child from).
+pub async fn find_session_origin(
+    db: impl PgExecutor<'_>,
+    session_id: Uuid,
+) -> StoreResult<Option<(Uuid, Option<Uuid>)>> {
+    Ok(sqlx::query_as(
+        "SELECT credential_id, device_id FROM sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()",
+    )
+    .bind(session_id)
+    .fetch_optional(db)
+    .await?)
+}
+
 /// Whether the session a refresh token belongs to is a disabled staff member's.
 pub async fn is_refresh_token_of_disabled_staff(db: impl PgExecutor<'_>, refresh_hash: &[u8; 32]) -> StoreResult<bool> {
     Ok(sqlx::query_scalar(
